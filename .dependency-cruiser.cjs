@@ -1,0 +1,80 @@
+/**
+ * Import rules: no cycles, and layers import downward only (architecture brief, "Layers").
+ * Order, lowest first; a layer may import itself and any layer with a lower rank.
+ */
+const layers = [
+  ['core', 0],
+  ['protocol', 1],
+  ['e2ee', 2],
+  ['config', 2],
+  ['system', 2],
+  ['transport', 3],
+  ['media', 4],
+  ['devices', 4],
+  ['relay', 5],
+  ['meeting', 6],
+  ['http', 7],
+  ['app', 8],
+];
+
+const forbidden = [
+  { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  {
+    name: 'src-not-device',
+    comment: 'Only the composition root (app) may use the emulators in device/.',
+    severity: 'error',
+    from: { path: '^src/(?!app/)' },
+    to: { path: '^device/' },
+  },
+  {
+    name: 'device-uses-low-layers',
+    comment: 'Emulators may reuse core and device codecs, nothing above.',
+    severity: 'error',
+    from: { path: '^device/' },
+    to: { path: '^src/(?!(core|devices|protocol|transport)/)' },
+  },
+  {
+    name: 'relay-independent',
+    comment: 'The relay is a separate service: it never imports the client, devices or media playout.',
+    severity: 'error',
+    from: { path: '^src/relay/' },
+    to: { path: '^src/(devices|meeting|http)/' },
+  },
+  {
+    name: 'client-not-relay',
+    comment: 'The client talks to the relay over the wire only.',
+    severity: 'error',
+    from: { path: '^src/(meeting|devices|media|http)/' },
+    to: { path: '^src/relay/' },
+  },
+  {
+    name: 'serialport-only-in-transport',
+    severity: 'error',
+    from: { path: '^src/(?!transport/)' },
+    to: { path: 'node_modules/(serialport|@serialport)/' },
+  },
+];
+
+for (const [name, rank] of layers) {
+  const higher = layers.filter(([, r]) => r > rank).map(([n]) => n);
+  const sameRankOthers = layers.filter(([n, r]) => r === rank && n !== name).map(([n]) => n);
+  const banned = [...higher, ...sameRankOthers];
+  if (banned.length === 0) continue;
+  forbidden.push({
+    name: `layer-${name}`,
+    comment: `${name} may not import ${banned.join(', ')}`,
+    severity: 'error',
+    from: { path: `^src/${name}/` },
+    to: { path: `^src/(${banned.join('|')})/` },
+  });
+}
+
+module.exports = {
+  forbidden,
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
+  },
+};
