@@ -108,7 +108,10 @@ export class FakeClock implements Clock {
     for (;;) {
       let next: FakeTimer | undefined;
       for (const t of this.#timers.values()) {
-        if (t.due <= target && (next === undefined || t.due < next.due || (t.due === next.due && t.id < next.id))) {
+        if (
+          t.due <= target &&
+          (next === undefined || t.due < next.due || (t.due === next.due && t.id < next.id))
+        ) {
           next = t;
         }
       }

@@ -31,7 +31,10 @@ export const ERROR_CODES = {
   // protocol: wire messages
   'protocol.malformed': { http: 400, message: 'A message did not have the expected shape.' },
   'protocol.too_large': { http: 413, message: 'A message was larger than allowed.' },
-  'protocol.unsupported_version': { http: 400, message: 'A message used a protocol version roomd does not speak.' },
+  'protocol.unsupported_version': {
+    http: 400,
+    message: 'A message used a protocol version roomd does not speak.',
+  },
   'protocol.unexpected': { http: 409, message: 'A message arrived that makes no sense at this point.' },
 
   // e2ee: frames, keys, roster
@@ -48,11 +51,41 @@ export const ERROR_CODES = {
     http: 409,
     message: 'The meeting service tried to weaken the encryption of an end-to-end encrypted meeting.',
   },
+  'e2ee.unsupported_version': {
+    http: 400,
+    message: 'An encryption message used a protocol version roomd does not speak.',
+  },
+  'e2ee.binding_mismatch': {
+    http: 409,
+    message: "The meeting service changed this room's encryption keys on the way to the leader.",
+  },
+  'e2ee.leader_rejected': {
+    http: 409,
+    message: 'The meeting service named a leader that is not in the verified roster.',
+  },
+  'e2ee.heartbeat_missing': {
+    http: 504,
+    message: 'The encryption leader has not been heard from; encryption is not verified.',
+  },
+  'e2ee.roster_mismatch': {
+    http: 409,
+    message: 'The meeting service lists people the encryption leader does not.',
+  },
+  'e2ee.frame_tampered': { http: 400, message: 'Media arrived altered or replayed and was dropped.' },
+  'e2ee.not_capable': { http: 409, message: 'Someone in the meeting cannot use end-to-end encryption.' },
+  'e2ee.unexpected': {
+    http: 409,
+    message: 'An encryption message arrived that makes no sense at this point.',
+  },
 
   // transport: serial lines, peer connections, signaling socket
   'transport.closed': { http: 503, message: 'The connection is closed.' },
   'transport.open_failed': { http: 503, message: 'The connection could not be opened.' },
   'transport.disconnected': { http: 503, message: 'The device or peer went away.' },
+  'transport.message_too_large': {
+    http: 413,
+    message: 'A message was too large for the connection and was not sent.',
+  },
 
   // media
   'media.encoder_failed': { http: 500, message: 'The video or audio encoder stopped.' },
@@ -73,6 +106,10 @@ export const ERROR_CODES = {
   'relay.e2ee_not_allowed': { http: 403, message: 'End-to-end encryption is not allowed for this account.' },
   'relay.feature_disabled': { http: 409, message: 'That feature is off in end-to-end encrypted meetings.' },
   'relay.meeting_ended': { http: 410, message: 'The meeting has ended.' },
+  'relay.not_admitted': { http: 409, message: 'Join the meeting before sending that.' },
+  'relay.unknown_participant': { http: 404, message: 'That participant is not in the meeting.' },
+  'relay.meeting_exists': { http: 409, message: 'A meeting with that ID already exists.' },
+  'relay.bad_host_proof': { http: 403, message: 'The host identity could not be proven.' },
 
   // meeting: the client session
   'meeting.join_failed': { http: 502, message: 'The room could not join the meeting.' },
@@ -87,6 +124,23 @@ export const ERROR_CODES = {
   'http.rate_limited': { http: 429, message: 'Too many requests; slow down.' },
   'http.locked': { http: 423, message: 'Admin sign-in is locked after too many failed attempts.' },
   'http.conflict': { http: 409, message: 'That conflicts with the current state.' },
+  'http.csrf': { http: 403, message: 'The request did not carry its anti-forgery token; reload the page.' },
+  'http.loopback_only': { http: 403, message: 'The room screen API only answers on the room device itself.' },
+  'http.not_claimed': { http: 409, message: 'This room device has not been claimed yet.' },
+  'http.already_claimed': { http: 409, message: 'This room device has already been claimed.' },
+  'http.bad_setup_code': { http: 403, message: 'The setup code is wrong.' },
+  'http.bad_credentials': { http: 401, message: 'The password or token is wrong.' },
+  'http.bad_bundle': { http: 400, message: 'The provisioning bundle is not valid.' },
+  'http.bad_signature': {
+    http: 403,
+    message: "The provisioning bundle is not signed by this organisation's key.",
+  },
+  'http.stale_bundle': {
+    http: 409,
+    message: 'That provisioning bundle is older than the one already applied.',
+  },
+  'http.tls_unavailable': { http: 500, message: 'The device certificate could not be created or loaded.' },
+  'http.ui_missing': { http: 503, message: 'The room screen has not been built yet.' },
 } as const satisfies Record<string, { http: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -107,7 +161,10 @@ export class RoomdError extends Error {
   readonly context: ErrorContext;
 
   constructor(code: ErrorCode, options: RoomdErrorOptions = {}) {
-    super(options.message ?? ERROR_CODES[code].message, options.cause === undefined ? {} : { cause: options.cause });
+    super(
+      options.message ?? ERROR_CODES[code].message,
+      options.cause === undefined ? {} : { cause: options.cause },
+    );
     this.code = code;
     this.context = options.context ?? {};
   }

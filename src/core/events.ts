@@ -34,7 +34,10 @@ export class EventBus<Events extends { [K in keyof Events]: unknown }> {
   }
 
   /** Resolves with the next payload of `event` (optionally one matching `filter`). */
-  next<K extends keyof Events>(event: K, filter: (payload: Events[K]) => boolean = () => true): Promise<Events[K]> {
+  next<K extends keyof Events>(
+    event: K,
+    filter: (payload: Events[K]) => boolean = () => true,
+  ): Promise<Events[K]> {
     return new Promise((resolve) => {
       const off = this.on(event, (payload) => {
         if (!filter(payload)) return;

@@ -30,7 +30,8 @@ export class Lifecycle {
   }
 
   add(module: Module): this {
-    if (this.#started.length > 0) throw new RoomdError('core.invalid_argument', { message: 'Modules must be added before start.' });
+    if (this.#started.length > 0)
+      throw new RoomdError('core.invalid_argument', { message: 'Modules must be added before start.' });
     this.#modules.push(module);
     return this;
   }
@@ -70,7 +71,11 @@ export class Lifecycle {
     while (this.#started.length > 0) {
       const m = this.#started.pop()!;
       try {
-        await withTimeout(Promise.resolve().then(() => m.stop()), this.#stopTimeoutMs, m.name);
+        await withTimeout(
+          Promise.resolve().then(() => m.stop()),
+          this.#stopTimeoutMs,
+          m.name,
+        );
         report.stopped.push(m.name);
       } catch (error) {
         this.#log.error({ module: m.name, err: error }, 'module failed to stop');
@@ -88,7 +93,13 @@ async function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<
       p,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new RoomdError('core.timeout', { message: `${name} did not stop within ${ms} ms.`, context: { module: name } })),
+          () =>
+            reject(
+              new RoomdError('core.timeout', {
+                message: `${name} did not stop within ${ms} ms.`,
+                context: { module: name },
+              }),
+            ),
           ms,
         );
       }),

@@ -75,7 +75,8 @@ export interface LoggerOptions {
 export async function createLogger(options: LoggerOptions = {}): Promise<Logger> {
   const level = options.level ?? ((process.env['ROOMD_LOG_LEVEL'] as LogLevel | undefined) || 'info');
   const journald = options.journald ?? process.env['JOURNAL_STREAM'] !== undefined;
-  const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true && !journald);
+  const pretty =
+    options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true && !journald);
   let destination = options.destination;
   if (destination === undefined && pretty) {
     const { default: prettyFactory } = await import('pino-pretty');
@@ -103,17 +104,25 @@ export function silentLogger(): Logger {
 }
 
 /** A logger that keeps parsed lines in memory; for tests that assert on logs. */
-export function memoryLogger(level: LogLevel = 'trace'): { logger: Logger; lines: Record<string, unknown>[]; text: () => string } {
+export function memoryLogger(level: LogLevel = 'trace'): {
+  logger: Logger;
+  lines: Record<string, unknown>[];
+  text: () => string;
+} {
   const lines: Record<string, unknown>[] = [];
   let raw = '';
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
       const s = chunk.toString('utf8');
       raw += s;
-      for (const l of s.split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of s.split('\n'))
+        if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
       cb();
     },
   });
-  const logger = pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, stream) as unknown as Logger;
+  const logger = pino(
+    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    stream,
+  ) as unknown as Logger;
   return { logger, lines, text: () => raw };
 }

@@ -74,7 +74,11 @@ export async function writeFileAtomic(
     await fs.rename(tmp, file);
   } catch (error) {
     await fs.unlink(tmp).catch(() => {});
-    throw new RoomdError('core.store_io', { message: `Could not write ${path.basename(file)}.`, context: { file }, cause: error });
+    throw new RoomdError('core.store_io', {
+      message: `Could not write ${path.basename(file)}.`,
+      context: { file },
+      cause: error,
+    });
   }
   await fs.fsyncDir(dir);
 }
@@ -113,7 +117,9 @@ export class JsonFileStore<T> {
     if (current.kind === 'missing') {
       // A crash between the two renames of the very first write can leave only the twin.
       const twin = await this.#tryRead(this.lastGoodFile);
-      return twin.kind === 'ok' ? { value: twin.value, source: 'last-good' } : { value: undefined, source: 'none' };
+      return twin.kind === 'ok'
+        ? { value: twin.value, source: 'last-good' }
+        : { value: undefined, source: 'none' };
     }
     const problem = new RoomdError('core.store_corrupt', {
       message: `${path.basename(this.file)} is damaged (${current.reason}); using the last good copy.`,
@@ -138,7 +144,9 @@ export class JsonFileStore<T> {
     await writeFileAtomic(this.lastGoodFile, text, { fs: this.#fs, mode: this.#mode });
   }
 
-  async #tryRead(file: string): Promise<{ kind: 'ok'; value: T } | { kind: 'missing' } | { kind: 'bad'; reason: string }> {
+  async #tryRead(
+    file: string,
+  ): Promise<{ kind: 'ok'; value: T } | { kind: 'missing' } | { kind: 'bad'; reason: string }> {
     let raw: Buffer;
     try {
       raw = await this.#fs.readFile(file);

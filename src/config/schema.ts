@@ -1,0 +1,216 @@
+/**
+ * The one settings schema (TypeBox) for everything an admin can configure: it drives validation,
+ * defaults, `ROOMD_*` environment overrides, the admin settings form and migrations.
+ * Fields marked `requiresRestart: true` take effect only after the daemon restarts.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+
+export const SETTINGS_VERSION = 2;
+
+const restart = { requiresRestart: true } as const;
+
+const Port = (def: number, description: string) =>
+  Type.Integer({ minimum: 1, maximum: 65535, default: def, description, ...restart });
+
+const Host = (def: string, description: string) =>
+  Type.String({
+    minLength: 1,
+    maxLength: 253,
+    pattern: '^[A-Za-z0-9.:\\-\\[\\]]+$',
+    default: def,
+    description,
+    ...restart,
+  });
+
+const DevicePath = (description: string) =>
+  Type.Union([Type.String({ minLength: 1, maxLength: 512, pattern: '^(/dev/|tcp://)' }), Type.Null()], {
+    default: null,
+    description: `${description} (a /dev/… path, ideally /dev/serial/by-id/… or /dev/v4l/by-id/…, or tcp://host:port; null when absent)`,
+  });
+
+const Enum = <T extends string>(values: readonly T[], def: T, description: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { default: def, description },
+  );
+
+export const SettingsSchema = Type.Object(
+  {
+    schemaVersion: Type.Literal(SETTINGS_VERSION, { default: SETTINGS_VERSION }),
+    room: Type.Object(
+      {
+        name: Type.String({
+          minLength: 1,
+          maxLength: 64,
+          default: 'Meeting Room',
+          description: 'Shown on the room screen and the touch panel.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    kiosk: Type.Object(
+      {
+        host: Host(
+          '127.0.0.1',
+          'Address the kiosk UI listens on. Keep it on loopback unless a remote screen needs it.',
+        ),
+        port: Port(8080, 'Port of the kiosk UI.'),
+        allowRemote: Type.Boolean({
+          default: false,
+          description: 'Let non-loopback clients use the kiosk API.',
+          ...restart,
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    admin: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Serve the admin API over HTTPS.', ...restart }),
+        host: Host('0.0.0.0', 'Address the admin API listens on.'),
+        port: Port(8443, 'Port of the admin API (HTTPS).'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    meetingService: Type.Object(
+      {
+        url: Type.String({
+          pattern: '^wss?://[^\\s]+$',
+          maxLength: 2048,
+          default: 'ws://127.0.0.1:7443',
+          description: 'WebSocket address of the meeting service (wss:// on port 443 in production).',
+        }),
+        proxy: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }), Type.Null()], {
+          default: null,
+          description: 'HTTP proxy to reach the meeting service through, if any.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    encryption: Type.Object(
+      {
+        minimum: Enum(
+          ['e2ee', 'enhanced'] as const,
+          'enhanced',
+          "Weakest encryption the room joins: 'e2ee' refuses meetings whose keys the service holds.",
+        ),
+        defaultForNewMeetings: Enum(
+          ['e2ee', 'enhanced'] as const,
+          'e2ee',
+          'Encryption of meetings scheduled from this room.',
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    devices: Type.Object(
+      {
+        panel: Type.Object(
+          {
+            path: DevicePath('Serial line of the touch panel'),
+            baudRate: Type.Union(
+              [9600, 19200, 38400, 57600, 115200].map((b) => Type.Literal(b)),
+              {
+                default: 115200,
+                description: 'Baud rate of the touch panel.',
+              },
+            ),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        camera: Type.Object(
+          {
+            control: Enum(
+              ['none', 'visca', 'uvc'] as const,
+              'none',
+              'How the camera is moved: VISCA over serial, UVC controls, or not at all.',
+            ),
+            controlPath: DevicePath('VISCA serial line, or the /dev/video… node for UVC controls'),
+            viscaAddress: Type.Integer({
+              minimum: 1,
+              maximum: 7,
+              default: 1,
+              description: 'VISCA camera address.',
+            }),
+            video: DevicePath('V4L2 capture device of the camera'),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        speakerphone: Type.Object(
+          {
+            hidraw: DevicePath('hidraw node of the speakerphone buttons and LEDs'),
+            captureDevice: Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()], {
+              default: null,
+              description: "ALSA capture device, e.g. 'hw:CARD=Speaker'; null uses the synthetic microphone.",
+            }),
+            playbackDevice: Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()], {
+              default: null,
+              description: 'ALSA playback device; null plays to a null sink with a level meter.',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    media: Type.Object(
+      {
+        videoCodec: Enum(['vp8', 'h264'] as const, 'vp8', 'Video codec the room sends.'),
+        width: Type.Integer({
+          minimum: 160,
+          maximum: 3840,
+          default: 1280,
+          description: 'Sent video width in pixels.',
+        }),
+        height: Type.Integer({
+          minimum: 90,
+          maximum: 2160,
+          default: 720,
+          description: 'Sent video height in pixels.',
+        }),
+        framerate: Type.Integer({
+          minimum: 1,
+          maximum: 60,
+          default: 30,
+          description: 'Sent video frames per second.',
+        }),
+        videoBitrateKbps: Type.Integer({
+          minimum: 100,
+          maximum: 20000,
+          default: 2500,
+          description: 'Video bitrate.',
+        }),
+        audioBitrateKbps: Type.Integer({
+          minimum: 6,
+          maximum: 510,
+          default: 48,
+          description: 'Opus bitrate.',
+        }),
+        volume: Type.Integer({ minimum: 0, maximum: 100, default: 70, description: 'Speaker volume.' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'info', 'Log level.'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, $id: 'RoomdSettings' },
+);
+
+export type Settings = Static<typeof SettingsSchema>;
+
+/** Leaf fields of the schema with their dotted paths, in declaration order. */
+export function settingLeaves(
+  schema: TSchema = SettingsSchema,
+  prefix: string[] = [],
+): { path: string[]; schema: TSchema }[] {
+  if (schema['type'] === 'object' && schema['properties'] !== undefined) {
+    const out: { path: string[]; schema: TSchema }[] = [];
+    for (const [key, sub] of Object.entries(schema['properties'] as Record<string, TSchema>)) {
+      out.push(...settingLeaves(sub, [...prefix, key]));
+    }
+    return out;
+  }
+  return [{ path: prefix, schema }];
+}
