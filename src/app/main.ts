@@ -4,23 +4,13 @@
 import { parseArgs } from 'node:util';
 import { humanMessage } from '../core/errors.ts';
 import { ExitCode } from '../core/exit-codes.ts';
-import { createLogger, type Logger } from '../core/logger.ts';
+import { createLogger } from '../core/logger.ts';
+import type { CliIo, Command } from './command.ts';
 import { envVariableNames } from '../config/settings.ts';
 import { Daemon, resolveStateDir, runUntilSignal } from './daemon.ts';
+export type { CliIo, Command } from './command.ts';
+import { demo } from './demo.ts';
 import { daemonModules } from './modules.ts';
-
-export interface Command {
-  summary: string;
-  usage: string;
-  run(args: string[], io: CliIo): Promise<number>;
-}
-
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  env: NodeJS.ProcessEnv;
-  logger?: Logger;
-}
 
 const run: Command = {
   summary: 'Run the room daemon (the appliance service).',
@@ -53,7 +43,7 @@ ${envVariableNames()
   },
 };
 
-export const COMMANDS: Record<string, Command> = { run };
+export const COMMANDS: Record<string, Command> = { run, demo };
 
 export function registerCommand(name: string, command: Command): void {
   COMMANDS[name] = command;
