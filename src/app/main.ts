@@ -9,7 +9,9 @@ import type { CliIo, Command } from './command.ts';
 import { envVariableNames } from '../config/settings.ts';
 import { Daemon, resolveStateDir, runUntilSignal } from './daemon.ts';
 export type { CliIo, Command } from './command.ts';
+import { bot } from './bot.ts';
 import { demo } from './demo.ts';
+import { relay } from './relay.ts';
 import { daemonModules } from './modules.ts';
 
 const run: Command = {
@@ -43,7 +45,7 @@ ${envVariableNames()
   },
 };
 
-export const COMMANDS: Record<string, Command> = { run, demo };
+export const COMMANDS: Record<string, Command> = { run, demo, relay, bot };
 
 export function registerCommand(name: string, command: Command): void {
   COMMANDS[name] = command;

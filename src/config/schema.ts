@@ -76,7 +76,7 @@ export const SettingsSchema = Type.Object(
         url: Type.String({
           pattern: '^wss?://[^\\s]+$',
           maxLength: 2048,
-          default: 'ws://127.0.0.1:7443',
+          default: 'ws://127.0.0.1:7443/v1/signal',
           description: 'WebSocket address of the meeting service (wss:// on port 443 in production).',
         }),
         proxy: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }), Type.Null()], {

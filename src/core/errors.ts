@@ -110,6 +110,7 @@ export const ERROR_CODES = {
   'relay.unknown_participant': { http: 404, message: 'That participant is not in the meeting.' },
   'relay.meeting_exists': { http: 409, message: 'A meeting with that ID already exists.' },
   'relay.bad_host_proof': { http: 403, message: 'The host identity could not be proven.' },
+  'relay.rate_limited': { http: 429, message: 'Too many messages; some were dropped.' },
 
   // meeting: the client session
   'meeting.join_failed': { http: 502, message: 'The room could not join the meeting.' },

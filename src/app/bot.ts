@@ -1,0 +1,148 @@
+/**
+ * `roomd bot`: headless participants that join a meeting, send synthetic encrypted media, verify
+ * what they decrypt, and print their security code and shield as JSON lines.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { SystemClock } from '../core/clock.ts';
+import { humanMessage } from '../core/errors.ts';
+import { ExitCode } from '../core/exit-codes.ts';
+import { createLogger } from '../core/logger.ts';
+import { HeadlessParticipant } from '../meeting/headless.ts';
+import { CLIENT_TYPES, type ClientType } from '../protocol/limits.ts';
+import { WrtcPeerConnectionFactory } from '../transport/wrtc-peer.ts';
+import type { Command } from './command.ts';
+
+export function ephemeralIdentity(prefix = 'bot'): {
+  deviceId: string;
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+} {
+  const secretKey = ed25519.utils.randomSecretKey();
+  return {
+    deviceId: `${prefix}-${randomBytes(5).toString('hex')}`,
+    publicKey: ed25519.getPublicKey(secretKey),
+    secretKey,
+  };
+}
+
+export const bot: Command = {
+  summary: 'Run headless participants in a meeting (demo, tests, load).',
+  usage: `roomd bot --meeting ID [options]
+
+Options:
+  --relay URL        Signaling URL of the meeting service (default: ws://127.0.0.1:7443/v1/signal)
+  --meeting ID       Meeting to join
+  --passcode CODE    Meeting passcode
+  --name NAME        Display name (default: Bot); with --count, numbered
+  --client TYPE      ${CLIENT_TYPES.join('|')} (default: desktop)
+  --count N          Run N participants in this process (default: 1)
+  --duration S       Leave after S seconds (default: run until Ctrl-C)
+  --video-fps N      Synthetic video frames per second (default: 15; 0 for none)
+  --report S         Print a status line every S seconds (default: 5)
+  -h, --help         Show this help`,
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        relay: { type: 'string' },
+        meeting: { type: 'string' },
+        passcode: { type: 'string' },
+        name: { type: 'string' },
+        client: { type: 'string' },
+        count: { type: 'string' },
+        duration: { type: 'string' },
+        'video-fps': { type: 'string' },
+        report: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help === true) {
+      io.out(this.usage);
+      return ExitCode.ok;
+    }
+    if (values.meeting === undefined) {
+      io.err(`roomd bot: --meeting is required.\n\n${this.usage}`);
+      return ExitCode.usage;
+    }
+    const client = (values.client ?? 'desktop') as ClientType;
+    if (!CLIENT_TYPES.includes(client)) {
+      io.err(`roomd bot: --client must be one of ${CLIENT_TYPES.join(', ')}.`);
+      return ExitCode.usage;
+    }
+    const count = Number(values.count ?? '1');
+    const fps = Number(values['video-fps'] ?? '15');
+    const reportS = Number(values.report ?? '5');
+    const duration = values.duration === undefined ? null : Number(values.duration);
+    for (const [name, v] of [
+      ['--count', count],
+      ['--video-fps', fps],
+      ['--report', reportS],
+    ] as const) {
+      if (!Number.isFinite(v) || v < 0 || (name === '--count' && (v < 1 || v > 500))) {
+        io.err(
+          `roomd bot: ${name} must be a number${name === '--count' ? ' from 1 to 500' : ' of 0 or more'}.`,
+        );
+        return ExitCode.usage;
+      }
+    }
+    const log = await createLogger({ level: 'warn', base: { app: 'roomd-bot' } });
+    const clock = new SystemClock();
+    const peers = new WrtcPeerConnectionFactory();
+    const bots: HeadlessParticipant[] = [];
+    const baseName = values.name ?? 'Bot';
+    for (let i = 0; i < count; i++) {
+      const name = count === 1 ? baseName : `${baseName} ${i + 1}`;
+      const b = new HeadlessParticipant({
+        meetingId: values.meeting,
+        ...(values.passcode === undefined ? {} : { passcode: values.passcode }),
+        relayUrl: values.relay ?? 'ws://127.0.0.1:7443/v1/signal',
+        displayName: name,
+        clientType: client,
+        identity: ephemeralIdentity(),
+        peers,
+        clock,
+        log,
+        videoFps: fps,
+      });
+      let last = '';
+      b.session.events.on('state', (s) => {
+        const line = JSON.stringify({
+          event: 'state',
+          name,
+          status: s.status,
+          shield: s.shield,
+          securityCode: s.securityCode,
+          epoch: s.epoch,
+        });
+        if (line !== last) io.out(line);
+        last = line;
+      });
+      bots.push(b);
+    }
+    let code: number = ExitCode.ok;
+    await Promise.all(
+      bots.map((b) =>
+        b.join().catch((error: unknown) => {
+          io.out(JSON.stringify({ event: 'error', name: b.name, message: humanMessage(error) }));
+          code = ExitCode.unavailable;
+        }),
+      ),
+    );
+    const printReports = () => {
+      for (const b of bots) io.out(JSON.stringify({ event: 'report', ...b.report() }));
+    };
+    const timer = reportS > 0 ? setInterval(printReports, reportS * 1000) : null;
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+      if (duration !== null) setTimeout(done, duration * 1000);
+    });
+    if (timer !== null) clearInterval(timer);
+    for (const b of bots) io.out(JSON.stringify({ event: 'final', ...b.report() }));
+    await Promise.all(bots.map((b) => b.leave()));
+    return code;
+  },
+};

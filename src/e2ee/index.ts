@@ -1,0 +1,77 @@
+/**
+ * roomd E2EE core — public API (e2ee brief; docs/protocol.md "# E2EE protocol"). Pure: no I/O,
+ * no timers; time comes in as `now` (ms). Other layers import only from this file.
+ *
+ * Driving a meeting from a network client
+ * ---------------------------------------
+ *   const session = createE2eeSession({
+ *     mode: 'e2ee',                      // or 'enhanced' (relay-made key, same frame path)
+ *     meetingId, instanceId,             // instance id is chosen by the relay per occurrence
+ *     participantId, deviceId, displayName,
+ *     identity: { publicKey, secretKey }, // Ed25519 device identity (32-byte seed as secretKey)
+ *   });
+ *   run(session.start(now));
+ *   // on every relay roster update (also names the leader):
+ *   run(session.handle({ type: 'relay-roster', leaderId, members }, now));
+ *   // on every opaque E2EE payload routed to us:
+ *   run(session.handle({ type: 'message', from, message: payload }, now));
+ *   // at least every 250 ms:
+ *   run(session.handle({ type: 'tick' }, now));
+ *
+ *   function run(effects: E2eeEffect[]) {
+ *     for (const e of effects) switch (e.type) {
+ *       case 'send':     relay.send(e.to, e.message); break;   // to: participant id or 'all'; message is JSON-safe
+ *       case 'keyframe': encoders.forceKeyframe(); break;
+ *       case 'ui':       ui.show(e.fact); break;                // security code, leader change, shield, alarms
+ *       case 'leave':    meeting.leave(e.code, e.reason); break; // downgrade attempt etc.
+ *       case 'install-keys': break;                             // informational
+ *     }
+ *   }
+ *
+ * Media frames (RFC 9605 SFrame, suite AES_256_GCM_SHA512_128, node:crypto hot path):
+ *   const frame = session.frames.seal('video', payload, metadata?);    // throws e2ee.unknown_key before keys
+ *   const { senderId, stream, epoch, payload } = session.frames.open(frame, metadata?, now);
+ * `open` throws RoomdError (e2ee.unknown_key | e2ee.decrypt_failed | e2ee.replay | e2ee.malformed); drop
+ * the frame. Tampered/replayed frames also raise the session's integrity alarm (shield 'partial').
+ *
+ * Status for UIs: `session.shield(now)`, `session.status(now)`. `session.close()` wipes all secrets.
+ * Messages: `parseE2eeMessage(value)` validates untrusted input (the session does this itself).
+ */
+
+export type { E2eeSession, E2eeSessionOptions, Identity } from './session.ts';
+export { createE2eeSession } from './session.ts';
+export type { FrameCrypto, OpenedFrame } from './frames.ts';
+export type {
+  E2eeEffect,
+  E2eeEvent,
+  E2eeStatus,
+  MeetingMode,
+  ParticipantId,
+  ProtocolParams,
+  RelayMember,
+  RosterEntry,
+  Shield,
+  ShieldInput,
+  StreamKind,
+  UiFact,
+} from './types.ts';
+export { DEFAULT_PARAMS, STREAM_KINDS } from './types.ts';
+export type {
+  AckMessage,
+  BindingBody,
+  BindingMessage,
+  E2eeMessage,
+  E2eeMessageType,
+  HeartbeatBody,
+  HeartbeatMessage,
+  KeyMessage,
+} from './messages.ts';
+export { E2EE_PROTOCOL_VERSION, parseE2eeMessage } from './messages.ts';
+export { shieldState } from './shield.ts';
+export { type SecurityCode, securityCode } from './security-code.ts';
+export { decodeKid, encodeKid, type KidParts } from './kid.ts';
+// Lower-level SFrame (RFC 9605) building blocks, for tests, benches and interop tools.
+export { CipherSuite, type SuiteId, SUITES } from './sframe/suites.ts';
+export { decodeHeader, encodeHeader, type SFrameHeader } from './sframe/header.ts';
+export { SFrameReceiveKey, SFrameSendKey } from './sframe/keys.ts';
+export { nativeAead, nobleAead, type SFrameAead } from './sframe/aead.ts';

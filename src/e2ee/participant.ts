@@ -1,0 +1,452 @@
+/**
+ * Participant role (e2ee brief "Rekey, roster, heartbeat", "The shield is fail-closed"): accepts a
+ * leader only as the brief allows, verifies heartbeats (signature, roster hash, counter, hash chain,
+ * our own binding in the roster), installs wrapped meeting keys bound to our liveness nonces, switches
+ * senders when the heartbeat says so, and computes the shield inputs. Pure: events in, effects out.
+ */
+import { RoomdError } from '../core/errors.ts';
+import { equalBytes, fromB64u, toB64u, zeroize } from './bytes.ts';
+import {
+  bindingHash,
+  type EphemeralKeys,
+  type RandomSource,
+  type VerifiedBinding,
+  verifyBinding,
+} from './binding.ts';
+import type { FrameKeys } from './frames.ts';
+import { verifyHeartbeat } from './heartbeat.ts';
+import type { HeartbeatMessage, KeyMessage } from './messages.ts';
+import { ackMac, type PairKeys, recipientPairKeys, unwrapMeetingKey, wipePairKeys } from './pair.ts';
+import { securityCode } from './security-code.ts';
+import type {
+  E2eeEffect,
+  ParticipantId,
+  ProtocolParams,
+  RelayMember,
+  RosterEntry,
+  ShieldInput,
+} from './types.ts';
+
+const NONCE_HISTORY = 4;
+const PENDING_KEYS = 4;
+
+export interface ParticipantOptions {
+  meetingId: string;
+  instanceId: string;
+  selfId: ParticipantId;
+  identityPublic: Uint8Array;
+  self: VerifiedBinding;
+  ephemeral: EphemeralKeys;
+  params: ProtocolParams;
+  random: RandomSource;
+  frames: FrameKeys;
+}
+
+interface AcceptedLeader {
+  id: ParticipantId;
+  binding: VerifiedBinding;
+  code: string;
+}
+
+export class Participant {
+  readonly #o: ParticipantOptions;
+  #nonces: Uint8Array[];
+  /** Leader the relay names now. */
+  leaderId: ParticipantId | null = null;
+  /** Binding hash the next leader must present (from the last verified roster); null = first contact. */
+  #expectedLeaderHash: string | null = null;
+  #leaderRejected = false;
+  leader: AcceptedLeader | null = null;
+  #lastCode: string | null = null;
+  #minNewLeaderEpoch = 1;
+  #hb: {
+    counter: number;
+    hash: string;
+    time: number;
+    epoch: number;
+    rosterVersion: number;
+    receivedAt: number;
+  } | null = null;
+  roster: RosterEntry[] | null = null;
+  #pair: PairKeys | null = null;
+  #pending: KeyMessage[] = [];
+  #relayIds: Set<ParticipantId> = new Set();
+  #mismatchSince: number | null = null;
+  #mismatchReported = false;
+  #heartbeatLostReported = false;
+  /** Persistent alarms by code (MITM, rejected leader...). */
+  readonly alarms = new Map<string, string>();
+
+  constructor(options: ParticipantOptions) {
+    this.#o = options;
+    this.#nonces = [options.self.nonce];
+  }
+
+  #alarm(code: 'e2ee.binding_mismatch' | 'e2ee.leader_rejected', reason: string): E2eeEffect[] {
+    if (this.alarms.has(code)) return [];
+    this.alarms.set(code, reason);
+    return [{ type: 'ui', fact: { type: 'alarm', code, reason } }];
+  }
+
+  /** The relay's roster: leader naming and the claim we compare with the verified roster. */
+  onRelayRoster(leaderId: ParticipantId, members: readonly RelayMember[], now: number): E2eeEffect[] {
+    this.#relayIds = new Set(members.map((m) => m.participantId));
+    this.#relayIds.add(this.#o.selfId);
+    const effects: E2eeEffect[] = [];
+    if (leaderId !== this.leaderId) effects.push(...this.#leaderNamed(leaderId, now));
+    this.#updateMismatch(now);
+    return effects;
+  }
+
+  #leaderNamed(leaderId: ParticipantId, _now: number): E2eeEffect[] {
+    const previous = this.leaderId;
+    this.leaderId = leaderId;
+    this.leader = null;
+    this.#hb = null;
+    this.#pending = [];
+    if (this.#pair) wipePairKeys(this.#pair);
+    this.#pair = null;
+    this.#minNewLeaderEpoch = Math.max(this.#minNewLeaderEpoch, this.#o.frames.highestEpoch + 1);
+    const effects: E2eeEffect[] = [];
+    if (this.roster !== null) {
+      const entry = this.roster.find((e) => e.participantId === leaderId);
+      if (entry === undefined || !entry.e2ee || entry.bindingHash === '') {
+        this.#leaderRejected = true;
+        effects.push(
+          ...this.#alarm(
+            'e2ee.leader_rejected',
+            `The meeting service named ${leaderId} as leader, who is not in the verified roster.`,
+          ),
+        );
+        return effects;
+      }
+      this.#expectedLeaderHash = entry.bindingHash;
+    } else {
+      this.#expectedLeaderHash = null;
+    }
+    this.#leaderRejected = false;
+    this.alarms.delete('e2ee.leader_rejected');
+    if (previous !== null)
+      effects.push({ type: 'ui', fact: { type: 'leader-changed', from: previous, to: leaderId } });
+    if (leaderId !== this.#o.selfId)
+      effects.push({ type: 'send', to: leaderId, message: this.#o.self.message });
+    return effects;
+  }
+
+  /** Verify and apply a heartbeat. Throws RoomdError when it must be rejected. */
+  onHeartbeat(msg: HeartbeatMessage, now: number, ownHash?: Uint8Array): E2eeEffect[] {
+    const b = msg.body;
+    if (this.#leaderRejected || this.leaderId === null || b.leaderId !== this.leaderId) {
+      throw new RoomdError('e2ee.unexpected', {
+        message: 'A heartbeat came from someone who is not the leader.',
+        context: { leader: b.leaderId },
+      });
+    }
+    if (b.meetingId !== this.#o.meetingId || b.instanceId !== this.#o.instanceId) {
+      throw new RoomdError('e2ee.unexpected', { message: 'A heartbeat names another meeting.' });
+    }
+    const effects: E2eeEffect[] = [];
+    let leader = this.leader;
+    if (leader === null) {
+      const lb = verifyBinding(msg.leader, {
+        meetingId: this.#o.meetingId,
+        instanceId: this.#o.instanceId,
+        participantId: b.leaderId,
+      });
+      if (this.#expectedLeaderHash !== null && lb.hashB64 !== this.#expectedLeaderHash) {
+        throw new RoomdError('e2ee.leader_rejected', {
+          message: 'The new leader’s keys are not the ones in the verified roster.',
+        });
+      }
+      if (b.epoch < this.#minNewLeaderEpoch)
+        throw new RoomdError('e2ee.stale_epoch', { context: { epoch: b.epoch } });
+      leader = { id: b.leaderId, binding: lb, code: '' };
+    } else if (!equalBytes(leader.binding.hash, bindingHash(msg.leader.binding))) {
+      throw new RoomdError('e2ee.leader_rejected', {
+        message: 'The leader’s keys changed within its tenure.',
+      });
+    }
+    // Our own heartbeat (we are the leader) needs no signature check: we just made it.
+    const hash = toB64u(ownHash ?? verifyHeartbeat(msg, leader.binding.ivk, leader.binding.hash));
+    const last = this.#hb;
+    if (last !== null) {
+      if (b.counter <= last.counter)
+        throw new RoomdError('e2ee.stale_epoch', {
+          message: 'A heartbeat was replayed.',
+          context: { counter: b.counter },
+        });
+      if (b.counter === last.counter + 1 && b.prev !== last.hash) {
+        throw new RoomdError('e2ee.bad_signature', {
+          message: 'The heartbeat chain is broken.',
+          context: { counter: b.counter },
+        });
+      }
+      if (b.time < last.time || b.epoch < last.epoch || b.rosterVersion < last.rosterVersion) {
+        throw new RoomdError('e2ee.stale_epoch', {
+          message: 'A heartbeat went back in time.',
+          context: { counter: b.counter },
+        });
+      }
+    }
+    if (this.leader === null) {
+      const code = securityCode(this.#o.meetingId, leader.binding.ivk).text;
+      leader.code = code;
+      this.leader = leader;
+      effects.push({
+        type: 'ui',
+        fact: {
+          type: 'security-code',
+          code,
+          leaderId: leader.id,
+          changed: this.#lastCode !== null && this.#lastCode !== code,
+        },
+      });
+      this.#lastCode = code;
+    }
+    const rosterChanged = last === null || b.rosterVersion !== last.rosterVersion;
+    this.#hb = {
+      counter: b.counter,
+      hash,
+      time: b.time,
+      epoch: b.epoch,
+      rosterVersion: b.rosterVersion,
+      receivedAt: now,
+    };
+    this.#heartbeatLostReported = false;
+    this.roster = b.roster;
+    const mine = b.roster.find((e) => e.participantId === this.#o.selfId);
+    if (mine !== undefined && mine.bindingHash !== this.#o.self.hashB64) {
+      effects.push(
+        ...this.#alarm(
+          'e2ee.binding_mismatch',
+          'The leader holds different keys for this room than the ones it published.',
+        ),
+      );
+    }
+    this.#o.frames.setSlots(b.roster.filter((e) => e.e2ee));
+    if (rosterChanged) effects.push({ type: 'ui', fact: { type: 'roster', roster: b.roster } });
+    this.#updateMismatch(now);
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const k of pending) {
+      try {
+        effects.push(...this.onKey(k, now));
+      } catch (err) {
+        if (!(err instanceof RoomdError)) throw err;
+        effects.push({ type: 'ui', fact: { type: 'rejected', code: err.code, from: k.leaderId, what: k.t } });
+      }
+    }
+    effects.push(...this.#maybeSwitch(b.sendEpoch));
+    return effects;
+  }
+
+  #maybeSwitch(epoch: number): E2eeEffect[] {
+    const f = this.#o.frames;
+    if (epoch > f.sendEpoch && f.holds(epoch) && f.selfSlot !== null) {
+      f.setSendEpoch(epoch);
+      return [
+        { type: 'install-keys', epoch, role: 'send' },
+        { type: 'keyframe', epoch },
+        { type: 'ui', fact: { type: 'epoch', epoch, sending: true } },
+      ];
+    }
+    return [];
+  }
+
+  /** A key delivery addressed to us. Throws RoomdError when it must be rejected. */
+  onKey(msg: KeyMessage, now: number): E2eeEffect[] {
+    if (
+      msg.meetingId !== this.#o.meetingId ||
+      msg.instanceId !== this.#o.instanceId ||
+      msg.recipientId !== this.#o.selfId
+    ) {
+      throw new RoomdError('e2ee.unexpected', { message: 'A key delivery is addressed elsewhere.' });
+    }
+    if (this.#leaderRejected || msg.leaderId !== this.leaderId) {
+      throw new RoomdError('e2ee.unexpected', {
+        message: 'A key delivery did not come from the leader.',
+        context: { leader: msg.leaderId },
+      });
+    }
+    if (this.leader === null) {
+      if (this.#pending.length >= PENDING_KEYS) this.#pending.shift();
+      this.#pending.push(msg);
+      return [];
+    }
+    if (msg.epoch <= this.#o.frames.highestEpoch || msg.epoch < this.#minNewLeaderEpoch) {
+      throw new RoomdError('e2ee.stale_epoch', { context: { epoch: msg.epoch } });
+    }
+    const nonce = fromB64u(msg.nonce);
+    if (!this.#nonces.some((n) => equalBytes(n, nonce))) {
+      throw new RoomdError('e2ee.stale_epoch', {
+        message: 'A key delivery is bound to an old liveness nonce.',
+        context: { epoch: msg.epoch },
+      });
+    }
+    const lb = this.leader.binding;
+    if (msg.kem !== undefined) {
+      const kemCt = fromB64u(msg.kem);
+      if (this.#pair === null || !equalBytes(this.#pair.kemCiphertext, kemCt)) {
+        const fresh = recipientPairKeys(this.#o.ephemeral, this.#o.self.hash, lb.x25519, lb.hash, kemCt);
+        if (this.#pair) wipePairKeys(this.#pair);
+        this.#pair = fresh;
+      }
+    }
+    if (this.#pair === null)
+      throw new RoomdError('e2ee.unexpected', { message: 'A key delivery came without the key exchange.' });
+    const ctx = {
+      meetingId: msg.meetingId,
+      instanceId: msg.instanceId,
+      leaderId: msg.leaderId,
+      recipientId: msg.recipientId,
+      epoch: msg.epoch,
+      slot: msg.slot,
+      switchMode: msg.switch,
+      nonce,
+      leaderHash: lb.hash,
+      recipientHash: this.#o.self.hash,
+    };
+    const key = unwrapMeetingKey(this.#pair.wrapKey, fromB64u(msg.iv), ctx, fromB64u(msg.box));
+    try {
+      if (key.length !== 32)
+        throw new RoomdError('e2ee.malformed', { message: 'A meeting key has the wrong length.' });
+      return this.#installed(msg.epoch, key, msg.slot, msg.switch, now, true);
+    } finally {
+      zeroize(key);
+    }
+  }
+
+  /** Our own key when we are the leader. */
+  installOwn(
+    epoch: number,
+    key: Uint8Array,
+    slot: number,
+    switchMode: 'immediate' | 'await',
+    now: number,
+  ): E2eeEffect[] {
+    return this.#installed(epoch, key, slot, switchMode, now, false);
+  }
+
+  #installed(
+    epoch: number,
+    key: Uint8Array,
+    slot: number,
+    switchMode: 'immediate' | 'await',
+    now: number,
+    ack: boolean,
+  ): E2eeEffect[] {
+    const f = this.#o.frames;
+    f.install(epoch, key, now, this.#o.params.oldKeyRetentionMs);
+    f.setSelfSlot(slot);
+    const effects: E2eeEffect[] = [
+      { type: 'install-keys', epoch, role: 'receive' },
+      { type: 'ui', fact: { type: 'epoch', epoch, sending: false } },
+    ];
+    if (ack && this.#pair !== null && this.leaderId !== null) {
+      const next = this.#o.random(16);
+      this.#nonces.push(next);
+      if (this.#nonces.length > NONCE_HISTORY) zeroize(this.#nonces.shift());
+      const ctx = {
+        meetingId: this.#o.meetingId,
+        instanceId: this.#o.instanceId,
+        leaderId: this.leaderId,
+        participantId: this.#o.selfId,
+        epoch,
+        nonce: next,
+      };
+      effects.push({
+        type: 'send',
+        to: this.leaderId,
+        message: {
+          t: 'e2ee.ack',
+          v: 1,
+          ...ctx,
+          nonce: toB64u(next),
+          mac: toB64u(ackMac(this.#pair.ackKey, ctx)),
+        },
+      });
+    }
+    if (switchMode === 'immediate') effects.push(...this.#maybeSwitch(epoch));
+    return effects;
+  }
+
+  #updateMismatch(now: number): void {
+    const verified = new Set((this.roster ?? []).map((e) => e.participantId));
+    const same = verified.size === this.#relayIds.size && [...verified].every((id) => this.#relayIds.has(id));
+    if (same) {
+      this.#mismatchSince = null;
+      this.#mismatchReported = false;
+    } else this.#mismatchSince ??= now;
+  }
+
+  tick(now: number): E2eeEffect[] {
+    const effects: E2eeEffect[] = [];
+    const m = this.rosterMismatch(now);
+    if (m === 'persistent' && !this.#mismatchReported) {
+      this.#mismatchReported = true;
+      effects.push({
+        type: 'ui',
+        fact: {
+          type: 'alarm',
+          code: 'e2ee.roster_mismatch',
+          reason: 'The meeting service lists people the leader has not verified.',
+        },
+      });
+    }
+    const age = this.heartbeatAge(now);
+    if (
+      this.leaderId !== null &&
+      !this.#heartbeatLostReported &&
+      (age === null ? false : age > this.#o.params.heartbeatTimeoutMs)
+    ) {
+      this.#heartbeatLostReported = true;
+      effects.push({
+        type: 'ui',
+        fact: {
+          type: 'alarm',
+          code: 'e2ee.heartbeat_missing',
+          reason: 'No verified heartbeat from the leader.',
+        },
+      });
+    }
+    return effects;
+  }
+
+  rosterMismatch(now: number): 'none' | 'pending' | 'persistent' {
+    if (this.#mismatchSince === null) return 'none';
+    return now - this.#mismatchSince >= this.#o.params.rosterGraceMs ? 'persistent' : 'pending';
+  }
+
+  heartbeatAge(now: number): number | null {
+    return this.#hb === null ? null : now - this.#hb.receivedAt;
+  }
+
+  get currentEpoch(): number {
+    return this.#hb?.epoch ?? 0;
+  }
+
+  shieldInput(now: number): Omit<ShieldInput, 'mode' | 'left' | 'alarms'> {
+    const roster = this.roster ?? [];
+    const mine = roster.find((e) => e.participantId === this.#o.selfId);
+    return {
+      leaderVerified: this.leader !== null && !this.#leaderRejected,
+      heartbeatAgeMs: this.heartbeatAge(now),
+      heartbeatTimeoutMs: this.#o.params.heartbeatTimeoutMs,
+      holdsCurrentKey: this.#hb !== null && this.#o.frames.holds(this.#hb.epoch),
+      selfInRoster: mine !== undefined && mine.bindingHash === this.#o.self.hashB64,
+      allCapable: roster.length > 0 && roster.every((e) => e.e2ee),
+      rosterMismatch: this.rosterMismatch(now),
+    };
+  }
+
+  /** Last verified roster slots, for a successor leader. */
+  knownSlots(): Map<ParticipantId, number> {
+    return new Map((this.roster ?? []).map((e) => [e.participantId, e.slot]));
+  }
+
+  destroy(): void {
+    if (this.#pair) wipePairKeys(this.#pair);
+    this.#pair = null;
+    for (const n of this.#nonces) zeroize(n);
+  }
+}

@@ -1,0 +1,418 @@
+/**
+ * One meeting session of the E2EE core (e2ee brief, all sections): composes the participant role, the
+ * leader role (while the relay names us leader), media frame keys and the shield. Validates every
+ * routed payload; malformed or hostile input becomes a 'rejected' UI fact, never a crash. Enhanced
+ * meetings take the relay's key on the same frame path. See index.ts for how to drive it.
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { type ErrorCode, RoomdError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import {
+  defaultRandom,
+  type EphemeralKeys,
+  makeEphemeralKeys,
+  type RandomSource,
+  signBinding,
+  type VerifiedBinding,
+  verifyBinding,
+  wipeEphemeralKeys,
+} from './binding.ts';
+import { CONTEXT } from './context.ts';
+import { type FrameCrypto, FrameKeys } from './frames.ts';
+import { Leader } from './leader.ts';
+import { type E2eeMessage, parseE2eeMessage } from './messages.ts';
+import { Participant } from './participant.ts';
+import { shieldState } from './shield.ts';
+import {
+  DEFAULT_PARAMS,
+  type E2eeEffect,
+  type E2eeEvent,
+  type E2eeStatus,
+  type MeetingMode,
+  type ParticipantId,
+  type ProtocolParams,
+  type RelayMember,
+  type Shield,
+} from './types.ts';
+
+/** Ed25519 device identity: `secretKey` is the 32-byte seed, `publicKey` the 32-byte IVK. */
+export interface Identity {
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+export interface E2eeSessionOptions {
+  mode: MeetingMode;
+  meetingId: string;
+  instanceId: string;
+  participantId: ParticipantId;
+  deviceId: string;
+  displayName: string;
+  identity: Identity;
+  /** Client kind published in our binding (default 'roomd'). */
+  client?: string;
+  params?: Partial<ProtocolParams>;
+  /** Randomness (tests inject a seeded source); default: the platform CSPRNG. */
+  random?: RandomSource;
+  logger?: Logger;
+}
+
+export interface E2eeSession {
+  readonly participantId: ParticipantId;
+  readonly mode: MeetingMode;
+  /** Our signed binding message (E2EE mode), e.g. for the relay's bulletin board. */
+  readonly binding: E2eeMessage | null;
+  readonly frames: FrameCrypto;
+  start(now: number): E2eeEffect[];
+  handle(event: E2eeEvent, now: number): E2eeEffect[];
+  shield(now: number): Shield;
+  status(now: number): E2eeStatus;
+  /** Leave: wipe every secret (ephemeral keys, pair secrets, meeting keys). */
+  close(): void;
+}
+
+const RANK: Record<MeetingMode | 'none', number> = { none: 0, enhanced: 1, e2ee: 2 };
+
+class Session implements E2eeSession {
+  readonly participantId: ParticipantId;
+  readonly mode: MeetingMode;
+  readonly binding: E2eeMessage | null;
+  readonly #o: E2eeSessionOptions;
+  readonly #params: ProtocolParams;
+  readonly #random: RandomSource;
+  readonly #frames: FrameKeys;
+  readonly #ephemeral: EphemeralKeys | null;
+  readonly #self: VerifiedBinding | null;
+  readonly #participant: Participant | null;
+  #leader: Leader | null = null;
+  #left = false;
+  #modeNow: MeetingMode | 'none';
+  #enhancedEpoch = 0;
+  #relayLeader: ParticipantId | null = null;
+  #lastShield: Shield | null = null;
+  readonly #alarms = new Map<ErrorCode, string>();
+
+  constructor(o: E2eeSessionOptions) {
+    this.#o = o;
+    this.participantId = o.participantId;
+    this.mode = o.mode;
+    this.#modeNow = o.mode;
+    this.#params = { ...DEFAULT_PARAMS, ...o.params };
+    this.#random = o.random ?? defaultRandom;
+    this.#frames = new FrameKeys({
+      meetingId: o.meetingId,
+      instanceId: o.instanceId,
+      selfId: o.participantId,
+      label: o.mode === 'e2ee' ? CONTEXT.media : CONTEXT.enhanced,
+    });
+    if (o.mode === 'e2ee') {
+      if (o.identity.secretKey.length !== 32 || o.identity.publicKey.length !== 32)
+        throw new RangeError('Ed25519 identity keys must be 32 bytes');
+      const derived = ed25519.getPublicKey(o.identity.secretKey);
+      if (derived.some((b, i) => b !== o.identity.publicKey[i]))
+        throw new RangeError('Ed25519 identity public key does not match the secret key');
+      this.#ephemeral = makeEphemeralKeys(this.#random);
+      const msg = signBinding({
+        meetingId: o.meetingId,
+        instanceId: o.instanceId,
+        participantId: o.participantId,
+        deviceId: o.deviceId,
+        displayName: o.displayName,
+        client: o.client ?? 'roomd',
+        caps: ['e2ee-v1', 'sframe-5'],
+        identityPublic: o.identity.publicKey,
+        identitySecret: o.identity.secretKey,
+        keys: this.#ephemeral,
+        nonce: this.#random(16),
+      });
+      this.#self = verifyBinding(msg, {
+        meetingId: o.meetingId,
+        instanceId: o.instanceId,
+        participantId: o.participantId,
+      });
+      this.binding = msg;
+      this.#participant = new Participant({
+        meetingId: o.meetingId,
+        instanceId: o.instanceId,
+        selfId: o.participantId,
+        identityPublic: o.identity.publicKey,
+        self: this.#self,
+        ephemeral: this.#ephemeral,
+        params: this.#params,
+        random: this.#random,
+        frames: this.#frames,
+      });
+    } else {
+      this.#ephemeral = null;
+      this.#self = null;
+      this.binding = null;
+      this.#participant = null;
+    }
+  }
+
+  get frames(): FrameCrypto {
+    return this.#frames;
+  }
+
+  start(now: number): E2eeEffect[] {
+    return this.#withShield([], now);
+  }
+
+  handle(event: E2eeEvent, now: number): E2eeEffect[] {
+    if (this.#left) return [];
+    let effects: E2eeEffect[];
+    try {
+      effects = this.#dispatch(event, now);
+    } catch (err) {
+      const e = err instanceof RoomdError ? err : new RoomdError('e2ee.malformed', { cause: err });
+      this.#o.logger?.warn({ code: e.code, event: event.type, ...e.context }, 'e2ee input rejected');
+      effects = [
+        {
+          type: 'ui',
+          fact: {
+            type: 'rejected',
+            code: e.code,
+            from: event.type === 'message' ? String(event.from).slice(0, 128) : 'relay',
+            what: event.type,
+          },
+        },
+      ];
+    }
+    return this.#withShield(effects, now);
+  }
+
+  #withShield(effects: E2eeEffect[], now: number): E2eeEffect[] {
+    const s = this.shield(now);
+    if (s !== this.#lastShield) {
+      this.#lastShield = s;
+      effects.push({ type: 'ui', fact: { type: 'shield', shield: s } });
+    }
+    return effects;
+  }
+
+  #dispatch(event: E2eeEvent, now: number): E2eeEffect[] {
+    switch (event.type) {
+      case 'tick': {
+        this.#frames.prune(now);
+        const out = this.#leader?.tick(now) ?? [];
+        if (this.#participant) out.push(...this.#participant.tick(now));
+        return out;
+      }
+      case 'mode':
+        if (RANK[event.mode] < RANK[this.mode])
+          return this.#downgrade(`The meeting service switched the meeting to ${event.mode}.`);
+        return [];
+      case 'enhanced-key':
+        if (this.mode === 'e2ee') return this.#downgrade('The meeting service sent its own meeting key.');
+        return this.#enhancedKey(event.epoch, event.key, now);
+      case 'relay-roster':
+        return this.#relayRoster(event.leaderId, event.members, now);
+      case 'message':
+        return this.#message(event.from, event.message, now);
+    }
+  }
+
+  #downgrade(reason: string): E2eeEffect[] {
+    this.#alarms.set('e2ee.downgrade', reason);
+    this.#left = true;
+    this.#modeNow = 'none';
+    this.#wipe();
+    return [
+      { type: 'ui', fact: { type: 'alarm', code: 'e2ee.downgrade', reason } },
+      { type: 'leave', code: 'e2ee.downgrade', reason },
+    ];
+  }
+
+  #enhancedKey(epoch: number, key: Uint8Array, now: number): E2eeEffect[] {
+    if (
+      !Number.isSafeInteger(epoch) ||
+      epoch < 1 ||
+      epoch > 0xffff_ffff ||
+      !(key instanceof Uint8Array) ||
+      key.length !== 32
+    ) {
+      throw new RoomdError('e2ee.malformed', { message: 'The enhanced meeting key is malformed.' });
+    }
+    this.#frames.install(epoch, key, now, this.#params.oldKeyRetentionMs);
+    this.#frames.setSendEpoch(epoch);
+    this.#enhancedEpoch = epoch;
+    return [
+      { type: 'install-keys', epoch, role: 'receive' },
+      { type: 'install-keys', epoch, role: 'send' },
+      { type: 'keyframe', epoch },
+      { type: 'ui', fact: { type: 'epoch', epoch, sending: true } },
+    ];
+  }
+
+  #relayRoster(leaderId: ParticipantId, members: readonly RelayMember[], now: number): E2eeEffect[] {
+    if (!Array.isArray(members) || typeof leaderId !== 'string' || !members.every(isRelayMember)) {
+      throw new RoomdError('e2ee.malformed', { message: 'The relay roster is malformed.' });
+    }
+    if (this.mode === 'enhanced') {
+      this.#frames.setSlots(
+        members
+          .filter((m) => typeof m.slot === 'number')
+          .map((m) => ({ participantId: m.participantId, slot: m.slot as number })),
+      );
+      const mine = members.find((m) => m.participantId === this.participantId);
+      if (mine?.slot !== undefined) this.#frames.setSelfSlot(mine.slot);
+      return [];
+    }
+    const p = this.#participant as Participant;
+    const effects: E2eeEffect[] = [];
+    const changed = leaderId !== this.#relayLeader;
+    this.#relayLeader = leaderId;
+    if (changed && this.#leader) {
+      this.#leader.destroy();
+      this.#leader = null;
+    }
+    effects.push(...p.onRelayRoster(leaderId, members, now));
+    if (
+      changed &&
+      leaderId === this.participantId &&
+      p.leaderId === leaderId &&
+      !p.alarms.has('e2ee.leader_rejected')
+    ) {
+      this.#leader = new Leader({
+        meetingId: this.#o.meetingId,
+        instanceId: this.#o.instanceId,
+        selfId: this.participantId,
+        identitySecret: this.#o.identity.secretKey,
+        self: this.#self as VerifiedBinding,
+        ephemeral: this.#ephemeral as EphemeralKeys,
+        params: this.#params,
+        random: this.#random,
+        firstEpoch: Math.max(this.#frames.highestEpoch, p.currentEpoch) + 1,
+        knownSlots: p.knownSlots(),
+        installOwnKey: (epoch, key, slot, sw, t) => p.installOwn(epoch, key, slot, sw, t),
+        onOwnHeartbeat: (msg, t, hash) => p.onHeartbeat(msg, t, hash),
+      });
+      this.#leader.onRelayRoster(members, now);
+      effects.push(...this.#leader.start(now));
+      return effects;
+    }
+    if (this.#leader) effects.push(...this.#leader.onRelayRoster(members, now));
+    return effects;
+  }
+
+  #message(from: ParticipantId, raw: unknown, now: number): E2eeEffect[] {
+    if (from === this.participantId) return [];
+    if (this.mode !== 'e2ee')
+      throw new RoomdError('e2ee.unexpected', { message: 'E2EE messages in an enhanced meeting.' });
+    const p = this.#participant as Participant;
+    let msg: E2eeMessage;
+    try {
+      msg = parseE2eeMessage(raw);
+    } catch (err) {
+      // An old-protocol client: the leader lists it as not E2EE-capable (shield partial for everyone).
+      if (
+        err instanceof RoomdError &&
+        err.code === 'e2ee.unsupported_version' &&
+        this.#leader &&
+        isBindingShaped(raw)
+      ) {
+        return this.#leader.markIncapable(from, now);
+      }
+      throw err;
+    }
+    switch (msg.t) {
+      case 'e2ee.binding':
+        if (!this.#leader)
+          throw new RoomdError('e2ee.unexpected', {
+            message: 'A binding was sent to someone who is not the leader.',
+          });
+        return this.#leader.onBinding(msg, now);
+      case 'e2ee.ack':
+        if (!this.#leader)
+          throw new RoomdError('e2ee.unexpected', {
+            message: 'A key acknowledgement was sent to someone who is not the leader.',
+          });
+        return this.#leader.onAck(msg, now);
+      case 'e2ee.key':
+        return p.onKey(msg, now);
+      case 'e2ee.heartbeat':
+        return p.onHeartbeat(msg, now);
+    }
+  }
+
+  shield(now: number): Shield {
+    const alarms = this.#alarmList(now).length;
+    if (this.mode === 'enhanced') {
+      return shieldState({
+        mode: this.#modeNow,
+        left: this.#left,
+        leaderVerified: false,
+        heartbeatAgeMs: null,
+        heartbeatTimeoutMs: this.#params.heartbeatTimeoutMs,
+        holdsCurrentKey: this.#enhancedEpoch > 0 && this.#frames.holds(this.#enhancedEpoch),
+        selfInRoster: false,
+        allCapable: false,
+        rosterMismatch: 'none',
+        alarms,
+      });
+    }
+    const p = this.#participant as Participant;
+    return shieldState({ mode: this.#modeNow, left: this.#left, alarms, ...p.shieldInput(now) });
+  }
+
+  #alarmList(now: number): { code: ErrorCode; reason: string }[] {
+    const list = [...this.#alarms].map(([code, reason]) => ({ code, reason }));
+    if (this.#participant)
+      for (const [code, reason] of this.#participant.alarms) list.push({ code: code as ErrorCode, reason });
+    const f = this.#frames.lastIntegrityFailureAt;
+    if (f !== null && now - f < this.#params.integrityAlarmMs) {
+      list.push({ code: 'e2ee.frame_tampered', reason: 'Media frames arrived altered or replayed.' });
+    }
+    return list;
+  }
+
+  status(now: number): E2eeStatus {
+    const p = this.#participant;
+    return {
+      mode: this.mode,
+      shield: this.shield(now),
+      participantId: this.participantId,
+      leaderId: p?.leaderId ?? null,
+      isLeader: this.#leader !== null,
+      securityCode: p?.leader?.code ?? null,
+      epoch: this.#frames.highestEpoch,
+      sendEpoch: this.#frames.sendEpoch,
+      roster: p?.roster ?? [],
+      alarms: this.#alarmList(now),
+    };
+  }
+
+  #wipe(): void {
+    this.#leader?.destroy();
+    this.#leader = null;
+    this.#participant?.destroy();
+    this.#frames.destroy();
+    if (this.#ephemeral) wipeEphemeralKeys(this.#ephemeral);
+  }
+
+  close(): void {
+    this.#left = true;
+    this.#wipe();
+  }
+}
+
+function isRelayMember(m: unknown): m is RelayMember {
+  if (typeof m !== 'object' || m === null) return false;
+  const r = m as Record<string, unknown>;
+  return (
+    typeof r['participantId'] === 'string' &&
+    r['participantId'] !== '' &&
+    typeof r['displayName'] === 'string' &&
+    typeof r['client'] === 'string' &&
+    typeof r['e2ee'] === 'boolean' &&
+    (r['slot'] === undefined || (Number.isSafeInteger(r['slot']) && (r['slot'] as number) >= 0))
+  );
+}
+
+function isBindingShaped(raw: unknown): boolean {
+  return typeof raw === 'object' && raw !== null && (raw as { t?: unknown }).t === 'e2ee.binding';
+}
+
+export function createE2eeSession(options: E2eeSessionOptions): E2eeSession {
+  return new Session(options);
+}

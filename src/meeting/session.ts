@@ -1,0 +1,544 @@
+/**
+ * The meeting client session (architecture brief, "meeting" layer): one state machine —
+ * idle → connecting → waiting-for-host → keying → secure ⇄ rekeying → reconnecting → left | failed —
+ * driving the E2EE session, the relay connection (signaling + wrtc media channel) and media frames.
+ *
+ * Each relay connection is a fresh participant with fresh ephemeral keys (a new E2EE session);
+ * after a relay loss the client reconnects with backoff and shows `verifying` until secure again.
+ * The first encryption mode the meeting showed is remembered: a later weaker one is a downgrade and
+ * the room leaves, saying why.
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import { type ErrorCode, humanMessage, RoomdError } from '../core/errors.ts';
+import { EventBus } from '../core/events.ts';
+import type { Logger } from '../core/logger.ts';
+import {
+  createE2eeSession,
+  E2EE_PROTOCOL_VERSION,
+  type E2eeEffect,
+  type E2eeSession,
+  type ProtocolParams,
+  type RelayMember,
+} from '../e2ee/index.ts';
+import { fromBase64Url, toBase64Url } from '../protocol/codec.ts';
+import { hostProofMessage } from '../protocol/host-proof.ts';
+import type { ClientType, EncryptionMode } from '../protocol/limits.ts';
+import { type MediaChunk, STREAM_KINDS, type StreamKind } from '../protocol/media-header.ts';
+import { Reassembler } from '../protocol/reassembly.ts';
+import type { ServerMessageOf } from '../protocol/schemas.ts';
+import type { BackoffOptions } from '../transport/backoff.ts';
+import type { PeerConnectionFactory } from '../transport/peer.ts';
+import { admissionError, RelayClient } from '../transport/relay-client.ts';
+import type { SignalingClientOptions } from '../transport/signaling-client.ts';
+import { emptySnapshot, type MeetingSnapshot, type MeetingStatus, participantsFrom } from './status.ts';
+import { ReceiveTracker } from './receive-tracker.ts';
+
+export interface SessionIdentity {
+  deviceId: string;
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+export interface MeetingSessionOptions {
+  meetingId: string;
+  passcode?: string;
+  relayUrl: string;
+  displayName: string;
+  clientType: ClientType;
+  identity: SessionIdentity;
+  peers: PeerConnectionFactory;
+  clock: Clock;
+  log: Logger;
+  /** 'e2ee' refuses meetings whose keys the service holds. */
+  minimumEncryption?: EncryptionMode;
+  /** E2EE protocol version announced (tests of old clients use 0). */
+  protocolVersion?: number;
+  e2eeParams?: Partial<ProtocolParams>;
+  backoff?: BackoffOptions;
+  tap?: SignalingClientOptions['tap'];
+  /** How long the code-change banner stays up (ms). */
+  codeChangeBannerMs?: number;
+  tickMs?: number;
+}
+
+export interface ReceivedFrame {
+  senderId: string;
+  kind: StreamKind;
+  streamId: number;
+  keyframe: boolean;
+  epoch: number;
+  payload: Uint8Array;
+  receivedAt: number;
+}
+
+export interface MeetingSessionEvents {
+  state: MeetingSnapshot;
+  frame: ReceivedFrame;
+  /** Someone (or a key switch) needs a keyframe from our encoder for this stream kind. */
+  'keyframe-needed': { kind: StreamKind; streamId: number; reason: 'request' | 'key-switch' };
+  /** The session ended (left on purpose, or failed). */
+  ended: { status: 'left' | 'failed'; error: { code: ErrorCode; message: string } | null };
+}
+
+export interface MeetingCounters {
+  framesSent: Record<StreamKind, number>;
+  bytesSent: Record<StreamKind, number>;
+  framesReceived: Record<StreamKind, number>;
+  bytesReceived: Record<StreamKind, number>;
+  framesLost: Record<StreamKind, number>;
+  decryptFailures: Record<StreamKind, number>;
+  keyframeRequests: number;
+  rekeys: number;
+  reconnects: number;
+}
+
+const zeroByKind = (): Record<StreamKind, number> => ({ audio: 0, video: 0, screen: 0, data: 0 });
+
+/** Bytes bound into each frame's AEAD: the cleartext routing facts the relay must not alter. */
+function frameMetadata(kind: StreamKind, streamId: number, keyframe: boolean): Uint8Array {
+  return Uint8Array.of(STREAM_KINDS.indexOf(kind), streamId, keyframe ? 1 : 0);
+}
+
+export class MeetingSession {
+  readonly events: EventBus<MeetingSessionEvents>;
+  readonly counters: MeetingCounters = {
+    framesSent: zeroByKind(),
+    bytesSent: zeroByKind(),
+    framesReceived: zeroByKind(),
+    bytesReceived: zeroByKind(),
+    framesLost: zeroByKind(),
+    decryptFailures: zeroByKind(),
+    keyframeRequests: 0,
+    rekeys: 0,
+    reconnects: 0,
+  };
+  readonly #o: MeetingSessionOptions;
+  readonly #log: Logger;
+  #snap: MeetingSnapshot;
+  #relay: RelayClient | null = null;
+  #e2ee: E2eeSession | null = null;
+  #firstMode: EncryptionMode | null = null;
+  #info: ServerMessageOf<'meeting-info'> | null = null;
+  #roster: ServerMessageOf<'roster'>['participants'] = [];
+  #leaderId: string | null = null;
+  #wasSecure = false;
+  #tick: TimerHandle | null = null;
+  #bannerUntil = 0;
+  #reassembler = new Reassembler({ timeoutMs: 1000, maxPendingFrames: 128 });
+  #tracker: ReceiveTracker;
+  #joinResolve: ((s: MeetingSnapshot) => void) | null = null;
+  #joinReject: ((e: RoomdError) => void) | null = null;
+  #lastEpoch = 0;
+
+  constructor(options: MeetingSessionOptions) {
+    this.#o = options;
+    this.#log = options.log.child({ component: 'meeting', meetingId: options.meetingId });
+    this.events = new EventBus((event, err) =>
+      this.#log.error({ event: String(event), err }, 'meeting listener failed'),
+    );
+    this.#snap = emptySnapshot(options.meetingId);
+    this.#tracker = new ReceiveTracker({
+      clock: options.clock,
+      requestKeyframe: (sender, streamId) => {
+        this.counters.keyframeRequests++;
+        this.#relay?.requestKeyframe(sender, streamId);
+      },
+    });
+  }
+
+  get snapshot(): MeetingSnapshot {
+    return this.#snap;
+  }
+
+  get participantId(): string | null {
+    return this.#relay?.participantId ?? null;
+  }
+
+  get mediaStats(): RelayClient['mediaStats'] {
+    return this.#relay?.mediaStats;
+  }
+
+  /**
+   * Connect and join. Resolves once admitted (or told to wait for the host); rejects with a typed
+   * error when refused. The session keeps itself connected until `leave()`.
+   */
+  join(): Promise<MeetingSnapshot> {
+    if (this.#relay !== null) throw new RoomdError('meeting.already_in_meeting');
+    const o = this.#o;
+    const relay = new RelayClient({
+      url: o.relayUrl,
+      peers: o.peers,
+      clock: o.clock,
+      logger: this.#log,
+      reconnect: true,
+      ...(o.backoff === undefined ? {} : { backoff: o.backoff }),
+      ...(o.tap === undefined ? {} : { tap: o.tap }),
+      join: (hello) => {
+        const nonce = fromBase64Url(hello.nonce);
+        return {
+          meetingId: o.meetingId,
+          ...(o.passcode === undefined ? {} : { passcode: o.passcode }),
+          displayName: o.displayName,
+          client: o.clientType,
+          protocol: o.protocolVersion ?? E2EE_PROTOCOL_VERSION,
+          deviceId: o.identity.deviceId,
+          identityKey: toBase64Url(o.identity.publicKey),
+          hostProof: toBase64Url(ed25519.sign(hostProofMessage(nonce, o.meetingId), o.identity.secretKey)),
+        };
+      },
+    });
+    this.#relay = relay;
+    this.#wire(relay);
+    this.#set({ status: 'connecting', error: null });
+    this.#tick = o.clock.setInterval(() => this.#onTick(), o.tickMs ?? 200);
+    relay.start();
+    return new Promise((resolve, reject) => {
+      this.#joinResolve = resolve;
+      this.#joinReject = reject;
+    });
+  }
+
+  /** Encrypt and send one media frame; false when it could not be sent (no key yet, congestion). */
+  sendFrame(kind: StreamKind, streamId: number, payload: Uint8Array, keyframe: boolean): boolean {
+    const e2ee = this.#e2ee;
+    const relay = this.#relay;
+    if (e2ee === null || relay === null || !relay.mediaOpen || e2ee.frames.sendEpoch === 0) return false;
+    let sealed: Uint8Array;
+    try {
+      sealed = e2ee.frames.seal(kind, payload, frameMetadata(kind, streamId, keyframe));
+    } catch (error) {
+      this.#log.warn({ code: (error as RoomdError).code }, 'frame not sealed');
+      return false;
+    }
+    const ok = relay.sendFrame(sealed, { kind, streamId, keyframe });
+    if (ok) {
+      this.counters.framesSent[kind]++;
+      this.counters.bytesSent[kind] += payload.byteLength;
+    }
+    return ok;
+  }
+
+  /** The epoch our senders currently encrypt under (0 before keys). */
+  get sendEpoch(): number {
+    return this.#e2ee?.frames.sendEpoch ?? 0;
+  }
+
+  /** Dismiss the code-change banner. */
+  acknowledgeCodeChange(): void {
+    this.#bannerUntil = 0;
+    this.#refresh();
+  }
+
+  async leave(): Promise<void> {
+    await this.#end('left', null);
+  }
+
+  // ---- wiring -----------------------------------------------------------------------------
+
+  #wire(relay: RelayClient): void {
+    const ev = relay.events;
+    ev.on('admission', (m) => {
+      if (m.status === 'admitted') {
+        this.#set({
+          status: 'keying',
+          selfId: m.participantId,
+          joinedAt: this.#snap.joinedAt ?? this.#o.clock.now(),
+        });
+        this.#resolveJoin();
+        this.#ensureE2ee();
+      } else if (m.status === 'waiting') {
+        this.#set({ status: 'waiting-for-host', error: null });
+        this.#resolveJoin();
+      } else {
+        const err = admissionError(m)!;
+        void this.#end('failed', { code: err.code, message: m.message });
+      }
+    });
+    ev.on('meeting-info', (m) => this.#onMeetingInfo(m));
+    ev.on('roster', (m) => {
+      this.#roster = m.participants;
+      this.#feedRoster();
+    });
+    ev.on('leader', (m) => {
+      this.#leaderId = m.participantId;
+      this.#feedRoster();
+    });
+    ev.on('meeting-key', (k) =>
+      this.#apply(this.#e2ee?.handle({ type: 'enhanced-key', epoch: k.keyId, key: k.key }, this.#now())),
+    );
+    ev.on('e2ee', (m) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(m.payload);
+      } catch {
+        this.#log.warn({ from: m.from }, 'unparseable E2EE payload dropped');
+        return;
+      }
+      this.#apply(this.#e2ee?.handle({ type: 'message', from: m.from, message }, this.#now()));
+    });
+    ev.on('media', (chunk) => this.#onChunk(chunk));
+    ev.on('keyframe-request', (m) => {
+      const kind: StreamKind = m.streamId === 0 ? 'audio' : 'video';
+      this.events.emit('keyframe-needed', { kind, streamId: m.streamId, reason: 'request' });
+    });
+    ev.on('relay-error', (m) => this.#log.warn({ code: m.code }, `relay error: ${m.message}`));
+    ev.on('disconnected', ({ willReconnect }) => {
+      this.#closeE2ee();
+      if (willReconnect && this.#snap.status !== 'left' && this.#snap.status !== 'failed') {
+        this.counters.reconnects++;
+        this.#set({
+          status: 'reconnecting',
+          shield: this.#snap.encryption === null ? 'none' : 'verifying',
+          error: {
+            code: 'meeting.relay_unreachable',
+            message: 'Lost the connection to the meeting service; reconnecting…',
+          },
+        });
+      }
+    });
+    ev.on('reconnecting', () => {
+      if (this.#snap.status !== 'reconnecting') this.#set({ status: 'reconnecting' });
+    });
+  }
+
+  #onMeetingInfo(m: ServerMessageOf<'meeting-info'>): void {
+    const min = this.#o.minimumEncryption ?? 'enhanced';
+    if (this.#firstMode === null) {
+      if (min === 'e2ee' && m.encryption !== 'e2ee') {
+        void this.#end('failed', {
+          code: 'e2ee.downgrade',
+          message: 'This room only joins end-to-end encrypted meetings, and this meeting is not one.',
+        });
+        return;
+      }
+      this.#firstMode = m.encryption;
+    } else if (this.#firstMode === 'e2ee' && m.encryption !== 'e2ee') {
+      // Same meeting, weaker encryption after a reconnect: the relay is downgrading us.
+      void this.#end('failed', {
+        code: 'e2ee.downgrade',
+        message: 'The meeting service tried to turn off end-to-end encryption, so the room left the meeting.',
+      });
+      return;
+    }
+    if (this.#info !== null && this.#info.instanceId !== m.instanceId) this.#closeE2ee();
+    this.#info = m;
+    if (this.#e2ee !== null && m.encryption !== this.#firstMode) {
+      this.#apply(this.#e2ee.handle({ type: 'mode', mode: m.encryption }, this.#now()));
+    }
+    this.#set({ title: m.title, encryption: this.#firstMode, disabledFeatures: m.disabledFeatures });
+    this.#ensureE2ee();
+  }
+
+  /** A fresh E2EE session once we are admitted and know the meeting occurrence. */
+  #ensureE2ee(): void {
+    const info = this.#info;
+    const self = this.#relay?.participantId;
+    if (this.#e2ee !== null || info === null || self === undefined || this.#firstMode === null) {
+      this.#feedRoster();
+      return;
+    }
+    this.#e2ee = createE2eeSession({
+      mode: this.#firstMode,
+      meetingId: info.meetingId,
+      instanceId: info.instanceId,
+      participantId: self,
+      deviceId: this.#o.identity.deviceId,
+      displayName: this.#o.displayName,
+      client: this.#o.clientType,
+      identity: { publicKey: this.#o.identity.publicKey, secretKey: this.#o.identity.secretKey },
+      ...(this.#o.e2eeParams === undefined ? {} : { params: this.#o.e2eeParams }),
+    });
+    this.#apply(this.#e2ee.start(this.#now()));
+    this.#feedRoster();
+  }
+
+  #feedRoster(): void {
+    if (this.#e2ee === null || this.#leaderId === null) {
+      this.#refresh();
+      return;
+    }
+    const members: RelayMember[] = this.#roster.map((p) => ({
+      participantId: p.participantId,
+      displayName: p.displayName,
+      client: p.client,
+      e2ee: p.e2eeCapable,
+      slot: Number(p.participantId) & 0xffff,
+    }));
+    this.#apply(this.#e2ee.handle({ type: 'relay-roster', leaderId: this.#leaderId, members }, this.#now()));
+  }
+
+  #onChunk(chunk: MediaChunk): void {
+    const now = this.#o.clock.monotonic();
+    const frame = this.#reassembler.push(chunk, now);
+    if (frame === undefined || this.#e2ee === null) return;
+    const sender = String(frame.sender);
+    if (!this.#tracker.accept(sender, frame.kind, frame.streamId, frame.frameNumber, frame.keyframe)) {
+      return;
+    }
+    let opened: ReturnType<E2eeSession['frames']['open']>;
+    try {
+      opened = this.#e2ee.frames.open(
+        frame.data,
+        frameMetadata(frame.kind, frame.streamId, frame.keyframe),
+        this.#now(),
+      );
+    } catch {
+      this.counters.decryptFailures[frame.kind]++;
+      this.#tracker.failed(sender, frame.kind, frame.streamId);
+      return;
+    }
+    if (opened.senderId !== sender || opened.stream !== frame.kind) {
+      // The relay's routing header and the authenticated KID disagree: treat as forged.
+      this.counters.decryptFailures[frame.kind]++;
+      return;
+    }
+    this.counters.framesReceived[frame.kind]++;
+    this.counters.bytesReceived[frame.kind] += opened.payload.byteLength;
+    this.events.emit('frame', {
+      senderId: sender,
+      kind: frame.kind,
+      streamId: frame.streamId,
+      keyframe: frame.keyframe,
+      epoch: opened.epoch,
+      payload: opened.payload,
+      receivedAt: this.#o.clock.now(),
+    });
+  }
+
+  #onTick(): void {
+    if (this.#e2ee !== null) this.#apply(this.#e2ee.handle({ type: 'tick' }, this.#now()));
+    this.#syncLost();
+    this.#refresh();
+  }
+
+  #syncLost(): void {
+    const lost = this.#tracker.lostByKind();
+    for (const k of STREAM_KINDS)
+      this.counters.framesLost[k] = lost[k] + (k === 'video' ? this.#reassembler.dropped : 0);
+  }
+
+  #apply(effects: E2eeEffect[] | undefined): void {
+    if (effects === undefined) return;
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send':
+          try {
+            this.#relay?.sendE2ee(e.to, JSON.stringify(e.message));
+          } catch {
+            // Not connected right now: the protocol resends what matters after the reconnect.
+          }
+          break;
+        case 'keyframe':
+          this.events.emit('keyframe-needed', { kind: 'video', streamId: 1, reason: 'key-switch' });
+          this.events.emit('keyframe-needed', { kind: 'audio', streamId: 0, reason: 'key-switch' });
+          break;
+        case 'ui':
+          if (e.fact.type === 'security-code' && e.fact.changed) {
+            this.#bannerUntil = this.#o.clock.monotonic() + (this.#o.codeChangeBannerMs ?? 60_000);
+          }
+          if (e.fact.type === 'alarm') this.#log.warn({ code: e.fact.code }, e.fact.reason);
+          break;
+        case 'leave':
+          void this.#end('failed', { code: e.code, message: e.reason });
+          return;
+        case 'install-keys':
+          break;
+      }
+    }
+    this.#refresh();
+  }
+
+  #refresh(): void {
+    const e2ee = this.#e2ee;
+    if (this.#snap.status === 'left' || this.#snap.status === 'failed') return;
+    if (e2ee === null) {
+      this.#set({ securityCodeChanged: this.#bannerUntil > this.#o.clock.monotonic() });
+      return;
+    }
+    const now = this.#now();
+    const st = e2ee.status(now);
+    const secureShield = st.shield === 'e2ee' || st.shield === 'enhanced';
+    let status: MeetingStatus = this.#snap.status;
+    if (status === 'keying' || status === 'secure' || status === 'rekeying' || status === 'reconnecting') {
+      if (this.#relay?.participantId === undefined) status = 'reconnecting';
+      else if (secureShield && st.sendEpoch === st.epoch) status = 'secure';
+      else if (this.#wasSecure) status = 'rekeying';
+      else status = 'keying';
+    }
+    if (status === 'secure') this.#wasSecure = true;
+    if (st.epoch > this.#lastEpoch) {
+      if (this.#lastEpoch !== 0) this.counters.rekeys++;
+      this.#lastEpoch = st.epoch;
+    }
+    this.#set({
+      status,
+      shield: st.shield,
+      securityCode: st.mode === 'e2ee' ? st.securityCode : null,
+      securityCodeChanged: this.#bannerUntil > this.#o.clock.monotonic(),
+      epoch: st.epoch,
+      leader: st.leaderId,
+      participants: participantsFrom(
+        st.roster,
+        this.#roster,
+        this.#relay?.participantId ?? null,
+        this.#firstMode,
+      ),
+      alarms: st.alarms.map((a) => a.reason),
+      error: status === 'secure' || status === 'keying' || status === 'rekeying' ? null : this.#snap.error,
+    });
+  }
+
+  #set(patch: Partial<MeetingSnapshot>): void {
+    const next = { ...this.#snap, ...patch };
+    if (JSON.stringify(next) === JSON.stringify(this.#snap)) return;
+    this.#snap = next;
+    this.events.emit('state', next);
+  }
+
+  #resolveJoin(): void {
+    this.#joinResolve?.(this.#snap);
+    this.#joinResolve = null;
+    this.#joinReject = null;
+  }
+
+  #now(): number {
+    return this.#o.clock.monotonic();
+  }
+
+  #closeE2ee(): void {
+    this.#e2ee?.close();
+    this.#e2ee = null;
+    this.#info = null;
+    // Roster and leader belong to one relay connection; a reconnect starts from the relay's new claims.
+    this.#roster = [];
+    this.#leaderId = null;
+    this.#reassembler = new Reassembler({ timeoutMs: 1000, maxPendingFrames: 128 });
+    this.#tracker.reset();
+  }
+
+  async #end(status: 'left' | 'failed', error: { code: ErrorCode; message: string } | null): Promise<void> {
+    if (this.#snap.status === 'left' || this.#snap.status === 'failed') return;
+    if (this.#tick !== null) this.#o.clock.clear(this.#tick);
+    this.#tick = null;
+    const relay = this.#relay;
+    this.#closeE2ee();
+    this.#set({ status, error, shield: 'none', securityCode: null, securityCodeChanged: false });
+    if (status === 'failed') this.#log.warn({ code: error?.code }, error?.message ?? 'meeting failed');
+    if (this.#joinReject !== null) {
+      this.#joinReject(
+        new RoomdError(error?.code ?? 'meeting.join_failed', {
+          message: error?.message ?? humanMessage(null),
+        }),
+      );
+      this.#joinReject = null;
+      this.#joinResolve = null;
+    }
+    try {
+      await (status === 'left' ? relay?.leave() : relay?.close());
+    } catch (err) {
+      this.#log.warn({ err }, 'closing the relay connection failed');
+    }
+    this.events.emit('ended', { status, error });
+  }
+}

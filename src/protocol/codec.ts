@@ -1,0 +1,144 @@
+/**
+ * Signaling codec (docs/protocol.md "# Wire protocol" §Validation): bytes -> validated message or a
+ * typed error, message -> JSON text. The order of checks is fixed so the error a peer gets is the
+ * most useful one: size, JSON, object with `v`, version, known `type`, then the full schema.
+ * A message that fails any step is rejected whole; nothing of it is applied.
+ */
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
+import { RoomdError } from '../core/errors.ts';
+import { MAX_SIGNAL_BYTES, WIRE_VERSION } from './limits.ts';
+import {
+  type ClientMessage,
+  ClientMessages,
+  type ServerMessage,
+  ServerMessages,
+  type WithoutV,
+} from './schemas.ts';
+
+export type DecodeResult<T> = { ok: true; message: T } | { ok: false; error: RoomdError; ref?: string };
+
+function compileAll<S extends Record<string, TSchema>>(schemas: S): Map<string, TypeCheck<TSchema>> {
+  const out = new Map<string, TypeCheck<TSchema>>();
+  for (const [type, schema] of Object.entries(schemas)) out.set(type, TypeCompiler.Compile(schema));
+  return out;
+}
+
+const clientChecks = compileAll(ClientMessages);
+const serverChecks = compileAll(ServerMessages);
+
+function byteLength(data: string | Uint8Array): number {
+  return typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
+}
+
+function decode<T>(
+  data: string | Uint8Array,
+  checks: Map<string, TypeCheck<TSchema>>,
+  side: string,
+): DecodeResult<T> {
+  const size = byteLength(data);
+  if (size > MAX_SIGNAL_BYTES) {
+    return {
+      ok: false,
+      error: new RoomdError('protocol.too_large', {
+        message: `A ${side} message of ${size} bytes is over the ${MAX_SIGNAL_BYTES}-byte limit.`,
+        context: { size, limit: MAX_SIGNAL_BYTES },
+      }),
+    };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
+  } catch {
+    return {
+      ok: false,
+      error: new RoomdError('protocol.malformed', { message: 'A message was not valid JSON.' }),
+    };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return {
+      ok: false,
+      error: new RoomdError('protocol.malformed', { message: 'A message was not a JSON object.' }),
+    };
+  }
+  const obj = raw as Record<string, unknown>;
+  const ref = typeof obj['type'] === 'string' ? (obj['type'] as string).slice(0, 64) : undefined;
+  const withRef = (error: RoomdError): DecodeResult<T> =>
+    ref === undefined ? { ok: false, error } : { ok: false, error, ref };
+  if (obj['v'] !== WIRE_VERSION) {
+    return withRef(
+      new RoomdError('protocol.unsupported_version', {
+        message: `Wire protocol version ${JSON.stringify(obj['v'] ?? null).slice(0, 20)} is not spoken here; this end speaks ${WIRE_VERSION}.`,
+        context: { supported: WIRE_VERSION },
+      }),
+    );
+  }
+  const check = ref === undefined ? undefined : checks.get(ref);
+  if (check === undefined) {
+    return withRef(
+      new RoomdError('protocol.malformed', {
+        message: `Unknown ${side} message type ${JSON.stringify(ref ?? null)}.`,
+      }),
+    );
+  }
+  if (!check.Check(raw)) {
+    const first = check.Errors(raw).First();
+    const where = first === undefined ? '' : ` at ${first.path || '/'}: ${first.message}`;
+    return withRef(
+      new RoomdError('protocol.malformed', { message: `A "${ref}" message is malformed${where}.` }),
+    );
+  }
+  return { ok: true, message: raw as T };
+}
+
+/** Relay side: validate what a client sent. */
+export function decodeClientMessage(data: string | Uint8Array): DecodeResult<ClientMessage> {
+  return decode<ClientMessage>(data, clientChecks, 'client');
+}
+
+/** Client side: validate what the relay sent. */
+export function decodeServerMessage(data: string | Uint8Array): DecodeResult<ServerMessage> {
+  return decode<ServerMessage>(data, serverChecks, 'relay');
+}
+
+function encode(message: { type: string }, checks: Map<string, TypeCheck<TSchema>>): string {
+  const full = { v: WIRE_VERSION, ...message };
+  const check = checks.get(message.type);
+  if (check === undefined || !check.Check(full)) {
+    const first = check?.Errors(full).First();
+    throw new RoomdError('protocol.malformed', {
+      message: `Refusing to send a malformed "${message.type}" message${first === undefined ? '' : ` (${first.path}: ${first.message})`}.`,
+    });
+  }
+  const text = JSON.stringify(full);
+  if (Buffer.byteLength(text, 'utf8') > MAX_SIGNAL_BYTES) {
+    throw new RoomdError('protocol.too_large', {
+      message: `A "${message.type}" message is over the signaling size limit.`,
+    });
+  }
+  return text;
+}
+
+/** Client side: build and validate a message for the relay (adds `v`). */
+export function encodeClientMessage(message: WithoutV<ClientMessage>): string {
+  return encode(message, clientChecks);
+}
+
+/** Relay side: build and validate a message for a client (adds `v`). */
+export function encodeServerMessage(message: WithoutV<ServerMessage>): string {
+  return encode(message, serverChecks);
+}
+
+/** An `error` message body for a RoomdError (relay -> client). */
+export function errorMessage(error: RoomdError, ref?: string): WithoutV<ServerMessage> {
+  const body = { type: 'error' as const, code: error.code, message: error.message.slice(0, 500) };
+  return ref === undefined ? body : { ...body, ref };
+}
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64url');
+}
+
+export function fromBase64Url(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'base64url'));
+}

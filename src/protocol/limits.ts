@@ -1,0 +1,59 @@
+/**
+ * Wire protocol constants (docs/protocol.md "# Wire protocol" §Versions and §Limits): the protocol
+ * version every message carries, the client kinds, and the size limits both ends enforce.
+ */
+
+/** Version of the client<->relay wire protocol; every JSON message carries it as `v`. */
+export const WIRE_VERSION = 1;
+
+/** Lowest E2EE protocol version a client must announce to join an E2EE meeting. */
+export const MIN_E2EE_PROTOCOL = 1;
+
+/** Largest signaling (WebSocket) message in bytes, either direction. */
+export const MAX_SIGNAL_BYTES = 256 * 1024;
+
+/** Largest opaque E2EE payload (a string the relay never looks inside). */
+export const MAX_E2EE_PAYLOAD_CHARS = 192 * 1024;
+
+/** Largest SDP blob. */
+export const MAX_SDP_CHARS = 32 * 1024;
+
+/** Largest data-channel message anyone may send; larger ones silently close channels in wrtc and Janus. */
+export const MAX_DATA_CHANNEL_MESSAGE = 64 * 1024;
+
+/** Largest media chunk payload (after the header). A chunk is header + payload <= 16 KiB. */
+export const MAX_CHUNK_BYTES = 16 * 1024;
+
+/** Largest media frame a sender may chunk (u16 chunk count is far above this). */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+export const CLIENT_TYPES = ['room', 'desktop', 'mobile', 'web', 'phone', 'sip', 'h323'] as const;
+export type ClientType = (typeof CLIENT_TYPES)[number];
+
+/** Client kinds that may join an E2EE meeting (product brief: only native clients). */
+export const E2EE_CAPABLE_CLIENTS: readonly ClientType[] = ['room', 'desktop', 'mobile'];
+
+export function isE2eeCapable(client: ClientType, protocol: number): boolean {
+  return E2EE_CAPABLE_CLIENTS.includes(client) && protocol >= MIN_E2EE_PROTOCOL;
+}
+
+export const ENCRYPTION_MODES = ['e2ee', 'enhanced'] as const;
+export type EncryptionMode = (typeof ENCRYPTION_MODES)[number];
+
+/** Features an E2EE meeting turns off (product brief). */
+export const MEETING_FEATURES = [
+  'recording',
+  'live_streaming',
+  'transcription',
+  'breakout_rooms',
+  'polling',
+] as const;
+export type MeetingFeature = (typeof MEETING_FEATURES)[number];
+
+export const FEATURE_NAMES: Record<MeetingFeature, string> = {
+  recording: 'Cloud recording',
+  live_streaming: 'Live streaming',
+  transcription: 'Live transcription',
+  breakout_rooms: 'Breakout rooms',
+  polling: 'Polling',
+};

@@ -1,0 +1,271 @@
+/**
+ * TypeBox schemas of every client<->relay signaling message (docs/protocol.md "# Wire protocol"
+ * §Messages). JSON over one WebSocket; every message is an object with `v` (the wire version) and
+ * `type`. Objects are closed (no unknown fields): a new field is a new wire version.
+ */
+import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
+import {
+  CLIENT_TYPES,
+  ENCRYPTION_MODES,
+  MAX_E2EE_PAYLOAD_CHARS,
+  MAX_SDP_CHARS,
+  MEETING_FEATURES,
+  WIRE_VERSION,
+} from './limits.ts';
+
+const closed = { additionalProperties: false } as const;
+type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
+const lit = <const T extends readonly string[]>(values: T): TUnion<Literals<T>> =>
+  Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<Literals<T>>;
+
+export const MeetingId = Type.String({ pattern: '^[A-Za-z0-9-]{3,64}$' });
+/** Chosen by the relay: the decimal form of a u32 >= 1, also the `sender` of media chunk headers. */
+export const ParticipantId = Type.String({ pattern: '^[1-9][0-9]{0,9}$' });
+export const DeviceId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
+export const DisplayName = Type.String({ minLength: 1, maxLength: 64 });
+/** 32 bytes, base64url without padding (an Ed25519 public key, a nonce, a meeting key). */
+export const Bytes32 = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
+/** 64 bytes, base64url without padding (an Ed25519 signature). */
+export const Bytes64 = Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' });
+export const InstanceId = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' });
+export const ClientTypeSchema = lit(CLIENT_TYPES);
+export const EncryptionSchema = lit(ENCRYPTION_MODES);
+export const FeatureSchema = lit(MEETING_FEATURES);
+export const StreamId = Type.Integer({ minimum: 0, maximum: 255 });
+const V = Type.Literal(WIRE_VERSION);
+const E2eeTarget = Type.Union([Type.Literal('leader'), Type.Literal('all'), ParticipantId]);
+const Payload = Type.String({ maxLength: MAX_E2EE_PAYLOAD_CHARS });
+const Sdp = Type.Object(
+  {
+    v: V,
+    type: Type.Literal('sdp'),
+    sdpType: lit(['offer', 'answer'] as const),
+    sdp: Type.String({ maxLength: MAX_SDP_CHARS }),
+  },
+  closed,
+);
+const Ice = Type.Object(
+  {
+    v: V,
+    type: Type.Literal('ice'),
+    candidate: Type.String({ maxLength: 2048 }),
+    sdpMid: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+    sdpMLineIndex: Type.Union([Type.Integer({ minimum: 0, maximum: 255 }), Type.Null()]),
+  },
+  closed,
+);
+
+// ---- client -> relay ------------------------------------------------------------------------
+
+export const ClientMessages = {
+  join: Type.Object(
+    {
+      v: V,
+      type: Type.Literal('join'),
+      meetingId: MeetingId,
+      passcode: Type.Optional(Type.String({ maxLength: 64 })),
+      displayName: DisplayName,
+      client: ClientTypeSchema,
+      /** The client's E2EE protocol version (0: none). */
+      protocol: Type.Integer({ minimum: 0, maximum: 65535 }),
+      deviceId: DeviceId,
+      /** The device's Ed25519 identity public key; the relay compares it with the meeting's host key. */
+      identityKey: Type.Optional(Bytes32),
+      /** Ed25519 signature over hostProofMessage(hello nonce, meeting id); required to be recognised as host. */
+      hostProof: Type.Optional(Bytes64),
+    },
+    closed,
+  ),
+  e2ee: Type.Object({ v: V, type: Type.Literal('e2ee'), to: E2eeTarget, payload: Payload }, closed),
+  sdp: Sdp,
+  ice: Ice,
+  'keyframe-request': Type.Object(
+    { v: V, type: Type.Literal('keyframe-request'), to: ParticipantId, streamId: StreamId },
+    closed,
+  ),
+  'feature-request': Type.Object(
+    { v: V, type: Type.Literal('feature-request'), feature: FeatureSchema },
+    closed,
+  ),
+  leave: Type.Object({ v: V, type: Type.Literal('leave') }, closed),
+  ping: Type.Object(
+    { v: V, type: Type.Literal('ping'), id: Type.Integer({ minimum: 0, maximum: 2 ** 31 }) },
+    closed,
+  ),
+} satisfies Record<string, TSchema>;
+
+// ---- relay -> client ------------------------------------------------------------------------
+
+export const REFUSAL_REASONS = [
+  'meeting_not_found',
+  'bad_passcode',
+  'locked_out',
+  'client_not_allowed',
+  'protocol_too_old',
+  'e2ee_not_allowed',
+  'meeting_ended',
+  'bad_host_proof',
+  'meeting_full',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+export const RosterEntrySchema = Type.Object(
+  {
+    participantId: ParticipantId,
+    displayName: DisplayName,
+    client: ClientTypeSchema,
+    protocol: Type.Integer({ minimum: 0, maximum: 65535 }),
+    deviceId: DeviceId,
+    identityKey: Type.Union([Bytes32, Type.Null()]),
+    host: Type.Boolean(),
+    e2eeCapable: Type.Boolean(),
+    /** Relay clock, ms since the epoch. */
+    joinedAt: Type.Integer({ minimum: 0 }),
+  },
+  closed,
+);
+
+export const ServerMessages = {
+  hello: Type.Object(
+    {
+      v: V,
+      type: Type.Literal('hello'),
+      versions: Type.Object({ min: Type.Integer(), max: Type.Integer() }, closed),
+      /** Fresh per connection; the host signs it (hostProof). */
+      nonce: Bytes32,
+      relay: Type.String({ maxLength: 64 }),
+    },
+    closed,
+  ),
+  admission: Type.Union([
+    Type.Object(
+      {
+        v: V,
+        type: Type.Literal('admission'),
+        status: Type.Literal('admitted'),
+        participantId: ParticipantId,
+        instanceId: InstanceId,
+        host: Type.Boolean(),
+      },
+      closed,
+    ),
+    Type.Object(
+      {
+        v: V,
+        type: Type.Literal('admission'),
+        status: Type.Literal('waiting'),
+        reason: Type.Literal('waiting_for_host'),
+        message: Type.String({ maxLength: 300 }),
+      },
+      closed,
+    ),
+    Type.Object(
+      {
+        v: V,
+        type: Type.Literal('admission'),
+        status: Type.Literal('refused'),
+        reason: lit(REFUSAL_REASONS),
+        message: Type.String({ maxLength: 300 }),
+        retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+        attemptsLeft: Type.Optional(Type.Integer({ minimum: 0 })),
+      },
+      closed,
+    ),
+  ]),
+  'meeting-info': Type.Object(
+    {
+      v: V,
+      type: Type.Literal('meeting-info'),
+      meetingId: MeetingId,
+      instanceId: InstanceId,
+      title: Type.String({ maxLength: 200 }),
+      encryption: EncryptionSchema,
+      disabledFeatures: Type.Array(
+        Type.Object({ feature: FeatureSchema, reason: Type.String({ maxLength: 300 }) }, closed),
+        {
+          maxItems: 16,
+        },
+      ),
+      hostPresent: Type.Boolean(),
+    },
+    closed,
+  ),
+  roster: Type.Object(
+    {
+      v: V,
+      type: Type.Literal('roster'),
+      version: Type.Integer({ minimum: 0 }),
+      participants: Type.Array(RosterEntrySchema, { maxItems: 1000 }),
+    },
+    closed,
+  ),
+  leader: Type.Object(
+    {
+      v: V,
+      type: Type.Literal('leader'),
+      participantId: Type.Union([ParticipantId, Type.Null()]),
+      reason: lit(['host', 'longest_present', 'none'] as const),
+    },
+    closed,
+  ),
+  /** Enhanced meetings only: the key the relay made (which is why the relay could decrypt). */
+  'meeting-key': Type.Object(
+    { v: V, type: Type.Literal('meeting-key'), keyId: Type.Integer({ minimum: 1 }), key: Bytes32 },
+    closed,
+  ),
+  e2ee: Type.Object(
+    { v: V, type: Type.Literal('e2ee'), to: E2eeTarget, from: ParticipantId, payload: Payload },
+    closed,
+  ),
+  sdp: Sdp,
+  ice: Ice,
+  'keyframe-request': Type.Object(
+    { v: V, type: Type.Literal('keyframe-request'), from: ParticipantId, streamId: StreamId },
+    closed,
+  ),
+  'feature-result': Type.Object(
+    {
+      v: V,
+      type: Type.Literal('feature-result'),
+      feature: FeatureSchema,
+      granted: Type.Literal(false),
+      reason: lit(['disabled_in_e2ee', 'not_offered'] as const),
+      message: Type.String({ maxLength: 300 }),
+    },
+    closed,
+  ),
+  error: Type.Object(
+    {
+      v: V,
+      type: Type.Literal('error'),
+      code: Type.String({ maxLength: 64 }),
+      message: Type.String({ maxLength: 500 }),
+      /** The `type` of the message that caused it, when known. */
+      ref: Type.Optional(Type.String({ maxLength: 64 })),
+    },
+    closed,
+  ),
+  pong: Type.Object(
+    { v: V, type: Type.Literal('pong'), id: Type.Integer({ minimum: 0, maximum: 2 ** 31 }) },
+    closed,
+  ),
+  /** The relay's end of this participant's media channel is open: chunks now flow both ways. */
+  'media-ready': Type.Object({ v: V, type: Type.Literal('media-ready') }, closed),
+} satisfies Record<string, TSchema>;
+
+type Values<T> = T[keyof T];
+export type ClientMessage = Values<{
+  [K in keyof typeof ClientMessages]: Static<(typeof ClientMessages)[K]>;
+}>;
+export type ServerMessage = Values<{
+  [K in keyof typeof ServerMessages]: Static<(typeof ServerMessages)[K]>;
+}>;
+export type ClientMessageOf<K extends ClientMessage['type']> = Extract<ClientMessage, { type: K }>;
+export type ServerMessageOf<K extends ServerMessage['type']> = Extract<ServerMessage, { type: K }>;
+export type RosterEntry = Static<typeof RosterEntrySchema>;
+export type AdmissionMessage = ServerMessageOf<'admission'>;
+export type MeetingInfoMessage = ServerMessageOf<'meeting-info'>;
+export type E2eeTargetValue = Static<typeof E2eeTarget>;
+
+/** Distributes Omit over a union, so `Body<ServerMessage>` keeps each variant's fields. */
+export type WithoutV<T> = T extends unknown ? Omit<T, 'v'> : never;

@@ -1,0 +1,229 @@
+/**
+ * `roomd relay` (issue 4 "a small HTTP API and CLI"): serve the relay, or manage meetings on a
+ * running one through its HTTP API.
+ *
+ *   roomd relay [serve] [--host 127.0.0.1] [--port 7443] [--state-dir DIR] [--cert F --key F] [--admin-token-file F]
+ *   roomd relay create --host-key KEY [--title T] [--passcode P] [--start ISO] [--end ISO] [--room R]
+ *                      [--encryption e2ee|enhanced] [--join-before-host] [--id ID]
+ *   roomd relay list [--json]
+ *   roomd relay delete ID
+ *   roomd relay account [--account ID] [--allow-e2ee true|false] [--default-encryption e2ee|enhanced]
+ * Management commands take --url (default http://127.0.0.1:7443) and --token / ROOMD_RELAY_TOKEN.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ExitCode } from '../core/exit-codes.ts';
+import type { Logger } from '../core/logger.ts';
+import { createRelay } from './server.ts';
+
+export interface RelayCliIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  env: Record<string, string | undefined>;
+  logger?: Logger;
+  /** Stops `serve`; without it SIGINT/SIGTERM do. */
+  signal?: AbortSignal;
+  /** Called once `serve` listens (tests, sd_notify). */
+  onListening?: (url: string) => void;
+}
+
+const DEFAULT_PORT = 7443;
+const USAGE = 'usage: roomd relay [serve|create|list|delete|account] [options] (see docs/protocol.md)';
+
+export async function runRelayCli(argv: readonly string[], io: RelayCliIo): Promise<number> {
+  const [first, ...rest] = argv;
+  const sub = first === undefined || first.startsWith('-') ? 'serve' : first;
+  const args = first === undefined || first.startsWith('-') ? [...argv] : rest;
+  try {
+    switch (sub) {
+      case 'serve':
+        return await serve(args, io);
+      case 'create':
+      case 'list':
+      case 'delete':
+      case 'account':
+        return await manage(sub, args, io);
+      default:
+        io.stderr(USAGE);
+        return ExitCode.usage;
+    }
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      io.stderr(`${e.message}\n${USAGE}`);
+      return ExitCode.usage;
+    }
+    io.stderr(`roomd relay: ${e.message}`);
+    return ExitCode.failure;
+  }
+}
+
+async function serve(args: string[], io: RelayCliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'state-dir': { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      'admin-token-file': { type: 'string' },
+    },
+    strict: true,
+  });
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    io.stderr('--port must be a number from 0 to 65535');
+    return ExitCode.usage;
+  }
+  if ((values.cert === undefined) !== (values.key === undefined)) {
+    io.stderr('--cert and --key go together');
+    return ExitCode.usage;
+  }
+  const stateDir = values['state-dir'] ?? io.env['ROOMD_RELAY_STATE_DIR'];
+  const tls =
+    values.cert === undefined || values.key === undefined
+      ? undefined
+      : { cert: await readFile(values.cert), key: await readFile(values.key) };
+  const adminToken =
+    values['admin-token-file'] === undefined
+      ? io.env['ROOMD_RELAY_TOKEN']
+      : (await readFile(values['admin-token-file'], 'utf8')).trim();
+  const relay = createRelay({
+    host: values.host ?? '127.0.0.1',
+    port,
+    ...(stateDir === undefined ? {} : { stateDir }),
+    ...(tls === undefined ? {} : { tls }),
+    ...(adminToken === undefined || adminToken === '' ? {} : { adminToken }),
+    ...(io.logger === undefined ? {} : { logger: io.logger }),
+  });
+  await relay.start();
+  io.stdout(
+    JSON.stringify({ event: 'listening', signal: relay.address.signalUrl, api: relay.address.httpUrl }),
+  );
+  io.onListening?.(relay.address.signalUrl);
+  await new Promise<void>((resolve) => {
+    if (io.signal !== undefined) {
+      if (io.signal.aborted) resolve();
+      io.signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+  await relay.stop();
+  return ExitCode.ok;
+}
+
+async function manage(sub: string, args: string[], io: RelayCliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+      id: { type: 'string' },
+      title: { type: 'string' },
+      'host-key': { type: 'string' },
+      passcode: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      room: { type: 'string' },
+      encryption: { type: 'string' },
+      'join-before-host': { type: 'boolean' },
+      account: { type: 'string' },
+      'allow-e2ee': { type: 'string' },
+      'default-encryption': { type: 'string' },
+    },
+    strict: true,
+  });
+  const base = (values.url ?? io.env['ROOMD_RELAY_URL'] ?? `http://127.0.0.1:${DEFAULT_PORT}`).replace(
+    /\/$/,
+    '',
+  );
+  const token = values.token ?? io.env['ROOMD_RELAY_TOKEN'];
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const headers: Record<string, string> = {};
+    if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    const json = text === '' ? null : (JSON.parse(text) as unknown);
+    if (!res.ok) {
+      const message = (json as { message?: string } | null)?.message ?? `HTTP ${res.status}`;
+      throw new Error(message);
+    }
+    return json;
+  };
+
+  if (sub === 'list') {
+    const { meetings } = (await call('GET', '/api/v1/meetings')) as { meetings: Record<string, unknown>[] };
+    if (values.json === true) io.stdout(JSON.stringify(meetings));
+    else {
+      for (const m of meetings) {
+        io.stdout(
+          `${m['id']}\t${m['encryption']}\t${m['start'] ?? '-'}\t${m['end'] ?? '-'}\t${m['room'] ?? '-'}\t${m['title']}`,
+        );
+      }
+    }
+    return ExitCode.ok;
+  }
+  if (sub === 'delete') {
+    const id = positionals[0] ?? values.id;
+    if (id === undefined) {
+      io.stderr('usage: roomd relay delete MEETING_ID');
+      return ExitCode.usage;
+    }
+    await call('DELETE', `/api/v1/meetings/${encodeURIComponent(id)}`);
+    io.stdout(JSON.stringify({ deleted: id }));
+    return ExitCode.ok;
+  }
+  if (sub === 'account') {
+    const id = values.account ?? 'default';
+    const patch: Record<string, unknown> = {};
+    if (values['allow-e2ee'] !== undefined) {
+      if (values['allow-e2ee'] !== 'true' && values['allow-e2ee'] !== 'false') {
+        io.stderr('--allow-e2ee takes true or false');
+        return ExitCode.usage;
+      }
+      patch['allowE2ee'] = values['allow-e2ee'] === 'true';
+    }
+    if (values['default-encryption'] !== undefined) patch['defaultEncryption'] = values['default-encryption'];
+    const path = `/api/v1/accounts/${encodeURIComponent(id)}`;
+    const account =
+      Object.keys(patch).length === 0 ? await call('GET', path) : await call('PATCH', path, patch);
+    io.stdout(JSON.stringify(account));
+    return ExitCode.ok;
+  }
+  // create
+  if (values['host-key'] === undefined) {
+    io.stderr('roomd relay create needs --host-key (the host device identity public key, base64url)');
+    return ExitCode.usage;
+  }
+  const body: Record<string, unknown> = { hostIdentityKey: values['host-key'] };
+  const map: [keyof typeof values, string][] = [
+    ['id', 'id'],
+    ['title', 'title'],
+    ['passcode', 'passcode'],
+    ['start', 'start'],
+    ['end', 'end'],
+    ['room', 'room'],
+    ['encryption', 'encryption'],
+    ['account', 'account'],
+  ];
+  for (const [flag, field] of map) if (values[flag] !== undefined) body[field] = values[flag];
+  if (values['join-before-host'] === true) body['joinBeforeHost'] = true;
+  const created = await call('POST', '/api/v1/meetings', body);
+  io.stdout(JSON.stringify(created));
+  return ExitCode.ok;
+}

@@ -1,0 +1,110 @@
+/**
+ * One occurrence of a meeting while people are in it (issue 4 "Leader assignment, roster"): the
+ * admitted participants in admission order, the connections waiting for the host, the roster
+ * version, the named leader and, in enhanced meetings only, the meeting key the relay makes.
+ * A new occurrence (new instance id) starts when someone joins an empty meeting.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ClientMessageOf, RosterEntry } from '../protocol/schemas.ts';
+import type { MediaChannel } from '../transport/media-channel.ts';
+import type { PeerConnection } from '../transport/peer.ts';
+import type { OutgoingBody } from './hooks.ts';
+import { chooseLeader, type LeaderChoice } from './leader.ts';
+import type { MeetingRecord } from './registry.ts';
+
+export interface ParticipantStats {
+  chunksIn: number;
+  chunksForwarded: number;
+  chunksDropped: number;
+  framesDropped: number;
+  malformed: number;
+}
+
+export interface Participant {
+  id: string;
+  seq: number;
+  join: ClientMessageOf<'join'>;
+  host: boolean;
+  e2eeCapable: boolean;
+  joinedAt: number;
+  meeting: LiveMeeting;
+  pc: PeerConnection | undefined;
+  media: MediaChannel | undefined;
+  /** Per sender stream, the frame number currently being dropped for this receiver. */
+  dropping: Map<string, number>;
+  stats: ParticipantStats;
+  /** Sends a signaling message to this participant's connection (through hooks and tap). */
+  send: (body: OutgoingBody) => void;
+}
+
+export function newStats(): ParticipantStats {
+  return { chunksIn: 0, chunksForwarded: 0, chunksDropped: 0, framesDropped: 0, malformed: 0 };
+}
+
+export class LiveMeeting {
+  record: MeetingRecord;
+  readonly instanceId = randomBytes(12).toString('base64url');
+  readonly participants = new Map<string, Participant>();
+  hostHasJoined = false;
+  rosterVersion = 0;
+  leader: LeaderChoice = { participantId: null, reason: 'none' };
+  #seq = 0;
+  /** Enhanced meetings: the relay's key and its id (grows on every rotation). */
+  key: { keyId: number; key: Uint8Array } | undefined;
+
+  constructor(record: MeetingRecord) {
+    this.record = record;
+  }
+
+  nextSeq(): number {
+    return ++this.#seq;
+  }
+
+  /** Participants in admission order. */
+  ordered(): Participant[] {
+    return [...this.participants.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  roster(): RosterEntry[] {
+    return this.ordered().map((p) => ({
+      participantId: p.id,
+      displayName: p.join.displayName,
+      client: p.join.client,
+      protocol: p.join.protocol,
+      deviceId: p.join.deviceId,
+      identityKey: p.join.identityKey ?? null,
+      host: p.host,
+      e2eeCapable: p.e2eeCapable,
+      joinedAt: p.joinedAt,
+    }));
+  }
+
+  computeLeader(): LeaderChoice {
+    return chooseLeader(
+      this.ordered().map((p) => ({
+        participantId: p.id,
+        host: p.host,
+        e2eeCapable: p.e2eeCapable,
+        seq: p.seq,
+      })),
+    );
+  }
+
+  get hostPresent(): boolean {
+    for (const p of this.participants.values()) if (p.host) return true;
+    return false;
+  }
+
+  /** Makes a fresh relay key (enhanced meetings, or a misbehaving relay in tests). */
+  rotateKey(): { keyId: number; key: Uint8Array } {
+    const previous = this.key;
+    if (previous !== undefined) previous.key.fill(0);
+    this.key = { keyId: (previous?.keyId ?? 0) + 1, key: new Uint8Array(randomBytes(32)) };
+    return this.key;
+  }
+
+  wipe(): void {
+    this.key?.key.fill(0);
+    this.key = undefined;
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * Transport layer (architecture brief, "Layers"): peer connections over wrtc (with an in-memory
+ * fake), the media channel's size and backpressure rules, the signaling socket and the relay client.
+ */
+export * from './backoff.ts';
+export * from './fake-peer.ts';
+export * from './media-channel.ts';
+export * from './peer.ts';
+export * from './relay-client.ts';
+export * from './signaling-client.ts';
+export * from './wrtc-peer.ts';

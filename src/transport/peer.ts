@@ -1,0 +1,75 @@
+/**
+ * The peer-connection seam (architecture brief, "Media path"): the small interface the relay and the
+ * client use, with a real implementation over @roamhq/wrtc (wrtc-peer.ts) and an in-memory one for
+ * unit tests (fake-peer.ts). Only data channels are used: wrtc gives no access to encoded frames and
+ * its media tracks crash the process at exit.
+ */
+
+export interface SessionDescription {
+  type: 'offer' | 'answer';
+  sdp: string;
+}
+
+export interface IceCandidate {
+  candidate: string;
+  sdpMid: string | null;
+  sdpMLineIndex: number | null;
+}
+
+export type PeerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+export type ChannelState = 'connecting' | 'open' | 'closing' | 'closed';
+
+export interface DataChannelOptions {
+  ordered: boolean;
+  /** Partial reliability: how often SCTP retransmits a lost message (0 = never). */
+  maxRetransmits?: number;
+}
+
+export interface DataChannel {
+  readonly label: string;
+  readonly readyState: ChannelState;
+  /** Bytes queued for sending and not yet handed to the network. */
+  readonly bufferedAmount: number;
+  /** Sends as is; callers use MediaChannel for size and backpressure rules. */
+  send(data: Uint8Array): void;
+  onOpen(listener: () => void): void;
+  onMessage(listener: (data: Uint8Array) => void): void;
+  onClose(listener: () => void): void;
+  close(): void;
+}
+
+export interface PeerConnection {
+  readonly state: PeerState;
+  /** Offerer side: create a channel before createOffer(). */
+  createDataChannel(label: string, options: DataChannelOptions): DataChannel;
+  /** Creates an offer and sets it as the local description. */
+  createOffer(): Promise<SessionDescription>;
+  /** Answerer side: sets the remote offer, creates and sets the local answer. */
+  acceptOffer(offer: SessionDescription): Promise<SessionDescription>;
+  /** Offerer side: sets the remote answer. */
+  acceptAnswer(answer: SessionDescription): Promise<void>;
+  addIceCandidate(candidate: IceCandidate): Promise<void>;
+  onIceCandidate(listener: (candidate: IceCandidate) => void): void;
+  onDataChannel(listener: (channel: DataChannel) => void): void;
+  onStateChange(listener: (state: PeerState) => void): void;
+  /** Closes every channel and the connection; idempotent. */
+  close(): void;
+}
+
+export interface PeerConnectionOptions {
+  /** STUN/TURN servers; empty on loopback and in tests. */
+  iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+}
+
+export interface PeerConnectionFactory {
+  create(options?: PeerConnectionOptions): PeerConnection;
+  /** Peer connections created and not yet closed (tests assert 0 at the end). */
+  readonly openCount: number;
+}
+
+/** The data channel carrying media chunks: unordered, partially reliable. */
+export const MEDIA_CHANNEL_LABEL = 'media';
+export const DEFAULT_MEDIA_RETRANSMITS = 3;
+export function mediaChannelOptions(maxRetransmits = DEFAULT_MEDIA_RETRANSMITS): DataChannelOptions {
+  return { ordered: false, maxRetransmits };
+}

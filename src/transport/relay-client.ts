@@ -1,0 +1,307 @@
+/**
+ * A participant's connection to the relay (docs/protocol.md "# Wire protocol" §Session flow): the
+ * signaling socket plus, once admitted, one peer connection with the unordered "media" data channel.
+ * It joins again after every reconnect (each connection is a new participant: the session above it
+ * starts fresh keys) and closes the peer connection whenever the socket drops or on close().
+ * No E2EE logic lives here: envelopes and frames are opaque.
+ */
+import type { Clock } from '../core/clock.ts';
+import { RoomdError } from '../core/errors.ts';
+import { EventBus } from '../core/events.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
+import { fromBase64Url } from '../protocol/codec.ts';
+import { chunkFrame, decodeMediaChunk, type MediaChunk, type StreamKind } from '../protocol/media-header.ts';
+import type { ClientMessageOf, ServerMessage, ServerMessageOf, WithoutV } from '../protocol/schemas.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { MediaChannel } from './media-channel.ts';
+import {
+  MEDIA_CHANNEL_LABEL,
+  mediaChannelOptions,
+  type PeerConnection,
+  type PeerConnectionFactory,
+} from './peer.ts';
+import { SignalingClient, type SignalingClientOptions } from './signaling-client.ts';
+
+export type JoinBody = Omit<WithoutV<ClientMessageOf<'join'>>, 'type'>;
+/** Hello from the relay: its nonce is what a host signs (protocol/host-proof.ts). */
+export type HelloMessage = ServerMessageOf<'hello'>;
+
+export interface RelayClientEvents {
+  hello: HelloMessage;
+  admission: ServerMessageOf<'admission'>;
+  'meeting-info': ServerMessageOf<'meeting-info'>;
+  roster: ServerMessageOf<'roster'>;
+  leader: ServerMessageOf<'leader'>;
+  /** Enhanced meetings: the relay's meeting key (raw 32 bytes). */
+  'meeting-key': { keyId: number; key: Uint8Array };
+  e2ee: ServerMessageOf<'e2ee'>;
+  'keyframe-request': ServerMessageOf<'keyframe-request'>;
+  'feature-result': ServerMessageOf<'feature-result'>;
+  /** A typed error the relay replied with. */
+  'relay-error': ServerMessageOf<'error'>;
+  pong: ServerMessageOf<'pong'>;
+  /** The media channel is open at both ends (ours, and the relay's said media-ready): frames can flow. */
+  'media-open': undefined;
+  /** One media chunk from another participant (header.sender set by the relay). */
+  media: MediaChunk;
+  /** The signaling socket dropped; the peer connection is closed; a reconnect may follow. */
+  disconnected: { willReconnect: boolean; code: number };
+  reconnecting: { attempt: number; delayMs: number };
+  /** Something the relay sent failed validation and was ignored. */
+  'protocol-error': RoomdError;
+}
+
+export interface RelayClientOptions {
+  url: string;
+  peers: PeerConnectionFactory;
+  /** Called on every hello (first connect and each reconnect) to build the join message. */
+  join: (hello: HelloMessage) => JoinBody | Promise<JoinBody>;
+  clock?: Clock;
+  logger?: Logger;
+  reconnect?: boolean;
+  backoff?: BackoffOptions;
+  wsOptions?: SignalingClientOptions['wsOptions'];
+  tap?: SignalingClientOptions['tap'];
+  /** bufferedAmount above which outgoing frames are dropped (default 256 KiB). */
+  highWaterMark?: number;
+  maxRetransmits?: number;
+}
+
+export class RelayClient {
+  readonly events = new EventBus<RelayClientEvents>();
+  readonly signaling: SignalingClient;
+  readonly #opts: RelayClientOptions;
+  readonly #log: Logger;
+  #pc: PeerConnection | undefined;
+  #media: MediaChannel | undefined;
+  #participantId: string | undefined;
+  #frameNumbers = new Map<string, number>();
+  #closed = false;
+  #relayReady = false;
+  #onMediaReady: (() => void) | undefined;
+
+  constructor(options: RelayClientOptions) {
+    this.#opts = options;
+    this.#log = options.logger ?? silentLogger();
+    const sig: SignalingClientOptions = { url: options.url, logger: this.#log };
+    if (options.clock !== undefined) sig.clock = options.clock;
+    if (options.reconnect !== undefined) sig.reconnect = options.reconnect;
+    if (options.backoff !== undefined) sig.backoff = options.backoff;
+    if (options.wsOptions !== undefined) sig.wsOptions = options.wsOptions;
+    if (options.tap !== undefined) sig.tap = options.tap;
+    this.signaling = new SignalingClient(sig);
+    this.signaling.events.on('message', (m) => this.#onMessage(m));
+    this.signaling.events.on('protocol-error', (e) => this.events.emit('protocol-error', e));
+    this.signaling.events.on('reconnecting', (r) => this.events.emit('reconnecting', r));
+    this.signaling.events.on('close', ({ willReconnect, code }) => {
+      this.#teardownPeer();
+      this.#participantId = undefined;
+      this.events.emit('disconnected', { willReconnect, code });
+    });
+  }
+
+  /** Our participant id while admitted. */
+  get participantId(): string | undefined {
+    return this.#participantId;
+  }
+
+  get mediaOpen(): boolean {
+    return this.#media?.open ?? false;
+  }
+
+  get mediaStats(): MediaChannel['stats'] | undefined {
+    return this.#media?.stats;
+  }
+
+  start(): void {
+    this.signaling.connect();
+  }
+
+  /** An opaque E2EE envelope to the leader, everyone else, or one participant. */
+  sendE2ee(to: 'leader' | 'all' | string, payload: string): void {
+    this.signaling.send({ type: 'e2ee', to, payload });
+  }
+
+  requestKeyframe(to: string, streamId: number): void {
+    this.signaling.send({ type: 'keyframe-request', to, streamId });
+  }
+
+  requestFeature(feature: ClientMessageOf<'feature-request'>['feature']): void {
+    this.signaling.send({ type: 'feature-request', feature });
+  }
+
+  ping(id: number): void {
+    this.signaling.send({ type: 'ping', id });
+  }
+
+  /**
+   * Chunks one opaque (already encrypted) frame and sends all its chunks, or drops the whole frame
+   * under backpressure or before the channel is open. Returns whether it was sent.
+   */
+  sendFrame(frame: Uint8Array, meta: { kind: StreamKind; streamId: number; keyframe: boolean }): boolean {
+    const key = `${meta.kind}/${meta.streamId}`;
+    const frameNumber = this.#frameNumbers.get(key) ?? 0;
+    this.#frameNumbers.set(key, (frameNumber + 1) >>> 0);
+    const chunks = chunkFrame(frame, { ...meta, frameNumber });
+    return this.#media?.trySendAll(chunks) ?? false;
+  }
+
+  /** Sends one pre-built chunk (tests and tools). */
+  sendChunk(chunk: Uint8Array): boolean {
+    return this.#media?.trySend(chunk) ?? false;
+  }
+
+  /** Leaves the meeting politely and closes everything; no reconnect. */
+  async leave(): Promise<void> {
+    if (this.signaling.connected) {
+      try {
+        this.signaling.send({ type: 'leave' });
+      } catch {
+        // the socket went away in between; closing is all that is left
+      }
+    }
+    await this.close();
+  }
+
+  /** Closes the peer connection, its channel and the socket; idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#teardownPeer();
+    await this.signaling.close();
+  }
+
+  #onMessage(m: ServerMessage): void {
+    switch (m.type) {
+      case 'hello':
+        this.events.emit('hello', m);
+        void this.#join(m);
+        return;
+      case 'admission':
+        if (m.status === 'admitted') {
+          this.#participantId = m.participantId;
+          this.events.emit('admission', m);
+          void this.#startPeer();
+        } else {
+          this.events.emit('admission', m);
+        }
+        return;
+      case 'sdp':
+        if (m.sdpType === 'answer' && this.#pc !== undefined) {
+          this.#pc.acceptAnswer({ type: 'answer', sdp: m.sdp }).catch((e: unknown) => this.#peerFailed(e));
+        }
+        return;
+      case 'ice':
+        this.#pc?.addIceCandidate(m).catch(() => {});
+        return;
+      case 'media-ready':
+        this.#relayReady = true;
+        this.#onMediaReady?.();
+        return;
+      case 'meeting-key':
+        this.events.emit('meeting-key', { keyId: m.keyId, key: fromBase64Url(m.key) });
+        return;
+      case 'error':
+        this.events.emit('relay-error', m);
+        return;
+      default:
+        this.#emitPlain(m);
+    }
+  }
+
+  #emitPlain(
+    m: Exclude<ServerMessage, { type: 'hello' | 'admission' | 'sdp' | 'ice' | 'meeting-key' | 'error' }>,
+  ): void {
+    (this.events.emit as (k: string, p: unknown) => void)(m.type, m);
+  }
+
+  async #join(hello: HelloMessage): Promise<void> {
+    try {
+      const body = await this.#opts.join(hello);
+      this.signaling.send({ type: 'join', ...body });
+    } catch (error) {
+      this.#log.warn({ err: (error as Error).message }, 'could not send join');
+    }
+  }
+
+  async #startPeer(): Promise<void> {
+    this.#teardownPeer();
+    if (this.#closed) return;
+    const pc = this.#opts.peers.create();
+    this.#pc = pc;
+    const channel = pc.createDataChannel(MEDIA_CHANNEL_LABEL, mediaChannelOptions(this.#opts.maxRetransmits));
+    const media = new MediaChannel(
+      channel,
+      this.#opts.highWaterMark === undefined ? {} : { highWaterMark: this.#opts.highWaterMark },
+    );
+    this.#media = media;
+    let localOpen = false;
+    this.#relayReady = false;
+    this.#onMediaReady = () => {
+      if (this.#media === media && localOpen && this.#relayReady) this.events.emit('media-open', undefined);
+    };
+    channel.onOpen(() => {
+      localOpen = true;
+      this.#onMediaReady?.();
+    });
+    channel.onMessage((data) => {
+      let chunk: MediaChunk;
+      try {
+        chunk = decodeMediaChunk(data);
+      } catch {
+        return; // a chunk that does not parse is dropped; the frame will fail to reassemble
+      }
+      this.events.emit('media', chunk);
+    });
+    pc.onIceCandidate((c) => {
+      if (this.#pc !== pc) return;
+      try {
+        this.signaling.send({ type: 'ice', ...c });
+      } catch {
+        // socket gone: the peer is torn down by the close handler
+      }
+    });
+    try {
+      const offer = await pc.createOffer();
+      if (this.#pc !== pc) return;
+      this.signaling.send({ type: 'sdp', sdpType: 'offer', sdp: offer.sdp });
+    } catch (error) {
+      this.#peerFailed(error);
+    }
+  }
+
+  #peerFailed(error: unknown): void {
+    this.#log.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'media connection setup failed',
+    );
+    this.#teardownPeer();
+  }
+
+  #teardownPeer(): void {
+    this.#media?.close();
+    this.#media = undefined;
+    this.#pc?.close();
+    this.#pc = undefined;
+    this.#frameNumbers = new Map();
+  }
+}
+
+/** Throws when a join was refused, for callers that prefer await over events. */
+export function admissionError(m: ServerMessageOf<'admission'>): RoomdError | undefined {
+  if (m.status !== 'refused') return undefined;
+  const code =
+    m.reason === 'locked_out'
+      ? 'relay.locked_out'
+      : m.reason === 'bad_passcode'
+        ? 'relay.bad_passcode'
+        : m.reason === 'meeting_not_found'
+          ? 'relay.meeting_not_found'
+          : m.reason === 'e2ee_not_allowed'
+            ? 'relay.e2ee_not_allowed'
+            : m.reason === 'meeting_ended'
+              ? 'relay.meeting_ended'
+              : m.reason === 'bad_host_proof'
+                ? 'relay.bad_host_proof'
+                : 'relay.client_not_allowed';
+  return new RoomdError(code, { message: m.message, context: { reason: m.reason } });
+}

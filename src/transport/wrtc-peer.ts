@@ -1,0 +1,240 @@
+/**
+ * The real PeerConnection over @roamhq/wrtc (architecture brief, "Media path" and "Known pitfalls"):
+ * data channels only, binary as Uint8Array, and every connection and channel tracked so close()
+ * releases them all (an unclosed wrtc connection keeps the process alive).
+ */
+import { createRequire } from 'node:module';
+import type {
+  ChannelState,
+  DataChannel,
+  DataChannelOptions,
+  IceCandidate,
+  PeerConnection,
+  PeerConnectionFactory,
+  PeerConnectionOptions,
+  PeerState,
+  SessionDescription,
+} from './peer.ts';
+
+// Minimal shapes of the wrtc objects we touch (the package ships no types).
+interface WrtcChannel {
+  label: string;
+  readyState: ChannelState;
+  bufferedAmount: number;
+  binaryType: string;
+  onopen: (() => void) | null;
+  onclose: (() => void) | null;
+  onmessage: ((event: { data: ArrayBuffer | string }) => void) | null;
+  send(data: Uint8Array): void;
+  close(): void;
+}
+interface WrtcPc {
+  connectionState: PeerState;
+  localDescription: SessionDescription | null;
+  onicecandidate: ((event: { candidate: IceCandidate | null }) => void) | null;
+  ondatachannel: ((event: { channel: WrtcChannel }) => void) | null;
+  onconnectionstatechange: (() => void) | null;
+  createDataChannel(label: string, options: DataChannelOptions): WrtcChannel;
+  createOffer(): Promise<SessionDescription>;
+  createAnswer(): Promise<SessionDescription>;
+  setLocalDescription(d: SessionDescription): Promise<void>;
+  setRemoteDescription(d: SessionDescription): Promise<void>;
+  addIceCandidate(c: IceCandidate): Promise<void>;
+  close(): void;
+}
+interface WrtcModule {
+  RTCPeerConnection: new (config: { iceServers: unknown[] }) => WrtcPc;
+}
+
+let wrtcModule: WrtcModule | undefined;
+function loadWrtc(): WrtcModule {
+  // Loaded lazily so code paths that never open a connection never load the native addon.
+  wrtcModule ??= createRequire(import.meta.url)('@roamhq/wrtc') as WrtcModule;
+  return wrtcModule;
+}
+
+class WrtcDataChannel implements DataChannel {
+  readonly #ch: WrtcChannel;
+  readonly #open: (() => void)[] = [];
+  readonly #message: ((d: Uint8Array) => void)[] = [];
+  readonly #close: (() => void)[] = [];
+
+  constructor(ch: WrtcChannel) {
+    this.#ch = ch;
+    ch.binaryType = 'arraybuffer';
+    ch.onopen = () => {
+      for (const l of this.#open) l();
+    };
+    ch.onclose = () => {
+      for (const l of this.#close) l();
+    };
+    ch.onmessage = (event) => {
+      if (typeof event.data === 'string') return; // the media channel is binary only
+      const data = new Uint8Array(event.data);
+      for (const l of this.#message) l(data);
+    };
+  }
+
+  get label(): string {
+    return this.#ch.label;
+  }
+  get readyState(): ChannelState {
+    return this.#ch.readyState;
+  }
+  get bufferedAmount(): number {
+    return this.#ch.bufferedAmount;
+  }
+  send(data: Uint8Array): void {
+    this.#ch.send(data);
+  }
+  onOpen(listener: () => void): void {
+    this.#open.push(listener);
+  }
+  onMessage(listener: (data: Uint8Array) => void): void {
+    this.#message.push(listener);
+  }
+  onClose(listener: () => void): void {
+    this.#close.push(listener);
+  }
+  close(): void {
+    if (this.#ch.readyState === 'closed') return;
+    try {
+      this.#ch.close();
+    } catch {
+      // already torn down by the connection
+    }
+  }
+}
+
+class WrtcPeerConnection implements PeerConnection {
+  readonly #pc: WrtcPc;
+  readonly #channels = new Set<WrtcDataChannel>();
+  readonly #ice: ((c: IceCandidate) => void)[] = [];
+  readonly #dc: ((c: DataChannel) => void)[] = [];
+  readonly #state: ((s: PeerState) => void)[] = [];
+  readonly #onClosed: () => void;
+  #closed = false;
+  #haveRemote = false;
+  readonly #pendingCandidates: IceCandidate[] = [];
+
+  constructor(pc: WrtcPc, onClosed: () => void) {
+    this.#pc = pc;
+    this.#onClosed = onClosed;
+    pc.onicecandidate = (event) => {
+      const c = event.candidate;
+      if (c === null || c.candidate === '') return;
+      const candidate = {
+        candidate: c.candidate,
+        sdpMid: c.sdpMid ?? null,
+        sdpMLineIndex: c.sdpMLineIndex ?? null,
+      };
+      for (const l of this.#ice) l(candidate);
+    };
+    pc.ondatachannel = (event) => {
+      const ch = this.#track(new WrtcDataChannel(event.channel));
+      for (const l of this.#dc) l(ch);
+    };
+    pc.onconnectionstatechange = () => {
+      const s = this.state;
+      for (const l of this.#state) l(s);
+    };
+  }
+
+  get state(): PeerState {
+    return this.#closed ? 'closed' : this.#pc.connectionState;
+  }
+
+  createDataChannel(label: string, options: DataChannelOptions): DataChannel {
+    return this.#track(new WrtcDataChannel(this.#pc.createDataChannel(label, options)));
+  }
+
+  async createOffer(): Promise<SessionDescription> {
+    const offer = await this.#pc.createOffer();
+    await this.#pc.setLocalDescription(offer);
+    const local = this.#pc.localDescription ?? offer;
+    return { type: 'offer', sdp: local.sdp };
+  }
+
+  async acceptOffer(offer: SessionDescription): Promise<SessionDescription> {
+    await this.#pc.setRemoteDescription(offer);
+    await this.#flushCandidates();
+    const answer = await this.#pc.createAnswer();
+    await this.#pc.setLocalDescription(answer);
+    const local = this.#pc.localDescription ?? answer;
+    return { type: 'answer', sdp: local.sdp };
+  }
+
+  async acceptAnswer(answer: SessionDescription): Promise<void> {
+    await this.#pc.setRemoteDescription(answer);
+    await this.#flushCandidates();
+  }
+
+  /** Candidates that arrive before the remote description are held and applied after it. */
+  async addIceCandidate(candidate: IceCandidate): Promise<void> {
+    if (this.#closed) return;
+    if (!this.#haveRemote) {
+      if (this.#pendingCandidates.length < 64) this.#pendingCandidates.push(candidate);
+      return;
+    }
+    await this.#pc.addIceCandidate(candidate);
+  }
+
+  async #flushCandidates(): Promise<void> {
+    this.#haveRemote = true;
+    const pending = this.#pendingCandidates.splice(0);
+    for (const c of pending) {
+      if (this.#closed) return;
+      await this.#pc.addIceCandidate(c).catch(() => {});
+    }
+  }
+
+  onIceCandidate(listener: (candidate: IceCandidate) => void): void {
+    this.#ice.push(listener);
+  }
+  onDataChannel(listener: (channel: DataChannel) => void): void {
+    this.#dc.push(listener);
+  }
+  onStateChange(listener: (state: PeerState) => void): void {
+    this.#state.push(listener);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const ch of this.#channels) ch.close();
+    this.#channels.clear();
+    this.#pc.onicecandidate = null;
+    this.#pc.ondatachannel = null;
+    this.#pc.onconnectionstatechange = null;
+    try {
+      this.#pc.close();
+    } finally {
+      this.#onClosed();
+      for (const l of this.#state) l('closed');
+    }
+  }
+
+  #track(ch: WrtcDataChannel): WrtcDataChannel {
+    this.#channels.add(ch);
+    ch.onClose(() => this.#channels.delete(ch));
+    return ch;
+  }
+}
+
+/** The production factory. `openCount` lets shutdown code and tests check nothing is left open. */
+export class WrtcPeerConnectionFactory implements PeerConnectionFactory {
+  #open = 0;
+
+  get openCount(): number {
+    return this.#open;
+  }
+
+  create(options: PeerConnectionOptions = {}): PeerConnection {
+    const { RTCPeerConnection } = loadWrtc();
+    const pc = new RTCPeerConnection({ iceServers: options.iceServers ?? [] });
+    this.#open++;
+    return new WrtcPeerConnection(pc, () => {
+      this.#open--;
+    });
+  }
+}
