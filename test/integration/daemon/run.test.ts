@@ -45,6 +45,8 @@ describe('roomd run', () => {
       const d = start({ NOTIFY_SOCKET: sock.path, JOURNAL_STREAM: '8:1234' });
       await sock.waitFor(/^READY=1$/);
       expect(await sock.waitFor(/^STATUS=/)).toBe('STATUS=serving');
+      // Under systemd (JOURNAL_STREAM set) every line carries its journald priority.
+      for (let i = 0; i < 100 && !d.output().includes('roomd is running'); i++) await new Promise((r) => setTimeout(r, 50));
       const lines = d.output().trim().split('\n');
       expect(lines.some((l) => /^<6>\{.*"msg":"roomd is running"/.test(l))).toBe(true);
       d.child.kill('SIGTERM');
