@@ -79,7 +79,15 @@ export class LiveMeeting {
     }));
   }
 
+  /**
+   * The leader stays the leader while present (sticky): a host who joins or rejoins later is not
+   * yet in the leader's signed roster, and clients refuse a new leader from outside it. A change
+   * only happens when the leader leaves; then the host if present, else the longest present.
+   */
   computeLeader(): LeaderChoice {
+    const current =
+      this.leader.participantId === null ? undefined : this.participants.get(this.leader.participantId);
+    if (current?.e2eeCapable) return this.leader;
     return chooseLeader(
       this.ordered().map((p) => ({
         participantId: p.id,

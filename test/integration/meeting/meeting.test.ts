@@ -95,6 +95,26 @@ describe('E2EE meetings', () => {
     expect(b.session.snapshot.securityCode).toBe(a.session.snapshot.securityCode);
   });
 
+  it('a host who drops and rejoins gets back in securely, and the leader (and code) stay put', async () => {
+    h = await startHarness();
+    const id = await h.meeting();
+    const host = h.participant(id, 'Host', { identity: h.host });
+    const a = h.participant(id, 'A');
+    const b = h.participant(id, 'B');
+    await host.join();
+    await a.join();
+    await b.join();
+    await waitFor(() => allSecure([host, a, b]), 'three secure');
+    await host.leave();
+    await waitFor(() => allSecure([a, b]), 'secure without the host');
+    const code = a.session.snapshot.securityCode;
+    const back = h.participant(id, 'Host again', { identity: h.host });
+    await back.join();
+    await waitFor(() => allSecure([back, a, b]), 'secure with the host back');
+    expect(back.session.snapshot.leader).toBe(a.session.participantId);
+    expect(back.session.snapshot.securityCode).toBe(code);
+  });
+
   it('an enhanced meeting shows enhanced and no security code', async () => {
     h = await startHarness();
     const id = await h.meeting({ encryption: 'enhanced' });

@@ -1,0 +1,143 @@
+/**
+ * Run an emulator for people: `node --import tsx device/cli.ts panel|camera|speakerphone
+ * [--dir DIR] [--web PORT]`. Creates a socat pty pair, attaches the emulator to one end and
+ * prints the path roomd should open (its config value). Reads simple commands from stdin
+ * (`help` lists them). The panel can also show a small web view of its current page (--web).
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { SerialPortByteStream } from '../src/transport/serial/serialport.ts';
+import { ViscaEmulator } from './camera/emulator.ts';
+import { NextionEmulator } from './panel/emulator.ts';
+import { createPtyPair } from './pty.ts';
+import { FakeSpeakerphone } from './speakerphone/emulator.ts';
+import { serveSpeakerphone } from './speakerphone/serve.ts';
+
+type Kind = 'panel' | 'camera' | 'speakerphone';
+const HELP: Record<Kind, string> = {
+  panel: 'show | touch <component> | slide <component> <value> | restart | quit',
+  camera: 'state | silent on|off | fail <hex code> | quit',
+  speakerphone: 'mute | hook on|off | leds | quit',
+};
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+function panelWeb(panel: NextionEmulator, port: number): Server {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'POST' && url.pathname === '/touch') {
+      try {
+        panel.touch(url.searchParams.get('name') ?? '');
+      } catch {
+        // Touching something hidden or unknown does nothing, like on the glass.
+      }
+      res.writeHead(303, { location: '/' }).end();
+      return;
+    }
+    const rows = panel.pageSpec.components
+      .filter((c) => panel.component(c.name)?.vis)
+      .map((c) => {
+        const s = panel.component(c.name)!;
+        const label = escapeHtml(
+          c.kind === 'text' || c.kind === 'button'
+            ? s.txt
+            : c.kind === 'picture'
+              ? `pic ${s.pic}`
+              : String(s.val),
+        );
+        return c.kind === 'button' || c.kind === 'slider'
+          ? `<form method="post" action="/touch?name=${c.name}"><button>${label || c.name}</button></form>`
+          : `<p><small>${c.name}</small> ${label}</p>`;
+      });
+    res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end(
+        `<!doctype html><meta http-equiv="refresh" content="1"><title>panel</title><h1>${panel.pageSpec.name}</h1>${rows.join('')}`,
+      );
+  });
+  server.listen(port, '127.0.0.1');
+  return server;
+}
+
+async function main(): Promise<void> {
+  const kind = process.argv[2] as Kind | undefined;
+  if (kind === undefined || !(kind in HELP)) {
+    process.stderr.write('usage: device/cli.ts panel|camera|speakerphone [--dir DIR] [--web PORT]\n');
+    process.exitCode = 2;
+    return;
+  }
+  const dir = arg('--dir') ?? '/tmp/roomd-emulate';
+  mkdirSync(dir, { recursive: true });
+  const pty = await createPtyPair(join(dir, kind), join(dir, `${kind}-device`));
+  const stream = await SerialPortByteStream.open(pty.devicePath, 9600);
+  let web: Server | null = null;
+  let handle: (words: string[]) => string;
+  if (kind === 'panel') {
+    const panel = new NextionEmulator();
+    panel.attach(stream);
+    const port = arg('--web');
+    if (port !== undefined) web = panelWeb(panel, Number(port));
+    handle = ([cmd, a, b]) => {
+      if (cmd === 'touch' && a) panel.touch(a);
+      else if (cmd === 'slide' && a) panel.slide(a, Number(b ?? 0));
+      else if (cmd === 'restart') panel.restart();
+      return panel.render();
+    };
+    process.stdout.write(`panel: configure devices.panel.path = ${pty.hostPath}\n`);
+    if (port !== undefined) process.stdout.write(`panel: web view on http://127.0.0.1:${port}/\n`);
+  } else if (kind === 'camera') {
+    const cam = new ViscaEmulator();
+    cam.attach(stream);
+    handle = ([cmd, a]) => {
+      if (cmd === 'silent') cam.silent = a === 'on';
+      else if (cmd === 'fail' && a) cam.failNext(Number.parseInt(a, 16));
+      return JSON.stringify({ ...cam.state, silent: cam.silent, presets: Object.fromEntries(cam.presets) });
+    };
+    process.stdout.write(`camera: configure devices.camera = { kind: 'visca', path: '${pty.hostPath}' }\n`);
+  } else {
+    const phone = new FakeSpeakerphone('toggle', pty.devicePath);
+    serveSpeakerphone(stream, phone);
+    handle = ([cmd, a]) => {
+      if (cmd === 'mute') phone.pressMute();
+      else if (cmd === 'hook') phone.setHook(a === 'on');
+      return JSON.stringify(phone.leds);
+    };
+    process.stdout.write(`speakerphone: configure devices.speakerphone.hidraw = hidstream:${pty.hostPath}\n`);
+  }
+  process.stdout.write(`commands: ${HELP[kind]}\n`);
+  const rl = createInterface({ input: process.stdin });
+  const stop = async () => {
+    rl.close();
+    web?.close();
+    web?.closeAllConnections();
+    await stream.close();
+    await pty.close();
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  for await (const line of rl) {
+    const words = line.trim().split(/\s+/).filter(Boolean);
+    if (words[0] === 'quit') break;
+    if (words[0] === 'help' || words.length === 0) {
+      process.stdout.write(`${HELP[kind]}\n`);
+      continue;
+    }
+    try {
+      process.stdout.write(`${handle(words)}\n`);
+    } catch (e) {
+      process.stdout.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
+  await stop();
+}
+
+await main();

@@ -1,0 +1,99 @@
+/**
+ * The hidraw seam (hardware brief, "Speakerphone": "read /dev/hidrawN (behind a seam)"). A
+ * HidrawDevice delivers input reports, writes output reports and hands out its report
+ * descriptor. The real one reads `/dev/hidrawN` and the descriptor from sysfs
+ * (`/sys/class/hidraw/hidrawN/device/report_descriptor`); tests use the emulator's fake.
+ */
+import { open, readFile, realpath } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { RoomdError } from '../../core/errors.ts';
+import { EventBus, type Unsubscribe } from '../../core/events.ts';
+
+export type HidrawEvents = {
+  report: Uint8Array;
+  close: { disconnected: boolean };
+};
+
+export interface HidrawDevice {
+  readonly path: string;
+  readDescriptor(): Promise<Uint8Array>;
+  /** Output report, with the report id as first byte when the device uses ids. */
+  write(report: Uint8Array): Promise<void>;
+  on<K extends keyof HidrawEvents>(event: K, fn: (p: HidrawEvents[K]) => void): Unsubscribe;
+  close(): Promise<void>;
+}
+
+export type HidrawOpener = (path: string) => Promise<HidrawDevice>;
+
+/**
+ * Linux hidraw node. Reads run on the libuv pool (one report per read); a read error after
+ * unplug ends it with `disconnected: true`. A blocked read ends when the next report or the
+ * unplug arrives, so `close()` does not wait for it.
+ */
+export class LinuxHidraw implements HidrawDevice {
+  readonly path: string;
+  readonly #events = new EventBus<HidrawEvents>();
+  readonly #fh: Awaited<ReturnType<typeof open>>;
+  readonly #sysName: string;
+  #open = true;
+
+  private constructor(path: string, fh: Awaited<ReturnType<typeof open>>, sysName: string) {
+    this.path = path;
+    this.#fh = fh;
+    this.#sysName = sysName;
+    void this.#readLoop();
+  }
+
+  static async open(path: string): Promise<LinuxHidraw> {
+    try {
+      const real = await realpath(path);
+      const fh = await open(real, 'r+');
+      return new LinuxHidraw(path, fh, basename(real));
+    } catch (cause) {
+      throw new RoomdError('device.unavailable', {
+        message: 'The speakerphone could not be opened.',
+        context: { device: 'speakerphone', path },
+        cause,
+      });
+    }
+  }
+
+  async readDescriptor(): Promise<Uint8Array> {
+    return new Uint8Array(await readFile(`/sys/class/hidraw/${this.#sysName}/device/report_descriptor`));
+  }
+
+  async write(report: Uint8Array): Promise<void> {
+    if (!this.#open) throw new RoomdError('device.unavailable', { context: { device: 'speakerphone' } });
+    await this.#fh.write(report);
+  }
+
+  on<K extends keyof HidrawEvents>(event: K, fn: (p: HidrawEvents[K]) => void): Unsubscribe {
+    return this.#events.on(event, fn);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#events.emit('close', { disconnected: false });
+    await this.#fh.close().catch(() => {});
+  }
+
+  async #readLoop(): Promise<void> {
+    const buf = new Uint8Array(256);
+    while (this.#open) {
+      try {
+        const { bytesRead } = await this.#fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) throw new Error('end of file');
+        if (this.#open) this.#events.emit('report', buf.slice(0, bytesRead));
+      } catch {
+        if (!this.#open) return;
+        this.#open = false;
+        this.#events.emit('close', { disconnected: true });
+        await this.#fh.close().catch(() => {});
+        return;
+      }
+    }
+  }
+}
+
+export const openLinuxHidraw: HidrawOpener = (path) => LinuxHidraw.open(path);

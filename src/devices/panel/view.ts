@@ -1,0 +1,87 @@
+/**
+ * What the panel shows and what it can ask for (issue 6, panel controller). `RoomView` uses only
+ * small plain types the app layer fills from the daemon's state; `RoomCommands` is the one
+ * interface touches turn into. The app wires both (meeting session, MuteState, camera).
+ */
+
+export type Shield = 'e2ee' | 'enhanced' | 'partial' | 'verifying' | 'none';
+
+export interface ScheduledMeeting {
+  readonly id: string;
+  readonly title: string;
+  /** Epoch milliseconds. */
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface JoiningView {
+  readonly title: string;
+  /** 0–100. */
+  readonly progress: number;
+  readonly step: string;
+}
+
+export interface MeetingView {
+  readonly title: string;
+  readonly shield: Shield;
+  /** Eight groups of five digits separated by spaces, or null while there is none. */
+  readonly securityCode: string | null;
+  readonly muted: boolean;
+  readonly cameraOn: boolean;
+  /** 0–100. */
+  readonly volume: number;
+}
+
+export interface PresetView {
+  /** Camera preset number (1–6 on the panel). */
+  readonly preset: number;
+  readonly label: string;
+}
+
+interface ViewBase {
+  readonly roomName: string;
+  /** IANA zone for the clock; default the system zone. */
+  readonly timeZone?: string;
+  readonly meetings: readonly ScheduledMeeting[];
+  /** One line for errors and status ("Camera disconnected"), or null. */
+  readonly notice: string | null;
+  readonly presets: readonly PresetView[];
+}
+
+export type RoomView =
+  | (ViewBase & { readonly phase: 'idle' })
+  | (ViewBase & { readonly phase: 'joining'; readonly joining: JoiningView })
+  | (ViewBase & { readonly phase: 'in-meeting'; readonly meeting: MeetingView });
+
+/**
+ * What the room can be asked to do. Rejections are shown on the panel's notice line (their
+ * `RoomdError` sentence). A scheduled meeting is joined with `join(id)` and no passcode: the app
+ * layer knows the schedule's passcode.
+ */
+export interface RoomCommands {
+  join(meetingId: string, passcode?: string): Promise<void>;
+  leave(): Promise<void>;
+  setMute(muted: boolean): Promise<void>;
+  setCamera(on: boolean): Promise<void>;
+  setVolume(level: number): Promise<void>;
+  recallPreset(preset: number): Promise<void>;
+}
+
+export const SHIELD_LABELS: Readonly<Record<Shield, string>> = {
+  e2ee: 'End-to-end encrypted',
+  enhanced: 'Enhanced encryption',
+  partial: 'Partly encrypted',
+  verifying: 'Verifying encryption',
+  none: 'Not encrypted',
+};
+
+/** The 8 groups of a well-formed security code, or null. */
+export function codeGroups(code: string | null): string[] | null {
+  if (code === null) return null;
+  const groups = code.trim().split(/\s+/);
+  return groups.length === 8 && groups.every((g) => /^\d{5}$/.test(g)) ? groups : null;
+}
+
+export function idleView(roomName: string): RoomView {
+  return { phase: 'idle', roomName, meetings: [], notice: null, presets: [] };
+}

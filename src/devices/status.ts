@@ -1,0 +1,130 @@
+/**
+ * Device status records and the typed events the device manager raises (issue 6, device
+ * manager): state, health, last error, counters and reconnects per device, as plain data for the
+ * kiosk, admin UI and metrics.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { RoomdError } from '../core/errors.ts';
+import type { EventBus } from '../core/events.ts';
+import type { MuteChange } from './mute.ts';
+import type { InventoryItem, UsbBusStatus } from './usb/bus.ts';
+
+export type DeviceId = 'panel' | 'camera' | 'speakerphone' | 'usb';
+
+export type DeviceState =
+  | 'not-configured'
+  | 'connecting'
+  | 'ready'
+  | 'degraded'
+  | 'unresponsive'
+  | 'disconnected'
+  | 'reconnecting'
+  | 'failed'
+  | 'unavailable'
+  | 'stopped';
+
+export type DeviceHealth = 'ok' | 'warning' | 'error';
+
+export interface DeviceErrorInfo {
+  readonly code: string;
+  readonly message: string;
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly at: number;
+}
+
+export interface DeviceStatus {
+  readonly id: DeviceId;
+  readonly path: string | null;
+  readonly state: DeviceState;
+  readonly health: DeviceHealth;
+  /** Epoch ms of the last state change. */
+  readonly since: number;
+  readonly lastError: DeviceErrorInfo | null;
+  readonly reconnects: number;
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+export type DeviceEvents = {
+  'device.state': DeviceStatus;
+  /** The camera stopped working: video should pause and say so. */
+  'camera.lost': { reason: DeviceState; error: DeviceErrorInfo | null };
+  /** The camera works again after a loss. */
+  'camera.back': { path: string | null };
+  'panel.redraw': { reason: string; instructions: number; ms: number };
+  'mute.changed': MuteChange;
+  'speakerphone.hook': { offHook: boolean };
+  'usb.status': UsbBusStatus;
+  'usb.attached': InventoryItem;
+  'usb.detached': InventoryItem;
+};
+
+const HEALTH: Record<DeviceState, DeviceHealth> = {
+  'not-configured': 'ok',
+  connecting: 'warning',
+  ready: 'ok',
+  degraded: 'warning',
+  unresponsive: 'error',
+  disconnected: 'error',
+  reconnecting: 'error',
+  failed: 'error',
+  unavailable: 'warning',
+  stopped: 'ok',
+};
+
+/** One device's mutable record; every change is published on the bus. */
+export class DeviceRecord {
+  #state: DeviceState = 'not-configured';
+  #since: number;
+  #lastError: DeviceErrorInfo | null = null;
+  reconnects = 0;
+  readonly counters: Record<string, number> = {};
+
+  constructor(
+    readonly id: DeviceId,
+    readonly path: string | null,
+    readonly clock: Clock,
+    readonly bus: EventBus<DeviceEvents>,
+  ) {
+    this.#since = clock.now();
+  }
+
+  get state(): DeviceState {
+    return this.#state;
+  }
+
+  get lastError(): DeviceErrorInfo | null {
+    return this.#lastError;
+  }
+
+  set(state: DeviceState, error?: RoomdError | null): void {
+    if (error !== undefined && error !== null) {
+      this.#lastError = {
+        code: error.code,
+        message: error.message,
+        context: error.context,
+        at: this.clock.now(),
+      };
+    }
+    if (state === this.#state && (error === undefined || error === null)) return;
+    if (state !== this.#state) this.#since = this.clock.now();
+    this.#state = state;
+    this.bus.emit('device.state', this.snapshot());
+  }
+
+  count(name: string, by = 1): void {
+    this.counters[name] = (this.counters[name] ?? 0) + by;
+  }
+
+  snapshot(): DeviceStatus {
+    return {
+      id: this.id,
+      path: this.path,
+      state: this.#state,
+      health: HEALTH[this.#state],
+      since: this.#since,
+      lastError: this.#lastError,
+      reconnects: this.reconnects,
+      counters: { ...this.counters },
+    };
+  }
+}
