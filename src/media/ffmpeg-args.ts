@@ -1,0 +1,266 @@
+/**
+ * ffmpeg command lines for capture+encode and playout (issue 5 "Capture and encode", "Playout";
+ * docs/decisions/0005-media-keyframes-on-demand.md for the keyframe interval). Pure: settings in,
+ * argument vector out, so every flag is unit-tested and no shell ever sees them.
+ *
+ * Encoders are tuned for realtime: VP8 libvpx (deadline realtime, cpu-used 8, error resilient, no
+ * lag/alt-ref), H.264 libx264 (ultrafast, zerolatency, constrained baseline, AUD before every unit,
+ * SPS/PPS repeated on each IDR), Opus (lowdelay, 20 ms frames, one Ogg page per packet). Every muxer
+ * flushes per packet so a frame leaves the pipe as soon as it is encoded.
+ */
+
+export type VideoSource =
+  /** A V4L2 camera, ideally a stable `/dev/v4l/by-id/…` path. */
+  | {
+      readonly type: 'v4l2';
+      readonly device: string;
+      /** Pixel format asked of the camera (default mjpeg, which USB 2 cameras need for 720p30; auto = driver's choice). */
+      readonly inputFormat?: 'mjpeg' | 'yuyv422' | 'h264' | 'auto';
+    }
+  /** ffmpeg's testsrc2 with a wall-clock overlay when a font is available. */
+  | { readonly type: 'test'; readonly fontFile?: string | null; readonly label?: string };
+
+export type AudioSource =
+  | { readonly type: 'alsa'; readonly device: string }
+  | { readonly type: 'test'; readonly frequencyHz?: number };
+
+export interface VideoEncodeSettings {
+  readonly codec: 'vp8' | 'h264';
+  readonly width: number;
+  readonly height: number;
+  readonly framerate: number;
+  readonly bitrateKbps: number;
+  /** Longest distance between keyframes (default 2000 ms). */
+  readonly keyframeIntervalMs?: number;
+  /** Encoder threads (default 2: the appliance has few cores). */
+  readonly threads?: number;
+}
+
+export interface AudioEncodeSettings {
+  readonly bitrateKbps: number;
+  readonly channels?: 1 | 2;
+}
+
+export interface PlayoutSettings {
+  /** ALSA playback device, or null for no speaker (demo, tests). */
+  readonly device: string | null;
+  /** Also write 8 kHz mono s16le to stdout for the level meter. */
+  readonly meter: boolean;
+  /** 0..100 (the settings' speaker volume); 100 = unity gain. */
+  readonly volume?: number;
+  /** What arrives on stdin: Ogg/Opus (default) or mixed 48 kHz mono s16le PCM (AudioMixer). */
+  readonly input?: 'ogg' | 'pcm';
+}
+
+/** Sample rate of the level-meter stream playout writes to stdout. */
+export const METER_RATE = 8000;
+
+const COMMON = ['-hide_banner', '-nostats', '-loglevel', 'warning'] as const;
+
+/** Escape a value for use inside a single-quoted filter-graph option. */
+function filterQuote(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "'\\''").replace(/:/g, '\\:')}'`;
+}
+
+function videoInput(src: VideoSource, s: VideoEncodeSettings): string[] {
+  if (src.type === 'v4l2') {
+    return [
+      '-f',
+      'v4l2',
+      '-thread_queue_size',
+      '8',
+      ...(src.inputFormat === 'auto' ? [] : ['-input_format', src.inputFormat ?? 'mjpeg']),
+      '-framerate',
+      String(s.framerate),
+      '-video_size',
+      `${s.width}x${s.height}`,
+      '-i',
+      src.device,
+    ];
+  }
+  let graph = `testsrc2=size=${s.width}x${s.height}:rate=${s.framerate}`;
+  if (src.fontFile) {
+    const size = Math.max(12, Math.round(s.height / 12));
+    const label = (src.label ?? '').replace(/[^A-Za-z0-9 _.-]/g, '').slice(0, 32);
+    const text = `${label === '' ? '' : `${label} `}%{localtime:%X} #%{n}`;
+    graph +=
+      `,drawtext=fontfile=${filterQuote(src.fontFile)}:text=${filterQuote(text)}` +
+      `:x=8:y=h-th-8:fontsize=${size}:fontcolor=white:box=1:boxcolor=black@0.6`;
+  }
+  return ['-re', '-f', 'lavfi', '-i', graph];
+}
+
+export function videoCaptureArgs(src: VideoSource, s: VideoEncodeSettings): string[] {
+  const gop = Math.max(1, Math.round(((s.keyframeIntervalMs ?? 2000) * s.framerate) / 1000));
+  const gopSeconds = gop / s.framerate;
+  const kbps = Math.round(s.bitrateKbps);
+  const rate = [
+    '-b:v',
+    `${kbps}k`,
+    '-maxrate',
+    `${kbps}k`,
+    '-bufsize',
+    `${Math.max(1, Math.round(kbps / 2))}k`,
+  ];
+  const common = [
+    '-fflags',
+    'nobuffer',
+    '-an',
+    ...(src.type === 'v4l2' ? ['-vf', `scale=${s.width}:${s.height},fps=${s.framerate}`] : []),
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(gop),
+    '-force_key_frames',
+    `expr:gte(t,n_forced*${gopSeconds})`,
+    '-threads',
+    String(s.threads ?? 2),
+  ];
+  const encoder =
+    s.codec === 'vp8'
+      ? [
+          '-c:v',
+          'libvpx',
+          '-deadline',
+          'realtime',
+          '-cpu-used',
+          '8',
+          '-error-resilient',
+          '1',
+          '-lag-in-frames',
+          '0',
+          '-auto-alt-ref',
+          '0',
+          '-qmin',
+          '4',
+          '-qmax',
+          '56',
+          ...rate,
+          '-f',
+          'ivf',
+        ]
+      : [
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-tune',
+          'zerolatency',
+          '-profile:v',
+          'baseline',
+          '-x264-params',
+          `aud=1:repeat-headers=1:keyint=${gop}:min-keyint=${gop}:scenecut=0`,
+          ...rate,
+          '-f',
+          'h264',
+        ];
+  return [
+    ...COMMON,
+    '-nostdin',
+    ...videoInput(src, s),
+    ...common,
+    ...encoder,
+    '-flush_packets',
+    '1',
+    'pipe:1',
+  ];
+}
+
+export function audioCaptureArgs(src: AudioSource, s: AudioEncodeSettings): string[] {
+  const channels = s.channels ?? 1;
+  const input =
+    src.type === 'alsa'
+      ? [
+          '-f',
+          'alsa',
+          '-thread_queue_size',
+          '8',
+          '-sample_rate',
+          '48000',
+          '-channels',
+          String(channels),
+          '-i',
+          src.device,
+        ]
+      : ['-re', '-f', 'lavfi', '-i', `sine=frequency=${src.frequencyHz ?? 440}:sample_rate=48000`];
+  return [
+    ...COMMON,
+    '-nostdin',
+    ...input,
+    '-vn',
+    '-ac',
+    String(channels),
+    '-ar',
+    '48000',
+    '-c:a',
+    'libopus',
+    '-application',
+    'lowdelay',
+    '-frame_duration',
+    '20',
+    '-b:a',
+    `${Math.round(s.bitrateKbps)}k`,
+    '-page_duration',
+    '20000',
+    '-flush_packets',
+    '1',
+    '-f',
+    'ogg',
+    'pipe:1',
+  ];
+}
+
+/** Decode Ogg/Opus from stdin; play to ALSA and/or write the meter stream to stdout. */
+export function playoutArgs(s: PlayoutSettings): string[] {
+  const gain = Math.min(100, Math.max(0, s.volume ?? 100)) / 100;
+  const input =
+    s.input === 'pcm'
+      ? ['-fflags', 'nobuffer', '-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0']
+      : ['-probesize', '32', '-analyzeduration', '0', '-fflags', 'nobuffer', '-f', 'ogg', '-i', 'pipe:0'];
+  const outputs: string[] = [];
+  if (s.device !== null) {
+    outputs.push('-map', '0:a', '-af', `volume=${gain.toFixed(2)}`, '-f', 'alsa', s.device);
+  }
+  if (s.meter || s.device === null) {
+    outputs.push(
+      '-map',
+      '0:a',
+      '-ac',
+      '1',
+      '-ar',
+      String(METER_RATE),
+      '-f',
+      's16le',
+      '-flush_packets',
+      '1',
+      'pipe:1',
+    );
+  }
+  return [...COMMON, ...input, ...outputs];
+}
+
+/** Decode one participant's Ogg/Opus from stdin to 48 kHz mono s16le on stdout (AudioMixer input). */
+export function decoderArgs(): string[] {
+  return [
+    ...COMMON,
+    '-probesize',
+    '32',
+    '-analyzeduration',
+    '0',
+    '-fflags',
+    'nobuffer',
+    '-f',
+    'ogg',
+    '-i',
+    'pipe:0',
+    '-ac',
+    '1',
+    '-ar',
+    '48000',
+    '-f',
+    's16le',
+    '-flush_packets',
+    '1',
+    'pipe:1',
+  ];
+}
