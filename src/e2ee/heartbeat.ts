@@ -84,3 +84,34 @@ export function verifyHeartbeat(
   }
   return sha256(concat(bytes, sig));
 }
+
+/** What a receiver remembers of the last heartbeat it accepted from the current leader. */
+export interface HeartbeatSeen {
+  counter: number;
+  hash: string;
+  time: number;
+  epoch: number;
+  rosterVersion: number;
+}
+
+/** Counter strictly grows, `prev` chains when consecutive, time/epoch/roster version never go back. */
+export function checkHeartbeatSequence(last: HeartbeatSeen, b: HeartbeatBody): void {
+  if (b.counter <= last.counter) {
+    throw new RoomdError('e2ee.stale_epoch', {
+      message: 'A heartbeat was replayed.',
+      context: { counter: b.counter },
+    });
+  }
+  if (b.counter === last.counter + 1 && b.prev !== last.hash) {
+    throw new RoomdError('e2ee.bad_signature', {
+      message: 'The heartbeat chain is broken.',
+      context: { counter: b.counter },
+    });
+  }
+  if (b.time < last.time || b.epoch < last.epoch || b.rosterVersion < last.rosterVersion) {
+    throw new RoomdError('e2ee.stale_epoch', {
+      message: 'A heartbeat went back in time.',
+      context: { counter: b.counter },
+    });
+  }
+}

@@ -11,8 +11,11 @@
  *     identity: { publicKey, secretKey }, // Ed25519 device identity (32-byte seed as secretKey)
  *   });
  *   run(session.start(now));
- *   // on every relay roster update (also names the leader):
+ *   // on every relay roster update (also names the leader; '' = none yet). Members are the relay's
+ *   // claim { participantId, displayName, client, e2ee, slot? } — slot is used in enhanced meetings only:
  *   run(session.handle({ type: 'relay-roster', leaderId, members }, now));
+ *   // enhanced meetings: run(session.handle({ type: 'enhanced-key', epoch, key }, now));
+ *   // relay-announced mode changes: run(session.handle({ type: 'mode', mode }, now)); weaker = leave
  *   // on every opaque E2EE payload routed to us:
  *   run(session.handle({ type: 'message', from, message: payload }, now));
  *   // at least every 250 ms:
@@ -30,6 +33,8 @@
  *
  * Media frames (RFC 9605 SFrame, suite AES_256_GCM_SHA512_128, node:crypto hot path):
  *   const frame = session.frames.seal('video', payload, metadata?);    // throws e2ee.unknown_key before keys
+ *   // or, without an extra copy: const n = session.frames.sealInto(buf, offset, 'video', payload, metadata?)
+ *   // with buf sized by session.frames.sealedLength('video', payload.length)
  *   const { senderId, stream, epoch, payload } = session.frames.open(frame, metadata?, now);
  * `open` throws RoomdError (e2ee.unknown_key | e2ee.decrypt_failed | e2ee.replay | e2ee.malformed); drop
  * the frame. Tampered/replayed frames also raise the session's integrity alarm (shield 'partial').
@@ -66,7 +71,8 @@ export type {
   HeartbeatMessage,
   KeyMessage,
 } from './messages.ts';
-export { E2EE_PROTOCOL_VERSION, parseE2eeMessage } from './messages.ts';
+export { E2EE_PROTOCOL_VERSION } from './messages.ts';
+export { parseE2eeMessage } from './parse.ts';
 export { shieldState } from './shield.ts';
 export { type SecurityCode, securityCode } from './security-code.ts';
 export { decodeKid, encodeKid, type KidParts } from './kid.ts';

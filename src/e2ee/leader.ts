@@ -8,17 +8,12 @@ import { RoomdError } from '../core/errors.ts';
 import { fromB64u, toB64u, zeroize } from './bytes.ts';
 import { type EphemeralKeys, type RandomSource, type VerifiedBinding, verifyBinding } from './binding.ts';
 import { rosterHash, signHeartbeat } from './heartbeat.ts';
-import {
-  type AckMessage,
-  type BindingMessage,
-  cleanDisplayName,
-  cleanToken,
-  type HeartbeatMessage,
-  isValidId,
-  type KeyMessage,
-} from './messages.ts';
+import type { AckMessage, BindingMessage, HeartbeatMessage, KeyMessage } from './messages.ts';
+import { cleanDisplayName, cleanToken, isValidId } from './parse.ts';
 import { leaderPairKeys, type PairKeys, verifyAckMac, wipePairKeys, wrapMeetingKey } from './pair.ts';
 import type { E2eeEffect, ParticipantId, ProtocolParams, RelayMember, RosterEntry } from './types.ts';
+
+const MAX_UNLISTED_BINDINGS = 32;
 
 interface Member {
   binding: VerifiedBinding;
@@ -180,12 +175,26 @@ export class Leader {
 
   /** A binding sent to us (validated message). Throws RoomdError when it does not verify. */
   onBinding(msg: BindingMessage, now: number): E2eeEffect[] {
+    // Bindings may arrive before the relay lists their sender, but only a few: a hostile relay must
+    // not make us verify and store without bound.
+    const listed = new Set(this.#relay.map((m) => m.participantId));
+    if (!listed.has(msg.binding.participantId)) {
+      let outsiders = 0;
+      for (const k of this.#bindings.keys()) if (!listed.has(k)) outsiders++;
+      if (outsiders >= MAX_UNLISTED_BINDINGS) {
+        throw new RoomdError('e2ee.not_in_roster', { context: { participant: msg.binding.participantId } });
+      }
+    }
     const v = verifyBinding(msg, { meetingId: this.#o.meetingId, instanceId: this.#o.instanceId });
     const id = v.body.participantId;
     if (id === this.#o.selfId)
       throw new RoomdError('e2ee.unexpected', { message: 'A binding claims to be ours.' });
     const existing = this.#bindings.get(id);
-    if (existing !== undefined && existing.binding.hashB64 === v.hashB64) return [];
+    if (existing !== undefined && existing.binding.hashB64 === v.hashB64) {
+      // Asked again: the participant lost our delivery. Re-deliver the current key (fresh IV).
+      if (this.#key === null || existing.ackedEpoch >= this.#epoch) return [];
+      return this.wrapAll(this.#epoch, this.#key, 'await', id);
+    }
     if (existing?.pair) wipePairKeys(existing.pair);
     this.#incapable.delete(id);
     this.#bindings.set(id, { binding: v, pair: null, acked: false, ackedEpoch: 0, nonce: v.nonce });
@@ -279,14 +288,20 @@ export class Leader {
   }
 
   /** Produce one key delivery per E2EE member (exposed for the rekey benchmark). */
-  wrapAll(epoch: number, key: Uint8Array, switchMode: 'immediate' | 'await'): E2eeEffect[] {
+  wrapAll(
+    epoch: number,
+    key: Uint8Array,
+    switchMode: 'immediate' | 'await',
+    only?: ParticipantId,
+  ): E2eeEffect[] {
     const out: E2eeEffect[] = [];
     const self = this.#o.self;
     // One draw of randomness for all IVs: a rekey of n members is n small AEADs and little else.
     const ivs = this.#o.random(24 * this.#roster.length);
     let ivi = 0;
     for (const e of this.#roster) {
-      if (!e.e2ee || e.participantId === this.#o.selfId) continue;
+      if (!e.e2ee || e.participantId === this.#o.selfId || (only !== undefined && e.participantId !== only))
+        continue;
       const m = this.#bindings.get(e.participantId);
       if (m === undefined) continue;
       m.pair ??= leaderPairKeys(

@@ -14,9 +14,10 @@ import {
   verifyBinding,
 } from './binding.ts';
 import type { FrameKeys } from './frames.ts';
-import { verifyHeartbeat } from './heartbeat.ts';
+import { checkHeartbeatSequence, verifyHeartbeat } from './heartbeat.ts';
 import type { HeartbeatMessage, KeyMessage } from './messages.ts';
 import { ackMac, type PairKeys, recipientPairKeys, unwrapMeetingKey, wipePairKeys } from './pair.ts';
+import { RosterWatch } from './roster-watch.ts';
 import { securityCode } from './security-code.ts';
 import type {
   E2eeEffect,
@@ -29,6 +30,7 @@ import type {
 
 const NONCE_HISTORY = 4;
 const PENDING_KEYS = 4;
+const BINDING_RETRY_MS = 3000;
 
 export interface ParticipantOptions {
   meetingId: string;
@@ -70,16 +72,16 @@ export class Participant {
   roster: RosterEntry[] | null = null;
   #pair: PairKeys | null = null;
   #pending: KeyMessage[] = [];
-  #relayIds: Set<ParticipantId> = new Set();
-  #mismatchSince: number | null = null;
-  #mismatchReported = false;
+  readonly #watch: RosterWatch;
   #heartbeatLostReported = false;
+  #bindingSentAt = 0;
   /** Persistent alarms by code (MITM, rejected leader...). */
   readonly alarms = new Map<string, string>();
 
   constructor(options: ParticipantOptions) {
     this.#o = options;
     this.#nonces = [options.self.nonce];
+    this.#watch = new RosterWatch(options.selfId, options.params.rosterGraceMs);
   }
 
   #alarm(code: 'e2ee.binding_mismatch' | 'e2ee.leader_rejected', reason: string): E2eeEffect[] {
@@ -90,20 +92,21 @@ export class Participant {
 
   /** The relay's roster: leader naming and the claim we compare with the verified roster. */
   onRelayRoster(leaderId: ParticipantId, members: readonly RelayMember[], now: number): E2eeEffect[] {
-    this.#relayIds = new Set(members.map((m) => m.participantId));
-    this.#relayIds.add(this.#o.selfId);
+    this.#watch.relay(members.map((m) => m.participantId));
     const effects: E2eeEffect[] = [];
-    if (leaderId !== this.leaderId) effects.push(...this.#leaderNamed(leaderId, now));
-    this.#updateMismatch(now);
+    // An empty leader id means the relay names no leader (yet): nothing to accept.
+    if (leaderId !== '' && leaderId !== this.leaderId) effects.push(...this.#leaderNamed(leaderId, now));
+    this.#watch.verified(this.roster ?? [], now);
     return effects;
   }
 
-  #leaderNamed(leaderId: ParticipantId, _now: number): E2eeEffect[] {
+  #leaderNamed(leaderId: ParticipantId, now: number): E2eeEffect[] {
     const previous = this.leaderId;
     this.leaderId = leaderId;
     this.leader = null;
     this.#hb = null;
-    this.#pending = [];
+    this.#pending = this.#pending.filter((k) => k.leaderId === leaderId);
+    this.#bindingSentAt = now;
     if (this.#pair) wipePairKeys(this.#pair);
     this.#pair = null;
     this.#minNewLeaderEpoch = Math.max(this.#minNewLeaderEpoch, this.#o.frames.highestEpoch + 1);
@@ -169,25 +172,7 @@ export class Participant {
     // Our own heartbeat (we are the leader) needs no signature check: we just made it.
     const hash = toB64u(ownHash ?? verifyHeartbeat(msg, leader.binding.ivk, leader.binding.hash));
     const last = this.#hb;
-    if (last !== null) {
-      if (b.counter <= last.counter)
-        throw new RoomdError('e2ee.stale_epoch', {
-          message: 'A heartbeat was replayed.',
-          context: { counter: b.counter },
-        });
-      if (b.counter === last.counter + 1 && b.prev !== last.hash) {
-        throw new RoomdError('e2ee.bad_signature', {
-          message: 'The heartbeat chain is broken.',
-          context: { counter: b.counter },
-        });
-      }
-      if (b.time < last.time || b.epoch < last.epoch || b.rosterVersion < last.rosterVersion) {
-        throw new RoomdError('e2ee.stale_epoch', {
-          message: 'A heartbeat went back in time.',
-          context: { counter: b.counter },
-        });
-      }
-    }
+    if (last !== null) checkHeartbeatSequence(last, b);
     if (this.leader === null) {
       const code = securityCode(this.#o.meetingId, leader.binding.ivk).text;
       leader.code = code;
@@ -225,7 +210,7 @@ export class Participant {
     }
     this.#o.frames.setSlots(b.roster.filter((e) => e.e2ee));
     if (rosterChanged) effects.push({ type: 'ui', fact: { type: 'roster', roster: b.roster } });
-    this.#updateMismatch(now);
+    this.#watch.verified(this.roster ?? [], now);
     const pending = this.#pending;
     this.#pending = [];
     for (const k of pending) {
@@ -262,17 +247,19 @@ export class Participant {
     ) {
       throw new RoomdError('e2ee.unexpected', { message: 'A key delivery is addressed elsewhere.' });
     }
+    if (this.leaderId === null || (this.leader === null && !this.#leaderRejected)) {
+      // Not yet able to check it (no leader named, or its heartbeat not verified yet): hold a few.
+      if (this.#pending.length >= PENDING_KEYS) this.#pending.shift();
+      this.#pending.push(msg);
+      return [];
+    }
     if (this.#leaderRejected || msg.leaderId !== this.leaderId) {
       throw new RoomdError('e2ee.unexpected', {
         message: 'A key delivery did not come from the leader.',
         context: { leader: msg.leaderId },
       });
     }
-    if (this.leader === null) {
-      if (this.#pending.length >= PENDING_KEYS) this.#pending.shift();
-      this.#pending.push(msg);
-      return [];
-    }
+    const lb = (this.leader as AcceptedLeader).binding;
     if (msg.epoch <= this.#o.frames.highestEpoch || msg.epoch < this.#minNewLeaderEpoch) {
       throw new RoomdError('e2ee.stale_epoch', { context: { epoch: msg.epoch } });
     }
@@ -283,7 +270,6 @@ export class Participant {
         context: { epoch: msg.epoch },
       });
     }
-    const lb = this.leader.binding;
     if (msg.kem !== undefined) {
       const kemCt = fromB64u(msg.kem);
       if (this.#pair === null || !equalBytes(this.#pair.kemCiphertext, kemCt)) {
@@ -370,20 +356,21 @@ export class Participant {
     return effects;
   }
 
-  #updateMismatch(now: number): void {
-    const verified = new Set((this.roster ?? []).map((e) => e.participantId));
-    const same = verified.size === this.#relayIds.size && [...verified].every((id) => this.#relayIds.has(id));
-    if (same) {
-      this.#mismatchSince = null;
-      this.#mismatchReported = false;
-    } else this.#mismatchSince ??= now;
-  }
-
   tick(now: number): E2eeEffect[] {
     const effects: E2eeEffect[] = [];
-    const m = this.rosterMismatch(now);
-    if (m === 'persistent' && !this.#mismatchReported) {
-      this.#mismatchReported = true;
+    // Lost binding or key delivery: ask the leader again (it re-delivers the current key).
+    const waiting = this.#hb === null || !this.#o.frames.holds(this.#hb.epoch);
+    if (
+      waiting &&
+      this.leaderId !== null &&
+      this.leaderId !== this.#o.selfId &&
+      !this.#leaderRejected &&
+      now - this.#bindingSentAt >= BINDING_RETRY_MS
+    ) {
+      this.#bindingSentAt = now;
+      effects.push({ type: 'send', to: this.leaderId, message: this.#o.self.message });
+    }
+    if (this.#watch.reportDue(now)) {
       effects.push({
         type: 'ui',
         fact: {
@@ -412,11 +399,6 @@ export class Participant {
     return effects;
   }
 
-  rosterMismatch(now: number): 'none' | 'pending' | 'persistent' {
-    if (this.#mismatchSince === null) return 'none';
-    return now - this.#mismatchSince >= this.#o.params.rosterGraceMs ? 'persistent' : 'pending';
-  }
-
   heartbeatAge(now: number): number | null {
     return this.#hb === null ? null : now - this.#hb.receivedAt;
   }
@@ -435,7 +417,7 @@ export class Participant {
       holdsCurrentKey: this.#hb !== null && this.#o.frames.holds(this.#hb.epoch),
       selfInRoster: mine !== undefined && mine.bindingHash === this.#o.self.hashB64,
       allCapable: roster.length > 0 && roster.every((e) => e.e2ee),
-      rosterMismatch: this.rosterMismatch(now),
+      rosterMismatch: this.#watch.state(now),
     };
   }
 

@@ -20,7 +20,8 @@ import {
 import { CONTEXT } from './context.ts';
 import { type FrameCrypto, FrameKeys } from './frames.ts';
 import { Leader } from './leader.ts';
-import { type E2eeMessage, parseE2eeMessage } from './messages.ts';
+import type { E2eeMessage } from './messages.ts';
+import { isBindingShaped, isRelayMember, parseE2eeMessage } from './parse.ts';
 import { Participant } from './participant.ts';
 import { shieldState } from './shield.ts';
 import {
@@ -394,23 +395,6 @@ class Session implements E2eeSession {
     this.#left = true;
     this.#wipe();
   }
-}
-
-function isRelayMember(m: unknown): m is RelayMember {
-  if (typeof m !== 'object' || m === null) return false;
-  const r = m as Record<string, unknown>;
-  return (
-    typeof r['participantId'] === 'string' &&
-    r['participantId'] !== '' &&
-    typeof r['displayName'] === 'string' &&
-    typeof r['client'] === 'string' &&
-    typeof r['e2ee'] === 'boolean' &&
-    (r['slot'] === undefined || (Number.isSafeInteger(r['slot']) && (r['slot'] as number) >= 0))
-  );
-}
-
-function isBindingShaped(raw: unknown): boolean {
-  return typeof raw === 'object' && raw !== null && (raw as { t?: unknown }).t === 'e2ee.binding';
 }
 
 export function createE2eeSession(options: E2eeSessionOptions): E2eeSession {

@@ -4,7 +4,7 @@
  * Pure data: everything here is JSON-safe except `Uint8Array` key material in events.
  */
 import type { ErrorCode } from '../core/errors.ts';
-import type { E2eeMessage, RosterEntry } from './messages.ts';
+import type { E2eeMessage, RelayMember, RosterEntry } from './messages.ts';
 
 /** Participant ids are chosen by the relay; 'all' is reserved as a send target. */
 export type ParticipantId = string;
@@ -19,17 +19,7 @@ export type MeetingMode = 'e2ee' | 'enhanced';
 export type StreamKind = 'audio' | 'video' | 'screen' | 'data';
 export const STREAM_KINDS: readonly StreamKind[] = ['audio', 'video', 'screen', 'data'];
 
-/** A participant as the relay claims it (untrusted: the UI shows the leader's verified roster). */
-export interface RelayMember {
-  participantId: ParticipantId;
-  displayName: string;
-  /** Kind of client, e.g. 'roomd', 'web', 'phone', 'sip'. */
-  client: string;
-  /** Whether the relay says this client speaks our E2EE protocol. */
-  e2ee: boolean;
-  /** Compact sender number, used only in enhanced meetings (the leader assigns slots in E2EE). */
-  slot?: number;
-}
+export type { RelayMember } from './messages.ts';
 
 export type { RosterEntry } from './messages.ts';
 

@@ -117,6 +117,47 @@ describe('membership changes', () => {
   });
 });
 
+describe('resilience', () => {
+  it('a lost key delivery is asked for again and the participant recovers', () => {
+    const relay = meeting(3);
+    let dropped = 0;
+    relay.intercept = (env) => {
+      if ((env.message as { t?: string }).t === 'e2ee.key' && env.to === 'p2' && dropped === 0) {
+        dropped++;
+        return [];
+      }
+      return [env];
+    };
+    relay.join('p3');
+    relay.pump();
+    relay.advance(2000);
+    expect(dropped).toBe(1);
+    relay.advance(4000);
+    expect(Object.values(relay.shields()).every((s) => s === 'e2ee')).toBe(true);
+    agreed(relay);
+  });
+
+  it('a key delivery that overtakes the leader’s first heartbeat is held, then used', () => {
+    const relay = new ScriptedRelay();
+    relay.join('p0');
+    relay.join('p1');
+    const held: { from: string; to: string; message: unknown }[] = [];
+    relay.intercept = (env) => {
+      if ((env.message as { t?: string }).t === 'e2ee.heartbeat' && held.length < 3) {
+        held.push(env);
+        return [];
+      }
+      return [env];
+    };
+    relay.pump();
+    relay.advance(1500);
+    relay.intercept = (env) => [env];
+    for (const env of held) relay.deliver(env);
+    relay.advance(1500);
+    expect(relay.shields()).toEqual({ p0: 'e2ee', p1: 'e2ee' });
+  });
+});
+
 describe('blind relay', () => {
   it('everything the relay carried has no plaintext frame and no meeting key', () => {
     const relay = meeting(3);
