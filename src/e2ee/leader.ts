@@ -61,6 +61,8 @@ export class Leader {
   #sendEpoch = 0;
   #epochStartedAt = 0;
   #rekeyDueAt: number | null = null;
+  /** When the last rekey for joiners happened: joins within `joinCoalesceMs` of it are batched. */
+  #lastJoinRekeyAt = Number.NEGATIVE_INFINITY;
   #counter = 0;
   #prev = '';
   #lastHeartbeatAt = -Infinity;
@@ -167,9 +169,17 @@ export class Leader {
     const { added, removed } = this.#rebuild();
     if (removed.length > 0) return this.#rekey(now, 'immediate');
     const e2eeAdded = added.filter((id) => this.#bindings.has(id));
-    if (e2eeAdded.length > 0 && this.#rekeyDueAt === null)
-      this.#rekeyDueAt = now + this.#o.params.joinCoalesceMs;
     if (added.length > 0) this.#dirty = true;
+    if (e2eeAdded.length > 0 && this.#rekeyDueAt === null) {
+      // Leading edge: a join after a quiet spell is keyed at once (a join faster than a blink);
+      // joins that follow within the window share the next epoch.
+      const earliest = this.#lastJoinRekeyAt + this.#o.params.joinCoalesceMs;
+      if (now >= earliest) {
+        this.#lastJoinRekeyAt = now;
+        return this.#rekey(now, 'await');
+      }
+      this.#rekeyDueAt = earliest;
+    }
     return [];
   }
 
@@ -257,7 +267,10 @@ export class Leader {
 
   tick(now: number): E2eeEffect[] {
     if (!this.#started) return [];
-    if (this.#rekeyDueAt !== null && now >= this.#rekeyDueAt) return this.#rekey(now, 'await');
+    if (this.#rekeyDueAt !== null && now >= this.#rekeyDueAt) {
+      this.#lastJoinRekeyAt = now;
+      return this.#rekey(now, 'await');
+    }
     if (now - this.#epochStartedAt >= this.#o.params.rekeyIntervalMs) return this.#rekey(now, 'await');
     if (this.#sendEpoch < this.#epoch && now - this.#epochStartedAt >= this.#o.params.switchBoundMs) {
       this.#sendEpoch = this.#epoch;

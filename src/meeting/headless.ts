@@ -5,6 +5,8 @@
  * the CLI prints as JSON lines.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { MediaCapture } from '../media/capture.ts';
+import { MeetingMediaLink, type ReceivedMedia } from './media-link.ts';
 import { MeetingSession, type MeetingSessionOptions } from './session.ts';
 import type { MeetingSnapshot } from './status.ts';
 import { checkSyntheticFrame, makeSyntheticFrame } from './synthetic.ts';
@@ -17,6 +19,8 @@ export interface HeadlessOptions extends MeetingSessionOptions {
   audioFrameBytes?: number;
   /** Every how many video frames one is a keyframe. */
   keyframeInterval?: number;
+  /** Real encoded media instead of synthetic frames (demo far-end people); started on join. */
+  captures?: MediaCapture[];
 }
 
 export interface ReceiveCounts {
@@ -39,6 +43,7 @@ export interface HeadlessReport {
 
 export class HeadlessParticipant {
   readonly session: MeetingSession;
+  readonly media: MeetingMediaLink;
   readonly received = new Map<string, ReceiveCounts>();
   readonly #o: HeadlessOptions;
   readonly #clock: Clock;
@@ -52,18 +57,19 @@ export class HeadlessParticipant {
     this.#o = options;
     this.#clock = options.clock;
     this.session = new MeetingSession(options);
-    this.session.events.on('frame', (f) => {
-      const key = `${f.senderId}/${f.kind}`;
+    this.media = new MeetingMediaLink({ session: this.session, clock: options.clock });
+    this.media.onFrame((f: ReceivedMedia) => {
+      const key = `${f.participantId}/${f.kind}`;
       let c = this.received.get(key);
       if (c === undefined) {
         c = { ok: 0, bad: 0, lastSeq: -1, latencyMsSum: 0 };
         this.received.set(key, c);
       }
-      const check = checkSyntheticFrame(f.payload);
-      if (check.ok) {
+      const check = this.#o.captures === undefined ? checkSyntheticFrame(f.data) : null;
+      if (check === null || check.ok) {
         c.ok++;
-        c.lastSeq = check.seq;
-        c.latencyMsSum += Math.max(0, f.receivedAt - check.sentAt);
+        c.lastSeq = check?.seq ?? f.frameNumber;
+        c.latencyMsSum += Math.max(0, f.latencyMs);
       } else {
         c.bad++;
       }
@@ -79,6 +85,13 @@ export class HeadlessParticipant {
 
   async join(): Promise<MeetingSnapshot> {
     const snap = await this.session.join();
+    if (this.#o.captures !== undefined) {
+      for (const c of this.#o.captures) {
+        this.media.attach(c);
+        c.start();
+      }
+      return snap;
+    }
     const vf = this.#o.videoFps ?? 15;
     const af = this.#o.audioFps ?? 50;
     if (vf > 0) this.#timers.push(this.#clock.setInterval(() => this.#sendVideo(), 1000 / vf));
@@ -116,17 +129,16 @@ export class HeadlessParticipant {
   async leave(): Promise<void> {
     for (const t of this.#timers) this.#clock.clear(t);
     this.#timers = [];
+    for (const c of this.#o.captures ?? []) await c.stop();
+    this.media.close();
     await this.session.leave();
   }
 
   #sendVideo(): void {
     const keyframe = this.#forceKeyframe || this.#videoSeq % (this.#o.keyframeInterval ?? 30) === 0;
-    const frame = makeSyntheticFrame(
-      this.#videoSeq,
-      keyframe ? (this.#o.videoFrameBytes ?? 1200) * 4 : (this.#o.videoFrameBytes ?? 1200),
-      this.#clock.now(),
-    );
-    if (this.session.sendFrame('video', 1, frame, keyframe)) {
+    const size = (this.#o.videoFrameBytes ?? 1200) * (keyframe ? 4 : 1);
+    const data = makeSyntheticFrame(this.#videoSeq, size, this.#clock.now());
+    if (this.media.sendFrame({ kind: 'video', codec: 'vp8', keyframe, captureTs: this.#clock.now(), data })) {
       this.sent.video++;
       this.#videoSeq++;
       if (keyframe) this.#forceKeyframe = false;
@@ -134,8 +146,16 @@ export class HeadlessParticipant {
   }
 
   #sendAudio(): void {
-    const frame = makeSyntheticFrame(this.#audioSeq, this.#o.audioFrameBytes ?? 160, this.#clock.now());
-    if (this.session.sendFrame('audio', 0, frame, false)) {
+    const data = makeSyntheticFrame(this.#audioSeq, this.#o.audioFrameBytes ?? 160, this.#clock.now());
+    if (
+      this.media.sendFrame({
+        kind: 'audio',
+        codec: 'opus',
+        keyframe: true,
+        captureTs: this.#clock.now(),
+        data,
+      })
+    ) {
       this.sent.audio++;
       this.#audioSeq++;
     }

@@ -24,15 +24,13 @@ import {
 import { fromBase64Url, toBase64Url } from '../protocol/codec.ts';
 import { hostProofMessage } from '../protocol/host-proof.ts';
 import type { ClientType, EncryptionMode } from '../protocol/limits.ts';
-import { type MediaChunk, STREAM_KINDS, type StreamKind } from '../protocol/media-header.ts';
-import { Reassembler } from '../protocol/reassembly.ts';
+import type { StreamKind } from '../protocol/media-header.ts';
 import type { ServerMessageOf } from '../protocol/schemas.ts';
 import type { BackoffOptions } from '../transport/backoff.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import { admissionError, RelayClient } from '../transport/relay-client.ts';
 import type { SignalingClientOptions } from '../transport/signaling-client.ts';
 import { emptySnapshot, type MeetingSnapshot, type MeetingStatus, participantsFrom } from './status.ts';
-import { ReceiveTracker } from './receive-tracker.ts';
 
 export interface SessionIdentity {
   deviceId: string;
@@ -60,13 +58,14 @@ export interface MeetingSessionOptions {
   /** How long the code-change banner stays up (ms). */
   codeChangeBannerMs?: number;
   tickMs?: number;
+  /** Randomness for the E2EE session; tests record what it draws (blind-relay test). Default: the CSPRNG. */
+  e2eeRandom?: (n: number) => Uint8Array;
 }
 
-export interface ReceivedFrame {
+/** A frame this session decrypted (before the media layer unpacks it). */
+export interface OpenedFrame {
   senderId: string;
   kind: StreamKind;
-  streamId: number;
-  keyframe: boolean;
   epoch: number;
   payload: Uint8Array;
   receivedAt: number;
@@ -74,7 +73,9 @@ export interface ReceivedFrame {
 
 export interface MeetingSessionEvents {
   state: MeetingSnapshot;
-  frame: ReceivedFrame;
+  frame: OpenedFrame;
+  /** One raw media chunk from the relay, for the media layer. */
+  'media-chunk': Uint8Array;
   /** Someone (or a key switch) needs a keyframe from our encoder for this stream kind. */
   'keyframe-needed': { kind: StreamKind; streamId: number; reason: 'request' | 'key-switch' };
   /** The session ended (left on purpose, or failed). */
@@ -82,34 +83,22 @@ export interface MeetingSessionEvents {
 }
 
 export interface MeetingCounters {
-  framesSent: Record<StreamKind, number>;
-  bytesSent: Record<StreamKind, number>;
-  framesReceived: Record<StreamKind, number>;
-  bytesReceived: Record<StreamKind, number>;
-  framesLost: Record<StreamKind, number>;
   decryptFailures: Record<StreamKind, number>;
   keyframeRequests: number;
+  /** E2EE messages (or relay claims) the protocol refused: forged, replayed, misaddressed. */
+  e2eeRejected: number;
   rekeys: number;
   reconnects: number;
 }
 
 const zeroByKind = (): Record<StreamKind, number> => ({ audio: 0, video: 0, screen: 0, data: 0 });
 
-/** Bytes bound into each frame's AEAD: the cleartext routing facts the relay must not alter. */
-function frameMetadata(kind: StreamKind, streamId: number, keyframe: boolean): Uint8Array {
-  return Uint8Array.of(STREAM_KINDS.indexOf(kind), streamId, keyframe ? 1 : 0);
-}
-
 export class MeetingSession {
   readonly events: EventBus<MeetingSessionEvents>;
   readonly counters: MeetingCounters = {
-    framesSent: zeroByKind(),
-    bytesSent: zeroByKind(),
-    framesReceived: zeroByKind(),
-    bytesReceived: zeroByKind(),
-    framesLost: zeroByKind(),
     decryptFailures: zeroByKind(),
     keyframeRequests: 0,
+    e2eeRejected: 0,
     rekeys: 0,
     reconnects: 0,
   };
@@ -125,8 +114,6 @@ export class MeetingSession {
   #wasSecure = false;
   #tick: TimerHandle | null = null;
   #bannerUntil = 0;
-  #reassembler = new Reassembler({ timeoutMs: 1000, maxPendingFrames: 128 });
-  #tracker: ReceiveTracker;
   #joinResolve: ((s: MeetingSnapshot) => void) | null = null;
   #joinReject: ((e: RoomdError) => void) | null = null;
   #lastEpoch = 0;
@@ -138,13 +125,6 @@ export class MeetingSession {
       this.#log.error({ event: String(event), err }, 'meeting listener failed'),
     );
     this.#snap = emptySnapshot(options.meetingId);
-    this.#tracker = new ReceiveTracker({
-      clock: options.clock,
-      requestKeyframe: (sender, streamId) => {
-        this.counters.keyframeRequests++;
-        this.#relay?.requestKeyframe(sender, streamId);
-      },
-    });
   }
 
   get snapshot(): MeetingSnapshot {
@@ -155,7 +135,8 @@ export class MeetingSession {
     return this.#relay?.participantId ?? null;
   }
 
-  get mediaStats(): RelayClient['mediaStats'] {
+  /** Data-channel counters (bytes, dropped under backpressure). */
+  get channelStats(): RelayClient['mediaStats'] {
     return this.#relay?.mediaStats;
   }
 
@@ -199,24 +180,62 @@ export class MeetingSession {
     });
   }
 
-  /** Encrypt and send one media frame; false when it could not be sent (no key yet, congestion). */
-  sendFrame(kind: StreamKind, streamId: number, payload: Uint8Array, keyframe: boolean): boolean {
+  /**
+   * SFrame-encrypt one media frame with our current send key. `metadata` is authenticated with it
+   * (the media layer binds the cleartext routing fields). Throws before we hold a send key.
+   */
+  seal(kind: StreamKind, plain: Uint8Array, metadata: Uint8Array): Uint8Array {
     const e2ee = this.#e2ee;
-    const relay = this.#relay;
-    if (e2ee === null || relay === null || !relay.mediaOpen || e2ee.frames.sendEpoch === 0) return false;
-    let sealed: Uint8Array;
+    if (e2ee === null || e2ee.frames.sendEpoch === 0)
+      throw new RoomdError('e2ee.unknown_key', { message: 'No media key yet.' });
+    return e2ee.frames.seal(kind, plain, metadata);
+  }
+
+  /**
+   * Decrypt a frame the relay says came from `sender` on a `kind` stream. Throws unless the
+   * authenticated KID names that same sender and stream kind (a relay that re-labels frames is caught).
+   */
+  open(sender: number, kind: StreamKind, cipher: Uint8Array, metadata: Uint8Array): Uint8Array {
+    const e2ee = this.#e2ee;
+    if (e2ee === null) throw new RoomdError('e2ee.unknown_key', { message: 'No media keys.' });
     try {
-      sealed = e2ee.frames.seal(kind, payload, frameMetadata(kind, streamId, keyframe));
+      const opened = e2ee.frames.open(cipher, metadata, this.#now());
+      if (opened.senderId !== String(sender) || opened.stream !== kind) {
+        throw new RoomdError('e2ee.decrypt_failed', { message: 'A frame was relabelled on the way.' });
+      }
+      this.events.emit('frame', {
+        senderId: opened.senderId,
+        kind,
+        epoch: opened.epoch,
+        payload: opened.payload,
+        receivedAt: this.#o.clock.now(),
+      });
+      return opened.payload;
     } catch (error) {
-      this.#log.warn({ code: (error as RoomdError).code }, 'frame not sealed');
-      return false;
+      this.counters.decryptFailures[kind]++;
+      // A refused frame may raise the integrity alarm: the shield must drop now, not at the next tick.
+      this.#refresh();
+      throw error;
     }
-    const ok = relay.sendFrame(sealed, { kind, streamId, keyframe });
-    if (ok) {
-      this.counters.framesSent[kind]++;
-      this.counters.bytesSent[kind] += payload.byteLength;
+  }
+
+  /** Put one media chunk on the channel; false when it was dropped (not connected, congestion). */
+  sendChunk(chunk: Uint8Array): boolean {
+    return this.#relay?.sendChunk(chunk) ?? false;
+  }
+
+  /** Whether media can flow now (admitted, channel open, a send key). */
+  get mediaReady(): boolean {
+    return this.#relay?.mediaOpen === true && (this.#e2ee?.frames.sendEpoch ?? 0) > 0;
+  }
+
+  /** Ask a sender (numeric participant id) for a keyframe on one of its streams. */
+  requestKeyframe(sender: number, streamId: number): void {
+    try {
+      this.#relay?.requestKeyframe(String(sender), streamId);
+    } catch {
+      // not connected: the receiver asks again on its next gap
     }
-    return ok;
   }
 
   /** The epoch our senders currently encrypt under (0 before keys). */
@@ -277,8 +296,9 @@ export class MeetingSession {
       }
       this.#apply(this.#e2ee?.handle({ type: 'message', from: m.from, message }, this.#now()));
     });
-    ev.on('media', (chunk) => this.#onChunk(chunk));
+    ev.on('media-raw', (chunk) => this.events.emit('media-chunk', chunk));
     ev.on('keyframe-request', (m) => {
+      this.counters.keyframeRequests++;
       const kind: StreamKind = m.streamId === 0 ? 'audio' : 'video';
       this.events.emit('keyframe-needed', { kind, streamId: m.streamId, reason: 'request' });
     });
@@ -348,6 +368,7 @@ export class MeetingSession {
       client: this.#o.clientType,
       identity: { publicKey: this.#o.identity.publicKey, secretKey: this.#o.identity.secretKey },
       ...(this.#o.e2eeParams === undefined ? {} : { params: this.#o.e2eeParams }),
+      ...(this.#o.e2eeRandom === undefined ? {} : { random: this.#o.e2eeRandom }),
     });
     this.#apply(this.#e2ee.start(this.#now()));
     this.#feedRoster();
@@ -368,54 +389,9 @@ export class MeetingSession {
     this.#apply(this.#e2ee.handle({ type: 'relay-roster', leaderId: this.#leaderId, members }, this.#now()));
   }
 
-  #onChunk(chunk: MediaChunk): void {
-    const now = this.#o.clock.monotonic();
-    const frame = this.#reassembler.push(chunk, now);
-    if (frame === undefined || this.#e2ee === null) return;
-    const sender = String(frame.sender);
-    if (!this.#tracker.accept(sender, frame.kind, frame.streamId, frame.frameNumber, frame.keyframe)) {
-      return;
-    }
-    let opened: ReturnType<E2eeSession['frames']['open']>;
-    try {
-      opened = this.#e2ee.frames.open(
-        frame.data,
-        frameMetadata(frame.kind, frame.streamId, frame.keyframe),
-        this.#now(),
-      );
-    } catch {
-      this.counters.decryptFailures[frame.kind]++;
-      this.#tracker.failed(sender, frame.kind, frame.streamId);
-      return;
-    }
-    if (opened.senderId !== sender || opened.stream !== frame.kind) {
-      // The relay's routing header and the authenticated KID disagree: treat as forged.
-      this.counters.decryptFailures[frame.kind]++;
-      return;
-    }
-    this.counters.framesReceived[frame.kind]++;
-    this.counters.bytesReceived[frame.kind] += opened.payload.byteLength;
-    this.events.emit('frame', {
-      senderId: sender,
-      kind: frame.kind,
-      streamId: frame.streamId,
-      keyframe: frame.keyframe,
-      epoch: opened.epoch,
-      payload: opened.payload,
-      receivedAt: this.#o.clock.now(),
-    });
-  }
-
   #onTick(): void {
     if (this.#e2ee !== null) this.#apply(this.#e2ee.handle({ type: 'tick' }, this.#now()));
-    this.#syncLost();
     this.#refresh();
-  }
-
-  #syncLost(): void {
-    const lost = this.#tracker.lostByKind();
-    for (const k of STREAM_KINDS)
-      this.counters.framesLost[k] = lost[k] + (k === 'video' ? this.#reassembler.dropped : 0);
   }
 
   #apply(effects: E2eeEffect[] | undefined): void {
@@ -438,6 +414,13 @@ export class MeetingSession {
             this.#bannerUntil = this.#o.clock.monotonic() + (this.#o.codeChangeBannerMs ?? 60_000);
           }
           if (e.fact.type === 'alarm') this.#log.warn({ code: e.fact.code }, e.fact.reason);
+          if (e.fact.type === 'rejected') {
+            this.counters.e2eeRejected++;
+            this.#log.warn(
+              { code: e.fact.code, from: e.fact.from, what: e.fact.what },
+              'e2ee input rejected',
+            );
+          }
           break;
         case 'leave':
           void this.#end('failed', { code: e.code, message: e.reason });
@@ -513,8 +496,6 @@ export class MeetingSession {
     // Roster and leader belong to one relay connection; a reconnect starts from the relay's new claims.
     this.#roster = [];
     this.#leaderId = null;
-    this.#reassembler = new Reassembler({ timeoutMs: 1000, maxPendingFrames: 128 });
-    this.#tracker.reset();
   }
 
   async #end(status: 'left' | 'failed', error: { code: ErrorCode; message: string } | null): Promise<void> {

@@ -44,6 +44,8 @@ export interface RelayClientEvents {
   'media-open': undefined;
   /** One media chunk from another participant (header.sender set by the relay). */
   media: MediaChunk;
+  /** The same chunk as raw bytes, for the media layer's own reassembly. */
+  'media-raw': Uint8Array;
   /** The signaling socket dropped; the peer connection is closed; a reconnect may follow. */
   disconnected: { willReconnect: boolean; code: number };
   reconnecting: { attempt: number; delayMs: number };
@@ -244,6 +246,9 @@ export class RelayClient {
       this.#onMediaReady?.();
     });
     channel.onMessage((data) => {
+      // Raw chunks for the media layer (it parses them itself); decoded ones for simple consumers.
+      if (this.events.listenerCount('media-raw') > 0) this.events.emit('media-raw', data);
+      if (this.events.listenerCount('media') === 0) return;
       let chunk: MediaChunk;
       try {
         chunk = decodeMediaChunk(data);

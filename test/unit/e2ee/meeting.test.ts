@@ -72,14 +72,19 @@ describe('membership changes', () => {
     expect(Object.values(relay.shields()).every((s) => s === 'e2ee')).toBe(true);
   });
 
-  it('joins close together share one epoch', () => {
+  it('a join after a quiet spell is keyed at once; joins close behind it share the next epoch', () => {
     const relay = meeting(3);
+    relay.advance(5000);
     const e0 = agreed(relay).epoch;
     relay.join('a');
+    relay.pump();
+    // Keyed without waiting for the coalescing window.
+    expect(relay.session('a').status(relay.now).epoch).toBe(e0 + 1);
     relay.join('b');
+    relay.join('c');
     relay.pump();
     relay.advance(5000);
-    expect(agreed(relay).epoch).toBe(e0 + 1);
+    expect(agreed(relay).epoch).toBe(e0 + 2);
   });
 
   it('rekeys every 5 minutes; epochs only grow; old keys are dropped 10 s after', () => {
