@@ -1,0 +1,10 @@
+/** Entry of the room-screen page (issue 7, kiosk UI). */
+import { render } from 'preact';
+import { App } from './app.tsx';
+import './styles/base.css';
+import './styles/screens.css';
+import './styles/encryption.css';
+import './styles/meeting.css';
+
+const root = document.getElementById('app');
+if (root !== null) render(<App />, root);

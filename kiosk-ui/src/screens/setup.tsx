@@ -1,0 +1,50 @@
+/**
+ * Not provisioned (issue 7, kiosk UI): what an admin needs to claim this room device — the
+ * one-time setup code, device id, the addresses of the admin page and its certificate fingerprint.
+ */
+import type { RoomState } from '../api.ts';
+
+export function SetupScreen({ state }: { state: RoomState }) {
+  const setup = state.setup;
+  const fingerprint = (setup?.certFingerprint ?? state.certFingerprint).split(':');
+  const half = Math.ceil(fingerprint.length / 2);
+  return (
+    <main class="screen setup" data-testid="screen-setup">
+      <h1>Set up this room</h1>
+      <p class="lead">
+        An administrator claims this device from a laptop on the same network, or with{' '}
+        <code>roomctl claim</code>.
+      </p>
+      <div class="setup-grid">
+        <section class="card setup-code-card">
+          <div class="label">Setup code</div>
+          <div class="setup-code" data-testid="setup-code">
+            {setup?.setupCode ?? '—'}
+          </div>
+          <div class="hint">Works once. It is replaced after the device is claimed.</div>
+        </section>
+        <section class="card">
+          <div class="label">Admin page</div>
+          {(setup?.adminUrls ?? []).map((u) => (
+            <div class="mono big-line" key={u}>
+              {u}
+            </div>
+          ))}
+          {(setup?.adminUrls.length ?? 0) === 0 && <div class="big-line">No network address yet</div>}
+          <div class="label">Device ID</div>
+          <div class="mono big-line" data-testid="device-id">
+            {setup?.deviceId ?? ''}
+          </div>
+          <div class="label">Certificate fingerprint (SHA-256)</div>
+          <div class="mono fingerprint" data-testid="cert-fingerprint">
+            <div>{fingerprint.slice(0, half).join(':')}</div>
+            <div>{fingerprint.slice(half).join(':')}</div>
+          </div>
+          <div class="hint">
+            Your browser will warn about this device’s own certificate: check that the fingerprint matches.
+          </div>
+        </section>
+      </div>
+    </main>
+  );
+}

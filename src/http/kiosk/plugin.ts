@@ -1,0 +1,128 @@
+/**
+ * The kiosk context (issue 7): the room screen's page and API on 127.0.0.1. Serves the built
+ * kiosk-ui, `GET /api/v1/state`, the live WebSocket and the touch commands. Refuses clients that
+ * are not on this machine (and Host/Origin headers that are not ours, against DNS rebinding)
+ * unless `allowRemote` is set.
+ */
+import { existsSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { RoomdError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { ErrorBody } from '../errors.ts';
+import type { PtzCommand, RoomCommands, VideoFeedSource } from '../ports.ts';
+import {
+  CameraBody,
+  EmptyBody,
+  JoinBody,
+  MuteBody,
+  OkReply,
+  PtzBody,
+  ReactBody,
+  VolumeBody,
+} from '../schemas/kiosk.ts';
+import { RoomState } from '../schemas/state.ts';
+import { LiveHub } from './live.ts';
+import type { KioskStateHub } from './state-hub.ts';
+
+export interface KioskContextOptions {
+  hub: KioskStateHub;
+  commands: RoomCommands;
+  video: VideoFeedSource | null;
+  /** Directory of the built kiosk-ui (index.html + assets/). */
+  uiDir: string;
+  /** Answer clients that are not on this machine (e.g. a touch panel elsewhere on the LAN). */
+  allowRemote: boolean;
+  log: Logger;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+const LOCAL_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function hostnameOf(hostHeader: string): string {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(hostHeader);
+  return (m?.[1] ?? '').toLowerCase();
+}
+
+export function assertLocalClient(request: FastifyRequest): void {
+  const remote = request.socket.remoteAddress ?? '';
+  if (!LOOPBACK.has(remote)) throw new RoomdError('http.loopback_only', { context: { remote } });
+  const host = request.headers.host ?? '';
+  if (!LOCAL_HOSTNAMES.has(hostnameOf(host)))
+    throw new RoomdError('http.loopback_only', { context: { host } });
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== 'null') {
+    let originHost = '';
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      originHost = '';
+    }
+    if (originHost !== host)
+      throw new RoomdError('http.forbidden', { message: 'Requests from other sites are refused.' });
+  }
+}
+
+const ok = { ok: true as const };
+const commandReplies = { 200: OkReply, '4xx': ErrorBody, '5xx': ErrorBody };
+
+export async function kioskContext(app: FastifyInstance, opts: KioskContextOptions): Promise<void> {
+  const live = new LiveHub(opts.hub, opts.video);
+  app.addHook('onClose', async () => live.close());
+  // The websocket plugin first: its hooks must see a refused upgrade too, to close that socket.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
+  if (!opts.allowRemote) app.addHook('onRequest', async (request) => assertLocalClient(request));
+
+  app.get('/api/v1/state', { schema: { tags: ['kiosk'], response: { 200: RoomState } } }, async () =>
+    opts.hub.getState(),
+  );
+  app.get('/api/v1/live', { websocket: true }, (socket) => live.add(socket));
+
+  const c = opts.commands;
+  const post = <B>(url: string, body: unknown, run: (b: B) => Promise<void>) =>
+    app.post(url, { schema: { tags: ['kiosk'], body, response: commandReplies } }, async (request) => {
+      await run(request.body as B);
+      return ok;
+    });
+  post<JoinBody>('/api/v1/join', JoinBody, (b) =>
+    c.join(
+      b.passcode === undefined
+        ? { meetingId: b.meetingId.replace(/[\s-]/g, '') }
+        : {
+            meetingId: b.meetingId.replace(/[\s-]/g, ''),
+            passcode: b.passcode,
+          },
+    ),
+  );
+  post<Record<string, never>>('/api/v1/leave', EmptyBody, () => c.leave());
+  post<{ muted: boolean }>('/api/v1/mute', MuteBody, (b) => c.mute(b.muted));
+  post<{ enabled: boolean }>('/api/v1/camera', CameraBody, (b) => c.camera(b.enabled));
+  post<{ level: number }>('/api/v1/volume', VolumeBody, (b) => c.volume(b.level));
+  post<PtzCommand>('/api/v1/ptz', PtzBody, (b) => c.ptz(b));
+  post<ReactBody>('/api/v1/react', ReactBody, (b) => c.react(b.reaction));
+  post<Record<string, never>>('/api/v1/security-code/ack', EmptyBody, () => c.acknowledgeSecurityCode());
+
+  if (existsSync(`${opts.uiDir}/index.html`)) {
+    await app.register(fastifyStatic, {
+      root: opts.uiDir,
+      prefix: '/',
+      index: ['index.html'],
+      wildcard: true,
+      dotfiles: 'deny',
+      setHeaders(res, file) {
+        res.header(
+          'cache-control',
+          file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
+      },
+    });
+  } else {
+    opts.log.warn({ uiDir: opts.uiDir }, 'kiosk UI not built; the room screen shows a notice');
+    app.get('/', async () => {
+      throw new RoomdError('http.ui_missing', {
+        message: 'The room screen has not been built yet (npm run build:kiosk).',
+      });
+    });
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Composes the kiosk's RoomState (issue 7): the app's snapshot plus what the HTTP layer owns —
+ * claim state and setup code (until claimed), the admin certificate fingerprint and admin URLs,
+ * and the admin login lockout notice. Listeners hear every change of either side.
+ */
+import type { RoomStateSource, Unsubscribe } from '../ports.ts';
+import type { RoomSnapshot, RoomState } from '../schemas/state.ts';
+
+export interface AuthView {
+  readonly claimed: boolean;
+  readonly setupCode: string | null;
+  lockout(): { locked: boolean; until: number | null };
+  onChange(listener: () => void): () => void;
+}
+
+export class KioskStateHub {
+  readonly #source: RoomStateSource;
+  readonly #auth: AuthView;
+  readonly #certFingerprint: string;
+  readonly #adminPort: () => number;
+  readonly #listeners = new Set<(state: RoomState) => void>();
+  #unsubs: Unsubscribe[] = [];
+
+  /** `port` may be a function: the admin server's real port is known only once it listens. */
+  constructor(
+    source: RoomStateSource,
+    auth: AuthView,
+    admin: { certFingerprint: string; port: number | (() => number) },
+  ) {
+    this.#source = source;
+    this.#auth = auth;
+    this.#certFingerprint = admin.certFingerprint;
+    const port = admin.port;
+    this.#adminPort = typeof port === 'number' ? () => port : port;
+  }
+
+  getState(): RoomState {
+    return this.compose(this.#source.getState());
+  }
+
+  compose(snapshot: RoomSnapshot): RoomState {
+    const lock = this.#auth.lockout();
+    const setupCode = this.#auth.setupCode;
+    const { deviceId, addresses, room, ...rest } = snapshot;
+    return {
+      room: { name: room.name, provisioned: this.#auth.claimed },
+      ...rest,
+      setup:
+        setupCode === null
+          ? null
+          : {
+              setupCode,
+              deviceId,
+              addresses,
+              adminUrls: addresses.map(
+                (a) => `https://${a.includes(':') ? `[${a}]` : a}:${this.#adminPort}/`,
+              ),
+              certFingerprint: this.#certFingerprint,
+            },
+      admin: {
+        loginLocked: lock.locked,
+        lockedUntil: lock.until === null ? null : new Date(lock.until).toISOString(),
+      },
+      certFingerprint: this.#certFingerprint,
+    };
+  }
+
+  subscribe(listener: (state: RoomState) => void): Unsubscribe {
+    if (this.#listeners.size === 0) this.#attach();
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.#detach();
+    };
+  }
+
+  close(): void {
+    this.#listeners.clear();
+    this.#detach();
+  }
+
+  #attach(): void {
+    this.#unsubs = [
+      this.#source.subscribe((snapshot) => this.#emit(this.compose(snapshot))),
+      this.#auth.onChange(() => this.#emit(this.getState())),
+    ];
+  }
+
+  #detach(): void {
+    for (const u of this.#unsubs) u();
+    this.#unsubs = [];
+  }
+
+  #emit(state: RoomState): void {
+    for (const l of [...this.#listeners]) l(state);
+  }
+}

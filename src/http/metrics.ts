@@ -1,0 +1,353 @@
+/**
+ * Prometheus metrics of a room (issue 8, "Observability"): meeting and shield state, E2EE epoch
+ * and rekeys, per-stream-kind frame counters, device states and reconnects, and the process
+ * statistics of prom-client's default collectors — and a fastify plugin that serves them as
+ * `GET /metrics` in the Prometheus text format.
+ *
+ * The app layer describes the room with a small `MetricsInput` snapshot (cumulative counts, the
+ * way the media and device layers keep them) and either pushes it with `update()` or hands the
+ * plugin a `snapshot()` function that is read at every scrape. Counters stay monotonic: a count
+ * that goes down (a new session restarted its statistics) is read as a reset of the source.
+ * `loopbackMetricsServer` serves the same on a plain-HTTP port on 127.0.0.1 only, for a scraper
+ * running on the box itself.
+ */
+import Fastify, { type FastifyPluginAsync } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { Module } from '../core/lifecycle.ts';
+
+/** Cumulative counts of one kind of stream (audio, video, screen share) since the source began. */
+export interface StreamCounters {
+  framesSent: number;
+  framesReceived: number;
+  framesLost: number;
+  decryptFailures: number;
+  bytesSent?: number;
+  bytesReceived?: number;
+  /** End-to-end latency percentiles over the source's recent window, when measured. */
+  latencyP50Ms?: number | null;
+  latencyP95Ms?: number | null;
+}
+
+export interface DeviceCounters {
+  /** Stable device id (as the device manager names it). */
+  id: string;
+  /** camera, microphone, speaker, panel, … */
+  kind: string;
+  /** ok, degraded, missing */
+  status: string;
+  /** Reconnects since the daemon started. */
+  reconnects: number;
+}
+
+export interface MetricsInput {
+  /** The current meeting, or null when the room is idle. */
+  meeting: {
+    /** joining, waiting_for_host, in_meeting, leaving, ended */
+    status: string;
+    /** e2ee, enhanced, partial, verifying, none */
+    shield: string;
+    epoch: number;
+    participants: number;
+  } | null;
+  /** E2EE rekeys (new epochs) since the daemon started. */
+  rekeys: number;
+  /** By stream kind. */
+  streams: Record<string, StreamCounters>;
+  devices: DeviceCounters[];
+  /** True when the daemon runs in safe mode (invalid settings). */
+  safeMode?: boolean;
+}
+
+export const MEETING_STATES = [
+  'idle',
+  'joining',
+  'waiting_for_host',
+  'in_meeting',
+  'leaving',
+  'ended',
+] as const;
+export const SHIELD_STATES = ['none', 'verifying', 'partial', 'enhanced', 'e2ee'] as const;
+export const DEVICE_STATES = ['ok', 'degraded', 'missing'] as const;
+
+export interface RoomMetricsOptions {
+  version?: string;
+  /** Collect prom-client's process and Node.js metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+/** Keeps a prom-client counter in step with a cumulative count read from elsewhere. */
+class CounterFeed {
+  readonly #last = new Map<string, number>();
+  constructor(private readonly counter: Counter<string>) {}
+
+  set(labels: Record<string, string>, total: number): void {
+    if (!Number.isFinite(total) || total < 0) return;
+    const key = JSON.stringify(labels);
+    const last = this.#last.get(key);
+    const delta = last === undefined || total < last ? total : total - last;
+    this.#last.set(key, total);
+    if (delta > 0) this.counter.inc(labels, delta);
+    else if (last === undefined) this.counter.inc(labels, 0);
+  }
+
+  forget(labels: Record<string, string>): void {
+    this.#last.delete(JSON.stringify(labels));
+    this.counter.remove(labels);
+  }
+}
+
+/** Sets one series per state to 1 for the current state and 0 for the others. */
+function setStateSet(
+  gauge: Gauge<string>,
+  known: readonly string[],
+  current: string,
+  extra: Record<string, string> = {},
+) {
+  const states = known.includes(current) ? known : [...known, current];
+  for (const state of states) gauge.set({ ...extra, state }, state === current ? 1 : 0);
+}
+
+export class RoomMetrics {
+  readonly registry = new Registry();
+  readonly #meetingState: Gauge<string>;
+  readonly #shieldState: Gauge<string>;
+  readonly #epoch: Gauge<string>;
+  readonly #participants: Gauge<string>;
+  readonly #rekeys: CounterFeed;
+  readonly #frames: Record<'sent' | 'received' | 'lost' | 'decryptFailures', CounterFeed>;
+  readonly #bytes: Record<'sent' | 'received', CounterFeed>;
+  readonly #latency: Gauge<string>;
+  readonly #deviceState: Gauge<string>;
+  readonly #deviceReconnects: CounterFeed;
+  readonly #safeMode: Gauge<string>;
+  #devices = new Map<string, { id: string; kind: string; status: string }>();
+  #meetingStateNow = 'idle';
+  #shieldNow = 'none';
+
+  constructor(options: RoomMetricsOptions = {}) {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, labelNames: string[] = []) =>
+      new Gauge({ name, help, labelNames, registers });
+    const counter = (name: string, help: string, labelNames: string[] = []) =>
+      new CounterFeed(new Counter({ name, help, labelNames, registers }));
+
+    gauge('roomd_info', 'Build of the running daemon (always 1).', ['version']).set(
+      { version: options.version ?? 'unknown' },
+      1,
+    );
+    this.#safeMode = gauge(
+      'roomd_safe_mode',
+      '1 while the daemon runs in safe mode because its settings are invalid.',
+    );
+    this.#meetingState = gauge(
+      'roomd_meeting_state',
+      'Meeting state: 1 for the current state, 0 for the others.',
+      ['state'],
+    );
+    this.#shieldState = gauge(
+      'roomd_shield_state',
+      'Encryption shield shown in the room: 1 for the current state, 0 for the others.',
+      ['state'],
+    );
+    this.#epoch = gauge('roomd_e2ee_epoch', 'Current E2EE key epoch of the meeting (0 when idle).');
+    this.#participants = gauge('roomd_meeting_participants', 'Participants in the current meeting.');
+    this.#rekeys = counter(
+      'roomd_e2ee_rekeys_total',
+      'E2EE rekeys (new key epochs) since the daemon started.',
+    );
+    this.#frames = {
+      sent: counter('roomd_media_frames_sent_total', 'Media frames encrypted and sent.', ['kind']),
+      received: counter('roomd_media_frames_received_total', 'Media frames received whole.', ['kind']),
+      lost: counter('roomd_media_frames_lost_total', 'Media frames that never arrived whole.', ['kind']),
+      decryptFailures: counter(
+        'roomd_media_decrypt_failures_total',
+        'Media frames that failed SFrame decryption.',
+        ['kind'],
+      ),
+    };
+    this.#bytes = {
+      sent: counter('roomd_media_bytes_sent_total', 'Encrypted media bytes sent.', ['kind']),
+      received: counter('roomd_media_bytes_received_total', 'Encrypted media bytes received.', ['kind']),
+    };
+    this.#latency = gauge(
+      'roomd_media_latency_seconds',
+      'End-to-end media latency percentiles over a recent window.',
+      ['kind', 'quantile'],
+    );
+    this.#deviceState = gauge(
+      'roomd_device_state',
+      'Room device state: 1 for the current state, 0 for the others.',
+      ['device', 'kind', 'state'],
+    );
+    this.#deviceReconnects = counter(
+      'roomd_device_reconnects_total',
+      'Device reconnects since the daemon started.',
+      ['device', 'kind'],
+    );
+
+    this.#safeMode.set(0);
+    setStateSet(this.#meetingState, MEETING_STATES, 'idle');
+    setStateSet(this.#shieldState, SHIELD_STATES, 'none');
+    this.#epoch.set(0);
+    this.#participants.set(0);
+    this.#rekeys.set({}, 0);
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Brings every series in line with the room's current state. */
+  update(input: MetricsInput): void {
+    this.#safeMode.set(input.safeMode === true ? 1 : 0);
+    const meeting = input.meeting;
+    this.#setMeetingState(meeting?.status ?? 'idle');
+    this.#setShield(meeting?.shield ?? 'none');
+    this.#epoch.set(meeting?.epoch ?? 0);
+    this.#participants.set(meeting?.participants ?? 0);
+    this.#rekeys.set({}, input.rekeys);
+
+    for (const [kind, s] of Object.entries(input.streams)) {
+      const labels = { kind };
+      this.#frames.sent.set(labels, s.framesSent);
+      this.#frames.received.set(labels, s.framesReceived);
+      this.#frames.lost.set(labels, s.framesLost);
+      this.#frames.decryptFailures.set(labels, s.decryptFailures);
+      if (s.bytesSent !== undefined) this.#bytes.sent.set(labels, s.bytesSent);
+      if (s.bytesReceived !== undefined) this.#bytes.received.set(labels, s.bytesReceived);
+      this.#setLatency(kind, '0.5', s.latencyP50Ms);
+      this.#setLatency(kind, '0.95', s.latencyP95Ms);
+    }
+    this.#updateDevices(input.devices);
+  }
+
+  /** The exposition text (Prometheus text format 0.0.4). */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  #setMeetingState(state: string): void {
+    if (state === this.#meetingStateNow) return;
+    if (!(MEETING_STATES as readonly string[]).includes(this.#meetingStateNow)) {
+      this.#meetingState.remove({ state: this.#meetingStateNow });
+    }
+    this.#meetingStateNow = state;
+    setStateSet(this.#meetingState, MEETING_STATES, state);
+  }
+
+  #setShield(state: string): void {
+    if (state === this.#shieldNow) return;
+    if (!(SHIELD_STATES as readonly string[]).includes(this.#shieldNow))
+      this.#shieldState.remove({ state: this.#shieldNow });
+    this.#shieldNow = state;
+    setStateSet(this.#shieldState, SHIELD_STATES, state);
+  }
+
+  #setLatency(kind: string, quantile: string, ms: number | null | undefined): void {
+    if (ms === undefined) return;
+    if (ms === null || !Number.isFinite(ms)) this.#latency.remove({ kind, quantile });
+    else this.#latency.set({ kind, quantile }, ms / 1000);
+  }
+
+  #updateDevices(devices: DeviceCounters[]): void {
+    const seen = new Map<string, { id: string; kind: string; status: string }>();
+    for (const d of devices) {
+      const key = `${d.kind}\u0000${d.id}`;
+      seen.set(key, { id: d.id, kind: d.kind, status: d.status });
+      const before = this.#devices.get(key);
+      if (before !== undefined && before.status !== d.status && !isKnownDeviceState(before.status)) {
+        this.#deviceState.remove({ device: d.id, kind: d.kind, state: before.status });
+      }
+      setStateSet(this.#deviceState, DEVICE_STATES, d.status, { device: d.id, kind: d.kind });
+      this.#deviceReconnects.set({ device: d.id, kind: d.kind }, d.reconnects);
+    }
+    for (const [key, gone] of this.#devices) {
+      if (seen.has(key)) continue;
+      const states = isKnownDeviceState(gone.status) ? DEVICE_STATES : [...DEVICE_STATES, gone.status];
+      for (const state of states) this.#deviceState.remove({ device: gone.id, kind: gone.kind, state });
+      this.#deviceReconnects.forget({ device: gone.id, kind: gone.kind });
+    }
+    this.#devices = seen;
+  }
+}
+
+function isKnownDeviceState(state: string): boolean {
+  return (DEVICE_STATES as readonly string[]).includes(state);
+}
+
+export interface MetricsPluginOptions {
+  metrics: RoomMetrics;
+  /** Read at every scrape, so the figures are those of the moment (optional). */
+  snapshot?: () => MetricsInput;
+  /** Route path (default /metrics). */
+  path?: string;
+}
+
+/**
+ * `GET /metrics` for the context it is registered in (the admin context, behind its auth; or a
+ * loopback-only listener). A failing snapshot still serves the last figures.
+ */
+export const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, opts) => {
+  app.get(
+    opts.path ?? '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics of the room',
+        description: 'Meeting, shield, E2EE epoch and rekeys, media frame counters, devices, process.',
+        response: { 200: { type: 'string' } },
+      },
+    },
+    async (request, reply) => {
+      if (opts.snapshot !== undefined) {
+        try {
+          opts.metrics.update(opts.snapshot());
+        } catch (err) {
+          request.log.warn({ err }, 'metrics snapshot failed; serving the last figures');
+        }
+      }
+      const body = await opts.metrics.metrics();
+      return reply
+        .header('content-type', opts.metrics.contentType)
+        .header('cache-control', 'no-store')
+        .send(body);
+    },
+  );
+};
+
+/** The plugin with its options bound, for `authenticatedPlugins` of the admin context. */
+export function metricsRoutes(opts: MetricsPluginOptions): FastifyPluginAsync {
+  return async (app) => {
+    await app.register(metricsPlugin, opts);
+  };
+}
+
+export interface LoopbackMetricsOptions extends MetricsPluginOptions {
+  port: number;
+}
+
+/**
+ * A plain-HTTP `/metrics` listener bound to 127.0.0.1 (never another address: it has no
+ * authentication), as a lifecycle Module. `url()` tells where it listens once started.
+ */
+export function loopbackMetricsServer(opts: LoopbackMetricsOptions): Module & { url(): string } {
+  const app = Fastify({ logger: false });
+  let listening = false;
+  return {
+    name: 'metrics',
+    async start() {
+      await app.register(metricsPlugin, opts);
+      await app.listen({ host: '127.0.0.1', port: opts.port });
+      listening = true;
+    },
+    async stop() {
+      await app.close();
+      listening = false;
+    },
+    url() {
+      const a = app.server.address();
+      if (!listening || a === null || typeof a === 'string') return '';
+      return `http://127.0.0.1:${a.port}${opts.path ?? '/metrics'}`;
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The room state the kiosk shows (issue 7, "kiosk" context: `GET /api/v1/state` and the live
+ * WebSocket). One TypeBox schema serves validation, the OpenAPI document and the kiosk's types.
+ *
+ * `RoomSnapshot` is what the app layer supplies (RoomStateSource); `RoomState` is what the kiosk
+ * receives: the snapshot plus the parts the HTTP layer owns (claim state, setup code, certificate
+ * fingerprint, admin lockout notice).
+ */
+import { type Static, Type } from '@sinclair/typebox';
+
+export const Shield = Type.Union(
+  [
+    Type.Literal('e2ee'),
+    Type.Literal('enhanced'),
+    Type.Literal('partial'),
+    Type.Literal('verifying'),
+    Type.Literal('none'),
+  ],
+  {
+    description: 'e2ee: keys only on participant devices, proven; enhanced: keys held by the meeting service',
+  },
+);
+export type Shield = Static<typeof Shield>;
+
+export const Encryption = Type.Union([Type.Literal('e2ee'), Type.Literal('enhanced')]);
+export type Encryption = Static<typeof Encryption>;
+
+/** "ddddd ddddd ddddd ddddd ddddd ddddd ddddd ddddd" */
+export const SECURITY_CODE_PATTERN = '^\\d{5}( \\d{5}){7}$';
+
+export const ScheduledMeeting = Type.Object({
+  meetingId: Type.String(),
+  title: Type.String(),
+  start: Type.String({ format: 'date-time' }),
+  end: Type.String({ format: 'date-time' }),
+  encryption: Encryption,
+});
+export type ScheduledMeeting = Static<typeof ScheduledMeeting>;
+
+export const Participant = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  clientType: Type.String({ description: 'room, desktop, mobile, …' }),
+  verified: Type.Boolean({ description: 'in the signed, verified E2EE roster' }),
+  self: Type.Optional(Type.Boolean()),
+  muted: Type.Optional(Type.Boolean()),
+  videoOn: Type.Optional(Type.Boolean()),
+});
+export type Participant = Static<typeof Participant>;
+
+export const DisabledFeature = Type.Object({
+  feature: Type.String({ description: 'e.g. "Cloud recording"' }),
+  reason: Type.String({ description: 'plain words, e.g. "Off in end-to-end encrypted meetings"' }),
+});
+export type DisabledFeature = Static<typeof DisabledFeature>;
+
+export const MeetingStatus = Type.Union([
+  Type.Literal('joining'),
+  Type.Literal('waiting_for_host'),
+  Type.Literal('in_meeting'),
+  Type.Literal('leaving'),
+  Type.Literal('ended'),
+]);
+export type MeetingStatus = Static<typeof MeetingStatus>;
+
+export const JoinStep = Type.Object({
+  label: Type.String(),
+  state: Type.Union([
+    Type.Literal('pending'),
+    Type.Literal('active'),
+    Type.Literal('done'),
+    Type.Literal('failed'),
+  ]),
+});
+export type JoinStep = Static<typeof JoinStep>;
+
+export const Reaction = Type.Object({
+  participantId: Type.String(),
+  name: Type.String(),
+  reaction: Type.String(),
+  at: Type.Number(),
+});
+
+export const MeetingState = Type.Object({
+  id: Type.String(),
+  title: Type.Optional(Type.String()),
+  status: MeetingStatus,
+  encryption: Encryption,
+  shield: Shield,
+  securityCode: Type.Union([Type.String({ pattern: SECURITY_CODE_PATTERN }), Type.Null()]),
+  securityCodeChanged: Type.Boolean({ description: 'true after a leader change until acknowledged' }),
+  epoch: Type.Integer({ minimum: 0 }),
+  leader: Type.Union([Type.String(), Type.Null()]),
+  participants: Type.Array(Participant),
+  disabledFeatures: Type.Array(DisabledFeature),
+  joinSteps: Type.Optional(Type.Array(JoinStep)),
+  muted: Type.Optional(Type.Boolean()),
+  cameraOn: Type.Optional(Type.Boolean()),
+  volume: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  reactions: Type.Optional(Type.Array(Reaction)),
+});
+export type MeetingState = Static<typeof MeetingState>;
+
+export const DeviceInfo = Type.Object({
+  id: Type.String(),
+  kind: Type.String({ description: 'camera, microphone, speaker, panel, …' }),
+  name: Type.String(),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('missing')]),
+  detail: Type.Optional(Type.String()),
+  presets: Type.Optional(Type.Array(Type.Object({ id: Type.Integer(), name: Type.String() }))),
+});
+export type DeviceInfo = Static<typeof DeviceInfo>;
+
+export const RoomError = Type.Object({
+  code: Type.String(),
+  message: Type.String({ description: 'a sentence for the people in the room' }),
+  at: Type.Optional(Type.Number()),
+});
+export type RoomError = Static<typeof RoomError>;
+
+export const MediaStats = Type.Object({
+  sendBitrateKbps: Type.Optional(Type.Number()),
+  receiveBitrateKbps: Type.Optional(Type.Number()),
+  framesDecrypted: Type.Optional(Type.Integer()),
+  framesDropped: Type.Optional(Type.Integer()),
+  rttMs: Type.Optional(Type.Number()),
+});
+export type MediaStats = Static<typeof MediaStats>;
+
+const roomFields = {
+  schedule: Type.Array(ScheduledMeeting),
+  meeting: Type.Union([MeetingState, Type.Null()]),
+  devices: Type.Array(DeviceInfo),
+  errors: Type.Array(RoomError),
+  media: Type.Union([MediaStats, Type.Null()]),
+};
+
+/** What the app layer supplies. */
+export const RoomSnapshot = Type.Object({
+  room: Type.Object({ name: Type.String() }),
+  deviceId: Type.String(),
+  addresses: Type.Array(Type.String(), { description: 'LAN addresses the admin API answers on' }),
+  ...roomFields,
+});
+export type RoomSnapshot = Static<typeof RoomSnapshot>;
+
+export const SetupInfo = Type.Object({
+  setupCode: Type.String(),
+  deviceId: Type.String(),
+  addresses: Type.Array(Type.String()),
+  adminUrls: Type.Array(Type.String()),
+  certFingerprint: Type.String({ description: 'SHA-256 of the admin certificate, colon-separated hex' }),
+});
+export type SetupInfo = Static<typeof SetupInfo>;
+
+export const AdminNotice = Type.Object({
+  loginLocked: Type.Boolean(),
+  lockedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+export type AdminNotice = Static<typeof AdminNotice>;
+
+/** What the kiosk receives. */
+export const RoomState = Type.Object({
+  room: Type.Object({ name: Type.String(), provisioned: Type.Boolean() }),
+  ...roomFields,
+  setup: Type.Union([SetupInfo, Type.Null()], { description: 'present until the device is claimed' }),
+  admin: AdminNotice,
+  certFingerprint: Type.String(),
+});
+export type RoomState = Static<typeof RoomState>;
+
+/** Messages on the kiosk WebSocket `/api/v1/live` (text frames); binary frames are video. */
+export type LiveMessage = { type: 'state'; state: RoomState };

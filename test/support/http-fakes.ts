@@ -1,0 +1,275 @@
+/**
+ * Fakes of the HTTP layer's ports (src/http/ports.ts) for inject() tests and the kiosk e2e test:
+ * a room whose Join walks through joining → in meeting (E2EE or enhanced, by the schedule),
+ * an admin backend that records calls, and a video feed the test pushes messages into.
+ */
+import { RoomdError } from '../../src/core/errors.ts';
+import type {
+  AdminBackend,
+  HealthReport,
+  MeetingToSchedule,
+  PtzCommand,
+  ReactionKind,
+  RoomCommands,
+  RoomStateSource,
+} from '../../src/http/ports.ts';
+import type { MeetingState, RoomSnapshot, ScheduledMeeting } from '../../src/http/schemas/state.ts';
+
+export const E2EE_CODE = '12345 67890 13579 24680 11223 34455 66778 89900';
+export const NEW_CODE = '98765 43210 55555 01234 77777 24242 31415 92653';
+
+const E2EE_DISABLED = [
+  'Join before host',
+  'Cloud recording',
+  'Live streaming',
+  'Live transcription',
+  'Breakout rooms',
+  'Polling',
+].map((feature) => ({ feature, reason: 'Off in end-to-end encrypted meetings' }));
+
+export function demoSchedule(now = Date.now()): ScheduledMeeting[] {
+  const at = (min: number) => new Date(now + min * 60_000).toISOString();
+  return [
+    {
+      meetingId: '81234567890',
+      title: 'Board review (E2EE)',
+      start: at(-5),
+      end: at(55),
+      encryption: 'e2ee',
+    },
+    { meetingId: '89876543210', title: 'All hands', start: at(90), end: at(150), encryption: 'enhanced' },
+  ];
+}
+
+export class FakeRoom implements RoomStateSource, RoomCommands {
+  state: RoomSnapshot;
+  readonly calls: { name: string; args: unknown[] }[] = [];
+  /** ms between join steps; 0 = synchronous (unit tests) */
+  stepMs: number;
+  failNextJoin: RoomdError | null = null;
+  readonly #listeners = new Set<(s: RoomSnapshot) => void>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+
+  constructor(options: { stepMs?: number; name?: string } = {}) {
+    this.stepMs = options.stepMs ?? 0;
+    this.state = {
+      room: { name: options.name ?? 'Fjord' },
+      deviceId: 'rd-7f3a9c21',
+      addresses: ['192.168.1.40'],
+      schedule: demoSchedule(),
+      meeting: null,
+      devices: [
+        {
+          id: 'cam0',
+          kind: 'camera',
+          name: 'PTZ camera',
+          status: 'ok',
+          presets: [
+            { id: 1, name: 'Table' },
+            { id: 2, name: 'Whiteboard' },
+          ],
+        },
+        { id: 'spk0', kind: 'speakerphone', name: 'Speakerphone', status: 'ok' },
+      ],
+      errors: [],
+      media: null,
+    };
+  }
+
+  getState(): RoomSnapshot {
+    return this.state;
+  }
+
+  subscribe(listener: (s: RoomSnapshot) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  update(patch: Partial<RoomSnapshot>): void {
+    this.state = { ...this.state, ...patch };
+    for (const l of this.#listeners) l(this.state);
+  }
+
+  updateMeeting(patch: Partial<MeetingState>): void {
+    if (this.state.meeting === null) throw new Error('no meeting');
+    this.update({ meeting: { ...this.state.meeting, ...patch } });
+  }
+
+  /** A new leader: new epoch and security code, banner on. */
+  changeLeader(code = NEW_CODE): void {
+    const m = this.state.meeting!;
+    this.updateMeeting({
+      leader: 'p-alice',
+      epoch: m.epoch + 1,
+      securityCode: code,
+      securityCodeChanged: true,
+    });
+  }
+
+  dispose(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  #later(fn: () => void, n: number): void {
+    if (this.stepMs === 0) {
+      fn();
+      return;
+    }
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, this.stepMs * n);
+    this.#timers.add(t);
+  }
+
+  async join(request: { meetingId: string; passcode?: string }): Promise<void> {
+    this.calls.push({ name: 'join', args: [request] });
+    if (this.failNextJoin !== null) {
+      const e = this.failNextJoin;
+      this.failNextJoin = null;
+      throw e;
+    }
+    if (this.state.meeting !== null) throw new RoomdError('meeting.already_in_meeting');
+    const scheduled = this.state.schedule.find((s) => s.meetingId === request.meetingId);
+    if (scheduled === undefined && request.meetingId !== '85550001111')
+      throw new RoomdError('relay.meeting_not_found');
+    const encryption = scheduled?.encryption ?? 'e2ee';
+    const steps = [
+      'Contacting the meeting service',
+      'Checking encryption',
+      'Exchanging keys',
+      'Starting camera and microphone',
+    ];
+    const stepState = (i: number) =>
+      steps.map((label, j) => ({ label, state: j < i ? 'done' : j === i ? 'active' : 'pending' }) as const);
+    this.update({
+      meeting: {
+        id: request.meetingId,
+        title: scheduled?.title ?? 'Meeting',
+        status: 'joining',
+        encryption,
+        shield: 'verifying',
+        securityCode: null,
+        securityCodeChanged: false,
+        epoch: 0,
+        leader: null,
+        participants: [],
+        disabledFeatures: [],
+        joinSteps: stepState(0),
+        muted: false,
+        cameraOn: true,
+        volume: 60,
+      },
+    });
+    this.#later(() => this.updateMeeting({ joinSteps: stepState(2) }), 1);
+    this.#later(
+      () =>
+        this.updateMeeting({
+          status: 'in_meeting',
+          joinSteps: stepState(4),
+          shield: encryption,
+          securityCode: encryption === 'e2ee' ? E2EE_CODE : null,
+          epoch: 1,
+          leader: 'p-room',
+          participants: [
+            { id: 'p-room', name: this.state.room.name, clientType: 'room', verified: true, self: true },
+            { id: 'p-alice', name: 'Alice Smith', clientType: 'desktop', verified: true },
+            { id: 'p-bob', name: 'Bob Jones', clientType: 'mobile', verified: encryption === 'e2ee' },
+          ],
+          disabledFeatures: encryption === 'e2ee' ? E2EE_DISABLED : [],
+        }),
+      2,
+    );
+  }
+
+  async leave(): Promise<void> {
+    this.calls.push({ name: 'leave', args: [] });
+    if (this.state.meeting === null) throw new RoomdError('meeting.not_in_meeting');
+    this.update({ meeting: null });
+  }
+
+  async mute(muted: boolean): Promise<void> {
+    this.calls.push({ name: 'mute', args: [muted] });
+    if (this.state.meeting === null) throw new RoomdError('meeting.not_in_meeting');
+    this.updateMeeting({ muted });
+  }
+
+  async camera(enabled: boolean): Promise<void> {
+    this.calls.push({ name: 'camera', args: [enabled] });
+    if (this.state.meeting !== null) this.updateMeeting({ cameraOn: enabled });
+  }
+
+  async volume(level: number): Promise<void> {
+    this.calls.push({ name: 'volume', args: [level] });
+    if (this.state.meeting !== null) this.updateMeeting({ volume: level });
+  }
+
+  async ptz(command: PtzCommand): Promise<void> {
+    this.calls.push({ name: 'ptz', args: [command] });
+  }
+
+  async react(reaction: ReactionKind): Promise<void> {
+    this.calls.push({ name: 'react', args: [reaction] });
+    if (this.state.meeting === null) throw new RoomdError('meeting.not_in_meeting');
+  }
+
+  async acknowledgeSecurityCode(): Promise<void> {
+    this.calls.push({ name: 'ack', args: [] });
+    if (this.state.meeting !== null) this.updateMeeting({ securityCodeChanged: false });
+  }
+}
+
+export class FakeAdminBackend implements AdminBackend {
+  settings: Record<string, unknown> = { room: { name: 'Fjord' }, meeting: { defaultEncryption: 'e2ee' } };
+  readonly calls: { name: string; args: unknown[] }[] = [];
+  constructor(private readonly room?: FakeRoom) {}
+
+  async getSettings(): Promise<unknown> {
+    return this.settings;
+  }
+  async setSettings(patch: unknown): Promise<unknown> {
+    this.calls.push({ name: 'setSettings', args: [patch] });
+    const p = patch as Record<string, unknown>;
+    const room = p['room'] as { name?: unknown } | undefined;
+    if (room !== undefined && typeof room.name !== 'string') {
+      // Shaped like src/config/validate.ts: each field error names its `field`.
+      throw new RoomdError('config.invalid', {
+        context: { fields: [{ field: 'room.name', message: 'must be a string' }] },
+      });
+    }
+    this.settings = { ...this.settings, ...p };
+    if (typeof room?.name === 'string') this.room?.update({ room: { name: room.name } });
+    return this.settings;
+  }
+  settingsSchema(): unknown {
+    return { type: 'object', properties: { room: { type: 'object' } } };
+  }
+  async onClaimed(claim: { roomName?: string }): Promise<void> {
+    this.calls.push({ name: 'onClaimed', args: [claim] });
+    if (claim.roomName !== undefined) this.room?.update({ room: { name: claim.roomName } });
+  }
+  async applyProvisioning(bundle: { serial: number; settings: unknown; roomName?: string }): Promise<void> {
+    this.calls.push({ name: 'applyProvisioning', args: [bundle] });
+    if (bundle.roomName !== undefined) this.room?.update({ room: { name: bundle.roomName } });
+  }
+  async status(): Promise<Record<string, unknown>> {
+    return { version: '0.1.0', uptimeSeconds: 42, meeting: this.room?.state.meeting?.id ?? null };
+  }
+  async health(): Promise<HealthReport> {
+    return { status: 'ok', checks: [{ name: 'camera', ok: true }] };
+  }
+  async devices() {
+    return this.room?.state.devices ?? [];
+  }
+  async logs(options: { lines: number }): Promise<string> {
+    return `line 1\nline 2\n(${options.lines} requested)\n`;
+  }
+  async restart(): Promise<void> {
+    this.calls.push({ name: 'restart', args: [] });
+  }
+  async scheduleMeeting(meeting: MeetingToSchedule): Promise<{ meetingId: string }> {
+    this.calls.push({ name: 'scheduleMeeting', args: [meeting] });
+    return { meetingId: '87770001234' };
+  }
+}
