@@ -7,10 +7,10 @@
 #   chromium    the kiosk browser, and the end-to-end tests
 #   v4l-utils   v4l2-ctl for UVC camera pan/tilt/zoom
 #   fonts-dejavu-core  readable text in the kiosk and its screenshots
-#   systemd     systemd-analyze verify for the unit tests (present on any systemd box)
+#   systemd, udev  systemd-analyze verify and udevadm for the unit and rules tests
 set -euo pipefail
 
-PACKAGES=(ffmpeg socat chromium v4l-utils fonts-dejavu-core systemd)
+PACKAGES=(ffmpeg socat chromium v4l-utils fonts-dejavu-core systemd udev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

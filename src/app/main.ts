@@ -4,7 +4,6 @@
 import { parseArgs } from 'node:util';
 import { humanMessage } from '../core/errors.ts';
 import { ExitCode } from '../core/exit-codes.ts';
-import { createLogger } from '../core/logger.ts';
 import type { CliIo, Command } from './command.ts';
 import { envVariableNames } from '../config/settings.ts';
 import { Daemon, resolveStateDir, runUntilSignal } from './daemon.ts';
@@ -12,7 +11,8 @@ export type { CliIo, Command } from './command.ts';
 import { bot } from './bot.ts';
 import { demo } from './demo.ts';
 import { relay } from './relay.ts';
-import { daemonModules } from './modules.ts';
+import { daemonLogger, daemonModules } from './modules.ts';
+import { LogRing } from './room/admin.ts';
 
 const run: Command = {
   summary: 'Run the room daemon (the appliance service).',
@@ -38,9 +38,10 @@ ${envVariableNames()
       io.out(this.usage);
       return ExitCode.ok;
     }
-    const log = io.logger ?? (await createLogger({ base: { app: 'roomd' } }));
+    const ring = new LogRing();
+    const log = io.logger ?? (await daemonLogger(ring, { app: 'roomd' }));
     const stateDir = resolveStateDir(values['state-dir'], io.env);
-    const daemon = new Daemon({ stateDir, log, env: io.env, modules: daemonModules });
+    const daemon = new Daemon({ stateDir, log, env: io.env, modules: daemonModules({ logRing: ring }) });
     return runUntilSignal(daemon, log);
   },
 };

@@ -23,10 +23,13 @@ const Host = (def: string, description: string) =>
   });
 
 const DevicePath = (description: string) =>
-  Type.Union([Type.String({ minLength: 1, maxLength: 512, pattern: '^(/dev/|tcp://)' }), Type.Null()], {
-    default: null,
-    description: `${description} (a /dev/… path, ideally /dev/serial/by-id/… or /dev/v4l/by-id/…, or tcp://host:port; null when absent)`,
-  });
+  Type.Union(
+    [Type.String({ minLength: 1, maxLength: 512, pattern: '^(/|tcp://|hidstream:/)' }), Type.Null()],
+    {
+      default: null,
+      description: `${description} (an absolute path, ideally /dev/serial/by-id/… or /dev/v4l/by-id/…; tcp://host:port for a serial server; hidstream:/path for the speakerphone emulator; null when absent)`,
+    },
+  );
 
 const Enum = <T extends string>(values: readonly T[], def: T, description: string) =>
   Type.Union(

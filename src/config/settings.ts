@@ -233,7 +233,14 @@ export class SettingsStore {
     } catch (error) {
       safeMode ??= error as RoomdError;
     }
-    if (safeMode !== null) settings = defaultSettings();
+    if (safeMode !== null) {
+      // Defaults, plus the environment's overrides when those alone are valid (ports, addresses).
+      try {
+        settings = applyEnvOverrides(defaultSettings(), overrides);
+      } catch {
+        settings = defaultSettings();
+      }
+    }
     if (migratedFrom !== null && safeMode === null && source === 'file') {
       // Persist the upgrade so the next start reads the current schema directly.
       await this.save(stored);

@@ -15,6 +15,7 @@ import { EventBus } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import {
   createE2eeSession,
+  DEFAULT_PARAMS,
   E2EE_PROTOCOL_VERSION,
   type E2eeEffect,
   type E2eeSession,
@@ -117,6 +118,8 @@ export class MeetingSession {
   #joinResolve: ((s: MeetingSnapshot) => void) | null = null;
   #joinReject: ((e: RoomdError) => void) | null = null;
   #lastEpoch = 0;
+  /** When the relay last relabelled a frame's sender (an integrity alarm, like a tampered frame). */
+  #relabelledAt: number | null = null;
 
   constructor(options: MeetingSessionOptions) {
     this.#o = options;
@@ -201,6 +204,7 @@ export class MeetingSession {
     try {
       const opened = e2ee.frames.open(cipher, metadata, this.#now());
       if (opened.senderId !== String(sender) || opened.stream !== kind) {
+        this.#relabelledAt = this.#now();
         throw new RoomdError('e2ee.decrypt_failed', { message: 'A frame was relabelled on the way.' });
       }
       this.events.emit('frame', {
@@ -441,7 +445,16 @@ export class MeetingSession {
     }
     const now = this.#now();
     const st = e2ee.status(now);
-    const secureShield = st.shield === 'e2ee' || st.shield === 'enhanced';
+    const alarms = st.alarms.map((a) => a.reason);
+    let shield = st.shield;
+    const alarmMs = this.#o.e2eeParams?.integrityAlarmMs ?? DEFAULT_PARAMS.integrityAlarmMs;
+    if (this.#relabelledAt !== null && now - this.#relabelledAt < alarmMs) {
+      // Same rule as a tampered frame: the shield is not green while the relay forges senders.
+      if (shield === 'e2ee') shield = 'partial';
+      else if (shield === 'enhanced') shield = 'verifying';
+      alarms.push('Media frames arrived labelled with the wrong sender and were dropped.');
+    }
+    const secureShield = shield === 'e2ee' || shield === 'enhanced';
     let status: MeetingStatus = this.#snap.status;
     if (status === 'keying' || status === 'secure' || status === 'rekeying' || status === 'reconnecting') {
       if (this.#relay?.participantId === undefined) status = 'reconnecting';
@@ -456,7 +469,7 @@ export class MeetingSession {
     }
     this.#set({
       status,
-      shield: st.shield,
+      shield,
       securityCode: st.mode === 'e2ee' ? st.securityCode : null,
       securityCodeChanged: this.#bannerUntil > this.#o.clock.monotonic(),
       epoch: st.epoch,
@@ -467,7 +480,7 @@ export class MeetingSession {
         this.#relay?.participantId ?? null,
         this.#firstMode,
       ),
-      alarms: st.alarms.map((a) => a.reason),
+      alarms,
       error: status === 'secure' || status === 'keying' || status === 'rekeying' ? null : this.#snap.error,
     });
   }

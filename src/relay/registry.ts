@@ -139,8 +139,12 @@ export class MeetingRegistry {
     return this.#state.meetings.map((m) => ({ ...m }));
   }
 
+  /** By id; people type ids with or without the dashes, so `123-4567-8901` = `12345678901`. */
   get(id: string): MeetingRecord | undefined {
-    const m = this.#state.meetings.find((x) => x.id === id);
+    const bare = id.replace(/-/g, '');
+    const m =
+      this.#state.meetings.find((x) => x.id === id) ??
+      this.#state.meetings.find((x) => x.id.replace(/-/g, '') === bare);
     return m === undefined ? undefined : { ...m };
   }
 

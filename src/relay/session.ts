@@ -182,9 +182,11 @@ export class Connection {
     }
   }
 
-  #join(join: JoinMessage): void {
+  #join(typed: JoinMessage): void {
     const core = this.core;
-    const record = core.registry.get(join.meetingId);
+    const record = core.registry.get(typed.meetingId);
+    // Canonical id from here on (the person may have typed it without dashes).
+    const join: JoinMessage = record === undefined ? typed : { ...typed, meetingId: record.id };
     const address = this.link.remoteAddress;
     const hostClaim =
       record !== undefined && join.identityKey !== undefined && join.identityKey === record.hostIdentityKey;

@@ -53,7 +53,7 @@ export class KioskStateHub {
               deviceId,
               addresses,
               adminUrls: addresses.map(
-                (a) => `https://${a.includes(':') ? `[${a}]` : a}:${this.#adminPort}/`,
+                (a) => `https://${a.includes(':') ? `[${a}]` : a}:${this.#adminPort()}/`,
               ),
               certFingerprint: this.#certFingerprint,
             },

@@ -1,0 +1,161 @@
+/**
+ * The admin backend over the daemon: settings through the one schema, claim and provisioning,
+ * status, health, devices, logs and restart. Changes that need a restart say so.
+ */
+import type { DeviceIdentity } from '../../config/identity.ts';
+import { type Settings, SettingsSchema, SettingsStore } from '../../config/settings.ts';
+import { RoomdError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { DeviceStatus } from '../../devices/status.ts';
+import type { AdminBackend, HealthReport, MeetingToSchedule } from '../../http/ports.ts';
+import { apiBaseFromSignalUrl } from '../../meeting/schedule.ts';
+import type { Room } from '../../meeting/room.ts';
+import { toBase64Url } from '../../protocol/codec.ts';
+import { deviceInfo } from './snapshot.ts';
+
+export interface AdminDeps {
+  stateDir: string;
+  settings: () => Settings;
+  setSettings: (s: Settings) => void;
+  identity: DeviceIdentity;
+  room: Room;
+  devices: () => readonly DeviceStatus[];
+  logs: (lines: number) => string;
+  log: Logger;
+  startedAt: number;
+  restart: () => void;
+}
+
+type Json = Record<string, unknown>;
+
+function merge(base: Json, patch: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    const b = out[k];
+    out[k] =
+      v !== null && typeof v === 'object' && !Array.isArray(v) && b !== null && typeof b === 'object'
+        ? merge(b as Json, v as Json)
+        : v;
+  }
+  return out;
+}
+
+export function createAdminBackend(d: AdminDeps): AdminBackend {
+  const store = new SettingsStore(d.stateDir);
+  const save = async (patch: unknown): Promise<Settings> => {
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+      throw new RoomdError('config.invalid', { message: 'Settings must be a JSON object.' });
+    }
+    const next = await store.save(merge(d.settings() as unknown as Json, patch as Json));
+    d.setSettings(next);
+    d.log.info({ fields: Object.keys(patch) }, 'settings changed');
+    return next;
+  };
+  return {
+    async getSettings() {
+      return d.settings();
+    },
+    async setSettings(patch) {
+      return save(patch);
+    },
+    settingsSchema() {
+      return SettingsSchema;
+    },
+    async onClaimed(claim) {
+      if (claim.roomName !== undefined) await save({ room: { name: claim.roomName } });
+    },
+    async applyProvisioning(bundle) {
+      const patch = (bundle.settings ?? {}) as Json;
+      await save(bundle.roomName === undefined ? patch : merge(patch, { room: { name: bundle.roomName } }));
+    },
+    async status() {
+      const m = d.room.meeting();
+      return {
+        deviceId: d.identity.deviceId,
+        fingerprint: d.identity.fingerprint,
+        room: d.settings().room.name,
+        meetingService: d.settings().meetingService.url,
+        uptimeSeconds: Math.round((Date.now() - d.startedAt) / 1000),
+        meeting:
+          m === null
+            ? null
+            : { id: m.id, status: m.status, shield: m.shield, participants: m.participants.length },
+        version: process.env['npm_package_version'] ?? null,
+      };
+    },
+    async health(): Promise<HealthReport> {
+      const devices = d.devices();
+      const checks = [
+        {
+          name: 'meeting-service',
+          ok: d.room.scheduleError === null,
+          ...(d.room.scheduleError ? { detail: d.room.scheduleError } : {}),
+        },
+        ...devices
+          .filter((x) => x.state !== 'not-configured')
+          .map((x) => ({ name: `device:${x.id}`, ok: x.health !== 'error', detail: x.state })),
+      ];
+      const failing = checks.filter((c) => !c.ok).length;
+      return { status: failing === 0 ? 'ok' : failing === checks.length ? 'failing' : 'degraded', checks };
+    },
+    async devices() {
+      return d.devices().map(deviceInfo);
+    },
+    async logs({ lines }) {
+      return d.logs(lines);
+    },
+    async restart() {
+      d.log.warn('restart requested by an admin');
+      setTimeout(d.restart, 250).unref();
+    },
+    async scheduleMeeting(m: MeetingToSchedule) {
+      const s = d.settings();
+      const res = await fetch(`${apiBaseFromSignalUrl(s.meetingService.url)}/api/v1/meetings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          title: m.title,
+          start: m.start,
+          end: m.end,
+          encryption: m.encryption,
+          passcode: m.passcode ?? null,
+          room: s.room.name,
+          hostIdentityKey: toBase64Url(d.identity.publicKey),
+        }),
+        signal: AbortSignal.timeout(5000),
+      }).catch((error: unknown) => {
+        throw new RoomdError('meeting.relay_unreachable', { cause: error });
+      });
+      const body = (await res.json().catch(() => ({}))) as {
+        id?: string;
+        meeting?: { id?: string };
+        error?: { message?: string };
+      };
+      if (!res.ok)
+        throw new RoomdError('http.bad_request', {
+          message: body.error?.message ?? `The meeting service refused (${res.status}).`,
+        });
+      await d.room.refreshSchedule();
+      return { meetingId: body.id ?? body.meeting?.id ?? '' };
+    },
+  };
+}
+
+/** Keeps the last lines the logger wrote, for the admin API's log download. */
+export class LogRing {
+  readonly #lines: string[] = [];
+  readonly #max: number;
+  constructor(max = 5000) {
+    this.#max = max;
+  }
+  write(chunk: string): void {
+    for (const line of chunk.split('\n')) {
+      if (line === '') continue;
+      this.#lines.push(line);
+      if (this.#lines.length > this.#max) this.#lines.shift();
+    }
+  }
+  tail(n: number): string {
+    return `${this.#lines.slice(-Math.max(1, n)).join('\n')}\n`;
+  }
+}

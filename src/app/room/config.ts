@@ -1,0 +1,48 @@
+/**
+ * Settings → the shapes the device manager and the room take. One place maps the settings schema
+ * onto drivers and media sources, so what an admin sets is what runs.
+ */
+import type { Settings } from '../../config/settings.ts';
+import type { DevicesConfig } from '../../devices/config.ts';
+import type { RoomMediaConfig } from '../../meeting/room.ts';
+
+export function devicesConfigFrom(s: Settings): DevicesConfig {
+  const d = s.devices;
+  const camera: DevicesConfig['camera'] =
+    d.camera.control === 'visca' && d.camera.controlPath !== null
+      ? { kind: 'visca', path: d.camera.controlPath, address: d.camera.viscaAddress }
+      : d.camera.control === 'uvc' && (d.camera.controlPath ?? d.camera.video) !== null
+        ? { kind: 'uvc', device: (d.camera.controlPath ?? d.camera.video)! }
+        : null;
+  return {
+    panel: d.panel.path === null ? null : { path: d.panel.path, baudRate: d.panel.baudRate },
+    camera,
+    speakerphone: d.speakerphone.hidraw === null ? null : { hidraw: d.speakerphone.hidraw },
+    usb: true,
+  };
+}
+
+/** Real devices where configured, ffmpeg's test sources where not (demo, a box without a camera). */
+export function mediaConfigFrom(s: Settings, fontFile: string | null): RoomMediaConfig {
+  return {
+    video:
+      s.devices.camera.video === null
+        ? { type: 'test', fontFile, label: s.room.name }
+        : { type: 'v4l2', device: s.devices.camera.video },
+    encode: {
+      codec: s.media.videoCodec,
+      width: s.media.width,
+      height: s.media.height,
+      framerate: s.media.framerate,
+      bitrateKbps: s.media.videoBitrateKbps,
+    },
+    audio:
+      s.devices.speakerphone.captureDevice === null
+        ? { type: 'test' }
+        : { type: 'alsa', device: s.devices.speakerphone.captureDevice },
+    audioBitrateKbps: s.media.audioBitrateKbps,
+    playbackDevice: s.devices.speakerphone.playbackDevice,
+  };
+}
+
+export const DEFAULT_FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';

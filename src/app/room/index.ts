@@ -1,0 +1,253 @@
+/**
+ * Composition of the room daemon's modules, in start order: devices → room (meeting, media,
+ * schedule) → HTTP (kiosk + admin; READY is sent after it listens). In safe mode only the HTTP
+ * servers run, showing the configuration problem and letting an admin fix the settings.
+ */
+import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { Settings } from '../../config/settings.ts';
+import { SettingsSchema, SettingsStore } from '../../config/settings.ts';
+import { RoomdError } from '../../core/errors.ts';
+import type { Module } from '../../core/lifecycle.ts';
+import type { DevicesConfig } from '../../devices/config.ts';
+import { DeviceManager } from '../../devices/manager.ts';
+import type { RoomCommands as PanelCommands } from '../../devices/panel/view.ts';
+import type { RoomCommands as HttpCommands } from '../../http/ports.ts';
+import { createHttpServers, type HttpServers } from '../../http/server.ts';
+import { RoomSnapshotStore } from '../../http/kiosk/snapshot-store.ts';
+import { metricsRoutes, RoomMetrics } from '../../http/metrics.ts';
+import { Room, type RoomMediaConfig } from '../../meeting/room.ts';
+import { RelayScheduleSource, type ScheduleSource } from '../../meeting/schedule.ts';
+import { NodeProcessRunner } from '../../system/process.ts';
+import type { PeerConnectionFactory } from '../../transport/peer.ts';
+import { WrtcPeerConnectionFactory } from '../../transport/wrtc-peer.ts';
+import type { DaemonContext } from '../daemon.ts';
+import { createAdminBackend, LogRing } from './admin.ts';
+import { DEFAULT_FONT, devicesConfigFrom, mediaConfigFrom } from './config.ts';
+import { RoomMetricsSource } from './metrics.ts';
+import { panelView, roomSnapshot, type SnapshotInputs } from './snapshot.ts';
+
+export interface RoomAppOverrides {
+  devices?: DevicesConfig;
+  media?: RoomMediaConfig | null;
+  schedule?: ScheduleSource;
+  peers?: PeerConnectionFactory;
+  logRing?: LogRing;
+  restart?: () => void;
+}
+
+export interface RoomApp {
+  room: Room | null;
+  devices: DeviceManager | null;
+  http: HttpServers;
+  store: RoomSnapshotStore;
+  metrics: RoomMetricsSource | null;
+}
+
+function lanAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && !a.internal && a.family === 'IPv4')
+    .map((a) => a!.address);
+}
+
+function httpOptions(s: Settings) {
+  return {
+    kiosk: { host: s.kiosk.host, port: s.kiosk.port, allowRemote: s.kiosk.allowRemote },
+    adminServer: {
+      enabled: s.admin.enabled,
+      host: s.admin.host,
+      port: s.admin.port,
+      altNames: lanAddresses(),
+    },
+  };
+}
+
+export async function roomModules(
+  ctx: DaemonContext,
+  o: RoomAppOverrides = {},
+): Promise<{ modules: Module[]; app: RoomApp }> {
+  let settings = ctx.settings;
+  const log = ctx.log;
+  const ring = o.logRing ?? new LogRing();
+  const restart = o.restart ?? (() => process.kill(process.pid, 'SIGTERM'));
+  if (ctx.safeMode !== null || ctx.identity === null) return safeMode(ctx, ring, restart);
+  const identity = ctx.identity;
+
+  const commands: PanelCommands = {
+    join: (id, pass) => room.join(id, pass),
+    leave: () => room.leave(),
+    setMute: (m) => room.setMute(m),
+    setCamera: (on) => room.setCamera(on),
+    setVolume: (v) => room.setVolume(v),
+    recallPreset: (p) => room.recallPreset(p),
+  };
+  const devices = new DeviceManager(o.devices ?? devicesConfigFrom(settings), {
+    clock: ctx.clock,
+    commands,
+    view: { phase: 'idle', roomName: settings.room.name, meetings: [], notice: null, presets: [] },
+    logger: log.child({ component: 'devices' }),
+  });
+  const room: Room = new Room({
+    roomName: () => settings.room.name,
+    relayUrl: () => settings.meetingService.url,
+    minimumEncryption: () => settings.encryption.minimum,
+    identity,
+    clock: ctx.clock,
+    log,
+    peers: o.peers ?? new WrtcPeerConnectionFactory(),
+    runner: new NodeProcessRunner(),
+    mute: devices.mute,
+    camera: () => devices.camera,
+    schedule:
+      o.schedule ??
+      new RelayScheduleSource({ signalUrl: settings.meetingService.url, room: () => settings.room.name }),
+    media:
+      o.media === undefined
+        ? mediaConfigFrom(settings, existsSync(DEFAULT_FONT) ? DEFAULT_FONT : null)
+        : o.media,
+    volume: settings.media.volume,
+  });
+  const inputs = (): SnapshotInputs => ({
+    room,
+    roomName: settings.room.name,
+    deviceId: identity.deviceId,
+    addresses: lanAddresses(),
+    devices: devices.status(),
+    problems: ctx.problems,
+  });
+  const store = new RoomSnapshotStore(roomSnapshot(inputs()));
+  const refresh = () => {
+    store.update(roomSnapshot(inputs()));
+    devices.setView(panelView(inputs()));
+  };
+  room.events.on('change', refresh);
+  devices.events.on('device.state', refresh);
+
+  const httpCommands: HttpCommands = {
+    join: (r) => room.join(r.meetingId, r.passcode),
+    leave: () => room.leave(),
+    mute: (m) => room.setMute(m),
+    camera: (on) => room.setCamera(on),
+    volume: (v) => room.setVolume(v),
+    ptz: async (c) => {
+      const cam = devices.camera;
+      if (c.op === 'preset') return cam.recallPreset(c.preset);
+      if (c.op === 'home') return cam.home();
+      if (c.op === 'stop') return cam.drive('stop');
+      const dir =
+        Math.abs(c.pan) >= Math.abs(c.tilt) ? (c.pan < 0 ? 'left' : 'right') : c.tilt < 0 ? 'down' : 'up';
+      if (c.zoom !== 0) return cam.zoom(c.zoom > 0 ? 'tele' : 'wide');
+      return cam.drive(dir);
+    },
+    react: async () => {
+      if (room.session === null) throw new RoomdError('meeting.not_in_meeting');
+    },
+    acknowledgeSecurityCode: async () => room.acknowledgeCodeChange(),
+  };
+  const admin = createAdminBackend({
+    stateDir: ctx.stateDir,
+    settings: () => settings,
+    setSettings: (s) => {
+      settings = s;
+      refresh();
+    },
+    identity,
+    room,
+    devices: () => devices.status(),
+    logs: (n) => ring.tail(n),
+    log: log.child({ component: 'admin' }),
+    startedAt: Date.now(),
+    restart,
+  });
+  const metrics = new RoomMetricsSource(room, () => devices.status());
+  const registry = new RoomMetrics({ version: process.env['npm_package_version'] ?? '0.0.0' });
+  const options = httpOptions(settings);
+  const http = await createHttpServers({
+    stateDir: ctx.stateDir,
+    deviceId: identity.deviceId,
+    clock: ctx.clock,
+    log,
+    source: store,
+    commands: httpCommands,
+    admin,
+    video: room.videoFeed,
+    kiosk: options.kiosk,
+    adminServer: {
+      ...options.adminServer,
+      authenticatedPlugins: [metricsRoutes({ metrics: registry, snapshot: () => metrics.snapshot() })],
+    },
+  });
+  const roomModule: Module = { name: 'room', start: () => room.start(), stop: () => room.stop() };
+  return { modules: [devices, roomModule, http.module], app: { room, devices, http, store, metrics } };
+}
+
+async function safeMode(
+  ctx: DaemonContext,
+  ring: LogRing,
+  restart: () => void,
+): Promise<{ modules: Module[]; app: RoomApp }> {
+  const problem = ctx.safeMode ?? new RoomdError('config.identity_corrupt');
+  const deviceId = ctx.identity?.deviceId ?? 'unknown';
+  const store = new RoomSnapshotStore({
+    room: { name: ctx.settings.room.name },
+    deviceId,
+    addresses: lanAddresses(),
+    schedule: [],
+    meeting: null,
+    devices: [],
+    errors: [
+      { code: problem.code, message: `roomd is in safe mode: ${problem.message}` },
+      ...ctx.problems.map((p) => ({ code: p.code, message: p.message })),
+    ],
+    media: null,
+  });
+  const refuse = async (): Promise<never> => {
+    throw new RoomdError('config.invalid', {
+      message: `The room cannot do that in safe mode: ${problem.message}`,
+    });
+  };
+  const settingsStore = new SettingsStore(ctx.stateDir);
+  const http = await createHttpServers({
+    stateDir: ctx.stateDir,
+    deviceId,
+    clock: ctx.clock,
+    log: ctx.log,
+    source: store,
+    commands: {
+      join: refuse,
+      leave: refuse,
+      mute: refuse,
+      camera: refuse,
+      volume: refuse,
+      ptz: refuse,
+      react: refuse,
+      acknowledgeSecurityCode: refuse,
+    },
+    admin: {
+      getSettings: async () => ctx.loaded.stored,
+      setSettings: async (patch) => {
+        const saved = await settingsStore.save(patch);
+        restart();
+        return saved;
+      },
+      settingsSchema: () => SettingsSchema,
+      onClaimed: async () => {},
+      applyProvisioning: async (b) => {
+        await settingsStore.save(b.settings);
+        restart();
+      },
+      status: async () => ({ deviceId, safeMode: { code: problem.code, message: problem.message } }),
+      health: async () => ({
+        status: 'failing',
+        checks: [{ name: 'configuration', ok: false, detail: problem.message }],
+      }),
+      devices: async () => [],
+      logs: async ({ lines }) => ring.tail(lines),
+      restart: async () => void setTimeout(restart, 250).unref(),
+      scheduleMeeting: refuse,
+    },
+    ...httpOptions(ctx.settings),
+  });
+  return { modules: [http.module], app: { room: null, devices: null, http, store, metrics: null } };
+}

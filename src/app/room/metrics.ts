@@ -1,0 +1,116 @@
+/**
+ * What `/metrics` reports, read from the room: meeting and shield state, epoch and rekeys, frames
+ * per stream kind (totals survive meetings), and device states. Counts only; no identities.
+ */
+import type { DeviceStatus } from '../../devices/status.ts';
+import type { MetricsInput, StreamCounters } from '../../http/metrics.ts';
+import type { Room } from '../../meeting/room.ts';
+import { deviceInfo, meetingState } from './snapshot.ts';
+
+const KINDS = ['audio', 'video'] as const;
+
+export class RoomMetricsSource {
+  readonly #room: Room;
+  readonly #devices: () => readonly DeviceStatus[];
+  readonly #safeMode: boolean;
+  /** Totals of meetings that ended, so counters never go backwards. */
+  readonly #done: Record<string, StreamCounters> = {};
+  #doneRekeys = 0;
+  #lastLink: unknown = null;
+  #last: { streams: Record<string, StreamCounters>; rekeys: number } = { streams: {}, rekeys: 0 };
+
+  constructor(room: Room, devices: () => readonly DeviceStatus[], safeMode = false) {
+    this.#room = room;
+    this.#devices = devices;
+    this.#safeMode = safeMode;
+    for (const k of KINDS)
+      this.#done[k] = {
+        framesSent: 0,
+        framesReceived: 0,
+        framesLost: 0,
+        decryptFailures: 0,
+        bytesSent: 0,
+        bytesReceived: 0,
+      };
+  }
+
+  snapshot(): MetricsInput {
+    const link = this.#room.link;
+    const session = this.#room.session;
+    if (link !== this.#lastLink) {
+      // The previous meeting's figures become part of the running totals.
+      for (const k of KINDS) {
+        const d = this.#done[k]!;
+        const l = this.#last.streams[k];
+        if (l !== undefined) {
+          d.framesSent += l.framesSent;
+          d.framesReceived += l.framesReceived;
+          d.framesLost += l.framesLost;
+          d.decryptFailures += l.decryptFailures;
+          d.bytesSent = (d.bytesSent ?? 0) + (l.bytesSent ?? 0);
+          d.bytesReceived = (d.bytesReceived ?? 0) + (l.bytesReceived ?? 0);
+        }
+      }
+      this.#doneRekeys += this.#last.rekeys;
+      this.#last = { streams: {}, rekeys: 0 };
+      this.#lastLink = link;
+    }
+    const current: Record<string, StreamCounters> = {};
+    for (const k of KINDS) {
+      const sent = link?.sendStats(k).snapshot();
+      const c: StreamCounters = {
+        framesSent: sent?.framesSent ?? 0,
+        bytesSent: sent?.bytesSent ?? 0,
+        framesReceived: 0,
+        bytesReceived: 0,
+        framesLost: 0,
+        decryptFailures: session?.counters.decryptFailures[k] ?? 0,
+      };
+      const p50: number[] = [];
+      const p95: number[] = [];
+      for (const key of link?.receive.receiver.streams() ?? []) {
+        if (key.kind !== k) continue;
+        const r = link!.receive.stats(key).snapshot();
+        c.framesReceived += r.framesReceived;
+        c.bytesReceived = (c.bytesReceived ?? 0) + r.bytesReceived;
+        c.framesLost += r.framesLost;
+        if (r.latency.p50Ms !== null) p50.push(r.latency.p50Ms);
+        if (r.latency.p95Ms !== null) p95.push(r.latency.p95Ms);
+      }
+      if (p50.length > 0) c.latencyP50Ms = Math.max(...p50);
+      if (p95.length > 0) c.latencyP95Ms = Math.max(...p95);
+      current[k] = c;
+    }
+    this.#last = { streams: current, rekeys: session?.counters.rekeys ?? 0 };
+    const streams: Record<string, StreamCounters> = {};
+    for (const k of KINDS) {
+      const d = this.#done[k]!;
+      const c = current[k]!;
+      streams[k] = {
+        framesSent: d.framesSent + c.framesSent,
+        framesReceived: d.framesReceived + c.framesReceived,
+        framesLost: d.framesLost + c.framesLost,
+        decryptFailures: d.decryptFailures + c.decryptFailures,
+        bytesSent: (d.bytesSent ?? 0) + (c.bytesSent ?? 0),
+        bytesReceived: (d.bytesReceived ?? 0) + (c.bytesReceived ?? 0),
+        ...(c.latencyP50Ms === undefined ? {} : { latencyP50Ms: c.latencyP50Ms }),
+        ...(c.latencyP95Ms === undefined ? {} : { latencyP95Ms: c.latencyP95Ms }),
+      };
+    }
+    const m = this.#room.meeting();
+    const ms = m === null || session === null ? null : meetingState(m);
+    return {
+      meeting:
+        ms === null
+          ? null
+          : { status: ms.status, shield: ms.shield, epoch: ms.epoch, participants: ms.participants.length },
+      rekeys: this.#doneRekeys + this.#last.rekeys,
+      streams,
+      devices: this.#devices().map((d) => {
+        const info = deviceInfo(d);
+        return { id: d.id, kind: info.kind, status: info.status, reconnects: d.reconnects };
+      }),
+      safeMode: this.#safeMode,
+    };
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The room's state in the shapes the kiosk (RoomSnapshot) and the touch panel (RoomView) show.
+ * Pure functions of the room, the devices and the problems the daemon knows about.
+ */
+import type { RoomdError } from '../../core/errors.ts';
+import type { DeviceStatus } from '../../devices/status.ts';
+import type { RoomView } from '../../devices/panel/view.ts';
+import type { DeviceInfo, MeetingState, RoomSnapshot } from '../../http/schemas/state.ts';
+import { FEATURE_NAMES } from '../../protocol/limits.ts';
+import type { Room, RoomMeetingState } from '../../meeting/room.ts';
+
+const KIND: Record<DeviceStatus['id'], string> = {
+  panel: 'panel',
+  camera: 'camera',
+  speakerphone: 'speakerphone',
+  usb: 'usb',
+};
+
+export function deviceInfo(d: DeviceStatus): DeviceInfo {
+  const status =
+    d.state === 'ready' || d.state === 'not-configured'
+      ? 'ok'
+      : d.health === 'error'
+        ? 'missing'
+        : 'degraded';
+  return {
+    id: d.id,
+    kind: KIND[d.id],
+    name: d.path ?? (d.state === 'not-configured' ? 'not configured' : d.id),
+    status,
+    ...(d.lastError !== null && status !== 'ok' ? { detail: d.lastError.message } : {}),
+  };
+}
+
+function meetingStatus(m: RoomMeetingState): MeetingState['status'] {
+  switch (m.status) {
+    case 'idle':
+    case 'connecting':
+    case 'keying':
+      return 'joining';
+    case 'waiting-for-host':
+      return 'waiting_for_host';
+    case 'secure':
+    case 'rekeying':
+    case 'reconnecting':
+      return 'in_meeting';
+    case 'left':
+    case 'failed':
+      return 'ended';
+  }
+}
+
+function joinSteps(m: RoomMeetingState): NonNullable<MeetingState['joinSteps']> {
+  const order = ['connecting', 'keying', 'secure'];
+  const at = m.status === 'waiting-for-host' ? 1 : Math.max(0, order.indexOf(m.status));
+  const failed = m.status === 'failed';
+  const labels = [
+    'Connecting to the meeting service',
+    'Exchanging keys with the participants',
+    'Encryption verified',
+  ];
+  return labels.map((label, i) => ({
+    label,
+    state:
+      failed && i === at
+        ? 'failed'
+        : i < at || m.status === 'secure'
+          ? 'done'
+          : i === at
+            ? 'active'
+            : 'pending',
+  }));
+}
+
+export function meetingState(m: RoomMeetingState): MeetingState {
+  return {
+    id: m.id,
+    title: m.title,
+    status: meetingStatus(m),
+    encryption: m.encryption ?? 'e2ee',
+    shield: m.shield,
+    securityCode: m.securityCode,
+    securityCodeChanged: m.securityCodeChanged,
+    epoch: m.epoch,
+    leader: m.leader,
+    participants: m.participants.map((p) => ({
+      id: p.id,
+      name: p.name,
+      clientType: p.clientType,
+      verified: p.verified,
+      self: p.self,
+    })),
+    disabledFeatures: m.disabledFeatures.map((f) => ({
+      feature: FEATURE_NAMES[f.feature] ?? f.feature,
+      reason: f.reason,
+    })),
+    joinSteps: joinSteps(m),
+    muted: m.muted,
+    cameraOn: m.cameraOn,
+    volume: m.volume,
+  };
+}
+
+export interface SnapshotInputs {
+  room: Room;
+  roomName: string;
+  deviceId: string;
+  addresses: string[];
+  devices: readonly DeviceStatus[];
+  problems: readonly RoomdError[];
+}
+
+export function roomSnapshot(i: SnapshotInputs): RoomSnapshot {
+  const m = i.room.meeting();
+  const errors: { code: string; message: string }[] = i.problems.map((p) => ({
+    code: p.code,
+    message: p.message,
+  }));
+  if (i.room.scheduleError !== null)
+    errors.push({ code: 'meeting.relay_unreachable', message: i.room.scheduleError });
+  if (m?.error) errors.push({ code: m.error.code, message: m.error.message });
+  for (const a of m?.alarms ?? []) errors.push({ code: 'e2ee.alarm', message: a });
+  return {
+    room: { name: i.roomName },
+    deviceId: i.deviceId,
+    addresses: i.addresses,
+    schedule: i.room.schedule.map((b) => ({
+      meetingId: b.meetingId,
+      title: b.title,
+      start: b.start,
+      end: b.end,
+      encryption: b.encryption,
+    })),
+    meeting: m === null || (m.status === 'left' && m.error === null) ? null : meetingState(m),
+    devices: i.devices.map(deviceInfo),
+    errors,
+    media: null,
+  };
+}
+
+export function panelView(i: SnapshotInputs): RoomView {
+  const base = {
+    roomName: i.roomName,
+    meetings: i.room.schedule.map((b) => ({
+      id: b.meetingId,
+      title: b.title,
+      start: Date.parse(b.start),
+      end: Date.parse(b.end),
+    })),
+    notice: i.room.meeting()?.error?.message ?? i.room.scheduleError,
+    presets: [1, 2, 3].map((n) => ({ preset: n, label: `Preset ${n}` })),
+  };
+  const m = i.room.meeting();
+  if (m === null || m.status === 'left' || m.status === 'failed') return { ...base, phase: 'idle' };
+  if (
+    m.status === 'connecting' ||
+    m.status === 'waiting-for-host' ||
+    m.status === 'keying' ||
+    m.status === 'idle'
+  ) {
+    const step =
+      m.status === 'waiting-for-host'
+        ? 'Waiting for the host'
+        : m.status === 'keying'
+          ? 'Exchanging keys'
+          : 'Connecting';
+    return {
+      ...base,
+      phase: 'joining',
+      joining: { title: m.title || m.id, progress: m.status === 'keying' ? 66 : 33, step },
+    };
+  }
+  return {
+    ...base,
+    phase: 'in-meeting',
+    meeting: {
+      title: m.title || m.id,
+      shield: m.shield,
+      securityCode: m.securityCode,
+      muted: m.muted,
+      cameraOn: m.cameraOn,
+      volume: m.volume,
+    },
+  };
+}

@@ -1,0 +1,303 @@
+/**
+ * The room: one meeting at a time, the room's own camera and microphone, the speaker and the kiosk
+ * video feed, and the commands people give from the touch panel, the kiosk or the API — all with
+ * one mute state. Pure composition over MeetingSession, the media layer and the device manager's
+ * seams; the app layer adapts it to HTTP and the panel.
+ *
+ * Privacy: camera off and mute stop the capture process itself, not just the sending.
+ */
+import type { Clock } from '../core/clock.ts';
+import { RoomdError } from '../core/errors.ts';
+import { EventBus } from '../core/events.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Camera } from '../devices/camera/camera.ts';
+import type { MuteState } from '../devices/mute.ts';
+import type { RoomCommands } from '../devices/panel/view.ts';
+import { AudioMixer } from '../media/audio-mixer.ts';
+import { createAudioCapture, createVideoCapture, type MediaCapture } from '../media/capture.ts';
+import type { AudioSource, VideoEncodeSettings, VideoSource } from '../media/ffmpeg-args.ts';
+import { VideoFeed } from '../media/video-feed.ts';
+import type { ClientType, EncryptionMode } from '../protocol/limits.ts';
+import type { ProcessRunner } from '../system/process.ts';
+import type { PeerConnectionFactory } from '../transport/peer.ts';
+import { MeetingMediaLink, VIDEO_STREAM } from './media-link.ts';
+import type { BookedMeeting, ScheduleSource } from './schedule.ts';
+import { MeetingSession, type SessionIdentity } from './session.ts';
+import type { MeetingSnapshot } from './status.ts';
+
+export interface RoomMediaConfig {
+  video: VideoSource;
+  encode: VideoEncodeSettings;
+  audio: AudioSource;
+  audioBitrateKbps: number;
+  /** ALSA playback device, or null for a null sink with a level meter. */
+  playbackDevice: string | null;
+}
+
+export interface RoomOptions {
+  roomName: () => string;
+  relayUrl: () => string;
+  minimumEncryption: () => EncryptionMode;
+  identity: SessionIdentity;
+  clientType?: ClientType;
+  clock: Clock;
+  log: Logger;
+  peers: PeerConnectionFactory;
+  runner: ProcessRunner;
+  mute: MuteState;
+  camera: () => Camera | null;
+  schedule: ScheduleSource;
+  media: RoomMediaConfig | null;
+  volume: number;
+  scheduleRefreshMs?: number;
+}
+
+export interface RoomMeetingState extends MeetingSnapshot {
+  muted: boolean;
+  cameraOn: boolean;
+  volume: number;
+}
+
+export interface RoomEvents {
+  change: undefined;
+}
+
+export class Room implements RoomCommands {
+  readonly events = new EventBus<RoomEvents>();
+  readonly videoFeed: VideoFeed;
+  readonly #o: RoomOptions;
+  readonly #log: Logger;
+  #session: MeetingSession | null = null;
+  #link: MeetingMediaLink | null = null;
+  #mixer: AudioMixer | null = null;
+  #videoCapture: MediaCapture | null = null;
+  #audioCapture: MediaCapture | null = null;
+  #cameraOn = true;
+  #volume: number;
+  #schedule: BookedMeeting[] = [];
+  #scheduleError: string | null = null;
+  #refresh: ReturnType<typeof setInterval> | null = null;
+  #lastEnded: RoomMeetingState | null = null;
+  #offMute: () => void;
+
+  constructor(options: RoomOptions) {
+    this.#o = options;
+    this.#log = options.log.child({ component: 'room' });
+    this.#volume = options.volume;
+    this.videoFeed = new VideoFeed({
+      onKeyframeNeeded: (participantId, streamId) =>
+        this.#session?.requestKeyframe(Number(participantId), streamId),
+    });
+    this.#offMute = options.mute.on('change', (c) => {
+      this.#applyMute(c.muted);
+      this.#changed();
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.refreshSchedule();
+    this.#refresh = setInterval(() => void this.refreshSchedule(), this.#o.scheduleRefreshMs ?? 30_000);
+    this.#refresh.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#refresh !== null) clearInterval(this.#refresh);
+    this.#offMute();
+    await this.#teardown();
+  }
+
+  get schedule(): readonly BookedMeeting[] {
+    return this.#schedule;
+  }
+
+  get scheduleError(): string | null {
+    return this.#scheduleError;
+  }
+
+  get session(): MeetingSession | null {
+    return this.#session;
+  }
+
+  get link(): MeetingMediaLink | null {
+    return this.#link;
+  }
+
+  /** The current meeting (or the one that just ended, until the next join), for UIs. */
+  meeting(): RoomMeetingState | null {
+    const s = this.#session?.snapshot;
+    if (s === undefined) return this.#lastEnded;
+    return { ...s, muted: this.#o.mute.muted, cameraOn: this.#cameraOn, volume: this.#volume };
+  }
+
+  async refreshSchedule(): Promise<void> {
+    try {
+      this.#schedule = await this.#o.schedule.list();
+      this.#scheduleError = null;
+    } catch (error) {
+      this.#scheduleError = `The meeting schedule could not be loaded (${(error as Error).message}).`;
+    }
+    this.#changed();
+  }
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  async join(meetingId: string, passcode?: string): Promise<void> {
+    if (this.#session !== null) throw new RoomdError('meeting.already_in_meeting');
+    const bare = (id: string) => id.replace(/-/g, '');
+    const booked = this.#schedule.find((m) => bare(m.meetingId) === bare(meetingId));
+    const code = passcode ?? booked?.passcode ?? undefined;
+    this.#lastEnded = null;
+    const session = new MeetingSession({
+      meetingId,
+      ...(code === undefined ? {} : { passcode: code }),
+      relayUrl: this.#o.relayUrl(),
+      displayName: this.#o.roomName(),
+      clientType: this.#o.clientType ?? 'room',
+      identity: this.#o.identity,
+      peers: this.#o.peers,
+      clock: this.#o.clock,
+      log: this.#o.log,
+      minimumEncryption: this.#o.minimumEncryption(),
+    });
+    this.#session = session;
+    const link = new MeetingMediaLink({ session, clock: this.#o.clock });
+    this.#link = link;
+    link.onFrame((f) => {
+      if (f.kind === 'video' && f.codec !== 'opus') {
+        this.videoFeed.publish({
+          participantId: f.participantId,
+          streamId: f.streamId,
+          codec: f.codec,
+          keyframe: f.keyframe,
+          captureTs: f.captureTs,
+          data: f.data,
+        });
+      } else if (f.kind === 'audio') {
+        this.#mixer?.push(f.participantId, f.frameNumber, f.data);
+      }
+    });
+    session.events.on('state', () => this.#changed());
+    session.events.on('ended', () => void this.#teardown(true));
+    this.#startMedia(link);
+    this.#changed();
+    try {
+      await session.join();
+    } catch (error) {
+      await this.#teardown(true);
+      throw error;
+    }
+  }
+
+  async leave(): Promise<void> {
+    const session = this.#session;
+    if (session === null) throw new RoomdError('meeting.not_in_meeting');
+    await session.leave();
+    await this.#teardown(true);
+  }
+
+  async setMute(muted: boolean): Promise<void> {
+    this.#o.mute.set(muted, 'api');
+  }
+
+  async setCamera(on: boolean): Promise<void> {
+    this.#cameraOn = on;
+    const cap = this.#videoCapture;
+    if (cap !== null) {
+      if (on) cap.start();
+      else await cap.stop();
+    }
+    this.#changed();
+  }
+
+  async setVolume(level: number): Promise<void> {
+    if (!Number.isInteger(level) || level < 0 || level > 100) {
+      throw new RoomdError('core.invalid_argument', {
+        message: 'Volume must be a whole number from 0 to 100.',
+      });
+    }
+    this.#volume = level;
+    this.#changed();
+  }
+
+  async recallPreset(preset: number): Promise<void> {
+    const camera = this.#o.camera();
+    if (camera === null)
+      throw new RoomdError('device.unavailable', { message: 'No camera that can move is connected.' });
+    await camera.recallPreset(preset);
+  }
+
+  /** Dismiss the code-change banner. */
+  acknowledgeCodeChange(): void {
+    this.#session?.acknowledgeCodeChange();
+  }
+
+  // ---- media --------------------------------------------------------------------------------
+
+  #startMedia(link: MeetingMediaLink): void {
+    const m = this.#o.media;
+    if (m === null) return;
+    const deps = {
+      runner: this.#o.runner,
+      clock: this.#o.clock,
+      logger: this.#o.log.child({ component: 'media' }),
+    };
+    const video = createVideoCapture(m.video, m.encode, deps);
+    const audio = createAudioCapture(m.audio, { bitrateKbps: m.audioBitrateKbps }, deps);
+    this.#videoCapture = video;
+    this.#audioCapture = audio;
+    link.attach(video);
+    link.attach(audio);
+    video.onFrame((f) => {
+      if (f.codec === 'opus') return;
+      // Self-view: our own picture goes to the kiosk too (it never leaves the box unencrypted).
+      this.videoFeed.publish({
+        participantId: 'self',
+        streamId: VIDEO_STREAM,
+        codec: f.codec,
+        keyframe: f.keyframe,
+        captureTs: f.captureTs,
+        data: f.data,
+        self: true,
+      });
+    });
+    if (this.#cameraOn) video.start();
+    if (!this.#o.mute.muted) audio.start();
+    const mixer = new AudioMixer({
+      settings: { device: m.playbackDevice, volume: this.#volume },
+      runner: this.#o.runner,
+      clock: this.#o.clock,
+      logger: this.#o.log.child({ component: 'playout' }),
+    });
+    this.#mixer = mixer;
+    mixer.start();
+  }
+
+  #applyMute(muted: boolean): void {
+    const cap = this.#audioCapture;
+    if (cap === null) return;
+    if (muted) void cap.stop();
+    else cap.start();
+  }
+
+  async #teardown(keepLast = false): Promise<void> {
+    const session = this.#session;
+    if (session === null) return;
+    if (keepLast) this.#lastEnded = this.meeting();
+    this.#session = null;
+    this.#link?.close();
+    this.#link = null;
+    const caps = [this.#videoCapture, this.#audioCapture];
+    this.#videoCapture = null;
+    this.#audioCapture = null;
+    const mixer = this.#mixer;
+    this.#mixer = null;
+    await Promise.all([...caps.map((c) => c?.stop()), mixer?.stop()]);
+    if (session.snapshot.status !== 'left' && session.snapshot.status !== 'failed') await session.leave();
+    this.#log.info({ meetingId: session.snapshot.id, status: session.snapshot.status }, 'meeting over');
+    this.#changed();
+  }
+
+  #changed(): void {
+    this.events.emit('change', undefined);
+  }
+}

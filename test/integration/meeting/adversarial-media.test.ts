@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { allSecure, sleep, waitFor } from '../../helpers/meeting-harness.ts';
+import { closeRoom, expectNeverE2ee, LONG, openOnDecryptFailure, secureRoom } from './adversary-room.ts';
+
+afterEach(closeRoom);
+
+describe('the relay is the adversary: media frames', () => {
+  it('tampered frames are refused and raise the integrity alarm; never e2ee; recovers', async () => {
+    const attack = { on: false };
+    let ids = { from: '', to: '' };
+    const r = await secureRoom(
+      {
+        media(chunk, ctx) {
+          if (!attack.on || ctx.from !== ids.from || ctx.to !== ids.to) return chunk;
+          const bad = chunk.slice();
+          const i = bad.length - 1;
+          bad[i] = (bad[i] ?? 0) ^ 0x01;
+          return bad;
+        },
+      },
+      ['Host', 'Victim'],
+    );
+    const victim = r.p('Victim');
+    ids = { from: r.pid('Host'), to: r.pid('Victim') };
+    openOnDecryptFailure(r, 'Victim', () => attack.on);
+    attack.on = true;
+    await waitFor(() => victim.session.counters.decryptFailures.audio > 3, 'decrypt failures', LONG);
+    await waitFor(() => victim.session.snapshot.shield === 'partial', 'integrity alarm', LONG);
+    expect(victim.session.snapshot.alarms.join(' ')).toMatch(/altered or replayed/);
+    await sleep(500);
+    attack.on = false;
+    r.watch.closeAll();
+    expectNeverE2ee(r, ['Victim']);
+    expect(victim.badTotal()).toBe(0);
+    const ok = victim.okFrom(ids.from);
+    await waitFor(
+      () => allSecure([r.p('Host'), victim]) && victim.okFrom(ids.from) > ok + 5,
+      'frames and e2ee back',
+      LONG,
+    );
+  });
+
+  it('replayed frames (with fresh cleartext frame numbers) are refused; never e2ee; recovers', async () => {
+    const attack = { on: false };
+    let ids = { from: '', to: '' };
+    const recent: Uint8Array[] = [];
+    let replays = 0;
+    const r = await secureRoom(
+      {
+        media(chunk, ctx) {
+          // Audio (stream kind 0) frames are one chunk each.
+          if (ctx.from !== ids.from || ctx.to !== ids.to || chunk[1] !== 0) return chunk;
+          recent.push(chunk.slice());
+          if (recent.length > 6) recent.shift();
+          if (!attack.on || recent.length < 6) return chunk;
+          const old = recent[0]!.slice();
+          old.set(chunk.subarray(8, 12), 8); // the current frame number, so loss tracking lets it in
+          replays++;
+          return [old, chunk];
+        },
+      },
+      ['Host', 'Victim'],
+    );
+    const victim = r.p('Victim');
+    ids = { from: r.pid('Host'), to: r.pid('Victim') };
+    openOnDecryptFailure(r, 'Victim', () => attack.on);
+    attack.on = true;
+    await waitFor(() => victim.session.counters.decryptFailures.audio > 3, 'replays refused', LONG);
+    await waitFor(() => victim.session.snapshot.shield === 'partial', 'integrity alarm', LONG);
+    await sleep(500);
+    attack.on = false;
+    r.watch.closeAll();
+    expect(replays).toBeGreaterThan(3);
+    expectNeverE2ee(r, ['Victim']);
+    expect(victim.badTotal()).toBe(0);
+    const ok = victim.okFrom(ids.from);
+    await waitFor(
+      () => allSecure([r.p('Host'), victim]) && victim.okFrom(ids.from) > ok + 5,
+      'frames and e2ee back',
+      LONG,
+    );
+  });
+
+  it('frames relabelled with another sender are refused and raise the integrity alarm; never e2ee; recovers', async () => {
+    const attack = { on: false };
+    let ids = { from: '', to: '', as: 0 };
+    const r = await secureRoom(
+      {
+        media(chunk, ctx) {
+          if (!attack.on || ctx.from !== ids.from || ctx.to !== ids.to) return chunk;
+          const relabelled = chunk.slice();
+          new DataView(relabelled.buffer).setUint32(4, ids.as); // the cleartext sender field
+          return relabelled;
+        },
+      },
+      ['Host', 'A', 'Victim'],
+    );
+    const victim = r.p('Victim');
+    ids = { from: r.pid('Host'), to: r.pid('Victim'), as: Number(r.pid('A')) };
+    openOnDecryptFailure(r, 'Victim', () => attack.on);
+    attack.on = true;
+    await waitFor(() => victim.session.counters.decryptFailures.audio > 3, 'relabelled frames refused', LONG);
+    await waitFor(() => victim.session.snapshot.shield === 'partial', 'integrity alarm', LONG);
+    await sleep(500);
+    attack.on = false;
+    r.watch.closeAll();
+    expectNeverE2ee(r, ['Victim']);
+    expect(victim.badTotal()).toBe(0);
+    const ok = victim.okFrom(ids.from);
+    await waitFor(
+      () => allSecure([r.p('Host'), r.p('A'), victim]) && victim.okFrom(ids.from) > ok + 5,
+      'frames and e2ee back',
+      LONG,
+    );
+  });
+});
