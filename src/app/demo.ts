@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitCode } from '../core/exit-codes.ts';
 import type { Logger } from '../core/logger.ts';
+import type { RoomMediaConfig } from '../meeting/room.ts';
 import type { Command } from './command.ts';
 import { Daemon } from './daemon.ts';
 import { DemoEnvironment } from './demo-env.ts';
@@ -32,6 +33,8 @@ export async function startDemo(o: {
   kioskPort?: number;
   adminPort?: number;
   botMedia?: 'ffmpeg' | 'synthetic';
+  /** The room's own camera and microphone; null runs without them (cheap tests). Default: settings. */
+  roomMedia?: RoomMediaConfig | null;
 }): Promise<DemoRun> {
   const env = new DemoEnvironment({
     stateDir: o.stateDir,
@@ -47,9 +50,12 @@ export async function startDemo(o: {
     stateDir: o.stateDir,
     log: o.log,
     env: { ...(o.env ?? process.env), ROOMD_MEETING_SERVICE_URL: env.signalUrl },
-    modules: daemonModules({ logRing: o.ring ?? new LogRing() }, (a) => {
-      app = a;
-    }),
+    modules: daemonModules(
+      { logRing: o.ring ?? new LogRing(), ...(o.roomMedia === undefined ? {} : { media: o.roomMedia }) },
+      (a) => {
+        app = a;
+      },
+    ),
   });
   try {
     await daemon.start();

@@ -25,6 +25,9 @@ import type { BookedMeeting, ScheduleSource } from './schedule.ts';
 import { MeetingSession, type SessionIdentity } from './session.ts';
 import type { MeetingSnapshot } from './status.ts';
 
+/** Stream number of a participant's camera in the kiosk media feed (docs/protocol.md). */
+const KIOSK_CAMERA_STREAM = 0;
+
 export interface RoomMediaConfig {
   video: VideoSource;
   encode: VideoEncodeSettings;
@@ -166,7 +169,7 @@ export class Room implements RoomCommands {
       if (f.kind === 'video' && f.codec !== 'opus') {
         this.videoFeed.publish({
           participantId: f.participantId,
-          streamId: f.streamId,
+          streamId: KIOSK_CAMERA_STREAM,
           codec: f.codec,
           keyframe: f.keyframe,
           captureTs: f.captureTs,
@@ -252,7 +255,7 @@ export class Room implements RoomCommands {
       // Self-view: our own picture goes to the kiosk too (it never leaves the box unencrypted).
       this.videoFeed.publish({
         participantId: 'self',
-        streamId: VIDEO_STREAM,
+        streamId: KIOSK_CAMERA_STREAM,
         codec: f.codec,
         keyframe: f.keyframe,
         captureTs: f.captureTs,

@@ -1,0 +1,191 @@
+/**
+ * The real demo in real Chromium (issues 5 and 7, "Done when"): `startDemo` runs the daemon with
+ * the embedded relay, emulated devices and far-end people sending real VP8 from ffmpeg; the kiosk
+ * page is driven like a person would: claim with roomctl → tap Join on the scheduled E2EE meeting →
+ * green shield, "End-to-end encrypted" and the 8 groups of /api/v1/state → far-end video painted
+ * (pixels change over time) → the leader leaves → banner with the new code → the enhanced meeting
+ * shows the check-mark shield and no code. Screenshots go to test-output/screenshots/demo-*.png.
+ */
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type DemoRun, startDemo } from '../../src/app/demo.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import type { RoomState } from '../../src/http/schemas/state.ts';
+import { runRoomctl } from '../../src/http/roomctl/cli.ts';
+import { freePort } from '../helpers/ports.ts';
+import { ensureKioskBuilt } from './kiosk-fixture.ts';
+
+const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let demo: DemoRun;
+let context: BrowserContext | undefined;
+let page: Page;
+let dirs: string[] = [];
+
+async function state(): Promise<RoomState> {
+  return (await (await fetch(new URL('/api/v1/state', demo.kioskUrl))).json()) as RoomState;
+}
+
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `demo-${name}.png`) });
+
+/** A cheap fingerprint of a tile's canvas pixels, or null while it is blank. */
+async function canvasPrint(selector: string): Promise<string | null> {
+  return page.locator(`${selector} canvas`).evaluate((el) => {
+    const c = el as unknown as {
+      width: number;
+      height: number;
+      getContext(
+        k: string,
+      ): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+    };
+    if (c.width === 0 || c.height === 0) return null;
+    const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
+    if (data === undefined) return null;
+    let sum = 0;
+    let nonBlack = 0;
+    for (let i = 0; i < data.length; i += 4 * 97) {
+      sum = (sum * 31 + data[i]! + data[i + 1]! * 3 + data[i + 2]! * 7) >>> 0;
+      if (data[i]! + data[i + 1]! + data[i + 2]! > 30) nonBlack++;
+    }
+    return nonBlack > 10 ? String(sum) : null;
+  });
+}
+
+beforeAll(async () => {
+  await ensureKioskBuilt();
+  await fsp.mkdir(SHOTS, { recursive: true });
+  const stateDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-demo-e2e-'));
+  const userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-chromium-'));
+  dirs = [stateDir, userDataDir];
+  demo = await startDemo({
+    stateDir,
+    log: silentLogger(),
+    env: {},
+    relayPort: 0,
+    kioskPort: await freePort(),
+    adminPort: await freePort(),
+    botMedia: 'ffmpeg',
+  });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    args: FLAGS,
+    viewport: { width: 1920, height: 1080 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  await demo?.stop();
+  for (const d of dirs) await fsp.rm(d, { recursive: true, force: true });
+}, 60_000);
+
+describe('the demo room in Chromium', () => {
+  test('the setup code on the screen is what roomctl claim accepts; the room name appears', async () => {
+    await page.goto(demo.kioskUrl);
+    const code = (await state()).setup?.setupCode ?? '';
+    await expect.poll(() => page.getByTestId('setup-code').textContent(), { timeout: 20_000 }).toBe(code);
+    await shot('01-setup');
+    const pw = path.join(dirs[0]!, 'pw');
+    await fsp.writeFile(pw, 'correct horse battery staple\n');
+    const out: string[] = [];
+    const rc = await runRoomctl(
+      [
+        'claim',
+        '--json',
+        '--url',
+        demo.app.http.urls().admin,
+        '--fingerprint',
+        demo.app.http.certificate.fingerprint,
+        '--code',
+        code,
+        '--password-file',
+        pw,
+        '--room-name',
+        'Fjord',
+        '--config',
+        path.join(dirs[0]!, 'roomctl.json'),
+      ],
+      { stdout: (t) => out.push(t), stderr: (t) => out.push(t), env: {} },
+    );
+    expect(out.join('\n')).toContain('"claimed":true');
+    expect(rc).toBe(0);
+    await expect.poll(() => page.getByTestId('room-name').textContent(), { timeout: 20_000 }).toBe('Fjord');
+  }, 60_000);
+
+  test('tap Join → green shield, "End-to-end encrypted", the code of /api/v1/state, far-end video moving', async () => {
+    const e2ee = demo.env.meetings.find((m) => m.encryption === 'e2ee')!;
+    await expect.poll(() => page.getByTestId(`join-${e2ee.id}`).count(), { timeout: 30_000 }).toBe(1);
+    await shot('02-idle');
+    await page.getByTestId(`join-${e2ee.id}`).click();
+    await page.getByTestId('screen-meeting').waitFor({ timeout: 30_000 });
+    await expect
+      .poll(() => page.getByTestId('encryption').getAttribute('data-shield'), { timeout: 30_000 })
+      .toBe('e2ee');
+    expect(await page.getByTestId('encryption-title').textContent()).toBe('End-to-end encrypted');
+    await expect
+      .poll(
+        async () =>
+          (await page.locator('[data-testid="security-code"] .code-group').allTextContents()).join(' '),
+        { timeout: 10_000 },
+      )
+      .toBe((await state()).meeting?.securityCode);
+    expect((await state()).meeting?.securityCode).toMatch(/^\d{5}( \d{5}){7}$/);
+    const alice = e2ee.bots[0]!.session.participantId!;
+    const tile = `[data-participant="${alice}"]`;
+    await page.locator(`${tile}.tile-live`).waitFor({ timeout: 30_000 });
+    const first = await expect
+      .poll(() => canvasPrint(tile), { timeout: 20_000 })
+      .not.toBeNull()
+      .then(() => canvasPrint(tile));
+    await expect.poll(() => canvasPrint(tile), { timeout: 20_000 }).not.toBe(first);
+    await shot('03-in-meeting-e2ee');
+  }, 120_000);
+
+  test('the leader leaves: a new code, and a banner that says so', async () => {
+    const e2ee = demo.env.meetings.find((m) => m.encryption === 'e2ee')!;
+    const before = (await state()).meeting?.securityCode;
+    await e2ee.bots[0]!.leave();
+    await page.getByTestId('code-changed-banner').waitFor({ timeout: 30_000 });
+    await expect.poll(async () => (await state()).meeting?.shield, { timeout: 30_000 }).toBe('e2ee');
+    const after = (await state()).meeting?.securityCode;
+    expect(after).not.toBe(before);
+    await expect
+      .poll(
+        async () =>
+          (await page.locator('[data-testid="security-code"] .code-group').allTextContents()).join(' '),
+        { timeout: 10_000 },
+      )
+      .toBe(after);
+    await shot('04-code-changed');
+  }, 90_000);
+
+  test('the enhanced meeting shows the check-mark shield and no code', async () => {
+    await page.getByTestId('leave').last().click();
+    await page.getByTestId('screen-idle').waitFor({ timeout: 30_000 });
+    const enhanced = demo.env.meetings.find((m) => m.encryption === 'enhanced')!;
+    await page.getByTestId(`join-${enhanced.id}`).click();
+    await expect
+      .poll(() => page.getByTestId('encryption').getAttribute('data-shield'), { timeout: 30_000 })
+      .toBe('enhanced');
+    expect(await page.getByTestId('encryption-title').textContent()).toBe(
+      'Encrypted — keys held by the meeting service',
+    );
+    expect(await page.getByTestId('security-code').count()).toBe(0);
+    expect((await state()).meeting?.securityCode).toBeNull();
+    await shot('05-in-meeting-enhanced');
+  }, 90_000);
+});
