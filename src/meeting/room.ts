@@ -20,7 +20,7 @@ import { VideoFeed } from '../media/video-feed.ts';
 import type { ClientType, EncryptionMode } from '../protocol/limits.ts';
 import type { ProcessRunner } from '../system/process.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
-import { MeetingMediaLink, VIDEO_STREAM } from './media-link.ts';
+import { MeetingMediaLink } from './media-link.ts';
 import type { BookedMeeting, ScheduleSource } from './schedule.ts';
 import { MeetingSession, type SessionIdentity } from './session.ts';
 import type { MeetingSnapshot } from './status.ts';
