@@ -6,7 +6,7 @@
 import { DEFAULT_PARAMS } from '../src/e2ee/index.ts';
 import type { HeadlessParticipant } from '../src/meeting/headless.ts';
 import { startHarness, waitFor } from '../test/helpers/meeting-harness.ts';
-import { emit, percentile } from './lib.ts';
+import { emit, percentile } from './_lib.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const h = await startHarness();
