@@ -14,7 +14,7 @@ import { encodeFrame, NextionParser } from '../src/devices/panel/codec.ts';
 import { DeviceManager } from '../src/devices/manager.ts';
 import type { RoomView } from '../src/devices/panel/view.ts';
 import { SerialPortByteStream } from '../src/transport/serial/serialport.ts';
-import { emit, percentile } from './lib.ts';
+import { emit, percentile } from './_lib.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'roomd-bench-'));
 const view: RoomView = {

@@ -4,11 +4,10 @@
  * microphone, two meetings booked for the room and simulated far-end people in them.
  */
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ExitCode } from '../core/exit-codes.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RoomMediaConfig } from '../meeting/room.ts';
-import type { Command } from './command.ts';
+import { type Command, stateDirArgs } from './command.ts';
 import { Daemon } from './daemon.ts';
 import { DemoEnvironment } from './demo-env.ts';
 import { daemonLogger, daemonModules } from './modules.ts';
@@ -88,15 +87,12 @@ Options:
   --state-dir DIR   Where the demo keeps its state (default: .roomd-state/demo in the current directory)
   -h, --help        Show this help`,
   async run(args, io) {
-    const { values } = parseArgs({
-      args,
-      options: { 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help === true) {
+    const opts = stateDirArgs(args);
+    if (opts.help) {
       io.out(this.usage);
       return ExitCode.ok;
     }
-    const stateDir = values['state-dir'] ?? path.resolve('.roomd-state', 'demo');
+    const stateDir = opts.stateDir ?? path.resolve('.roomd-state', 'demo');
     const ring = new LogRing();
     const log = io.logger ?? (await daemonLogger(ring, { app: 'roomd' }));
     let run: DemoRun;

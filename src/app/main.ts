@@ -1,10 +1,9 @@
 /**
  * `roomd` command line: one binary, subcommands with --help. Exit codes are in core/exit-codes.ts.
  */
-import { parseArgs } from 'node:util';
 import { humanMessage } from '../core/errors.ts';
 import { ExitCode } from '../core/exit-codes.ts';
-import type { CliIo, Command } from './command.ts';
+import { type CliIo, type Command, stateDirArgs } from './command.ts';
 import { envVariableNames } from '../config/settings.ts';
 import { Daemon, resolveStateDir, runUntilSignal } from './daemon.ts';
 export type { CliIo, Command } from './command.ts';
@@ -30,17 +29,14 @@ ${envVariableNames()
   .map((v) => `  ${v.env.padEnd(42)} ${v.field}`)
   .join('\n')}`,
   async run(args, io) {
-    const { values } = parseArgs({
-      args,
-      options: { 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help === true) {
+    const opts = stateDirArgs(args);
+    if (opts.help) {
       io.out(this.usage);
       return ExitCode.ok;
     }
     const ring = new LogRing();
     const log = io.logger ?? (await daemonLogger(ring, { app: 'roomd' }));
-    const stateDir = resolveStateDir(values['state-dir'], io.env);
+    const stateDir = resolveStateDir(opts.stateDir, io.env);
     const daemon = new Daemon({ stateDir, log, env: io.env, modules: daemonModules({ logRing: ring }) });
     return runUntilSignal(daemon, log);
   },

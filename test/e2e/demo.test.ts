@@ -9,26 +9,17 @@
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DemoRun, startDemo } from '../../src/app/demo.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { RoomState } from '../../src/http/schemas/state.ts';
 import { runRoomctl } from '../../src/http/roomctl/cli.ts';
 import { freePort } from '../helpers/ports.ts';
+import { launchChromium } from './chromium.ts';
 import { ensureKioskBuilt } from './kiosk-fixture.ts';
 
 const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let demo: DemoRun;
 let context: BrowserContext | undefined;
@@ -79,11 +70,7 @@ beforeAll(async () => {
     adminPort: await freePort(),
     botMedia: 'ffmpeg',
   });
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    args: FLAGS,
-    viewport: { width: 1920, height: 1080 },
-  });
+  context = await launchChromium(userDataDir);
   page = context.pages()[0] ?? (await context.newPage());
 }, 180_000);
 

@@ -8,25 +8,16 @@
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RoomState } from '../../src/http/schemas/state.ts';
 import { runRoomctl } from '../../src/http/roomctl/cli.ts';
 import { AdminClient } from '../../src/http/roomctl/client.ts';
 import { makeVp8Frames } from '../support/kiosk-feed.ts';
+import { launchChromium } from './chromium.ts';
 import { ensureKioskBuilt, type KioskUnderTest, startKioskUnderTest } from './kiosk-fixture.ts';
 
 const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let server: KioskUnderTest;
 let context: BrowserContext | undefined;
@@ -50,13 +41,8 @@ beforeAll(async () => {
   server = await startKioskUnderTest();
   userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-chromium-'));
   configDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomctl-config-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1920, height: 1080 },
-    // The admin page uses the device's self-signed certificate (roomctl pins it by fingerprint).
-    ignoreHTTPSErrors: true,
-  });
+  // The admin page uses the device's self-signed certificate (roomctl pins it by fingerprint).
+  context = await launchChromium(userDataDir, { ignoreHTTPSErrors: true });
   page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
