@@ -125,6 +125,11 @@ export class Room implements RoomCommands {
     return this.#link;
   }
 
+  /** The room's own capture processes while in a meeting (status, supervision). */
+  get captures(): { video: MediaCapture | null; audio: MediaCapture | null } {
+    return { video: this.#videoCapture, audio: this.#audioCapture };
+  }
+
   /** The current meeting (or the one that just ended, until the next join), for UIs. */
   meeting(): RoomMeetingState | null {
     const s = this.#session?.snapshot;
