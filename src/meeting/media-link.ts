@@ -11,6 +11,7 @@ import { type DecodedFrame, MediaReceivePath, MediaSendPath } from '../media/pip
 import type { MediaStats } from '../media/stats.ts';
 import type { MediaFrame } from '../media/types.ts';
 import { STREAM_KINDS, type StreamKind } from '../protocol/media-header.ts';
+import { ControlChannel } from './control.ts';
 import type { MeetingSession } from './session.ts';
 
 /** Stream ids per sender: 0 audio, 1 video (the relay routes keyframe requests by them). */
@@ -32,6 +33,8 @@ export class MeetingMediaLink {
   readonly video: MediaSendPath;
   readonly audio: MediaSendPath;
   readonly receive: MediaReceivePath;
+  /** Mute and camera state, ours out and everyone else's in, end-to-end encrypted. */
+  readonly control: ControlChannel;
   readonly #session: MeetingSession;
   readonly #listeners = new Set<(frame: ReceivedMedia) => void>();
   readonly #captures = new Map<'audio' | 'video', { capture: MediaCapture; detach: () => void }>();
@@ -64,8 +67,11 @@ export class MeetingMediaLink {
         for (const l of this.#listeners) l(frame);
       },
     });
+    this.control = new ControlChannel(session);
     this.#offs.push(
-      session.events.on('media-chunk', (chunk) => this.receive.push(chunk)),
+      session.events.on('media-chunk', (chunk) => {
+        if (!this.control.push(chunk, options.clock.monotonic())) this.receive.push(chunk);
+      }),
       session.events.on('keyframe-needed', (k) => {
         if (k.kind === 'video' || k.kind === 'audio') this.#captures.get(k.kind)?.capture.requestKeyframe();
       }),

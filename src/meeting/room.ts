@@ -82,6 +82,8 @@ export class Room implements RoomCommands {
   #refresh: ReturnType<typeof setInterval> | null = null;
   #lastEnded: RoomMeetingState | null = null;
   #offMute: () => void;
+  #controlTimer: ReturnType<typeof setInterval> | null = null;
+  #controlSent = false;
 
   constructor(options: RoomOptions) {
     this.#o = options;
@@ -93,6 +95,7 @@ export class Room implements RoomCommands {
     });
     this.#offMute = options.mute.on('change', (c) => {
       this.#applyMute(c.muted);
+      this.#sendControl();
       this.#changed();
     });
   }
@@ -134,7 +137,12 @@ export class Room implements RoomCommands {
   meeting(): RoomMeetingState | null {
     const s = this.#session?.snapshot;
     if (s === undefined) return this.#lastEnded;
-    return { ...s, muted: this.#o.mute.muted, cameraOn: this.#cameraOn, volume: this.#volume };
+    const remote = this.#link?.control.remote;
+    const participants = s.participants.map((p) => {
+      const c = p.self ? { muted: this.#o.mute.muted, cameraOn: this.#cameraOn } : remote?.get(p.id);
+      return c === undefined ? p : { ...p, muted: c.muted, cameraOff: !c.cameraOn };
+    });
+    return { ...s, participants, muted: this.#o.mute.muted, cameraOn: this.#cameraOn, volume: this.#volume };
   }
 
   async refreshSchedule(): Promise<void> {
@@ -185,6 +193,13 @@ export class Room implements RoomCommands {
       }
     });
     session.events.on('state', () => this.#changed());
+    link.control.onChange(() => this.#changed());
+    // Our mute and camera state to everyone, end-to-end encrypted: now, on change, and every 3 s.
+    this.#controlTimer = setInterval(() => this.#sendControl(), 3000);
+    this.#controlTimer.unref();
+    session.events.on('state', (st) => {
+      if (st.status === 'secure' && !this.#controlSent) this.#controlSent = this.#sendControl();
+    });
     session.events.on('ended', () => void this.#teardown(true));
     this.#startMedia(link);
     this.#changed();
@@ -209,6 +224,7 @@ export class Room implements RoomCommands {
 
   async setCamera(on: boolean): Promise<void> {
     this.#cameraOn = on;
+    this.#sendControl();
     const cap = this.#videoCapture;
     if (cap !== null) {
       if (on) cap.start();
@@ -280,6 +296,10 @@ export class Room implements RoomCommands {
     mixer.start();
   }
 
+  #sendControl(): boolean {
+    return this.#link?.control.send({ muted: this.#o.mute.muted, cameraOn: this.#cameraOn }) ?? false;
+  }
+
   #applyMute(muted: boolean): void {
     const cap = this.#audioCapture;
     if (cap === null) return;
@@ -291,6 +311,9 @@ export class Room implements RoomCommands {
     const session = this.#session;
     if (session === null) return;
     if (keepLast) this.#lastEnded = this.meeting();
+    if (this.#controlTimer !== null) clearInterval(this.#controlTimer);
+    this.#controlTimer = null;
+    this.#controlSent = false;
     this.#session = null;
     this.#link?.close();
     this.#link = null;

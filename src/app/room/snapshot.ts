@@ -89,6 +89,8 @@ export function meetingState(m: RoomMeetingState): MeetingState {
       clientType: p.clientType,
       verified: p.verified,
       self: p.self,
+      ...(p.muted === undefined ? {} : { muted: p.muted }),
+      ...(p.cameraOff === undefined ? {} : { videoOn: !p.cameraOff }),
     })),
     disabledFeatures: m.disabledFeatures.map((f) => ({
       feature: FEATURE_NAMES[f.feature] ?? f.feature,

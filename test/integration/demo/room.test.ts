@@ -65,7 +65,19 @@ describe('the demo room with emulated hardware', () => {
       'the panel offers the booked meeting',
       30_000,
     );
-    panel.touch('bJoin');
+    // The panel may be mid-redraw (it announces itself on start-up): touch again until it takes.
+    await waitFor(
+      () => {
+        try {
+          panel.touch('bJoin');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      'a touch on Join',
+      15_000,
+    );
     const s = await stateWhen((x) => x.meeting?.shield === 'e2ee', 'the kiosk shows e2ee');
     expect(s.meeting?.id.replace(/-/g, '')).toBe(e2ee.id.replace(/-/g, ''));
     const code = s.meeting!.securityCode!;

@@ -4,7 +4,7 @@
  * and wrtc. The far end decrypts the room's VP8 and ffmpeg decodes it (frame count within 5 % of
  * sent); chunk loss injected at the relay is recovered at the next keyframe without a restart; the
  * camera's ffmpeg killed mid-meeting is restarted and video resumes while the meeting stays secure;
- * mute stops the room's audio frames.
+ * mute and camera-off stop the capture itself and the others see them through encrypted control frames.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.ts';
@@ -147,7 +147,31 @@ describe('the room sends and receives real media', () => {
     await sleep(1500);
     expect(audio()).toBe(mutedAt);
     expect(r.meeting()?.muted).toBe(true);
+    // The others see the room muted, through the end-to-end encrypted control frames.
+    await waitFor(
+      () => alice.media.control.remote.get(roomId)?.muted === true,
+      'Alice sees the room muted',
+      10_000,
+    );
     mute.set(false, 'api');
     await waitFor(() => audio() > mutedAt + 5, 'audio back after unmute', 15_000);
+    await waitFor(
+      () => alice.media.control.remote.get(roomId)?.muted === false,
+      'Alice sees the room unmuted',
+      10_000,
+    );
+
+    // Camera off is privacy: the capture process stops, the others are told, no video arrives.
+    await r.setCamera(false);
+    await waitFor(() => r.captures.video!.status().state === 'stopped', 'the camera stopped', 10_000);
+    await waitFor(
+      () => alice.media.control.remote.get(roomId)?.cameraOn === false,
+      'Alice sees the camera off',
+      10_000,
+    );
+    await sleep(500);
+    const offAt = video();
+    await sleep(1500);
+    expect(video()).toBe(offAt);
   }, 90_000);
 });

@@ -1,0 +1,118 @@
+/**
+ * Participant controls on the encrypted path (issue 5, "Controls"): a sender's mute and camera
+ * state travel as small SFrame-encrypted frames on the `data` stream, so the relay neither reads
+ * nor forges them. Sent on every change and every few seconds (late joiners learn the state too).
+ *
+ *   plaintext: UTF-8 JSON {"v":1,"type":"state","muted":bool,"cameraOn":bool,"seq":n}
+ *   metadata:  the media layer's 8-byte frame metadata (kind, stream, flags, frame number)
+ */
+import { frameMetadata } from '../media/pipeline.ts';
+import { chunkFrame, decodeMediaChunk } from '../protocol/media-header.ts';
+import { Reassembler } from '../protocol/reassembly.ts';
+import type { MeetingSession } from './session.ts';
+
+export const CONTROL_STREAM = 2;
+const MAX_CONTROL_BYTES = 1024;
+
+export interface ControlState {
+  muted: boolean;
+  cameraOn: boolean;
+}
+
+export function encodeControl(state: ControlState, seq: number): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify({ v: 1, type: 'state', muted: state.muted, cameraOn: state.cameraOn, seq }),
+  );
+}
+
+/** Strict parse of a decrypted control frame; null for anything else (ignored, never half-applied). */
+export function decodeControl(bytes: Uint8Array): (ControlState & { seq: number }) | null {
+  if (bytes.byteLength > MAX_CONTROL_BYTES) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return null;
+  }
+  const o = v as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null || o['v'] !== 1 || o['type'] !== 'state') return null;
+  if (typeof o['muted'] !== 'boolean' || typeof o['cameraOn'] !== 'boolean') return null;
+  if (typeof o['seq'] !== 'number' || !Number.isSafeInteger(o['seq']) || o['seq'] < 0) return null;
+  return { muted: o['muted'], cameraOn: o['cameraOn'], seq: o['seq'] };
+}
+
+/** Sends our control state and keeps the latest verified state of every other participant. */
+export class ControlChannel {
+  readonly remote = new Map<string, ControlState>();
+  readonly #session: MeetingSession;
+  readonly #reassembler = new Reassembler({ timeoutMs: 2000, maxPendingFrames: 16 });
+  readonly #lastSeq = new Map<string, number>();
+  #frame = 0;
+  #seq = 0;
+  #onChange: (() => void) | null = null;
+
+  constructor(session: MeetingSession) {
+    this.#session = session;
+  }
+
+  onChange(fn: () => void): void {
+    this.#onChange = fn;
+  }
+
+  /** Encrypt and send our state; false when not possible yet (no key, no channel). */
+  send(state: ControlState): boolean {
+    if (!this.#session.mediaReady) return false;
+    const n = this.#frame;
+    try {
+      const sealed = this.#session.seal(
+        'data',
+        encodeControl(state, this.#seq++),
+        frameMetadata('data', CONTROL_STREAM, true, n),
+      );
+      this.#frame = (n + 1) >>> 0;
+      let ok = true;
+      for (const c of chunkFrame(sealed, {
+        kind: 'data',
+        streamId: CONTROL_STREAM,
+        keyframe: true,
+        frameNumber: n,
+      })) {
+        ok = this.#session.sendChunk(c) && ok;
+      }
+      return ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** One raw chunk from the relay; returns true when it was a control chunk (consumed here). */
+  push(raw: Uint8Array, now: number): boolean {
+    if (raw.byteLength < 3 || raw[1] !== 3) return false;
+    let frame: ReturnType<Reassembler['push']>;
+    try {
+      frame = this.#reassembler.push(decodeMediaChunk(raw), now);
+    } catch {
+      return true;
+    }
+    if (frame === undefined) return true;
+    const sender = String(frame.sender);
+    let plain: Uint8Array;
+    try {
+      plain = this.#session.open(
+        frame.sender,
+        'data',
+        frame.data,
+        frameMetadata('data', frame.streamId, frame.keyframe, frame.frameNumber),
+      );
+    } catch {
+      return true;
+    }
+    const state = decodeControl(plain);
+    if (state === null || state.seq <= (this.#lastSeq.get(sender) ?? -1)) return true;
+    this.#lastSeq.set(sender, state.seq);
+    const before = this.remote.get(sender);
+    this.remote.set(sender, { muted: state.muted, cameraOn: state.cameraOn });
+    if (before?.muted !== state.muted || before?.cameraOn !== state.cameraOn) this.#onChange?.();
+    return true;
+  }
+}
