@@ -1,35 +1,45 @@
 #!/usr/bin/env node
-// `npm test`: runs vitest, then prints one plain closing line "N passed, N failed, N skipped"
-// that any CI log reader understands, and exits with vitest's code.
+// `npm test`: the whole suite in two phases — everything but the browser tests, then the browser
+// tests (real Chromium against the real demo) one file at a time, so a loaded 2-core machine does
+// not starve them — and one plain closing line "N passed, N failed, N skipped" for any CI log
+// reader. Exits non-zero when any phase failed. With arguments, runs just those (one phase).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = join(root, 'test-output');
 mkdirSync(out, { recursive: true });
-const report = join(out, 'vitest.json');
-const args = [
-  'run',
-  '--reporter=default',
-  '--reporter=json',
-  `--outputFile.json=${report}`,
-  ...process.argv.slice(2),
-];
-const r = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), ...args], {
-  cwd: root,
-  stdio: 'inherit',
-});
-let code = r.status ?? 1;
-if (existsSync(report)) {
-  const j = JSON.parse(readFileSync(report, 'utf8'));
-  const skipped = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
-  if (j.numTotalTests === 0) code = code || 1;
-  process.stdout.write(
-    `\ntests: ${j.numPassedTests} passed, ${j.numFailedTests} failed, ${skipped} skipped\n`,
+const vitest = join(root, 'node_modules/vitest/vitest.mjs');
+
+function phase(name, args) {
+  const report = join(out, `vitest-${name}.json`);
+  rmSync(report, { force: true });
+  const r = spawnSync(
+    process.execPath,
+    [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
+    { cwd: root, stdio: 'inherit' },
   );
-} else {
-  process.stdout.write('\ntests: 0 passed, 1 failed\n');
-  code = code || 1;
+  if (!existsSync(report)) return { code: r.status || 1, passed: 0, failed: 1, skipped: 0, total: 0 };
+  const j = JSON.parse(readFileSync(report, 'utf8'));
+  return {
+    code: r.status ?? 1,
+    passed: j.numPassedTests,
+    failed: j.numFailedTests,
+    skipped: (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0),
+    total: j.numTotalTests,
+  };
 }
+
+const args = process.argv.slice(2);
+const results =
+  args.length > 0
+    ? [phase('selected', args)]
+    : [phase('main', ['--exclude', 'test/e2e/**']), phase('browser', ['test/e2e', '--no-file-parallelism'])];
+const sum = (k) => results.reduce((s, r) => s + r[k], 0);
+let code = results.find((r) => r.code !== 0)?.code ?? 0;
+if (sum('total') === 0) code = code || 1;
+process.stdout.write(
+  `\ntests: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped\n`,
+);
 process.exit(code);

@@ -10,7 +10,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type DemoRun, startDemo } from '../../src/app/demo.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { RoomState } from '../../src/http/schemas/state.ts';
@@ -69,10 +69,24 @@ beforeAll(async () => {
     kioskPort: await freePort(),
     adminPort: await freePort(),
     botMedia: 'ffmpeg',
+    // Small pictures: the test machine has 2 cores for the encoders, the relay and Chromium.
+    roomMedia: {
+      video: { type: 'test', fontFile: null, label: 'room' },
+      encode: { codec: 'vp8', width: 320, height: 180, framerate: 10, bitrateKbps: 250 },
+      audio: { type: 'test' },
+      audioBitrateKbps: 24,
+      playbackDevice: null,
+    },
   });
   context = await launchChromium(userDataDir);
   page = context.pages()[0] ?? (await context.newPage());
 }, 180_000);
+
+afterEach(async (ctx) => {
+  // A failing step leaves a picture of the screen behind for whoever reads the CI log.
+  if (ctx.task.result?.state === 'fail')
+    await page?.screenshot({ path: path.join(SHOTS, `demo-failed-${Date.now()}.png`) }).catch(() => {});
+});
 
 afterAll(async () => {
   await context?.close();
