@@ -139,6 +139,23 @@ export class DemoEnvironment {
     }
   }
 
+  /** Pull the touch panel's cable and plug it back in (tests): a new line at the same path. */
+  async replugPanel(): Promise<void> {
+    const i = this.#ptys.findIndex((p) => p.hostPath === this.devicePaths.panel);
+    const [pty] = this.#ptys.splice(i, 1);
+    const [stream] = this.#streams.splice(i, 1);
+    await stream?.close().catch(() => {});
+    await pty?.close();
+    const devDir = path.dirname(this.devicePaths.panel);
+    const fresh = await createPtyPair(this.devicePaths.panel, path.join(devDir, 'panel-device'));
+    const s = await SerialPortByteStream.open(fresh.devicePath, 115200);
+    this.#ptys.splice(i, 0, fresh);
+    this.#streams.splice(i, 0, s);
+    // A freshly powered panel: blank pages, announcing itself.
+    this.panel = new NextionEmulator();
+    this.panel.attach(s);
+  }
+
   async #startDevices(devDir: string): Promise<void> {
     const pair = async (name: string) => {
       const pty = await createPtyPair(path.join(devDir, name), path.join(devDir, `${name}-device`));

@@ -111,6 +111,54 @@ describe('the demo room with emulated hardware', () => {
     await stateWhen((x) => x.meeting?.muted === false, 'the room unmuted');
   }, 60_000);
 
+  it('the panel is unplugged and plugged back in: fully redrawn, and the meeting never noticed', async () => {
+    const code = (await state()).meeting?.securityCode;
+    const statuses: string[] = [];
+    const off = demo.app.room!.events.on('change', () =>
+      statuses.push(demo.app.room!.meeting()?.status ?? 'none'),
+    );
+    await demo.env.replugPanel();
+    const panel = demo.env.panel;
+    const shown = () => [0, 1, 2, 3, 4, 5, 6, 7].map((i) => panel.text(`tCode${i}`)).join(' ');
+    await waitFor(
+      () => panel.pageSpec.name === 'meeting' && shown() === code,
+      'the new panel shows the meeting',
+      15_000,
+    );
+    off();
+    expect(statuses.every((s) => s === 'secure')).toBe(true);
+    expect((await state()).meeting?.shield).toBe('e2ee');
+  }, 30_000);
+
+  it('/metrics (admin API, token) exposes the series and they move while the meeting runs', async () => {
+    const { token } = await demo.app.http.auth.createToken('scraper');
+    const scrape = async () => {
+      const res = await demo.app.http.admin.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.statusCode).toBe(200);
+      return res.body;
+    };
+    const value = (text: string, series: string) =>
+      Number(new RegExp(`^${series}\\s+([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const first = await scrape();
+    for (const name of [
+      'roomd_meeting_state',
+      'roomd_shield_state',
+      'roomd_e2ee_epoch',
+      'roomd_media_frames_received_total',
+      'roomd_device_state',
+    ]) {
+      expect(first).toContain(name);
+    }
+    const received = (t: string) => value(t, 'roomd_media_frames_received_total\\{kind="audio"\\}');
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = await scrape();
+    expect(received(second)).toBeGreaterThan(received(first));
+  }, 30_000);
+
   it('a camera preset on the panel moves the emulated VISCA camera', async () => {
     const cam = demo.env.camera;
     cam.presets.set(2, { pan: 800, tilt: 200, zoom: 0x1000 });
