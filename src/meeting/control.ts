@@ -19,10 +19,39 @@ export interface ControlState {
   cameraOn: boolean;
 }
 
+export const REACTION_KINDS = ['thumbs_up', 'clap', 'heart', 'laugh', 'surprised', 'raise_hand'] as const;
+export type ReactionKind = (typeof REACTION_KINDS)[number];
+
+export interface ReceivedReaction {
+  participantId: string;
+  reaction: ReactionKind;
+  at: number;
+}
+
 export function encodeControl(state: ControlState, seq: number): Uint8Array {
   return new TextEncoder().encode(
     JSON.stringify({ v: 1, type: 'state', muted: state.muted, cameraOn: state.cameraOn, seq }),
   );
+}
+
+export function encodeReaction(reaction: ReactionKind, seq: number): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ v: 1, type: 'reaction', reaction, seq }));
+}
+
+/** Strict parse of a decrypted reaction frame; null for anything else. */
+export function decodeReaction(bytes: Uint8Array): { reaction: ReactionKind; seq: number } | null {
+  if (bytes.byteLength > MAX_CONTROL_BYTES) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return null;
+  }
+  const o = v as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null || o['v'] !== 1 || o['type'] !== 'reaction') return null;
+  if (!REACTION_KINDS.includes(o['reaction'] as ReactionKind)) return null;
+  if (typeof o['seq'] !== 'number' || !Number.isSafeInteger(o['seq']) || o['seq'] < 0) return null;
+  return { reaction: o['reaction'] as ReactionKind, seq: o['seq'] };
 }
 
 /** Strict parse of a decrypted control frame; null for anything else (ignored, never half-applied). */
@@ -44,6 +73,8 @@ export function decodeControl(bytes: Uint8Array): (ControlState & { seq: number 
 /** Sends our control state and keeps the latest verified state of every other participant. */
 export class ControlChannel {
   readonly remote = new Map<string, ControlState>();
+  /** The last reactions from the others (newest last, at most 20). */
+  readonly reactions: ReceivedReaction[] = [];
   readonly #session: MeetingSession;
   readonly #reassembler = new Reassembler({ timeoutMs: 2000, maxPendingFrames: 16 });
   readonly #lastSeq = new Map<string, number>();
@@ -61,14 +92,19 @@ export class ControlChannel {
 
   /** Encrypt and send our state; false when not possible yet (no key, no channel). */
   send(state: ControlState): boolean {
+    return this.#sendPlain(encodeControl(state, this.#seq++));
+  }
+
+  /** Encrypt and send a reaction to everyone. */
+  react(reaction: ReactionKind): boolean {
+    return this.#sendPlain(encodeReaction(reaction, this.#seq++));
+  }
+
+  #sendPlain(plain: Uint8Array): boolean {
     if (!this.#session.mediaReady) return false;
     const n = this.#frame;
     try {
-      const sealed = this.#session.seal(
-        'data',
-        encodeControl(state, this.#seq++),
-        frameMetadata('data', CONTROL_STREAM, true, n),
-      );
+      const sealed = this.#session.seal('data', plain, frameMetadata('data', CONTROL_STREAM, true, n));
       this.#frame = (n + 1) >>> 0;
       let ok = true;
       for (const c of chunkFrame(sealed, {
@@ -107,9 +143,18 @@ export class ControlChannel {
     } catch {
       return true;
     }
-    const state = decodeControl(plain);
-    if (state === null || state.seq <= (this.#lastSeq.get(sender) ?? -1)) return true;
-    this.#lastSeq.set(sender, state.seq);
+    const reaction = decodeReaction(plain);
+    const state = reaction === null ? decodeControl(plain) : null;
+    const seq = reaction?.seq ?? state?.seq;
+    if (seq === undefined || seq <= (this.#lastSeq.get(sender) ?? -1)) return true;
+    this.#lastSeq.set(sender, seq);
+    if (reaction !== null) {
+      this.reactions.push({ participantId: sender, reaction: reaction.reaction, at: Date.now() });
+      if (this.reactions.length > 20) this.reactions.shift();
+      this.#onChange?.();
+      return true;
+    }
+    if (state === null) return true;
     const before = this.remote.get(sender);
     this.remote.set(sender, { muted: state.muted, cameraOn: state.cameraOn });
     if (before?.muted !== state.muted || before?.cameraOn !== state.cameraOn) this.#onChange?.();

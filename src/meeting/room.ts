@@ -20,6 +20,7 @@ import { VideoFeed } from '../media/video-feed.ts';
 import type { ClientType, EncryptionMode } from '../protocol/limits.ts';
 import type { ProcessRunner } from '../system/process.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
+import type { ReactionKind } from './control.ts';
 import { MeetingMediaLink } from './media-link.ts';
 import type { BookedMeeting, ScheduleSource } from './schedule.ts';
 import { MeetingSession, type SessionIdentity } from './session.ts';
@@ -248,6 +249,29 @@ export class Room implements RoomCommands {
     if (camera === null)
       throw new RoomdError('device.unavailable', { message: 'No camera that can move is connected.' });
     await camera.recallPreset(preset);
+  }
+
+  /** Send a reaction to everyone in the meeting, end-to-end encrypted. */
+  async react(reaction: ReactionKind): Promise<void> {
+    const link = this.#link;
+    if (link === null || this.#session === null) throw new RoomdError('meeting.not_in_meeting');
+    if (!link.control.react(reaction)) {
+      throw new RoomdError('meeting.not_in_meeting', {
+        message: 'The meeting is not ready for reactions yet.',
+      });
+    }
+  }
+
+  /** Reactions the others sent in the last minute (for the room screen). */
+  reactions(): { participantId: string; name: string; reaction: string; at: number }[] {
+    const s = this.#session?.snapshot;
+    const cutoff = Date.now() - 60_000;
+    return (this.#link?.control.reactions ?? [])
+      .filter((r) => r.at >= cutoff)
+      .map((r) => ({
+        ...r,
+        name: s?.participants.find((p) => p.id === r.participantId)?.name ?? r.participantId,
+      }));
   }
 
   /** Dismiss the code-change banner. */

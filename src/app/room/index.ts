@@ -140,9 +140,7 @@ export async function roomModules(
       if (c.zoom !== 0) return cam.zoom(c.zoom > 0 ? 'tele' : 'wide');
       return cam.drive(dir);
     },
-    react: async () => {
-      if (room.session === null) throw new RoomdError('meeting.not_in_meeting');
-    },
+    react: (kind) => room.react(kind),
     acknowledgeSecurityCode: async () => room.acknowledgeCodeChange(),
   };
   const admin = createAdminBackend({

@@ -133,7 +133,10 @@ export function roomSnapshot(i: SnapshotInputs): RoomSnapshot {
       end: b.end,
       encryption: b.encryption,
     })),
-    meeting: m === null || (m.status === 'left' && m.error === null) ? null : meetingState(m),
+    meeting:
+      m === null || (m.status === 'left' && m.error === null)
+        ? null
+        : { ...meetingState(m), reactions: i.room.reactions() },
     devices: i.devices.map(deviceInfo),
     errors,
     media: null,

@@ -161,6 +161,14 @@ describe('the room sends and receives real media', () => {
       10_000,
     );
 
+    // A reaction travels end to end encrypted like media.
+    await r.react('clap');
+    await waitFor(
+      () => alice.media.control.reactions.some((x) => x.participantId === roomId && x.reaction === 'clap'),
+      'Alice sees the clap',
+      10_000,
+    );
+
     // Camera off is privacy: the capture process stops, the others are told, no video arrives.
     await r.setCamera(false);
     await waitFor(() => r.captures.video!.status().state === 'stopped', 'the camera stopped', 10_000);

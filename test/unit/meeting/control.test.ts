@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeControl, encodeControl } from '../../../src/meeting/control.ts';
+import { REACTIONS } from '../../../src/http/ports.ts';
+import {
+  decodeControl,
+  decodeReaction,
+  encodeControl,
+  encodeReaction,
+  REACTION_KINDS,
+} from '../../../src/meeting/control.ts';
 
 describe('control frames', () => {
   it('round-trip mute and camera state', () => {
@@ -31,5 +38,14 @@ describe('control frames', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it('carry reactions, only known kinds, the same list the kiosk offers', () => {
+    expect([...REACTION_KINDS]).toEqual([...REACTIONS]);
+    expect(decodeReaction(encodeReaction('heart', 3))).toEqual({ reaction: 'heart', seq: 3 });
+    expect(
+      decodeReaction(new TextEncoder().encode('{"v":1,"type":"reaction","reaction":"boo","seq":1}')),
+    ).toBeNull();
+    expect(decodeControl(encodeReaction('heart', 3))).toBeNull();
   });
 });
