@@ -9,7 +9,7 @@
  * the room leaves, saying why.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
-import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { TimerHandle } from '../core/clock.ts';
 import { type ErrorCode, humanMessage, RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
@@ -19,80 +19,29 @@ import {
   E2EE_PROTOCOL_VERSION,
   type E2eeEffect,
   type E2eeSession,
-  type ProtocolParams,
   type RelayMember,
 } from '../e2ee/index.ts';
 import { fromBase64Url, toBase64Url } from '../protocol/codec.ts';
 import { hostProofMessage } from '../protocol/host-proof.ts';
-import type { ClientType, EncryptionMode } from '../protocol/limits.ts';
+import type { EncryptionMode } from '../protocol/limits.ts';
 import type { StreamKind } from '../protocol/media-header.ts';
 import type { ServerMessageOf } from '../protocol/schemas.ts';
-import type { BackoffOptions } from '../transport/backoff.ts';
-import type { PeerConnectionFactory } from '../transport/peer.ts';
 import { admissionError, RelayClient } from '../transport/relay-client.ts';
-import type { SignalingClientOptions } from '../transport/signaling-client.ts';
+import {
+  type MeetingCounters,
+  type MeetingSessionEvents,
+  type MeetingSessionOptions,
+  zeroByKind,
+} from './session-types.ts';
 import { emptySnapshot, type MeetingSnapshot, type MeetingStatus, participantsFrom } from './status.ts';
 
-export interface SessionIdentity {
-  deviceId: string;
-  publicKey: Uint8Array;
-  secretKey: Uint8Array;
-}
-
-export interface MeetingSessionOptions {
-  meetingId: string;
-  passcode?: string;
-  relayUrl: string;
-  displayName: string;
-  clientType: ClientType;
-  identity: SessionIdentity;
-  peers: PeerConnectionFactory;
-  clock: Clock;
-  log: Logger;
-  /** 'e2ee' refuses meetings whose keys the service holds. */
-  minimumEncryption?: EncryptionMode;
-  /** E2EE protocol version announced (tests of old clients use 0). */
-  protocolVersion?: number;
-  e2eeParams?: Partial<ProtocolParams>;
-  backoff?: BackoffOptions;
-  tap?: SignalingClientOptions['tap'];
-  /** How long the code-change banner stays up (ms). */
-  codeChangeBannerMs?: number;
-  tickMs?: number;
-  /** Randomness for the E2EE session; tests record what it draws (blind-relay test). Default: the CSPRNG. */
-  e2eeRandom?: (n: number) => Uint8Array;
-}
-
-/** A frame this session decrypted (before the media layer unpacks it). */
-export interface OpenedFrame {
-  senderId: string;
-  kind: StreamKind;
-  epoch: number;
-  payload: Uint8Array;
-  receivedAt: number;
-}
-
-export interface MeetingSessionEvents {
-  state: MeetingSnapshot;
-  frame: OpenedFrame;
-  /** One raw media chunk from the relay, for the media layer. */
-  'media-chunk': Uint8Array;
-  /** Someone (or a key switch) needs a keyframe from our encoder for this stream kind. */
-  'keyframe-needed': { kind: StreamKind; streamId: number; reason: 'request' | 'key-switch' };
-  /** The session ended (left on purpose, or failed). */
-  ended: { status: 'left' | 'failed'; error: { code: ErrorCode; message: string } | null };
-}
-
-export interface MeetingCounters {
-  decryptFailures: Record<StreamKind, number>;
-  keyframeRequests: number;
-  /** E2EE messages (or relay claims) the protocol refused: forged, replayed, misaddressed. */
-  e2eeRejected: number;
-  rekeys: number;
-  reconnects: number;
-}
-
-const zeroByKind = (): Record<StreamKind, number> => ({ audio: 0, video: 0, screen: 0, data: 0 });
+export type {
+  MeetingCounters,
+  MeetingSessionEvents,
+  MeetingSessionOptions,
+  OpenedFrame,
+  SessionIdentity,
+} from './session-types.ts';
 
 export class MeetingSession {
   readonly events: EventBus<MeetingSessionEvents>;

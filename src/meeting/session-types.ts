@@ -1,0 +1,74 @@
+/**
+ * Types of the meeting client session (session.ts): its options, events and counters.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { ErrorCode } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ProtocolParams } from '../e2ee/index.ts';
+import type { ClientType, EncryptionMode } from '../protocol/limits.ts';
+import type { StreamKind } from '../protocol/media-header.ts';
+import type { BackoffOptions } from '../transport/backoff.ts';
+import type { PeerConnectionFactory } from '../transport/peer.ts';
+import type { SignalingClientOptions } from '../transport/signaling-client.ts';
+import type { MeetingSnapshot } from './status.ts';
+
+export interface SessionIdentity {
+  deviceId: string;
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+export interface MeetingSessionOptions {
+  meetingId: string;
+  passcode?: string;
+  relayUrl: string;
+  displayName: string;
+  clientType: ClientType;
+  identity: SessionIdentity;
+  peers: PeerConnectionFactory;
+  clock: Clock;
+  log: Logger;
+  /** 'e2ee' refuses meetings whose keys the service holds. */
+  minimumEncryption?: EncryptionMode;
+  /** E2EE protocol version announced (tests of old clients use 0). */
+  protocolVersion?: number;
+  e2eeParams?: Partial<ProtocolParams>;
+  backoff?: BackoffOptions;
+  tap?: SignalingClientOptions['tap'];
+  /** How long the code-change banner stays up (ms). */
+  codeChangeBannerMs?: number;
+  tickMs?: number;
+  /** Randomness for the E2EE session; tests record what it draws (blind-relay test). Default: the CSPRNG. */
+  e2eeRandom?: (n: number) => Uint8Array;
+}
+
+/** A frame this session decrypted (before the media layer unpacks it). */
+export interface OpenedFrame {
+  senderId: string;
+  kind: StreamKind;
+  epoch: number;
+  payload: Uint8Array;
+  receivedAt: number;
+}
+
+export interface MeetingSessionEvents {
+  state: MeetingSnapshot;
+  frame: OpenedFrame;
+  /** One raw media chunk from the relay, for the media layer. */
+  'media-chunk': Uint8Array;
+  /** Someone (or a key switch) needs a keyframe from our encoder for this stream kind. */
+  'keyframe-needed': { kind: StreamKind; streamId: number; reason: 'request' | 'key-switch' };
+  /** The session ended (left on purpose, or failed). */
+  ended: { status: 'left' | 'failed'; error: { code: ErrorCode; message: string } | null };
+}
+
+export interface MeetingCounters {
+  decryptFailures: Record<StreamKind, number>;
+  keyframeRequests: number;
+  /** E2EE messages (or relay claims) the protocol refused: forged, replayed, misaddressed. */
+  e2eeRejected: number;
+  rekeys: number;
+  reconnects: number;
+}
+
+export const zeroByKind = (): Record<StreamKind, number> => ({ audio: 0, video: 0, screen: 0, data: 0 });
