@@ -9,7 +9,9 @@ import { SystemClock } from '../core/clock.ts';
 import { humanMessage } from '../core/errors.ts';
 import { ExitCode } from '../core/exit-codes.ts';
 import { createLogger } from '../core/logger.ts';
+import { createAudioCapture, createVideoCapture } from '../media/capture.ts';
 import { HeadlessParticipant } from '../meeting/headless.ts';
+import { NodeProcessRunner } from '../system/process.ts';
 import { CLIENT_TYPES, type ClientType } from '../protocol/limits.ts';
 import { WrtcPeerConnectionFactory } from '../transport/wrtc-peer.ts';
 import type { Command } from './command.ts';
@@ -27,6 +29,18 @@ export function ephemeralIdentity(prefix = 'bot'): {
   };
 }
 
+/** Real encoded media from ffmpeg's test sources, small enough for many bots on one box. */
+function ffmpegCaptures(i: number, deps: Parameters<typeof createVideoCapture>[2]) {
+  return [
+    createVideoCapture(
+      { type: 'test', fontFile: null, label: `bot ${i + 1}` },
+      { codec: 'vp8', width: 320, height: 180, framerate: 12, bitrateKbps: 250 },
+      deps,
+    ),
+    createAudioCapture({ type: 'test', frequencyHz: 440 + 55 * i }, { bitrateKbps: 24 }, deps),
+  ];
+}
+
 export const bot: Command = {
   summary: 'Run headless participants in a meeting (demo, tests, load).',
   usage: `roomd bot --meeting ID [options]
@@ -39,6 +53,8 @@ Options:
   --client TYPE      ${CLIENT_TYPES.join('|')} (default: desktop)
   --count N          Run N participants in this process (default: 1)
   --duration S       Leave after S seconds (default: run until Ctrl-C)
+  --media KIND       synthetic (self-verifying frames, cheap) or ffmpeg (real VP8 + Opus from
+                     ffmpeg's test sources, 320x180) (default: synthetic)
   --video-fps N      Synthetic video frames per second (default: 15; 0 for none)
   --report S         Print a status line every S seconds (default: 5)
   -h, --help         Show this help`,
@@ -54,6 +70,7 @@ Options:
         count: { type: 'string' },
         duration: { type: 'string' },
         'video-fps': { type: 'string' },
+        media: { type: 'string' },
         report: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -69,6 +86,11 @@ Options:
     const client = (values.client ?? 'desktop') as ClientType;
     if (!CLIENT_TYPES.includes(client)) {
       io.err(`roomd bot: --client must be one of ${CLIENT_TYPES.join(', ')}.`);
+      return ExitCode.usage;
+    }
+    const media = values.media ?? 'synthetic';
+    if (media !== 'synthetic' && media !== 'ffmpeg') {
+      io.err('roomd bot: --media must be synthetic or ffmpeg.');
       return ExitCode.usage;
     }
     const count = Number(values.count ?? '1');
@@ -90,6 +112,7 @@ Options:
     const log = await createLogger({ level: 'warn', base: { app: 'roomd-bot' } });
     const clock = new SystemClock();
     const peers = new WrtcPeerConnectionFactory();
+    const runner = new NodeProcessRunner();
     const bots: HeadlessParticipant[] = [];
     const baseName = values.name ?? 'Bot';
     for (let i = 0; i < count; i++) {
@@ -105,6 +128,7 @@ Options:
         clock,
         log,
         videoFps: fps,
+        ...(media === 'ffmpeg' ? { captures: ffmpegCaptures(i, { runner, clock, logger: log }) } : {}),
       });
       let last = '';
       b.session.events.on('state', (s) => {
