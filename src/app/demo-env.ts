@@ -12,6 +12,7 @@ import { NextionEmulator } from '../../device/panel/emulator.ts';
 import { createPtyPair, type PtyPair } from '../../device/pty.ts';
 import { FakeSpeakerphone } from '../../device/speakerphone/emulator.ts';
 import { serveSpeakerphone } from '../../device/speakerphone/serve.ts';
+import { loadOrCreateIdentity } from '../config/identity.ts';
 import { SystemClock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { createAudioCapture, createVideoCapture, type MediaCapture } from '../media/capture.ts';
@@ -86,6 +87,7 @@ export interface DemoMeetingInfo {
 export class DemoEnvironment {
   relay!: Relay;
   readonly meetings: DemoMeetingInfo[] = [];
+  roomDeviceId = '';
   panel = new NextionEmulator();
   camera = new ViscaEmulator();
   speakerphone!: FakeSpeakerphone;
@@ -111,6 +113,8 @@ export class DemoEnvironment {
     this.relay = await this.#startRelay(path.join(dir, 'relay'));
     await this.#startDevices(devDir);
     this.#writeSettings(dir);
+    // The room's own identity (made now if this is the first start): bookings name the device.
+    this.roomDeviceId = (await loadOrCreateIdentity(dir)).identity.deviceId;
     await this.#bookMeetings();
   }
 
@@ -199,7 +203,9 @@ export class DemoEnvironment {
 
   async #bookMeetings(): Promise<void> {
     const registry = this.relay.registry;
-    for (const old of registry.list()) if (old.room === DEMO_ROOM) await registry.delete(old.id);
+    for (const old of registry.list()) {
+      if (old.room === DEMO_ROOM || old.room === this.roomDeviceId) await registry.delete(old.id);
+    }
     const clock = new SystemClock();
     const peers = new WrtcPeerConnectionFactory();
     const log = this.#o.log.child({ component: 'demo-bots' });
@@ -213,7 +219,7 @@ export class DemoEnvironment {
         hostIdentityKey: toBase64Url(identities[hostIndex]!.publicKey),
         encryption: spec.encryption,
         passcode: spec.passcode,
-        room: DEMO_ROOM,
+        room: this.roomDeviceId,
         start: new Date(now + spec.startInMin * 60_000).toISOString(),
         end: new Date(now + (spec.startInMin + 60) * 60_000).toISOString(),
         ...(spec.encryption === 'enhanced' ? { joinBeforeHost: true } : {}),

@@ -40,13 +40,17 @@ interface RelayMeeting {
 
 export class RelayScheduleSource implements ScheduleSource {
   readonly #base: string;
-  readonly #room: () => string;
+  readonly #rooms: () => string[];
   readonly #token: string | undefined;
   readonly #now: () => number;
 
-  constructor(options: { signalUrl: string; room: () => string; token?: string; now?: () => number }) {
+  /**
+   * `rooms`: the names a booking may use for this room — its device id (stable across renames,
+   * what roomd books with) and its display name (what people type into a calendar).
+   */
+  constructor(options: { signalUrl: string; rooms: () => string[]; token?: string; now?: () => number }) {
     this.#base = apiBaseFromSignalUrl(options.signalUrl);
-    this.#room = options.room;
+    this.#rooms = options.rooms;
     this.#token = options.token;
     this.#now = options.now ?? Date.now;
   }
@@ -58,11 +62,11 @@ export class RelayScheduleSource implements ScheduleSource {
     });
     if (!res.ok) throw new Error(`the meeting service answered ${res.status}`);
     const body = (await res.json()) as { meetings?: RelayMeeting[] };
-    const room = this.#room();
+    const rooms = new Set(this.#rooms());
     const dayStart = new Date(this.#now());
     dayStart.setHours(0, 0, 0, 0);
     return (body.meetings ?? [])
-      .filter((m) => m.room === room)
+      .filter((m) => m.room !== null && rooms.has(m.room))
       .map((m) => ({
         meetingId: m.id,
         title: m.title,

@@ -125,6 +125,9 @@ describe('the demo room in Chromium', () => {
     expect(out.join('\n')).toContain('"claimed":true');
     expect(rc).toBe(0);
     await expect.poll(() => page.getByTestId('room-name').textContent(), { timeout: 20_000 }).toBe('Fjord');
+    // Renaming the room keeps its bookings (they name the device, not the display name).
+    await demo.app.room!.refreshSchedule();
+    expect((await state()).schedule.map((m) => m.encryption).sort()).toEqual(['e2ee', 'enhanced']);
   }, 60_000);
 
   test('tap Join → green shield, "End-to-end encrypted", the code of /api/v1/state, far-end video moving', async () => {

@@ -119,7 +119,8 @@ export function createAdminBackend(d: AdminDeps): AdminBackend {
           end: m.end,
           encryption: m.encryption,
           passcode: m.passcode ?? null,
-          room: s.room.name,
+          // Booked by device id: the booking survives renaming the room.
+          room: d.identity.deviceId,
           hostIdentityKey: toBase64Url(d.identity.publicKey),
         }),
         signal: AbortSignal.timeout(5000),

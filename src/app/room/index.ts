@@ -101,7 +101,10 @@ export async function roomModules(
     camera: () => devices.camera,
     schedule:
       o.schedule ??
-      new RelayScheduleSource({ signalUrl: settings.meetingService.url, room: () => settings.room.name }),
+      new RelayScheduleSource({
+        signalUrl: settings.meetingService.url,
+        rooms: () => [identity.deviceId, settings.room.name],
+      }),
     media:
       o.media === undefined
         ? mediaConfigFrom(settings, existsSync(DEFAULT_FONT) ? DEFAULT_FONT : null)
