@@ -20,9 +20,28 @@ function phase(name, args) {
     [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
     { cwd: root, stdio: 'inherit' },
   );
-  if (!existsSync(report)) return { code: r.status || 1, passed: 0, failed: 1, skipped: 0, total: 0 };
+  if (!existsSync(report))
+    return {
+      unfinished: [],
+      unfinishedPassed: 0,
+      unfinishedPending: 0,
+      code: r.status || 1,
+      passed: 0,
+      failed: 1,
+      skipped: 0,
+      total: 0,
+    };
   const j = JSON.parse(readFileSync(report, 'utf8'));
+  // Files that did not finish: every test passed or failed, except in a file whose worker died.
+  const unfinishedFiles = (j.testResults ?? [])
+    .filter((f) => (f.assertionResults ?? []).some((a) => a.status === 'pending') || f.status !== 'passed')
+    .filter((f) => (f.assertionResults ?? []).every((a) => a.status !== 'failed'));
+  const count = (status) =>
+    unfinishedFiles.reduce((n, f) => n + f.assertionResults.filter((a) => a.status === status).length, 0);
   return {
+    unfinished: unfinishedFiles.map((f) => f.name),
+    unfinishedPassed: count('passed'),
+    unfinishedPending: count('pending'),
     code: r.status ?? 1,
     passed: j.numPassedTests,
     failed: j.numFailedTests,
@@ -31,11 +50,36 @@ function phase(name, args) {
   };
 }
 
+/**
+ * @roamhq/wrtc can crash a test process natively (architecture brief, "Known pitfalls"). A phase
+ * whose only problem is such a crash — no test failed, some files did not finish — runs those
+ * files once more, on their own, and says so; a second crash or any failing test fails the run.
+ */
+function phaseWithCrashRetry(name, args) {
+  const first = phase(name, args);
+  if (first.code === 0 || first.failed > 0 || first.unfinished.length === 0) return first;
+  process.stdout.write(
+    `\n[test] a test process crashed (no test failed); running again: ${first.unfinished.join(', ')}\n`,
+  );
+  const again = phase(`${name}-retry`, [...first.unfinished, '--no-file-parallelism']);
+  return {
+    unfinished: again.unfinished,
+    code: again.code,
+    passed: first.passed - first.unfinishedPassed + again.passed,
+    failed: again.failed,
+    skipped: Math.max(0, first.skipped - first.unfinishedPending) + again.skipped,
+    total: first.total + again.total,
+  };
+}
+
 const args = process.argv.slice(2);
 const results =
   args.length > 0
     ? [phase('selected', args)]
-    : [phase('main', ['--exclude', 'test/e2e/**']), phase('browser', ['test/e2e', '--no-file-parallelism'])];
+    : [
+        phaseWithCrashRetry('main', ['--exclude', 'test/e2e/**']),
+        phaseWithCrashRetry('browser', ['test/e2e', '--no-file-parallelism']),
+      ];
 const sum = (k) => results.reduce((s, r) => s + r[k], 0);
 let code = results.find((r) => r.code !== 0)?.code ?? 0;
 if (sum('total') === 0) code = code || 1;
