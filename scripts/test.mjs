@@ -53,23 +53,29 @@ function phase(name, args) {
 /**
  * @roamhq/wrtc can crash a test process natively (architecture brief, "Known pitfalls"). A phase
  * whose only problem is such a crash — no test failed, some files did not finish — runs those
- * files once more, on their own, and says so; a second crash or any failing test fails the run.
+ * files again, on their own (at most twice), and says so; a third crash or any failing test fails.
  */
 function phaseWithCrashRetry(name, args) {
-  const first = phase(name, args);
-  if (first.code === 0 || first.failed > 0 || first.unfinished.length === 0) return first;
-  process.stdout.write(
-    `\n[test] a test process crashed (no test failed); running again: ${first.unfinished.join(', ')}\n`,
-  );
-  const again = phase(`${name}-retry`, [...first.unfinished, '--no-file-parallelism']);
-  return {
-    unfinished: again.unfinished,
-    code: again.code,
-    passed: first.passed - first.unfinishedPassed + again.passed,
-    failed: again.failed,
-    skipped: Math.max(0, first.skipped - first.unfinishedPending) + again.skipped,
-    total: first.total + again.total,
-  };
+  let result = phase(name, args);
+  // Up to two more runs of just the crashed files, each on its own.
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    if (result.code === 0 || result.failed > 0 || result.unfinished.length === 0) return result;
+    process.stdout.write(
+      `\n[test] a test process crashed (no test failed); running again (${attempt}/2): ${result.unfinished.join(', ')}\n`,
+    );
+    const again = phase(`${name}-retry${attempt}`, [...result.unfinished, '--no-file-parallelism']);
+    result = {
+      unfinished: again.unfinished,
+      unfinishedPassed: again.unfinishedPassed,
+      unfinishedPending: again.unfinishedPending,
+      code: again.code,
+      passed: result.passed - result.unfinishedPassed + again.passed,
+      failed: again.failed,
+      skipped: Math.max(0, result.skipped - result.unfinishedPending) + again.skipped,
+      total: result.total + again.total,
+    };
+  }
+  return result;
 }
 
 const args = process.argv.slice(2);
