@@ -38,8 +38,8 @@ export function encodeReaction(reaction: ReactionKind, seq: number): Uint8Array 
   return new TextEncoder().encode(JSON.stringify({ v: 1, type: 'reaction', reaction, seq }));
 }
 
-/** Strict parse of a decrypted reaction frame; null for anything else. */
-export function decodeReaction(bytes: Uint8Array): { reaction: ReactionKind; seq: number } | null {
+/** The JSON object of a decrypted control frame with a valid `seq`, or null. */
+function parseFrame(bytes: Uint8Array, type: 'state' | 'reaction'): Record<string, unknown> | null {
   if (bytes.byteLength > MAX_CONTROL_BYTES) return null;
   let v: unknown;
   try {
@@ -48,26 +48,23 @@ export function decodeReaction(bytes: Uint8Array): { reaction: ReactionKind; seq
     return null;
   }
   const o = v as Record<string, unknown>;
-  if (typeof o !== 'object' || o === null || o['v'] !== 1 || o['type'] !== 'reaction') return null;
-  if (!REACTION_KINDS.includes(o['reaction'] as ReactionKind)) return null;
+  if (typeof o !== 'object' || o === null || o['v'] !== 1 || o['type'] !== type) return null;
   if (typeof o['seq'] !== 'number' || !Number.isSafeInteger(o['seq']) || o['seq'] < 0) return null;
-  return { reaction: o['reaction'] as ReactionKind, seq: o['seq'] };
+  return o;
+}
+
+/** Strict parse of a decrypted reaction frame; null for anything else. */
+export function decodeReaction(bytes: Uint8Array): { reaction: ReactionKind; seq: number } | null {
+  const o = parseFrame(bytes, 'reaction');
+  if (o === null || !REACTION_KINDS.includes(o['reaction'] as ReactionKind)) return null;
+  return { reaction: o['reaction'] as ReactionKind, seq: o['seq'] as number };
 }
 
 /** Strict parse of a decrypted control frame; null for anything else (ignored, never half-applied). */
 export function decodeControl(bytes: Uint8Array): (ControlState & { seq: number }) | null {
-  if (bytes.byteLength > MAX_CONTROL_BYTES) return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    return null;
-  }
-  const o = v as Record<string, unknown>;
-  if (typeof o !== 'object' || o === null || o['v'] !== 1 || o['type'] !== 'state') return null;
-  if (typeof o['muted'] !== 'boolean' || typeof o['cameraOn'] !== 'boolean') return null;
-  if (typeof o['seq'] !== 'number' || !Number.isSafeInteger(o['seq']) || o['seq'] < 0) return null;
-  return { muted: o['muted'], cameraOn: o['cameraOn'], seq: o['seq'] };
+  const o = parseFrame(bytes, 'state');
+  if (o === null || typeof o['muted'] !== 'boolean' || typeof o['cameraOn'] !== 'boolean') return null;
+  return { muted: o['muted'], cameraOn: o['cameraOn'], seq: o['seq'] as number };
 }
 
 /** Sends our control state and keeps the latest verified state of every other participant. */
