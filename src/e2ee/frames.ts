@@ -73,6 +73,12 @@ export class FrameKeys implements FrameCrypto {
   #selfSlot: number | null = null;
   #sendEpoch = 0;
   #lastNow = 0;
+  /**
+   * Per-sender epoch floor: the highest epoch an authenticated frame of that sender used. Frames of
+   * an older epoch from that sender are refused, so a key retired by a rekey (known to a leaver)
+   * cannot forge media as a sender who already moved on.
+   */
+  readonly #floor = new Map<ParticipantId, number>();
   /** When the last tampered / replayed / malformed frame was seen (ms), or null. */
   lastIntegrityFailureAt: number | null = null;
   integrityFailures = 0;
@@ -101,6 +107,8 @@ export class FrameKeys implements FrameCrypto {
   setSlots(entries: Iterable<{ participantId: ParticipantId; slot: number }>): void {
     this.#slots.clear();
     for (const e of entries) this.#slots.set(e.slot, e.participantId);
+    const present = new Set(this.#slots.values());
+    for (const id of [...this.#floor.keys()]) if (!present.has(id)) this.#floor.delete(id);
   }
 
   /** Our own sender slot (from the leader's key delivery or the relay in enhanced meetings). */
@@ -212,6 +220,13 @@ export class FrameKeys implements FrameCrypto {
       if (held === undefined || senderId === undefined || parts.slot === this.#selfSlot) {
         throw new RoomdError('e2ee.unknown_key', { context: { kid: header.kid.toString() } });
       }
+      // Late frames of a retired epoch look the same as forged ones: dropped, not an integrity alarm.
+      if (held.epoch < (this.#floor.get(senderId) ?? 0)) {
+        throw new RoomdError('e2ee.unknown_key', {
+          message: 'This sender already moved to a newer key.',
+          context: { kid: header.kid.toString() },
+        });
+      }
       let r = held.receive.get(header.kid);
       if (r === undefined || r.senderId !== senderId) {
         r?.key.destroy();
@@ -227,6 +242,7 @@ export class FrameKeys implements FrameCrypto {
         held.receive.set(header.kid, r);
       }
       const payload = r.key.open(frame, metadata, header);
+      if (held.epoch > (this.#floor.get(senderId) ?? 0)) this.#floor.set(senderId, held.epoch);
       return {
         senderId,
         slot: parts.slot,
@@ -247,5 +263,6 @@ export class FrameKeys implements FrameCrypto {
   destroy(): void {
     for (const e of [...this.#held.values()]) this.#dropEpoch(e);
     this.#sendEpoch = 0;
+    this.#floor.clear();
   }
 }

@@ -11,6 +11,7 @@ import { rosterHash, signHeartbeat } from './heartbeat.ts';
 import type { AckMessage, BindingMessage, HeartbeatMessage, KeyMessage } from './messages.ts';
 import { cleanDisplayName, cleanToken, isValidId } from './parse.ts';
 import { leaderPairKeys, type PairKeys, verifyAckMac, wipePairKeys, wrapMeetingKey } from './pair.ts';
+import { BindingPins } from './pins.ts';
 import type { E2eeEffect, ParticipantId, ProtocolParams, RelayMember, RosterEntry } from './types.ts';
 
 const MAX_UNLISTED_BINDINGS = 32;
@@ -36,6 +37,11 @@ export interface LeaderOptions {
   firstEpoch: number;
   /** Slots from the last verified roster, kept so senders keep their KIDs across a leader change. */
   knownSlots: ReadonlyMap<ParticipantId, number>;
+  /**
+   * Binding pins of this meeting instance (pins.ts), shared with our participant role so a successor
+   * leader starts from every pin seen in verified rosters. Default: a fresh set.
+   */
+  pins?: BindingPins;
   installOwnKey(
     epoch: number,
     key: Uint8Array,
@@ -52,6 +58,7 @@ export class Leader {
   /** Clients the relay says are E2EE but whose binding used a version we do not speak. */
   readonly #incapable = new Set<ParticipantId>();
   readonly #slots = new Map<ParticipantId, number>();
+  readonly #pins: BindingPins;
   #nextSlot = 0;
   #relay: readonly RelayMember[] = [];
   #roster: RosterEntry[] = [];
@@ -72,6 +79,7 @@ export class Leader {
 
   constructor(options: LeaderOptions) {
     this.#o = options;
+    this.#pins = options.pins ?? new BindingPins();
     for (const [id, slot] of options.knownSlots) {
       this.#slots.set(id, slot);
       this.#nextSlot = Math.max(this.#nextSlot, slot + 1);
@@ -107,10 +115,27 @@ export class Leader {
       client: self.client,
       e2ee: true,
     });
+    this.#pins.offer(this.#o.selfId, this.#o.self.hashB64);
     for (const m of this.#relay) {
       if (m.participantId === this.#o.selfId) continue;
-      const b = this.#bindings.get(m.participantId);
-      if (b !== undefined) {
+      let b = this.#bindings.get(m.participantId);
+      if (b !== undefined && this.#pins.offer(m.participantId, b.binding.hashB64) === 'conflict') {
+        if (b.pair) wipePairKeys(b.pair);
+        this.#bindings.delete(m.participantId);
+        b = undefined;
+      }
+      if (this.#pins.isConflicted(m.participantId) && isValidId(m.participantId)) {
+        // Quarantined (docs/protocol.md "Binding pinning"): listed with the pinned hash and
+        // `e2ee: false`, keyed for nobody; every receiver of this roster raises the alarm.
+        next.push({
+          participantId: m.participantId,
+          slot: this.#slotOf(m.participantId),
+          bindingHash: this.#pins.get(m.participantId) ?? '',
+          displayName: cleanDisplayName(m.displayName),
+          client: cleanToken(m.client),
+          e2ee: false,
+        });
+      } else if (b !== undefined) {
         next.push({
           participantId: m.participantId,
           slot: this.#slotOf(m.participantId),
@@ -131,8 +156,10 @@ export class Leader {
       }
     }
     next.sort((a, b) => a.slot - b.slot);
-    const before = new Map(this.#roster.map((e) => [e.participantId, e.bindingHash]));
-    const after = new Map(next.map((e) => [e.participantId, e.bindingHash]));
+    // An entry that loses its keys (left, new binding, quarantined) counts as removed: rekey at once.
+    const keyOf = (e: RosterEntry) => `${e.bindingHash}|${e.e2ee}`;
+    const before = new Map(this.#roster.map((e) => [e.participantId, keyOf(e)]));
+    const after = new Map(next.map((e) => [e.participantId, keyOf(e)]));
     const added = [...after].filter(([id, h]) => before.get(id) !== h).map(([id]) => id);
     const removed = [...before].filter(([id, h]) => after.get(id) !== h).map(([id]) => id);
     if (
@@ -183,8 +210,19 @@ export class Leader {
     return [];
   }
 
-  /** A binding sent to us (validated message). Throws RoomdError when it does not verify. */
-  onBinding(msg: BindingMessage, now: number): E2eeEffect[] {
+  /**
+   * A binding sent to us (validated message) by `from`, the sender the relay attests. Throws
+   * RoomdError when it does not verify or names someone else than its sender.
+   */
+  onBinding(msg: BindingMessage, now: number, from: ParticipantId = msg.binding.participantId): E2eeEffect[] {
+    // A participant speaks only for itself (docs/protocol.md "Binding pinning"): with an honest relay
+    // nobody can offer a binding for someone else's id.
+    if (msg.binding.participantId !== from) {
+      throw new RoomdError('e2ee.unexpected', {
+        message: 'A binding names another participant than its sender.',
+        context: { participant: msg.binding.participantId },
+      });
+    }
     // Bindings may arrive before the relay lists their sender, but only a few: a hostile relay must
     // not make us verify and store without bound.
     const listed = new Set(this.#relay.map((m) => m.participantId));
@@ -199,6 +237,20 @@ export class Leader {
     const id = v.body.participantId;
     if (id === this.#o.selfId)
       throw new RoomdError('e2ee.unexpected', { message: 'A binding claims to be ours.' });
+    if (this.#pins.isConflicted(id)) {
+      throw new RoomdError('e2ee.binding_conflict', { context: { participant: id } });
+    }
+    const pinned = this.#pins.get(id);
+    if (pinned !== undefined && pinned !== v.hashB64) {
+      // A second binding for an id of this instance: refuse it, stop keying the id altogether (we
+      // cannot tell which binding is the impostor) and rekey at once; the signed roster tells all.
+      this.#pins.markConflict(id);
+      const held = this.#bindings.get(id);
+      if (held?.pair) wipePairKeys(held.pair);
+      this.#bindings.delete(id);
+      this.#dirty = true;
+      return this.#afterChange(now);
+    }
     const existing = this.#bindings.get(id);
     if (existing !== undefined && existing.binding.hashB64 === v.hashB64) {
       // Asked again: the participant lost our delivery. Re-deliver the current key (fresh IV).
@@ -218,10 +270,11 @@ export class Leader {
     return this.#afterChange(now);
   }
 
-  onAck(msg: AckMessage, now: number): E2eeEffect[] {
+  onAck(msg: AckMessage, now: number, from: ParticipantId = msg.participantId): E2eeEffect[] {
     const m = this.#bindings.get(msg.participantId);
     if (
       m === undefined ||
+      msg.participantId !== from ||
       m.pair === null ||
       msg.leaderId !== this.#o.selfId ||
       msg.meetingId !== this.#o.meetingId ||

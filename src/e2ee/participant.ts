@@ -17,6 +17,7 @@ import type { FrameKeys } from './frames.ts';
 import { checkHeartbeatSequence, verifyHeartbeat } from './heartbeat.ts';
 import type { HeartbeatMessage, KeyMessage } from './messages.ts';
 import { ackMac, type PairKeys, recipientPairKeys, unwrapMeetingKey, wipePairKeys } from './pair.ts';
+import type { BindingPins } from './pins.ts';
 import { RosterWatch } from './roster-watch.ts';
 import { securityCode } from './security-code.ts';
 import type {
@@ -31,6 +32,14 @@ import type {
 const NONCE_HISTORY = 4;
 const PENDING_KEYS = 4;
 const BINDING_RETRY_MS = 3000;
+/** Chain hashes of this many recent heartbeats are kept to recognise a fork (a signed equivocation). */
+const FORK_MEMORY = 16;
+
+type AlarmCode =
+  | 'e2ee.binding_mismatch'
+  | 'e2ee.leader_rejected'
+  | 'e2ee.binding_conflict'
+  | 'e2ee.leader_equivocated';
 
 export interface ParticipantOptions {
   meetingId: string;
@@ -42,6 +51,8 @@ export interface ParticipantOptions {
   params: ProtocolParams;
   random: RandomSource;
   frames: FrameKeys;
+  /** Binding pins of this meeting instance, shared with our leader role (pins.ts). */
+  pins: BindingPins;
 }
 
 interface AcceptedLeader {
@@ -69,6 +80,10 @@ export class Participant {
     rosterVersion: number;
     receivedAt: number;
   } | null = null;
+  /** Chain hash by counter of the current leader's recent heartbeats (fork detection). */
+  readonly #recent = new Map<number, string>();
+  /** Epoch of the first heartbeat accepted from the current leader: older ones belong to another tenure. */
+  #tenureEpoch = 0;
   roster: RosterEntry[] | null = null;
   #pair: PairKeys | null = null;
   #pending: KeyMessage[] = [];
@@ -80,11 +95,11 @@ export class Participant {
 
   constructor(options: ParticipantOptions) {
     this.#o = options;
-    this.#nonces = [options.self.nonce];
+    this.#nonces = [options.self.nonce.slice()];
     this.#watch = new RosterWatch(options.selfId, options.params.rosterGraceMs);
   }
 
-  #alarm(code: 'e2ee.binding_mismatch' | 'e2ee.leader_rejected', reason: string): E2eeEffect[] {
+  #alarm(code: AlarmCode, reason: string): E2eeEffect[] {
     if (this.alarms.has(code)) return [];
     this.alarms.set(code, reason);
     return [{ type: 'ui', fact: { type: 'alarm', code, reason } }];
@@ -105,7 +120,13 @@ export class Participant {
     this.leaderId = leaderId;
     this.leader = null;
     this.#hb = null;
+    this.#recent.clear();
+    this.#tenureEpoch = 0;
     this.#pending = this.#pending.filter((k) => k.leaderId === leaderId);
+    // The liveness-nonce chain belongs to one leader tenure (docs/protocol.md "Messages"): a new
+    // leader knows only the nonce in our binding, so its first delivery is bound to that one.
+    for (const n of this.#nonces) zeroize(n);
+    this.#nonces = [this.#o.self.nonce.slice()];
     this.#bindingSentAt = now;
     if (this.#pair) wipePairKeys(this.#pair);
     this.#pair = null;
@@ -172,7 +193,22 @@ export class Participant {
     // Our own heartbeat (we are the leader) needs no signature check: we just made it.
     const hash = toB64u(ownHash ?? verifyHeartbeat(msg, leader.binding.ivk, leader.binding.hash));
     const last = this.#hb;
-    if (last !== null) checkHeartbeatSequence(last, b);
+    if (last !== null) {
+      if (this.#isFork(last, b, hash)) {
+        // Validly signed by the leader yet contradicting what it signed before: equivocation.
+        return [
+          ...this.#alarm(
+            'e2ee.leader_equivocated',
+            `The leader ${b.leaderId} signed two different versions of the meeting state.`,
+          ),
+          {
+            type: 'ui',
+            fact: { type: 'rejected', code: 'e2ee.leader_equivocated', from: b.leaderId, what: msg.t },
+          },
+        ];
+      }
+      checkHeartbeatSequence(last, b);
+    }
     if (this.leader === null) {
       const code = securityCode(this.#o.meetingId, leader.binding.ivk).text;
       leader.code = code;
@@ -197,6 +233,9 @@ export class Participant {
       rosterVersion: b.rosterVersion,
       receivedAt: now,
     };
+    if (last === null) this.#tenureEpoch = b.epoch;
+    this.#recent.set(b.counter, hash);
+    if (this.#recent.size > FORK_MEMORY) this.#recent.delete(this.#recent.keys().next().value as number);
     this.#heartbeatLostReported = false;
     this.roster = b.roster;
     const mine = b.roster.find((e) => e.participantId === this.#o.selfId);
@@ -208,6 +247,7 @@ export class Participant {
         ),
       );
     }
+    effects.push(...this.#checkPins(b.roster));
     this.#o.frames.setSlots(b.roster.filter((e) => e.e2ee));
     if (rosterChanged) effects.push({ type: 'ui', fact: { type: 'roster', roster: b.roster } });
     this.#watch.verified(this.roster ?? [], now);
@@ -223,6 +263,55 @@ export class Participant {
     }
     effects.push(...this.#maybeSwitch(b.sendEpoch));
     return effects;
+  }
+
+  /**
+   * A heartbeat that verified under the current leader's key but contradicts one accepted before in
+   * this tenure: the same counter with another hash, a broken chain, or time / epoch / roster
+   * version going back under a higher counter. Heartbeats of an earlier tenure (epoch below this
+   * tenure's first) are plain replays, refused by the sequence check.
+   */
+  #isFork(
+    last: { counter: number; hash: string; time: number; epoch: number; rosterVersion: number },
+    b: HeartbeatMessage['body'],
+    hash: string,
+  ): boolean {
+    if (b.epoch < this.#tenureEpoch) return false;
+    const known = this.#recent.get(b.counter);
+    if (known !== undefined) return known !== hash;
+    const before = this.#recent.get(b.counter - 1);
+    if (before !== undefined && b.prev !== before) return true;
+    return (
+      b.counter > last.counter &&
+      (b.time < last.time || b.epoch < last.epoch || b.rosterVersion < last.rosterVersion)
+    );
+  }
+
+  /**
+   * Binding pinning (docs/protocol.md "Binding pinning"): a verified roster may not give a known id
+   * another binding, and a quarantined entry (`e2ee: false` with a binding hash) is the leader
+   * telling everyone that it refused a second binding for that id.
+   */
+  #checkPins(roster: readonly RosterEntry[]): E2eeEffect[] {
+    const pins = this.#o.pins;
+    const conflicted: string[] = [];
+    for (const e of roster) {
+      if (e.bindingHash === '') continue;
+      if (!e.e2ee) {
+        pins.markConflict(e.participantId, e.bindingHash);
+        conflicted.push(e.participantId);
+      } else if (pins.offer(e.participantId, e.bindingHash) === 'conflict') {
+        conflicted.push(e.participantId);
+      }
+    }
+    if (conflicted.length === 0) return [];
+    const self = conflicted.includes(this.#o.selfId);
+    return this.#alarm(
+      'e2ee.binding_conflict',
+      self
+        ? 'The meeting service offered other encryption keys in this room’s name; the leader stopped keying it.'
+        : `The meeting service offered two different encryption keys for ${conflicted.join(', ')}.`,
+    );
   }
 
   #maybeSwitch(epoch: number): E2eeEffect[] {
@@ -270,15 +359,18 @@ export class Participant {
         context: { epoch: msg.epoch },
       });
     }
+    // A new KEM ciphertext gives a candidate pair secret; it replaces ours only once the delivery
+    // authenticated under it, so a forged delivery changes nothing.
+    let pair = this.#pair;
+    let candidate: PairKeys | null = null;
     if (msg.kem !== undefined) {
       const kemCt = fromB64u(msg.kem);
-      if (this.#pair === null || !equalBytes(this.#pair.kemCiphertext, kemCt)) {
-        const fresh = recipientPairKeys(this.#o.ephemeral, this.#o.self.hash, lb.x25519, lb.hash, kemCt);
-        if (this.#pair) wipePairKeys(this.#pair);
-        this.#pair = fresh;
+      if (pair === null || !equalBytes(pair.kemCiphertext, kemCt)) {
+        candidate = recipientPairKeys(this.#o.ephemeral, this.#o.self.hash, lb.x25519, lb.hash, kemCt);
+        pair = candidate;
       }
     }
-    if (this.#pair === null)
+    if (pair === null)
       throw new RoomdError('e2ee.unexpected', { message: 'A key delivery came without the key exchange.' });
     const ctx = {
       meetingId: msg.meetingId,
@@ -292,7 +384,17 @@ export class Participant {
       leaderHash: lb.hash,
       recipientHash: this.#o.self.hash,
     };
-    const key = unwrapMeetingKey(this.#pair.wrapKey, fromB64u(msg.iv), ctx, fromB64u(msg.box));
+    let key: Uint8Array;
+    try {
+      key = unwrapMeetingKey(pair.wrapKey, fromB64u(msg.iv), ctx, fromB64u(msg.box));
+    } catch (err) {
+      if (candidate !== null) wipePairKeys(candidate);
+      throw err;
+    }
+    if (candidate !== null) {
+      if (this.#pair) wipePairKeys(this.#pair);
+      this.#pair = candidate;
+    }
     try {
       if (key.length !== 32)
         throw new RoomdError('e2ee.malformed', { message: 'A meeting key has the wrong length.' });
@@ -322,7 +424,11 @@ export class Participant {
     ack: boolean,
   ): E2eeEffect[] {
     const f = this.#o.frames;
-    f.install(epoch, key, now, this.#o.params.oldKeyRetentionMs);
+    // After a leave (immediate switch) the old key is known to the leaver: keep it only briefly
+    // (docs/protocol.md "Protocol", old keys).
+    const retention =
+      switchMode === 'immediate' ? this.#o.params.leaveKeyRetentionMs : this.#o.params.oldKeyRetentionMs;
+    f.install(epoch, key, now, retention);
     f.setSelfSlot(slot);
     const effects: E2eeEffect[] = [
       { type: 'install-keys', epoch, role: 'receive' },

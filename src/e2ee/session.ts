@@ -23,6 +23,7 @@ import { Leader } from './leader.ts';
 import type { E2eeMessage } from './messages.ts';
 import { isBindingShaped, isRelayMember, parseE2eeMessage } from './parse.ts';
 import { Participant } from './participant.ts';
+import { BindingPins } from './pins.ts';
 import { shieldState } from './shield.ts';
 import {
   DEFAULT_PARAMS,
@@ -74,6 +75,14 @@ export interface E2eeSession {
 
 const RANK: Record<MeetingMode | 'none', number> = { none: 0, enhanced: 1, e2ee: 2 };
 
+/** Key deliveries and heartbeats must come from the leader they name (the relay attests the sender). */
+function notFromLeader(leaderId: string): RoomdError {
+  return new RoomdError('e2ee.unexpected', {
+    message: 'A leader message came from someone else than the leader it names.',
+    context: { leader: leaderId },
+  });
+}
+
 class Session implements E2eeSession {
   readonly participantId: ParticipantId;
   readonly mode: MeetingMode;
@@ -85,6 +94,8 @@ class Session implements E2eeSession {
   readonly #ephemeral: EphemeralKeys | null;
   readonly #self: VerifiedBinding | null;
   readonly #participant: Participant | null;
+  /** One binding per participant id for this meeting instance (pins.ts), for both roles. */
+  readonly #pins = new BindingPins();
   #leader: Leader | null = null;
   #left = false;
   #modeNow: MeetingMode | 'none';
@@ -142,6 +153,7 @@ class Session implements E2eeSession {
         params: this.#params,
         random: this.#random,
         frames: this.#frames,
+        pins: this.#pins,
       });
     } else {
       this.#ephemeral = null;
@@ -285,6 +297,7 @@ class Session implements E2eeSession {
         random: this.#random,
         firstEpoch: Math.max(this.#frames.highestEpoch, p.currentEpoch) + 1,
         knownSlots: p.knownSlots(),
+        pins: this.#pins,
         installOwnKey: (epoch, key, slot, sw, t) => p.installOwn(epoch, key, slot, sw, t),
         onOwnHeartbeat: (msg, t, hash) => p.onHeartbeat(msg, t, hash),
       });
@@ -322,16 +335,18 @@ class Session implements E2eeSession {
           throw new RoomdError('e2ee.unexpected', {
             message: 'A binding was sent to someone who is not the leader.',
           });
-        return this.#leader.onBinding(msg, now);
+        return this.#leader.onBinding(msg, now, from);
       case 'e2ee.ack':
         if (!this.#leader)
           throw new RoomdError('e2ee.unexpected', {
             message: 'A key acknowledgement was sent to someone who is not the leader.',
           });
-        return this.#leader.onAck(msg, now);
+        return this.#leader.onAck(msg, now, from);
       case 'e2ee.key':
+        if (msg.leaderId !== from) throw notFromLeader(msg.leaderId);
         return p.onKey(msg, now);
       case 'e2ee.heartbeat':
+        if (msg.body.leaderId !== from) throw notFromLeader(msg.body.leaderId);
         return p.onHeartbeat(msg, now);
     }
   }
@@ -387,6 +402,7 @@ class Session implements E2eeSession {
     this.#leader?.destroy();
     this.#leader = null;
     this.#participant?.destroy();
+    this.#pins.clear();
     this.#frames.destroy();
     if (this.#ephemeral) wipeEphemeralKeys(this.#ephemeral);
   }

@@ -71,6 +71,11 @@ export interface ProtocolParams {
   switchBoundMs: number;
   /** Older epochs are dropped this long after a newer key arrives. */
   oldKeyRetentionMs: number;
+  /**
+   * After a leave rekey (switch 'immediate') the older epochs are dropped this soon instead: the
+   * leaver knows them. Senders switch on receipt, so only frames in flight need it.
+   */
+  leaveKeyRetentionMs: number;
   /** How long the relay's roster may differ from the verified one before the shield turns partial. */
   rosterGraceMs: number;
   /** A rejected (tampered or replayed) frame keeps the shield partial this long. */
@@ -84,6 +89,7 @@ export const DEFAULT_PARAMS: Readonly<ProtocolParams> = Object.freeze({
   rekeyIntervalMs: 5 * 60_000,
   switchBoundMs: 3000,
   oldKeyRetentionMs: 10_000,
+  leaveKeyRetentionMs: 2000,
   rosterGraceMs: 8000,
   integrityAlarmMs: 10_000,
 });

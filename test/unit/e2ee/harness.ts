@@ -48,6 +48,8 @@ export class ScriptedRelay {
   hostId: string | null = null;
   /** Every secret-sized random value the sessions drew (32 B keys, 64 B seeds), for the blind-relay scan. */
   readonly secrets: Uint8Array[] = [];
+  /** Every peer's identity key pair, so attack tests can sign as a (compromised) leader. */
+  readonly identities = new Map<string, { publicKey: Uint8Array; secretKey: Uint8Array }>();
   readonly #random = (n: number): Uint8Array => {
     const b = new Uint8Array(randomBytes(n));
     if (n === 32 || n === 64) this.secrets.push(b.slice());
@@ -84,6 +86,8 @@ export class ScriptedRelay {
       e2ee,
       slot: this.peers.size,
     };
+    const id_ = identity();
+    this.identities.set(id, id_);
     const session =
       opts.session === false
         ? null
@@ -94,7 +98,7 @@ export class ScriptedRelay {
             participantId: id,
             deviceId: `dev-${id}`,
             displayName: member.displayName,
-            identity: identity(),
+            identity: id_,
             params: this.params,
             random: this.#random,
           });
