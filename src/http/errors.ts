@@ -67,7 +67,10 @@ export function httpErrorHandler(
   const { status, payload } = mapError(error);
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: payload.error.code, status }, 'request refused');
-  if (status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
+  if ((status === 429 || status === 423) && !reply.hasHeader('retry-after')) {
+    const wait = payload.error.context?.['retryAfterSeconds'];
+    reply.header('retry-after', typeof wait === 'number' && wait > 0 ? String(Math.ceil(wait)) : '60');
+  }
   void reply.status(status).type('application/json; charset=utf-8').send(payload);
 }
 

@@ -56,6 +56,18 @@ export interface MetricsInput {
   devices: DeviceCounters[];
   /** True when the daemon runs in safe mode (invalid settings). */
   safeMode?: boolean;
+  /** Input the room refused or caught on receive since the daemon started (docs/protocol.md §Validation). */
+  refused?: RefusedCounters;
+}
+
+/** Cumulative counts of refused input and last-resort receive guard trips. */
+export interface RefusedCounters {
+  /** Signaling messages from the meeting service that failed validation (binary frames included). */
+  relayMessages: number;
+  /** Media chunks dropped for a bad header or over the reassembly caps. */
+  mediaChunks: number;
+  /** Unexpected errors caught by a receive guard (signaling or media); that input was dropped. */
+  guardTrips: number;
 }
 
 export const MEETING_STATES = [
@@ -120,6 +132,7 @@ export class RoomMetrics {
   readonly #deviceState: Gauge<string>;
   readonly #deviceReconnects: CounterFeed;
   readonly #safeMode: Gauge<string>;
+  readonly #refused: Record<keyof RefusedCounters, CounterFeed>;
   #devices = new Map<string, { id: string; kind: string; status: string }>();
   #meetingStateNow = 'idle';
   #shieldNow = 'none';
@@ -185,7 +198,23 @@ export class RoomMetrics {
       ['device', 'kind'],
     );
 
+    this.#refused = {
+      relayMessages: counter(
+        'roomd_relay_messages_rejected_total',
+        'Signaling messages from the meeting service that failed validation and were dropped.',
+      ),
+      mediaChunks: counter(
+        'roomd_media_chunks_rejected_total',
+        'Media chunks dropped for a bad header or for exceeding the reassembly limits.',
+      ),
+      guardTrips: counter(
+        'roomd_receive_guard_trips_total',
+        'Unexpected errors caught by a last-resort receive guard; the input was dropped.',
+      ),
+    };
+
     this.#safeMode.set(0);
+    for (const feed of Object.values(this.#refused)) feed.set({}, 0);
     setStateSet(this.#meetingState, MEETING_STATES, 'idle');
     setStateSet(this.#shieldState, SHIELD_STATES, 'none');
     this.#epoch.set(0);
@@ -207,6 +236,10 @@ export class RoomMetrics {
     this.#epoch.set(meeting?.epoch ?? 0);
     this.#participants.set(meeting?.participants ?? 0);
     this.#rekeys.set({}, input.rekeys);
+    if (input.refused !== undefined) {
+      for (const k of Object.keys(this.#refused) as (keyof RefusedCounters)[])
+        this.#refused[k].set({}, input.refused[k]);
+    }
 
     for (const [kind, s] of Object.entries(input.streams)) {
       const labels = { kind };

@@ -8,12 +8,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, {
-  type FastifyInstance,
-  type FastifyPluginAsync,
-  type FastifyServerOptions,
-  LogController,
-} from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { Clock } from '../core/clock.ts';
 import type { Module } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
@@ -23,7 +18,7 @@ import {
   type DeviceCertificate,
   ensureDeviceCertificate,
 } from './admin/certificate.ts';
-import { adminContext } from './admin/plugin.ts';
+import { type AuthenticatedPlugin, adminContext } from './admin/plugin.ts';
 import type { ScryptCost } from './admin/secrets.ts';
 import { registerCommon, serverOptions } from './common.ts';
 import { kioskContext } from './kiosk/plugin.ts';
@@ -55,8 +50,11 @@ export interface HttpOptions {
     altNames?: string[];
     rateLimitPerMinute?: number;
     loginRateLimitPerMinute?: number;
-    /** Registered behind the admin guard, e.g. the metrics plugin from ./metrics.ts. */
-    authenticatedPlugins?: FastifyPluginAsync[];
+    /**
+     * Registered behind the admin guard, e.g. `{ scope: 'metrics', plugin }` for the metrics
+     * plugin from ./metrics.ts; a bare plugin's routes need the `admin` scope.
+     */
+    authenticatedPlugins?: AuthenticatedPlugin[];
   };
   /** Tests: cheaper scrypt, pre-made certificate. */
   scryptCost?: ScryptCost;
@@ -138,9 +136,6 @@ export async function createHttpServers(opts: HttpOptions): Promise<HttpServers>
     commands: opts.commands,
     video: opts.video ?? null,
     uiDir: opts.kiosk?.uiDir ?? DEFAULT_UI_DIR,
-    ...(opts.adminServer?.authenticatedPlugins === undefined
-      ? {}
-      : { authenticatedPlugins: opts.adminServer.authenticatedPlugins }),
     allowRemote: opts.kiosk?.allowRemote ?? false,
     log: kioskLog,
   });

@@ -18,6 +18,11 @@ export interface KioskUnderTest {
   changeLeader(): Promise<void>;
   /** Publish one encoded far-end video frame into the kiosk media feed. */
   publishVideo?(frame: { participantId: string; keyframe: boolean; data: Uint8Array; self?: boolean }): void;
+  /**
+   * Spend the admin API's global guess budget: wrong passwords from many network addresses
+   * (docs/kiosk-and-admin-api.md §Lockout), so network sign-in pauses.
+   */
+  exhaustGuessBudget(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,6 +39,16 @@ export async function startKioskUnderTest(options: { stepMs?: number } = {}): Pr
       room.changeLeader();
     },
     publishVideo: (f) => fixture.video.publish({ ...f, streamId: 0, codec: 'vp8', captureTs: Date.now() }),
+    async exhaustGuessBudget() {
+      for (let i = 0; i < 100; i++) {
+        await fixture.servers.admin.inject({
+          method: 'POST',
+          url: '/api/v1/login',
+          remoteAddress: `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`,
+          payload: { password: `wrong password ${i}` },
+        });
+      }
+    },
     close: () => fixture.close(),
   };
 }

@@ -203,18 +203,16 @@ describe('kiosk page in Chromium', () => {
     await page.setViewportSize({ width: 1920, height: 1080 });
   });
 
-  test('ten wrong admin passwords lock sign-in and the room screen says so', async () => {
-    const client = new AdminClient({ url: server.adminUrl, fingerprint: server.certFingerprint });
-    for (let i = 0; i < 10; i++) {
-      const res = await client.request('POST', '/api/v1/login', { password: `wrong password ${i}` });
-      expect(res.status).toBe(401);
-    }
-    expect(
-      (await client.request('POST', '/api/v1/login', { password: 'correct horse battery staple' })).status,
-    ).toBe(423);
+  test('wrong admin passwords from many addresses pause network sign-in and the room screen says so', async () => {
+    await server.exhaustGuessBudget();
     await page.getByTestId('notice-lock').waitFor();
     expect(await page.getByTestId('notice-lock').textContent()).toContain('Admin sign-in is locked');
     expect((await state()).admin.loginLocked).toBe(true);
+    // The device itself (this test's client is on loopback) is never under the network pause.
+    const client = new AdminClient({ url: server.adminUrl, fingerprint: server.certFingerprint });
+    expect(
+      (await client.request('POST', '/api/v1/login', { password: 'correct horse battery staple' })).status,
+    ).toBe(200);
     await shot('10-admin-locked');
   });
 

@@ -18,6 +18,29 @@ export interface AdminSession {
   asToken(options: InjectOptions): Promise<LightMyRequestResponse>;
 }
 
+/** A request with `Authorization: Bearer <token>`. */
+export function withToken(
+  f: HttpFixture,
+  token: string,
+  options: InjectOptions,
+): Promise<LightMyRequestResponse> {
+  return f.servers.admin.inject({
+    ...options,
+    headers: { ...(options.headers ?? {}), authorization: `Bearer ${token}` },
+  });
+}
+
+/** Make an API token with `scope` as the signed-in admin; returns the token text. */
+export async function mintToken(
+  session: AdminSession,
+  scope: string,
+  name = `${scope} token`,
+): Promise<string> {
+  const res = await session.asSession({ method: 'POST', url: '/api/v1/tokens', payload: { name, scope } });
+  if (res.statusCode !== 201) throw new Error(`token not made: ${res.body}`);
+  return res.json<{ token: string }>().token;
+}
+
 export function sessionCookieOf(res: LightMyRequestResponse): string {
   const c = res.cookies.find((x) => x.name === '__Host-roomd_session');
   if (c === undefined) throw new Error('no session cookie');

@@ -223,6 +223,8 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
 export class FakeAdminBackend implements AdminBackend {
   settings: Record<string, unknown> = { room: { name: 'Fjord' }, meeting: { defaultEncryption: 'e2ee' } };
   readonly calls: { name: string; args: unknown[] }[] = [];
+  /** While set, applying a bundle waits for it (to hold two bundles in flight at once). */
+  provisioningGate: Promise<void> | null = null;
   constructor(private readonly room?: FakeRoom) {}
 
   async getSettings(): Promise<unknown> {
@@ -251,6 +253,7 @@ export class FakeAdminBackend implements AdminBackend {
   }
   async applyProvisioning(bundle: { serial: number; settings: unknown; roomName?: string }): Promise<void> {
     this.calls.push({ name: 'applyProvisioning', args: [bundle] });
+    if (this.provisioningGate !== null) await this.provisioningGate;
     if (bundle.roomName !== undefined) this.room?.update({ room: { name: bundle.roomName } });
   }
   async status(): Promise<Record<string, unknown>> {

@@ -100,7 +100,12 @@ function LoginForm({ onDone, locked }: { onDone: () => void; locked: boolean }) 
   return (
     <form class="card" onSubmit={submit}>
       <h2>Sign in</h2>
-      {locked && <div class="error">Sign-in is locked after too many wrong passwords. Try again later.</div>}
+      {locked && (
+        <div class="error">
+          Sign-in over the network is paused after many failed attempts. Try again later, or sign in on the
+          room device itself.
+        </div>
+      )}
       <label>
         Admin password <input name="password" type="password" required />
       </label>
@@ -165,6 +170,7 @@ function OperationsCard({ onSignedOut }: { onSignedOut: () => void }) {
   const [error, run] = useAction();
   const [message, setMessage] = useState<string | null>(null);
   const [token, setToken] = useState<string | null>(null);
+  const [scope, setScope] = useState<'metrics' | 'operator' | 'admin'>('metrics');
   const upload = (e: Event) => {
     const file = (e.currentTarget as HTMLInputElement).files?.[0];
     if (file === undefined) return;
@@ -180,7 +186,7 @@ function OperationsCard({ onSignedOut }: { onSignedOut: () => void }) {
       {message !== null && <div class="ok">{message}</div>}
       {token !== null && (
         <div class="ok">
-          New API token (shown once): <code>{token}</code>
+          New API token, scope {scope} (shown once): <code>{token}</code>
         </div>
       )}
       <label>
@@ -190,12 +196,24 @@ function OperationsCard({ onSignedOut }: { onSignedOut: () => void }) {
         <a class="button" href="/api/v1/logs?lines=5000" download>
           Download logs
         </a>
+        <label>
+          Token scope{' '}
+          <select
+            value={scope}
+            onChange={(e) => setScope((e.currentTarget as HTMLSelectElement).value as typeof scope)}
+          >
+            <option value="metrics">metrics (read /metrics)</option>
+            <option value="operator">operator (status, schedule, restart)</option>
+            <option value="admin">admin (everything)</option>
+          </select>
+        </label>
         <button
           type="button"
           onClick={() =>
             void run(async () => {
               const r = await api<{ token: string }>('POST', '/api/v1/tokens', {
                 name: `admin page ${new Date().toISOString()}`,
+                scope,
               });
               setToken(r.token);
             })

@@ -4,6 +4,7 @@
  */
 import type { DeviceIdentity } from '../../config/identity.ts';
 import { type Settings, SettingsSchema, SettingsStore } from '../../config/settings.ts';
+import type { TSchema } from '@sinclair/typebox';
 import { RoomdError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DeviceStatus } from '../../devices/status.ts';
@@ -40,6 +41,24 @@ function merge(base: Json, patch: Json): Json {
   return out;
 }
 
+/**
+ * Settings as the admin API shows them: every field the schema marks `writeOnly` (secrets such as
+ * the meeting-service credential) is left out, so it is never read back; a PATCH that leaves it out
+ * keeps it (docs/kiosk-and-admin-api.md §Settings).
+ */
+export function withoutSecrets(value: unknown, schema: TSchema = SettingsSchema): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const props = (schema as { properties?: Record<string, TSchema> }).properties;
+  if (props === undefined) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const sub = props[k];
+    if ((sub as { writeOnly?: boolean } | undefined)?.writeOnly === true) continue;
+    out[k] = sub === undefined ? v : withoutSecrets(v, sub);
+  }
+  return out;
+}
+
 export function createAdminBackend(d: AdminDeps): AdminBackend {
   const store = new SettingsStore(d.stateDir);
   const save = async (patch: unknown): Promise<Settings> => {
@@ -53,10 +72,10 @@ export function createAdminBackend(d: AdminDeps): AdminBackend {
   };
   return {
     async getSettings() {
-      return d.settings();
+      return withoutSecrets(d.settings());
     },
     async setSettings(patch) {
-      return save(patch);
+      return withoutSecrets(await save(patch));
     },
     settingsSchema() {
       return SettingsSchema;
@@ -110,17 +129,23 @@ export function createAdminBackend(d: AdminDeps): AdminBackend {
     },
     async scheduleMeeting(m: MeetingToSchedule) {
       const s = d.settings();
-      const res = await fetch(`${apiBaseFromSignalUrl(s.meetingService.url)}/api/v1/meetings`, {
+      const token = s.meetingService.token;
+      if (token === null)
+        throw new RoomdError('config.invalid', {
+          message:
+            "This room has no meeting-service credential (setting meetingService.token, from 'roomd relay room-token --room DEVICE_ID'), so it cannot book meetings.",
+        });
+      // Booked by device id (the path names the room): the booking survives renaming the room.
+      const room = encodeURIComponent(d.identity.deviceId);
+      const res = await fetch(`${apiBaseFromSignalUrl(s.meetingService.url)}/api/v1/rooms/${room}/meetings`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({
           title: m.title,
           start: m.start,
           end: m.end,
           encryption: m.encryption,
           passcode: m.passcode ?? null,
-          // Booked by device id: the booking survives renaming the room.
-          room: d.identity.deviceId,
           hostIdentityKey: toBase64Url(d.identity.publicKey),
         }),
         signal: AbortSignal.timeout(5000),

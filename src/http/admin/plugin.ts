@@ -1,7 +1,8 @@
 /**
- * The admin context (issue 7): HTTPS on the LAN. Public part: `/health`, claim status, the
- * first-boot claim and sign-in (both rate limited and counted toward the lockout). Everything
- * else sits in a child context behind the guard (session + CSRF, or API token).
+ * The admin context: HTTPS on the LAN. Public part: `/health`, claim status, the first-boot claim
+ * and sign-in (both rate limited and under the guess limits, docs/kiosk-and-admin-api.md
+ * §Lockout). Everything else sits in a child context behind the guard (session + CSRF, or API
+ * token with a scope, §API tokens).
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -12,9 +13,18 @@ import { RoomdError } from '../../core/errors.ts';
 import { ErrorBody } from '../errors.ts';
 import type { AdminBackend } from '../ports.ts';
 import { ClaimBody, ClaimStatusReply, LoginBody, SessionReply } from '../schemas/admin.ts';
+import type { Scope } from './auth-state.ts';
 import type { AdminAuth } from './auth.ts';
-import { makeGuard, setSessionCookie } from './guard.ts';
+import { guessClient, makeGuard, setSessionCookie } from './guard.ts';
 import { adminRoutes } from './routes.ts';
+
+/** A plugin for behind the guard; its routes need `scope` unless a route declares its own. */
+export interface ScopedPlugin {
+  scope: Scope;
+  plugin: FastifyPluginAsync;
+}
+/** A bare plugin's routes need `admin` unless they declare a scope (`config.scope`). */
+export type AuthenticatedPlugin = FastifyPluginAsync | ScopedPlugin;
 
 export interface AdminContextOptions {
   auth: AdminAuth;
@@ -22,8 +32,8 @@ export interface AdminContextOptions {
   deviceId: string;
   /** Built kiosk-ui directory holding admin.html and assets/; the page is left out when missing. */
   uiDir: string;
-  /** More routes behind the admin guard (e.g. the `/metrics` plugin, scraped with an API token). */
-  authenticatedPlugins?: FastifyPluginAsync[];
+  /** More routes behind the admin guard (e.g. the `/metrics` plugin, scope `metrics`). */
+  authenticatedPlugins?: AuthenticatedPlugin[];
   /** Sign-in and claim attempts per client per minute (the lockout counts failures on top). */
   loginRateLimit?: number;
 }
@@ -73,19 +83,21 @@ export async function adminContext(app: FastifyInstance, opts: AdminContextOptio
     },
     async (request, reply) => {
       const b = request.body;
-      await auth.claim({
-        setupCode: b.setupCode,
-        password: b.password,
-        ...(b.organisationKey === undefined ? {} : { organisationKey: b.organisationKey }),
-      });
+      const { session, token } = await auth.claim(
+        {
+          setupCode: b.setupCode,
+          password: b.password,
+          ...(b.organisationKey === undefined ? {} : { organisationKey: b.organisationKey }),
+          ...(b.tokenName === undefined ? {} : { tokenName: b.tokenName }),
+        },
+        guessClient(request),
+      );
       await backend.onClaimed(b.roomName === undefined ? {} : { roomName: b.roomName });
-      const session = await auth.login(b.password);
       setSessionCookie(reply, session.sessionId, session.expiresAt);
-      const token = b.tokenName === undefined ? undefined : (await auth.createToken(b.tokenName)).token;
       return {
         csrfToken: session.csrfToken,
         expiresAt: new Date(session.expiresAt).toISOString(),
-        ...(token === undefined ? {} : { token }),
+        ...(token === null ? {} : { token: token.token }),
       };
     },
   );
@@ -97,7 +109,7 @@ export async function adminContext(app: FastifyInstance, opts: AdminContextOptio
       schema: { tags: ['auth'], body: LoginBody, response: { 200: SessionReply, ...errors } },
     },
     async (request, reply) => {
-      const session = await auth.login(request.body.password);
+      const session = await auth.login(request.body.password, guessClient(request));
       setSessionCookie(reply, session.sessionId, session.expiresAt);
       return { csrfToken: session.csrfToken, expiresAt: new Date(session.expiresAt).toISOString() };
     },
@@ -122,6 +134,15 @@ export async function adminContext(app: FastifyInstance, opts: AdminContextOptio
   await app.register(async (secured) => {
     secured.addHook('onRequest', makeGuard(auth));
     await adminRoutes(secured, { auth, backend, deviceId: opts.deviceId });
-    for (const plugin of opts.authenticatedPlugins ?? []) await secured.register(plugin);
+    for (const entry of opts.authenticatedPlugins ?? []) {
+      const { plugin, scope }: ScopedPlugin =
+        typeof entry === 'function' ? { plugin: entry, scope: 'admin' } : entry;
+      await secured.register(async (child) => {
+        child.addHook('onRoute', (route) => {
+          route.config = { ...route.config, scope: route.config?.scope ?? scope };
+        });
+        await child.register(plugin);
+      });
+    }
   });
 }

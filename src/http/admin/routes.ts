@@ -1,7 +1,8 @@
 /**
- * Authenticated admin routes (issue 7): session, password, API tokens, settings through the
- * settings schema, signed provisioning bundles, status, health, devices, logs download, restart,
- * and scheduling a meeting for this room on the meeting service.
+ * Authenticated admin routes: session, password, API tokens, settings through the settings
+ * schema, signed provisioning bundles, status, health, devices, logs download, restart, and
+ * scheduling a meeting for this room on the meeting service. Each route names the least token
+ * scope it needs (docs/kiosk-and-admin-api.md §API tokens has the table).
  */
 import type { FastifyInstance } from 'fastify';
 import { RoomdError } from '../../core/errors.ts';
@@ -15,6 +16,7 @@ import {
   NewTokenReply,
   Okay,
   PasswordBody,
+  PasswordReply,
   ProvisionReply,
   ScheduleBody,
   ScheduleReply,
@@ -24,9 +26,10 @@ import {
   WhoAmIReply,
 } from '../schemas/admin.ts';
 import { Type } from '@sinclair/typebox';
+import type { Scope } from './auth-state.ts';
 import type { AdminAuth } from './auth.ts';
 import { SignedBundle, verifyBundle } from './bundle.ts';
-import { clearSessionCookie, sessionIdOf } from './guard.ts';
+import { clearSessionCookie, guessClient, sessionIdOf } from './guard.ts';
 
 const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 const security = [{ session: [], csrf: [] }, { token: [] }];
@@ -37,18 +40,24 @@ export async function adminRoutes(
   opts: { auth: AdminAuth; backend: AdminBackend; deviceId: string },
 ): Promise<void> {
   const { auth, backend } = opts;
-  const s = (tags: string, extra: Record<string, unknown>) => ({
-    schema: { tags: [tags], security, ...extra },
+  const s = (tags: string, scope: Scope, extra: Record<string, unknown>) => ({
+    config: { scope },
+    schema: { tags: [tags], security, description: `Token scope: ${scope} or above.`, ...extra },
   });
 
-  app.get('/api/v1/session', s('auth', { response: { 200: WhoAmIReply, ...errors } }), async (request) => ({
-    kind: request.admin!.kind,
-    csrfToken: request.admin!.csrfToken,
-  }));
+  app.get(
+    '/api/v1/session',
+    s('auth', 'metrics', { response: { 200: WhoAmIReply, ...errors } }),
+    async (request) => ({
+      kind: request.admin!.kind,
+      csrfToken: request.admin!.csrfToken,
+      scope: request.admin!.scope,
+    }),
+  );
 
   app.post(
     '/api/v1/logout',
-    s('auth', { response: { 204: Type.Null(), ...errors } }),
+    s('auth', 'metrics', { response: { 204: Type.Null(), ...errors } }),
     async (request, reply) => {
       const sid = sessionIdOf(request);
       if (sid !== undefined) await auth.logout(sid);
@@ -59,82 +68,104 @@ export async function adminRoutes(
 
   app.post<{ Body: { currentPassword: string; newPassword: string } }>(
     '/api/v1/password',
-    s('auth', { body: PasswordBody, response: { 200: Okay, ...errors } }),
+    s('auth', 'admin', { body: PasswordBody, response: { 200: PasswordReply, ...errors } }),
     async (request, reply) => {
-      await auth.changePassword(request.body.currentPassword, request.body.newPassword);
+      const { tokensRevoked } = await auth.changePassword(
+        request.body.currentPassword,
+        request.body.newPassword,
+        guessClient(request),
+      );
       clearSessionCookie(reply);
-      return { ok: true as const };
+      return { ok: true as const, tokensRevoked };
     },
   );
 
-  app.get('/api/v1/tokens', s('auth', { response: { 200: Type.Array(TokenInfo), ...errors } }), async () =>
-    auth.listTokens().map((t) => ({ ...t, createdAt: iso(t.createdAt) })),
-  );
-  app.post<{ Body: { name: string } }>(
+  app.get(
     '/api/v1/tokens',
-    s('auth', { body: TokenBody, response: { 201: NewTokenReply, ...errors } }),
+    s('auth', 'admin', { response: { 200: Type.Array(TokenInfo), ...errors } }),
+    async () => auth.listTokens().map((t) => ({ ...t, createdAt: iso(t.createdAt) })),
+  );
+  app.post<{ Body: { name: string; scope?: Scope } }>(
+    '/api/v1/tokens',
+    s('auth', 'admin', { body: TokenBody, response: { 201: NewTokenReply, ...errors } }),
     async (request, reply) => {
-      const t = await auth.createToken(request.body.name);
+      const t = await auth.createToken(
+        request.body.name,
+        request.body.scope ?? 'metrics',
+        request.admin!.scope,
+      );
       return reply.status(201).send({ ...t, createdAt: iso(t.createdAt) });
     },
   );
   app.delete<{ Params: { id: string } }>(
     '/api/v1/tokens/:id',
-    s('auth', { params: TokenParams, response: { 204: Type.Null(), ...errors } }),
+    s('auth', 'admin', { params: TokenParams, response: { 204: Type.Null(), ...errors } }),
     async (request, reply) => {
       await auth.revokeToken(request.params.id);
       return reply.status(204).send();
     },
   );
 
-  app.get('/api/v1/settings', s('settings', { response: { 200: AnyObject, ...errors } }), async () =>
+  app.get('/api/v1/settings', s('settings', 'admin', { response: { 200: AnyObject, ...errors } }), async () =>
     backend.getSettings(),
   );
-  app.get('/api/v1/settings/schema', s('settings', { response: { 200: AnyObject, ...errors } }), async () =>
-    backend.settingsSchema(),
+  app.get(
+    '/api/v1/settings/schema',
+    s('settings', 'admin', { response: { 200: AnyObject, ...errors } }),
+    async () => backend.settingsSchema(),
   );
   app.patch<{ Body: unknown }>(
     '/api/v1/settings',
-    s('settings', { body: AnyObject, response: { 200: AnyObject, ...errors } }),
+    s('settings', 'admin', { body: AnyObject, response: { 200: AnyObject, ...errors } }),
     async (request) => backend.setSettings(request.body),
   );
 
   app.post<{ Body: unknown }>(
     '/api/v1/provision',
-    s('provisioning', { body: SignedBundle, response: { 200: ProvisionReply, ...errors } }),
-    async (request) => {
-      const verified = verifyBundle(request.body, {
-        organisationKey: auth.organisationKey,
-        lastSerial: auth.lastBundleSerial,
-        deviceId: opts.deviceId,
-      });
-      const p = verified.payload;
-      await backend.applyProvisioning({
-        serial: p.serial,
-        settings: p.settings,
-        ...(p.roomName === undefined ? {} : { roomName: p.roomName }),
-      });
-      await auth.recordBundle(p.serial, verified.nextOrganisationKey);
-      return { ok: true as const, serial: p.serial, organisationKey: verified.nextOrganisationKey };
-    },
+    s('provisioning', 'admin', { body: SignedBundle, response: { 200: ProvisionReply, ...errors } }),
+    async (request) =>
+      // One bundle at a time: the stale-serial check below sees every earlier bundle's serial.
+      auth.provisionExclusively(async () => {
+        const verified = verifyBundle(request.body, {
+          organisationKey: auth.organisationKey,
+          lastSerial: auth.lastBundleSerial,
+          deviceId: opts.deviceId,
+        });
+        const p = verified.payload;
+        await backend.applyProvisioning({
+          serial: p.serial,
+          settings: p.settings,
+          ...(p.roomName === undefined ? {} : { roomName: p.roomName }),
+        });
+        await auth.recordBundle(p.serial, verified.nextOrganisationKey);
+        return { ok: true as const, serial: p.serial, organisationKey: verified.nextOrganisationKey };
+      }),
   );
 
-  app.get('/api/v1/status', s('operations', { response: { 200: AnyObject, ...errors } }), async () => ({
-    ...(await backend.status()),
-    deviceId: opts.deviceId,
-    claimed: auth.claimed,
-    loginLocked: auth.lockout().locked,
-    lastBundleSerial: auth.lastBundleSerial,
-  }));
-  app.get('/api/v1/health', s('operations', { response: { 200: HealthReply, ...errors } }), async () =>
-    backend.health(),
+  app.get(
+    '/api/v1/status',
+    s('operations', 'operator', { response: { 200: AnyObject, ...errors } }),
+    async () => ({
+      ...(await backend.status()),
+      deviceId: opts.deviceId,
+      claimed: auth.claimed,
+      loginLocked: auth.lockout().locked,
+      lastBundleSerial: auth.lastBundleSerial,
+    }),
   );
-  app.get('/api/v1/devices', s('operations', { response: { 200: DevicesReply, ...errors } }), async () => ({
-    devices: await backend.devices(),
-  }));
+  app.get(
+    '/api/v1/health',
+    s('operations', 'operator', { response: { 200: HealthReply, ...errors } }),
+    async () => backend.health(),
+  );
+  app.get(
+    '/api/v1/devices',
+    s('operations', 'operator', { response: { 200: DevicesReply, ...errors } }),
+    async () => ({ devices: await backend.devices() }),
+  );
   app.get<{ Querystring: { lines?: string } }>(
     '/api/v1/logs',
-    s('operations', { querystring: LogsQuery }),
+    s('operations', 'admin', { querystring: LogsQuery }),
     async (request, reply) => {
       const lines = Math.min(Number(request.query.lines ?? '2000'), 100_000);
       const body = await backend.logs({ lines });
@@ -147,7 +178,7 @@ export async function adminRoutes(
   );
   app.post(
     '/api/v1/restart',
-    s('operations', { response: { 202: Okay, ...errors } }),
+    s('operations', 'operator', { response: { 202: Okay, ...errors } }),
     async (_request, reply) => {
       await backend.restart();
       return reply.status(202).send({ ok: true as const });
@@ -155,7 +186,7 @@ export async function adminRoutes(
   );
   app.post<{ Body: MeetingToSchedule }>(
     '/api/v1/schedule',
-    s('meetings', { body: ScheduleBody, response: { 201: ScheduleReply, ...errors } }),
+    s('meetings', 'operator', { body: ScheduleBody, response: { 201: ScheduleReply, ...errors } }),
     async (request, reply) => {
       if (Date.parse(request.body.end) <= Date.parse(request.body.start)) {
         throw new RoomdError('http.bad_request', {

@@ -1,8 +1,9 @@
 /**
- * The kiosk context (issue 7): the room screen's page and API on 127.0.0.1. Serves the built
- * kiosk-ui, `GET /api/v1/state`, the live WebSocket and the touch commands. Refuses clients that
- * are not on this machine (and Host/Origin headers that are not ours, against DNS rebinding)
- * unless `allowRemote` is set.
+ * The kiosk context: the room screen's page and API on 127.0.0.1 (docs/kiosk-and-admin-api.md
+ * §Two servers, two contexts). Serves the built kiosk-ui, `GET /api/v1/state`, the live WebSocket
+ * and the touch commands. Refuses clients that are not on this machine and Host headers that are
+ * not ours (DNS rebinding) unless `allowRemote` is set, and always refuses a request whose
+ * `Origin` is not exactly the kiosk's own (a page elsewhere, a sandboxed or file page, a wrong scheme).
  */
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
@@ -40,28 +41,40 @@ export interface KioskContextOptions {
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 const LOCAL_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-function hostnameOf(hostHeader: string): string {
-  const m = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(hostHeader);
-  return (m?.[1] ?? '').toLowerCase();
+function splitHost(hostHeader: string): { hostname: string; port: number | null } | null {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(hostHeader);
+  if (m === null) return null;
+  return { hostname: (m[1] ?? '').toLowerCase(), port: m[2] === undefined ? null : Number(m[2]) };
 }
 
+/** The peer is this machine and the Host header names this machine on the port we listen on. */
 export function assertLocalClient(request: FastifyRequest): void {
   const remote = request.socket.remoteAddress ?? '';
   if (!LOOPBACK.has(remote)) throw new RoomdError('http.loopback_only', { context: { remote } });
   const host = request.headers.host ?? '';
-  if (!LOCAL_HOSTNAMES.has(hostnameOf(host)))
+  const parts = splitHost(host);
+  if (parts === null || !LOCAL_HOSTNAMES.has(parts.hostname))
     throw new RoomdError('http.loopback_only', { context: { host } });
+  const listening = request.socket.localPort;
+  if (typeof listening === 'number' && (parts.port ?? 80) !== listening)
+    throw new RoomdError('http.loopback_only', { context: { host } });
+}
+
+/**
+ * A request that carries an `Origin` must come from the kiosk's own origin: exactly
+ * `http://<the Host it was sent to>`. `Origin: null` (sandboxed frames, file: pages, some
+ * redirects) is foreign, as are another scheme or port. Requests without `Origin` are not from a
+ * page of another site (browsers send it on every cross-origin request and on every WebSocket).
+ */
+export function assertSameOrigin(request: FastifyRequest): void {
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== 'null') {
-    let originHost = '';
-    try {
-      originHost = new URL(origin).host;
-    } catch {
-      originHost = '';
-    }
-    if (originHost !== host)
-      throw new RoomdError('http.forbidden', { message: 'Requests from other sites are refused.' });
-  }
+  if (origin === undefined) return;
+  const own = `http://${(request.headers.host ?? '').toLowerCase()}`;
+  if (origin.toLowerCase() !== own)
+    throw new RoomdError('http.forbidden', {
+      message: 'Requests from other sites are refused.',
+      context: { origin: origin.slice(0, 100) },
+    });
 }
 
 const ok = { ok: true as const };
@@ -72,7 +85,10 @@ export async function kioskContext(app: FastifyInstance, opts: KioskContextOptio
   app.addHook('onClose', async () => live.close());
   // The websocket plugin first: its hooks must see a refused upgrade too, to close that socket.
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
-  if (!opts.allowRemote) app.addHook('onRequest', async (request) => assertLocalClient(request));
+  app.addHook('onRequest', async (request) => {
+    if (!opts.allowRemote) assertLocalClient(request);
+    assertSameOrigin(request);
+  });
 
   app.get('/api/v1/state', { schema: { tags: ['kiosk'], response: { 200: RoomState } } }, async () =>
     opts.hub.getState(),

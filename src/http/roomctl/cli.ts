@@ -21,6 +21,9 @@ export const USAGE = `Usage: roomctl <command> [options]
 
 Commands:
   claim --url URL --fingerprint FP --code CODE (--password-file F | --password-stdin) [--room-name NAME] [--org-key HEX]
+  token create --name NAME [--scope metrics|operator|admin]   (default metrics; prints the token once)
+  token list
+  token revoke ID
   provision --bundle FILE
   status | health | devices
   settings get [KEY]
@@ -56,10 +59,13 @@ const OPTIONS = {
   minutes: { type: 'string' },
   encryption: { type: 'string' },
   passcode: { type: 'string' },
+  name: { type: 'string' },
+  scope: { type: 'string' },
 } as const;
 
 const COMMANDS = new Set([
   'claim',
+  'token',
   'provision',
   'status',
   'health',
@@ -161,6 +167,15 @@ export async function runRoomctl(argv: string[], io: RoomctlIo): Promise<number>
         result = claimed;
         break;
       }
+      case 'token':
+        if (sub === 'create' && rest.length === 0) {
+          const scope = v.scope ?? 'metrics';
+          if (!cmd.isScope(scope)) throw usage('--scope is metrics, operator or admin.');
+          result = await cmd.tokenCreate(client, need(v, 'name'), scope);
+        } else if (sub === 'list' && rest.length === 0) result = await cmd.tokenList(client);
+        else if (sub === 'revoke' && rest.length === 1) result = await cmd.tokenRevoke(client, rest[0]!);
+        else throw usage('Use "token create --name NAME [--scope S]", "token list" or "token revoke ID".');
+        break;
       case 'provision': {
         const text = await readFileOrFail(need(v, 'bundle'), 'bundle');
         let bundle: unknown;

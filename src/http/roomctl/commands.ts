@@ -1,9 +1,10 @@
 /**
- * roomctl's commands (issue 7, roomctl): claim, provision, status, health, devices, settings
- * get/set, logs, restart, schedule. Each returns a JSON-able result and a human rendering; the
- * CLI prints one or the other (`--json`).
+ * roomctl's commands (issue 7, roomctl): claim, token create/list/revoke, provision, status,
+ * health, devices, settings get/set, logs, restart, schedule. Each returns a JSON-able result and
+ * a human rendering; the CLI prints one or the other (`--json`).
  */
 import * as os from 'node:os';
+import { SCOPES, type Scope } from '../admin/auth-state.ts';
 import type { AdminClient } from './client.ts';
 import { RoomctlError, RoomctlExit } from './exit.ts';
 
@@ -33,6 +34,34 @@ export async function claim(
     json: { claimed: true, url: client.url.origin, fingerprint: client.observedFingerprint },
     human: `Claimed ${client.url.origin}${input.roomName === undefined ? '' : ` as "${input.roomName}"`}. An API token was saved for roomctl.`,
   };
+}
+
+export function isScope(value: string): value is Scope {
+  return (SCOPES as readonly string[]).includes(value);
+}
+
+/** Needs an admin token; a token never gets a scope above the one that makes it. */
+export async function tokenCreate(client: AdminClient, name: string, scope: Scope): Promise<CommandResult> {
+  const res = await client.call('POST', '/api/v1/tokens', { name, scope });
+  const t = res.json as { id: string; name: string; scope: string; createdAt: string; token: string };
+  return {
+    json: t,
+    human: `${t.token}\nToken ${t.id} "${t.name}" (scope ${t.scope}). It is shown only this once.`,
+  };
+}
+
+export async function tokenList(client: AdminClient): Promise<CommandResult> {
+  const res = await client.call('GET', '/api/v1/tokens');
+  const list = res.json as { id: string; name: string; scope: string; createdAt: string }[];
+  return {
+    json: list,
+    human: list.map((t) => `${t.id}  ${t.scope.padEnd(8)} ${t.createdAt}  ${t.name}`).join('\n'),
+  };
+}
+
+export async function tokenRevoke(client: AdminClient, id: string): Promise<CommandResult> {
+  await client.call('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
+  return { json: { revoked: id }, human: `Revoked token ${id}.` };
 }
 
 export async function provision(client: AdminClient, bundle: unknown): Promise<CommandResult> {

@@ -3,6 +3,7 @@
  * provisioning, status, devices, logs, restart, scheduling).
  */
 import { Type } from '@sinclair/typebox';
+import { SCOPES, ScopeSchema } from '../admin/auth-state.ts';
 import { DeviceInfo, Encryption } from './state.ts';
 
 const strict = { additionalProperties: false } as const;
@@ -15,7 +16,7 @@ export const ClaimBody = Type.Object(
     roomName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     organisationKey: Type.Optional(HexKey),
     tokenName: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'also issue an API token' }),
+      Type.String({ minLength: 1, maxLength: 64, description: 'also issue an API token (scope admin)' }),
     ),
   },
   strict,
@@ -39,6 +40,15 @@ export const ClaimStatusReply = Type.Object({
 export const WhoAmIReply = Type.Object({
   kind: Type.Union([Type.Literal('session'), Type.Literal('token')]),
   csrfToken: Type.Union([Type.String(), Type.Null()]),
+  scope: ScopeSchema,
+});
+
+export const PasswordReply = Type.Object({
+  ok: Type.Literal(true),
+  tokensRevoked: Type.Integer({
+    minimum: 0,
+    description: 'every API token is revoked and every session ended by a password change',
+  }),
 });
 
 export const PasswordBody = Type.Object(
@@ -49,11 +59,28 @@ export const PasswordBody = Type.Object(
   strict,
 );
 
-export const TokenBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
-export const TokenInfo = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String() });
+export const TokenBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    scope: Type.Optional(
+      Type.Union(
+        SCOPES.map((x) => Type.Literal(x)),
+        { description: 'metrics (the default), operator or admin' },
+      ),
+    ),
+  },
+  strict,
+);
+export const TokenInfo = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  scope: ScopeSchema,
+  createdAt: Type.String(),
+});
 export const NewTokenReply = Type.Object({
   id: Type.String(),
   name: Type.String(),
+  scope: ScopeSchema,
   createdAt: Type.String(),
   token: Type.String({ description: 'shown once; only its hash is kept' }),
 });

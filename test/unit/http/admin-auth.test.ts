@@ -1,14 +1,21 @@
 /**
- * Admin context authentication through app.inject() (issue 7, "Done when"): claim with the
- * one-time setup code, sessions with HttpOnly/Secure/SameSite cookies and CSRF tokens, API
- * tokens hashed at rest, every protected route requires auth, lockout after 10 failures.
+ * Admin context authentication through app.inject(): claim with the one-time setup code,
+ * sessions with HttpOnly/Secure/SameSite cookies and CSRF tokens, API tokens hashed at rest,
+ * every protected route requires auth, a password change revokes every credential. The guess
+ * limits are in admin-lockout.test.ts, token scopes in admin-scopes.test.ts.
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { FakeClock } from '../../../src/core/clock.ts';
 import type { RoomState } from '../../../src/http/schemas/state.ts';
-import { claimAndSignIn, PASSWORD, sessionCookieOf, setupCodeOf } from '../../support/admin-session.ts';
+import {
+  claimAndSignIn,
+  mintToken,
+  PASSWORD,
+  sessionCookieOf,
+  setupCodeOf,
+  withToken,
+} from '../../support/admin-session.ts';
 import { type HttpFixture, makeHttpFixture } from '../../support/http-fixture.ts';
 
 let f: HttpFixture | undefined;
@@ -209,7 +216,7 @@ describe('sessions and tokens', () => {
     const cookie = sessionCookieOf(login);
     const csrf = login.json().csrfToken as string;
     const me = await f.servers.admin.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } });
-    expect(me.json()).toEqual({ kind: 'session', csrfToken: csrf });
+    expect(me.json()).toEqual({ kind: 'session', csrfToken: csrf, scope: 'admin' });
     const out = await f.servers.admin.inject({
       method: 'POST',
       url: '/api/v1/logout',
@@ -228,12 +235,16 @@ describe('sessions and tokens', () => {
     const made = await s.asSession({
       method: 'POST',
       url: '/api/v1/tokens',
-      payload: { name: 'monitoring' },
+      payload: { name: 'monitoring', scope: 'operator' },
     });
     expect(made.statusCode).toBe(201);
-    const { id, token } = made.json<{ id: string; token: string }>();
+    const { id, token, scope } = made.json<{ id: string; token: string; scope: string }>();
+    expect(scope).toBe('operator');
     const list = await s.asToken({ method: 'GET', url: '/api/v1/tokens' });
-    expect(list.json().map((t: { name: string }) => t.name)).toEqual(['tests', 'monitoring']);
+    expect(list.json().map((t: { name: string; scope: string }) => [t.name, t.scope])).toEqual([
+      ['tests', 'admin'],
+      ['monitoring', 'operator'],
+    ]);
     expect(list.body).not.toContain(token);
     const use = await f.servers.admin.inject({
       method: 'GET',
@@ -254,16 +265,27 @@ describe('sessions and tokens', () => {
     ).toBe(400);
   });
 
-  test('changing the password ends all sessions', async () => {
+  test('changing the password ends all sessions and revokes every API token', async () => {
     f = await makeHttpFixture();
     const s = await claimAndSignIn(f);
+    const tokens = [
+      s.token,
+      await mintToken(s, 'admin'),
+      await mintToken(s, 'operator'),
+      await mintToken(s, 'metrics'),
+    ];
     const change = await s.asSession({
       method: 'POST',
       url: '/api/v1/password',
       payload: { currentPassword: PASSWORD, newPassword: 'another long passphrase' },
     });
     expect(change.statusCode).toBe(200);
+    expect(change.json()).toEqual({ ok: true, tokensRevoked: 4 });
     expect((await s.asSession({ method: 'GET', url: '/api/v1/status' })).statusCode).toBe(401);
+    for (const token of tokens) {
+      const old = await withToken(f, token, { method: 'GET', url: '/api/v1/session' });
+      expect(old.statusCode).toBe(401);
+    }
     const old = await f.servers.admin.inject({
       method: 'POST',
       url: '/api/v1/login',
@@ -276,98 +298,20 @@ describe('sessions and tokens', () => {
       payload: { password: 'another long passphrase' },
     });
     expect(fresh.statusCode).toBe(200);
-  });
-});
-
-describe('lockout', () => {
-  test('10 failed logins lock sign-in for 30 minutes and the kiosk says so', async () => {
-    const clock = new FakeClock(Date.UTC(2026, 10, 26, 9, 0));
-    f = await makeHttpFixture({ clock });
-    await claimAndSignIn(f);
-    for (let i = 0; i < 9; i++) {
-      const r = await f.servers.admin.inject({
-        method: 'POST',
-        url: '/api/v1/login',
-        payload: { password: 'wrong password' },
-      });
-      expect(r.statusCode).toBe(401);
-    }
-    let s = (await f.servers.kiosk.inject({ method: 'GET', url: '/api/v1/state' })).json<RoomState>();
-    expect(s.admin.loginLocked).toBe(false);
-    const tenth = await f.servers.admin.inject({
-      method: 'POST',
-      url: '/api/v1/login',
-      payload: { password: 'wrong password' },
-    });
-    expect(tenth.statusCode).toBe(401);
-    const locked = await f.servers.admin.inject({
-      method: 'POST',
-      url: '/api/v1/login',
-      payload: { password: PASSWORD },
-    });
-    expect(locked.statusCode).toBe(423);
-    expect(locked.json().error.code).toBe('http.locked');
-    expect(locked.json().error.message).toContain('30 minutes');
-    s = (await f.servers.kiosk.inject({ method: 'GET', url: '/api/v1/state' })).json<RoomState>();
-    expect(s.admin).toEqual({ loginLocked: true, lockedUntil: '2026-11-26T09:30:00.000Z' });
-
-    clock.advance(29 * 60_000);
-    expect(
-      (
-        await f.servers.admin.inject({
-          method: 'POST',
-          url: '/api/v1/login',
-          payload: { password: PASSWORD },
-        })
-      ).statusCode,
-    ).toBe(423);
-    clock.advance(60_000);
-    s = (await f.servers.kiosk.inject({ method: 'GET', url: '/api/v1/state' })).json<RoomState>();
-    expect(s.admin.loginLocked).toBe(false);
-    expect(
-      (
-        await f.servers.admin.inject({
-          method: 'POST',
-          url: '/api/v1/login',
-          payload: { password: PASSWORD },
-        })
-      ).statusCode,
-    ).toBe(200);
+    const cookie = sessionCookieOf(fresh);
+    const list = await f.servers.admin.inject({ method: 'GET', url: '/api/v1/tokens', headers: { cookie } });
+    expect(list.json()).toEqual([]);
   });
 
-  test('wrong setup codes count toward the lockout too', async () => {
-    const clock = new FakeClock();
-    f = await makeHttpFixture({ clock });
-    for (let i = 0; i < 10; i++) {
-      await f.servers.admin.inject({
-        method: 'POST',
-        url: '/api/v1/claim',
-        payload: { setupCode: `0000${i}-00000`, password: PASSWORD },
-      });
-    }
-    const right = await f.servers.admin.inject({
+  test('a token with the admin scope may change the password, and is revoked by it too', async () => {
+    f = await makeHttpFixture();
+    const s = await claimAndSignIn(f);
+    const change = await s.asToken({
       method: 'POST',
-      url: '/api/v1/claim',
-      payload: { setupCode: await setupCodeOf(f), password: PASSWORD },
+      url: '/api/v1/password',
+      payload: { currentPassword: PASSWORD, newPassword: 'another long passphrase' },
     });
-    expect(right.statusCode).toBe(423);
-  });
-
-  test('sign-in is rate limited per client as well', async () => {
-    f = await makeHttpFixture({ adminServer: { loginRateLimitPerMinute: 2 } });
-    await claimAndSignIn(f);
-    const codes: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      codes.push(
-        (
-          await f.servers.admin.inject({
-            method: 'POST',
-            url: '/api/v1/login',
-            payload: { password: 'nope nope nope' },
-          })
-        ).statusCode,
-      );
-    }
-    expect(codes).toEqual([401, 401, 429]);
+    expect(change.statusCode).toBe(200);
+    expect((await s.asToken({ method: 'GET', url: '/api/v1/session' })).statusCode).toBe(401);
   });
 });

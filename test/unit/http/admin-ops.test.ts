@@ -7,7 +7,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { signBundle } from '../../../src/http/admin/bundle.ts';
 import { claimAndSignIn } from '../../support/admin-session.ts';
 import { type HttpFixture, makeHttpFixture } from '../../support/http-fixture.ts';
@@ -146,6 +146,52 @@ describe('provisioning bundles', () => {
       (await s.asToken({ method: 'POST', url: '/api/v1/provision', payload: bundle(2, {}, otherSecret) }))
         .statusCode,
     ).toBe(200);
+  });
+});
+
+describe('concurrent provisioning bundles', () => {
+  /** Send the bundles while the first one is being applied (held at the gate), then let it finish. */
+  const inFlight = async (
+    fx: HttpFixture,
+    s: Awaited<ReturnType<typeof claimAndSignIn>>,
+    serials: number[],
+  ) => {
+    let open = () => {};
+    fx.backend.provisioningGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const entered = vi.spyOn(fx.servers.auth, 'provisionExclusively');
+    const send = (serial: number) =>
+      s.asToken({ method: 'POST', url: '/api/v1/provision', payload: bundle(serial) });
+    const first = send(serials[0]!);
+    await expect.poll(() => fx.backend.calls.filter((c) => c.name === 'applyProvisioning').length).toBe(1);
+    const rest = serials.slice(1).map(send);
+    // Every later bundle has reached the handler while the first is still being applied.
+    await expect.poll(() => entered.mock.calls.length).toBe(serials.length);
+    open();
+    return Promise.all([first, ...rest]);
+  };
+
+  test('two bundles with the same serial at once: exactly one is applied', async () => {
+    f = await makeHttpFixture();
+    const s = await claimAndSignIn(f, { organisationKey: orgPublic });
+    const results = await inFlight(f, s, [4, 4]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    expect(results.find((r) => r.statusCode === 409)?.json().error.code).toBe('http.stale_bundle');
+    expect(f.backend.calls.filter((c) => c.name === 'applyProvisioning')).toHaveLength(1);
+    expect(f.servers.auth.lastBundleSerial).toBe(4);
+  });
+
+  test('a lower serial arriving while a higher one is applied is refused', async () => {
+    f = await makeHttpFixture();
+    const s = await claimAndSignIn(f, { organisationKey: orgPublic });
+    const results = await inFlight(f, s, [7, 6, 8]);
+    expect(results.map((r) => r.statusCode)).toEqual([200, 409, 200]);
+    const applied = f.backend.calls
+      .filter((c) => c.name === 'applyProvisioning')
+      .map((c) => (c.args[0] as { serial: number }).serial);
+    expect(applied).toEqual([7, 8]);
+    expect(f.servers.auth.lastBundleSerial).toBe(8);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Kiosk context through app.inject() (issue 7, "Done when"): state, touch commands with
- * field-level validation, error mapping, loopback-only, static files without path traversal.
+ * field-level validation, error mapping, loopback-only, the exact-Origin rule
+ * (docs/kiosk-and-admin-api.md §Two servers, two contexts), static files without path traversal.
  */
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
@@ -220,6 +221,67 @@ describe('loopback only', () => {
       headers: { host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' },
     });
     expect(same.statusCode).toBe(200);
+  });
+
+  test.each([
+    ['null', '127.0.0.1:8080'],
+    ['https://127.0.0.1:8080', '127.0.0.1:8080'],
+    ['http://127.0.0.1:9999', '127.0.0.1:8080'],
+    ['http://localhost:8080', '127.0.0.1:8080'],
+    ['ws://127.0.0.1:8080', '127.0.0.1:8080'],
+    ['http://127.0.0.1:8080.evil.example', '127.0.0.1:8080'],
+  ])('refuses Origin %s (not exactly the kiosk’s own)', async (origin, host) => {
+    f = await makeHttpFixture();
+    for (const [method, url] of [
+      ['POST', '/api/v1/leave'],
+      ['POST', '/api/v1/mute'],
+      ['GET', '/api/v1/state'],
+      ['GET', '/api/v1/live'],
+    ] as const) {
+      const res = await f.servers.kiosk.inject({
+        method,
+        url,
+        headers: { host, origin },
+        ...(method === 'POST' ? { payload: url.endsWith('mute') ? { muted: true } : {} } : {}),
+      });
+      expect(res.statusCode, `${method} ${url}`).toBe(403);
+      expect(res.json().error.code).toBe('http.forbidden');
+    }
+    expect(f.room.calls).toHaveLength(0);
+  });
+
+  test('accepts the kiosk’s own origin on 127.0.0.1 and localhost', async () => {
+    f = await makeHttpFixture();
+    for (const host of ['127.0.0.1:8080', 'localhost:8080']) {
+      const res = await f.servers.kiosk.inject({
+        method: 'POST',
+        url: '/api/v1/camera',
+        payload: { enabled: true },
+        headers: { host, origin: `http://${host}` },
+      });
+      expect(res.statusCode).toBe(200);
+    }
+  });
+
+  test('checks the Origin for LAN clients too when they are allowed', async () => {
+    f = await makeHttpFixture({ kiosk: { allowRemote: true } });
+    const lan = { remoteAddress: '192.168.1.77', headers: { host: '192.168.1.40:8080' } };
+    const foreign = await f.servers.kiosk.inject({
+      method: 'POST',
+      url: '/api/v1/leave',
+      payload: {},
+      ...lan,
+      headers: { ...lan.headers, origin: 'null' },
+    });
+    expect(foreign.statusCode).toBe(403);
+    const own = await f.servers.kiosk.inject({
+      method: 'POST',
+      url: '/api/v1/camera',
+      payload: { enabled: true },
+      ...lan,
+      headers: { ...lan.headers, origin: 'http://192.168.1.40:8080' },
+    });
+    expect(own.statusCode).toBe(200);
   });
 
   test('answers LAN clients when configured to', async () => {

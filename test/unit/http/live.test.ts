@@ -1,7 +1,7 @@
 /**
  * The kiosk WebSocket `/api/v1/live` over a real socket (issue 7): state on connect and on every
- * change, video from the media layer's feed forwarded as binary, loopback only,
- * subscriptions released when the last viewer leaves.
+ * change, video from the media layer's feed forwarded as binary, loopback only, the kiosk's own
+ * Origin only, subscriptions released when the last viewer leaves.
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
@@ -77,19 +77,44 @@ describe('live socket', () => {
     f = await makeHttpFixture();
     await f.servers.module.start();
     const url = `${f.servers.urls().kiosk.replace('http', 'ws')}/api/v1/live`;
-    const ws = new WebSocket(url, { headers: { host: 'attacker.example' } });
-    const status = await new Promise<number>((resolve) => {
-      ws.on('unexpected-response', (req, res) => {
-        resolve(res.statusCode ?? 0);
-        res.destroy();
-        req.destroy();
-      });
-      ws.on('open', () => {
-        resolve(101);
-        ws.close();
-      });
-      ws.on('error', () => {});
-    });
-    expect(status).toBe(403);
+    expect(await upgradeStatus(url, { headers: { host: 'attacker.example' } })).toBe(403);
+  });
+
+  test('is refused to a page of another origin: null, another scheme, another port or host', async () => {
+    f = await makeHttpFixture();
+    await f.servers.module.start();
+    const base = f.servers.urls().kiosk;
+    const port = new URL(base).port;
+    const url = `${base.replace('http', 'ws')}/api/v1/live`;
+    for (const origin of [
+      'null',
+      `https://127.0.0.1:${port}`,
+      `http://127.0.0.1:${Number(port) + 1}`,
+      `http://localhost:${port}`,
+      'http://evil.example',
+    ]) {
+      expect(await upgradeStatus(url, { origin }), origin).toBe(403);
+    }
+    expect(f.video.subscriberCount).toBe(0);
+    // A Host naming this machine on another port is not the kiosk's own either.
+    expect(await upgradeStatus(url, { headers: { host: `127.0.0.1:${Number(port) + 1}` } })).toBe(403);
+    expect(await upgradeStatus(url, { origin: `http://127.0.0.1:${port}` })).toBe(101);
   });
 });
+
+/** The HTTP status of a WebSocket upgrade: 101 when it opened (then closed again). */
+function upgradeStatus(url: string, options: WebSocket.ClientOptions): Promise<number> {
+  const ws = new WebSocket(url, options);
+  return new Promise<number>((resolve) => {
+    ws.on('unexpected-response', (req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.destroy();
+      req.destroy();
+    });
+    ws.on('open', () => {
+      resolve(101);
+      ws.close();
+    });
+    ws.on('error', () => {});
+  });
+}

@@ -179,6 +179,26 @@ describe('roomctl', () => {
     ).toBe(RoomctlExit.usage);
   });
 
+  test('token create --scope, list and revoke; a metrics token may not run admin commands (77)', async () => {
+    const made = await roomctl('token', 'create', '--name', 'prometheus', '--scope', 'metrics', '--json');
+    expect(made.code).toBe(0);
+    const t = JSON.parse(made.out) as { id: string; scope: string; token: string };
+    expect(t.scope).toBe('metrics');
+    expect(t.token).toMatch(/^rmd_/);
+    const denied = await roomctl('settings', 'set', 'room.name=Owned', '--token', t.token, '--json');
+    expect(denied.code).toBe(RoomctlExit.noPerm);
+    expect(JSON.parse(denied.out).error).toMatchObject({ code: 'http.forbidden', status: 403 });
+    const escalate = await roomctl('token', 'create', '--name', 'x', '--scope', 'admin', '--token', t.token);
+    expect(escalate.code).toBe(RoomctlExit.noPerm);
+    const list = await roomctl('token', 'list');
+    expect(list.out).toMatch(new RegExp(`${t.id}\\s+metrics`));
+    expect((await roomctl('token', 'revoke', t.id)).code).toBe(0);
+    expect((await roomctl('token', 'list', '--json')).out).not.toContain(t.id);
+    expect((await roomctl('token', 'create', '--name', 'x', '--scope', 'root')).code).toBe(RoomctlExit.usage);
+    expect((await roomctl('token', 'create')).code).toBe(RoomctlExit.usage);
+    expect((await roomctl('token', 'frob')).code).toBe(RoomctlExit.usage);
+  });
+
   test('a wrong token is not allowed (77); an unreachable device is 69', async () => {
     expect((await roomctl('status', '--token', `rmd_000000000000_${'A'.repeat(43)}`)).code).toBe(
       RoomctlExit.noPerm,
