@@ -88,6 +88,8 @@ export class DemoEnvironment {
   relay!: Relay;
   readonly meetings: DemoMeetingInfo[] = [];
   roomDeviceId = '';
+  /** The room's credential on the demo relay (reads only its own schedule); handed to the daemon. */
+  roomToken = '';
   panel = new NextionEmulator();
   camera = new ViscaEmulator();
   speakerphone!: FakeSpeakerphone;
@@ -115,6 +117,7 @@ export class DemoEnvironment {
     this.#writeSettings(dir);
     // The room's own identity (made now if this is the first start): bookings name the device.
     this.roomDeviceId = (await loadOrCreateIdentity(dir)).identity.deviceId;
+    this.roomToken = await this.#issueRoomToken();
     await this.#bookMeetings();
   }
 
@@ -199,6 +202,14 @@ export class DemoEnvironment {
       media: { width: 640, height: 360, framerate: 15, videoBitrateKbps: 600 },
     };
     writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+  }
+
+  /** A fresh room token each start (the previous ones are revoked), as an admin would issue one. */
+  async #issueRoomToken(): Promise<string> {
+    const registry = this.relay.registry;
+    if (registry.rooms().some((r) => r.id === this.roomDeviceId))
+      await registry.revokeRoomTokens(this.roomDeviceId);
+    return (await registry.createRoomToken(this.roomDeviceId, { names: [DEMO_ROOM] })).token;
   }
 
   async #bookMeetings(): Promise<void> {

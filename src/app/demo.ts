@@ -48,7 +48,12 @@ export async function startDemo(o: {
   const daemon = new Daemon({
     stateDir: o.stateDir,
     log: o.log,
-    env: { ...(o.env ?? process.env), ROOMD_MEETING_SERVICE_URL: env.signalUrl },
+    env: {
+      ...(o.env ?? process.env),
+      ROOMD_MEETING_SERVICE_URL: env.signalUrl,
+      // The room reads its schedule with its own credential, as on a real installation.
+      ROOMD_MEETING_SERVICE_TOKEN: env.roomToken,
+    },
     modules: daemonModules(
       { logRing: o.ring ?? new LogRing(), ...(o.roomMedia === undefined ? {} : { media: o.roomMedia }) },
       (a) => {

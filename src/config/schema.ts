@@ -86,6 +86,12 @@ export const SettingsSchema = Type.Object(
           default: null,
           description: 'HTTP proxy to reach the meeting service through, if any.',
         }),
+        token: Type.Union([Type.String({ pattern: '^[A-Za-z0-9._~-]{16,512}$' }), Type.Null()], {
+          default: null,
+          writeOnly: true,
+          description:
+            "This room's credential on the meeting service (from 'roomd relay room-token --room DEVICE_ID'): it reads only this room's bookings. Secret: never logged or shown on the room screen.",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -71,6 +71,14 @@ export const ERROR_CODES = {
     http: 409,
     message: 'The meeting service lists people the encryption leader does not.',
   },
+  'e2ee.binding_conflict': {
+    http: 409,
+    message: 'The meeting service offered two different encryption keys for one participant.',
+  },
+  'e2ee.leader_equivocated': {
+    http: 409,
+    message: 'The encryption leader signed two different versions of the meeting state.',
+  },
   'e2ee.frame_tampered': { http: 400, message: 'Media arrived altered or replayed and was dropped.' },
   'e2ee.not_capable': { http: 409, message: 'Someone in the meeting cannot use end-to-end encryption.' },
   'e2ee.unexpected': {
@@ -117,6 +125,10 @@ export const ERROR_CODES = {
   'meeting.not_in_meeting': { http: 409, message: 'The room is not in a meeting.' },
   'meeting.already_in_meeting': { http: 409, message: 'The room is already in a meeting.' },
   'meeting.relay_unreachable': { http: 502, message: 'The meeting service cannot be reached.' },
+  'meeting.wrong_meeting': {
+    http: 502,
+    message: 'The meeting service answered for another meeting than the one the room asked for.',
+  },
 
   // http: kiosk, admin, control API
   'http.unauthorized': { http: 401, message: 'Sign in first.' },

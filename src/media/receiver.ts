@@ -6,13 +6,12 @@
  * complete; the jitter buffer orders them and counts their losses.
  *
  * Frames handed out are still SFrame-encrypted; decrypt comes next in the meeting client's pipeline.
- * Memory is bounded: reassembly keeps ≤ maxPendingFrames, each video stream holds ≤ maxHeldFrames.
+ * Memory is bounded: reassembly keeps ≤ maxPendingFrames and ≤ maxPendingBytes (each frame within
+ * the chunk-count and size caps of docs/protocol.md §Limits), each video stream holds ≤ maxHeldFrames.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
-import { isRoomdError } from '../core/errors.ts';
-import { MAX_FRAME_BYTES } from '../protocol/limits.ts';
-import { decodeMediaChunk, MAX_CHUNK_PAYLOAD, type StreamKind } from '../protocol/media-header.ts';
-import { type AssembledFrame, Reassembler } from '../protocol/reassembly.ts';
+import { type StreamKind, tryDecodeMediaChunk } from '../protocol/media-header.ts';
+import { type AssembledFrame, DEFAULT_MAX_PENDING_BYTES, Reassembler } from '../protocol/reassembly.ts';
 import { MediaStats } from './stats.ts';
 
 export type ReceivedFrame = AssembledFrame;
@@ -34,6 +33,8 @@ export interface MediaReceiverOptions {
   readonly reorderWindowMs?: number;
   readonly keyframeRequestIntervalMs?: number;
   readonly maxPendingFrames?: number;
+  /** Payload bytes all incomplete frames together may hold (default 16 MiB). */
+  readonly maxPendingBytes?: number;
   readonly maxHeldFrames?: number;
 }
 
@@ -46,9 +47,6 @@ interface VideoState {
   timer: TimerHandle | undefined;
   lastRequestAt: number;
 }
-
-/** No sender may announce more chunks than the largest allowed frame needs (bounds reassembly memory). */
-const MAX_CHUNKS_PER_FRAME = Math.ceil(MAX_FRAME_BYTES / MAX_CHUNK_PAYLOAD);
 
 /** Frame-number distance that means the sender started over rather than a late frame. */
 const RESET_DISTANCE = 1000;
@@ -66,6 +64,7 @@ export class MediaReceiver {
   readonly #video = new Map<string, VideoState>();
   readonly #stats = new Map<string, MediaStats>();
   #malformed = 0;
+  #guardTrips = 0;
   #closed = false;
 
   constructor(options: MediaReceiverOptions) {
@@ -75,6 +74,7 @@ export class MediaReceiver {
     this.#reassembler = new Reassembler({
       timeoutMs: options.reassemblyTimeoutMs ?? 1000,
       maxPendingFrames: options.maxPendingFrames ?? 64,
+      maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
     });
     this.#reorderMs = options.reorderWindowMs ?? 100;
     this.#requestIntervalMs = options.keyframeRequestIntervalMs ?? 1000;
@@ -84,6 +84,21 @@ export class MediaReceiver {
   /** Chunks that failed header validation. */
   get malformedChunks(): number {
     return this.#malformed;
+  }
+
+  /** Chunks refused by the reassembly caps (too many chunks or bytes for one frame). */
+  get refusedChunks(): number {
+    return this.#reassembler.refused;
+  }
+
+  /** Payload bytes held by incomplete frames. */
+  get pendingBytes(): number {
+    return this.#reassembler.pendingBytes;
+  }
+
+  /** Unexpected errors caught by the receive guard in push() (the message was dropped). */
+  get guardTrips(): number {
+    return this.#guardTrips;
   }
 
   /** Frames whose chunks never all arrived (all streams). */
@@ -106,22 +121,27 @@ export class MediaReceiver {
     return [...this.#stats.keys()].map(parseKeyId);
   }
 
-  /** One message from the media data channel. Malformed chunks are counted and ignored. */
+  /**
+   * One message from the media data channel. Malformed chunks are counted and ignored. Last-resort
+   * guard: an unexpected error (e.g. from a frame consumer) drops the message and is counted, never
+   * thrown into the channel's handler.
+   */
   push(message: Uint8Array): void {
     if (this.#closed) return;
-    let frame: ReceivedFrame | undefined;
     try {
-      const chunk = decodeMediaChunk(message);
-      if (chunk.header.chunkCount > MAX_CHUNKS_PER_FRAME) {
-        this.#malformed += 1;
-        return;
-      }
-      frame = this.#reassembler.push(chunk, this.#clock.monotonic());
-    } catch (err) {
-      if (!isRoomdError(err)) throw err;
+      this.#push(message);
+    } catch {
+      this.#guardTrips += 1;
+    }
+  }
+
+  #push(message: Uint8Array): void {
+    const decoded = tryDecodeMediaChunk(message);
+    if (!decoded.ok) {
       this.#malformed += 1;
       return;
     }
+    const frame = this.#reassembler.push(decoded.chunk, this.#clock.monotonic());
     if (frame === undefined) return;
     const key: StreamKey = { sender: frame.sender, kind: frame.kind, streamId: frame.streamId };
     if (frame.kind === 'video' || frame.kind === 'screen') this.#onVideo(key, frame);

@@ -7,12 +7,23 @@
  *   metadata:  the media layer's 8-byte frame metadata (kind, stream, flags, frame number)
  */
 import { frameMetadata } from '../media/pipeline.ts';
-import { chunkFrame, decodeMediaChunk } from '../protocol/media-header.ts';
+import { chunkFrame, tryDecodeMediaChunk } from '../protocol/media-header.ts';
 import { Reassembler } from '../protocol/reassembly.ts';
 import type { MeetingSession } from './session.ts';
 
 export const CONTROL_STREAM = 2;
 const MAX_CONTROL_BYTES = 1024;
+/**
+ * Reassembly caps for control frames: a sealed control frame is at most MAX_CONTROL_BYTES plus the
+ * SFrame header and tag, so one chunk; two are allowed, more is refused (docs/protocol.md §Limits).
+ */
+const CONTROL_REASSEMBLY = {
+  timeoutMs: 2000,
+  maxPendingFrames: 16,
+  maxChunksPerFrame: 2,
+  maxFrameBytes: 2 * MAX_CONTROL_BYTES,
+  maxPendingBytes: 16 * 2 * MAX_CONTROL_BYTES,
+};
 
 export interface ControlState {
   muted: boolean;
@@ -73,11 +84,14 @@ export class ControlChannel {
   /** The last reactions from the others (newest last, at most 20). */
   readonly reactions: ReceivedReaction[] = [];
   readonly #session: MeetingSession;
-  readonly #reassembler = new Reassembler({ timeoutMs: 2000, maxPendingFrames: 16 });
+  readonly #reassembler = new Reassembler(CONTROL_REASSEMBLY);
   readonly #lastSeq = new Map<string, number>();
   #frame = 0;
   #seq = 0;
   #onChange: (() => void) | null = null;
+  #malformed = 0;
+  /** Unexpected errors caught by the receive guard in push() (the chunk was dropped). */
+  guardTrips = 0;
 
   constructor(session: MeetingSession) {
     this.#session = session;
@@ -118,16 +132,38 @@ export class ControlChannel {
     }
   }
 
-  /** One raw chunk from the relay; returns true when it was a control chunk (consumed here). */
+  /** Control chunks refused: a bad header, or over the reassembly caps. */
+  get rejectedChunks(): number {
+    return this.#malformed + this.#reassembler.refused;
+  }
+
+  /** Payload bytes held by incomplete control frames (bounded by the caps above). */
+  get pendingBytes(): number {
+    return this.#reassembler.pendingBytes;
+  }
+
+  /**
+   * One raw chunk from the relay; returns true when it was a control chunk (consumed here).
+   * Last-resort guard: an unexpected error drops the chunk and is counted, never thrown.
+   */
   push(raw: Uint8Array, now: number): boolean {
     if (raw.byteLength < 3 || raw[1] !== 3) return false;
-    let frame: ReturnType<Reassembler['push']>;
     try {
-      frame = this.#reassembler.push(decodeMediaChunk(raw), now);
+      this.#push(raw, now);
     } catch {
-      return true;
+      this.guardTrips++;
     }
-    if (frame === undefined) return true;
+    return true;
+  }
+
+  #push(raw: Uint8Array, now: number): void {
+    const decoded = tryDecodeMediaChunk(raw);
+    if (!decoded.ok) {
+      this.#malformed++;
+      return;
+    }
+    const frame = this.#reassembler.push(decoded.chunk, now);
+    if (frame === undefined) return;
     const sender = String(frame.sender);
     let plain: Uint8Array;
     try {
@@ -138,23 +174,23 @@ export class ControlChannel {
         frameMetadata('data', frame.streamId, frame.keyframe, frame.frameNumber),
       );
     } catch {
-      return true;
+      return;
     }
     const reaction = decodeReaction(plain);
     const state = reaction === null ? decodeControl(plain) : null;
     const seq = reaction?.seq ?? state?.seq;
-    if (seq === undefined || seq <= (this.#lastSeq.get(sender) ?? -1)) return true;
+    if (seq === undefined || seq <= (this.#lastSeq.get(sender) ?? -1)) return;
     this.#lastSeq.set(sender, seq);
     if (reaction !== null) {
       this.reactions.push({ participantId: sender, reaction: reaction.reaction, at: Date.now() });
       if (this.reactions.length > 20) this.reactions.shift();
       this.#onChange?.();
-      return true;
+      return;
     }
-    if (state === null) return true;
+    if (state === null) return;
     const before = this.remote.get(sender);
     this.remote.set(sender, { muted: state.muted, cameraOn: state.cameraOn });
     if (before?.muted !== state.muted || before?.cameraOn !== state.cameraOn) this.#onChange?.();
-    return true;
+    return;
   }
 }

@@ -23,7 +23,7 @@ import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { ReactionKind } from './control.ts';
 import { MeetingMediaLink } from './media-link.ts';
 import type { BookedMeeting, ScheduleSource } from './schedule.ts';
-import { MeetingSession, type SessionIdentity } from './session.ts';
+import { bareMeetingId, MeetingSession, type SessionIdentity } from './session.ts';
 import type { MeetingSnapshot } from './status.ts';
 
 /** Stream number of a participant's camera in the kiosk media feed (docs/protocol.md). */
@@ -160,8 +160,7 @@ export class Room implements RoomCommands {
 
   async join(meetingId: string, passcode?: string): Promise<void> {
     if (this.#session !== null) throw new RoomdError('meeting.already_in_meeting');
-    const bare = (id: string) => id.replace(/-/g, '');
-    const booked = this.#schedule.find((m) => bare(m.meetingId) === bare(meetingId));
+    const booked = this.#schedule.find((m) => bareMeetingId(m.meetingId) === bareMeetingId(meetingId));
     const code = passcode ?? booked?.passcode ?? undefined;
     this.#lastEnded = null;
     const session = new MeetingSession({
@@ -175,6 +174,8 @@ export class Room implements RoomCommands {
       clock: this.#o.clock,
       log: this.#o.log,
       minimumEncryption: this.#o.minimumEncryption(),
+      // A booked E2EE meeting is never joined with less, whatever the room's minimum says.
+      ...(booked === undefined ? {} : { bookedEncryption: booked.encryption }),
     });
     this.#session = session;
     const link = new MeetingMediaLink({ session, clock: this.#o.clock });

@@ -38,35 +38,61 @@ interface RelayMeeting {
   passcode: string | null;
 }
 
+export interface RelayScheduleOptions {
+  signalUrl: string;
+  /** The room's device id: the room the token is for. */
+  room: string;
+  /** The room's credential on the meeting service (docs/protocol.md §Management API); never logged. */
+  token: () => string | null;
+  /** The room's Ed25519 identity public key (base64url), registered once so the relay knows its joins. */
+  identityKey?: string;
+  now?: () => number;
+}
+
+/**
+ * The room's bookings from the relay: `GET /api/v1/rooms/ROOM/schedule` with the room's own token,
+ * which reads only this room's meetings (with the passcodes it needs to join them). The room's
+ * identity key is registered first (`PUT /api/v1/rooms/ROOM/identity`), so the relay never holds its
+ * own joins back behind someone else's wrong passcodes (docs/protocol.md §Wrong passcodes).
+ */
 export class RelayScheduleSource implements ScheduleSource {
   readonly #base: string;
-  readonly #rooms: () => string[];
-  readonly #token: string | undefined;
+  readonly #o: RelayScheduleOptions;
   readonly #now: () => number;
+  #registered = false;
 
-  /**
-   * `rooms`: the names a booking may use for this room — its device id (stable across renames,
-   * what roomd books with) and its display name (what people type into a calendar).
-   */
-  constructor(options: { signalUrl: string; rooms: () => string[]; token?: string; now?: () => number }) {
+  constructor(options: RelayScheduleOptions) {
     this.#base = apiBaseFromSignalUrl(options.signalUrl);
-    this.#rooms = options.rooms;
-    this.#token = options.token;
+    this.#o = options;
     this.#now = options.now ?? Date.now;
   }
 
   async list(): Promise<BookedMeeting[]> {
-    const res = await fetch(`${this.#base}/api/v1/meetings`, {
-      headers: this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` },
+    const token = this.#o.token();
+    if (token === null || token === '') {
+      throw new Error('the room has no meeting service token (setting meetingService.token)');
+    }
+    const room = encodeURIComponent(this.#o.room);
+    const headers = { authorization: `Bearer ${token}` };
+    if (!this.#registered && this.#o.identityKey !== undefined) {
+      const res = await fetch(`${this.#base}/api/v1/rooms/${room}/identity`, {
+        method: 'PUT',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ identityKey: this.#o.identityKey }),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok) throw new Error(`the meeting service answered ${res.status}`);
+      this.#registered = true;
+    }
+    const res = await fetch(`${this.#base}/api/v1/rooms/${room}/schedule`, {
+      headers,
       signal: AbortSignal.timeout(5000),
     });
     if (!res.ok) throw new Error(`the meeting service answered ${res.status}`);
     const body = (await res.json()) as { meetings?: RelayMeeting[] };
-    const rooms = new Set(this.#rooms());
     const dayStart = new Date(this.#now());
     dayStart.setHours(0, 0, 0, 0);
     return (body.meetings ?? [])
-      .filter((m) => m.room !== null && rooms.has(m.room))
       .map((m) => ({
         meetingId: m.id,
         title: m.title,

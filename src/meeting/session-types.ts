@@ -30,6 +30,11 @@ export interface MeetingSessionOptions {
   log: Logger;
   /** 'e2ee' refuses meetings whose keys the service holds. */
   minimumEncryption?: EncryptionMode;
+  /**
+   * The encryption the meeting was booked with, when joining a booking from the schedule: 'e2ee'
+   * makes 'e2ee' the minimum for this join, whatever `minimumEncryption` says.
+   */
+  bookedEncryption?: EncryptionMode;
   /** E2EE protocol version announced (tests of old clients use 0). */
   protocolVersion?: number;
   e2eeParams?: Partial<ProtocolParams>;

@@ -22,7 +22,7 @@ import {
   type RelayMember,
 } from '../e2ee/index.ts';
 import { fromBase64Url, toBase64Url } from '../protocol/codec.ts';
-import { hostProofMessage } from '../protocol/host-proof.ts';
+import { hostProofMessage, identityProofMessage } from '../protocol/host-proof.ts';
 import type { EncryptionMode } from '../protocol/limits.ts';
 import type { StreamKind } from '../protocol/media-header.ts';
 import type { ServerMessageOf } from '../protocol/schemas.ts';
@@ -42,6 +42,11 @@ export type {
   OpenedFrame,
   SessionIdentity,
 } from './session-types.ts';
+
+/** Meeting ids compare without their dashes: people type `123-4567-8901` as `12345678901`. */
+export function bareMeetingId(id: string): string {
+  return id.replace(/-/g, '');
+}
 
 export class MeetingSession {
   readonly events: EventBus<MeetingSessionEvents>;
@@ -92,6 +97,11 @@ export class MeetingSession {
     return this.#relay?.mediaStats;
   }
 
+  /** What the relay connection refused or caught on receive (for /metrics; docs/protocol.md §Validation). */
+  get relayCounters(): RelayClient['counters'] | undefined {
+    return this.#relay?.counters;
+  }
+
   /**
    * Connect and join. Resolves once admitted (or told to wait for the host); rejects with a typed
    * error when refused. The session keeps itself connected until `leave()`.
@@ -109,6 +119,7 @@ export class MeetingSession {
       ...(o.tap === undefined ? {} : { tap: o.tap }),
       join: (hello) => {
         const nonce = fromBase64Url(hello.nonce);
+        const sign = (message: Uint8Array) => toBase64Url(ed25519.sign(message, o.identity.secretKey));
         return {
           meetingId: o.meetingId,
           ...(o.passcode === undefined ? {} : { passcode: o.passcode }),
@@ -117,7 +128,10 @@ export class MeetingSession {
           protocol: o.protocolVersion ?? E2EE_PROTOCOL_VERSION,
           deviceId: o.identity.deviceId,
           identityKey: toBase64Url(o.identity.publicKey),
-          hostProof: toBase64Url(ed25519.sign(hostProofMessage(nonce, o.meetingId), o.identity.secretKey)),
+          hostProof: sign(hostProofMessage(nonce, o.meetingId)),
+          // Proves we hold our identity key: wrong-passcode budgets never count our device id
+          // against us, only this key (docs/protocol.md §Wrong passcodes).
+          identityProof: sign(identityProofMessage(nonce, o.meetingId)),
         };
       },
     });
@@ -276,12 +290,24 @@ export class MeetingSession {
   }
 
   #onMeetingInfo(m: ServerMessageOf<'meeting-info'>): void {
-    const min = this.#o.minimumEncryption ?? 'enhanced';
+    if (bareMeetingId(m.meetingId) !== bareMeetingId(this.#o.meetingId)) {
+      // The relay put us into another meeting than the one we asked for: never key or show it.
+      void this.#end('failed', {
+        code: 'meeting.wrong_meeting',
+        message: `The meeting service answered for meeting ${m.meetingId} instead of ${this.#o.meetingId}, so the room left.`,
+      });
+      return;
+    }
+    // The effective minimum is the stronger of the room's policy and the booking (docs/protocol.md §Protocol, Downgrade).
+    const booked = this.#o.bookedEncryption === 'e2ee';
+    const min = booked ? 'e2ee' : (this.#o.minimumEncryption ?? 'enhanced');
     if (this.#firstMode === null) {
       if (min === 'e2ee' && m.encryption !== 'e2ee') {
         void this.#end('failed', {
           code: 'e2ee.downgrade',
-          message: 'This room only joins end-to-end encrypted meetings, and this meeting is not one.',
+          message: booked
+            ? 'This meeting was booked as end-to-end encrypted, but the meeting service offered it with weaker encryption, so the room did not join.'
+            : 'This room only joins end-to-end encrypted meetings, and this meeting is not one.',
         });
         return;
       }

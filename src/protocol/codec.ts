@@ -1,13 +1,15 @@
 /**
  * Signaling codec (docs/protocol.md "# Wire protocol" §Validation): bytes -> validated message or a
  * typed error, message -> JSON text. The order of checks is fixed so the error a peer gets is the
- * most useful one: size, JSON, object with `v`, version, known `type`, then the full schema.
- * A message that fails any step is rejected whole; nothing of it is applied.
+ * most useful one: size, nesting depth, JSON, object with `v`, version, known `type`, then the full schema.
+ * A message that fails any step is rejected whole; nothing of it is applied. Decoding is total: size
+ * and nesting depth are bounded before parsing and every failure is a typed result, never a throw
+ * (docs/protocol.md §Limits).
  */
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
 import { RoomdError } from '../core/errors.ts';
-import { MAX_SIGNAL_BYTES, WIRE_VERSION } from './limits.ts';
+import { MAX_JSON_DEPTH, MAX_SIGNAL_BYTES, WIRE_VERSION } from './limits.ts';
 import {
   type ClientMessage,
   ClientMessages,
@@ -31,6 +33,61 @@ function byteLength(data: string | Uint8Array): number {
   return typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+/** Whether the text holds at most `max` opening brackets in all (so it cannot nest deeper). */
+function fewOpenings(text: string, max: number): boolean {
+  let n = 0;
+  for (const open of ['[', '{']) {
+    for (let i = text.indexOf(open); i >= 0; i = text.indexOf(open, i + 1)) if (++n > max) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether the JSON text nests arrays and objects deeper than `max`, by one linear scan that skips
+ * strings. It runs before JSON.parse, so a deep message never becomes a deep value (walking one —
+ * JSON.stringify, schema errors — overflows the stack). Invalid JSON is left to the parser. Most
+ * messages have few brackets at all and are let through by a quick count first.
+ */
+export function jsonDeeperThan(text: string, max: number): boolean {
+  if (fewOpenings(text, max)) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      if (++depth > max) return true;
+    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** A short, bounded description of a received value for an error sentence (never the value itself). */
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (typeof value === 'string') return JSON.stringify(value.length > 16 ? `${value.slice(0, 16)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null)
+    return String(value).slice(0, 24);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 function decode<T>(
   data: string | Uint8Array,
   checks: Map<string, TypeCheck<TSchema>>,
@@ -46,10 +103,21 @@ function decode<T>(
       }),
     };
   }
+  const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+  if (jsonDeeperThan(text, MAX_JSON_DEPTH)) {
+    return {
+      ok: false,
+      error: new RoomdError('protocol.malformed', {
+        message: `A ${side} message nests deeper than ${MAX_JSON_DEPTH} levels.`,
+        context: { limit: MAX_JSON_DEPTH },
+      }),
+    };
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
-  } catch {
+    raw = JSON.parse(text);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
     return {
       ok: false,
       error: new RoomdError('protocol.malformed', { message: 'A message was not valid JSON.' }),
@@ -62,13 +130,14 @@ function decode<T>(
     };
   }
   const obj = raw as Record<string, unknown>;
-  const ref = typeof obj['type'] === 'string' ? (obj['type'] as string).slice(0, 64) : undefined;
+  const type = obj['type'];
+  const ref = typeof type === 'string' ? type.slice(0, 64) : undefined;
   const withRef = (error: RoomdError): DecodeResult<T> =>
     ref === undefined ? { ok: false, error } : { ok: false, error, ref };
   if (obj['v'] !== WIRE_VERSION) {
     return withRef(
       new RoomdError('protocol.unsupported_version', {
-        message: `Wire protocol version ${JSON.stringify(obj['v'] ?? null).slice(0, 20)} is not spoken here; this end speaks ${WIRE_VERSION}.`,
+        message: `Wire protocol version ${describe(obj['v'])} is not spoken here; this end speaks ${WIRE_VERSION}.`,
         context: { supported: WIRE_VERSION },
       }),
     );
@@ -76,14 +145,13 @@ function decode<T>(
   const check = ref === undefined ? undefined : checks.get(ref);
   if (check === undefined) {
     return withRef(
-      new RoomdError('protocol.malformed', {
-        message: `Unknown ${side} message type ${JSON.stringify(ref ?? null)}.`,
-      }),
+      new RoomdError('protocol.malformed', { message: `Unknown ${side} message type ${describe(type)}.` }),
     );
   }
   if (!check.Check(raw)) {
     const first = check.Errors(raw).First();
-    const where = first === undefined ? '' : ` at ${first.path || '/'}: ${first.message}`;
+    const where =
+      first === undefined ? '' : ` at ${clip(first.path || '/', 80)}: ${clip(first.message, 120)}`;
     return withRef(
       new RoomdError('protocol.malformed', { message: `A "${ref}" message is malformed${where}.` }),
     );

@@ -1,13 +1,16 @@
 /**
- * The bytes a host signs to prove to the relay that it holds the meeting's host identity key
- * (docs/protocol.md "# Wire protocol" §Host proof). Binds the relay's per-connection nonce and the
- * meeting id so a proof cannot be replayed on another connection or meeting.
+ * The bytes a joiner signs to prove to the relay that it holds an identity key (docs/protocol.md
+ * "# Wire protocol" §Host proof): the host proof names the meeting's host key, the identity proof any
+ * device's own key. Both bind the relay's per-connection nonce and the meeting id, so a proof cannot
+ * be replayed on another connection or meeting; their context strings differ, so one is never the
+ * other.
  */
 
 export const HOST_PROOF_CONTEXT = 'roomd wire v1 host proof';
+export const IDENTITY_PROOF_CONTEXT = 'roomd wire v1 identity proof';
 
-export function hostProofMessage(nonce: Uint8Array, meetingId: string): Uint8Array {
-  const ctx = Buffer.from(HOST_PROOF_CONTEXT, 'utf8');
+function proofMessage(context: string, nonce: Uint8Array, meetingId: string): Uint8Array {
+  const ctx = Buffer.from(context, 'utf8');
   const id = Buffer.from(meetingId, 'utf8');
   const out = new Uint8Array(ctx.length + 1 + nonce.length + id.length);
   out.set(ctx, 0);
@@ -15,4 +18,14 @@ export function hostProofMessage(nonce: Uint8Array, meetingId: string): Uint8Arr
   out.set(nonce, ctx.length + 1);
   out.set(id, ctx.length + 1 + nonce.length);
   return out;
+}
+
+/** `UTF-8("roomd wire v1 host proof") ‖ 0x00 ‖ nonce ‖ UTF-8(meetingId)` */
+export function hostProofMessage(nonce: Uint8Array, meetingId: string): Uint8Array {
+  return proofMessage(HOST_PROOF_CONTEXT, nonce, meetingId);
+}
+
+/** `UTF-8("roomd wire v1 identity proof") ‖ 0x00 ‖ nonce ‖ UTF-8(meetingId)` */
+export function identityProofMessage(nonce: Uint8Array, meetingId: string): Uint8Array {
+  return proofMessage(IDENTITY_PROOF_CONTEXT, nonce, meetingId);
 }

@@ -12,6 +12,13 @@ export const MIN_E2EE_PROTOCOL = 1;
 /** Largest signaling (WebSocket) message in bytes, either direction. */
 export const MAX_SIGNAL_BYTES = 256 * 1024;
 
+/**
+ * Deepest JSON nesting (arrays and objects) a signaling message may have. Ours are at most 3 deep
+ * (a roster entry inside `participants`); the bound is checked by a scan before parsing, so no
+ * later step (validation, error messages) ever walks a deep structure.
+ */
+export const MAX_JSON_DEPTH = 32;
+
 /** Largest opaque E2EE payload (a string the relay never looks inside). */
 export const MAX_E2EE_PAYLOAD_CHARS = 192 * 1024;
 

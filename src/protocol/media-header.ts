@@ -100,6 +100,18 @@ export function decodeMediaChunk(bytes: Uint8Array): MediaChunk {
   return { header: decodeMediaHeader(bytes), payload: bytes.subarray(MEDIA_HEADER_BYTES) };
 }
 
+export type ChunkDecodeResult = { ok: true; chunk: MediaChunk } | { ok: false; error: RoomdError };
+
+/** decodeMediaChunk as a total function: a typed error result instead of a throw. */
+export function tryDecodeMediaChunk(bytes: Uint8Array): ChunkDecodeResult {
+  try {
+    return { ok: true, chunk: decodeMediaChunk(bytes) };
+  } catch (error) {
+    if (error instanceof RoomdError) return { ok: false, error };
+    throw error;
+  }
+}
+
 /** Overwrites the sender field in place (the relay's one write into a chunk). */
 export function setChunkSender(bytes: Uint8Array, sender: number): void {
   new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(4, sender >>> 0);

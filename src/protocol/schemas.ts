@@ -73,6 +73,11 @@ export const ClientMessages = {
       identityKey: Type.Optional(Bytes32),
       /** Ed25519 signature over hostProofMessage(hello nonce, meeting id); required to be recognised as host. */
       hostProof: Type.Optional(Bytes64),
+      /**
+       * Ed25519 signature over identityProofMessage(hello nonce, meeting id) with the identityKey:
+       * proves the device holds its key (wrong-passcode budgets key on proven identities only).
+       */
+      identityProof: Type.Optional(Bytes64),
     },
     closed,
   ),
@@ -106,6 +111,7 @@ export const REFUSAL_REASONS = [
   'meeting_ended',
   'bad_host_proof',
   'meeting_full',
+  'bad_identity_proof',
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 

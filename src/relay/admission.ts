@@ -1,8 +1,11 @@
 /**
- * Admission rules (product brief, "What end-to-end encrypted meeting means"; issue 4 "Admission"),
- * as a pure decision over the meeting, its account, the join message and the relay's view, plus the
- * wrong-passcode lockout: after 10 failures a client (by device id, and by remote address with a
- * higher bound since many devices can share one address) is locked out of that meeting for 30 minutes.
+ * Admission rules (product brief, "What end-to-end encrypted meeting means"; docs/protocol.md
+ * §Admission rules), as a pure decision over the meeting, its account, the join message and the
+ * relay's view, plus the wrong-passcode budgets (`PasscodeLockout`, docs/protocol.md §Wrong
+ * passcodes; decision 0010): per meeting, per remote address and per proven identity key, each with
+ * free failures and then exponential waits. A claimed device id never counts; identities that know
+ * the passcode already (admitted before, the proven host, the booked room) are exempt from the
+ * meeting and address budgets, so nobody can aim a lockout at them.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
@@ -32,9 +35,12 @@ export interface AdmissionContext {
   hostProofFailed: boolean;
   /** The host has joined this meeting occurrence (is present or was). */
   hostHasJoined: boolean;
-  lockout: { lockedForMs: number; attemptsLeft: number };
-  /** Called when the passcode is wrong, to count the failure; returns the lockout state after it. */
-  recordFailure: () => { lockedForMs: number; attemptsLeft: number };
+  /** The join carries an identity proof that does not verify (or one without an identity key). */
+  identityProofFailed: boolean;
+  /** The wrong-passcode budgets as they stand for this join. */
+  lockout: LockoutStatus;
+  /** Called when the passcode is wrong, to count the failure; returns the budgets after it. */
+  recordFailure: () => LockoutStatus;
 }
 
 const CLIENT_NAMES: Record<string, string> = {
@@ -58,30 +64,26 @@ export function decideAdmission(join: ClientMessageOf<'join'>, ctx: AdmissionCon
   if (m === undefined) {
     return { kind: 'refused', reason: 'meeting_not_found', message: 'There is no meeting with that ID.' };
   }
-  if (ctx.lockout.lockedForMs > 0) {
-    const retryAfterSeconds = Math.ceil(ctx.lockout.lockedForMs / 1000);
+  if (ctx.identityProofFailed) {
     return {
       kind: 'refused',
-      reason: 'locked_out',
-      message: `Too many wrong passcodes. Try again in ${Math.ceil(retryAfterSeconds / 60)} minutes.`,
-      retryAfterSeconds,
+      reason: 'bad_identity_proof',
+      message: 'This device presented an identity key but could not prove that it holds it.',
     };
   }
+  // A held-back attempt is refused before the passcode is even compared: no guess while waiting.
+  if (ctx.lockout.retryAfterMs > 0) return lockedOut(ctx.lockout.retryAfterMs);
   if (!passcodeMatches(m.passcode, join.passcode)) {
     const after = ctx.recordFailure();
-    if (after.lockedForMs > 0) {
-      return {
-        kind: 'refused',
-        reason: 'locked_out',
-        message: `Too many wrong passcodes. Try again in ${Math.ceil(after.lockedForMs / 60_000)} minutes.`,
-        retryAfterSeconds: Math.ceil(after.lockedForMs / 1000),
-      };
-    }
     return {
       kind: 'refused',
       reason: 'bad_passcode',
-      message: 'The passcode is wrong.',
+      message:
+        after.retryAfterMs > 0
+          ? `The passcode is wrong. Too many wrong passcodes: try again in ${waitText(after.retryAfterMs)}.`
+          : 'The passcode is wrong.',
       attemptsLeft: after.attemptsLeft,
+      ...(after.retryAfterMs > 0 ? { retryAfterSeconds: Math.ceil(after.retryAfterMs / 1000) } : {}),
     };
   }
   if (m.end !== null && Date.parse(m.end) <= ctx.now) {
@@ -125,83 +127,200 @@ export function decideAdmission(join: ClientMessageOf<'join'>, ctx: AdmissionCon
   return { kind: 'admitted', host: false };
 }
 
+function waitText(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 90) return `${s} second${s === 1 ? '' : 's'}`;
+  return `${Math.ceil(s / 60)} minutes`;
+}
+
+function lockedOut(retryAfterMs: number): AdmissionDecision {
+  return {
+    kind: 'refused',
+    reason: 'locked_out',
+    message: `Too many wrong passcodes. Try again in ${waitText(retryAfterMs)}.`,
+    retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
+  };
+}
+
 export const WAITING_MESSAGE = 'Waiting for the host to start the meeting. You will join automatically.';
+
+/** One wrong-passcode budget: `free` failures, then a wait that doubles with each further failure. */
+export interface PasscodeBudget {
+  /** Failures allowed before any wait. */
+  free: number;
+  /** The wait after failure number `free`; each further failure doubles it. */
+  firstWaitMs: number;
+  /** The longest wait. */
+  maxWaitMs: number;
+  /** A budget is refilled this long after its last failure (must exceed `maxWaitMs`). */
+  forgetMs: number;
+}
+
+export interface LockoutPolicy {
+  /** Per (meeting, proven identity key): a person who mistypes. */
+  identity: PasscodeBudget;
+  /** Per remote address, across meetings: one source spraying guesses. */
+  address: PasscodeBudget;
+  /** Per meeting, shared by every join that is not exempt: many sources guessing one passcode. */
+  meeting: PasscodeBudget;
+  /** Admitted identities remembered per meeting (the oldest are forgotten first). */
+  rememberPerMeeting: number;
+  /** Identity and address budgets kept at most (the oldest are dropped; the meeting budget still holds). */
+  maxCounters: number;
+}
+
+/** docs/protocol.md §Wrong passcodes. */
+export const DEFAULT_LOCKOUT_POLICY: LockoutPolicy = {
+  identity: { free: 5, firstWaitMs: 2_000, maxWaitMs: 300_000, forgetMs: 3_600_000 },
+  address: { free: 20, firstWaitMs: 2_000, maxWaitMs: 300_000, forgetMs: 3_600_000 },
+  meeting: { free: 20, firstWaitMs: 2_000, maxWaitMs: 300_000, forgetMs: 3_600_000 },
+  rememberPerMeeting: 1000,
+  maxCounters: 10_000,
+};
 
 export interface LockoutOptions {
   clock: Clock;
-  threshold?: number;
-  addressThreshold?: number;
-  lockMs?: number;
+  policy?: Partial<LockoutPolicy>;
+}
+
+/** One join attempt as the budgets see it. */
+export interface PasscodeAttempt {
+  meetingId: string;
+  address: string;
+  /** The identity key this join proved (identity or host proof); undefined when unproven. */
+  provenIdentity: string | undefined;
+  /** Exempt from the meeting and address budgets: the proven host, or the booked room proven by its key. */
+  trusted: boolean;
+}
+
+export interface LockoutStatus {
+  /** How long this join must wait before its passcode is compared (0: now). */
+  retryAfterMs: number;
+  /** Failures left before waits start, for the tightest budget that applies. */
+  attemptsLeft: number;
 }
 
 interface Counter {
   failures: number;
-  lockedUntil: number;
+  lastAt: number;
 }
 
-/** Counts wrong passcodes per (meeting, device id) and per (meeting, remote address). */
+/** Wait after `failures` failures under `budget` (0 while free). */
+export function budgetWaitMs(budget: PasscodeBudget, failures: number): number {
+  if (failures < budget.free) return 0;
+  const doublings = Math.min(failures - budget.free, 40);
+  return Math.min(budget.maxWaitMs, budget.firstWaitMs * 2 ** doublings);
+}
+
+/**
+ * The wrong-passcode budgets (docs/protocol.md §Wrong passcodes): pure over the injected clock.
+ * A join is held back while any budget that applies to it is waiting; a wrong passcode counts
+ * against every budget that applies. Budgets that apply: the proven identity's own (if proven);
+ * and, unless the identity is exempt, the address's and the meeting's.
+ */
 export class PasscodeLockout {
   readonly #clock: Clock;
-  readonly #threshold: number;
-  readonly #addressThreshold: number;
-  readonly #lockMs: number;
-  readonly #counters = new Map<string, Counter>();
+  readonly #policy: LockoutPolicy;
+  readonly #meetings = new Map<string, Counter>();
+  /** `meetingId|identityKey` and `address` budgets, oldest first (bounded by maxCounters). */
+  readonly #identities = new Map<string, Counter>();
+  readonly #addresses = new Map<string, Counter>();
+  /** Identities that got past the passcode, per meeting, oldest first. */
+  readonly #admitted = new Map<string, Set<string>>();
 
   constructor(options: LockoutOptions) {
     this.#clock = options.clock;
-    this.#threshold = options.threshold ?? 10;
-    this.#addressThreshold = options.addressThreshold ?? 30;
-    this.#lockMs = options.lockMs ?? 30 * 60_000;
+    this.#policy = { ...DEFAULT_LOCKOUT_POLICY, ...options.policy };
   }
 
-  status(
-    meetingId: string,
-    deviceId: string,
-    address: string,
-  ): { lockedForMs: number; attemptsLeft: number } {
-    const now = this.#clock.now();
-    const d = this.#get(`d|${meetingId}|${deviceId}`, now);
-    const a = this.#get(`a|${meetingId}|${address}`, now);
-    const lockedForMs = Math.max(0, d.lockedUntil - now, a.lockedUntil - now);
-    const attemptsLeft = Math.max(
-      0,
-      Math.min(this.#threshold - d.failures, this.#addressThreshold - a.failures),
+  get policy(): LockoutPolicy {
+    return this.#policy;
+  }
+
+  /** Whether this attempt is exempt from the meeting and address budgets. */
+  exempt(a: PasscodeAttempt): boolean {
+    if (a.trusted) return true;
+    return (
+      a.provenIdentity !== undefined && (this.#admitted.get(a.meetingId)?.has(a.provenIdentity) ?? false)
     );
-    return { lockedForMs, attemptsLeft };
   }
 
-  recordFailure(
-    meetingId: string,
-    deviceId: string,
-    address: string,
-  ): { lockedForMs: number; attemptsLeft: number } {
-    const now = this.#clock.now();
-    this.#bump(`d|${meetingId}|${deviceId}`, this.#threshold, now);
-    this.#bump(`a|${meetingId}|${address}`, this.#addressThreshold, now);
-    return this.status(meetingId, deviceId, address);
+  status(a: PasscodeAttempt): LockoutStatus {
+    const now = this.#clock.monotonic();
+    let retryAfterMs = 0;
+    let attemptsLeft = Number.MAX_SAFE_INTEGER;
+    for (const [map, key, budget] of this.#budgets(a)) {
+      const c = this.#live(map, key, budget, now);
+      const failures = c?.failures ?? 0;
+      if (c !== undefined)
+        retryAfterMs = Math.max(retryAfterMs, c.lastAt + budgetWaitMs(budget, failures) - now);
+      attemptsLeft = Math.min(attemptsLeft, Math.max(0, budget.free - failures));
+    }
+    if (attemptsLeft === Number.MAX_SAFE_INTEGER) attemptsLeft = this.#policy.identity.free;
+    return { retryAfterMs, attemptsLeft };
   }
 
-  /** A successful join clears the device's count (not the address's). */
-  recordSuccess(meetingId: string, deviceId: string): void {
-    const key = `d|${meetingId}|${deviceId}`;
-    const c = this.#counters.get(key);
-    if (c !== undefined && c.lockedUntil <= this.#clock.now()) this.#counters.delete(key);
+  recordFailure(a: PasscodeAttempt): LockoutStatus {
+    const now = this.#clock.monotonic();
+    for (const [map, key, budget] of this.#budgets(a)) {
+      const c = this.#live(map, key, budget, now) ?? { failures: 0, lastAt: now };
+      c.failures++;
+      c.lastAt = now;
+      map.delete(key);
+      map.set(key, c);
+      if (map !== this.#meetings) this.#trim(map);
+    }
+    return this.status(a);
   }
 
-  #get(key: string, now: number): Counter {
-    const c = this.#counters.get(key);
-    if (c === undefined) return { failures: 0, lockedUntil: 0 };
-    if (c.lockedUntil !== 0 && c.lockedUntil <= now) {
-      this.#counters.delete(key);
-      return { failures: 0, lockedUntil: 0 };
+  /** The passcode was right: remember the proven identity for this meeting and clear its own count. */
+  recordSuccess(a: PasscodeAttempt): void {
+    if (a.provenIdentity === undefined) return;
+    this.#identities.delete(`${a.meetingId}|${a.provenIdentity}`);
+    let set = this.#admitted.get(a.meetingId);
+    if (set === undefined) {
+      set = new Set();
+      this.#admitted.set(a.meetingId, set);
+    }
+    set.delete(a.provenIdentity);
+    set.add(a.provenIdentity);
+    while (set.size > this.#policy.rememberPerMeeting) set.delete(set.values().next().value as string);
+  }
+
+  /** The meeting was deleted: its budgets and admitted identities go with it. */
+  forgetMeeting(meetingId: string): void {
+    this.#meetings.delete(meetingId);
+    this.#admitted.delete(meetingId);
+    const prefix = `${meetingId}|`;
+    for (const key of [...this.#identities.keys()]) if (key.startsWith(prefix)) this.#identities.delete(key);
+  }
+
+  #budgets(a: PasscodeAttempt): [Map<string, Counter>, string, PasscodeBudget][] {
+    const out: [Map<string, Counter>, string, PasscodeBudget][] = [];
+    const p = this.#policy;
+    if (a.provenIdentity !== undefined) {
+      out.push([this.#identities, `${a.meetingId}|${a.provenIdentity}`, p.identity]);
+    }
+    if (!this.exempt(a)) {
+      out.push([this.#addresses, a.address, p.address]);
+      out.push([this.#meetings, a.meetingId, p.meeting]);
+    }
+    return out;
+  }
+
+  /** The counter, or undefined once it has been quiet for `forgetMs`. */
+  #live(map: Map<string, Counter>, key: string, budget: PasscodeBudget, now: number): Counter | undefined {
+    const c = map.get(key);
+    if (c === undefined) return undefined;
+    if (now - c.lastAt >= budget.forgetMs) {
+      map.delete(key);
+      return undefined;
     }
     return c;
   }
 
-  #bump(key: string, threshold: number, now: number): void {
-    const c = this.#get(key, now);
-    c.failures++;
-    if (c.failures >= threshold) c.lockedUntil = now + this.#lockMs;
-    this.#counters.set(key, c);
+  /** Bounds a map of identity or address budgets: the oldest go first (the meeting budget still holds). */
+  #trim(map: Map<string, Counter>): void {
+    while (map.size > this.#policy.maxCounters) map.delete(map.keys().next().value as string);
   }
 }

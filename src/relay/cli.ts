@@ -1,5 +1,5 @@
 /**
- * `roomd relay` (issue 4 "a small HTTP API and CLI"): serve the relay, or manage meetings on a
+ * `roomd relay` (docs/protocol.md §Management API): serve the relay, or manage meetings on a
  * running one through its HTTP API.
  *
  *   roomd relay [serve] [--host 127.0.0.1] [--port 7443] [--state-dir DIR] [--cert F --key F] [--admin-token-file F]
@@ -8,13 +8,42 @@
  *   roomd relay list [--json]
  *   roomd relay delete ID
  *   roomd relay account [--account ID] [--allow-e2ee true|false] [--default-encryption e2ee|enhanced]
- * Management commands take --url (default http://127.0.0.1:7443) and --token / ROOMD_RELAY_TOKEN.
+ *   roomd relay room-token --room DEVICE_ID [--name NAME]... [--revoke]
+ *   roomd relay rooms
+ * Management commands take --url (default http://127.0.0.1:7443) and the admin token from --token,
+ * ROOMD_RELAY_TOKEN, or the state directory's `admin-token` file (--state-dir / ROOMD_RELAY_STATE_DIR).
  */
-import { readFile } from 'node:fs/promises';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitCode } from '../core/exit-codes.ts';
 import type { Logger } from '../core/logger.ts';
+import { writeFileAtomic } from '../core/store.ts';
+import { checkAdminToken, generateAdminToken } from './http-api.ts';
 import { createRelay } from './server.ts';
+
+/** Where `serve` keeps the admin token it made, in its state directory (mode 0600). */
+export const ADMIN_TOKEN_FILE = 'admin-token';
+
+async function readTokenFile(file: string): Promise<string> {
+  const token = (await fsp.readFile(file, 'utf8')).trim();
+  checkAdminToken(undefined, token);
+  return token;
+}
+
+/** The state directory's admin token: read it, or make one (atomically, 0600) on the first start. */
+export async function loadOrCreateAdminToken(stateDir: string): Promise<{ token: string; created: boolean }> {
+  const file = path.join(stateDir, ADMIN_TOKEN_FILE);
+  try {
+    return { token: await readTokenFile(file), created: false };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await fsp.mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const token = generateAdminToken();
+  await writeFileAtomic(file, `${token}\n`, { mode: 0o600 });
+  return { token, created: true };
+}
 
 export interface RelayCliIo {
   stdout: (line: string) => void;
@@ -28,7 +57,8 @@ export interface RelayCliIo {
 }
 
 const DEFAULT_PORT = 7443;
-const USAGE = 'usage: roomd relay [serve|create|list|delete|account] [options] (see docs/protocol.md)';
+const USAGE =
+  'usage: roomd relay [serve|create|list|delete|account|room-token|rooms] [options] (see docs/protocol.md)';
 
 export async function runRelayCli(argv: readonly string[], io: RelayCliIo): Promise<number> {
   const [first, ...rest] = argv;
@@ -42,6 +72,8 @@ export async function runRelayCli(argv: readonly string[], io: RelayCliIo): Prom
       case 'list':
       case 'delete':
       case 'account':
+      case 'room-token':
+      case 'rooms':
         return await manage(sub, args, io);
       default:
         io.stderr(USAGE);
@@ -84,22 +116,45 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
   const tls =
     values.cert === undefined || values.key === undefined
       ? undefined
-      : { cert: await readFile(values.cert), key: await readFile(values.key) };
-  const adminToken =
-    values['admin-token-file'] === undefined
-      ? io.env['ROOMD_RELAY_TOKEN']
-      : (await readFile(values['admin-token-file'], 'utf8')).trim();
+      : { cert: await fsp.readFile(values.cert), key: await fsp.readFile(values.key) };
+  // The admin token: a file given, the environment, or the one kept in the state directory.
+  let adminToken: string | undefined;
+  let tokenNote: string;
+  if (values['admin-token-file'] !== undefined) {
+    adminToken = await readTokenFile(values['admin-token-file']);
+    tokenNote = `admin token from ${values['admin-token-file']}`;
+  } else if ((io.env['ROOMD_RELAY_TOKEN'] ?? '') !== '') {
+    adminToken = io.env['ROOMD_RELAY_TOKEN'];
+    tokenNote = 'admin token from ROOMD_RELAY_TOKEN';
+  } else if (stateDir !== undefined) {
+    const kept = await loadOrCreateAdminToken(stateDir);
+    adminToken = kept.token;
+    const file = path.join(stateDir, ADMIN_TOKEN_FILE);
+    // Shown once, when made; afterwards only where it is.
+    tokenNote = kept.created
+      ? `made an admin token for the management API: ${kept.token} (kept in ${file}, mode 0600)`
+      : `admin token in ${file}`;
+  } else {
+    tokenNote = '';
+  }
   const relay = createRelay({
     host: values.host ?? '127.0.0.1',
     port,
     ...(stateDir === undefined ? {} : { stateDir }),
     ...(tls === undefined ? {} : { tls }),
-    ...(adminToken === undefined || adminToken === '' ? {} : { adminToken }),
+    ...(adminToken === undefined ? {} : { adminToken }),
     ...(io.logger === undefined ? {} : { logger: io.logger }),
   });
   await relay.start();
   io.stdout(
     JSON.stringify({ event: 'listening', signal: relay.address.signalUrl, api: relay.address.httpUrl }),
+  );
+  io.stderr(
+    `roomd relay: ${
+      tokenNote === ''
+        ? `made an admin token for the management API, in memory only (use --state-dir to keep one): ${relay.adminToken}`
+        : tokenNote
+    }`,
   );
   io.onListening?.(relay.address.signalUrl);
   await new Promise<void>((resolve) => {
@@ -140,6 +195,9 @@ async function manage(sub: string, args: string[], io: RelayCliIo): Promise<numb
       account: { type: 'string' },
       'allow-e2ee': { type: 'string' },
       'default-encryption': { type: 'string' },
+      'state-dir': { type: 'string' },
+      name: { type: 'string', multiple: true },
+      revoke: { type: 'boolean' },
     },
     strict: true,
   });
@@ -147,7 +205,15 @@ async function manage(sub: string, args: string[], io: RelayCliIo): Promise<numb
     /\/$/,
     '',
   );
-  const token = values.token ?? io.env['ROOMD_RELAY_TOKEN'];
+  const stateDir = values['state-dir'] ?? io.env['ROOMD_RELAY_STATE_DIR'];
+  let token = values.token ?? io.env['ROOMD_RELAY_TOKEN'];
+  if (token === undefined && stateDir !== undefined) {
+    try {
+      token = await readTokenFile(path.join(stateDir, ADMIN_TOKEN_FILE));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
   const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const headers: Record<string, string> = {};
     if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
@@ -186,6 +252,25 @@ async function manage(sub: string, args: string[], io: RelayCliIo): Promise<numb
     }
     await call('DELETE', `/api/v1/meetings/${encodeURIComponent(id)}`);
     io.stdout(JSON.stringify({ deleted: id }));
+    return ExitCode.ok;
+  }
+  if (sub === 'rooms') {
+    io.stdout(JSON.stringify(await call('GET', '/api/v1/rooms')));
+    return ExitCode.ok;
+  }
+  if (sub === 'room-token') {
+    if (values.room === undefined) {
+      io.stderr('usage: roomd relay room-token --room DEVICE_ID [--name NAME]... [--revoke]');
+      return ExitCode.usage;
+    }
+    const p = `/api/v1/rooms/${encodeURIComponent(values.room)}/tokens`;
+    if (values.revoke === true) {
+      await call('DELETE', p);
+      io.stdout(JSON.stringify({ revoked: values.room }));
+      return ExitCode.ok;
+    }
+    // Printed once: the relay keeps only a hash. Give it to the room as meetingService.token.
+    io.stdout(JSON.stringify(await call('POST', p, values.name === undefined ? {} : { names: values.name })));
     return ExitCode.ok;
   }
   if (sub === 'account') {

@@ -6,12 +6,13 @@
  * It holds no key in E2EE meetings and logs no payloads.
  */
 import type { Clock } from '../core/clock.ts';
+import { RoomdError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { encodeServerMessage, toBase64Url } from '../protocol/codec.ts';
 import { FEATURE_NAMES, isE2eeCapable, MEETING_FEATURES, WIRE_VERSION } from '../protocol/limits.ts';
 import type { ClientMessageOf, MeetingInfoMessage, WithoutV } from '../protocol/schemas.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
-import { PasscodeLockout } from './admission.ts';
+import { type LockoutPolicy, PasscodeLockout } from './admission.ts';
 import { MediaRouter } from './fanout.ts';
 import type { OutgoingBody, RelayHooks } from './hooks.ts';
 import { asList } from './hooks.ts';
@@ -26,9 +27,63 @@ export interface ClientLink {
 
 /** What the core needs of a connection (implemented by session.ts Connection). */
 export interface ConnectionLike {
+  readonly link: ClientLink;
+  readonly state: 'new' | 'waiting' | 'admitted' | 'closed';
   readonly participant: Participant | undefined;
   readonly waitingFor: { meetingId: string } | undefined;
   terminate(code: number, reason: string): void;
+}
+
+/** Close code for a not-yet-joined connection closed to make room for a newer one from its address. */
+export const UNJOINED_EVICTED_CLOSE = 4429;
+
+/** Limits on signaling connections (docs/protocol.md §Limits and §Transport). */
+export interface SignalingLimits {
+  /** A connection neither admitted nor waiting this long after opening or a refused join is closed (4408). */
+  joinTimeoutMs: number;
+  /** WebSocket ping period; a connection that has not answered the previous ping is closed. */
+  pingIntervalMs: number;
+  /** Concurrent signaling connections from one remote address; more are refused at once (1013). */
+  maxConnectionsPerAddress: number;
+  /** Of those, connections not yet admitted or waiting; over it the oldest of them is closed. */
+  maxUnjoinedPerAddress: number;
+  /** Addresses the per-address caps do not apply to (a reverse proxy in front of the relay). */
+  uncappedAddresses: readonly string[];
+  /** Rate limit per connection: a burst of `burst` messages, then `perSecond`. */
+  burst: number;
+  perSecond: number;
+}
+
+export const DEFAULT_SIGNALING_LIMITS: Readonly<SignalingLimits> = {
+  joinTimeoutMs: 10_000,
+  pingIntervalMs: 15_000,
+  maxConnectionsPerAddress: 16,
+  maxUnjoinedPerAddress: 8,
+  uncappedAddresses: [],
+  burst: 400,
+  perSecond: 200,
+};
+
+/** Counters of hostile or broken signaling traffic, in `stats()` and /healthz. */
+export interface SignalingTotals {
+  /** Messages answered with a typed `error` (failed validation, binary frames, refused by the session). */
+  messagesRejected: number;
+  /** Binary frames refused (signaling is text only); also counted in messagesRejected. */
+  binaryFrames: number;
+  /** Rate-limit episodes, each told to its client once with `relay.rate_limited`. */
+  rateLimitEpisodes: number;
+  /** Messages dropped by the rate limit. */
+  rateLimitedMessages: number;
+  /** Unexpected errors caught by a last-resort guard; each closed its connection (1011). */
+  guardTrips: number;
+  /** Connections closed for sending no valid join in time. */
+  joinTimeouts: number;
+  /** Connections closed for not answering a WebSocket ping (half-open). */
+  pongTimeouts: number;
+  /** Connections refused at once because their address was over the total cap. */
+  addressRefusals: number;
+  /** Not-yet-joined connections closed to make room for a newer one from the same address. */
+  unjoinedEvicted: number;
 }
 
 export interface RelayCoreOptions {
@@ -41,7 +96,9 @@ export interface RelayCoreOptions {
   /** Per-receiver media buffer bound in bytes (bufferedAmount high-water mark). */
   receiverBufferBytes?: number;
   maxParticipants?: number;
-  lockout?: { threshold?: number; addressThreshold?: number; lockMs?: number };
+  /** Wrong-passcode budgets (docs/protocol.md §Wrong passcodes); defaults in DEFAULT_LOCKOUT_POLICY. */
+  lockout?: Partial<LockoutPolicy>;
+  limits?: Partial<SignalingLimits>;
 }
 
 export class RelayCore {
@@ -59,6 +116,22 @@ export class RelayCore {
   /** Connections waiting for the host, per meeting id. */
   readonly waiting = new Map<string, Set<ConnectionLike>>();
   readonly connections = new Set<ConnectionLike>();
+  readonly limits: Readonly<SignalingLimits>;
+  readonly signaling: SignalingTotals = {
+    messagesRejected: 0,
+    binaryFrames: 0,
+    rateLimitEpisodes: 0,
+    rateLimitedMessages: 0,
+    guardTrips: 0,
+    joinTimeouts: 0,
+    pongTimeouts: 0,
+    addressRefusals: 0,
+    unjoinedEvicted: 0,
+  };
+  /** Open connections per remote address (for the per-address caps). */
+  readonly #byAddress = new Map<string, Set<ConnectionLike>>();
+  /** Links already logged as having been sent an invalid message (log once per link). */
+  readonly #sendFailureLogged = new WeakSet<ClientLink>();
   #nextParticipant = 1;
 
   constructor(options: RelayCoreOptions) {
@@ -70,13 +143,55 @@ export class RelayCore {
     this.name = options.name ?? 'roomd-relay';
     this.receiverBufferBytes = options.receiverBufferBytes ?? 512 * 1024;
     this.maxParticipants = options.maxParticipants ?? 100;
-    this.lockout = new PasscodeLockout({ clock: options.clock, ...options.lockout });
+    this.lockout = new PasscodeLockout({
+      clock: options.clock,
+      ...(options.lockout === undefined ? {} : { policy: options.lockout }),
+    });
     this.router = new MediaRouter(this.hooks, this.log);
+    this.limits = { ...DEFAULT_SIGNALING_LIMITS, ...options.limits };
+  }
+
+  /**
+   * Admits one more connection from `address` under the per-address caps (docs/protocol.md §Limits);
+   * returns the reason to close the newcomer with when it does not fit (counted). Over the total cap
+   * the newcomer is refused. Over the cap for connections that have not joined yet, the OLDEST of
+   * those is closed instead (4429, counted), so a neighbour sharing the address (NAT, the same box)
+   * cannot hold every slot and keep a room from connecting: a slot can be churned, never held, and a
+   * newcomer only needs it for the one round trip its join takes. Checked before the connection is
+   * created.
+   */
+  refuseAddress(address: string): string | undefined {
+    const open = this.#byAddress.get(address);
+    if (open === undefined || this.limits.uncappedAddresses.includes(address)) return undefined;
+    if (open.size >= this.limits.maxConnectionsPerAddress) {
+      this.signaling.addressRefusals++;
+      return 'too many connections from this address';
+    }
+    let unjoined = 0;
+    let oldest: ConnectionLike | undefined;
+    // Sets iterate in insertion order: the first unjoined connection is the oldest.
+    for (const c of open)
+      if (c.state === 'new') {
+        unjoined++;
+        oldest ??= c;
+      }
+    if (oldest !== undefined && unjoined >= this.limits.maxUnjoinedPerAddress) {
+      this.signaling.unjoinedEvicted++;
+      oldest.terminate(UNJOINED_EVICTED_CLOSE, 'replaced by a newer connection from this address');
+    }
+    return undefined;
   }
 
   /** Registers a new connection and greets it (session.ts calls this from its constructor). */
   register(conn: ConnectionLike & { sendRaw(body: OutgoingBody): void }, nonce: Uint8Array): void {
     this.connections.add(conn);
+    const address = conn.link.remoteAddress;
+    let open = this.#byAddress.get(address);
+    if (open === undefined) {
+      open = new Set();
+      this.#byAddress.set(address, open);
+    }
+    open.add(conn);
     conn.sendRaw({
       type: 'hello',
       versions: { min: WIRE_VERSION, max: WIRE_VERSION },
@@ -87,6 +202,10 @@ export class RelayCore {
 
   forget(conn: ConnectionLike): void {
     this.connections.delete(conn);
+    const address = conn.link.remoteAddress;
+    const open = this.#byAddress.get(address);
+    open?.delete(conn);
+    if (open?.size === 0) this.#byAddress.delete(address);
   }
 
   newParticipantId(): string {
@@ -203,7 +322,13 @@ export class RelayCore {
       try {
         text = encodeServerMessage(b);
       } catch (error) {
-        this.log.error({ type: b.type, err: (error as Error).message }, 'refused to send an invalid message');
+        // Once per link: a client can make the relay build invalid messages (an envelope that grows
+        // over the size limit with `from` added), and must not flood the log with it.
+        if (!this.#sendFailureLogged.has(link)) {
+          this.#sendFailureLogged.add(link);
+          const code = error instanceof RoomdError ? error.code : 'core.internal';
+          this.log.error({ type: b.type, code }, 'refused to send an invalid message');
+        }
         continue;
       }
       this.hooks.tap?.('out', 'signaling', Buffer.from(text, 'utf8'), ctx.participantId);
@@ -211,12 +336,26 @@ export class RelayCore {
     }
   }
 
-  stats(): { meetings: number; participants: number; waiting: number; media: MediaRouter['totals'] } {
+  stats(): {
+    meetings: number;
+    participants: number;
+    waiting: number;
+    connections: number;
+    media: MediaRouter['totals'];
+    signaling: SignalingTotals;
+  } {
     let participants = 0;
     for (const m of this.live.values()) participants += m.participants.size;
     let waiting = 0;
     for (const set of this.waiting.values()) waiting += set.size;
-    return { meetings: this.live.size, participants, waiting, media: { ...this.router.totals } };
+    return {
+      meetings: this.live.size,
+      participants,
+      waiting,
+      connections: this.connections.size,
+      media: { ...this.router.totals },
+      signaling: { ...this.signaling },
+    };
   }
 
   /** Ends a meeting now (deleted): everyone in it or waiting for it is disconnected. */

@@ -6,7 +6,7 @@
  * and so is the rest of that frame (a partial frame is useless), counted per receiver.
  */
 import type { Logger } from '../core/logger.ts';
-import { decodeMediaHeader, setChunkSender } from '../protocol/media-header.ts';
+import { setChunkSender, tryDecodeMediaChunk } from '../protocol/media-header.ts';
 import { asList, type RelayHooks } from './hooks.ts';
 import type { Participant } from './live-meeting.ts';
 
@@ -39,20 +39,16 @@ export class MediaRouter {
     this.#hooks.tap?.('in', 'media', data, from.id);
     from.stats.chunksIn++;
     this.totals.chunksIn++;
-    let header: ReturnType<typeof decodeMediaHeader>;
-    try {
-      header = decodeMediaHeader(data);
-    } catch (error) {
+    const decoded = tryDecodeMediaChunk(data);
+    if (!decoded.ok) {
       from.stats.malformed++;
       this.totals.malformed++;
       if (from.stats.malformed === 1) {
-        this.#log.warn(
-          { participant: from.id, reason: (error as Error).message },
-          'dropped a malformed media chunk',
-        );
+        this.#log.warn({ participant: from.id, code: decoded.error.code }, 'dropped a malformed media chunk');
       }
       return;
     }
+    const header = decoded.chunk.header;
     setChunkSender(data, Number(from.id));
     const streamKey = `${from.id}/${header.kind}/${header.streamId}`;
     for (const to of from.meeting.participants.values()) {

@@ -3,15 +3,19 @@
  * meetings and account settings, persisted as one JSON document through the atomic JsonFileStore so
  * a restart keeps every schedule. An E2EE meeting can only be created while its account allows
  * end-to-end encryption; an account's default encryption applies to meetings created without one.
+ *
+ * It also keeps the rooms' credentials (docs/protocol.md §Management API, decision 0010): a room
+ * token, stored only as a SHA-256 hash, lets one room read the meetings booked for it and register
+ * its identity key, and nothing else.
  */
-import { randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import * as path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { RoomdError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { JsonFileStore } from '../core/store.ts';
-import { Bytes32, EncryptionSchema, MeetingId } from '../protocol/schemas.ts';
+import { Bytes32, DeviceId, EncryptionSchema, MeetingId } from '../protocol/schemas.ts';
 
 const closed = { additionalProperties: false } as const;
 const Iso = Type.String({
@@ -47,11 +51,47 @@ export const AccountSchema = Type.Object(
 );
 export type Account = Static<typeof AccountSchema>;
 
+/** At most this many tokens per room; a new one beyond it replaces the oldest. */
+export const MAX_ROOM_TOKENS = 8;
+const RoomName = Type.String({ minLength: 1, maxLength: 128 });
+
+const RoomTokenRecordSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[0-9a-f]{16}$' }),
+    /** SHA-256 of the secret part, hex. */
+    hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    createdAt: Iso,
+  },
+  closed,
+);
+
+export const RoomRecordSchema = Type.Object(
+  {
+    /** The room's device id: what roomd books with. */
+    id: DeviceId,
+    /** Other names bookings may use for this room (its display name, as people type it). */
+    names: Type.Array(RoomName, { maxItems: 8 }),
+    /** The room's Ed25519 identity key, registered by the room itself with its token. */
+    identityKey: Type.Union([Bytes32, Type.Null()]),
+    tokens: Type.Array(RoomTokenRecordSchema, { maxItems: MAX_ROOM_TOKENS }),
+  },
+  closed,
+);
+export type RoomRecord = Static<typeof RoomRecordSchema>;
+/** A room as the management API shows it: no token hashes. */
+export interface RoomInfo {
+  id: string;
+  names: string[];
+  identityKey: string | null;
+  tokens: { id: string; createdAt: string }[];
+}
+
 const StateSchema = Type.Object(
   {
     version: Type.Literal(1),
     accounts: Type.Array(AccountSchema),
     meetings: Type.Array(MeetingRecordSchema),
+    rooms: Type.Optional(Type.Array(RoomRecordSchema, { maxItems: 10_000 })),
   },
   closed,
 );
@@ -92,6 +132,17 @@ function parseState(raw: unknown): State {
   return raw;
 }
 
+export const NewRoomTokenSchema = Type.Object(
+  { names: Type.Optional(Type.Array(RoomName, { maxItems: 8 })) },
+  closed,
+);
+const newRoomTokenCheck = TypeCompiler.Compile(NewRoomTokenSchema);
+const deviceIdCheck = TypeCompiler.Compile(DeviceId);
+const bytes32Check = TypeCompiler.Compile(Bytes32);
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+const ROOM_TOKEN = /^rt_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+
 /** A meeting id people can type: three groups of digits, like 123-4567-8901. */
 export function newMeetingId(): string {
   const d = (n: number) => Array.from({ length: n }, () => randomInt(10)).join('');
@@ -121,7 +172,7 @@ export class MeetingRegistry {
         ? undefined
         : new JsonFileStore(path.join(options.stateDir, 'meetings.json'), parseState);
     const def = options.defaultAccount ?? { allowE2ee: true, defaultEncryption: 'e2ee' as const };
-    this.#state = { version: 1, accounts: [{ id: DEFAULT_ACCOUNT, ...def }], meetings: [] };
+    this.#state = { version: 1, accounts: [{ id: DEFAULT_ACCOUNT, ...def }], meetings: [], rooms: [] };
   }
 
   async load(): Promise<void> {
@@ -131,7 +182,7 @@ export class MeetingRegistry {
     if (result.value !== undefined) {
       const accounts = result.value.accounts;
       if (!accounts.some((a) => a.id === DEFAULT_ACCOUNT)) accounts.unshift(this.#state.accounts[0]!);
-      this.#state = { ...result.value, accounts };
+      this.#state = { ...result.value, accounts, rooms: result.value.rooms ?? [] };
     }
   }
 
@@ -212,6 +263,110 @@ export class MeetingRegistry {
     this.#state = { ...this.#state, accounts: [...this.#state.accounts.filter((a) => a.id !== id), next] };
     await this.#persist();
     return { ...next };
+  }
+
+  // ---- rooms ------------------------------------------------------------------------------------
+
+  #rooms(): RoomRecord[] {
+    return this.#state.rooms ?? [];
+  }
+
+  #room(id: string): RoomRecord | undefined {
+    return this.#rooms().find((r) => r.id === id);
+  }
+
+  async #putRoom(room: RoomRecord): Promise<void> {
+    this.#state = { ...this.#state, rooms: [...this.#rooms().filter((r) => r.id !== room.id), room] };
+    await this.#persist();
+  }
+
+  rooms(): RoomInfo[] {
+    return this.#rooms().map((r) => ({
+      id: r.id,
+      names: [...r.names],
+      identityKey: r.identityKey,
+      tokens: r.tokens.map((t) => ({ id: t.id, createdAt: t.createdAt })),
+    }));
+  }
+
+  /**
+   * A new credential for one room (its device id), returned once: `rt_<id>_<secret>`. `names` are
+   * other names its bookings may use (replacing earlier ones when given).
+   */
+  async createRoomToken(
+    roomId: string,
+    input: unknown = {},
+  ): Promise<{ room: string; id: string; token: string }> {
+    if (!deviceIdCheck.Check(roomId)) {
+      throw new RoomdError('core.invalid_argument', { message: 'A room is named by its device id.' });
+    }
+    if (!newRoomTokenCheck.Check(input)) {
+      throw new RoomdError('core.invalid_argument', {
+        message: 'The body may only hold "names" (a list of room names).',
+      });
+    }
+    const current = this.#room(roomId) ?? { id: roomId, names: [], identityKey: null, tokens: [] };
+    const id = randomBytes(8).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    const tokens = [
+      ...current.tokens,
+      { id, hash: sha256(secret).toString('hex'), createdAt: new Date(this.#now()).toISOString() },
+    ].slice(-MAX_ROOM_TOKENS);
+    await this.#putRoom({ ...current, names: input.names ?? current.names, tokens });
+    return { room: roomId, id, token: `rt_${id}_${secret}` };
+  }
+
+  /** Revokes every token of a room (its identity key and names stay). */
+  async revokeRoomTokens(roomId: string): Promise<void> {
+    const current = this.#room(roomId);
+    if (current === undefined) throw new RoomdError('core.not_found', { message: 'No such room.' });
+    await this.#putRoom({ ...current, tokens: [] });
+  }
+
+  /** The room a room token belongs to, or undefined (constant-time in the secret). */
+  roomForToken(token: string): string | undefined {
+    const m = ROOM_TOKEN.exec(token);
+    if (m === null) return undefined;
+    const hash = sha256(m[2]!);
+    for (const r of this.#rooms()) {
+      for (const t of r.tokens) {
+        if (t.id === m[1] && timingSafeEqual(Buffer.from(t.hash, 'hex'), hash)) return r.id;
+      }
+    }
+    return undefined;
+  }
+
+  /** The room registers its own identity key (with its token), so its joins can be recognised. */
+  async setRoomIdentity(roomId: string, identityKey: unknown): Promise<RoomInfo> {
+    const current = this.#room(roomId);
+    if (current === undefined) throw new RoomdError('core.not_found', { message: 'No such room.' });
+    if (!bytes32Check.Check(identityKey)) {
+      throw new RoomdError('core.invalid_argument', {
+        message: 'identityKey must be an Ed25519 public key (32 bytes, base64url).',
+      });
+    }
+    if (current.identityKey !== identityKey) await this.#putRoom({ ...current, identityKey });
+    return this.rooms().find((r) => r.id === roomId)!;
+  }
+
+  /** The meetings booked for a room: by its device id or one of its names. */
+  roomSchedule(roomId: string): MeetingRecord[] {
+    const r = this.#room(roomId);
+    const names = new Set([roomId, ...(r?.names ?? [])]);
+    return this.#state.meetings.filter((m) => m.room !== null && names.has(m.room)).map((m) => ({ ...m }));
+  }
+
+  /** The identity key a room registered, if any. */
+  roomIdentity(roomId: string): string | undefined {
+    return this.#room(roomId)?.identityKey ?? undefined;
+  }
+
+  /** The registered identity key of the room a meeting is booked for, if any. */
+  bookedRoomKey(meeting: MeetingRecord): string | undefined {
+    if (meeting.room === null) return undefined;
+    const room =
+      this.#room(meeting.room) ?? this.#rooms().find((r) => r.names.includes(meeting.room as string));
+    return room?.identityKey ?? undefined;
   }
 
   /** Writes are serialised so the file always holds the latest state. */

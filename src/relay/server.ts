@@ -7,15 +7,17 @@
 import type { AddressInfo } from 'node:net';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type Clock, SystemClock } from '../core/clock.ts';
+import type { WebSocket } from 'ws';
+import { type Clock, SystemClock, type TimerHandle } from '../core/clock.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { MAX_SIGNAL_BYTES } from '../protocol/limits.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import { WrtcPeerConnectionFactory } from '../transport/wrtc-peer.ts';
-import { RelayCore } from './core.ts';
+import { RelayCore, type SignalingLimits } from './core.ts';
 import type { OutgoingBody, RelayHooks } from './hooks.ts';
-import { registerHttpApi } from './http-api.ts';
-import { Connection } from './session.ts';
+import type { LockoutPolicy } from './admission.ts';
+import { checkAdminToken, generateAdminToken, registerHttpApi } from './http-api.ts';
+import { Connection, describeError } from './session.ts';
 import { type Account, MeetingRegistry } from './registry.ts';
 
 export const SIGNAL_PATH = '/v1/signal';
@@ -32,14 +34,29 @@ export interface RelayOptions {
   clock?: Clock;
   logger?: Logger;
   hooks?: RelayHooks;
-  /** When set, /api routes need `Authorization: Bearer <token>`. */
+  /**
+   * Every /api route needs `Authorization: Bearer <token>` (docs/protocol.md §Management API).
+   * Without one a random token is made in memory (`Relay.adminToken`), and the relay then refuses
+   * to listen beyond loopback.
+   */
   adminToken?: string;
   name?: string;
   receiverBufferBytes?: number;
   maxParticipants?: number;
-  lockout?: { threshold?: number; addressThreshold?: number; lockMs?: number };
+  /** Wrong-passcode budgets (docs/protocol.md §Wrong passcodes); defaults in DEFAULT_LOCKOUT_POLICY. */
+  lockout?: Partial<LockoutPolicy>;
   defaultAccount?: Omit<Account, 'id'>;
+  /**
+   * Connection hygiene (docs/protocol.md §Limits): join timeout, ping period, per-address caps and
+   * the rate limit. Defaults in DEFAULT_SIGNALING_LIMITS.
+   */
+  limits?: Partial<SignalingLimits>;
 }
+
+/** Close code for a connection refused because its address is over a cap ("try again later"). */
+export const ADDRESS_CAP_CLOSE = 1013;
+/** How long a closing socket may take to answer our close frame before it is cut off. */
+const CLOSE_GRACE_MS = 2000;
 
 export interface RelayAddress {
   host: string;
@@ -56,6 +73,8 @@ export interface Relay {
   readonly address: RelayAddress;
   readonly registry: MeetingRegistry;
   readonly core: RelayCore;
+  /** The management API's admin token (the given one, or the one made in memory). */
+  readonly adminToken: string;
   readonly peers: PeerConnectionFactory;
   stats(): ReturnType<RelayCore['stats']>;
   /** Test helper: send any message to one participant (through hooks and tap). */
@@ -66,6 +85,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const clock = options.clock ?? new SystemClock();
   const log = options.logger ?? silentLogger();
   const peers = options.peers ?? new WrtcPeerConnectionFactory();
+  const adminToken = options.adminToken ?? generateAdminToken();
   const registry = new MeetingRegistry({
     logger: log,
     now: () => clock.now(),
@@ -84,12 +104,60 @@ export function createRelay(options: RelayOptions = {}): Relay {
       : { receiverBufferBytes: options.receiverBufferBytes }),
     ...(options.maxParticipants === undefined ? {} : { maxParticipants: options.maxParticipants }),
     ...(options.lockout === undefined ? {} : { lockout: options.lockout }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
   let app: FastifyInstance | undefined;
   let address: RelayAddress | undefined;
+  let pingTimer: TimerHandle | undefined;
+  /** Open signaling sockets and whether each still owes us a pong. */
+  const sockets = new Map<WebSocket, { awaitingPong: boolean }>();
+  const guardLogged = new WeakSet<WebSocket>();
+
+  /** Close with a close frame, and cut the socket off if it does not answer in time. */
+  function closeSocket(socket: WebSocket, code: number, reason: string): void {
+    if (socket.readyState === socket.CLOSED) return;
+    socket.close(code, reason);
+    const timer = clock.setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
+    socket.once('close', () => clock.clear(timer));
+  }
+
+  /**
+   * Last-resort guard around each socket event (docs/protocol.md §Validation). Connection guards
+   * its own input; this catches whatever escapes it (e.g. while tearing a participant down): logged
+   * once per socket, counted, and that socket is cut off. Never the process.
+   */
+  function guarded(socket: WebSocket, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      core.signaling.guardTrips++;
+      if (!guardLogged.has(socket)) {
+        guardLogged.add(socket);
+        log.error({ ...describeError(error) }, 'socket guard caught an unexpected error; closing the socket');
+      }
+      socket.terminate();
+    }
+  }
+
+  /** Pings every socket; one that has not answered the previous ping is half-open and cut off. */
+  function sweep(): void {
+    for (const [socket, state] of sockets) {
+      if (state.awaitingPong) {
+        sockets.delete(socket);
+        core.signaling.pongTimeouts++;
+        log.debug('closed a signaling socket that stopped answering pings');
+        socket.terminate();
+        continue;
+      }
+      if (socket.readyState !== socket.OPEN) continue;
+      state.awaitingPong = true;
+      socket.ping();
+    }
+  }
 
   async function start(): Promise<void> {
     if (app !== undefined) return;
+    checkAdminToken(options.host, options.adminToken);
     await registry.load();
     const tls = options.tls;
     const server: FastifyInstance = (
@@ -101,20 +169,39 @@ export function createRelay(options: RelayOptions = {}): Relay {
     await server.register(fastifyWebsocket, { options: { maxPayload: 2 * MAX_SIGNAL_BYTES } });
     await server.register(async (scope) => {
       scope.get(SIGNAL_PATH, { websocket: true }, (socket, request) => {
-        const conn = new Connection(core, {
-          remoteAddress: request.ip,
-          send: (text) => {
-            if (socket.readyState === socket.OPEN) socket.send(text);
-          },
-          close: (code, reason) => socket.close(code, reason),
+        const refusal = core.refuseAddress(request.ip);
+        if (refusal !== undefined) {
+          closeSocket(socket, ADDRESS_CAP_CLOSE, refusal);
+          return;
+        }
+        let conn: Connection | undefined;
+        guarded(socket, () => {
+          conn = new Connection(core, {
+            remoteAddress: request.ip,
+            send: (text) => {
+              if (socket.readyState === socket.OPEN) socket.send(text);
+            },
+            close: (code, reason) => closeSocket(socket, code, reason),
+          });
         });
+        const c = conn;
+        if (c === undefined) return;
+        sockets.set(socket, { awaitingPong: false });
+        socket.on('pong', () => {
+          const state = sockets.get(socket);
+          if (state !== undefined) state.awaitingPong = false;
+        });
+        // Binary frames reach the connection as bytes, which it refuses: signaling is text only.
         socket.on('message', (data: Buffer, isBinary: boolean) =>
-          conn.receive(isBinary ? new Uint8Array(data) : data.toString('utf8')),
+          guarded(socket, () => c.receive(isBinary ? new Uint8Array(data) : data.toString('utf8'))),
         );
-        socket.on('close', () => conn.closed());
-        socket.on('error', () => conn.closed());
+        socket.on('close', () => {
+          sockets.delete(socket);
+          guarded(socket, () => c.closed());
+        });
+        socket.on('error', () => guarded(socket, () => c.closed()));
       });
-      registerHttpApi(scope, core, options.adminToken);
+      registerHttpApi(scope, core, adminToken);
     });
     await server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
     const info = server.server.address() as AddressInfo;
@@ -127,12 +214,16 @@ export function createRelay(options: RelayOptions = {}): Relay {
       httpUrl: `${secure ? 'https' : 'http'}://${host}:${info.port}`,
     };
     app = server;
+    const every = core.limits.pingIntervalMs;
+    if (Number.isFinite(every) && every > 0) pingTimer = clock.setInterval(sweep, every);
     log.info({ url: address.signalUrl }, 'relay listening');
   }
 
   async function stop(): Promise<void> {
     const server = app;
     app = undefined;
+    if (pingTimer !== undefined) clock.clear(pingTimer);
+    pingTimer = undefined;
     core.closeAll();
     if (server === undefined) return;
     for (const client of server.websocketServer?.clients ?? []) client.terminate();
@@ -149,6 +240,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     },
     registry,
     core,
+    adminToken,
     peers,
     stats: () => core.stats(),
     inject(participantId, body) {

@@ -6,22 +6,29 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import type { TimerHandle } from '../core/clock.ts';
 import { RoomdError } from '../core/errors.ts';
 import { decodeClientMessage, errorMessage, fromBase64Url } from '../protocol/codec.ts';
-import { hostProofMessage } from '../protocol/host-proof.ts';
+import { hostProofMessage, identityProofMessage } from '../protocol/host-proof.ts';
 import type { ClientMessage, ClientMessageOf } from '../protocol/schemas.ts';
 import { MediaChannel } from '../transport/media-channel.ts';
 import { MEDIA_CHANNEL_LABEL } from '../transport/peer.ts';
-import { type AdmissionDecision, decideAdmission, WAITING_MESSAGE } from './admission.ts';
+import {
+  type AdmissionDecision,
+  decideAdmission,
+  type PasscodeAttempt,
+  WAITING_MESSAGE,
+} from './admission.ts';
 import type { ClientLink, RelayCore } from './core.ts';
 import type { OutgoingBody } from './hooks.ts';
 import { type LiveMeeting, newStats, type Participant } from './live-meeting.ts';
 
 type JoinMessage = ClientMessageOf<'join'>;
 const MAX_BAD_MESSAGES = 20;
-/** Signaling messages a connection may send: a burst of BURST, then RATE per second. */
-const BURST = 400;
-const RATE = 200;
+/** Close code for a connection that sent no valid join in time (docs/protocol.md §Transport). */
+export const JOIN_TIMEOUT_CLOSE = 4408;
+/** Close code after a last-resort guard caught an unexpected error (docs/protocol.md §Validation). */
+export const GUARD_TRIP_CLOSE = 1011;
 
 export class Connection {
   readonly core: RelayCore;
@@ -31,15 +38,19 @@ export class Connection {
   participant: Participant | undefined;
   waitingFor: { meetingId: string; join: JoinMessage } | undefined;
   #bad = 0;
-  #tokens = BURST;
+  #tokens: number;
   #tokensAt: number | undefined;
   #limited = false;
+  #joinTimer: TimerHandle | undefined;
+  #tripped = false;
 
   constructor(core: RelayCore, link: ClientLink) {
     this.core = core;
     this.link = link;
     this.nonce = new Uint8Array(randomBytes(32));
+    this.#tokens = core.limits.burst;
     core.register(this, this.nonce);
+    this.#armJoinTimer();
   }
 
   get #ctx(): { meetingId: string | undefined; participantId: string | undefined } {
@@ -60,11 +71,32 @@ export class Connection {
     this.core.deliver(this.link, body, { meetingId: undefined, participantId: undefined });
   }
 
+  /**
+   * One signaling frame: text is a message; a Uint8Array is a binary frame, which signaling does not
+   * allow (docs/protocol.md §Transport) and is refused like a malformed message. Last-resort guard:
+   * an unexpected error closes this connection (1011), never the relay.
+   */
   receive(data: string | Uint8Array): void {
     if (this.state === 'closed') return;
+    try {
+      this.#receive(data);
+    } catch (error) {
+      this.guardTrip('signaling', error);
+    }
+  }
+
+  #receive(data: string | Uint8Array): void {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     this.core.hooks.tap?.('in', 'signaling', bytes, this.participant?.id);
     if (!this.#takeToken()) return;
+    if (typeof data !== 'string') {
+      this.core.signaling.binaryFrames++;
+      this.#reject(
+        new RoomdError('protocol.malformed', { message: 'Signaling messages must be text frames.' }),
+        undefined,
+      );
+      return;
+    }
     const decoded = decodeClientMessage(data);
     if (!decoded.ok) {
       this.#reject(decoded.error, decoded.ref);
@@ -77,26 +109,66 @@ export class Connection {
     try {
       this.#handle(msg);
     } catch (error) {
-      const e = error instanceof RoomdError ? error : new RoomdError('core.internal');
-      if (!(error instanceof RoomdError))
-        this.core.log.error({ err: (error as Error).message, type: msg.type }, 'handler failed');
-      this.#reject(e, msg.type);
+      if (!(error instanceof RoomdError)) throw error;
+      this.#reject(error, msg.type);
     }
+    if (msg.type === 'join') this.#armJoinTimer();
   }
 
-  /** Token bucket against floods (an `all` envelope fans out to everyone). Tells the client once per episode. */
+  /**
+   * Last-resort guard (docs/protocol.md §Validation): an error nobody expected while handling this
+   * connection's input. Logged once (the error's class and where it was thrown, never the input),
+   * counted, and the connection is closed with 1011; the relay and everyone else carry on.
+   */
+  guardTrip(where: 'signaling' | 'media', error: unknown): void {
+    if (this.#tripped) return;
+    this.#tripped = true;
+    this.core.signaling.guardTrips++;
+    this.core.log.error(
+      { where, participant: this.participant?.id, ...describeError(error) },
+      'receive guard caught an unexpected error; closing the connection',
+    );
+    this.terminate(GUARD_TRIP_CLOSE, 'internal error');
+  }
+
+  /**
+   * Until admitted or waiting, a connection has joinTimeoutMs from opening (or from its last refused
+   * join) to get there; then it is closed (docs/protocol.md §Transport).
+   */
+  #armJoinTimer(): void {
+    const clock = this.core.clock;
+    if (this.#joinTimer !== undefined) clock.clear(this.#joinTimer);
+    this.#joinTimer = undefined;
+    const ms = this.core.limits.joinTimeoutMs;
+    if (this.state !== 'new' || !Number.isFinite(ms)) return;
+    this.#joinTimer = clock.setTimeout(() => {
+      this.#joinTimer = undefined;
+      if (this.state !== 'new') return;
+      this.core.signaling.joinTimeouts++;
+      this.terminate(JOIN_TIMEOUT_CLOSE, 'no join in time');
+    }, ms);
+  }
+
+  /**
+   * Token bucket against floods (an `all` envelope fans out to everyone). The client is told once
+   * per episode: an episode starts with the first dropped message and ends only when the bucket is
+   * full again (docs/protocol.md §Validation).
+   */
   #takeToken(): boolean {
+    const { burst, perSecond } = this.core.limits;
     const now = this.core.clock.monotonic();
     if (this.#tokensAt !== undefined)
-      this.#tokens = Math.min(BURST, this.#tokens + ((now - this.#tokensAt) / 1000) * RATE);
+      this.#tokens = Math.min(burst, this.#tokens + ((now - this.#tokensAt) / 1000) * perSecond);
     this.#tokensAt = now;
+    if (this.#limited && this.#tokens >= burst) this.#limited = false;
     if (this.#tokens >= 1) {
       this.#tokens -= 1;
-      this.#limited = false;
       return true;
     }
+    this.core.signaling.rateLimitedMessages++;
     if (!this.#limited) {
       this.#limited = true;
+      this.core.signaling.rateLimitEpisodes++;
       this.send(errorMessage(new RoomdError('relay.rate_limited')));
     }
     return false;
@@ -108,6 +180,8 @@ export class Connection {
     const p = this.participant;
     const waiting = this.waitingFor;
     this.state = 'closed';
+    if (this.#joinTimer !== undefined) this.core.clock.clear(this.#joinTimer);
+    this.#joinTimer = undefined;
     this.core.forget(this);
     if (waiting !== undefined) {
       this.core.waiting.get(waiting.meetingId)?.delete(this);
@@ -123,6 +197,7 @@ export class Connection {
   }
 
   #reject(error: RoomdError, ref: string | undefined): void {
+    this.core.signaling.messagesRejected++;
     this.send(errorMessage(error, ref));
     if (++this.#bad > MAX_BAD_MESSAGES) this.terminate(1008, 'too many bad messages');
   }
@@ -155,7 +230,7 @@ export class Connection {
       case 'sdp':
         if (msg.sdpType !== 'offer')
           throw new RoomdError('protocol.unexpected', { message: 'The relay only takes offers.' });
-        void this.#answer(p, msg.sdp);
+        this.#answer(p, msg.sdp).catch((error: unknown) => this.guardTrip('media', error));
         return;
       case 'ice':
         p.pc?.addIceCandidate(msg).catch(() => {});
@@ -188,9 +263,26 @@ export class Connection {
     // Canonical id from here on (the person may have typed it without dashes).
     const join: JoinMessage = record === undefined ? typed : { ...typed, meetingId: record.id };
     const address = this.link.remoteAddress;
+    // Proofs are checked against the id the client signed (as typed), bound to this connection's nonce.
     const hostClaim =
       record !== undefined && join.identityKey !== undefined && join.identityKey === record.hostIdentityKey;
-    const hostProven = hostClaim && join.hostProof !== undefined && this.#verifyProof(join);
+    const hostProven =
+      hostClaim && join.hostProof !== undefined && this.#verifyProof(typed, join.hostProof, hostProofMessage);
+    // Verified only for a meeting that exists: a signature check costs real CPU (docs/protocol.md §Host proof).
+    const identityProven =
+      record !== undefined &&
+      join.identityProof !== undefined &&
+      this.#verifyProof(typed, join.identityProof, identityProofMessage);
+    // Wrong-passcode budgets (docs/protocol.md §Wrong passcodes) key on proven identities only; the
+    // proven host and the booked room (proven by the key it registered) are exempt from the shared ones.
+    const provenIdentity = hostProven || identityProven ? join.identityKey : undefined;
+    const bookedRoomKey = record === undefined ? undefined : core.registry.bookedRoomKey(record);
+    const attempt: PasscodeAttempt = {
+      meetingId: join.meetingId,
+      address,
+      provenIdentity,
+      trusted: hostProven || (provenIdentity !== undefined && provenIdentity === bookedRoomKey),
+    };
     const live = core.liveFor(join.meetingId);
     let decision: AdmissionDecision = decideAdmission(join, {
       now: core.clock.now(),
@@ -199,8 +291,9 @@ export class Connection {
       hostProven,
       hostProofFailed: hostClaim && !hostProven,
       hostHasJoined: live?.hostHasJoined ?? false,
-      lockout: core.lockout.status(join.meetingId, join.deviceId, address),
-      recordFailure: () => core.lockout.recordFailure(join.meetingId, join.deviceId, address),
+      identityProofFailed: join.identityProof !== undefined && !identityProven,
+      lockout: core.lockout.status(attempt),
+      recordFailure: () => core.lockout.recordFailure(attempt),
     });
     if (core.hooks.admission) decision = core.hooks.admission(decision, join, this.#ctx);
     if (
@@ -235,7 +328,7 @@ export class Connection {
       });
       return;
     }
-    core.lockout.recordSuccess(join.meetingId, join.deviceId);
+    core.lockout.recordSuccess(attempt);
     if (decision.kind === 'waiting') {
       this.state = 'waiting';
       this.waitingFor = { meetingId: join.meetingId, join };
@@ -294,14 +387,21 @@ export class Connection {
     core.sendKey(m, p);
   }
 
-  #verifyProof(join: JoinMessage): boolean {
+  /** A proof by `join.identityKey` over `message(nonce, meeting id as the client sent it)`. */
+  #verifyProof(
+    join: JoinMessage,
+    proof: string,
+    message: (nonce: Uint8Array, meetingId: string) => Uint8Array,
+  ): boolean {
+    if (join.identityKey === undefined) return false;
     try {
       return ed25519.verify(
-        fromBase64Url(join.hostProof!),
-        hostProofMessage(this.nonce, join.meetingId),
-        fromBase64Url(join.identityKey!),
+        fromBase64Url(proof),
+        message(this.nonce, join.meetingId),
+        fromBase64Url(join.identityKey),
       );
     } catch {
+      // A malformed key or signature is a failed proof (the schema already bounds both sizes).
       return false;
     }
   }
@@ -323,7 +423,15 @@ export class Connection {
       }
       const media = new MediaChannel(channel, { highWaterMark: core.receiverBufferBytes });
       p.media = media;
-      channel.onMessage((data) => core.router.forward(p, data));
+      channel.onMessage((data) => {
+        // Last-resort guard: the fan-out drops and counts bad chunks itself; anything else closes
+        // this participant's connection, not the relay.
+        try {
+          core.router.forward(p, data);
+        } catch (error) {
+          this.guardTrip('media', error);
+        }
+      });
       const ready = () => {
         if (p.media === media) this.send({ type: 'media-ready' });
       };
@@ -371,4 +479,15 @@ export class Connection {
     }
     core.broadcastRoster(m);
   }
+}
+
+/** What a log line may say about an unexpected error: its class and where it was thrown, never input. */
+export function describeError(error: unknown): { error: string; at?: string } {
+  if (!(error instanceof Error)) return { error: typeof error };
+  const at = error.stack
+    ?.split('\n')
+    .find((line) => line.trimStart().startsWith('at '))
+    ?.trim()
+    .slice(0, 200);
+  return at === undefined ? { error: error.name } : { error: error.name, at };
 }

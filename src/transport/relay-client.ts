@@ -3,14 +3,22 @@
  * signaling socket plus, once admitted, one peer connection with the unordered "media" data channel.
  * It joins again after every reconnect (each connection is a new participant: the session above it
  * starts fresh keys) and closes the peer connection whenever the socket drops or on close().
- * No E2EE logic lives here: envelopes and frames are opaque.
+ * No E2EE logic lives here: envelopes and frames are opaque. Nothing the relay sends makes this end
+ * throw: bad messages and chunks are dropped and counted, and an unexpected error in a receive
+ * handler or listener is a guard trip, logged once per connection and counted (docs/protocol.md
+ * §Validation).
  */
 import type { Clock } from '../core/clock.ts';
 import { RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { fromBase64Url } from '../protocol/codec.ts';
-import { chunkFrame, decodeMediaChunk, type MediaChunk, type StreamKind } from '../protocol/media-header.ts';
+import {
+  chunkFrame,
+  type MediaChunk,
+  type StreamKind,
+  tryDecodeMediaChunk,
+} from '../protocol/media-header.ts';
 import type { ClientMessageOf, ServerMessage, ServerMessageOf, WithoutV } from '../protocol/schemas.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { MediaChannel } from './media-channel.ts';
@@ -20,7 +28,13 @@ import {
   type PeerConnection,
   type PeerConnectionFactory,
 } from './peer.ts';
-import { SignalingClient, type SignalingClientOptions } from './signaling-client.ts';
+import { SignalingClient, type SignalingClientOptions, type SignalingCounters } from './signaling-client.ts';
+
+/** Receive counters of a relay connection (all reconnects), for the room's /metrics. */
+export interface RelayClientCounters extends SignalingCounters {
+  /** Media chunks from the relay whose header did not parse (dropped). */
+  malformedChunks: number;
+}
 
 export type JoinBody = Omit<WithoutV<ClientMessageOf<'join'>>, 'type'>;
 /** Hello from the relay: its nonce is what a host signs (protocol/host-proof.ts). */
@@ -70,7 +84,7 @@ export interface RelayClientOptions {
 }
 
 export class RelayClient {
-  readonly events = new EventBus<RelayClientEvents>();
+  readonly events = new EventBus<RelayClientEvents>((event, error) => this.#guardTrip(String(event), error));
   readonly signaling: SignalingClient;
   readonly #opts: RelayClientOptions;
   readonly #log: Logger;
@@ -81,6 +95,10 @@ export class RelayClient {
   #closed = false;
   #relayReady = false;
   #onMediaReady: (() => void) | undefined;
+  #guardTrips = 0;
+  #malformedChunks = 0;
+  /** Whether a guard trip was logged on the current connection (log once per connection). */
+  #guardLogged = false;
 
   constructor(options: RelayClientOptions) {
     this.#opts = options;
@@ -96,6 +114,7 @@ export class RelayClient {
     this.signaling.events.on('protocol-error', (e) => this.events.emit('protocol-error', e));
     this.signaling.events.on('reconnecting', (r) => this.events.emit('reconnecting', r));
     this.signaling.events.on('close', ({ willReconnect, code }) => {
+      this.#guardLogged = false;
       this.#teardownPeer();
       this.#participantId = undefined;
       this.events.emit('disconnected', { willReconnect, code });
@@ -113,6 +132,17 @@ export class RelayClient {
 
   get mediaStats(): MediaChannel['stats'] | undefined {
     return this.#media?.stats;
+  }
+
+  /** What was refused or caught on receive, over all connections of this client. */
+  get counters(): RelayClientCounters {
+    const sig = this.signaling.counters;
+    return {
+      messagesRejected: sig.messagesRejected,
+      binaryFrames: sig.binaryFrames,
+      guardTrips: sig.guardTrips + this.#guardTrips,
+      malformedChunks: this.#malformedChunks,
+    };
   }
 
   start(): void {
@@ -182,7 +212,7 @@ export class RelayClient {
         if (m.status === 'admitted') {
           this.#participantId = m.participantId;
           this.events.emit('admission', m);
-          void this.#startPeer();
+          this.#startPeer().catch((error: unknown) => this.#peerFailed(error));
         } else {
           this.events.emit('admission', m);
         }
@@ -246,16 +276,11 @@ export class RelayClient {
       this.#onMediaReady?.();
     });
     channel.onMessage((data) => {
-      // Raw chunks for the media layer (it parses them itself); decoded ones for simple consumers.
-      if (this.events.listenerCount('media-raw') > 0) this.events.emit('media-raw', data);
-      if (this.events.listenerCount('media') === 0) return;
-      let chunk: MediaChunk;
       try {
-        chunk = decodeMediaChunk(data);
-      } catch {
-        return; // a chunk that does not parse is dropped; the frame will fail to reassemble
+        this.#onChunk(data);
+      } catch (error) {
+        this.#guardTrip('media channel', error); // last-resort guard: drop the chunk, count, log once
       }
-      this.events.emit('media', chunk);
     });
     pc.onIceCandidate((c) => {
       if (this.#pc !== pc) return;
@@ -272,6 +297,28 @@ export class RelayClient {
     } catch (error) {
       this.#peerFailed(error);
     }
+  }
+
+  #onChunk(data: Uint8Array): void {
+    // Raw chunks for the media layer (it parses them itself); decoded ones for simple consumers.
+    if (this.events.listenerCount('media-raw') > 0) this.events.emit('media-raw', data);
+    if (this.events.listenerCount('media') === 0) return;
+    const decoded = tryDecodeMediaChunk(data);
+    if (!decoded.ok) {
+      this.#malformedChunks++; // dropped; the frame will fail to reassemble
+      return;
+    }
+    this.events.emit('media', decoded.chunk);
+  }
+
+  #guardTrip(where: string, error: unknown): void {
+    this.#guardTrips++;
+    if (this.#guardLogged) return;
+    this.#guardLogged = true;
+    this.#log.error(
+      { where, error: error instanceof Error ? error.name : typeof error },
+      'relay receive guard caught an unexpected error; the message was dropped',
+    );
   }
 
   #peerFailed(error: unknown): void {

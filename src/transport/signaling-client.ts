@@ -2,6 +2,10 @@
  * The signaling socket to the relay (docs/protocol.md "# Wire protocol" §Transport): one WebSocket
  * carrying validated JSON messages, reconnecting with backoff on an injectable Clock until closed.
  * Each (re)connection emits `open`; the caller joins again after every one (a new session).
+ * Whatever the relay sends, this end never throws: a message that fails validation (binary frames
+ * included: signaling is text only) is dropped and counted; an unexpected error in handling one is a
+ * guard trip — logged once per connection, counted, and the connection is closed so the reconnect
+ * logic starts a fresh one (docs/protocol.md §Validation).
  */
 import WebSocket, { type ClientOptions } from 'ws';
 import { type Clock, SystemClock, type TimerHandle } from '../core/clock.ts';
@@ -37,8 +41,22 @@ export interface SignalingClientOptions {
   tap?: (direction: 'in' | 'out', data: string) => void;
 }
 
+/** Receive counters since the client was made (all connections). */
+export interface SignalingCounters {
+  /** Messages from the relay that failed validation and were dropped (binary frames included). */
+  messagesRejected: number;
+  /** Of those, binary frames. */
+  binaryFrames: number;
+  /** Unexpected errors caught by the receive guard or thrown by a message listener. */
+  guardTrips: number;
+}
+
+/** Close code we send when our receive guard tripped (the relay sent something we could not handle). */
+const GUARD_TRIP_CLOSE = 1011;
+
 export class SignalingClient {
-  readonly events = new EventBus<SignalingEvents>();
+  readonly events = new EventBus<SignalingEvents>((event, error) => this.#listenerFailed(event, error));
+  readonly counters: SignalingCounters = { messagesRejected: 0, binaryFrames: 0, guardTrips: 0 };
   readonly #opts: SignalingClientOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -47,6 +65,10 @@ export class SignalingClient {
   #attempt = 0;
   #closed = false;
   #started = false;
+  /** The connection whose guard trip or listener failure has been logged (log once per connection). */
+  #loggedFor: WebSocket | undefined;
+  /** The connection whose first rejected message has been logged. */
+  #rejectLoggedFor: WebSocket | undefined;
 
   constructor(options: SignalingClientOptions) {
     this.#opts = options;
@@ -105,15 +127,11 @@ export class SignalingClient {
       this.events.emit('open', { attempt });
     });
     ws.on('message', (data, isBinary) => {
-      const text = isBinary ? '' : data.toString();
-      this.#opts.tap?.('in', text);
-      const decoded = decodeServerMessage(text);
-      if (!decoded.ok) {
-        this.#log.warn({ code: decoded.error.code }, 'dropped a malformed message from the relay');
-        this.events.emit('protocol-error', decoded.error);
-        return;
+      try {
+        this.#receive(data, isBinary);
+      } catch (error) {
+        this.#guardTrip(ws, error);
       }
-      this.events.emit('message', decoded.message);
     });
     ws.on('error', (error) => {
       this.#log.debug({ err: error.message }, 'signaling socket error');
@@ -124,6 +142,62 @@ export class SignalingClient {
       this.events.emit('close', { code, reason: reason.toString(), willReconnect });
       if (willReconnect) this.#scheduleReconnect();
     });
+  }
+
+  #receive(data: WebSocket.RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.counters.binaryFrames++;
+      this.#rejected(
+        new RoomdError('protocol.malformed', {
+          message: 'The relay sent a binary frame; signaling is text only.',
+        }),
+      );
+      return;
+    }
+    const text = data.toString();
+    this.#opts.tap?.('in', text);
+    const decoded = decodeServerMessage(text);
+    if (!decoded.ok) {
+      this.#rejected(decoded.error);
+      return;
+    }
+    this.events.emit('message', decoded.message);
+  }
+
+  #rejected(error: RoomdError): void {
+    this.counters.messagesRejected++;
+    // The first of a connection is worth a line; a hostile relay must not flood the log.
+    if (this.#rejectLoggedFor !== this.#ws) {
+      this.#rejectLoggedFor = this.#ws;
+      this.#log.warn({ code: error.code }, 'dropped an invalid message from the relay');
+    }
+    this.events.emit('protocol-error', error);
+  }
+
+  /** Last-resort guard: log once, count, close this connection (reconnect follows). */
+  #guardTrip(ws: WebSocket, error: unknown): void {
+    this.counters.guardTrips++;
+    if (this.#loggedFor !== ws) {
+      this.#loggedFor = ws;
+      this.#log.error(
+        { error: error instanceof Error ? error.name : typeof error },
+        'signaling receive guard caught an unexpected error; reconnecting',
+      );
+    }
+    if (ws.readyState === WebSocket.OPEN) ws.close(GUARD_TRIP_CLOSE, 'internal error');
+    else ws.terminate();
+  }
+
+  /** A message listener threw: the EventBus kept it from us; count it and log once per connection. */
+  #listenerFailed(event: PropertyKey, error: unknown): void {
+    this.counters.guardTrips++;
+    const ws = this.#ws;
+    if (ws !== undefined && this.#loggedFor === ws) return;
+    this.#loggedFor = ws;
+    this.#log.error(
+      { event: String(event), error: error instanceof Error ? error.name : typeof error },
+      'a signaling listener failed',
+    );
   }
 
   #scheduleReconnect(): void {

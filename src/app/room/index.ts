@@ -18,6 +18,7 @@ import { RoomSnapshotStore } from '../../http/kiosk/snapshot-store.ts';
 import { metricsRoutes, RoomMetrics } from '../../http/metrics.ts';
 import { Room, type RoomMediaConfig } from '../../meeting/room.ts';
 import { RelayScheduleSource, type ScheduleSource } from '../../meeting/schedule.ts';
+import { toBase64Url } from '../../protocol/codec.ts';
 import { NodeProcessRunner } from '../../system/process.ts';
 import type { PeerConnectionFactory } from '../../transport/peer.ts';
 import { WrtcPeerConnectionFactory } from '../../transport/wrtc-peer.ts';
@@ -103,7 +104,9 @@ export async function roomModules(
       o.schedule ??
       new RelayScheduleSource({
         signalUrl: settings.meetingService.url,
-        rooms: () => [identity.deviceId, settings.room.name],
+        room: identity.deviceId,
+        token: () => settings.meetingService.token,
+        identityKey: toBase64Url(identity.publicKey),
       }),
     media:
       o.media === undefined
@@ -176,7 +179,12 @@ export async function roomModules(
     kiosk: options.kiosk,
     adminServer: {
       ...options.adminServer,
-      authenticatedPlugins: [metricsRoutes({ metrics: registry, snapshot: () => metrics.snapshot() })],
+      authenticatedPlugins: [
+        {
+          scope: 'metrics',
+          plugin: metricsRoutes({ metrics: registry, snapshot: () => metrics.snapshot() }),
+        },
+      ],
     },
   });
   const roomModule: Module = { name: 'room', start: () => room.start(), stop: () => room.stop() };

@@ -1,13 +1,16 @@
 /**
  * What `/metrics` reports, read from the room: meeting and shield state, epoch and rekeys, frames
- * per stream kind (totals survive meetings), and device states. Counts only; no identities.
+ * per stream kind (totals survive meetings), device states, and input refused from the meeting
+ * service (docs/protocol.md §Validation). Counts only; no identities.
  */
 import type { DeviceStatus } from '../../devices/status.ts';
-import type { MetricsInput, StreamCounters } from '../../http/metrics.ts';
+import type { MetricsInput, RefusedCounters, StreamCounters } from '../../http/metrics.ts';
 import type { Room } from '../../meeting/room.ts';
 import { deviceInfo, meetingState } from './snapshot.ts';
 
 const KINDS = ['audio', 'video'] as const;
+
+const noneRefused = (): RefusedCounters => ({ relayMessages: 0, mediaChunks: 0, guardTrips: 0 });
 
 export class RoomMetricsSource {
   readonly #room: Room;
@@ -16,6 +19,8 @@ export class RoomMetricsSource {
   /** Totals of meetings that ended, so counters never go backwards. */
   readonly #done: Record<string, StreamCounters> = {};
   #doneRekeys = 0;
+  readonly #doneRefused = noneRefused();
+  #lastRefused = noneRefused();
   #lastLink: unknown = null;
   #last: { streams: Record<string, StreamCounters>; rekeys: number } = { streams: {}, rekeys: 0 };
 
@@ -53,6 +58,9 @@ export class RoomMetricsSource {
       }
       this.#doneRekeys += this.#last.rekeys;
       this.#last = { streams: {}, rekeys: 0 };
+      for (const k of Object.keys(this.#doneRefused) as (keyof RefusedCounters)[])
+        this.#doneRefused[k] += this.#lastRefused[k];
+      this.#lastRefused = noneRefused();
       this.#lastLink = link;
     }
     const current: Record<string, StreamCounters> = {};
@@ -82,6 +90,17 @@ export class RoomMetricsSource {
       current[k] = c;
     }
     this.#last = { streams: current, rekeys: session?.counters.rekeys ?? 0 };
+    const relay = session?.relayCounters;
+    const rx = link?.receive.receiver;
+    const control = link?.control;
+    this.#lastRefused = {
+      relayMessages: relay?.messagesRejected ?? 0,
+      mediaChunks: (rx?.malformedChunks ?? 0) + (rx?.refusedChunks ?? 0) + (control?.rejectedChunks ?? 0),
+      guardTrips: (relay?.guardTrips ?? 0) + (rx?.guardTrips ?? 0) + (control?.guardTrips ?? 0),
+    };
+    const refused = noneRefused();
+    for (const k of Object.keys(refused) as (keyof RefusedCounters)[])
+      refused[k] = this.#doneRefused[k] + this.#lastRefused[k];
     const streams: Record<string, StreamCounters> = {};
     for (const k of KINDS) {
       const d = this.#done[k]!;
@@ -111,6 +130,7 @@ export class RoomMetricsSource {
         return { id: d.id, kind: info.kind, status: info.status, reconnects: d.reconnects };
       }),
       safeMode: this.#safeMode,
+      refused,
     };
   }
 }

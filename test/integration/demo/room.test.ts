@@ -159,6 +159,29 @@ describe('the demo room with emulated hardware', () => {
     expect(received(second)).toBeGreaterThan(received(first));
   }, 30_000);
 
+  it("the admin API never reads back the room's meeting-service credential", async () => {
+    const secret = demo.env.roomToken;
+    expect(secret.length).toBeGreaterThan(16);
+    const { token } = await demo.app.http.auth.createToken('settings', 'admin', 'admin');
+    const auth = { authorization: `Bearer ${token}` };
+    const read = await demo.app.http.admin.inject({ method: 'GET', url: '/api/v1/settings', headers: auth });
+    expect(read.statusCode).toBe(200);
+    expect(read.body).not.toContain(secret);
+    expect(JSON.parse(read.body).meetingService).not.toHaveProperty('token');
+    // A change elsewhere neither shows it nor loses it: the room still reads its schedule.
+    const patched = await demo.app.http.admin.inject({
+      method: 'PATCH',
+      url: '/api/v1/settings',
+      headers: auth,
+      payload: { media: { volume: 55 } },
+    });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.body).not.toContain(secret);
+    await demo.app.room!.refreshSchedule();
+    expect(demo.app.room!.scheduleError).toBeNull();
+    expect(demo.app.room!.schedule.length).toBeGreaterThan(0);
+  }, 30_000);
+
   it('a camera preset on the panel moves the emulated VISCA camera', async () => {
     const cam = demo.env.camera;
     cam.presets.set(2, { pan: 800, tilt: 200, zoom: 0x1000 });

@@ -144,7 +144,8 @@ describe('MediaReceiver', () => {
       Uint8Array.of(1),
     );
     rx.push(huge);
-    expect(rx.malformedChunks).toBe(2);
+    expect(rx.malformedChunks).toBe(1);
+    expect(rx.refusedChunks).toBe(1);
   });
 
   it('delivers every frame exactly once and in order whatever the chunk order (property)', () => {

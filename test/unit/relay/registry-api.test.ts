@@ -1,6 +1,6 @@
-// Meeting registry persistence, account E2EE setting, HTTP API and CLI: issue 4 "Meetings".
+// Meeting registry persistence, account E2EE setting, HTTP API and CLI: docs/protocol.md §Management API.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,7 +77,8 @@ describe('MeetingRegistry', () => {
 
 describe('relay HTTP API and CLI', () => {
   it('creates, lists and deletes meetings through the CLI against a running relay, with a token', async () => {
-    const relay = createRelay({ peers: new FakePeerNetwork(), stateDir: await tempDir(), adminToken: 'tok' });
+    const tok = 'tok-0123456789abcdef';
+    const relay = createRelay({ peers: new FakePeerNetwork(), stateDir: await tempDir(), adminToken: tok });
     await relay.start();
     try {
       const out: string[] = [];
@@ -85,19 +86,36 @@ describe('relay HTTP API and CLI', () => {
       const io = {
         stdout: (l: string) => out.push(l),
         stderr: (l: string) => err.push(l),
-        env: { ROOMD_RELAY_TOKEN: 'tok' },
+        env: { ROOMD_RELAY_TOKEN: tok },
       };
       const url = relay.address.httpUrl;
       expect(
         await runRelayCli(
-          ['create', '--url', url, `--host-key=${hostKey}`, '--title', 'Standup', '--encryption', 'enhanced'],
+          [
+            'create',
+            '--url',
+            url,
+            `--host-key=${hostKey}`,
+            '--title',
+            'Standup',
+            '--encryption',
+            'enhanced',
+            '--passcode',
+            '98765',
+          ],
           io,
         ),
       ).toBe(0);
-      const created = JSON.parse(out.at(-1)!) as { id: string; encryption: string };
+      const created = JSON.parse(out.at(-1)!) as { id: string; encryption: string; passcode: string };
       expect(created.encryption).toBe('enhanced');
+      // The creator sees the passcode once; lists say only that there is one.
+      expect(created.passcode).toBe('98765');
       expect(await runRelayCli(['list', '--url', url, '--json'], io)).toBe(0);
-      expect((JSON.parse(out.at(-1)!) as { id: string }[]).map((m) => m.id)).toEqual([created.id]);
+      const listed = JSON.parse(out.at(-1)!) as Record<string, unknown>[];
+      expect(listed.map((m) => m['id'])).toEqual([created.id]);
+      expect(listed[0]).toMatchObject({ hasPasscode: true });
+      expect(listed[0]).not.toHaveProperty('passcode');
+      expect(out.at(-1)).not.toContain('98765');
       expect(await runRelayCli(['delete', created.id, '--url', url], io)).toBe(0);
       expect(relay.registry.list()).toHaveLength(0);
       expect(await runRelayCli(['delete', created.id, '--url', url], io)).toBe(1);
@@ -124,14 +142,18 @@ describe('relay HTTP API and CLI', () => {
     const relay = createRelay({ peers: new FakePeerNetwork() });
     await relay.start();
     try {
+      // No token given: the relay made one in memory for its embedder.
+      const authorization = `Bearer ${relay.adminToken}`;
       const res = await fetch(`${relay.address.httpUrl}/api/v1/meetings`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization },
         body: JSON.stringify({ hostIdentityKey: 'x' }),
       });
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ code: 'core.invalid_argument' });
-      const missing = await fetch(`${relay.address.httpUrl}/api/v1/meetings/000-0000-0000`);
+      const missing = await fetch(`${relay.address.httpUrl}/api/v1/meetings/000-0000-0000`, {
+        headers: { authorization },
+      });
       expect(missing.status).toBe(404);
     } finally {
       await relay.stop();
@@ -213,12 +235,30 @@ describe('roomd relay serve', () => {
     });
     while (url === '') await new Promise((r) => setTimeout(r, 10));
     const api = url.replace('ws://', 'http://').replace('/v1/signal', '');
-    const res = await fetch(`${api}/api/v1/meetings`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ hostIdentityKey: hostKey, title: 'Kept' }),
-    });
-    expect(res.status).toBe(201);
+    // The first start made an admin token in the state dir (0600) and said so once, with where it is.
+    const tokenFile = path.join(dir, 'admin-token');
+    const token = (await readFile(tokenFile, 'utf8')).trim();
+    expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
+    expect(out.filter((l) => l.includes(token))).toHaveLength(1);
+    expect(out.join('\n')).toContain(tokenFile);
+    const body = JSON.stringify({ hostIdentityKey: hostKey, title: 'Kept' });
+    const post = (authorization?: string) =>
+      fetch(`${api}/api/v1/meetings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body,
+      });
+    expect((await post()).status).toBe(401);
+    expect((await post(`Bearer ${token}`)).status).toBe(201);
+    // The management CLI finds the token in the state dir by itself.
+    expect(
+      await runRelayCli(['list', '--url', api, '--state-dir', dir], {
+        stdout: (l) => out.push(l),
+        stderr: (l) => out.push(l),
+        env: {},
+      }),
+    ).toBe(0);
+    expect(out.at(-1)).toMatch(/\tKept$/);
     abort.abort();
     expect(await done).toBe(0);
     expect(JSON.parse(out[0]!)).toMatchObject({ event: 'listening' });
@@ -226,5 +266,40 @@ describe('roomd relay serve', () => {
     await reg.load();
     expect(reg.list().map((m) => m.title)).toEqual(['Kept']);
     expect(await runRelayCli(['--port', 'x'], { stdout: () => {}, stderr: () => {}, env: {} })).toBe(64);
+    // A second start reuses the token and never prints it again.
+    const again: string[] = [];
+    const abort2 = new AbortController();
+    let url2 = '';
+    const done2 = runRelayCli(['--port', '0', '--state-dir', dir], {
+      stdout: (l) => again.push(l),
+      stderr: (l) => again.push(l),
+      env: {},
+      signal: abort2.signal,
+      onListening: (u) => {
+        url2 = u;
+      },
+    });
+    while (url2 === '') await new Promise((r) => setTimeout(r, 10));
+    abort2.abort();
+    expect(await done2).toBe(0);
+    expect((await readFile(tokenFile, 'utf8')).trim()).toBe(token);
+    expect(again.join('\n')).not.toContain(token);
+    expect(again.join('\n')).toContain(tokenFile);
+  });
+
+  it('refuses to listen beyond loopback without an explicit token', async () => {
+    const err: string[] = [];
+    const code = await runRelayCli(['--host', '0.0.0.0', '--port', '0'], {
+      stdout: () => {},
+      stderr: (l) => err.push(l),
+      env: {},
+    });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(/beyond this machine, without an admin token/);
+    await expect(
+      createRelay({ host: '0.0.0.0', peers: new FakePeerNetwork() }).start(),
+    ).rejects.toMatchObject({
+      code: 'config.invalid',
+    });
   });
 });
