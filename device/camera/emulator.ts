@@ -86,6 +86,11 @@ export class ViscaEmulator {
     return this.#sockets.size;
   }
 
+  /** Raw bytes from the camera, outside any protocol exchange (garbage and soak tests). */
+  sendRaw(bytes: Uint8Array): void {
+    void this.#stream?.write(bytes).catch(() => {});
+  }
+
   #send(r: ViscaReply, delay = this.#delay): void {
     const bytes = encodeReply(r);
     const go = () => void this.#stream?.write(bytes).catch(() => {});

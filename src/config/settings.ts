@@ -47,9 +47,34 @@ const MIGRATIONS: Record<number, (old: Json) => Json> = {
   },
 };
 
+/**
+ * Settings nest three levels (`devices.panel.path`); a document nested far deeper is refused before
+ * anything copies or walks it recursively (structuredClone, validation), which would overflow the
+ * stack — a typed config.invalid instead.
+ */
+export const MAX_SETTINGS_DEPTH = 32;
+
+/** Whether a JSON value nests objects or arrays deeper than `max` (iterative: any depth is safe). */
+function deeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function migrate(raw: unknown): { value: Json; migratedFrom: number | null } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new RoomdError('config.invalid', { message: 'The settings file does not hold an object.' });
+  }
+  if (deeperThan(raw, MAX_SETTINGS_DEPTH)) {
+    throw new RoomdError('config.invalid', {
+      message: `The settings nest deeper than ${MAX_SETTINGS_DEPTH} levels.`,
+      context: { limit: MAX_SETTINGS_DEPTH },
+    });
   }
   let doc = raw as Json;
   const start = typeof doc['schemaVersion'] === 'number' ? (doc['schemaVersion'] as number) : 1;

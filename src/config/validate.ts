@@ -67,15 +67,22 @@ function expectation(schema: TSchema): string {
   }
 }
 
+/** Whether a dotted field or one of its parents is in `seen` (walks up the path: linear overall). */
+function seenOrParent(field: string, seen: ReadonlySet<string>): boolean {
+  for (let at = field.length; at > 0; at = field.lastIndexOf('.', at - 1)) {
+    if (seen.has(field.slice(0, at))) return true;
+  }
+  return false;
+}
+
 /** Every problem with `value`, one per field, in a stable order. */
 export function fieldErrors(schema: TSchema, value: unknown): FieldError[] {
   const out: FieldError[] = [];
   const seen = new Set<string>();
   for (const e of Value.Errors(schema, value)) {
     const field = e.path.split('/').filter(Boolean).join('.') || '(root)';
-    if (seen.has(field)) continue;
     // A parent that is not an object reports once; skip its children's noise.
-    if ([...seen].some((p) => field.startsWith(`${p}.`))) continue;
+    if (seenOrParent(field, seen)) continue;
     seen.add(field);
     if (e.type === ValueErrorType.ObjectAdditionalProperties || e.message === 'Unexpected property') {
       out.push({ field, message: `'${field}' is not a setting roomd knows` });
@@ -86,13 +93,21 @@ export function fieldErrors(schema: TSchema, value: unknown): FieldError[] {
   return out;
 }
 
-/** Throw a `config.invalid` (or `config.unknown_key`) RoomdError listing every bad field. */
+/** Most field errors one error names (its message and context stay small however bad the input). */
+export const MAX_REPORTED_FIELDS = 20;
+
+/**
+ * Throw a `config.invalid` (or `config.unknown_key`) RoomdError listing the bad fields — the first
+ * MAX_REPORTED_FIELDS of them, and how many more there are.
+ */
 export function assertValid<T>(schema: TSchema, value: unknown, what = 'settings'): T {
   const errors = fieldErrors(schema, value);
   if (errors.length === 0) return value as T;
   const onlyUnknown = errors.every((e) => e.message.endsWith('is not a setting roomd knows'));
+  const shown = errors.slice(0, MAX_REPORTED_FIELDS);
+  const more = errors.length - shown.length;
   throw new RoomdError(onlyUnknown ? 'config.unknown_key' : 'config.invalid', {
-    message: `The ${what} are not valid: ${errors.map((e) => e.message).join('; ')}.`,
-    context: { fields: errors },
+    message: `The ${what} are not valid: ${shown.map((e) => e.message).join('; ')}${more > 0 ? `; and ${more} more` : ''}.`,
+    context: more > 0 ? { fields: shown, more } : { fields: shown },
   });
 }

@@ -75,7 +75,7 @@ export class AnnexBParser implements FrameParser {
 
   end(): MediaFrame[] {
     const out: MediaFrame[] = [];
-    if (!this.#skipping && this.#auHasVcl) out.push(this.#emit(this.#auStart, this.#len));
+    if (!this.#skipping && this.#auHasVcl) this.#complete(this.#len, out);
     this.#reset();
     return out;
   }
@@ -117,9 +117,13 @@ export class AnnexBParser implements FrameParser {
   #scanUnits(out: MediaFrame[]): void {
     const b = this.#buf;
     for (;;) {
-      const sc = this.#findStartCode(Math.max(this.#scan, this.#auStart));
+      const from = Math.max(this.#scan, this.#auStart);
+      const sc = this.#findStartCode(from);
       if (sc < 0) {
-        this.#scan = Math.max(this.#auStart, this.#len - 2);
+        // A start code may straddle the end of what is here: look again from the last two bytes —
+        // but never before `from`, or a NAL header byte could start a code in one read pattern
+        // and not in another (the units must not depend on how the stream is cut).
+        this.#scan = Math.max(from, this.#len - 2);
         return;
       }
       const hdr = sc + 3;
@@ -148,7 +152,7 @@ export class AnnexBParser implements FrameParser {
       } else if (!this.#auHasNal) {
         this.#beginUnit(start);
       } else if (type === NAL_AUD || (startsUnit && this.#auHasVcl)) {
-        if (this.#auHasVcl) out.push(this.#emit(this.#auStart, start));
+        if (this.#auHasVcl) this.#complete(start, out);
         this.#beginUnit(start);
       }
       this.#auHasNal = true;
@@ -185,6 +189,15 @@ export class AnnexBParser implements FrameParser {
     this.#len -= shift;
     this.#scan = Math.max(0, this.#scan - shift);
     this.#auStart = 0;
+  }
+
+  /**
+   * The unit being collected ends at `end`: hand it out, or drop and count it when it is over
+   * maxFrameBytes (a unit can complete inside one read, before #enforceBound sees it).
+   */
+  #complete(end: number, out: MediaFrame[]): void {
+    if (end - this.#auStart > this.#max) this.#dropped += 1;
+    else out.push(this.#emit(this.#auStart, end));
   }
 
   #emit(from: number, to: number): MediaFrame {

@@ -1,7 +1,11 @@
 /**
  * A FIFO of byte chunks for the streaming parsers: append pipe reads, look at and consume the
- * front without copying the whole backlog on every read. Pure, no I/O.
+ * front without copying the whole backlog on every read. Pure, no I/O. However small the reads,
+ * it holds at most MAX_CHUNKS pieces (they are merged), so every operation stays cheap.
  */
+
+/** Pieces held before they are merged into one: bounds the work of at(), peek() and skip(). */
+const MAX_CHUNKS = 64;
 
 export class ByteQueue {
   #chunks: Uint8Array[] = [];
@@ -15,6 +19,12 @@ export class ByteQueue {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
+    if (this.#chunks.length >= MAX_CHUNKS) {
+      // Many small reads: merge what is held into one piece (amortised: a merge every MAX_CHUNKS reads).
+      const merged = this.#copy(this.#length, false);
+      this.#chunks = [merged];
+      this.#head = 0;
+    }
     this.#chunks.push(chunk);
     this.#length += chunk.length;
   }

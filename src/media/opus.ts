@@ -125,7 +125,15 @@ export class OggOpusParser implements FrameParser {
     const out: MediaFrame[] = [];
     for (;;) {
       if (this.#q.length === 0) break;
-      const r = parseOggPage(this.#q.peek(this.#pageSpan()));
+      // Header and lacing first (a small copy); the whole page only once all of it is here, so a
+      // page arriving in many small reads costs no more than one arriving at once.
+      const head = this.#q.peek(Math.min(this.#q.length, OGG_HEADER_BYTES + 255));
+      let r = parseOggPage(head);
+      if (!r.ok && r.reason === 'need_more') {
+        const size = pageSize(head);
+        if (size === undefined || this.#q.length < size) break;
+        r = parseOggPage(this.#q.peek(size));
+      }
       if (r.ok) {
         this.#q.skip(r.size);
         this.#onPage(r.page, out);
@@ -143,24 +151,25 @@ export class OggOpusParser implements FrameParser {
     return [];
   }
 
-  /** How many queued bytes the page at the front can span (header + lacing, then the whole page). */
-  #pageSpan(): number {
-    const len = this.#q.length;
-    const nseg = this.#q.at(26);
-    if (nseg === undefined || len < OGG_HEADER_BYTES + nseg) return Math.min(len, OGG_HEADER_BYTES + 255);
-    let size = OGG_HEADER_BYTES + nseg;
-    for (let i = 0; i < nseg; i++) size += this.#q.at(OGG_HEADER_BYTES + i)!;
-    return Math.min(len, size);
-  }
-
-  /** Skip at least one byte, up to the next "OggS". */
+  /**
+   * Skip at least one byte, up to the next "OggS" — or up to a prefix of it at the very end of
+   * what is queued, which the next read may complete (RFC 3533 §6: resynchronise on the capture
+   * pattern, however the stream is cut).
+   */
   #resync(): void {
-    let i = 1;
-    for (; i < this.#q.length; i++) {
-      if (this.#q.at(i) === 0x4f && this.#q.at(i + 1) === 0x67 && this.#q.at(i + 2) === 0x67) break;
+    // The first byte begins no valid page; then look window by window (never copying the whole
+    // backlog, so garbage costs linear time however it is cut).
+    this.#q.skip(1);
+    let skipped = 1;
+    for (;;) {
+      const w = this.#q.peek(Math.min(this.#q.length, RESYNC_WINDOW));
+      let i = 0;
+      while (i < w.length && !isCapturePrefix(w, i)) i++;
+      this.#q.skip(i);
+      skipped += i;
+      if (i < w.length || this.#q.length === 0) break;
     }
-    this.#q.skip(i);
-    this.#skippedBytes += i;
+    this.#skippedBytes += skipped;
     this.#lastGranule = undefined;
     // The page we lost may have carried the end of the current packet.
     this.#dropPartial(true);
@@ -244,6 +253,24 @@ export class OggOpusParser implements FrameParser {
       }
     });
   }
+}
+
+const CAPTURE = [0x4f, 0x67, 0x67, 0x53];
+const RESYNC_WINDOW = 512;
+
+/** Whether "OggS", or the start of it cut off by the end of `b`, begins at `at`. */
+function isCapturePrefix(b: Uint8Array, at: number): boolean {
+  for (let k = 0; k < CAPTURE.length && at + k < b.length; k++) if (b[at + k] !== CAPTURE[k]) return false;
+  return true;
+}
+
+/** Size of the page whose header (and lacing) starts `head`; undefined until those are complete. */
+function pageSize(head: Uint8Array): number | undefined {
+  const nseg = head[26];
+  if (nseg === undefined || head.length < OGG_HEADER_BYTES + nseg) return undefined;
+  let size = OGG_HEADER_BYTES + nseg;
+  for (let i = 0; i < nseg; i++) size += head[OGG_HEADER_BYTES + i]!;
+  return size;
 }
 
 function concat(parts: Uint8Array[], len: number): Uint8Array {

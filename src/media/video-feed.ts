@@ -35,7 +35,8 @@ export interface FeedFrame {
 }
 
 const enc = new TextEncoder();
-const dec = new TextDecoder('utf-8', { fatal: true });
+/** Strict UTF-8 that keeps a leading BOM: the id is exactly its bytes (docs/protocol.md "# Kiosk media feed"). */
+const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function encodeFeedMessage(f: FeedFrame): Uint8Array {
   const id = enc.encode(f.participantId);
@@ -60,6 +61,7 @@ export function decodeFeedMessage(b: Uint8Array): FeedFrame {
   const bad = (why: string) =>
     new RoomdError('media.parse_failed', { message: `Kiosk feed message: ${why}.` });
   if (b.length < 14 || b[0] !== FEED_VERSION) throw bad('bad version or too short');
+  if ((b[1]! & ~(FEED_FLAG_KEYFRAME | FEED_FLAG_SELF)) !== 0) throw bad('unknown flags');
   const codec = codecFromId(b[2]!);
   if (codec === undefined || codec === 'opus') throw bad('unknown video codec');
   const n = b[12]!;
@@ -70,13 +72,15 @@ export function decodeFeedMessage(b: Uint8Array): FeedFrame {
   } catch {
     throw bad('participant id is not UTF-8');
   }
+  const captureTs = new DataView(b.buffer, b.byteOffset, b.byteLength).getFloat64(4);
+  if (!Number.isFinite(captureTs)) throw bad('capture time is not a number');
   return {
     participantId,
     streamId: b[3]!,
     codec,
     keyframe: (b[1]! & FEED_FLAG_KEYFRAME) !== 0,
     self: (b[1]! & FEED_FLAG_SELF) !== 0,
-    captureTs: new DataView(b.buffer, b.byteOffset, b.byteLength).getFloat64(4),
+    captureTs,
     data: b.subarray(13 + n),
   };
 }

@@ -2,8 +2,8 @@
  * HID report descriptor parser (hardware brief, "Speakerphone": read the report descriptor to
  * find the telephony inputs and LED outputs, and whether a button reports a level or a toggle).
  * Short and long items; global push/pop; usage ranges; variable and array fields. Bounded: a
- * descriptor over 4 KiB, nesting over 32 or absurd report sizes are rejected with
- * `device.protocol_error`.
+ * descriptor over 4 KiB, nesting over 32, absurd report sizes or more than MAX_FIELDS fields are
+ * rejected with `device.protocol_error`; the fields of one array item share one usage list.
  */
 import { RoomdError } from '../../core/errors.ts';
 
@@ -44,6 +44,11 @@ export interface ReportDescriptor {
 export const MAX_DESCRIPTOR = 4096;
 const MAX_REPORT_BITS = 8 * 1024;
 const MAX_USAGES = 1024;
+/**
+ * Most fields one descriptor may declare, over all its reports (a telephony device has a dozen; a
+ * full keyboard a few hundred). Without it a 4 KiB descriptor could declare millions.
+ */
+export const MAX_FIELDS = 8192;
 
 interface Globals {
   page: number;
@@ -132,6 +137,7 @@ export function parseReportDescriptor(d: Uint8Array): ReportDescriptor {
         const key = `${kind}:${g.id}`;
         let off = bits.get(key) ?? 0;
         if (off + g.size * g.count > MAX_REPORT_BITS) throw bad('report too long', at);
+        if (g.size > 0 && fields.length + g.count > MAX_FIELDS) throw bad('too many fields', at);
         const flags = {
           constant: (u & 1) !== 0,
           variable: (u & 2) !== 0,
@@ -155,13 +161,14 @@ export function parseReportDescriptor(d: Uint8Array): ReportDescriptor {
               off += g.size;
             }
           } else {
+            const selectable: readonly number[] = Object.freeze([...usages]);
             for (let k = 0; k < g.count; k++) {
               fields.push({
                 kind,
                 reportId: g.id,
                 bitOffset: off,
                 bitSize: g.size,
-                usages: [...usages],
+                usages: selectable,
                 ...flags,
                 logicalMin: g.logMin,
                 logicalMax: g.logMax,
@@ -190,7 +197,8 @@ export function readField(report: Uint8Array, f: HidField): number {
     if (byte !== undefined && (byte >> (bit & 7)) & 1) v |= 1 << b;
   }
   v >>>= 0;
-  if (f.logicalMin < 0 && f.bitSize < 32 && v & (1 << (f.bitSize - 1))) v -= 1 << f.bitSize;
+  // Sign-extend (powers of two, not shifts: 1 << 31 is negative in JavaScript).
+  if (f.logicalMin < 0 && f.bitSize < 32 && v >= 2 ** (f.bitSize - 1)) v -= 2 ** f.bitSize;
   return v;
 }
 

@@ -27,7 +27,7 @@ export const SignedBundle = Type.Object(
 export type SignedBundle = Static<typeof SignedBundle>;
 
 export const BundlePayload = Type.Object({
-  serial: Type.Integer({ minimum: 1 }),
+  serial: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   issuedAt: Type.String(),
   deviceIds: Type.Optional(Type.Array(Type.String())),
   roomName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),

@@ -8,11 +8,13 @@ import {
   defaultSettings,
   envOverrides,
   envVariableNames,
+  MAX_SETTINGS_DEPTH,
   parseSettings,
   restartRequiredFor,
   SETTINGS_VERSION,
   SettingsStore,
 } from '../../../src/config/settings.ts';
+import { MAX_REPORTED_FIELDS } from '../../../src/config/validate.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -69,6 +71,29 @@ describe('settings validation', () => {
 
   it('refuses settings from a newer schema', () => {
     expect(errorOf(() => parseSettings({ schemaVersion: 99 })).code).toBe('config.too_new');
+  });
+
+  it('refuses a deeply nested document with a typed error, not a stack overflow', () => {
+    const deep = JSON.parse(`{"schemaVersion":2,"media":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`);
+    const e = errorOf(() => parseSettings(deep));
+    expect(e.code).toBe('config.invalid');
+    expect(e.message).toContain(`deeper than ${MAX_SETTINGS_DEPTH} levels`);
+  });
+
+  it('names at most MAX_REPORTED_FIELDS bad fields, and handles very many in linear time', () => {
+    const raw = {
+      schemaVersion: 2,
+      ...Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, i])),
+    };
+    const t0 = performance.now();
+    const e = errorOf(() => parseSettings(raw));
+    // Quadratic bookkeeping took seconds here; linear takes milliseconds.
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(e.code).toBe('config.unknown_key');
+    expect(e.context['fields']).toHaveLength(MAX_REPORTED_FIELDS);
+    expect(e.context['more']).toBe(40_000 - MAX_REPORTED_FIELDS);
+    expect(e.message).toContain(`and ${40_000 - MAX_REPORTED_FIELDS} more`);
+    expect(e.message.length).toBeLessThan(2000);
   });
 });
 

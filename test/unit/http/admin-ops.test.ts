@@ -87,6 +87,18 @@ describe('provisioning bundles', () => {
     ).toBe(200);
   });
 
+  test('a signed bundle with a serial past the exact integers is refused and cannot wedge later ones', async () => {
+    f = await makeHttpFixture();
+    const s = await claimAndSignIn(f, { organisationKey: orgPublic });
+    for (const serial of [1.7976931348623157e308, Number.MAX_SAFE_INTEGER + 2]) {
+      const r = await s.asToken({ method: 'POST', url: '/api/v1/provision', payload: bundle(serial) });
+      expect(r.statusCode).toBe(400);
+    }
+    expect(
+      (await s.asToken({ method: 'POST', url: '/api/v1/provision', payload: bundle(1) })).statusCode,
+    ).toBe(200);
+  });
+
   test('a key given at claim is required from the first bundle on', async () => {
     f = await makeHttpFixture();
     const s = await claimAndSignIn(f, { organisationKey: orgPublic });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.ts';
 import { hasCode } from '../../../src/core/errors.ts';
 import { AnnexBParser } from '../../../src/media/annexb.ts';
+import { ByteQueue } from '../../../src/media/byte-queue.ts';
 import { IvfParser, isVp8Keyframe, isVp9Keyframe, parseIvfHeader } from '../../../src/media/ivf.ts';
 import { oggCrc, parseOggPage, writeOggPage } from '../../../src/media/ogg.ts';
 import { OggOpusParser, OggOpusWriter, opusPacketSamples } from '../../../src/media/opus.ts';
@@ -138,6 +139,24 @@ describe('Annex-B', () => {
     expect(kept.map((f) => f.keyframe)).toEqual([false, false, false, false]);
     expect(small.buffered).toBe(0);
   });
+
+  it('drops a unit over the limit that completes inside one read', () => {
+    const aud = [0, 0, 1, 9, 0xf0];
+    const unit = (type: number, n: number) => [...aud, 0, 0, 1, type, 0x88, ...new Array(n).fill(0x5a)];
+    const bytes = Uint8Array.from([...unit(0x65, 2058), ...unit(0x41, 10), 0, 0, 1, 9, 0xf0]);
+    const p = new AnnexBParser({ clock, maxFrameBytes: 2048 });
+    const frames = feed(p, bytes, [100_000]);
+    expect(frames.map((f) => f.data.length)).toEqual([20]);
+    expect(p.droppedFrames).toBe(1);
+  });
+
+  it('finds the same units whether the stream comes whole or byte by byte', () => {
+    // A NAL header byte 00 followed by 00 01: it must not start a code in one read pattern only.
+    const bytes = Uint8Array.of(0, 0, 1, 0, 0, 1, 0x41, 0x9a);
+    const whole = feed(new AnnexBParser({ clock }), bytes, [100]);
+    const bytewise = feed(new AnnexBParser({ clock }), bytes, [1]);
+    expect(bytewise.map((f) => Array.from(f.data))).toEqual(whole.map((f) => Array.from(f.data)));
+  });
 });
 
 describe('Ogg/Opus', () => {
@@ -180,6 +199,32 @@ describe('Ogg/Opus', () => {
     expect(p.skippedBytes).toBeGreaterThan(0);
   });
 
+  it('resynchronises on a capture pattern split across reads', () => {
+    // A damaged CRC on page 2: the next page begins in the same 2-byte read pattern that ends the
+    // damaged one, so "OggS" arrives cut; it must still be found (RFC 3533 §6).
+    const bytes = fixture('opus-sine.ogg').slice();
+    bytes.fill(0, 623, 627);
+    const whole = feed(new OggOpusParser({ clock }), bytes, [100_000]);
+    const p = new OggOpusParser({ clock });
+    const pairs = feed(p, bytes, [2]);
+    expect(pairs.map((f) => f.ptsMs)).toEqual(whole.map((f) => f.ptsMs));
+    expect(pairs).toHaveLength(24);
+    expect(p.skippedBytes).toBe(225);
+  });
+
+  it('takes a large page in one-byte reads in linear time', () => {
+    const w = new OggOpusWriter();
+    // Two pages of 255 lacing values each (about 60 KB): the most a page can hold.
+    const packets = [new Uint8Array(60_000).fill(0xf8), new Uint8Array(60_000).fill(0xf8)];
+    const pages = [...w.headers(), ...packets.map((pk) => w.page(pk))];
+    const stream = Uint8Array.from(pages.flatMap((pg) => Array.from(pg)));
+    const t0 = performance.now();
+    const frames = feed(new OggOpusParser({ clock }), stream, [1]);
+    expect(frames.map((f) => f.data.length)).toEqual([60_000, 60_000]);
+    // Quadratic work per read would take seconds here; linear work takes milliseconds.
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
   it('round-trips packets through the writer', () => {
     const w = new OggOpusWriter();
     const packets = [Uint8Array.of(0xf8, 1, 2, 3), Uint8Array.of(0xf8, ...new Array(600).fill(7))];
@@ -197,5 +242,19 @@ describe('Ogg/Opus', () => {
     expect(opusPacketSamples(Uint8Array.of(0x01))).toBe(960); // SILK 10 ms × 2
     const page = writeOggPage({ serial: 1, sequence: 0, granule: 0, bos: true, packets: [Uint8Array.of(1)] });
     expect(oggCrc(page, 22)).toBe(new DataView(page.buffer).getUint32(22, true));
+  });
+});
+
+describe('ByteQueue', () => {
+  it('keeps the bytes in order through many one-byte reads (merged as they pile up)', () => {
+    const q = new ByteQueue();
+    for (let i = 0; i < 1000; i++) q.push(Uint8Array.of(i & 0xff));
+    expect(q.length).toBe(1000);
+    expect(q.at(999)).toBe(999 & 0xff);
+    expect(Array.from(q.peek(3))).toEqual([0, 1, 2]);
+    q.skip(500);
+    expect(q.at(0)).toBe(500 & 0xff);
+    expect(Array.from(q.take(2))).toEqual([500 & 0xff, 501 & 0xff]);
+    expect(q.length).toBe(498);
   });
 });

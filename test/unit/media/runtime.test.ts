@@ -262,6 +262,23 @@ describe('VideoFeed', () => {
     );
   });
 
+  it('refuses unknown flag bits and a capture time that is not a number; keeps an id byte for byte', () => {
+    const m = encodeFeedMessage({ ...frame('7', true, 1), self: false });
+    const flags = m.slice();
+    flags[1] = 0xfd;
+    const nan = m.slice();
+    new DataView(nan.buffer).setFloat64(4, Number.NaN);
+    const inf = m.slice();
+    new DataView(inf.buffer).setFloat64(4, Number.NEGATIVE_INFINITY);
+    for (const bad of [flags, nan, inf]) {
+      expect(() => decodeFeedMessage(bad)).toThrow(expect.objectContaining({ code: 'media.parse_failed' }));
+    }
+    // A leading BOM is part of the id (not stripped): decode → encode gives the same bytes.
+    const bom = encodeFeedMessage({ ...frame('\ufeffA', true, 1), self: false });
+    expect(decodeFeedMessage(bom).participantId).toBe('\ufeffA');
+    expect(encodeFeedMessage(decodeFeedMessage(bom))).toEqual(bom);
+  });
+
   it('replays the current picture group to a new subscriber and waits for keyframes after backpressure', () => {
     const asked: string[] = [];
     const feed = new VideoFeed({ onKeyframeNeeded: (p) => asked.push(p) });

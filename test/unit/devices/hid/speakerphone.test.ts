@@ -8,6 +8,7 @@ import {
 import { RoomdError } from '../../../../src/core/errors.ts';
 import {
   findFields,
+  MAX_FIELDS,
   parseReportDescriptor,
   readField,
   USAGE,
@@ -97,6 +98,29 @@ describe('HID report descriptor', () => {
     expect(() => parseReportDescriptor(Uint8Array.of(0x05))).toThrow(RoomdError);
     expect(() => parseReportDescriptor(Uint8Array.of(0xb4))).toThrow(/pop without push/);
     expect(() => parseReportDescriptor(new Uint8Array(5000))).toThrow(/too long/);
+  });
+
+  it('refuses a descriptor declaring more fields than MAX_FIELDS, quickly and in little memory', () => {
+    // Each 14-byte group: report id, usages 0..65535, 8192 one-bit array fields.
+    const arrayOf8192 = Array.from(Buffer.from('19002affff75019600208100', 'hex'));
+    const group = (id: number) => [0x85, id, ...arrayOf8192];
+    const one = parseReportDescriptor(Uint8Array.from(group(1)));
+    expect(one.fields).toHaveLength(MAX_FIELDS);
+    // The fields of one array item share one (capped) usage list instead of a copy each.
+    expect(one.fields[0]!.usages).toHaveLength(1024);
+    expect(one.fields[1]!.usages).toBe(one.fields[0]!.usages);
+    const many = Uint8Array.from(Array.from({ length: 290 }, (_, i) => group((i % 255) + 1)).flat());
+    expect(() => parseReportDescriptor(many)).toThrow(/too many fields/);
+  });
+
+  it('sign-extends a 31-bit field with a negative logical minimum', () => {
+    const d = parseReportDescriptor(Uint8Array.of(0x15, 0x81, 0x25, 0x7f, 0x75, 31, 0x95, 1, 0x81, 0x02));
+    const f = d.fields[0]!;
+    expect(readField(Uint8Array.of(0xff, 0xff, 0xff, 0x7f), f)).toBe(-1);
+    expect(readField(Uint8Array.of(0, 0, 0, 0x40), f)).toBe(-(2 ** 30));
+    const r = new Uint8Array(4);
+    writeField(r, f, -12345);
+    expect(readField(r, f)).toBe(-12345);
   });
 
   it('fuzz: any bytes parse or fail with RoomdError, fields stay inside their reports', () => {
