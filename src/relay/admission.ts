@@ -1,11 +1,11 @@
 /**
- * Admission rules (product brief, "What end-to-end encrypted meeting means"; docs/protocol.md
- * §Admission rules), as a pure decision over the meeting, its account, the join message and the
- * relay's view, plus the wrong-passcode budgets (`PasscodeLockout`, docs/protocol.md §Wrong
- * passcodes; decision 0010): per meeting, per remote address and per proven identity key, each with
- * free failures and then exponential waits. A claimed device id never counts; identities that know
- * the passcode already (admitted before, the proven host, the booked room) are exempt from the
- * meeting and address budgets, so nobody can aim a lockout at them.
+ * Admission rules (docs/protocol.md §Admission rules), as a pure decision over the meeting, its
+ * account, the join message and the relay's view, plus the wrong-passcode budgets
+ * (`PasscodeLockout`, docs/protocol.md §Wrong passcodes; decision 0010): per meeting, per remote
+ * address and per proven identity key, each with free failures and then exponential waits. A
+ * claimed device id never counts; identities that know the passcode already (admitted before, the
+ * proven host, the booked room) are exempt from the meeting and address budgets, so nobody can aim
+ * a lockout at them.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';

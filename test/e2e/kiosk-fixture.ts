@@ -40,14 +40,17 @@ export async function startKioskUnderTest(options: { stepMs?: number } = {}): Pr
     },
     publishVideo: (f) => fixture.video.publish({ ...f, streamId: 0, codec: 'vp8', captureTs: Date.now() }),
     async exhaustGuessBudget() {
-      for (let i = 0; i < 100; i++) {
-        await fixture.servers.admin.inject({
-          method: 'POST',
-          url: '/api/v1/login',
-          remoteAddress: `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`,
-          payload: { password: `wrong password ${i}` },
-        });
-      }
+      // In parallel: each wrong password costs a scrypt check, and they run on the thread pool.
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          fixture.servers.admin.inject({
+            method: 'POST',
+            url: '/api/v1/login',
+            remoteAddress: `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`,
+            payload: { password: `wrong password ${i}` },
+          }),
+        ),
+      );
     },
     close: () => fixture.close(),
   };

@@ -214,7 +214,7 @@ describe('kiosk page in Chromium', () => {
       (await client.request('POST', '/api/v1/login', { password: 'correct horse battery staple' })).status,
     ).toBe(200);
     await shot('10-admin-locked');
-  });
+  }, 120_000);
 
   test('the pages ran under the strict CSP without violations', () => {
     expect(consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([]);

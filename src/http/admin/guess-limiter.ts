@@ -108,7 +108,9 @@ export class GuessLimiter {
     if (pending >= Math.max(1, p.perClientFree - failures)) {
       return { kind: 'refusal', scope: 'client', until: now + PENDING_RETRY_MS };
     }
-    if (!client.local && this.#levelAt(now) + this.#globalPending >= p.globalCapacity) {
+    // A guess needs a whole free failure in the bucket (it drains continuously, so "full" means
+    // less than one failure of room left).
+    if (!client.local && this.#levelAt(now) + this.#globalPending > p.globalCapacity - 1) {
       return { kind: 'refusal', scope: 'global', until: this.#globalFreeAt(now, this.#globalPending) };
     }
     const next = record ?? { failures: 0, pending: 0, blockedUntil: 0, lastFailureAt: now };
@@ -158,7 +160,7 @@ export class GuessLimiter {
 
   /** Whether network sign-in is paused, and until when. */
   globalLock(now: number): { locked: boolean; until: number | null } {
-    if (this.#levelAt(now) < this.#policy.globalCapacity) return { locked: false, until: null };
+    if (this.#levelAt(now) <= this.#policy.globalCapacity - 1) return { locked: false, until: null };
     return { locked: true, until: this.#globalFreeAt(now, 0) };
   }
 

@@ -1,7 +1,7 @@
 /**
- * roomctl's commands (issue 7, roomctl): claim, token create/list/revoke, provision, status,
- * health, devices, settings get/set, logs, restart, schedule. Each returns a JSON-able result and
- * a human rendering; the CLI prints one or the other (`--json`).
+ * roomctl's commands (docs/kiosk-and-admin-api.md §roomctl): claim, token create/list/revoke,
+ * provision, status, health, devices, settings get/set, logs, restart, schedule. Each returns a
+ * JSON-able result and a human rendering; the CLI prints one or the other (`--json`).
  */
 import * as os from 'node:os';
 import { SCOPES, type Scope } from '../admin/auth-state.ts';

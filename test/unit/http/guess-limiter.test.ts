@@ -95,6 +95,26 @@ describe('GuessLimiter', () => {
     expect(l.budget(T0 + 50 * 60_000).level).toBeCloseTo(90);
   });
 
+  test('the bucket stays full while it leaks: failures spread over real time still pause the network', () => {
+    const l = new GuessLimiter();
+    // A second between failures: the bucket leaks a little all the while, never a whole failure.
+    let now = T0;
+    for (let i = 0; i < 100; i++, now += 1000)
+      l.fail(take(l, { key: `10.0.1.${i}`, local: false }, now), now);
+    expect(l.globalLock(now).locked).toBe(true);
+    expect(l.reserve({ key: '10.9.9.9', local: false }, now)).toMatchObject({
+      kind: 'refusal',
+      scope: 'global',
+    });
+    // One failure of room comes back within one drain period, when the lock says it does.
+    const free = l.globalLock(now).until!;
+    expect(free - now).toBeGreaterThan(0);
+    expect(free - now).toBeLessThanOrEqual(DEFAULT_GUESS_POLICY.globalDrainMs);
+    expect(l.globalLock(free - 1000).locked).toBe(true);
+    expect(l.globalLock(free + 1).locked).toBe(false);
+    expect(l.reserve({ key: '10.9.9.9', local: false }, free + 1).kind).toBe('reservation');
+  });
+
   test('in-flight network guesses count against the global bucket', () => {
     const l = new GuessLimiter({ ...DEFAULT_GUESS_POLICY, globalCapacity: 3 });
     take(l, { key: '10.0.0.1', local: false });
