@@ -11,6 +11,7 @@ import { CaseFailureError, DEFAULT_CASE_LIMIT_MS, runCase } from './lib/case.ts'
 import { loadCorpus } from './lib/corpus.ts';
 import {
   batchSeed,
+  F_GENERATING,
   F_STARTED,
   type FromWorker,
   I_BATCH,
@@ -28,7 +29,7 @@ import { findTarget } from './targets/index.ts';
 const port = parentPort!;
 const progress = workerData as SharedArrayBuffer;
 const ints = new Int32Array(progress, 0, 4);
-const started = new Float64Array(progress, 16, 1);
+const started = new Float64Array(progress, 16, 2);
 
 function send(message: FromWorker): void {
   port.postMessage(message);
@@ -45,9 +46,12 @@ function arbitraryOf(target: FuzzTarget): fc.Arbitrary<unknown> {
 }
 
 function timed(target: FuzzTarget, input: unknown, limitMs: number) {
+  started[F_GENERATING] = 0;
   started[F_STARTED] = Date.now();
   const failure = runCase(target, input, limitMs);
   started[F_STARTED] = 0;
+  // From here until the next case starts, fast-check is generating its input (while fuzzing).
+  if (Atomics.load(ints, I_PHASE) === PHASE.generate) started[F_GENERATING] = Date.now();
   return failure;
 }
 
@@ -67,6 +71,7 @@ function run(job: RunJob): void {
       if (failure !== null)
         send({ type: 'corpus-failure', file: entry.file, failure, input: describeInput(entry.input) });
     }
+    send({ type: 'corpus-done', cases: corpusCases });
   }
   const arb = arbitraryOf(target);
   let firstFailure = true;
@@ -79,6 +84,7 @@ function run(job: RunJob): void {
       firstFailure = false;
       send({ type: 'first-failure', input: toJson(input) });
       Atomics.store(ints, I_PHASE, PHASE.shrink);
+      started[F_GENERATING] = 0;
     }
     throw new CaseFailureError(failure);
   });
@@ -94,6 +100,7 @@ function run(job: RunJob): void {
     Atomics.store(ints, I_BATCH, k);
     Atomics.store(ints, I_RUN, -1);
     Atomics.store(ints, I_PHASE, PHASE.generate);
+    started[F_GENERATING] = Date.now();
     const b0 = performance.now();
     const details = fc.check(property, { seed, numRuns: left });
     const failedRuns = details.failed ? details.numRuns : 0;
@@ -105,9 +112,9 @@ function run(job: RunJob): void {
           ? error.failure
           : { kind: 'crash' as const, message: `harness: ${String(error)}`, stackTop: '' };
       Atomics.store(ints, I_PHASE, PHASE.idle);
+      started[F_GENERATING] = 0;
       send({
         type: 'done',
-        corpusCases,
         cases,
         fuzzMs: performance.now() - t0,
         found: {
@@ -120,12 +127,14 @@ function run(job: RunJob): void {
       });
       return;
     }
+    send({ type: 'progress', cases });
     // Batches of about a quarter of a second: short enough to stop on time, long enough to be cheap.
     const ms = performance.now() - b0;
     batchSize = Math.max(5, Math.min(5000, Math.round((batchSize * 250) / Math.max(ms, 1))));
   }
   Atomics.store(ints, I_PHASE, PHASE.idle);
-  send({ type: 'done', corpusCases, cases, fuzzMs: performance.now() - t0 });
+  started[F_GENERATING] = 0;
+  send({ type: 'done', cases, fuzzMs: performance.now() - t0 });
 }
 
 /** The input of case `path` of a batch, generated again without running the decoder. */

@@ -45,7 +45,7 @@ if (hostileDevices) {
     const len = 1 + Math.floor(Math.random() * 64);
     const bytes = new Uint8Array(len);
     for (let i = 0; i < len; i++) bytes[i] = Math.floor(Math.random() * 256);
-    if (n % 3 === 0) bytes.set([0xff, 0xff, 0xff], Math.max(0, len - 3));
+    if (n % 3 === 0 && len >= 3) bytes.set([0xff, 0xff, 0xff], len - 3);
     demo.env.panel.sendRaw(bytes);
     if (n % 2 === 0) {
       const visca = new Uint8Array([0x90, 0x50 + (n % 16), ...bytes.slice(0, 8), 0xff]);

@@ -367,6 +367,9 @@ const sampler = setInterval(() => {
 
 await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
 const member = await startHostileMember(attacked.ready);
+// The quiet appliance gets the same extra member in its other meeting, sending nothing: the RSS
+// comparison then weighs the attack, not one more participant's peer connection.
+const bystander = await startHostileMember(quiet.ready);
 attacking = true;
 const attackStart = Date.now();
 process.stderr.write(`[soak] attacking for ${MINUTES} min at ${RATE} actions/s\n`);
@@ -403,6 +406,7 @@ await new Promise<void>((resolve) => {
 attacking = false;
 for (const ws of held) ws.terminate();
 await member.close();
+await bystander.close();
 await new Promise((r) => setTimeout(r, SAMPLE_MS + 500));
 clearInterval(sampler);
 

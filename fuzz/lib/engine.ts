@@ -1,15 +1,18 @@
 /**
- * The fuzz engine (fuzz/README.md "How a run works"), main-thread side: runs targets in a worker
- * thread (fuzz/worker.ts) and watches it. A case running longer than the hang limit, or a worker
- * that runs out of memory, is stopped; the engine then regenerates that case's input from its seed
- * and path in a fresh worker (without running the decoder) so even a hang is kept and reported.
- * New failures are written to the corpus.
+ * The fuzz engine (fuzz/README.md "How a run works"), main-thread side: runs each target in a fresh
+ * worker thread (fuzz/worker.ts) and watches it. A case running longer than the hang limit, or a
+ * worker that runs out of memory (its heap limit, or the process growing past its allowance), is
+ * stopped; the engine then regenerates that case's input from its seed and path in a fresh worker
+ * (without running the decoder) so even a hang is kept and reported. A worker lost while
+ * fast-check was still generating the input is a harness failure: its seed and path are reported,
+ * the input is not generated again. New failures are written to the corpus.
  */
 import { Worker } from 'node:worker_threads';
 import type { CaseFailure } from './case.ts';
 import { saveToCorpus } from './corpus.ts';
 import {
   batchSeed,
+  F_GENERATING,
   F_STARTED,
   type FoundFailure,
   type FromWorker,
@@ -58,8 +61,6 @@ export interface RunOptions {
   /** Replay the corpus first (default true). */
   readonly replay?: boolean;
   readonly corpusRoot?: string;
-  /** Heap limit of the worker, so a decoder that allocates without bound fails alone. */
-  readonly maxHeapMb?: number;
 }
 
 const WORKER_URL = new URL('../worker.ts', import.meta.url).href;
@@ -74,17 +75,28 @@ class WorkerLost extends Error {
   }
 }
 
+const MB = 1024 * 1024;
+
 /** One worker thread and its progress block. */
 class Runner {
   readonly progress = new SharedArrayBuffer(PROGRESS_BYTES);
   readonly ints = new Int32Array(this.progress, 0, 4);
-  readonly started = new Float64Array(this.progress, 16, 1);
+  readonly started = new Float64Array(this.progress, 16, 2);
   readonly worker: Worker;
+  /**
+   * Process RSS at which the worker is stopped as out of memory. Its heap limit does not cover
+   * memory outside the V8 heap (large strings and buffers), which can grow until the kernel kills
+   * the whole process; this watches the process instead.
+   */
+  readonly #maxRss: number;
+  readonly #maxRssMb: number;
   #listener: ((m: FromWorker) => void) | null = null;
   #onLost: ((e: WorkerLost) => void) | null = null;
   #lost: WorkerLost | null = null;
 
-  constructor(maxHeapMb: number) {
+  constructor(maxHeapMb: number, maxExternalMb: number) {
+    this.#maxRss = process.memoryUsage.rss() + (maxHeapMb + maxExternalMb) * MB;
+    this.#maxRssMb = Math.round(this.#maxRss / MB);
     this.worker = new Worker(BOOT, {
       eval: true,
       workerData: this.progress,
@@ -110,10 +122,19 @@ class Runner {
       }
       const watchdog = setInterval(
         () => {
+          const now = Date.now();
           const t = this.started[F_STARTED]!;
-          if (t > 0 && Date.now() - t > hangMs) {
+          const g = this.started[F_GENERATING]!;
+          let lost: WorkerLost | null = null;
+          if (t > 0 && now - t > hangMs)
+            lost = new WorkerLost(`a case ran for more than ${hangMs} ms`, false);
+          else if (t === 0 && g > 0 && now - g > hangMs)
+            lost = new WorkerLost(`generating an input took more than ${hangMs} ms`, false);
+          else if (process.memoryUsage.rss() > this.#maxRss)
+            lost = new WorkerLost(`the process grew past ${this.#maxRssMb} MB`, true);
+          if (lost !== null) {
             finish();
-            reject(new WorkerLost(`a case ran for more than ${hangMs} ms`, false));
+            reject(lost);
           }
         },
         Math.min(250, hangMs / 4),
@@ -150,16 +171,28 @@ class Runner {
   }
 }
 
+export interface EngineOptions {
+  /** Heap limit of the worker, so a decoder that allocates without bound fails alone (default 512). */
+  readonly maxHeapMb?: number;
+  /**
+   * How far the process may grow beyond its size when the worker started plus the worker's heap
+   * limit, before the worker is stopped as out of memory (default 1024).
+   */
+  readonly maxExternalMb?: number;
+}
+
 export class FuzzEngine {
   #runner: Runner | null = null;
   readonly #maxHeapMb: number;
+  readonly #maxExternalMb: number;
 
-  constructor(options: { maxHeapMb?: number } = {}) {
-    this.#maxHeapMb = options.maxHeapMb ?? 1024;
+  constructor(options: EngineOptions = {}) {
+    this.#maxHeapMb = options.maxHeapMb ?? 512;
+    this.#maxExternalMb = options.maxExternalMb ?? 1024;
   }
 
   #current(): Runner {
-    this.#runner ??= new Runner(this.#maxHeapMb);
+    this.#runner ??= new Runner(this.#maxHeapMb, this.#maxExternalMb);
     return this.#runner;
   }
 
@@ -173,8 +206,20 @@ export class FuzzEngine {
     await this.#discard();
   }
 
-  /** Replay a target's corpus, then fuzz it; never throws for a decoder's failure (it is reported). */
+  /**
+   * Replay a target's corpus, then fuzz it; never throws for a decoder's failure (it is reported).
+   * Each target gets a fresh worker, ended afterwards, so nothing one target allocated stays for
+   * the next and the process's memory stays flat over a run.
+   */
   async runTarget(target: string, options: RunOptions): Promise<TargetReport> {
+    try {
+      return await this.#runTarget(target, options);
+    } finally {
+      await this.#discard();
+    }
+  }
+
+  async #runTarget(target: string, options: RunOptions): Promise<TargetReport> {
     const hangMs = options.hangMs ?? 10_000;
     const failures: Failure[] = [];
     let corpusFiles: readonly string[] = [];
@@ -188,6 +233,8 @@ export class FuzzEngine {
     for (;;) {
       const runner = this.#current();
       let firstFailure: Json | undefined;
+      /** Generated cases of passed batches. */
+      let passed = 0;
       const job: RunJob = {
         target,
         seed: options.seed,
@@ -203,6 +250,8 @@ export class FuzzEngine {
           { type: 'run', job },
           (m) => {
             if (m.type === 'corpus-files') corpusFiles = m.files;
+            else if (m.type === 'corpus-done') corpusCases += m.cases;
+            else if (m.type === 'progress') passed = m.cases;
             else if (m.type === 'corpus-failure')
               failures.push({ ...m.failure, target, source: 'corpus', file: m.file, input: m.input });
             else if (m.type === 'first-failure') firstFailure = m.input;
@@ -211,7 +260,6 @@ export class FuzzEngine {
           },
           hangMs,
         );
-        corpusCases += done.corpusCases;
         cases += done.cases;
         fuzzMs += done.fuzzMs;
         if (done.found !== undefined) failures.push(this.#found(target, done.found, save));
@@ -220,8 +268,9 @@ export class FuzzEngine {
         if (!(error instanceof WorkerLost)) throw error;
         // The worker hung or died: find the case from the progress block, then start afresh.
         const phase = Atomics.load(runner.ints, I_PHASE);
+        const inGenerator = runner.started[F_STARTED] === 0 && runner.started[F_GENERATING]! > 0;
         const kind = error.outOfMemory ? 'out-of-memory' : 'hang';
-        const message = error.outOfMemory ? 'the worker ran out of memory' : error.message;
+        const message = error.outOfMemory ? `the worker ran out of memory (${error.message})` : error.message;
         await this.#discard();
         if (phase === PHASE.corpus) {
           const i = Atomics.load(runner.ints, I_CORPUS);
@@ -232,6 +281,9 @@ export class FuzzEngine {
           continue; // the rest of the corpus, then fuzzing
         }
         fuzzMs += performance.now() - startedAt;
+        // The passed batches, and the cases of this one up to the one that was lost.
+        const inBatch = phase === PHASE.generate || phase === PHASE.shrink;
+        cases += passed + (inBatch ? Math.max(0, Atomics.load(runner.ints, I_RUN) + 1) : 0);
         if (phase === PHASE.shrink && firstFailure !== undefined) {
           const file = save(`${kind} (while shrinking; not minimised)`, firstFailure);
           failures.push({
@@ -243,11 +295,26 @@ export class FuzzEngine {
             ...(file === undefined ? {} : { file }),
             input: describeInput(fromJson(firstFailure)),
           });
+        } else if (phase === PHASE.generate && inGenerator) {
+          // Lost in fast-check's generation of the next case: the target's arbitrary is at fault, and
+          // generating that input again would only do the same.
+          const seed = batchSeed(options.seed, Atomics.load(runner.ints, I_BATCH));
+          const path = String(Atomics.load(runner.ints, I_RUN) + 1);
+          failures.push({
+            kind,
+            message: `${message} while generating the input (the target's arbitrary is not bounded)`,
+            stackTop: '',
+            target,
+            source: 'fuzz',
+            input: '(not generated again)',
+            seed,
+            path,
+          });
         } else if (phase === PHASE.generate) {
           const seed = batchSeed(options.seed, Atomics.load(runner.ints, I_BATCH));
           const path = String(Atomics.load(runner.ints, I_RUN));
           const input = await this.#reproduce(target, seed, path, hangMs);
-          const file = save(kind, input);
+          const file = input === undefined ? undefined : save(kind, input);
           failures.push({
             kind,
             message,
@@ -255,7 +322,8 @@ export class FuzzEngine {
             target,
             source: 'fuzz',
             ...(file === undefined ? {} : { file }),
-            input: describeInput(fromJson(input)),
+            input:
+              input === undefined ? '(lost: generating it again failed too)' : describeInput(fromJson(input)),
             seed,
             path,
           });
@@ -267,13 +335,20 @@ export class FuzzEngine {
     }
   }
 
-  async #reproduce(target: string, seed: number, path: string, hangMs: number): Promise<Json> {
+  /** The input of a case, generated again in a fresh worker; undefined when that worker is lost too. */
+  async #reproduce(target: string, seed: number, path: string, hangMs: number): Promise<Json | undefined> {
     const runner = this.#current();
-    return runner.request(
-      { type: 'reproduce', target, seed, path },
-      (m) => (m.type === 'reproduced' ? m.input : undefined),
-      hangMs,
-    );
+    try {
+      return await runner.request(
+        { type: 'reproduce', target, seed, path },
+        (m) => (m.type === 'reproduced' ? m.input : undefined),
+        hangMs,
+      );
+    } catch (error) {
+      if (!(error instanceof WorkerLost)) throw error;
+      await this.#discard();
+      return undefined;
+    }
   }
 
   #found(

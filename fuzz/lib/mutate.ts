@@ -305,7 +305,7 @@ function deepText(depth: number, kind: 'array' | 'object'): string {
     : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
-type JsonOp =
+export type JsonOp =
   | { op: 'replace'; at: number; value: unknown }
   | { op: 'delete'; at: number }
   | { op: 'add'; at: number; key: string; value: unknown }
@@ -402,15 +402,55 @@ function clone(v: unknown): unknown {
 /** Longest text the JSON mutators make: above the 256 KiB signalling limit, well below "slow to parse". */
 export const MAX_TEXT = 320 * 1024;
 
+/**
+ * Most characters the value-level mutations may make a message serialise to. Every op that adds
+ * (replace, add, grow) is held to what is left of it, so one input stays under a few MB however
+ * the ops combine: growing an array whose item holds a long string would otherwise multiply it
+ * (5000 copies of a 2 KiB string made a 500 MB text, which ran the worker out of memory before
+ * the case even started).
+ */
+export const MAX_VALUE_TEXT = 2 * MAX_TEXT;
+
+/** Length of `JSON.stringify(v)` without making it (escapes not counted), or more than `cap` once past it. */
+export function jsonTextSize(v: unknown, cap = Number.POSITIVE_INFINITY): number {
+  let size = 0;
+  const walk = (x: unknown): void => {
+    if (size > cap) return;
+    if (typeof x === 'string') size += x.length + 2;
+    else if (typeof x === 'number') size += String(x).length;
+    else if (typeof x === 'boolean') size += x ? 4 : 5;
+    else if (Array.isArray(x)) {
+      size += x.length === 0 ? 2 : 1 + x.length; // brackets and commas
+      for (const item of x) {
+        walk(item);
+        if (size > cap) return;
+      }
+    } else if (typeof x === 'object' && x !== null) {
+      const keys = Object.keys(x);
+      size += keys.length === 0 ? 2 : 1 + keys.length;
+      for (const k of keys) {
+        size += k.length + 3; // "k":
+        walk((x as Record<string, unknown>)[k]);
+        if (size > cap) return;
+      }
+    } else size += 4;
+  };
+  walk(v);
+  return size;
+}
+
 export function applyJsonOps(seed: unknown, ops: readonly JsonOp[]): string {
   const root = { value: clone(seed) };
   for (const o of ops) {
     const slot = pick(slots(root), o.at);
     const { parent, key } = slot;
     const current = (parent as Record<string | number, unknown>)[key];
+    // What the message may still grow by (deep nesting is budgeted when it is written, below).
+    const room = MAX_VALUE_TEXT - jsonTextSize(root.value, MAX_VALUE_TEXT);
+    const fits = (v: unknown) => jsonTextSize(v, room) <= room;
     switch (o.op) {
       case 'replace':
-        setOwn(parent as Record<string, unknown>, String(key), clone(o.value));
+        if (fits(o.value)) setOwn(parent as Record<string, unknown>, String(key), clone(o.value));
         break;
       case 'delete':
         // The whole message stays (an empty text is the text mutators' business).
@@ -419,6 +459,7 @@ export function applyJsonOps(seed: unknown, ops: readonly JsonOp[]): string {
         else delete (parent as Record<string, unknown>)[key as string];
         break;
       case 'add':
+        if (!fits(o.value)) break;
         if (Array.isArray(current)) current.push(clone(o.value));
         else if (typeof current === 'object' && current !== null)
           setOwn(current as Record<string, unknown>, o.key, clone(o.value));
@@ -429,15 +470,19 @@ export function applyJsonOps(seed: unknown, ops: readonly JsonOp[]): string {
         setOwn(parent as Record<string, unknown>, String(key), deepMarker(o.depth, o.kind));
         break;
       case 'grow':
+        // Up to 5000 items, or a string past 300 000 characters — as far as the budget goes.
         if (Array.isArray(current) && current.length > 0) {
           const first = current[0];
-          for (let i = 0; i < o.times && current.length < 5000; i++) current.push(clone(first));
+          const each = jsonTextSize(first, room) + 1;
+          const n = Math.min(o.times, 5000 - current.length, Math.floor(room / each));
+          for (let i = 0; i < n; i++) current.push(clone(first));
         } else if (typeof current === 'string' && current.length > 0) {
-          setOwn(
-            parent as Record<string, unknown>,
-            String(key),
-            current.repeat(Math.min(o.times, Math.ceil(300_000 / current.length))),
+          const copies = Math.min(
+            o.times,
+            Math.ceil(300_000 / current.length),
+            1 + Math.floor(room / current.length),
           );
+          if (copies > 1) setOwn(parent as Record<string, unknown>, String(key), current.repeat(copies));
         }
         break;
       case 'retype':

@@ -34,6 +34,8 @@ export interface FoundFailure {
 
 export type FromWorker =
   | { readonly type: 'corpus-files'; readonly files: readonly string[] }
+  /** The corpus was replayed (sent before fuzzing, so the count survives a worker lost later). */
+  | { readonly type: 'corpus-done'; readonly cases: number }
   | {
       readonly type: 'corpus-failure';
       readonly file: string;
@@ -42,9 +44,10 @@ export type FromWorker =
       readonly input: string;
     }
   | { readonly type: 'first-failure'; readonly input: Json }
+  /** A batch passed: the generated cases run so far (so the count survives a worker lost later). */
+  | { readonly type: 'progress'; readonly cases: number }
   | {
       readonly type: 'done';
-      readonly corpusCases: number;
       readonly cases: number;
       readonly fuzzMs: number;
       readonly found?: FoundFailure;
@@ -55,14 +58,23 @@ export type FromWorker =
 /** Phases in the progress block. */
 export const PHASE = { idle: 0, corpus: 1, generate: 2, shrink: 3 } as const;
 
-/** Layout of the shared progress block: Int32 [phase, corpus index, run index, batch], Float64 [case start]. */
-export const PROGRESS_BYTES = 32;
+/**
+ * Layout of the shared progress block: Int32 [phase, corpus index, run index, batch], then Float64
+ * [case start, generation start].
+ */
+export const PROGRESS_BYTES = 40;
 export const I_PHASE = 0;
 export const I_CORPUS = 1;
 export const I_RUN = 2;
 export const I_BATCH = 3;
 /** Index in the Float64 view at byte 16: start time (Date.now()) of the running case; 0 when none. */
 export const F_STARTED = 0;
+/**
+ * Index in the Float64 view: when fast-check began generating the next input (Date.now()), while
+ * fuzzing and no case runs; 0 otherwise. A worker lost while it is set was lost in the generator
+ * (an arbitrary without bounds), on case I_RUN + 1 of the batch.
+ */
+export const F_GENERATING = 1;
 
 /** Seed of batch `k` of a run. */
 export function batchSeed(seed: number, k: number): number {

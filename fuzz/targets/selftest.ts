@@ -55,4 +55,48 @@ export const SELF_TESTS: readonly FuzzTarget<never>[] = [
     fromBytes: (b: Uint8Array) => b[0] ?? 0,
     seeds: () => [],
   },
+  {
+    name: 'selftest-generator',
+    about: 'its arbitrary never finishes generating the number 30 (an input generator without bounds)',
+    arbitrary: () =>
+      fc.integer({ min: 0, max: 40 }).map((n) => {
+        // An endless loop the optimiser cannot remove.
+        let k = n;
+        while (n === 30) k = (k * 31 + 7) % 1_000_003;
+        return k < 0 ? -1 : n;
+      }),
+    run() {},
+    fromBytes: (b: Uint8Array) => b[0] ?? 0,
+    seeds: () => [],
+  },
+  {
+    name: 'selftest-heap',
+    about: 'fills the JavaScript heap for a length of 20, until the worker runs out of it',
+    arbitrary: bytes,
+    run(input: Uint8Array) {
+      if (input.length !== 20) return;
+      const keep: number[][] = [];
+      for (;;) keep.push(new Array<number>(4096).fill(keep.length));
+    },
+    fromBytes: (b: Uint8Array) => b,
+    seeds: () => [],
+  },
+  {
+    name: 'selftest-external',
+    about: 'allocates buffers outside the heap for a length of 20 (about 1 MB a millisecond), without end',
+    arbitrary: bytes,
+    run(input: Uint8Array) {
+      if (input.length !== 20) return;
+      const keep: Buffer[] = [];
+      for (;;) {
+        keep.push(Buffer.alloc(1024 * 1024, keep.length));
+        const until = performance.now() + 1;
+        while (performance.now() < until) {
+          // paced, so the engine's watchdog stops it soon after its limit
+        }
+      }
+    },
+    fromBytes: (b: Uint8Array) => b,
+    seeds: () => [],
+  },
 ] as unknown as FuzzTarget<never>[];

@@ -7,9 +7,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS_DIR, saveToCorpus } from '../../fuzz/lib/corpus.ts';
 import { FuzzEngine, formatFailure } from '../../fuzz/lib/engine.ts';
+import { applyJsonOps, type JsonOp, jsonTextSize, MAX_VALUE_TEXT } from '../../fuzz/lib/mutate.ts';
 import { fromJson } from '../../fuzz/lib/serial.ts';
 import { TARGETS } from '../../fuzz/targets/index.ts';
 
@@ -112,6 +114,76 @@ describe('fuzz harness', () => {
       save: false,
     });
     expect(report.failures.map((f) => [f.kind, f.input])).toEqual([['slow', '30']]);
+  });
+
+  it('reports a worker lost while generating an input with the seed and path of that input', async () => {
+    const report = await engine.runTarget('selftest-generator', {
+      seed: SEED,
+      cases: 2000,
+      hangMs: 1500,
+      save: false,
+    });
+    expect(report.failures).toHaveLength(1);
+    const f = report.failures[0]!;
+    expect([f.kind, f.input]).toEqual(['hang', '(not generated again)']);
+    expect(f.message).toContain('while generating the input');
+    // The cases run before it still count.
+    expect(report.cases).toBeGreaterThanOrEqual(Number(f.path));
+    // Seed and path name the input that never finished (not the case before it).
+    let generated: number | undefined;
+    fc.check(
+      fc.property(fc.integer({ min: 0, max: 40 }), (n) => {
+        generated = n;
+        return false;
+      }),
+      { seed: f.seed!, path: f.path!, numRuns: 1, endOnFailure: true },
+    );
+    expect(generated).toBe(30);
+  });
+
+  it('stops a worker that runs out of heap, or grows the process past its allowance, and keeps the input', async () => {
+    const small = new FuzzEngine({ maxHeapMb: 192, maxExternalMb: 128 });
+    try {
+      const cause = {
+        'selftest-heap': 'reaching memory limit',
+        'selftest-external': 'the process grew past',
+      };
+      for (const [name, message] of Object.entries(cause)) {
+        const report = await small.runTarget(name, { seed: SEED, cases: 2000, save: false });
+        expect(report.failures.map((f) => f.kind)).toEqual(['out-of-memory']);
+        expect(report.failures[0]!.message).toContain(message);
+        expect(report.failures[0]!.input).toMatch(/^"<20 bytes: /);
+        expect(report.failures[0]!.seed).toBeDefined();
+      }
+      // The process goes on, and so does the engine, with a fresh worker.
+      const next = await small.runTarget('selftest-invariant', { seed: SEED, cases: 10, save: false });
+      expect(next.cases).toBeGreaterThan(0);
+    } finally {
+      await small.close();
+    }
+  }, 60_000);
+
+  it('keeps a mutated JSON message within its budget however the ops combine', () => {
+    // A 2 KiB string grown to 300 000 characters, the message turned into an array, the array grown
+    // 2000 times: unbounded, a 600 MB text.
+    const seed = { v: 1, type: 'ice', candidate: 'é'.repeat(2048) };
+    const ops: JsonOp[] = [
+      { op: 'grow', at: 6, times: 147 },
+      { op: 'retype', at: 0 },
+      { op: 'grow', at: 0, times: 2000 },
+      { op: 'add', at: 0, key: 'k', value: 'x'.repeat(192 * 1024) },
+    ];
+    const text = applyJsonOps(seed, ops);
+    expect(text.length).toBeLessThanOrEqual(MAX_VALUE_TEXT);
+    const value = JSON.parse(text) as { candidate: string }[];
+    expect(value).toHaveLength(2);
+    expect(value[0]!.candidate.length).toBe(2048 * 147);
+    // Small items still grow to thousands.
+    const many = JSON.parse(applyJsonOps({ a: [1] }, [{ op: 'grow', at: 3, times: 2000 }])) as {
+      a: number[];
+    };
+    expect(many.a).toHaveLength(2001);
+    expect(jsonTextSize(value)).toBe(text.length);
   });
 
   it('stores inputs exactly: bytes, bigints, -0, NaN and __proto__ keys survive the corpus', () => {
