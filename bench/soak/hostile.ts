@@ -453,6 +453,8 @@ emit({
 process.stderr.write(`[soak] per surface: ${JSON.stringify(counts)}\n`);
 if (notGreenA.length > 0)
   process.stderr.write(`[soak] attacked room not green at: ${JSON.stringify(notGreenA.slice(0, 5))}\n`);
+if (notGreenQ.length > 0)
+  process.stderr.write(`[soak] quiet room not green at: ${JSON.stringify(notGreenQ.slice(0, 5))}\n`);
 const injected = titles.filter((t) => t.startsWith('IT NOTICE'));
 const problems = [
   ...(alive ? [] : [`the attacked appliance died (${attackedDied ?? 'gone'})`]),
