@@ -12,6 +12,7 @@
  */
 import type fc from 'fast-check';
 import { type ErrorCode, RoomdError } from '../../src/core/errors.ts';
+import { concat } from '../../src/e2ee/bytes.ts';
 
 export interface FuzzTarget<I = unknown> {
   /** Short kebab-case name: the corpus folder and the `--target` value. */
@@ -104,14 +105,7 @@ export function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] 
   return out;
 }
 
+/** One array of the parts, in order (src/e2ee/bytes.ts `concat`, taking a list). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concat(...parts);
 }
