@@ -75,6 +75,10 @@ export const ERROR_CODES = {
     http: 409,
     message: 'The meeting service offered two different encryption keys for one participant.',
   },
+  'e2ee.identity_key_changed': {
+    http: 409,
+    message: 'Someone in the meeting uses another identity key than the one this room knows for that name.',
+  },
   'e2ee.leader_equivocated': {
     http: 409,
     message: 'The encryption leader signed two different versions of the meeting state.',

@@ -9,6 +9,7 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { RoomdError } from '../core/errors.ts';
 import { concat, encodeFields, fromB64u, toB64u, utf8Bytes, zeroize } from './bytes.ts';
+import { certificateBytes, type IdentityCertificate } from './certificate.ts';
 import { CONTEXT } from './context.ts';
 import { type BindingBody, type BindingMessage, E2EE_PROTOCOL_VERSION } from './messages.ts';
 
@@ -55,6 +56,9 @@ export function bindingBytes(b: BindingBody): Uint8Array {
     fromB64u(b.x25519),
     fromB64u(b.mlkem),
     fromB64u(b.nonce),
+    // The certificate is signed with the binding, so nobody can strip or swap it in transit.
+    b.cert === undefined ? new Uint8Array(0) : certificateBytes(b.cert),
+    b.cert === undefined ? new Uint8Array(0) : fromB64u(b.cert.sig),
   ]);
 }
 
@@ -78,6 +82,8 @@ export interface BindingInput {
   identitySecret: Uint8Array;
   keys: EphemeralKeys;
   nonce: Uint8Array;
+  /** Our identity certificate, if an organization issued one. */
+  cert?: IdentityCertificate;
 }
 
 export function signBinding(input: BindingInput): BindingMessage {
@@ -94,6 +100,7 @@ export function signBinding(input: BindingInput): BindingMessage {
     x25519: toB64u(input.keys.x25519Public),
     mlkem: toB64u(input.keys.mlkemPublic),
     nonce: toB64u(input.nonce),
+    ...(input.cert === undefined ? {} : { cert: input.cert }),
   };
   const sig = ed25519.sign(signedMessage(bindingBytes(binding)), input.identitySecret);
   return { t: 'e2ee.binding', v: E2EE_PROTOCOL_VERSION, binding, sig: toB64u(sig) };

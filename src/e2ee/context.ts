@@ -12,4 +12,7 @@ export const CONTEXT = Object.freeze({
   media: 'roomd-e2ee v1 media key',
   enhanced: 'roomd-e2ee v1 enhanced media key',
   securityCode: 'roomd-e2ee v1 security code',
+  certificate: 'roomd-e2ee v1 identity certificate',
+  rosterCode: 'roomd-e2ee v1 roster code',
+  policy: 'roomd-e2ee v1 meeting policy',
 });

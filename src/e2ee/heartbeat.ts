@@ -6,6 +6,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { RoomdError } from '../core/errors.ts';
 import { concat, encodeFields, type Field, fromB64u, toB64u, utf8Bytes } from './bytes.ts';
+import { certificateBytes } from './certificate.ts';
 import { CONTEXT } from './context.ts';
 import type { BindingMessage, HeartbeatBody, HeartbeatMessage } from './messages.ts';
 import type { RosterEntry } from './types.ts';
@@ -20,6 +21,9 @@ export function rosterHash(roster: readonly RosterEntry[]): Uint8Array {
       e.displayName,
       e.client,
       e.e2ee,
+      e.ivk === '' ? new Uint8Array(0) : fromB64u(e.ivk),
+      e.cert === undefined ? new Uint8Array(0) : certificateBytes(e.cert),
+      e.cert === undefined ? new Uint8Array(0) : fromB64u(e.cert.sig),
     );
   }
   return sha256(encodeFields(fields));

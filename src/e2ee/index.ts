@@ -81,3 +81,25 @@ export { CipherSuite, type SuiteId, SUITES } from './sframe/suites.ts';
 export { decodeHeader, encodeHeader, type SFrameHeader } from './sframe/header.ts';
 export { SFrameReceiveKey, SFrameSendKey } from './sframe/keys.ts';
 export { nativeAead, nobleAead, type SFrameAead } from './sframe/aead.ts';
+// Identity certificates and what the roster shows about people (docs/protocol.md "Identity certificates").
+export {
+  CERT_LIMITS,
+  checkIdentity,
+  IDENTITY_KINDS,
+  type IdentityCertificate,
+  type IdentityCheck,
+  type IdentityKind,
+  type IdentityPinStore,
+  type IdentityView,
+  issueCertificate,
+  keyFingerprint,
+  MemoryIdentityPins,
+  parseCertificate,
+  parseTrustAnchor,
+  type TrustAnchor,
+  UNVERIFIED_TEXT,
+  type UnverifiedReason,
+} from './certificate.ts';
+export type { TrustOptions, UnverifiedPolicy } from './roster-identity.ts';
+export type { RosterView } from './types.ts';
+export { rosterCode } from './security-code.ts';

@@ -12,6 +12,7 @@ import type { AckMessage, BindingMessage, HeartbeatMessage, KeyMessage } from '.
 import { cleanDisplayName, cleanToken, isValidId } from './parse.ts';
 import { leaderPairKeys, type PairKeys, verifyAckMac, wipePairKeys, wrapMeetingKey } from './pair.ts';
 import { BindingPins } from './pins.ts';
+import { RosterIdentities } from './roster-identity.ts';
 import type { E2eeEffect, ParticipantId, ProtocolParams, RelayMember, RosterEntry } from './types.ts';
 
 const MAX_UNLISTED_BINDINGS = 32;
@@ -42,6 +43,8 @@ export interface LeaderOptions {
    * leader starts from every pin seen in verified rosters. Default: a fresh set.
    */
   pins?: BindingPins;
+  /** Identity checks and the unverified-participant policy (shared with our participant role). */
+  identities?: RosterIdentities;
   installOwnKey(
     epoch: number,
     key: Uint8Array,
@@ -59,6 +62,7 @@ export class Leader {
   readonly #incapable = new Set<ParticipantId>();
   readonly #slots = new Map<ParticipantId, number>();
   readonly #pins: BindingPins;
+  readonly #identities: RosterIdentities;
   #nextSlot = 0;
   #relay: readonly RelayMember[] = [];
   #roster: RosterEntry[] = [];
@@ -80,6 +84,7 @@ export class Leader {
   constructor(options: LeaderOptions) {
     this.#o = options;
     this.#pins = options.pins ?? new BindingPins();
+    this.#identities = options.identities ?? new RosterIdentities();
     for (const [id, slot] of options.knownSlots) {
       this.#slots.set(id, slot);
       this.#nextSlot = Math.max(this.#nextSlot, slot + 1);
@@ -114,6 +119,8 @@ export class Leader {
       displayName: self.displayName,
       client: self.client,
       e2ee: true,
+      ivk: self.ivk,
+      ...(self.cert === undefined ? {} : { cert: self.cert }),
     });
     this.#pins.offer(this.#o.selfId, this.#o.self.hashB64);
     for (const m of this.#relay) {
@@ -134,15 +141,22 @@ export class Leader {
           displayName: cleanDisplayName(m.displayName),
           client: cleanToken(m.client),
           e2ee: false,
+          ivk: '',
         });
       } else if (b !== undefined) {
+        const body = b.binding.body;
+        // Under the `refuse` policy an unverified member is listed with its identity but no binding
+        // hash and is keyed by nobody (docs/protocol.md "Identity certificates").
+        const admitted = this.#identities.admits(this.#identities.view(body.ivk, body.cert));
         next.push({
           participantId: m.participantId,
           slot: this.#slotOf(m.participantId),
-          bindingHash: b.binding.hashB64,
-          displayName: b.binding.body.displayName,
-          client: b.binding.body.client,
-          e2ee: true,
+          bindingHash: admitted ? b.binding.hashB64 : '',
+          displayName: body.displayName,
+          client: body.client,
+          e2ee: admitted,
+          ivk: body.ivk,
+          ...(body.cert === undefined ? {} : { cert: body.cert }),
         });
       } else if ((!m.e2ee || this.#incapable.has(m.participantId)) && isValidId(m.participantId)) {
         next.push({
@@ -152,6 +166,7 @@ export class Leader {
           displayName: cleanDisplayName(m.displayName),
           client: cleanToken(m.client),
           e2ee: false,
+          ivk: '',
         });
       }
     }

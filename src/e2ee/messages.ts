@@ -4,6 +4,8 @@
  * opaque payload. Validators live in parse.ts.
  */
 
+import type { IdentityCertificate } from './certificate.ts';
+
 export const E2EE_PROTOCOL_VERSION = 1 as const;
 
 /** Limits that keep a hostile relay from making us allocate without bound. */
@@ -44,6 +46,14 @@ export interface RosterEntry {
   displayName: string;
   client: string;
   e2ee: boolean;
+  /**
+   * The member's identity public key from its verified binding; '' for a client without E2EE.
+   * With `bindingHash` '' and an `ivk`, the member is present and not keyed (the leader's policy
+   * refused its identity; docs/protocol.md "Identity certificates").
+   */
+  ivk: string;
+  /** The certificate from the member's binding, for every receiver to check against its own anchors. */
+  cert?: IdentityCertificate;
 }
 
 /** What a participant publishes about itself, signed with its identity key. */
@@ -64,6 +74,8 @@ export interface BindingBody {
   mlkem: string;
   /** First liveness nonce. */
   nonce: string;
+  /** The organization's certificate for `ivk` (docs/protocol.md "Identity certificates"). */
+  cert?: IdentityCertificate;
 }
 
 export interface BindingMessage {

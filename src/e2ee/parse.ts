@@ -5,6 +5,7 @@
  */
 import { RoomdError } from '../core/errors.ts';
 import { fromB64u } from './bytes.ts';
+import { parseCertificate } from './certificate.ts';
 import {
   type AckMessage,
   type BindingBody,
@@ -125,7 +126,7 @@ function parseBindingBody(v: unknown, what: string): BindingBody {
     'x25519',
     'mlkem',
     'nonce',
-  ]);
+  ], ['cert']);
   version(o, what);
   const caps = o['caps'];
   if (!Array.isArray(caps) || caps.length > LIMITS.maxCaps) bad(`${what}.caps`, 'is not a capability list');
@@ -142,6 +143,7 @@ function parseBindingBody(v: unknown, what: string): BindingBody {
     x25519: b64(o['x25519'], `${what}.x25519`, SIZES.x25519),
     mlkem: b64(o['mlkem'], `${what}.mlkem`, SIZES.mlkemPublic),
     nonce: b64(o['nonce'], `${what}.nonce`, SIZES.nonce),
+    ...(o['cert'] === undefined ? {} : { cert: parseCertificate(o['cert'], `${what}.cert`) }),
   };
 }
 
@@ -213,15 +215,18 @@ function parseAck(o: Obj): AckMessage {
 }
 
 function parseRosterEntry(v: unknown, what: string): RosterEntry {
-  const o = obj(v, what, ['participantId', 'slot', 'bindingHash', 'displayName', 'client', 'e2ee']);
-  return {
+  const o = obj(v, what, ['participantId', 'slot', 'bindingHash', 'displayName', 'client', 'e2ee', 'ivk'], ['cert']);
+  const entry: RosterEntry = {
     participantId: id(o['participantId'], `${what}.participantId`),
     slot: int(o['slot'], `${what}.slot`, 0, SLOT_MAX),
     bindingHash: b64(o['bindingHash'], `${what}.bindingHash`, SIZES.hash, true),
     displayName: name(o['displayName'], `${what}.displayName`),
     client: token(o['client'], `${what}.client`),
     e2ee: bool(o['e2ee'], `${what}.e2ee`),
+    ivk: b64(o['ivk'], `${what}.ivk`, SIZES.ivk, true),
   };
+  if (o['cert'] !== undefined) entry.cert = parseCertificate(o['cert'], `${what}.cert`);
+  return entry;
 }
 
 function parseHeartbeat(o: Obj): HeartbeatMessage {

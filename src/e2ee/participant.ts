@@ -18,6 +18,7 @@ import { checkHeartbeatSequence, verifyHeartbeat } from './heartbeat.ts';
 import type { HeartbeatMessage, KeyMessage } from './messages.ts';
 import { ackMac, type PairKeys, recipientPairKeys, unwrapMeetingKey, wipePairKeys } from './pair.ts';
 import type { BindingPins } from './pins.ts';
+import type { RosterIdentities } from './roster-identity.ts';
 import { RosterWatch } from './roster-watch.ts';
 import { securityCode } from './security-code.ts';
 import type {
@@ -39,7 +40,8 @@ type AlarmCode =
   | 'e2ee.binding_mismatch'
   | 'e2ee.leader_rejected'
   | 'e2ee.binding_conflict'
-  | 'e2ee.leader_equivocated';
+  | 'e2ee.leader_equivocated'
+  | 'e2ee.identity_key_changed';
 
 export interface ParticipantOptions {
   meetingId: string;
@@ -53,6 +55,8 @@ export interface ParticipantOptions {
   frames: FrameKeys;
   /** Binding pins of this meeting instance, shared with our leader role (pins.ts). */
   pins: BindingPins;
+  /** Identity checks, pins per (organization, name) and the unverified policy (roster-identity.ts). */
+  identities: RosterIdentities;
 }
 
 interface AcceptedLeader {
@@ -90,6 +94,8 @@ export class Participant {
   readonly #watch: RosterWatch;
   #heartbeatLostReported = false;
   #bindingSentAt = 0;
+  /** Under the `refuse` policy: a member whose identity is not verified holds the meeting key. */
+  #unverifiedKeyed = false;
   /** Persistent alarms by code (MITM, rejected leader...). */
   readonly alarms = new Map<string, string>();
 
@@ -209,6 +215,20 @@ export class Participant {
       }
       checkHeartbeatSequence(last, b);
     }
+    // The leader lists itself with exactly the identity of the binding that signs (docs/protocol.md
+    // "Identity certificates"): nobody can show one certificate in the roster and sign with another key.
+    const own = b.roster.find((e) => e.participantId === b.leaderId);
+    const lb = leader.binding.body;
+    if (
+      own === undefined ||
+      own.bindingHash !== leader.binding.hashB64 ||
+      own.ivk !== lb.ivk ||
+      JSON.stringify(own.cert ?? null) !== JSON.stringify(lb.cert ?? null)
+    ) {
+      throw new RoomdError('e2ee.leader_rejected', {
+        message: 'The leader’s roster entry does not match the keys it signs with.',
+      });
+    }
     if (this.leader === null) {
       const code = securityCode(this.#o.meetingId, leader.binding.ivk).text;
       leader.code = code;
@@ -239,7 +259,9 @@ export class Participant {
     this.#heartbeatLostReported = false;
     this.roster = b.roster;
     const mine = b.roster.find((e) => e.participantId === this.#o.selfId);
-    if (mine !== undefined && mine.bindingHash !== this.#o.self.hashB64) {
+    // Listed with our identity but no binding hash: the leader's policy does not key us (not an attack).
+    const refusedUs = mine !== undefined && mine.bindingHash === '' && mine.ivk === this.#o.self.body.ivk;
+    if (mine !== undefined && mine.bindingHash !== this.#o.self.hashB64 && !refusedUs) {
       effects.push(
         ...this.#alarm(
           'e2ee.binding_mismatch',
@@ -248,6 +270,7 @@ export class Participant {
       );
     }
     effects.push(...this.#checkPins(b.roster));
+    effects.push(...this.#checkIdentities(b.roster));
     this.#o.frames.setSlots(b.roster.filter((e) => e.e2ee));
     if (rosterChanged) effects.push({ type: 'ui', fact: { type: 'roster', roster: b.roster } });
     this.#watch.verified(this.roster ?? [], now);
@@ -311,6 +334,28 @@ export class Participant {
       self
         ? 'The meeting service offered other encryption keys in this room’s name; the leader stopped keying it.'
         : `The meeting service offered two different encryption keys for ${conflicted.join(', ')}.`,
+    );
+  }
+
+  /**
+   * Identity certificates (docs/protocol.md "Identity certificates"): every entry's certificate is
+   * checked against our anchors and our pins per (organization, name); a changed key for a known name
+   * is an alarm for the rest of the session.
+   */
+  #checkIdentities(roster: readonly RosterEntry[]): E2eeEffect[] {
+    const ids = this.#o.identities;
+    const changed: string[] = [];
+    let unverifiedKeyed = false;
+    for (const e of roster) {
+      const v = ids.entry(e);
+      if (v.status === 'key-changed') changed.push(`${v.name} (${v.org})`);
+      if (e.e2ee && !ids.admits(v)) unverifiedKeyed = true;
+    }
+    this.#unverifiedKeyed = unverifiedKeyed;
+    if (changed.length === 0) return [];
+    return this.#alarm(
+      'e2ee.identity_key_changed',
+      `${changed.join(', ')} joined with another identity key than the one this room has seen for that name.`,
     );
   }
 
@@ -523,6 +568,7 @@ export class Participant {
       holdsCurrentKey: this.#hb !== null && this.#o.frames.holds(this.#hb.epoch),
       selfInRoster: mine !== undefined && mine.bindingHash === this.#o.self.hashB64,
       allCapable: roster.length > 0 && roster.every((e) => e.e2ee),
+      unverifiedKeyed: this.#unverifiedKeyed,
       rosterMismatch: this.#watch.state(now),
     };
   }

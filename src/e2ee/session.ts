@@ -20,10 +20,12 @@ import {
 import { CONTEXT } from './context.ts';
 import { type FrameCrypto, FrameKeys } from './frames.ts';
 import { Leader } from './leader.ts';
-import type { E2eeMessage } from './messages.ts';
+import type { E2eeMessage, RosterEntry } from './messages.ts';
 import { isBindingShaped, isRelayMember, parseE2eeMessage } from './parse.ts';
 import { Participant } from './participant.ts';
 import { BindingPins } from './pins.ts';
+import { RosterIdentities, type TrustOptions } from './roster-identity.ts';
+import { rosterCode } from './security-code.ts';
 import { shieldState } from './shield.ts';
 import {
   DEFAULT_PARAMS,
@@ -34,6 +36,7 @@ import {
   type ParticipantId,
   type ProtocolParams,
   type RelayMember,
+  type RosterView,
   type Shield,
 } from './types.ts';
 
@@ -54,6 +57,8 @@ export interface E2eeSessionOptions {
   /** Client kind published in our binding (default 'roomd'). */
   client?: string;
   params?: Partial<ProtocolParams>;
+  /** Identity certificates: anchors we trust, our certificate, key pins, the unverified policy. */
+  trust?: TrustOptions;
   /** Randomness (tests inject a seeded source); default: the platform CSPRNG. */
   random?: RandomSource;
   logger?: Logger;
@@ -96,6 +101,9 @@ class Session implements E2eeSession {
   readonly #participant: Participant | null;
   /** One binding per participant id for this meeting instance (pins.ts), for both roles. */
   readonly #pins = new BindingPins();
+  readonly #identities: RosterIdentities;
+  /** Identity views and roster code of the last verified roster (recomputed when it changes). */
+  #view: { roster: readonly RosterEntry[]; entries: RosterView[]; code: string | null } | null = null;
   #leader: Leader | null = null;
   #left = false;
   #modeNow: MeetingMode | 'none';
@@ -111,6 +119,7 @@ class Session implements E2eeSession {
     this.#modeNow = o.mode;
     this.#params = { ...DEFAULT_PARAMS, ...o.params };
     this.#random = o.random ?? defaultRandom;
+    this.#identities = new RosterIdentities(o.trust);
     this.#frames = new FrameKeys({
       meetingId: o.meetingId,
       instanceId: o.instanceId,
@@ -136,6 +145,7 @@ class Session implements E2eeSession {
         identitySecret: o.identity.secretKey,
         keys: this.#ephemeral,
         nonce: this.#random(16),
+        ...(o.trust?.certificate === undefined ? {} : { cert: o.trust.certificate }),
       });
       this.#self = verifyBinding(msg, {
         meetingId: o.meetingId,
@@ -154,6 +164,7 @@ class Session implements E2eeSession {
         random: this.#random,
         frames: this.#frames,
         pins: this.#pins,
+        identities: this.#identities,
       });
     } else {
       this.#ephemeral = null;
@@ -298,6 +309,7 @@ class Session implements E2eeSession {
         firstEpoch: Math.max(this.#frames.highestEpoch, p.currentEpoch) + 1,
         knownSlots: p.knownSlots(),
         pins: this.#pins,
+        identities: this.#identities,
         installOwnKey: (epoch, key, slot, sw, t) => p.installOwn(epoch, key, slot, sw, t),
         onOwnHeartbeat: (msg, t, hash) => p.onHeartbeat(msg, t, hash),
       });
@@ -393,9 +405,27 @@ class Session implements E2eeSession {
       securityCode: p?.leader?.code ?? null,
       epoch: this.#frames.highestEpoch,
       sendEpoch: this.#frames.sendEpoch,
-      roster: p?.roster ?? [],
+      ...this.#rosterView(),
+      identityPolicy: this.#identities.policy,
       alarms: this.#alarmList(now),
     };
+  }
+
+  #rosterView(): { roster: RosterView[]; rosterCode: string | null } {
+    const roster = this.#participant?.roster ?? null;
+    const self = this.#self;
+    if (roster === null || self === null) return { roster: [], rosterCode: null };
+    if (this.#view?.roster !== roster) {
+      const entries = roster.map((e) => ({ ...e, identity: this.#identities.entry(e) }));
+      const code = rosterCode(this.#o.meetingId, this.#o.instanceId, roster, {
+        participantId: this.participantId,
+        bindingHash: self.hashB64,
+        ivk: self.body.ivk,
+        e2ee: true,
+      });
+      this.#view = { roster, entries, code };
+    }
+    return { roster: this.#view.entries, rosterCode: this.#view.code };
   }
 
   #wipe(): void {

@@ -19,6 +19,6 @@ export function shieldState(s: ShieldInput): Shield {
   ) {
     return 'verifying';
   }
-  if (!s.allCapable) return 'partial';
+  if (!s.allCapable || s.unverifiedKeyed === true) return 'partial';
   return 'e2ee';
 }

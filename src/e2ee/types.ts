@@ -4,7 +4,9 @@
  * Pure data: everything here is JSON-safe except `Uint8Array` key material in events.
  */
 import type { ErrorCode } from '../core/errors.ts';
+import type { IdentityView } from './certificate.ts';
 import type { E2eeMessage, RelayMember, RosterEntry } from './messages.ts';
+import type { UnverifiedPolicy } from './roster-identity.ts';
 
 /** Participant ids are chosen by the relay; 'all' is reserved as a send target. */
 export type ParticipantId = string;
@@ -22,6 +24,9 @@ export const STREAM_KINDS: readonly StreamKind[] = ['audio', 'video', 'screen', 
 export type { RelayMember } from './messages.ts';
 
 export type { RosterEntry } from './messages.ts';
+
+/** A verified roster entry with what this participant knows about its identity. */
+export type RosterView = RosterEntry & { identity: IdentityView };
 
 /** Events fed into `E2eeSession.handle(event, now)`. `now` is milliseconds (any monotonic origin). */
 export type E2eeEvent =
@@ -109,6 +114,8 @@ export interface ShieldInput {
   selfInRoster: boolean;
   /** Every member of the verified roster is E2EE-capable. */
   allCapable: boolean;
+  /** Under the `refuse` identity policy, a member without a verified identity holds the key. */
+  unverifiedKeyed?: boolean;
   /** Relay roster differs from the verified one: 'none', 'pending' (within grace) or 'persistent'. */
   rosterMismatch: 'none' | 'pending' | 'persistent';
   /** Any active alarm (MITM, rejected leader, tampered frames...). */
@@ -125,6 +132,9 @@ export interface E2eeStatus {
   securityCode: string | null;
   epoch: number;
   sendEpoch: number;
-  roster: readonly RosterEntry[];
+  roster: readonly RosterView[];
+  /** 4 groups of 5 digits over the verified roster as this participant holds it (security-code.ts). */
+  rosterCode: string | null;
+  identityPolicy: UnverifiedPolicy;
   alarms: readonly { code: ErrorCode; reason: string }[];
 }

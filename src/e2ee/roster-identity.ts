@@ -1,0 +1,85 @@
+/**
+ * What a participant knows about the identities in a verified roster (docs/protocol.md "Identity
+ * certificates"; decision record docs/decisions/0012-what-people-compare.md). The leader signs, per
+ * roster entry, the identity key and certificate from the member's verified binding; every receiver
+ * checks each certificate against the anchors *it* trusts and against its own pins. Signature checks
+ * are cached per (key, certificate) so a heartbeat a second costs no Ed25519 work; the validity
+ * period is applied afresh every time with the injected wall clock.
+ */
+import {
+  type CertificateCheck,
+  checkCertificate,
+  type IdentityCertificate,
+  type IdentityPinStore,
+  type IdentityView,
+  identityAt,
+  keyFingerprint,
+  MemoryIdentityPins,
+  pinIdentity,
+  type TrustAnchor,
+} from './certificate.ts';
+import { fromB64u } from './bytes.ts';
+import type { RosterEntry } from './messages.ts';
+
+/** What a participant does about members whose identity no trusted organization vouches for. */
+export type UnverifiedPolicy = 'allow' | 'warn' | 'refuse';
+
+export interface TrustOptions {
+  /** Organizations whose certificates this participant accepts. Default: none. */
+  anchors?: readonly TrustAnchor[];
+  /** Our own certificate, published in our binding. */
+  certificate?: IdentityCertificate;
+  /** Keys seen before per (organization, name). Default: in memory for this session. */
+  pins?: IdentityPinStore;
+  /**
+   * `allow`: the roster says who is unverified. `warn` (default): also counted for a warning on
+   * screen. `refuse`: as leader, unverified members get no key; as anyone, the shield is not green
+   * while an unverified member holds the meeting key.
+   */
+  unverified?: UnverifiedPolicy;
+  /** Wall-clock ms since the Unix epoch, for certificate validity (the protocol's `now` is monotonic). */
+  wallClock?: () => number;
+}
+
+const CACHE_MAX = 4096;
+
+export class RosterIdentities {
+  readonly anchors: readonly TrustAnchor[];
+  readonly pins: IdentityPinStore;
+  readonly policy: UnverifiedPolicy;
+  readonly #wall: () => number;
+  readonly #cache = new Map<string, { check: CertificateCheck; fingerprint: string }>();
+
+  constructor(trust: TrustOptions = {}) {
+    this.anchors = trust.anchors ?? [];
+    this.pins = trust.pins ?? new MemoryIdentityPins();
+    this.policy = trust.unverified ?? 'warn';
+    this.#wall = trust.wallClock ?? Date.now;
+  }
+
+  /** The identity behind a (validated) base64url key and optional certificate. */
+  view(ivkB64: string, cert: IdentityCertificate | undefined): IdentityView {
+    if (ivkB64 === '') return { status: 'none' };
+    const k = cert === undefined ? ivkB64 : `${ivkB64}|${cert.sig}`;
+    let hit = this.#cache.get(k);
+    if (hit === undefined) {
+      const ivk = fromB64u(ivkB64, 'ivk');
+      hit = { check: checkCertificate(ivk, cert, this.anchors), fingerprint: keyFingerprint(ivk) };
+      if (this.#cache.size >= CACHE_MAX) {
+        const oldest = this.#cache.keys().next().value;
+        if (oldest !== undefined) this.#cache.delete(oldest);
+      }
+      this.#cache.set(k, hit);
+    }
+    return pinIdentity(identityAt(hit.check, hit.fingerprint, this.#wall()), ivkB64, this.pins);
+  }
+
+  entry(e: RosterEntry): IdentityView {
+    return this.view(e.ivk, e.cert);
+  }
+
+  /** Whether the policy lets a member with this identity hold the meeting key. */
+  admits(v: IdentityView): boolean {
+    return this.policy !== 'refuse' || v.status === 'verified';
+  }
+}
