@@ -4,7 +4,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { ProtocolParams } from '../e2ee/index.ts';
+import type { ProtocolParams, TrustOptions } from '../e2ee/index.ts';
 import type { ClientType, EncryptionMode } from '../protocol/limits.ts';
 import type { StreamKind } from '../protocol/media-header.ts';
 import type { BackoffOptions } from '../transport/backoff.ts';
@@ -43,6 +43,11 @@ export interface MeetingSessionOptions {
   /** How long the code-change banner stays up (ms). */
   codeChangeBannerMs?: number;
   tickMs?: number;
+  /**
+   * Identity certificates (docs/protocol.md "Identity certificates"): the organizations this room
+   * trusts, its own certificate, its key pins per (organization, name) and the unverified policy.
+   */
+  trust?: TrustOptions;
   /** Randomness for the E2EE session; tests record what it draws (blind-relay test). Default: the CSPRNG. */
   e2eeRandom?: (n: number) => Uint8Array;
 }

@@ -348,6 +348,7 @@ export class MeetingSession {
       identity: { publicKey: this.#o.identity.publicKey, secretKey: this.#o.identity.secretKey },
       ...(this.#o.e2eeParams === undefined ? {} : { params: this.#o.e2eeParams }),
       ...(this.#o.e2eeRandom === undefined ? {} : { random: this.#o.e2eeRandom }),
+      ...(this.#o.trust === undefined ? {} : { trust: this.#o.trust }),
     });
     this.#apply(this.#e2ee.start(this.#now()));
     this.#feedRoster();
@@ -447,6 +448,8 @@ export class MeetingSession {
       shield,
       securityCode: st.mode === 'e2ee' ? st.securityCode : null,
       securityCodeChanged: this.#bannerUntil > this.#o.clock.monotonic(),
+      rosterCode: st.mode === 'e2ee' ? st.rosterCode : null,
+      identityPolicy: st.identityPolicy,
       epoch: st.epoch,
       leader: st.leaderId,
       participants: participantsFrom(

@@ -3,7 +3,13 @@
  * metrics). Pure data plus the sentences a person sees for each failure.
  */
 import type { ErrorCode } from '../core/errors.ts';
-import type { RosterEntry, Shield } from '../e2ee/index.ts';
+import {
+  type IdentityView,
+  type RosterView,
+  type Shield,
+  UNVERIFIED_TEXT,
+  type UnverifiedPolicy,
+} from '../e2ee/index.ts';
 import type { ClientType, EncryptionMode, MeetingFeature } from '../protocol/limits.ts';
 
 export type MeetingStatus =
@@ -17,12 +23,26 @@ export type MeetingStatus =
   | 'left'
   | 'failed';
 
+/**
+ * What the roster says about a participant's identity (docs/protocol.md "Identity certificates"):
+ * `verified` only for a key an organization this room trusts certified, with the certified name;
+ * otherwise a short fingerprint of the key and why it is not verified.
+ */
+export type ParticipantIdentity =
+  | { status: 'verified'; org: string; certifiedName: string; kind: string; fingerprint: string }
+  | { status: 'unverified'; fingerprint: string; reason: string }
+  | { status: 'key-changed'; org: string; certifiedName: string; kind: string; fingerprint: string }
+  | { status: 'none' };
+
 export interface MeetingParticipant {
   id: string;
   name: string;
   clientType: string;
-  /** In the leader-signed roster with a verified binding (E2EE); always false in enhanced meetings. */
+  /** Its identity key is certified by an organization this room trusts (E2EE); false otherwise. */
   verified: boolean;
+  /** In the leader-signed roster and holding the meeting key (E2EE). */
+  keyed: boolean;
+  identity: ParticipantIdentity;
   self: boolean;
   muted?: boolean;
   cameraOff?: boolean;
@@ -38,6 +58,13 @@ export interface MeetingSnapshot {
   securityCode: string | null;
   /** True for a while after the code changed (new leader): the UI shows a banner. */
   securityCodeChanged: boolean;
+  /**
+   * "ddddd ddddd ddddd ddddd" over the verified roster as this room holds it (E2EE), else null;
+   * changes when someone joins or leaves (docs/decisions/0012-what-people-compare.md).
+   */
+  rosterCode: string | null;
+  /** This room's policy for participants without a verified identity. */
+  identityPolicy: UnverifiedPolicy;
   epoch: number;
   leader: string | null;
   selfId: string | null;
@@ -59,6 +86,8 @@ export function emptySnapshot(id: string): MeetingSnapshot {
     shield: 'none',
     securityCode: null,
     securityCodeChanged: false,
+    rosterCode: null,
+    identityPolicy: 'warn',
     epoch: 0,
     leader: null,
     selfId: null,
@@ -70,9 +99,21 @@ export function emptySnapshot(id: string): MeetingSnapshot {
   };
 }
 
+export function participantIdentity(v: IdentityView): ParticipantIdentity {
+  switch (v.status) {
+    case 'verified':
+    case 'key-changed':
+      return { status: v.status, org: v.org, certifiedName: v.name, kind: v.kind, fingerprint: v.fingerprint };
+    case 'unverified':
+      return { status: 'unverified', fingerprint: v.fingerprint, reason: UNVERIFIED_TEXT[v.reason] };
+    case 'none':
+      return { status: 'none' };
+  }
+}
+
 /** Map the verified roster (E2EE) or the relay's roster (enhanced) to what the UI lists. */
 export function participantsFrom(
-  verified: readonly RosterEntry[],
+  verified: readonly RosterView[],
   relay: readonly { participantId: string; displayName: string; client: ClientType }[],
   selfId: string | null,
   mode: EncryptionMode | null,
@@ -82,7 +123,9 @@ export function participantsFrom(
       id: r.participantId,
       name: r.displayName,
       clientType: r.client,
-      verified: r.e2ee && r.bindingHash !== '',
+      verified: r.identity.status === 'verified',
+      keyed: r.e2ee && r.bindingHash !== '',
+      identity: participantIdentity(r.identity),
       self: r.participantId === selfId,
     }));
   }
@@ -91,6 +134,8 @@ export function participantsFrom(
     name: r.displayName,
     clientType: r.client,
     verified: false,
+    keyed: false,
+    identity: { status: 'none' as const },
     self: r.participantId === selfId,
   }));
 }

@@ -173,10 +173,36 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
           epoch: 1,
           leader: 'p-room',
           participants: [
-            { id: 'p-room', name: this.state.room.name, clientType: 'room', verified: true, self: true },
-            { id: 'p-alice', name: 'Alice Smith', clientType: 'desktop', verified: true },
-            { id: 'p-bob', name: 'Bob Jones', clientType: 'mobile', verified: encryption === 'e2ee' },
+            {
+              id: 'p-room',
+              name: this.state.room.name,
+              clientType: 'room',
+              verified: true,
+              keyed: true,
+              identity: verifiedAs(this.state.room.name, 'room', '1a2b 3c4d 5e6f 7a8b'),
+              self: true,
+            },
+            {
+              id: 'p-alice',
+              name: 'Alice Smith',
+              clientType: 'desktop',
+              verified: true,
+              keyed: true,
+              identity: verifiedAs('Alice Smith', 'person', '9c8d 7e6f 5a4b 3c2d'),
+            },
+            {
+              id: 'p-bob',
+              name: 'Bob Jones',
+              clientType: 'mobile',
+              verified: false,
+              keyed: encryption === 'e2ee',
+              identity:
+                encryption === 'e2ee'
+                  ? { status: 'unverified', fingerprint: '0f1e 2d3c 4b5a 6978', reason: 'no certificate' }
+                  : { status: 'none' },
+            },
           ],
+          rosterCode: encryption === 'e2ee' ? '12345 67890 13579 24680' : null,
           disabledFeatures: encryption === 'e2ee' ? E2EE_DISABLED : [],
         }),
       2,
@@ -275,4 +301,8 @@ export class FakeAdminBackend implements AdminBackend {
     this.calls.push({ name: 'scheduleMeeting', args: [meeting] });
     return { meetingId: '87770001234' };
   }
+}
+
+function verifiedAs(certifiedName: string, kind: string, fingerprint: string) {
+  return { status: 'verified' as const, org: 'Demo Org', certifiedName, kind, fingerprint };
 }

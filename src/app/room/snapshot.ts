@@ -81,6 +81,8 @@ export function meetingState(m: RoomMeetingState): MeetingState {
     shield: m.shield,
     securityCode: m.securityCode,
     securityCodeChanged: m.securityCodeChanged,
+    rosterCode: m.rosterCode,
+    identityPolicy: m.identityPolicy,
     epoch: m.epoch,
     leader: m.leader,
     participants: m.participants.map((p) => ({
@@ -88,6 +90,8 @@ export function meetingState(m: RoomMeetingState): MeetingState {
       name: p.name,
       clientType: p.clientType,
       verified: p.verified,
+      keyed: p.keyed,
+      identity: p.identity,
       self: p.self,
       ...(p.muted === undefined ? {} : { muted: p.muted }),
       ...(p.cameraOff === undefined ? {} : { videoOn: !p.cameraOff }),

@@ -37,11 +37,42 @@ export const ScheduledMeeting = Type.Object({
 });
 export type ScheduledMeeting = Static<typeof ScheduledMeeting>;
 
+export const ParticipantIdentity = Type.Union(
+  [
+    Type.Object({
+      status: Type.Literal('verified'),
+      org: Type.String({ description: 'the organization that certified the key' }),
+      certifiedName: Type.String({ description: 'the name in the certificate' }),
+      kind: Type.String({ description: 'room, person or bot' }),
+      fingerprint: Type.String({ description: 'short identity-key fingerprint' }),
+    }),
+    Type.Object({
+      status: Type.Literal('unverified'),
+      fingerprint: Type.String(),
+      reason: Type.String({ description: 'why, in plain words (e.g. "no certificate")' }),
+    }),
+    Type.Object({
+      status: Type.Literal('key-changed'),
+      org: Type.String(),
+      certifiedName: Type.String(),
+      kind: Type.String(),
+      fingerprint: Type.String({ description: 'fingerprint of the new, unexpected key' }),
+    }),
+    Type.Object({ status: Type.Literal('none') }),
+  ],
+  { description: 'what is known about whose identity key this is (docs/protocol.md "Identity certificates")' },
+);
+export type ParticipantIdentity = Static<typeof ParticipantIdentity>;
+
 export const Participant = Type.Object({
   id: Type.String(),
   name: Type.String(),
   clientType: Type.String({ description: 'room, desktop, mobile, …' }),
-  verified: Type.Boolean({ description: 'in the signed, verified E2EE roster' }),
+  verified: Type.Boolean({
+    description: 'its identity key is certified by an organization this room trusts',
+  }),
+  keyed: Type.Boolean({ description: 'in the signed E2EE roster and holding the meeting key' }),
+  identity: ParticipantIdentity,
   self: Type.Optional(Type.Boolean()),
   muted: Type.Optional(Type.Boolean()),
   videoOn: Type.Optional(Type.Boolean()),
@@ -89,6 +120,16 @@ export const MeetingState = Type.Object({
   shield: Shield,
   securityCode: Type.Union([Type.String({ pattern: SECURITY_CODE_PATTERN }), Type.Null()]),
   securityCodeChanged: Type.Boolean({ description: 'true after a leader change until acknowledged' }),
+  rosterCode: Type.Optional(
+    Type.Union([Type.String({ pattern: '^\\d{5}( \\d{5}){3}$' }), Type.Null()], {
+      description: 'compare aloud after joins and leaves: differs on a screen whose keys or roster were tampered with',
+    }),
+  ),
+  identityPolicy: Type.Optional(
+    Type.Union([Type.Literal('allow'), Type.Literal('warn'), Type.Literal('refuse')], {
+      description: 'what this room does about participants without a verified identity',
+    }),
+  ),
   epoch: Type.Integer({ minimum: 0 }),
   leader: Type.Union([Type.String(), Type.Null()]),
   participants: Type.Array(Participant),
