@@ -76,13 +76,15 @@ const FIELDS = ['v', 'org', 'name', 'kind', 'key', 'notBefore', 'notAfter', 'iss
 export function parseCertificate(v: unknown, what = 'cert'): IdentityCertificate {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(what, 'is not an object');
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!(FIELDS as readonly string[]).includes(k)) bad(`${what}.${k}`, 'is not allowed');
+  for (const k of Object.keys(o))
+    if (!(FIELDS as readonly string[]).includes(k)) bad(`${what}.${k}`, 'is not allowed');
   if (o['v'] !== 1) bad(`${what}.v`, 'is not 1');
   const kind = o['kind'];
   if (typeof kind !== 'string' || !(IDENTITY_KINDS as readonly string[]).includes(kind))
     bad(`${what}.kind`, 'is not room|person|bot');
   const sig = o['sig'];
-  if (typeof sig !== 'string' || fromB64u(sig, `${what}.sig`).length !== 64) bad(`${what}.sig`, 'must hold 64 bytes');
+  if (typeof sig !== 'string' || fromB64u(sig, `${what}.sig`).length !== 64)
+    bad(`${what}.sig`, 'must hold 64 bytes');
   const cert: IdentityCertificate = {
     v: 1,
     org: text(o['org'], `${what}.org`, CERT_LIMITS.maxOrgLength),
@@ -180,7 +182,14 @@ export const UNVERIFIED_TEXT: Record<UnverifiedReason, string> = {
 
 /** What is known about one identity key. */
 export type IdentityCheck =
-  | { status: 'verified'; org: string; name: string; kind: IdentityKind; fingerprint: string; notAfter: number }
+  | {
+      status: 'verified';
+      org: string;
+      name: string;
+      kind: IdentityKind;
+      fingerprint: string;
+      notAfter: number;
+    }
   | { status: 'unverified'; reason: UnverifiedReason; fingerprint: string };
 
 /** The time-independent part of a check: anchor, signature and key (cacheable per key and certificate). */
@@ -231,7 +240,8 @@ export function checkIdentity(
  * Compare a check with the pins, pinning a first-seen verified key for its (organization, name).
  */
 export function pinIdentity(check: IdentityCheck, ivkB64: string, pins: IdentityPinStore): IdentityView {
-  if (check.status !== 'verified') return { status: 'unverified', reason: check.reason, fingerprint: check.fingerprint };
+  if (check.status !== 'verified')
+    return { status: 'unverified', reason: check.reason, fingerprint: check.fingerprint };
   const pinned = pins.get(check.org, check.name);
   const base = { org: check.org, name: check.name, kind: check.kind, fingerprint: check.fingerprint };
   if (pinned !== undefined && pinned !== ivkB64) return { status: 'key-changed', ...base };

@@ -103,3 +103,17 @@ export {
 export type { TrustOptions, UnverifiedPolicy } from './roster-identity.ts';
 export type { RosterView } from './types.ts';
 export { rosterCode } from './security-code.ts';
+// Meeting policies: the encryption a meeting was booked with, signed by its host (docs/protocol.md "Meeting policy").
+export {
+  bareMeetingId,
+  type MeetingPolicy,
+  type PolicyCheck,
+  type PolicyExpectation,
+  type PolicyHost,
+  type PolicyParse,
+  type PolicyRejection,
+  parseMeetingPolicy,
+  signMeetingPolicy,
+  strongerMode,
+  verifyMeetingPolicy,
+} from './policy.ts';

@@ -113,20 +113,25 @@ const U32 = 0xffff_ffff;
 const SLOT_MAX = 2 ** 40;
 
 function parseBindingBody(v: unknown, what: string): BindingBody {
-  const o = obj(v, what, [
-    'v',
-    'meetingId',
-    'instanceId',
-    'participantId',
-    'deviceId',
-    'displayName',
-    'client',
-    'caps',
-    'ivk',
-    'x25519',
-    'mlkem',
-    'nonce',
-  ], ['cert']);
+  const o = obj(
+    v,
+    what,
+    [
+      'v',
+      'meetingId',
+      'instanceId',
+      'participantId',
+      'deviceId',
+      'displayName',
+      'client',
+      'caps',
+      'ivk',
+      'x25519',
+      'mlkem',
+      'nonce',
+    ],
+    ['cert'],
+  );
   version(o, what);
   const caps = o['caps'];
   if (!Array.isArray(caps) || caps.length > LIMITS.maxCaps) bad(`${what}.caps`, 'is not a capability list');
@@ -215,7 +220,12 @@ function parseAck(o: Obj): AckMessage {
 }
 
 function parseRosterEntry(v: unknown, what: string): RosterEntry {
-  const o = obj(v, what, ['participantId', 'slot', 'bindingHash', 'displayName', 'client', 'e2ee', 'ivk'], ['cert']);
+  const o = obj(
+    v,
+    what,
+    ['participantId', 'slot', 'bindingHash', 'displayName', 'client', 'e2ee', 'ivk'],
+    ['cert'],
+  );
   const entry: RosterEntry = {
     participantId: id(o['participantId'], `${what}.participantId`),
     slot: int(o['slot'], `${what}.slot`, 0, SLOT_MAX),

@@ -94,7 +94,7 @@ export class Participant {
   readonly #watch: RosterWatch;
   #heartbeatLostReported = false;
   #bindingSentAt = 0;
-  /** Under the `refuse` policy: a member whose identity is not verified holds the meeting key. */
+  /** Under the `warn` or `refuse` policy: a member whose identity is not verified holds the meeting key. */
   #unverifiedKeyed = false;
   /** Persistent alarms by code (MITM, rejected leader...). */
   readonly alarms = new Map<string, string>();
@@ -349,7 +349,8 @@ export class Participant {
     for (const e of roster) {
       const v = ids.entry(e);
       if (v.status === 'key-changed') changed.push(`${v.name} (${v.org})`);
-      if (e.e2ee && !ids.admits(v)) unverifiedKeyed = true;
+      // Our own key we know; others see us as what our certificate says.
+      if (e.e2ee && e.participantId !== this.#o.selfId && ids.blocksShield(v)) unverifiedKeyed = true;
     }
     this.#unverifiedKeyed = unverifiedKeyed;
     if (changed.length === 0) return [];

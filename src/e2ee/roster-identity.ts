@@ -32,9 +32,10 @@ export interface TrustOptions {
   /** Keys seen before per (organization, name). Default: in memory for this session. */
   pins?: IdentityPinStore;
   /**
-   * `allow`: the roster says who is unverified. `warn` (default): also counted for a warning on
-   * screen. `refuse`: as leader, unverified members get no key; as anyone, the shield is not green
-   * while an unverified member holds the meeting key.
+   * `allow`: the roster says who is unverified; the shield ignores it. `warn` (default): the shield
+   * is not green (partial) while a member whose identity is not verified holds the meeting key.
+   * `refuse`: as leader, keys only verified members (the others are listed, not keyed). Without any
+   * trust anchor nobody can be verified, so the policy is `allow` whatever is configured.
    */
   unverified?: UnverifiedPolicy;
   /** Wall-clock ms since the Unix epoch, for certificate validity (the protocol's `now` is monotonic). */
@@ -53,7 +54,7 @@ export class RosterIdentities {
   constructor(trust: TrustOptions = {}) {
     this.anchors = trust.anchors ?? [];
     this.pins = trust.pins ?? new MemoryIdentityPins();
-    this.policy = trust.unverified ?? 'warn';
+    this.policy = this.anchors.length === 0 ? 'allow' : (trust.unverified ?? 'warn');
     this.#wall = trust.wallClock ?? Date.now;
   }
 
@@ -78,8 +79,13 @@ export class RosterIdentities {
     return this.view(e.ivk, e.cert);
   }
 
-  /** Whether the policy lets a member with this identity hold the meeting key. */
+  /** Whether the policy lets a member with this identity hold the meeting key (leader side). */
   admits(v: IdentityView): boolean {
     return this.policy !== 'refuse' || v.status === 'verified';
+  }
+
+  /** Whether a keyed member with this identity keeps the shield from green (receiver side). */
+  blocksShield(v: IdentityView): boolean {
+    return this.policy !== 'allow' && v.status !== 'verified';
   }
 }

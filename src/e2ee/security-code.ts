@@ -54,7 +54,9 @@ export function rosterCode(
 ): string {
   const entries = roster.filter((e) => e.participantId !== self.participantId);
   entries.push(self);
-  entries.sort((a, b) => (a.participantId < b.participantId ? -1 : a.participantId > b.participantId ? 1 : 0));
+  entries.sort((a, b) =>
+    a.participantId < b.participantId ? -1 : a.participantId > b.participantId ? 1 : 0,
+  );
   const fields: Field[] = [CONTEXT.rosterCode, meetingId, instanceId, entries.length];
   for (const e of entries) fields.push(e.participantId, e.bindingHash, e.ivk, e.e2ee);
   const h = sha512(encodeFields(fields));

@@ -114,7 +114,7 @@ export interface ShieldInput {
   selfInRoster: boolean;
   /** Every member of the verified roster is E2EE-capable. */
   allCapable: boolean;
-  /** Under the `refuse` identity policy, a member without a verified identity holds the key. */
+  /** Under the `warn` or `refuse` identity policy, a member without a verified identity holds the key. */
   unverifiedKeyed?: boolean;
   /** Relay roster differs from the verified one: 'none', 'pending' (within grace) or 'persistent'. */
   rosterMismatch: 'none' | 'pending' | 'persistent';

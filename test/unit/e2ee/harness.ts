@@ -12,6 +12,7 @@ import {
   type MeetingMode,
   type ProtocolParams,
   type RelayMember,
+  type TrustOptions,
   type UiFact,
 } from '../../../src/e2ee/index.ts';
 
@@ -76,7 +77,16 @@ export class ScriptedRelay {
 
   join(
     id: string,
-    opts: { client?: string; e2ee?: boolean; session?: boolean; displayName?: string } = {},
+    opts: {
+      client?: string;
+      e2ee?: boolean;
+      session?: boolean;
+      displayName?: string;
+      /** Identity certificates for this peer's session (anchors, own certificate, pins, policy). */
+      trust?: (identity: { publicKey: Uint8Array; secretKey: Uint8Array }) => TrustOptions;
+      /** Reuse an identity key pair (a device joining again). */
+      identity?: { publicKey: Uint8Array; secretKey: Uint8Array };
+    } = {},
   ): Peer {
     const e2ee = opts.e2ee ?? true;
     const member: RelayMember = {
@@ -86,7 +96,7 @@ export class ScriptedRelay {
       e2ee,
       slot: this.peers.size,
     };
-    const id_ = identity();
+    const id_ = opts.identity ?? identity();
     this.identities.set(id, id_);
     const session =
       opts.session === false
@@ -101,6 +111,7 @@ export class ScriptedRelay {
             identity: id_,
             params: this.params,
             random: this.#random,
+            ...(opts.trust === undefined ? {} : { trust: opts.trust(id_) }),
           });
     const peer: Peer = { id, session, member, facts: [], left: null, keyframes: 0 };
     this.peers.set(id, peer);
