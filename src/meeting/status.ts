@@ -103,7 +103,13 @@ export function participantIdentity(v: IdentityView): ParticipantIdentity {
   switch (v.status) {
     case 'verified':
     case 'key-changed':
-      return { status: v.status, org: v.org, certifiedName: v.name, kind: v.kind, fingerprint: v.fingerprint };
+      return {
+        status: v.status,
+        org: v.org,
+        certifiedName: v.name,
+        kind: v.kind,
+        fingerprint: v.fingerprint,
+      };
     case 'unverified':
       return { status: 'unverified', fingerprint: v.fingerprint, reason: UNVERIFIED_TEXT[v.reason] };
     case 'none':

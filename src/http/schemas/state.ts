@@ -60,7 +60,9 @@ export const ParticipantIdentity = Type.Union(
     }),
     Type.Object({ status: Type.Literal('none') }),
   ],
-  { description: 'what is known about whose identity key this is (docs/protocol.md "Identity certificates")' },
+  {
+    description: 'what is known about whose identity key this is (docs/protocol.md "Identity certificates")',
+  },
 );
 export type ParticipantIdentity = Static<typeof ParticipantIdentity>;
 
@@ -122,7 +124,8 @@ export const MeetingState = Type.Object({
   securityCodeChanged: Type.Boolean({ description: 'true after a leader change until acknowledged' }),
   rosterCode: Type.Optional(
     Type.Union([Type.String({ pattern: '^\\d{5}( \\d{5}){3}$' }), Type.Null()], {
-      description: 'compare aloud after joins and leaves: differs on a screen whose keys or roster were tampered with',
+      description:
+        'compare aloud after joins and leaves: differs on a screen whose keys or roster were tampered with',
     }),
   ),
   identityPolicy: Type.Optional(
