@@ -14,6 +14,7 @@ import { RoomdError } from '../core/errors.ts';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { concat, encodeFields, equalBytes, fromB64u, toB64u, utf8Bytes } from './bytes.ts';
 import { CONTEXT } from './context.ts';
+import { verifyEd25519 } from './ed25519.ts';
 
 export type IdentityKind = 'room' | 'person' | 'bot';
 export const IDENTITY_KINDS: readonly IdentityKind[] = ['room', 'person', 'bot'];
@@ -205,10 +206,7 @@ export function checkCertificate(
   if (cert === undefined) return { ok: false, reason: 'no_certificate' };
   const anchor = anchors.find((a) => a.org === cert.org && a.publicKey === cert.issuer);
   if (anchor === undefined) return { ok: false, reason: 'unknown_organization' };
-  // Lengths were checked by parseCertificate, so verify returns false rather than throwing.
-  const ok = ed25519.verify(fromB64u(cert.sig), toSign(certificateBytes(cert)), fromB64u(anchor.publicKey), {
-    zip215: false,
-  });
+  const ok = verifyEd25519(fromB64u(cert.sig), toSign(certificateBytes(cert)), fromB64u(anchor.publicKey));
   if (!ok) return { ok: false, reason: 'bad_signature' };
   if (!equalBytes(fromB64u(cert.key), ivk)) return { ok: false, reason: 'wrong_key' };
   return { ok: true, cert };

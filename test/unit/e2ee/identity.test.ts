@@ -4,9 +4,11 @@
  * the relay swaps, strips or forges identities and what every honest screen shows.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { makeEphemeralKeys, signBinding } from '../../../src/e2ee/binding.ts';
 import { toB64u } from '../../../src/e2ee/bytes.ts';
+import { verifyEd25519 } from '../../../src/e2ee/ed25519.ts';
 import {
   checkIdentity,
   type IdentityCertificate,
@@ -57,6 +59,44 @@ function org(name = 'Acme Corp'): Org {
       ),
   };
 }
+
+describe('Ed25519 on node:crypto agrees with @noble/curves (strict)', () => {
+  it('valid, mutated and garbage signatures and keys get the same verdict from both', () => {
+    const msg = new Uint8Array(48).fill(9);
+    let agreedValid = 0;
+    for (let i = 0; i < 300; i++) {
+      const sk = ed25519.utils.randomSecretKey();
+      let pk = ed25519.getPublicKey(sk);
+      let sig = ed25519.sign(msg, sk);
+      if (i % 3 === 1) {
+        sig = sig.slice();
+        sig[i % 64] = (sig[i % 64] ?? 0) ^ (1 << (i % 8));
+      } else if (i % 3 === 2) {
+        pk = randomBytes(32);
+        if (i % 2 === 0) sig = randomBytes(64);
+      }
+      let noble = false;
+      try {
+        noble = ed25519.verify(sig, msg, pk, { zip215: false });
+      } catch {
+        noble = false;
+      }
+      expect(verifyEd25519(sig, msg, pk), `case ${i}`).toBe(noble);
+      if (noble) agreedValid++;
+    }
+    expect(agreedValid).toBeGreaterThanOrEqual(100);
+    // Non-canonical S (S + L) is refused by both.
+    const sk = ed25519.utils.randomSecretKey();
+    const sig = ed25519.sign(msg, sk);
+    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+    let s = 0n;
+    for (let i = 31; i >= 0; i--) s = (s << 8n) + BigInt(sig[32 + i] ?? 0);
+    const big = s + L;
+    const bad = sig.slice();
+    for (let i = 0; i < 32; i++) bad[32 + i] = Number((big >> BigInt(8 * i)) & 0xffn);
+    expect(verifyEd25519(bad, msg, ed25519.getPublicKey(sk))).toBe(false);
+  });
+});
 
 describe('identity certificates', () => {
   const acme = org();
