@@ -1,5 +1,6 @@
 /**
- * E2EE messages (src/e2ee/parse.ts, src/e2ee/messages.ts, docs/protocol.md "Messages"): the opaque
+ * E2EE messages (src/e2ee/parse.ts, src/e2ee/messages.ts, docs/protocol.md "Messages"), identity
+ * certificates inside bindings and roster entries included: the opaque
  * payload other participants send through the relay, parsed from JSON as the meeting session does
  * (src/meeting/session.ts drops text that is not JSON). parseE2eeMessage returns a message or
  * throws e2ee.malformed / e2ee.unsupported_version; isRelayMember and isBindingShaped answer a
@@ -8,6 +9,7 @@
  */
 import fc from 'fast-check';
 import { toB64u } from '../../src/e2ee/bytes.ts';
+import { CERT_LIMITS } from '../../src/e2ee/certificate.ts';
 import { E2EE_PROTOCOL_VERSION, LIMITS, SIZES } from '../../src/e2ee/messages.ts';
 import { isBindingShaped, isRelayMember, parseE2eeMessage } from '../../src/e2ee/parse.ts';
 import { mutatedJsonText } from '../lib/mutate.ts';
@@ -32,23 +34,61 @@ const b64 = (len: number) => fc.uint8Array({ minLength: len, maxLength: len }).m
 const u32 = (min: number) => fc.oneof(fc.constantFrom(min, 0xffffffff), fc.integer({ min, max: 0xffffffff }));
 const safe = fc.oneof(fc.constantFrom(0, Number.MAX_SAFE_INTEGER), fc.nat());
 
+// Identity certificates (src/e2ee/certificate.ts, docs/protocol.md "Identity certificates").
+const certName = fc.oneof(
+  fc.constantFrom('Acme Corp', 'Boardroom 4', 'Zoë ✓', 'x'.repeat(CERT_LIMITS.maxNameLength)),
+  fc.stringMatching(/^[A-Za-z0-9 .,'-]{1,40}$/).filter((s) => s.trim() !== ''),
+);
+const cert = fc
+  .record({
+    v: fc.constant(1),
+    org: certName,
+    name: certName,
+    kind: fc.constantFrom('room', 'person', 'bot'),
+    key: b64(32),
+    notBefore: fc.nat({ max: 2 ** 44 }),
+    span: fc.integer({ min: 1, max: 2 ** 40 }),
+    issuer: b64(32),
+    sig: b64(SIZES.signature),
+  })
+  .map(({ span, ...c }) => ({ ...c, notAfter: c.notBefore + span }));
+
 const binding = fc.record({
   t: fc.constant('e2ee.binding'),
   v: fc.constant(E2EE_PROTOCOL_VERSION),
-  binding: fc.record({
-    v: fc.constant(1),
-    meetingId: id,
-    instanceId: id,
-    participantId: id,
-    deviceId: id,
-    displayName,
-    client: token,
-    caps: fc.array(token, { maxLength: LIMITS.maxCaps }),
-    ivk: b64(SIZES.ivk),
-    x25519: b64(SIZES.x25519),
-    mlkem: b64(SIZES.mlkemPublic),
-    nonce: b64(SIZES.nonce),
-  }),
+  binding: fc.record(
+    {
+      v: fc.constant(1),
+      meetingId: id,
+      instanceId: id,
+      participantId: id,
+      deviceId: id,
+      displayName,
+      client: token,
+      caps: fc.array(token, { maxLength: LIMITS.maxCaps }),
+      ivk: b64(SIZES.ivk),
+      x25519: b64(SIZES.x25519),
+      mlkem: b64(SIZES.mlkemPublic),
+      nonce: b64(SIZES.nonce),
+      cert,
+    },
+    {
+      requiredKeys: [
+        'v',
+        'meetingId',
+        'instanceId',
+        'participantId',
+        'deviceId',
+        'displayName',
+        'client',
+        'caps',
+        'ivk',
+        'x25519',
+        'mlkem',
+        'nonce',
+      ],
+    },
+  ),
   sig: b64(SIZES.signature),
 });
 
@@ -98,14 +138,19 @@ const ack = fc.record({
   mac: b64(SIZES.mac),
 });
 
-const rosterEntry = fc.record({
-  participantId: id,
-  slot: fc.nat(),
-  bindingHash: fc.oneof(fc.constant(''), b64(SIZES.hash)),
-  displayName,
-  client: token,
-  e2ee: fc.boolean(),
-});
+const rosterEntry = fc.record(
+  {
+    participantId: id,
+    slot: fc.nat(),
+    bindingHash: fc.oneof(fc.constant(''), b64(SIZES.hash)),
+    displayName,
+    client: token,
+    e2ee: fc.boolean(),
+    ivk: fc.oneof(fc.constant(''), b64(SIZES.ivk)),
+    cert,
+  },
+  { requiredKeys: ['participantId', 'slot', 'bindingHash', 'displayName', 'client', 'e2ee', 'ivk'] },
+);
 
 const heartbeat = fc.record({
   t: fc.constant('e2ee.heartbeat'),
