@@ -57,6 +57,9 @@ export interface SupervisedProcessOptions {
   readonly stderrLines?: number;
 }
 
+/** How often the stall watch looks (ms). */
+const WATCH_MS = 1000;
+
 export class SupervisedProcess {
   readonly #o: SupervisedProcessOptions;
   readonly #log: Logger;
@@ -69,6 +72,13 @@ export class SupervisedProcess {
   #generation = 0;
   #lastExit: RunnerStatus['lastExit'] = null;
   #lastData = 0;
+  /**
+   * Silence of the child's stdout counted only while our own event loop was running: a starved
+   * parent (a CPU-loaded box) must not read as a stalled encoder.
+   */
+  #silentMs = 0;
+  #lastWatch = 0;
+  #loopStalls = 0;
   #runningSince = 0;
   #retryTimer: TimerHandle | undefined;
   #watchTimer: TimerHandle | undefined;
@@ -107,7 +117,8 @@ export class SupervisedProcess {
   start(): void {
     if (this.#state !== 'stopped') return;
     this.#failures = 0;
-    this.#watchTimer = this.#o.clock.setInterval(() => this.#watch(), 1000);
+    this.#lastWatch = this.#o.clock.monotonic();
+    this.#watchTimer = this.#o.clock.setInterval(() => this.#watch(), WATCH_MS);
     void this.#launch();
   }
 
@@ -163,6 +174,7 @@ export class SupervisedProcess {
     const child = this.#o.runner.spawn(this.#o.command ?? 'ffmpeg', this.#o.args());
     this.#child = child;
     this.#lastData = this.#o.clock.monotonic();
+    this.#silentMs = 0;
     this.#o.onSpawn?.(child);
     if (this.#o.runningOn === 'spawn') {
       this.#runningSince = this.#lastData;
@@ -171,6 +183,7 @@ export class SupervisedProcess {
     child.stdout.on('data', (chunk: Uint8Array) => {
       if (gen !== this.#generation) return;
       this.#lastData = this.#o.clock.monotonic();
+      this.#silentMs = 0;
       if (this.#state === 'starting' || this.#state === 'restarting') {
         this.#runningSince = this.#lastData;
         this.#setState('running', null);
@@ -212,11 +225,22 @@ export class SupervisedProcess {
   }
 
   #watch(): void {
+    const now = this.#o.clock.monotonic();
+    const elapsed = now - this.#lastWatch;
+    this.#lastWatch = now;
+    // A watch tick that comes late means our own loop was blocked: the child's output may be
+    // waiting unread in the pipe. Count at most one and a half periods per tick, so only silence
+    // observed by a running loop can kill the child.
+    if (elapsed > WATCH_MS * 1.5) this.#loopStalls += 1;
     const child = this.#child;
     if (child === undefined || (this.#state !== 'running' && this.#state !== 'starting')) return;
+    this.#silentMs += Math.min(elapsed, WATCH_MS * 1.5);
     const limit = this.#o.stallTimeoutMs ?? 10_000;
-    if (limit <= 0 || this.#o.clock.monotonic() - this.#lastData < limit) return;
-    this.#log.warn({ state: this.#state }, 'ffmpeg produced no output; killing it');
+    if (limit <= 0 || this.#silentMs < limit) return;
+    this.#log.warn(
+      { state: this.#state, silentMs: Math.round(this.#silentMs), loopStalls: this.#loopStalls },
+      'ffmpeg produced no output; killing it',
+    );
     this.#detach();
     this.#kill(child);
     this.#scheduleRetry('stalled');

@@ -119,6 +119,53 @@ describe('SupervisedProcess', () => {
   });
 });
 
+describe('SupervisedProcess under a starved event loop', () => {
+  /** FakeClock whose monotonic time can jump without any timer firing: our own loop was blocked. */
+  class BlockableClock extends FakeClock {
+    blockedMs = 0;
+    override monotonic(): number {
+      return super.monotonic() + this.blockedMs;
+    }
+  }
+
+  it('a blocked parent loop is not an encoder stall; silence seen by a running loop still is', async () => {
+    const runner = new FakeProcessRunner();
+    const clock = new BlockableClock();
+    const sp = new SupervisedProcess({
+      name: 't',
+      runner,
+      clock,
+      logger: silentLogger(),
+      args: () => [],
+      onStdout: () => {},
+      stallTimeoutMs: 3000,
+      backoff: { initialMs: 100, random: () => 1 },
+    });
+    sp.start();
+    await flush();
+    runner.children[0]!.stdout.write(Uint8Array.of(1));
+    await flush();
+    expect(sp.state).toBe('running');
+    // The daemon's loop is blocked for 20 s (a loaded box), then one watch tick runs before the
+    // encoder's queued output is read.
+    clock.blockedMs += 20_000;
+    clock.advance(1000);
+    await flush();
+    expect(sp.state).toBe('running');
+    expect(runner.children[0]!.running).toBe(true);
+    runner.children[0]!.stdout.write(Uint8Array.of(2));
+    await flush();
+    // Real silence with the loop running: killed after the stall timeout.
+    clock.advance(2000);
+    await flush();
+    expect(sp.state).toBe('running');
+    clock.advance(1000);
+    await flush();
+    expect(sp.status()).toMatchObject({ state: 'restarting', reason: 'stalled' });
+    await sp.stop();
+  });
+});
+
 describe('MediaCapture', () => {
   it('reports a missing camera as failed/device_missing and starts when it appears', async () => {
     const runner = new FakeProcessRunner();
