@@ -31,6 +31,15 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
+/** The panel's RGB565 text colour as CSS; 0 (black, the emulator's default) shows as the page's colour. */
+function cssColour(rgb565: number): string {
+  if (rgb565 === 0) return 'inherit';
+  const r = ((rgb565 >> 11) & 0x1f) << 3;
+  const g = ((rgb565 >> 5) & 0x3f) << 2;
+  const b = (rgb565 & 0x1f) << 3;
+  return `rgb(${r} ${g} ${b})`;
+}
+
 function panelWeb(panel: NextionEmulator, port: number): Server {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -56,7 +65,7 @@ function panelWeb(panel: NextionEmulator, port: number): Server {
         );
         return c.kind === 'button' || c.kind === 'slider'
           ? `<form method="post" action="/touch?name=${c.name}"><button>${label || c.name}</button></form>`
-          : `<p><small>${c.name}</small> ${label}</p>`;
+          : `<p><small>${c.name}</small> <span style="color:${cssColour(s.pco)}">${label}</span></p>`;
       });
     res
       .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })

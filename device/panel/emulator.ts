@@ -20,6 +20,8 @@ export interface ComponentState {
   val: number;
   pic: number;
   bco: number;
+  /** Text colour (RGB565). */
+  pco: number;
   vis: boolean;
 }
 
@@ -31,7 +33,7 @@ export type PanelEmulatorEvents = {
 const ATTRS = new Set(['txt', 'val', 'pic', 'bco', 'pco']);
 
 function blank(spec: ComponentSpec): ComponentState {
-  return { txt: spec.kind === 'button' ? spec.name : '', val: 0, pic: 0, bco: 50712, vis: true };
+  return { txt: spec.kind === 'button' ? spec.name : '', val: 0, pic: 0, bco: 50712, pco: 0, vis: true };
 }
 
 export class NextionEmulator {
@@ -204,6 +206,7 @@ export class NextionEmulator {
           }
           if (ins.attr === 'val') c.val = ins.value;
           else if (ins.attr === 'pic') c.pic = ins.value;
+          else if (ins.attr === 'pco') c.pco = ins.value;
           else c.bco = ins.value;
         }
         this.#ok();

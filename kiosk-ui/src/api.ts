@@ -7,6 +7,10 @@ import type { RoomState } from '../../src/http/schemas/state.ts';
 
 export type { RoomState };
 export type Meeting = NonNullable<RoomState['meeting']>;
+export type Participant = Meeting['participants'][number];
+/** What is known about whose identity key a participant holds (docs/kiosk-and-admin-api.md §Room screen). */
+export type ParticipantIdentity = Participant['identity'];
+export type IdentityPolicy = NonNullable<Meeting['identityPolicy']>;
 
 export interface LiveHandlers {
   onState(state: RoomState): void;

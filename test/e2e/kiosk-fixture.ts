@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeHttpFixture } from '../support/http-fixture.ts';
-import { FakeRoom } from '../support/http-fakes.ts';
+import { FakeRoom, verifiedAs } from '../support/http-fakes.ts';
 
 export interface KioskUnderTest {
   /** http://127.0.0.1:port/ of the kiosk page */
@@ -16,6 +16,13 @@ export interface KioskUnderTest {
   certFingerprint: string;
   /** Drive the far end: a new leader takes over the meeting keys (security code changes). */
   changeLeader(): Promise<void>;
+  /**
+   * Drive the far end: the participant now holds a different identity key than the one its
+   * organization certified before (the key-changed alarm).
+   */
+  changeIdentityKey?(participantId: string): Promise<void>;
+  /** Drive the far end: a participant certified by the room's organization joins. */
+  addVerifiedParticipant?(p: { id: string; name: string }): Promise<void>;
   /** Publish one encoded far-end video frame into the kiosk media feed. */
   publishVideo?(frame: { participantId: string; keyframe: boolean; data: Uint8Array; self?: boolean }): void;
   /**
@@ -37,6 +44,19 @@ export async function startKioskUnderTest(options: { stepMs?: number } = {}): Pr
     certFingerprint: fixture.servers.certificate.fingerprint,
     async changeLeader() {
       room.changeLeader();
+    },
+    async changeIdentityKey(participantId) {
+      room.changeIdentityKey(participantId);
+    },
+    async addVerifiedParticipant({ id, name }) {
+      room.addParticipant({
+        id,
+        name,
+        clientType: 'desktop',
+        verified: true,
+        keyed: true,
+        identity: verifiedAs(name, 'person', '5e5e 7a7a 1c1c 3d3d'),
+      });
     },
     publishVideo: (f) => fixture.video.publish({ ...f, streamId: 0, codec: 'vp8', captureTs: Date.now() }),
     async exhaustGuessBudget() {

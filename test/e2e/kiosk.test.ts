@@ -2,8 +2,9 @@
  * The room screen in real Chromium (issue 7, "Done when"): unprovisioned screen with a setup
  * code that `roomctl claim` accepts → room name appears → tap Join on the scheduled E2EE meeting
  * → green padlock shield, "End-to-end encrypted" and the 8×5-digit code equal to /api/v1/state
- * → leader change shows the banner with the new code → an enhanced meeting shows the check-mark
- * shield and no code. Screenshots go to test-output/screenshots/.
+ * → the roster shows each participant's identity (verified, not verified, key changed) and the
+ * roster code → leader change shows the banner with the new code → an enhanced meeting shows the
+ * check-mark shield and no code. Screenshots go to test-output/screenshots/.
  */
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
@@ -135,6 +136,93 @@ describe('kiosk page in Chromium', () => {
     await shot('04-in-meeting-e2ee');
   });
 
+  test('the roster says what is known about each identity, with the roster code and a calm notice', async () => {
+    const s = await state();
+    const m = s.meeting!;
+    const row = (id: string) => page.locator(`[data-testid="participant"][data-participant="${id}"]`);
+    // This room and Alice: certified by an organization this room trusts.
+    expect(await page.getByTestId('identity-verified').count()).toBe(2);
+    expect(await row('p-room').getByTestId('identity-verified').textContent()).toContain(
+      'Verified · Demo Org',
+    );
+    expect(await row('p-room').getByTestId('certified-name').count()).toBe(0);
+    const alice = row('p-alice');
+    expect(await alice.getByTestId('verified-badge').textContent()).toBe('✓ Verified · Demo Org');
+    expect(await alice.getByTestId('certified-name').textContent()).toContain(
+      'certified as “Alice J. Smith”',
+    );
+    // Bob: not verified, with his key's fingerprint and why.
+    const bob = row('p-bob').getByTestId('identity-unverified');
+    const bobText = await bob.textContent();
+    expect(bobText).toContain('Not verified');
+    expect(bobText).toContain('0f1e 2d3c 4b5a 6978');
+    expect(bobText).toContain('no certificate');
+    expect(await row('p-bob').getByTestId('verified-badge').count()).toBe(0);
+    expect(await page.getByTestId('identity-key-changed').count()).toBe(0);
+    // The roster code, in the words people read aloud.
+    expect(m.rosterCode).toMatch(/^\d{5}( \d{5}){3}$/);
+    expect(await page.getByTestId('roster-code-digits').textContent()).toBe(m.rosterCode);
+    expect(await page.getByTestId('roster-code').textContent()).toBe(
+      `Roster check ${m.rosterCode} — compare after people join or leave`,
+    );
+    expect(m.identityPolicy).toBe('warn');
+    expect(await page.getByTestId('unverified-warning').textContent()).toBe(
+      '1 participant is not verified by an organization this room trusts.',
+    );
+
+    // Carol joins (the roster code changes), then holds another key than the one her organization
+    // certified before: an alarm, in red, listed first.
+    if (server.addVerifiedParticipant === undefined || server.changeIdentityKey === undefined) return;
+    await server.addVerifiedParticipant({ id: 'p-carol', name: 'Carol White' });
+    const joined = (await state()).meeting!.rosterCode;
+    expect(joined).not.toBe(m.rosterCode);
+    await expect.poll(() => page.getByTestId('roster-code-digits').textContent()).toBe(joined);
+    const carol = row('p-carol');
+    expect(await carol.getByTestId('verified-badge').textContent()).toBe('✓ Verified · Demo Org');
+    await server.changeIdentityKey('p-carol');
+    const alarm = carol.getByTestId('identity-key-changed');
+    await alarm.waitFor();
+    const alarmText = await alarm.textContent();
+    expect(alarmText).toContain('Identity key changed');
+    expect(alarmText).toContain('Demo Org');
+    expect(alarmText).toContain('Carol White');
+    expect(alarmText).toContain('dead beef 0bad f00d');
+    expect(await carol.getByTestId('verified-badge').count()).toBe(0);
+    expect(await carol.getAttribute('data-verified')).toBe('false');
+    expect(await page.getByTestId('participant').first().getAttribute('data-participant')).toBe('p-carol');
+    const background = await carol
+      .locator('.alarm-title')
+      .evaluate(
+        (el) =>
+          (
+            globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }
+          ).getComputedStyle(el).backgroundColor,
+      );
+    expect(background).toBe('rgb(229, 72, 77)');
+    await expect
+      .poll(() => page.getByTestId('unverified-warning').textContent())
+      .toBe('2 participants are not verified by an organization this room trusts.');
+    expect(await page.getByTestId('identity-verified').count()).toBe(2);
+    expect(await page.getByTestId('identity-unverified').count()).toBe(1);
+    // Everything above fits on the 1080p screen: nobody and not the roster code is scrolled away.
+    const overflow = await page.locator('.roster-list').evaluate((el) => {
+      const e = el as unknown as { scrollHeight: number; clientHeight: number };
+      return e.scrollHeight - e.clientHeight;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+    const inView = await page.getByTestId('roster-code').evaluate((el) => {
+      const r = (el as unknown as { getBoundingClientRect(): { bottom: number } }).getBoundingClientRect();
+      const box = (
+        (el as unknown as { closest(s: string): unknown }).closest('.sidebar') as {
+          getBoundingClientRect(): { bottom: number };
+        }
+      ).getBoundingClientRect();
+      return r.bottom <= box.bottom;
+    });
+    expect(inView).toBe(true);
+    await shot('11-meeting-identities');
+  });
+
   test('a leader change shows the banner with the new code', async () => {
     const before = (await state()).meeting?.securityCode;
     await server.changeLeader();
@@ -164,6 +252,12 @@ describe('kiosk page in Chromium', () => {
     expect(await page.getByTestId('shield-icon').first().getAttribute('data-icon')).toBe('check');
     expect(await page.getByTestId('security-code').count()).toBe(0);
     expect((await state()).meeting?.securityCode).toBeNull();
+    // No identity keys in an enhanced meeting: the client kind only, no badge, no roster code.
+    await expect.poll(() => page.getByTestId('participant').count()).toBe(3);
+    expect(await page.locator('[data-testid="participant"] .badge').count()).toBe(0);
+    expect(await page.getByTestId('roster-code').count()).toBe(0);
+    expect(await page.getByTestId('unverified-warning').count()).toBe(0);
+    expect(await page.getByTestId('participant').last().textContent()).toContain('Mobile app');
     await shot('06-in-meeting-enhanced');
   });
 

@@ -13,7 +13,13 @@ import type {
   RoomCommands,
   RoomStateSource,
 } from '../../src/http/ports.ts';
-import type { MeetingState, RoomSnapshot, ScheduledMeeting } from '../../src/http/schemas/state.ts';
+import type {
+  MeetingState,
+  Participant,
+  ParticipantIdentity,
+  RoomSnapshot,
+  ScheduledMeeting,
+} from '../../src/http/schemas/state.ts';
 
 export const E2EE_CODE = '12345 67890 13579 24680 11223 34455 66778 89900';
 export const NEW_CODE = '98765 43210 55555 01234 77777 24242 31415 92653';
@@ -106,6 +112,34 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
     });
   }
 
+  /** Someone joins: listed last, and the roster code changes (as it does on every join). */
+  addParticipant(p: Participant, rosterCode = '24680 13579 86420 97531'): void {
+    const m = this.state.meeting!;
+    this.updateMeeting({ participants: [...m.participants, p], rosterCode });
+  }
+
+  /** Set what is known about one participant's identity (`verified` follows it). */
+  setIdentity(participantId: string, identity: ParticipantIdentity): void {
+    const m = this.state.meeting!;
+    this.updateMeeting({
+      participants: m.participants.map((p) =>
+        p.id === participantId ? { ...p, identity, verified: identity.status === 'verified' } : p,
+      ),
+    });
+  }
+
+  /**
+   * The key certified for this participant's (organization, name) before is not the key it holds
+   * now: the alarm case. Keeps the certificate's organization, name and kind.
+   */
+  changeIdentityKey(participantId: string, fingerprint = 'dead beef 0bad f00d'): void {
+    const p = this.state.meeting?.participants.find((x) => x.id === participantId);
+    if (p === undefined || p.identity.status !== 'verified')
+      throw new Error(`${participantId} is not verified`);
+    const { org, certifiedName, kind } = p.identity;
+    this.setIdentity(participantId, { status: 'key-changed', org, certifiedName, kind, fingerprint });
+  }
+
   dispose(): void {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
@@ -152,6 +186,7 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
         shield: 'verifying',
         securityCode: null,
         securityCodeChanged: false,
+        identityPolicy: 'warn',
         epoch: 0,
         leader: null,
         participants: [],
@@ -172,23 +207,33 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
           securityCode: encryption === 'e2ee' ? E2EE_CODE : null,
           epoch: 1,
           leader: 'p-room',
+          // Identities exist only in E2EE meetings (src/meeting/status.ts participantsFrom).
           participants: [
             {
               id: 'p-room',
               name: this.state.room.name,
               clientType: 'room',
-              verified: true,
-              keyed: true,
-              identity: verifiedAs(this.state.room.name, 'room', '1a2b 3c4d 5e6f 7a8b'),
+              ...(encryption === 'e2ee'
+                ? {
+                    verified: true,
+                    keyed: true,
+                    identity: verifiedAs(this.state.room.name, 'room', '1a2b 3c4d 5e6f 7a8b'),
+                  }
+                : NO_IDENTITY),
               self: true,
             },
             {
               id: 'p-alice',
               name: 'Alice Smith',
               clientType: 'desktop',
-              verified: true,
-              keyed: true,
-              identity: verifiedAs('Alice Smith', 'person', '9c8d 7e6f 5a4b 3c2d'),
+              // Certified under her full name; she joined as "Alice Smith".
+              ...(encryption === 'e2ee'
+                ? {
+                    verified: true,
+                    keyed: true,
+                    identity: verifiedAs('Alice J. Smith', 'person', '9c8d 7e6f 5a4b 3c2d'),
+                  }
+                : NO_IDENTITY),
             },
             {
               id: 'p-bob',
@@ -303,6 +348,8 @@ export class FakeAdminBackend implements AdminBackend {
   }
 }
 
-function verifiedAs(certifiedName: string, kind: string, fingerprint: string) {
+const NO_IDENTITY = { verified: false, keyed: false, identity: { status: 'none' } } as const;
+
+export function verifiedAs(certifiedName: string, kind: string, fingerprint: string) {
   return { status: 'verified' as const, org: 'Demo Org', certifiedName, kind, fingerprint };
 }

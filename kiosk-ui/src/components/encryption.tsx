@@ -5,6 +5,7 @@
  * the meeting service" for enhanced meetings; "Verifying encryption…" until proven (orange for a
  * partial state); and the features this meeting has turned off, with why.
  */
+import type { ComponentChildren } from 'preact';
 import type { Meeting } from '../api.ts';
 
 type ShieldKind = Meeting['shield'];
@@ -68,7 +69,7 @@ export function SecurityCode({ code }: { code: string }) {
   );
 }
 
-export function EncryptionArea({ meeting }: { meeting: Meeting }) {
+export function EncryptionArea({ meeting, children }: { meeting: Meeting; children?: ComponentChildren }) {
   const { shield } = meeting;
   return (
     <section class={`encryption encryption-${shield}`} data-testid="encryption" data-shield={shield}>
@@ -87,6 +88,7 @@ export function EncryptionArea({ meeting }: { meeting: Meeting }) {
           <SecurityCode code={meeting.securityCode} />
         </div>
       )}
+      {children}
     </section>
   );
 }
@@ -145,16 +147,20 @@ export function CodeChangedBanner({
   );
 }
 
+/** Features with the same reason share one entry, so the list fits in the encryption band. */
 export function DisabledFeatures({ meeting }: { meeting: Meeting }) {
   if (meeting.disabledFeatures.length === 0) return null;
+  const byReason = new Map<string, string[]>();
+  for (const f of meeting.disabledFeatures)
+    byReason.set(f.reason, [...(byReason.get(f.reason) ?? []), f.feature]);
   return (
     <section class="disabled-features" data-testid="disabled-features">
-      <h3>Off in this meeting</h3>
+      <div class="code-label">Off in this meeting</div>
       <ul>
-        {meeting.disabledFeatures.map((f) => (
-          <li key={f.feature}>
-            <span class="feature-name">{f.feature}</span>
-            <span class="feature-reason">{f.reason}</span>
+        {[...byReason].map(([reason, features]) => (
+          <li key={reason}>
+            <span class="feature-name">{features.join(' · ')}</span>
+            <span class="feature-reason">{reason}</span>
           </li>
         ))}
       </ul>

@@ -189,6 +189,13 @@ export function panelView(i: SnapshotInputs): RoomView {
       muted: m.muted,
       cameraOn: m.cameraOn,
       volume: m.volume,
+      rosterCode: m.rosterCode,
+      participants: m.participants.map((p) => ({
+        name: p.name,
+        identity: p.identity.status,
+        clientType: p.clientType,
+        self: p.self,
+      })),
     },
   };
 }

@@ -83,7 +83,14 @@ export const JOINING: PageSpec = {
 
 export const PRESET_BUTTONS = 6;
 
-/** In a meeting: title, shield picture + label, 8 code groups, controls, presets. */
+/** Participant lines on the meeting page (tPart0–tPart3); the rest are summed up on tPartMore. */
+export const PARTICIPANT_LINES = 4;
+
+/**
+ * In a meeting: title, shield picture + label, 8 code groups, controls, presets; then (added
+ * after the first contract, so earlier ids are unchanged) the roster code and one line per
+ * participant with what is known about their identity.
+ */
 export const MEETING: PageSpec = {
   id: 3,
   name: 'meeting',
@@ -101,6 +108,9 @@ export const MEETING: PageSpec = {
     b(18, 'bLeave', 12),
     ...Array.from({ length: PRESET_BUTTONS }, (_, i) => b(19 + i, `bPre${i + 1}`, 12)),
     t(25, 'tNotice', 80),
+    t(26, 'tRoster', 36),
+    ...Array.from({ length: PARTICIPANT_LINES }, (_, i) => t(27 + i, `tPart${i}`, 40)),
+    t(27 + PARTICIPANT_LINES, 'tPartMore', 40),
   ],
 };
 
@@ -125,5 +135,17 @@ export function componentByName(page: PageSpec, name: string): ComponentSpec | u
 /** Picture ids of the shield icon, by shield state. */
 export const SHIELD_PICTURES = { e2ee: 1, enhanced: 2, partial: 3, verifying: 4, none: 5 } as const;
 
-/** Colours (RGB565) used for button states. */
-export const COLOURS = { normal: 50712, active: 63488, ok: 2016, muted: 63488 } as const;
+/**
+ * Colours (RGB565): button backgrounds (`normal`, `active`, `muted`) and the participant lines'
+ * text (`pco`): `ok` green (verified), `warn` orange (not verified), `alarm` red (key changed),
+ * `text` white.
+ */
+export const COLOURS = {
+  normal: 50712,
+  active: 63488,
+  ok: 2016,
+  muted: 63488,
+  warn: 62689,
+  alarm: 63488,
+  text: 65535,
+} as const;

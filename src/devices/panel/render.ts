@@ -10,11 +10,19 @@ import {
   JOINING,
   KEYPAD,
   MEETING,
+  PARTICIPANT_LINES,
   PRESET_BUTTONS,
   type PageSpec,
   SHIELD_PICTURES,
 } from './contract.ts';
-import { codeGroups, type RoomView, SHIELD_LABELS, type ScheduledMeeting } from './view.ts';
+import {
+  codeGroups,
+  type IdentityMark,
+  type ParticipantView,
+  type RoomView,
+  SHIELD_LABELS,
+  type ScheduledMeeting,
+} from './view.ts';
 
 export interface KeypadState {
   readonly step: 'id' | 'passcode';
@@ -73,6 +81,76 @@ export function formatClock(now: number, timeZone?: string): { time: string; dat
   return { time, date };
 }
 
+/** Panel words for a client without an identity key (docs/hardware.md, page 3 `meeting`). */
+const CLIENT_WORDS: Readonly<Record<string, string>> = {
+  room: 'room system',
+  desktop: 'desktop app',
+  mobile: 'mobile app',
+  web: 'web browser',
+  phone: 'telephone',
+  sip: 'SIP device',
+};
+
+const MARKS: Readonly<Record<Exclude<IdentityMark, 'none'>, string>> = {
+  'key-changed': 'KEY CHANGED',
+  unverified: 'not verified',
+  verified: 'verified',
+};
+
+const MARK_COLOUR: Readonly<Record<IdentityMark, number>> = {
+  'key-changed': COLOURS.alarm,
+  unverified: COLOURS.warn,
+  verified: COLOURS.ok,
+  none: COLOURS.text,
+};
+
+/** Alarms first, then the unverified, the verified, and clients without an identity key. */
+const SEVERITY: Readonly<Record<IdentityMark, number>> = {
+  'key-changed': 0,
+  unverified: 1,
+  verified: 2,
+  none: 3,
+};
+
+export interface PanelLine {
+  readonly text: string;
+  /** Text colour (`pco`, RGB565). */
+  readonly colour: number;
+}
+
+/**
+ * The meeting page's participant lines: everyone but this room, most serious first (so a changed
+ * key is never scrolled away), each `<mark>: <name>` — the mark leads, so no display name can pose
+ * as one. Participants that do not fit are summed up on one more line, naming the problems among
+ * them.
+ */
+export function participantLines(
+  participants: readonly ParticipantView[],
+  lines = PARTICIPANT_LINES,
+): { lines: PanelLine[]; more: PanelLine | null } {
+  const others = participants
+    .map((p, i) => ({ p, i }))
+    .filter(({ p }) => p.self !== true)
+    .sort((a, b) => SEVERITY[a.p.identity] - SEVERITY[b.p.identity] || a.i - b.i)
+    .map(({ p }) => p);
+  if (others.length === 0)
+    return { lines: [{ text: 'Nobody else has joined yet.', colour: COLOURS.text }], more: null };
+  const shown = others.slice(0, lines).map((p) => {
+    const name = p.name.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+    const mark = p.identity === 'none' ? (CLIENT_WORDS[p.clientType] ?? p.clientType) : MARKS[p.identity];
+    return { text: `${mark}: ${name}`, colour: MARK_COLOUR[p.identity] };
+  });
+  const hidden = others.slice(lines);
+  if (hidden.length === 0) return { lines: shown, more: null };
+  const changed = hidden.filter((p) => p.identity === 'key-changed').length;
+  const unverified = hidden.filter((p) => p.identity === 'unverified').length;
+  const parts = [`+${hidden.length} more`];
+  if (changed > 0) parts.push(`${changed} KEY CHANGED`);
+  if (unverified > 0) parts.push(`${unverified} not verified`);
+  const colour = changed > 0 ? COLOURS.alarm : unverified > 0 ? COLOURS.warn : COLOURS.text;
+  return { lines: shown, more: { text: parts.join(', '), colour } };
+}
+
 class Items {
   readonly map = new Map<string, string>();
   constructor(readonly page: PageSpec) {}
@@ -113,6 +191,20 @@ export function render(view: RoomView, ui: UiState, now: number): Rendered {
       it.vis(`bPre${i}`, p !== undefined);
     }
     it.text('tNotice', notice);
+    const roster = codeGroups(m.rosterCode, 4);
+    it.text('tRoster', roster === null ? '' : `Roster check ${roster.join(' ')}`);
+    it.vis('tRoster', roster !== null);
+    const people = m.participants === undefined ? null : participantLines(m.participants);
+    for (let i = 0; i < PARTICIPANT_LINES; i++) {
+      const line = people?.lines[i];
+      it.text(`tPart${i}`, line?.text ?? '');
+      it.num(`tPart${i}`, 'pco', line?.colour ?? COLOURS.text);
+      it.vis(`tPart${i}`, line !== undefined);
+    }
+    const more = people?.more ?? null;
+    it.text('tPartMore', more?.text ?? '');
+    it.num('tPartMore', 'pco', more?.colour ?? COLOURS.text);
+    it.vis('tPartMore', more !== null);
     return { page: MEETING, items: it.map };
   }
   if (view.phase === 'joining') {

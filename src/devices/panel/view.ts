@@ -21,11 +21,31 @@ export interface JoiningView {
   readonly step: string;
 }
 
+/**
+ * What is known about a participant's identity key (docs/protocol.md "Identity certificates"):
+ * certified by an organization this room trusts, not verified, certified before but now with
+ * another key (an alarm), or no identity key at all (telephone and web clients without E2EE).
+ */
+export type IdentityMark = 'verified' | 'unverified' | 'key-changed' | 'none';
+
+export interface ParticipantView {
+  readonly name: string;
+  readonly identity: IdentityMark;
+  /** room, desktop, mobile, web, phone, sip, … (shown instead of a mark when identity is none). */
+  readonly clientType: string;
+  /** This room itself: left out of the panel's list. */
+  readonly self?: boolean;
+}
+
 export interface MeetingView {
   readonly title: string;
   readonly shield: Shield;
   /** Eight groups of five digits separated by spaces, or null while there is none. */
   readonly securityCode: string | null;
+  /** Four groups of five digits (E2EE meetings), or null/absent while there is none. */
+  readonly rosterCode?: string | null;
+  /** In roster order; absent means none are shown. */
+  readonly participants?: readonly ParticipantView[];
   readonly muted: boolean;
   readonly cameraOn: boolean;
   /** 0–100. */
@@ -75,11 +95,11 @@ export const SHIELD_LABELS: Readonly<Record<Shield, string>> = {
   none: 'Not encrypted',
 };
 
-/** The 8 groups of a well-formed security code, or null. */
-export function codeGroups(code: string | null): string[] | null {
-  if (code === null) return null;
+/** The `n` groups of a well-formed code of five-digit groups (security code 8, roster code 4), or null. */
+export function codeGroups(code: string | null | undefined, n = 8): string[] | null {
+  if (code === null || code === undefined) return null;
   const groups = code.trim().split(/\s+/);
-  return groups.length === 8 && groups.every((g) => /^\d{5}$/.test(g)) ? groups : null;
+  return groups.length === n && groups.every((g) => /^\d{5}$/.test(g)) ? groups : null;
 }
 
 export function idleView(roomName: string): RoomView {
