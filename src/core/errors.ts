@@ -51,6 +51,10 @@ export const ERROR_CODES = {
     http: 409,
     message: 'The meeting service tried to weaken the encryption of an end-to-end encrypted meeting.',
   },
+  'e2ee.policy_mismatch': {
+    http: 409,
+    message: 'The meeting service sent the signed encryption policy of another meeting.',
+  },
   'e2ee.unsupported_version': {
     http: 400,
     message: 'An encryption message used a protocol version roomd does not speak.',
@@ -97,6 +101,14 @@ export const ERROR_CODES = {
   'transport.message_too_large': {
     http: 413,
     message: 'A message was too large for the connection and was not sent.',
+  },
+  'transport.worker_failed': {
+    http: 503,
+    message: 'The media worker stopped; its connections were closed and will be opened again.',
+  },
+  'transport.worker_message_invalid': {
+    http: 502,
+    message: 'A message between roomd and its media worker was malformed and was dropped.',
   },
 
   // media

@@ -27,6 +27,7 @@ import {
   type UnverifiedReason,
 } from './certificate.ts';
 import { CONTEXT } from './context.ts';
+import { verifyEd25519 } from './ed25519.ts';
 import type { MeetingMode } from './types.ts';
 
 /** A meeting policy as it travels (JSON-safe; byte fields base64url; `issuedAt` in ms since the epoch). */
@@ -208,8 +209,7 @@ export function verifyMeetingPolicy(value: unknown, expect: PolicyExpectation): 
   }
   const p = parsed.policy;
   const hostKey = fromB64u(p.host, 'host');
-  // Lengths were checked by the parser, so verify returns false rather than throwing.
-  const sigOk = ed25519.verify(fromB64u(p.sig, 'sig'), toSign(policyBytes(p)), hostKey, { zip215: false });
+  const sigOk = verifyEd25519(fromB64u(p.sig, 'sig'), toSign(policyBytes(p)), hostKey);
   if (!sigOk) {
     return {
       ok: false,

@@ -2,8 +2,17 @@
  * The room's schedule: meetings booked for this room on the meeting service, refreshed
  * periodically. The relay's HTTP API is the source in production; tests and the demo can give a
  * fixed list. A schedule that cannot be fetched keeps the last good one and reports why.
+ *
+ * The relay's answer is untrusted (docs/protocol.md "Meeting policy"): it is decoded totally and
+ * bounded, and each meeting's host-signed policy is verified and pinned (`policy-pins.ts`), so the
+ * encryption listed for a meeting is never weaker than the one its host signed, whatever the relay
+ * says now.
  */
+import { RoomdError } from '../core/errors.ts';
+import type { TrustAnchor } from '../e2ee/index.ts';
+import { strongerMode, verifyMeetingPolicy } from '../e2ee/index.ts';
 import type { EncryptionMode } from '../protocol/limits.ts';
+import type { MeetingPolicyBook } from './policy-pins.ts';
 
 export interface BookedMeeting {
   meetingId: string;
@@ -11,9 +20,14 @@ export interface BookedMeeting {
   /** ISO 8601. */
   start: string;
   end: string;
+  /** The stronger of what the relay lists and what the meeting's host signed (verified or pinned). */
   encryption: EncryptionMode;
   /** Known to the room because it is booked for it; never shown on screen. */
   passcode: string | null;
+  /** The encryption the meeting's host signed, verified now or pinned earlier; absent: none known. */
+  signedEncryption?: EncryptionMode;
+  /** Why the policy the relay sent with this meeting counts for nothing, in words. */
+  policyProblem?: string;
 }
 
 export interface ScheduleSource {
@@ -28,14 +42,82 @@ export function apiBaseFromSignalUrl(signalUrl: string): string {
   return u.origin;
 }
 
+/** Bounds on the relay's schedule answer (docs/protocol.md "Meeting policy"). */
+export const SCHEDULE_LIMITS = Object.freeze({ maxBytes: 1024 * 1024, maxMeetings: 500 });
+
 interface RelayMeeting {
   id: string;
   title: string;
-  room: string | null;
   start: string | null;
   end: string | null;
   encryption: EncryptionMode;
   passcode: string | null;
+  policy: unknown;
+}
+
+const MEETING_ID = /^[A-Za-z0-9-]{3,64}$/;
+
+function optionalTime(v: unknown): string | null | undefined {
+  if (v === null) return null;
+  if (typeof v !== 'string' || v.length > 40 || !Number.isFinite(Date.parse(v))) return undefined;
+  return v;
+}
+
+/** One entry of the relay's answer, or undefined when it is not a meeting. */
+function relayMeeting(v: unknown): RelayMeeting | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const { id, title, encryption, passcode } = o;
+  const start = optionalTime(o['start']);
+  const end = optionalTime(o['end']);
+  if (typeof id !== 'string' || !MEETING_ID.test(id)) return undefined;
+  if (typeof title !== 'string' || title.length > 200) return undefined;
+  if (encryption !== 'e2ee' && encryption !== 'enhanced') return undefined;
+  if (passcode !== null && (typeof passcode !== 'string' || passcode.length > 64)) return undefined;
+  if (start === undefined || end === undefined) return undefined;
+  return { id, title, start, end, encryption, passcode, policy: o['policy'] };
+}
+
+/** The relay's schedule answer, decoded totally: entries that are not meetings are dropped and counted. */
+export function decodeSchedule(body: unknown): { meetings: RelayMeeting[]; dropped: number } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new Error('the meeting service answered with something that is not a schedule');
+  }
+  const list = (body as Record<string, unknown>)['meetings'] ?? [];
+  if (!Array.isArray(list))
+    throw new Error('the meeting service answered with something that is not a schedule');
+  if (list.length > SCHEDULE_LIMITS.maxMeetings) {
+    throw new Error(`the meeting service listed more than ${SCHEDULE_LIMITS.maxMeetings} meetings`);
+  }
+  const meetings: RelayMeeting[] = [];
+  let dropped = 0;
+  for (const v of list) {
+    const m = relayMeeting(v);
+    if (m === undefined) dropped++;
+    else meetings.push(m);
+  }
+  return { meetings, dropped };
+}
+
+/** The body of a response as text, refusing more than `max` bytes without reading them all. */
+export async function boundedText(res: Response, max: number): Promise<string> {
+  const reader = res.body?.getReader();
+  if (reader === undefined) return '';
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new RoomdError('protocol.too_large', {
+        message: `the meeting service sent an answer larger than ${max} bytes`,
+      });
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
 export interface RelayScheduleOptions {
@@ -47,6 +129,18 @@ export interface RelayScheduleOptions {
   /** The room's Ed25519 identity public key (base64url), registered once so the relay knows its joins. */
   identityKey?: string;
   now?: () => number;
+  /** Verified meeting policies, pinned per meeting id; without it policies are verified but not kept. */
+  policies?: MeetingPolicyBook;
+  /** Organizations whose certificates the room accepts for meeting hosts. Policies by the room's own key always verify. */
+  anchors?: () => readonly TrustAnchor[];
+}
+
+/** What the schedule source refused from the relay (for logs and metrics). */
+export interface ScheduleCounters {
+  /** Schedule entries that were not meetings. */
+  droppedMeetings: number;
+  /** Meeting policies that counted for nothing: malformed, forged, by an untrusted key, another meeting's. */
+  refusedPolicies: number;
 }
 
 /**
@@ -60,6 +154,7 @@ export class RelayScheduleSource implements ScheduleSource {
   readonly #o: RelayScheduleOptions;
   readonly #now: () => number;
   #registered = false;
+  readonly counters: ScheduleCounters = { droppedMeetings: 0, refusedPolicies: 0 };
 
   constructor(options: RelayScheduleOptions) {
     this.#base = apiBaseFromSignalUrl(options.signalUrl);
@@ -89,19 +184,61 @@ export class RelayScheduleSource implements ScheduleSource {
       signal: AbortSignal.timeout(5000),
     });
     if (!res.ok) throw new Error(`the meeting service answered ${res.status}`);
-    const body = (await res.json()) as { meetings?: RelayMeeting[] };
-    const dayStart = new Date(this.#now());
+    const text = await boundedText(res, SCHEDULE_LIMITS.maxBytes);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      throw new Error('the meeting service answered with something that is not JSON');
+    }
+    const decoded = decodeSchedule(json);
+    this.counters.droppedMeetings += decoded.dropped;
+    const now = this.#now();
+    const dayStart = new Date(now);
     dayStart.setHours(0, 0, 0, 0);
-    return (body.meetings ?? [])
-      .map((m) => ({
-        meetingId: m.id,
-        title: m.title,
-        start: m.start ?? new Date(this.#now()).toISOString(),
-        end: m.end ?? new Date(this.#now() + 3_600_000).toISOString(),
-        encryption: m.encryption,
-        passcode: m.passcode,
-      }))
+    return decoded.meetings
+      .map((m) => this.#booked(m, now))
       .filter((m) => Date.parse(m.end) >= dayStart.getTime())
       .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  }
+
+  /** One meeting as the room lists it: its policy verified and pinned, its encryption never below the pin. */
+  #booked(m: RelayMeeting, now: number): BookedMeeting {
+    let policyProblem: string | undefined;
+    if (m.policy !== undefined) {
+      const check = verifyMeetingPolicy(m.policy, {
+        meetingId: m.id,
+        anchors: this.#o.anchors?.() ?? [],
+        wallNow: now,
+        trustedHosts: this.#o.identityKey === undefined ? [] : [this.#o.identityKey],
+      });
+      if (check.ok) this.#o.policies?.pin(check.policy);
+      else {
+        this.counters.refusedPolicies++;
+        policyProblem = check.message;
+      }
+      // Without a book the verified policy still counts for this listing.
+      if (check.ok && this.#o.policies === undefined) return this.#entry(m, now, check.encryption, undefined);
+    }
+    return this.#entry(m, now, this.#o.policies?.get(m.id)?.encryption, policyProblem);
+  }
+
+  #entry(
+    m: RelayMeeting,
+    now: number,
+    signed: EncryptionMode | undefined,
+    policyProblem: string | undefined,
+  ): BookedMeeting {
+    return {
+      meetingId: m.id,
+      title: m.title,
+      start: m.start ?? new Date(now).toISOString(),
+      end: m.end ?? new Date(now + 3_600_000).toISOString(),
+      encryption: strongerMode(m.encryption, signed),
+      passcode: m.passcode,
+      ...(signed === undefined ? {} : { signedEncryption: signed }),
+      ...(policyProblem === undefined ? {} : { policyProblem }),
+    };
   }
 }

@@ -10,6 +10,7 @@ import type { StreamKind } from '../protocol/media-header.ts';
 import type { BackoffOptions } from '../transport/backoff.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { SignalingClientOptions } from '../transport/signaling-client.ts';
+import type { MeetingPolicyBook } from './policy-pins.ts';
 import type { MeetingSnapshot } from './status.ts';
 
 export interface SessionIdentity {
@@ -35,6 +36,12 @@ export interface MeetingSessionOptions {
    * makes 'e2ee' the minimum for this join, whatever `minimumEncryption` says.
    */
   bookedEncryption?: EncryptionMode;
+  /**
+   * Verified meeting policies pinned per meeting id (docs/protocol.md "Meeting policy"): a pinned
+   * `e2ee` policy makes 'e2ee' the minimum, and a verified policy in `meeting-info` is pinned here.
+   * Policies verify against `trust.anchors`, or by this session's own identity key.
+   */
+  policies?: MeetingPolicyBook;
   /** E2EE protocol version announced (tests of old clients use 0). */
   protocolVersion?: number;
   e2eeParams?: Partial<ProtocolParams>;

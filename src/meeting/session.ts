@@ -14,6 +14,7 @@ import { type ErrorCode, humanMessage, RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import {
+  bareMeetingId,
   createE2eeSession,
   DEFAULT_PARAMS,
   E2EE_PROTOCOL_VERSION,
@@ -33,6 +34,7 @@ import {
   type MeetingSessionOptions,
   zeroByKind,
 } from './session-types.ts';
+import { belowMinimum, meetingMinimum } from './policy-gate.ts';
 import { emptySnapshot, type MeetingSnapshot, type MeetingStatus, participantsFrom } from './status.ts';
 
 export type {
@@ -43,10 +45,8 @@ export type {
   SessionIdentity,
 } from './session-types.ts';
 
-/** Meeting ids compare without their dashes: people type `123-4567-8901` as `12345678901`. */
-export function bareMeetingId(id: string): string {
-  return id.replace(/-/g, '');
-}
+// Meeting ids compare without their dashes (`123-4567-8901` = `12345678901`); one definition, in the E2EE core.
+export { bareMeetingId };
 
 export class MeetingSession {
   readonly events: EventBus<MeetingSessionEvents>;
@@ -298,19 +298,42 @@ export class MeetingSession {
       });
       return;
     }
-    // The effective minimum is the stronger of the room's policy and the booking (docs/protocol.md §Protocol, Downgrade).
-    const booked = this.#o.bookedEncryption === 'e2ee';
-    const min = booked ? 'e2ee' : (this.#o.minimumEncryption ?? 'enhanced');
+    // The effective minimum is the strongest of the room's setting, the booking, the host-signed
+    // policy pinned for this meeting and a verified policy in this meeting-info (docs/protocol.md
+    // "Meeting policy"). The relay can add strength, never take it away.
+    const o = this.#o;
+    const pinned = o.policies?.get(o.meetingId);
+    const decision = meetingMinimum({
+      meetingId: o.meetingId,
+      setting: o.minimumEncryption ?? 'enhanced',
+      ...(o.bookedEncryption === undefined ? {} : { booked: o.bookedEncryption }),
+      ...(pinned === undefined ? {} : { pinned }),
+      ...(m.policy === undefined ? {} : { offered: m.policy }),
+      trust: {
+        anchors: o.trust?.anchors ?? [],
+        wallNow: o.trust?.wallClock?.() ?? o.clock.now(),
+        trustedHosts: [toBase64Url(o.identity.publicKey)],
+      },
+    });
+    if (!decision.ok) {
+      this.counters.e2eeRejected++;
+      void this.#end('failed', { code: decision.code, message: decision.message });
+      return;
+    }
+    if (decision.verified !== null) o.policies?.pin(decision.verified);
+    if (decision.ignored !== null) {
+      this.counters.e2eeRejected++;
+      this.#log.warn(
+        { reason: decision.ignored.reason, identity: decision.ignored.identity },
+        'meeting policy refused',
+      );
+    }
+    const refusal = belowMinimum(decision, m.encryption, this.#firstMode !== null);
+    if (refusal !== null) {
+      void this.#end('failed', { code: 'e2ee.downgrade', message: refusal });
+      return;
+    }
     if (this.#firstMode === null) {
-      if (min === 'e2ee' && m.encryption !== 'e2ee') {
-        void this.#end('failed', {
-          code: 'e2ee.downgrade',
-          message: booked
-            ? 'This meeting was booked as end-to-end encrypted, but the meeting service offered it with weaker encryption, so the room did not join.'
-            : 'This room only joins end-to-end encrypted meetings, and this meeting is not one.',
-        });
-        return;
-      }
       this.#firstMode = m.encryption;
     } else if (this.#firstMode === 'e2ee' && m.encryption !== 'e2ee') {
       // Same meeting, weaker encryption after a reconnect: the relay is downgrading us.

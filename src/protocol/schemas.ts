@@ -35,6 +35,44 @@ export const StreamId = Type.Integer({ minimum: 0, maximum: 255 });
 const V = Type.Literal(WIRE_VERSION);
 const E2eeTarget = Type.Union([Type.Literal('leader'), Type.Literal('all'), ParticipantId]);
 const Payload = Type.String({ maxLength: MAX_E2EE_PAYLOAD_CHARS });
+/**
+ * An organization's identity certificate as it travels (docs/protocol.md "Meeting policy"): shape
+ * and sizes only; what it vouches for is checked by the E2EE layer (`src/e2ee/certificate.ts`).
+ */
+export const IdentityCertificateSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    org: Type.String({ minLength: 1, maxLength: 128 }),
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    kind: lit(['room', 'person', 'bot'] as const),
+    key: Bytes32,
+    notBefore: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    notAfter: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    issuer: Bytes32,
+    sig: Bytes64,
+  },
+  closed,
+);
+
+/**
+ * A meeting policy (docs/protocol.md "Meeting policy"): the encryption the meeting was booked with,
+ * signed by its host. The relay stores it with the meeting and returns it as it was given; it never
+ * needs to verify it (participants do). Bounded: under 2 KiB as JSON.
+ */
+export const MeetingPolicySchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    meetingId: MeetingId,
+    encryption: EncryptionSchema,
+    host: Bytes32,
+    cert: Type.Optional(IdentityCertificateSchema),
+    issuedAt: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    sig: Bytes64,
+  },
+  closed,
+);
+export type MeetingPolicyWire = Static<typeof MeetingPolicySchema>;
+
 const Sdp = Type.Object(
   {
     v: V,
@@ -193,6 +231,8 @@ export const ServerMessages = {
         },
       ),
       hostPresent: Type.Boolean(),
+      /** The meeting's host-signed policy, when it was booked with one (opaque to the relay). */
+      policy: Type.Optional(MeetingPolicySchema),
     },
     closed,
   ),

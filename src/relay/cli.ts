@@ -4,7 +4,7 @@
  *
  *   roomd relay [serve] [--host 127.0.0.1] [--port 7443] [--state-dir DIR] [--cert F --key F] [--admin-token-file F]
  *   roomd relay create --host-key KEY [--title T] [--passcode P] [--start ISO] [--end ISO] [--room R]
- *                      [--encryption e2ee|enhanced] [--join-before-host] [--id ID]
+ *                      [--encryption e2ee|enhanced] [--join-before-host] [--id ID] [--policy FILE]
  *   roomd relay list [--json]
  *   roomd relay delete ID
  *   roomd relay account [--account ID] [--allow-e2ee true|false] [--default-encryption e2ee|enhanced]
@@ -57,6 +57,8 @@ export interface RelayCliIo {
 }
 
 const DEFAULT_PORT = 7443;
+/** A meeting policy is under 2 KiB as JSON; a larger file is not one. */
+const MAX_POLICY_FILE_CHARS = 16 * 1024;
 const USAGE =
   'usage: roomd relay [serve|create|list|delete|account|room-token|rooms] [options] (see docs/protocol.md)';
 
@@ -192,6 +194,7 @@ async function manage(sub: string, args: string[], io: RelayCliIo): Promise<numb
       room: { type: 'string' },
       encryption: { type: 'string' },
       'join-before-host': { type: 'boolean' },
+      policy: { type: 'string' },
       account: { type: 'string' },
       'allow-e2ee': { type: 'string' },
       'default-encryption': { type: 'string' },
@@ -308,6 +311,21 @@ async function manage(sub: string, args: string[], io: RelayCliIo): Promise<numb
   ];
   for (const [flag, field] of map) if (values[flag] !== undefined) body[field] = values[flag];
   if (values['join-before-host'] === true) body['joinBeforeHost'] = true;
+  // A host-signed meeting policy (docs/protocol.md "Meeting policy"), JSON; the relay checks its shape.
+  if (values.policy !== undefined) {
+    const text = await fsp.readFile(values.policy, 'utf8');
+    if (text.length > MAX_POLICY_FILE_CHARS) {
+      io.stderr(`--policy: ${values.policy} is larger than a meeting policy can be`);
+      return ExitCode.usage;
+    }
+    try {
+      body['policy'] = JSON.parse(text) as unknown;
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      io.stderr(`--policy: ${values.policy} is not JSON`);
+      return ExitCode.usage;
+    }
+  }
   const created = await call('POST', '/api/v1/meetings', body);
   io.stdout(JSON.stringify(created));
   return ExitCode.ok;

@@ -256,6 +256,7 @@ export class RelayCore {
           }))
         : [],
       hostPresent: m.hostPresent,
+      ...(m.record.policy === undefined ? {} : { policy: m.record.policy }),
     };
     return this.hooks.meetingInfo
       ? this.hooks.meetingInfo(info, { meetingId: m.record.id, participantId: to?.id })

@@ -14,6 +14,7 @@ import type {
   WithoutV,
 } from '../protocol/schemas.ts';
 import type { LeaderChoice } from './leader.ts';
+import type { RoomScheduleEntry } from './registry.ts';
 
 export type OutgoingBody = WithoutV<ServerMessage>;
 
@@ -47,7 +48,12 @@ export interface RelayHooks {
   leader?(choice: LeaderChoice, roster: readonly RosterEntry[], meetingId: string): LeaderChoice;
   /** Rewrite the roster claim (inject a fake participant). */
   roster?(roster: RosterEntry[], meetingId: string): RosterEntry[];
-  /** Rewrite meeting info (downgrade an E2EE meeting to enhanced). */
+  /**
+   * Rewrite a room's schedule answer (`GET /api/v1/rooms/:room/schedule`): strip, swap or forge a
+   * meeting's signed policy, relabel its encryption, hide it.
+   */
+  schedule?(meetings: RoomScheduleEntry[], room: string): RoomScheduleEntry[];
+  /** Rewrite meeting info (downgrade an E2EE meeting to enhanced, strip or swap its signed policy). */
   meetingInfo?(info: WithoutV<MeetingInfoMessage>, ctx: HookContext): WithoutV<MeetingInfoMessage>;
   /** true: make and send a relay key even though the meeting is E2EE. */
   serverKeyInE2ee?(meetingId: string): boolean;

@@ -10,7 +10,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RoomdError } from '../core/errors.ts';
 import type { RelayCore } from './core.ts';
-import type { MeetingRecord } from './registry.ts';
+import { type MeetingRecord, roomScheduleEntry } from './registry.ts';
 
 /** A fresh admin token: 32 random bytes, base64url. */
 export function generateAdminToken(): string {
@@ -209,17 +209,13 @@ export function registerHttpApi(app: FastifyInstance, core: RelayCore, adminToke
   });
 
   // The room's own bookings, with the passcodes it needs to join them.
-  app.get<{ Params: { room: string } }>('/api/v1/rooms/:room/schedule', async (request) => ({
-    meetings: core.registry.roomSchedule(request.params.room).map((m) => ({
-      id: m.id,
-      title: m.title,
-      room: m.room,
-      start: m.start,
-      end: m.end,
-      encryption: m.encryption,
-      passcode: m.passcode,
-    })),
-  }));
+  // Each carries the host-signed policy it was booked with, if any, as it was given.
+  app.get<{ Params: { room: string } }>('/api/v1/rooms/:room/schedule', async (request) => {
+    const meetings = core.registry.roomSchedule(request.params.room).map(roomScheduleEntry);
+    return {
+      meetings: core.hooks.schedule ? core.hooks.schedule(meetings, request.params.room) : meetings,
+    };
+  });
 
   // A room books a meeting for itself (roomctl schedule): always booked to that room, hosted by the
   // identity key it registered when it has one. The creator gets the passcode once, as above.

@@ -8,5 +8,11 @@ export { type ClientLink, RelayCore } from './core.ts';
 export { Connection } from './session.ts';
 export type { HookContext, MediaHookContext, OutgoingBody, RelayHooks } from './hooks.ts';
 export { chooseLeader, type LeaderChoice } from './leader.ts';
-export { type Account, type MeetingRecord, MeetingRegistry, type NewMeeting } from './registry.ts';
+export {
+  type Account,
+  type MeetingRecord,
+  MeetingRegistry,
+  type NewMeeting,
+  type RoomScheduleEntry,
+} from './registry.ts';
 export { createRelay, type Relay, type RelayAddress, type RelayOptions, SIGNAL_PATH } from './server.ts';

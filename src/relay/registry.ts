@@ -15,7 +15,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { RoomdError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { JsonFileStore } from '../core/store.ts';
-import { Bytes32, DeviceId, EncryptionSchema, MeetingId } from '../protocol/schemas.ts';
+import { Bytes32, DeviceId, EncryptionSchema, MeetingId, MeetingPolicySchema } from '../protocol/schemas.ts';
 
 const closed = { additionalProperties: false } as const;
 const Iso = Type.String({
@@ -40,10 +40,31 @@ export const MeetingRecordSchema = Type.Object(
     /** Enhanced meetings only; E2EE meetings never allow join before host. */
     joinBeforeHost: Type.Boolean(),
     createdAt: Iso,
+    /** The host-signed meeting policy it was booked with (docs/protocol.md "Meeting policy"); opaque here. */
+    policy: Type.Optional(MeetingPolicySchema),
   },
   closed,
 );
 export type MeetingRecord = Static<typeof MeetingRecordSchema>;
+
+/** One meeting of a room's schedule as the room reads it (with its passcode; docs/protocol.md §Management API). */
+export type RoomScheduleEntry = Pick<
+  MeetingRecord,
+  'id' | 'title' | 'room' | 'start' | 'end' | 'encryption' | 'passcode' | 'policy'
+>;
+
+export function roomScheduleEntry(m: MeetingRecord): RoomScheduleEntry {
+  return {
+    id: m.id,
+    title: m.title,
+    room: m.room,
+    start: m.start,
+    end: m.end,
+    encryption: m.encryption,
+    passcode: m.passcode,
+    ...(m.policy === undefined ? {} : { policy: m.policy }),
+  };
+}
 
 export const AccountSchema = Type.Object(
   { id: AccountId, allowE2ee: Type.Boolean(), defaultEncryption: EncryptionSchema },
@@ -110,6 +131,7 @@ export const NewMeetingSchema = Type.Object(
     room: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
     encryption: Type.Optional(EncryptionSchema),
     joinBeforeHost: Type.Optional(Type.Boolean()),
+    policy: Type.Optional(MeetingPolicySchema),
   },
   closed,
 );
@@ -140,6 +162,7 @@ const newRoomTokenCheck = TypeCompiler.Compile(NewRoomTokenSchema);
 const deviceIdCheck = TypeCompiler.Compile(DeviceId);
 const bytes32Check = TypeCompiler.Compile(Bytes32);
 
+const bareId = (id: string): string => id.replace(/-/g, '');
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 const ROOM_TOKEN = /^rt_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
@@ -216,7 +239,21 @@ export class MeetingRegistry {
       });
     }
     const account = this.account(input.account ?? DEFAULT_ACCOUNT);
-    const encryption = input.encryption ?? account.defaultEncryption;
+    const policy = input.policy;
+    const encryption = input.encryption ?? policy?.encryption ?? account.defaultEncryption;
+    // Never verified here (participants do), but a booking must not contradict its own policy.
+    if (policy !== undefined) {
+      if (policy.encryption !== encryption) {
+        throw new RoomdError('core.invalid_argument', {
+          message: `The meeting's signed policy says ${policy.encryption}, but it is booked as ${encryption}.`,
+        });
+      }
+      if (input.id !== undefined && bareId(input.id) !== bareId(policy.meetingId)) {
+        throw new RoomdError('core.invalid_argument', {
+          message: `The meeting's signed policy is for meeting ${policy.meetingId}, not ${input.id}.`,
+        });
+      }
+    }
     if (encryption === 'e2ee' && !account.allowE2ee) {
       throw new RoomdError('relay.e2ee_not_allowed', { context: { account: account.id } });
     }
@@ -225,8 +262,10 @@ export class MeetingRegistry {
     if (start !== null && end !== null && Date.parse(end) <= Date.parse(start)) {
       throw new RoomdError('core.invalid_argument', { message: 'A meeting must end after it starts.' });
     }
-    let id = input.id ?? newMeetingId();
-    if (input.id === undefined) while (this.get(id) !== undefined) id = newMeetingId();
+    // A signed policy names its meeting: the booking takes that id.
+    const given = input.id ?? policy?.meetingId;
+    let id = given ?? newMeetingId();
+    if (given === undefined) while (this.get(id) !== undefined) id = newMeetingId();
     if (this.get(id) !== undefined) throw new RoomdError('relay.meeting_exists', { context: { id } });
     const record: MeetingRecord = {
       id,
@@ -240,6 +279,7 @@ export class MeetingRegistry {
       encryption,
       joinBeforeHost: encryption === 'e2ee' ? false : (input.joinBeforeHost ?? false),
       createdAt: new Date(this.#now()).toISOString(),
+      ...(policy === undefined ? {} : { policy }),
     };
     this.#state = { ...this.#state, meetings: [...this.#state.meetings, record] };
     await this.#persist();
