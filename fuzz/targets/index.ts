@@ -6,6 +6,7 @@ import { bundle } from './bundle.ts';
 import { control } from './control.ts';
 import { e2eeMessage } from './e2ee-message.ts';
 import { hidDescriptor } from './hid-descriptor.ts';
+import { identity } from './identity.ts';
 import { mediaChunk } from './media-chunk.ts';
 import { annexb, ivf, oggOpus } from './media-parsers.ts';
 import { panel } from './panel.ts';
@@ -22,6 +23,7 @@ export const TARGETS: readonly FuzzTarget<never>[] = [
   mediaChunk,
   control,
   e2eeMessage,
+  identity,
   sframeHeader,
   panel,
   visca,

@@ -5,10 +5,17 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { type OrgKey, orgAnchor, readOrgKey, validOrgName } from '../config/org-key.ts';
 import { SystemClock } from '../core/clock.ts';
 import { humanMessage } from '../core/errors.ts';
 import { ExitCode } from '../core/exit-codes.ts';
 import { createLogger } from '../core/logger.ts';
+import {
+  type IdentityCertificate,
+  type IdentityKind,
+  issueCertificate,
+  type TrustOptions,
+} from '../e2ee/index.ts';
 import { createAudioCapture, createVideoCapture } from '../media/capture.ts';
 import { HeadlessParticipant } from '../meeting/headless.ts';
 import { NodeProcessRunner } from '../system/process.ts';
@@ -26,6 +33,46 @@ export function ephemeralIdentity(prefix = 'bot'): {
     deviceId: `${prefix}-${randomBytes(5).toString('hex')}`,
     publicKey: ed25519.getPublicKey(secretKey),
     secretKey,
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A certificate from `org` that `identity` is `name` (docs/admin.md §Organization identities), valid
+ * from an hour before `now` for `days` days. For the demo's far-end people and `roomd bot --org-key`.
+ */
+export function certify(
+  org: OrgKey,
+  identity: { publicKey: Uint8Array },
+  name: string,
+  kind: IdentityKind,
+  now: number,
+  days = 365,
+): IdentityCertificate {
+  return issueCertificate(
+    {
+      org: org.org,
+      name,
+      kind,
+      key: identity.publicKey,
+      notBefore: now - 3_600_000,
+      notAfter: now + days * DAY_MS,
+    },
+    org.secretKey,
+  );
+}
+
+/** Trust for a participant of `org`: its anchor, our certificate (if any), the wall clock of `clock`. */
+export function orgTrust(
+  org: OrgKey,
+  certificate: IdentityCertificate | undefined,
+  clock: { now(): number },
+): TrustOptions {
+  return {
+    anchors: [orgAnchor(org)],
+    ...(certificate === undefined ? {} : { certificate }),
+    wallClock: () => clock.now(),
   };
 }
 
@@ -57,6 +104,8 @@ Options:
                      ffmpeg's test sources, 320x180) (default: synthetic)
   --video-fps N      Synthetic video frames per second (default: 15; 0 for none)
   --report S         Print a status line every S seconds (default: 5)
+  --org-key FILE     Certify each participant (kind bot, its display name) with this organization
+                     key file ('roomctl identity org-init') and trust that organization
   -h, --help         Show this help`,
   async run(args, io) {
     const { values } = parseArgs({
@@ -72,6 +121,7 @@ Options:
         'video-fps': { type: 'string' },
         media: { type: 'string' },
         report: { type: 'string' },
+        'org-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -109,6 +159,21 @@ Options:
         return ExitCode.usage;
       }
     }
+    let org: OrgKey | null = null;
+    if (values['org-key'] !== undefined) {
+      try {
+        org = await readOrgKey(values['org-key']);
+      } catch (error) {
+        io.err(`roomd bot: ${humanMessage(error)}`);
+        return ExitCode.usage;
+      }
+      // Certified names follow the certificate rules (printable; room left for the numbers of --count).
+      const certName = values.name ?? 'Bot';
+      if (!validOrgName(certName) || certName.length > 120) {
+        io.err('roomd bot: --name must be 1 to 120 printable characters to be certified.');
+        return ExitCode.usage;
+      }
+    }
     const log = await createLogger({ level: 'warn', base: { app: 'roomd-bot' } });
     const clock = new SystemClock();
     const peers = new WrtcPeerConnectionFactory();
@@ -117,13 +182,17 @@ Options:
     const baseName = values.name ?? 'Bot';
     for (let i = 0; i < count; i++) {
       const name = count === 1 ? baseName : `${baseName} ${i + 1}`;
+      const identity = ephemeralIdentity();
+      const trust =
+        org === null ? undefined : orgTrust(org, certify(org, identity, name, 'bot', clock.now()), clock);
       const b = new HeadlessParticipant({
         meetingId: values.meeting,
         ...(values.passcode === undefined ? {} : { passcode: values.passcode }),
         relayUrl: values.relay ?? 'ws://127.0.0.1:7443/v1/signal',
         displayName: name,
         clientType: client,
-        identity: ephemeralIdentity(),
+        identity,
+        ...(trust === undefined ? {} : { trust }),
         peers,
         clock,
         log,

@@ -3,6 +3,11 @@
  * relay, emulated room hardware on ptys (touch panel, VISCA camera, speakerphone), two meetings
  * booked for the room (one end-to-end encrypted, one enhanced) and simulated far-end people in
  * each, sending real encoded video and audio (ffmpeg test sources) or synthetic frames in tests.
+ *
+ * It also plays a demo organization, "Demo Org" (docs/admin.md §Organization identities): its
+ * anchor key is made once in the state directory, the room is provisioned with that anchor and a
+ * certificate for its own identity key, and the far-end people hold Demo Org certificates for keys
+ * kept in the state directory too (so the room's key pins hold from one demo start to the next).
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -12,9 +17,15 @@ import { NextionEmulator } from '../../device/panel/emulator.ts';
 import { createPtyPair, type PtyPair } from '../../device/pty.ts';
 import { FakeSpeakerphone } from '../../device/speakerphone/emulator.ts';
 import { serveSpeakerphone } from '../../device/speakerphone/serve.ts';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { loadOrCreateIdentity } from '../config/identity.ts';
+import { createOrgKey, type OrgKey, orgAnchor, readOrgKey } from '../config/org-key.ts';
+import { SettingsStore } from '../config/settings.ts';
 import { SystemClock } from '../core/clock.ts';
+import { RoomdError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { JsonFileStore } from '../core/store.ts';
+import type { IdentityCertificate, TrustAnchor } from '../e2ee/index.ts';
 import { createAudioCapture, createVideoCapture, type MediaCapture } from '../media/capture.ts';
 import { HeadlessParticipant } from '../meeting/headless.ts';
 import { toBase64Url } from '../protocol/codec.ts';
@@ -24,9 +35,44 @@ import { NodeProcessRunner } from '../system/process.ts';
 import type { ByteStream } from '../transport/serial/stream.ts';
 import { SerialPortByteStream } from '../transport/serial/serialport.ts';
 import { WrtcPeerConnectionFactory } from '../transport/wrtc-peer.ts';
-import { ephemeralIdentity } from './bot.ts';
+import { certify, ephemeralIdentity, orgTrust } from './bot.ts';
 
 export const DEMO_ROOM = 'Huddle Room 3';
+export const DEMO_ORG = 'Demo Org';
+/** The room's demo certificate is valid this long and renewed at a start when less than a month is left. */
+const ROOM_CERT_DAYS = 3650;
+const RENEW_BEFORE_MS = 30 * 86_400_000;
+
+type Identity = ReturnType<typeof ephemeralIdentity>;
+
+/** `<state dir>/demo-people.json`: the far-end people's identity keys (Ed25519 seeds, base64url). */
+interface PeopleFile {
+  version: 1;
+  people: Record<string, string>;
+}
+
+function parsePeople(raw: unknown): PeopleFile {
+  const r = raw as Partial<PeopleFile> | null;
+  if (typeof r !== 'object' || r === null || r.version !== 1) throw new Error('unknown version');
+  const people = r.people;
+  if (typeof people !== 'object' || people === null || Array.isArray(people)) throw new Error('no people');
+  const entries = Object.entries(people);
+  if (entries.length > 64) throw new Error('too many people');
+  for (const [, v] of entries)
+    if (typeof v !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(v)) throw new Error('a key is not 32 bytes');
+  return { version: 1, people: Object.fromEntries(entries) as Record<string, string> };
+}
+
+function identityFrom(seed: Uint8Array, prefix: string): Identity {
+  return {
+    deviceId: `${prefix}-${Buffer.from(ed25519.getPublicKey(seed).subarray(0, 5)).toString('hex')}`,
+    publicKey: ed25519.getPublicKey(seed),
+    secretKey: seed,
+  };
+}
+
+/** What a test asks `addFarEndPerson` for. */
+export type ExtraPersonKind = 'certified' | 'uncertified' | 'rekeyed';
 
 export interface DemoOptions {
   stateDir: string;
@@ -81,6 +127,7 @@ export interface DemoMeetingInfo {
   id: string;
   title: string;
   encryption: EncryptionMode;
+  passcode: string | null;
   bots: HeadlessParticipant[];
 }
 
@@ -99,6 +146,12 @@ export class DemoEnvironment {
   readonly #streams: ByteStream[] = [];
   readonly #captures: MediaCapture[] = [];
   readonly #stops: (() => void)[] = [];
+  readonly #clock = new SystemClock();
+  readonly #peers = new WrtcPeerConnectionFactory();
+  readonly #runner = new NodeProcessRunner();
+  #org!: OrgKey;
+  #people: PeopleFile = { version: 1, people: {} };
+  #extra = 0;
 
   constructor(options: DemoOptions) {
     this.#o = options;
@@ -106,6 +159,11 @@ export class DemoEnvironment {
 
   get signalUrl(): string {
     return this.relay.address.signalUrl;
+  }
+
+  /** The demo organization's trust anchor (what the room and the far-end people trust). */
+  get anchor(): TrustAnchor {
+    return orgAnchor(this.#org);
   }
 
   async start(): Promise<void> {
@@ -116,7 +174,11 @@ export class DemoEnvironment {
     await this.#startDevices(devDir);
     this.#writeSettings(dir);
     // The room's own identity (made now if this is the first start): bookings name the device.
-    this.roomDeviceId = (await loadOrCreateIdentity(dir)).identity.deviceId;
+    const room = (await loadOrCreateIdentity(dir)).identity;
+    this.roomDeviceId = room.deviceId;
+    this.#org = await this.#orgKey(dir);
+    await this.#provisionRoom(dir, room.publicKey);
+    await this.#loadPeople();
     this.roomToken = await this.#issueRoomToken();
     await this.#bookMeetings();
   }
@@ -217,14 +279,11 @@ export class DemoEnvironment {
     for (const old of registry.list()) {
       if (old.room === DEMO_ROOM || old.room === this.roomDeviceId) await registry.delete(old.id);
     }
-    const clock = new SystemClock();
-    const peers = new WrtcPeerConnectionFactory();
-    const log = this.#o.log.child({ component: 'demo-bots' });
-    const runner = new NodeProcessRunner();
+    const clock = this.#clock;
     for (const spec of MEETINGS) {
-      const identities = spec.people.map(() => ephemeralIdentity('demo'));
+      const identities = spec.people.map((p) => this.#personIdentity(p.name));
       const hostIndex = spec.people.findIndex((p) => p.host);
-      const now = Date.now();
+      const now = clock.now();
       const record = await registry.create({
         title: spec.title,
         hostIdentityKey: toBase64Url(identities[hostIndex]!.publicKey),
@@ -235,30 +294,155 @@ export class DemoEnvironment {
         end: new Date(now + (spec.startInMin + 60) * 60_000).toISOString(),
         ...(spec.encryption === 'enhanced' ? { joinBeforeHost: true } : {}),
       });
-      const bots = spec.people.map((person, i) => {
-        const captures =
-          this.#o.botMedia === 'ffmpeg'
-            ? this.#botCaptures(person, i, { runner, clock, logger: log })
-            : undefined;
-        return new HeadlessParticipant({
-          meetingId: record.id,
-          ...(spec.passcode === null ? {} : { passcode: spec.passcode }),
-          relayUrl: this.relay.address.signalUrl,
-          displayName: person.name,
-          clientType: person.client,
-          identity: identities[i]!,
-          peers,
-          clock,
-          log,
-          videoFps: 10,
-          audioFps: 25,
-          ...(captures === undefined ? {} : { captures }),
-        });
-      });
+      const info: DemoMeetingInfo = {
+        id: record.id,
+        title: spec.title,
+        encryption: spec.encryption,
+        passcode: spec.passcode,
+        bots: [],
+      };
+      for (const [i, person] of spec.people.entries()) {
+        // A phone has no identity key to certify; everyone else holds a Demo Org certificate.
+        const cert =
+          person.client === 'phone'
+            ? undefined
+            : certify(this.#org, identities[i]!, person.name, 'person', now);
+        info.bots.push(this.#participant(info, person, i, identities[i]!, cert));
+      }
       // The host first: in an E2EE meeting nobody gets in before the host.
-      for (const b of bots) await b.join();
-      this.meetings.push({ id: record.id, title: spec.title, encryption: spec.encryption, bots });
+      for (const b of info.bots) await b.join();
+      this.meetings.push(info);
     }
+    await this.#savePeople();
+  }
+
+  /**
+   * For tests: put one more far-end person into a demo meeting (default: the E2EE one) — 'uncertified'
+   * holds no certificate; 'rekeyed' holds a Demo Org certificate for `name` (default: the meeting's
+   * certified non-host person) but a NEW identity key, so a room that pinned that name shows "key
+   * changed"; 'certified' is a new Demo Org person. Resolves once joined; stop() makes it leave.
+   */
+  async addFarEndPerson(o: {
+    kind: ExtraPersonKind;
+    name?: string;
+    meetingId?: string;
+  }): Promise<HeadlessParticipant> {
+    const m =
+      o.meetingId === undefined
+        ? this.meetings.find((x) => x.encryption === 'e2ee')
+        : this.meetings.find((x) => x.id === o.meetingId);
+    const spec = MEETINGS.find((x) => x.title === m?.title);
+    if (m === undefined || spec === undefined)
+      throw new RoomdError('core.not_found', { message: 'There is no such demo meeting.' });
+    const n = ++this.#extra;
+    const pinned = spec.people.find((p) => !p.host && p.client !== 'phone') ?? spec.people[0]!;
+    const name =
+      o.name ??
+      (o.kind === 'rekeyed' ? pinned.name : o.kind === 'certified' ? `Demo Guest ${n}` : `Visitor ${n}`);
+    const identity = ephemeralIdentity('demo-extra');
+    const cert =
+      o.kind === 'uncertified' ? undefined : certify(this.#org, identity, name, 'person', this.#clock.now());
+    const bot = this.#participant(
+      m,
+      { name, client: 'desktop', host: false },
+      spec.people.length + n,
+      identity,
+      cert,
+    );
+    m.bots.push(bot);
+    await bot.join();
+    return bot;
+  }
+
+  #participant(
+    m: Pick<DemoMeetingInfo, 'id' | 'passcode'>,
+    person: DemoPerson,
+    i: number,
+    identity: Identity,
+    certificate: IdentityCertificate | undefined,
+  ): HeadlessParticipant {
+    const log = this.#o.log.child({ component: 'demo-bots' });
+    const captures =
+      this.#o.botMedia === 'ffmpeg'
+        ? this.#botCaptures(person, i, { runner: this.#runner, clock: this.#clock, logger: log })
+        : undefined;
+    return new HeadlessParticipant({
+      meetingId: m.id,
+      ...(m.passcode === null ? {} : { passcode: m.passcode }),
+      relayUrl: this.relay.address.signalUrl,
+      displayName: person.name,
+      clientType: person.client,
+      identity,
+      trust: orgTrust(this.#org, certificate, this.#clock),
+      peers: this.#peers,
+      clock: this.#clock,
+      log,
+      videoFps: 10,
+      audioFps: 25,
+      ...(captures === undefined ? {} : { captures }),
+    });
+  }
+
+  /** The demo organization's anchor key, made on the first start. */
+  async #orgKey(dir: string): Promise<OrgKey> {
+    const file = path.join(dir, 'demo-org-key.json');
+    return existsSync(file) ? readOrgKey(file) : createOrgKey(file, DEMO_ORG, this.#clock.now());
+  }
+
+  /**
+   * Provision the room for Demo Org: its anchor, and a certificate for the room's own key. Kept
+   * as it is when it holds a fresh Demo Org certificate or one from another organization an admin
+   * installed; (re)issued when there is none, or the Demo Org one is for another key or runs out.
+   */
+  async #provisionRoom(dir: string, roomKey: Uint8Array): Promise<void> {
+    const store = new SettingsStore(dir);
+    const loaded = await store.load({});
+    // Settings the room cannot use: the daemon shows why (safe mode); nothing to provision.
+    if (loaded.safeMode !== null) return;
+    const s = loaded.stored;
+    const anchor = this.anchor;
+    const now = this.#clock.now();
+    const c = s.identity.certificate;
+    const ours = c !== null && c.issuer === anchor.publicKey;
+    const fresh = ours && c.key === toBase64Url(roomKey) && c.notAfter - now > RENEW_BEFORE_MS;
+    if (fresh || (c !== null && !ours)) return;
+    const anchors = s.identity.trustAnchors.filter(
+      (a) => !(a.org === anchor.org && a.publicKey === anchor.publicKey),
+    );
+    await store.save({
+      ...s,
+      identity: {
+        trustAnchors: [...anchors, anchor],
+        certificate: certify(this.#org, { publicKey: roomKey }, s.room.name, 'room', now, ROOM_CERT_DAYS),
+      },
+    });
+  }
+
+  #peopleStore(): JsonFileStore<PeopleFile> {
+    return new JsonFileStore(path.join(this.#o.stateDir, 'demo-people.json'), parsePeople, { mode: 0o600 });
+  }
+
+  async #loadPeople(): Promise<void> {
+    const read = await this.#peopleStore().read();
+    if (read.problem !== undefined)
+      this.#o.log.warn(
+        { err: read.problem },
+        'demo people keys damaged; new keys make the room show "key changed" for them (roomctl identity forget)',
+      );
+    this.#people = read.value ?? { version: 1, people: {} };
+  }
+
+  /** A far-end person's identity: the same key at every demo start. */
+  #personIdentity(name: string): Identity {
+    const known = this.#people.people[name];
+    if (known !== undefined) return identityFrom(new Uint8Array(Buffer.from(known, 'base64url')), 'demo');
+    const seed = ed25519.utils.randomSecretKey();
+    this.#people.people[name] = Buffer.from(seed).toString('base64url');
+    return identityFrom(seed, 'demo');
+  }
+
+  async #savePeople(): Promise<void> {
+    await this.#peopleStore().write(this.#people);
   }
 
   #botCaptures(

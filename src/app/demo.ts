@@ -87,6 +87,8 @@ export const demo: Command = {
 
 Starts an embedded meeting relay, emulated devices, simulated far-end participants and the room
 daemon, and prints the kiosk URL. Settings can be overridden with ROOMD_* variables as for 'run'.
+A demo organization, "Demo Org", certifies the room and the far-end people (its anchor key is
+made once in the state directory; 'roomctl identity issue --org-key' can use it).
 
 Options:
   --state-dir DIR   Where the demo keeps its state (default: .roomd-state/demo in the current directory)
@@ -118,6 +120,9 @@ Options:
     io.out(`  Kiosk (room screen):  ${run.kioskUrl}`);
     io.out(`  Admin API (HTTPS):    ${urls.admin}   setup code on the room screen`);
     io.out(`  Meeting relay:        ${run.env.signalUrl}`);
+    io.out(
+      `  Organization:         ${run.env.anchor.org} (anchor key in ${path.join(stateDir, 'demo-org-key.json')})`,
+    );
     for (const m of run.env.meetings) io.out(`  Meeting ${m.id}  ${m.encryption.padEnd(8)}  ${m.title}`);
     io.out(`  Touch panel emulator: ${run.env.devicePaths.panel}`);
     io.out('  Stop with Ctrl-C.');

@@ -37,6 +37,40 @@ const Enum = <T extends string>(values: readonly T[], def: T, description: strin
     { default: def, description },
   );
 
+/**
+ * Shapes of the organization identity settings (docs/admin.md §Organization identities). These are
+ * the structural limits only; what they mean (a certificate for this room's own key, signed by one
+ * of the anchors) is checked above this layer with the E2EE parsers, where the room's key is known.
+ */
+export const IDENTITY_LIMITS = Object.freeze({ maxAnchors: 64, maxOrgLength: 128, maxNameLength: 128 });
+
+/** 32 bytes in base64url without padding (an Ed25519 public key). */
+const Key32 = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
+const OrgText = (max: number) => Type.String({ minLength: 1, maxLength: max });
+
+export const TrustAnchorSetting = Type.Object(
+  {
+    org: OrgText(IDENTITY_LIMITS.maxOrgLength),
+    publicKey: Key32,
+  },
+  { additionalProperties: false },
+);
+
+export const CertificateSetting = Type.Object(
+  {
+    v: Type.Literal(1),
+    org: OrgText(IDENTITY_LIMITS.maxOrgLength),
+    name: OrgText(IDENTITY_LIMITS.maxNameLength),
+    kind: Type.Union([Type.Literal('room'), Type.Literal('person'), Type.Literal('bot')]),
+    key: Key32,
+    notBefore: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    notAfter: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    issuer: Key32,
+    sig: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+  },
+  { additionalProperties: false },
+);
+
 export const SettingsSchema = Type.Object(
   {
     schemaVersion: Type.Literal(SETTINGS_VERSION, { default: SETTINGS_VERSION }),
@@ -107,6 +141,27 @@ export const SettingsSchema = Type.Object(
           'e2ee',
           'Encryption of meetings scheduled from this room.',
         ),
+        unverifiedParticipants: Enum(
+          ['allow', 'warn', 'refuse'] as const,
+          'warn',
+          "People in an end-to-end encrypted meeting whose identity no trusted organization vouches for. 'allow': the participant list says who is not verified. 'warn': also a warning on the room screen. 'refuse': when this room hands out the meeting key it gives none to them, and its shield is never green while one of them holds the key.",
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    identity: Type.Object(
+      {
+        trustAnchors: Type.Array(TrustAnchorSetting, {
+          maxItems: IDENTITY_LIMITS.maxAnchors,
+          default: [],
+          description:
+            "Organizations whose identity certificates this room accepts: {org, publicKey} as 'roomctl identity org-init' prints it.",
+        }),
+        certificate: Type.Union([CertificateSetting, Type.Null()], {
+          default: null,
+          description:
+            "This room's identity certificate ('roomctl identity issue --kind room'), for this room's own identity key and from one of the trust anchors; others see the room as verified by that organization.",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -125,6 +125,17 @@ function coerce(text: string, schema: TSchema): unknown {
     'const' in s ? typeof s['const'] : (s['type'] as string),
   );
   if (kinds.includes('null') && (text === '' || text === 'null')) return null;
+  // Lists and objects (`ROOMD_IDENTITY_TRUST_ANCHORS`) are given as JSON; what does not parse stays
+  // text, and validation then names the variable.
+  if (kinds.includes('array') || kinds.includes('object')) {
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      return deeperThan(parsed, MAX_SETTINGS_DEPTH) ? text : parsed;
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      return text;
+    }
+  }
   if (kinds.includes('boolean') && /^(true|false|1|0|yes|no)$/i.test(text))
     return /^(true|1|yes)$/i.test(text);
   if ((kinds.includes('integer') || kinds.includes('number')) && /^-?\d+(\.\d+)?$/.test(text))
@@ -216,11 +227,22 @@ export interface LoadedSettings {
   safeMode: RoomdError | null;
 }
 
+export interface SettingsStoreOptions {
+  /**
+   * Checks above the schema that need more than the settings (the room's identity certificate must
+   * be for the room's own key: docs/admin.md §Organization identities). Throws a `config.*`
+   * RoomdError; `save` then stores nothing.
+   */
+  check?: (settings: Settings) => void;
+}
+
 export class SettingsStore {
   readonly #store: JsonFileStore<Settings>;
+  readonly #check: ((settings: Settings) => void) | undefined;
   #migratedFrom: number | null = null;
 
-  constructor(stateDir: string) {
+  constructor(stateDir: string, options: SettingsStoreOptions = {}) {
+    this.#check = options.check;
     this.#store = new JsonFileStore(path.join(stateDir, 'settings.json'), (raw) => {
       const settings = parseSettings(raw);
       this.#migratedFrom = migrate(raw).migratedFrom;
@@ -273,9 +295,13 @@ export class SettingsStore {
     return { settings, stored, source, migratedFrom, overrides, problems, safeMode };
   }
 
-  /** Validate and store. Throws `config.invalid` naming each bad field; the file is untouched then. */
+  /**
+   * Validate (schema, then the `check` given at construction) and store. Throws `config.invalid`
+   * naming each bad field; the file is untouched then.
+   */
   async save(candidate: unknown): Promise<Settings> {
     const settings = parseSettings(candidate);
+    this.#check?.(settings);
     await this.#store.write(settings);
     return settings;
   }

@@ -3,7 +3,7 @@
  * the field (dotted path) and what is allowed there.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
 import { RoomdError } from '../core/errors.ts';
 
 export interface FieldError {
@@ -61,6 +61,10 @@ function expectation(schema: TSchema): string {
       return 'null';
     case 'object':
       return 'an object';
+    case 'array': {
+      const max = schema['maxItems'] as number | undefined;
+      return max === undefined ? 'a list' : `a list of at most ${max} entries`;
+    }
     default:
       if ('const' in schema) return JSON.stringify(schema['const']);
       return 'a valid value';
@@ -75,11 +79,31 @@ function seenOrParent(field: string, seen: ReadonlySet<string>): boolean {
   return false;
 }
 
+/**
+ * A union of one object shape and null (`identity.certificate`) given an object: the errors of the
+ * object branch say what is wrong inside it, which "must be an object or null" would not.
+ */
+function objectBranchErrors(e: ValueError): Iterable<ValueError> | null {
+  if (e.type !== ValueErrorType.Union || typeof e.value !== 'object' || e.value === null) return null;
+  if (Array.isArray(e.value)) return null;
+  const branches = (e.schema['anyOf'] as TSchema[] | undefined) ?? [];
+  const objects = branches.flatMap((b, i) => (b['type'] === 'object' ? [i] : []));
+  if (objects.length !== 1) return null;
+  return e.errors[objects[0]!] ?? null;
+}
+
 /** Every problem with `value`, one per field, in a stable order. */
 export function fieldErrors(schema: TSchema, value: unknown): FieldError[] {
   const out: FieldError[] = [];
   const seen = new Set<string>();
-  for (const e of Value.Errors(schema, value)) {
+  const all = function* (): Generator<ValueError> {
+    for (const e of Value.Errors(schema, value)) {
+      const inner = objectBranchErrors(e);
+      if (inner === null) yield e;
+      else yield* inner;
+    }
+  };
+  for (const e of all()) {
     const field = e.path.split('/').filter(Boolean).join('.') || '(root)';
     // A parent that is not an object reports once; skip its children's noise.
     if (seenOrParent(field, seen)) continue;

@@ -11,6 +11,7 @@ import { RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Camera } from '../devices/camera/camera.ts';
+import type { TrustOptions } from '../e2ee/index.ts';
 import type { MuteState } from '../devices/mute.ts';
 import type { RoomCommands } from '../devices/panel/view.ts';
 import { AudioMixer } from '../media/audio-mixer.ts';
@@ -22,6 +23,7 @@ import type { ProcessRunner } from '../system/process.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { ReactionKind } from './control.ts';
 import { MeetingMediaLink } from './media-link.ts';
+import type { MeetingPolicyBook } from './policy-pins.ts';
 import type { BookedMeeting, ScheduleSource } from './schedule.ts';
 import { bareMeetingId, MeetingSession, type SessionIdentity } from './session.ts';
 import type { MeetingSnapshot } from './status.ts';
@@ -54,6 +56,17 @@ export interface RoomOptions {
   media: RoomMediaConfig | null;
   volume: number;
   scheduleRefreshMs?: number;
+  /**
+   * Identity certificates for each meeting (docs/admin.md §Organization identities): the anchors
+   * the room trusts, its own certificate, its key pins and the unverified policy. Read at every
+   * join, so changed settings apply from the next meeting on.
+   */
+  trust?: () => TrustOptions;
+  /**
+   * Verified meeting policies pinned per meeting id (docs/protocol.md "Meeting policy"): every join
+   * checks them, so a meeting its host signed as `e2ee` is never joined with less.
+   */
+  meetingPolicies?: MeetingPolicyBook;
 }
 
 export interface RoomMeetingState extends MeetingSnapshot {
@@ -176,6 +189,8 @@ export class Room implements RoomCommands {
       minimumEncryption: this.#o.minimumEncryption(),
       // A booked E2EE meeting is never joined with less, whatever the room's minimum says.
       ...(booked === undefined ? {} : { bookedEncryption: booked.encryption }),
+      ...(this.#o.trust === undefined ? {} : { trust: this.#o.trust() }),
+      ...(this.#o.meetingPolicies === undefined ? {} : { policies: this.#o.meetingPolicies }),
     });
     this.#session = session;
     const link = new MeetingMediaLink({ session, clock: this.#o.clock });

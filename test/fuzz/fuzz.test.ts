@@ -24,6 +24,7 @@ const CASES: Record<string, number> = {
   'media-chunk': 4000,
   control: 20_000,
   'e2ee-message': 8000,
+  identity: 4000,
   'sframe-header': 60_000,
   panel: 12_000,
   visca: 15_000,

@@ -9,13 +9,15 @@ import { RoomdError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DeviceStatus } from '../../devices/status.ts';
 import type { AdminBackend, HealthReport, MeetingToSchedule } from '../../http/ports.ts';
-import { apiBaseFromSignalUrl } from '../../meeting/schedule.ts';
+import { bookMeeting, ownCertificate } from '../../meeting/booking.ts';
+import type { MeetingPolicyBook } from '../../meeting/policy-pins.ts';
 import type { Room } from '../../meeting/room.ts';
-import { toBase64Url } from '../../protocol/codec.ts';
 import { deviceInfo } from './snapshot.ts';
 
 export interface AdminDeps {
   stateDir: string;
+  /** Checks above the schema before a save (the room's identity certificate, src/app/room/identity.ts). */
+  checkSettings?: (s: Settings) => void;
   settings: () => Settings;
   setSettings: (s: Settings) => void;
   identity: DeviceIdentity;
@@ -25,6 +27,8 @@ export interface AdminDeps {
   log: Logger;
   startedAt: number;
   restart: () => void;
+  /** Where the room pins the policies of the meetings it books (docs/protocol.md "Meeting policy"). */
+  policies?: MeetingPolicyBook;
 }
 
 type Json = Record<string, unknown>;
@@ -60,7 +64,10 @@ export function withoutSecrets(value: unknown, schema: TSchema = SettingsSchema)
 }
 
 export function createAdminBackend(d: AdminDeps): AdminBackend {
-  const store = new SettingsStore(d.stateDir);
+  const store = new SettingsStore(
+    d.stateDir,
+    d.checkSettings === undefined ? {} : { check: d.checkSettings },
+  );
   const save = async (patch: unknown): Promise<Settings> => {
     if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
       throw new RoomdError('config.invalid', { message: 'Settings must be a JSON object.' });
@@ -135,34 +142,33 @@ export function createAdminBackend(d: AdminDeps): AdminBackend {
           message:
             "This room has no meeting-service credential (setting meetingService.token, from 'roomd relay room-token --room DEVICE_ID'), so it cannot book meetings.",
         });
-      // Booked by device id (the path names the room): the booking survives renaming the room.
-      const room = encodeURIComponent(d.identity.deviceId);
-      const res = await fetch(`${apiBaseFromSignalUrl(s.meetingService.url)}/api/v1/rooms/${room}/meetings`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({
+      // The room hosts what it books: it signs the meeting policy (docs/protocol.md "Meeting policy")
+      // with its identity key and, when it has one, its organization certificate (read defensively).
+      const rawCert = (s as { identity?: { certificate?: unknown } }).identity?.certificate;
+      const cert = ownCertificate(rawCert, d.identity.publicKey);
+      if (rawCert !== undefined && rawCert !== null && cert === undefined) {
+        d.log.warn('the identity certificate in the settings is not for this room; booking without it');
+      }
+      const booked = await bookMeeting(
+        {
           title: m.title,
           start: m.start,
           end: m.end,
           encryption: m.encryption,
-          passcode: m.passcode ?? null,
-          hostIdentityKey: toBase64Url(d.identity.publicKey),
-        }),
-        signal: AbortSignal.timeout(5000),
-      }).catch((error: unknown) => {
-        throw new RoomdError('meeting.relay_unreachable', { cause: error });
-      });
-      const body = (await res.json().catch(() => ({}))) as {
-        id?: string;
-        meeting?: { id?: string };
-        error?: { message?: string };
-      };
-      if (!res.ok)
-        throw new RoomdError('http.bad_request', {
-          message: body.error?.message ?? `The meeting service refused (${res.status}).`,
-        });
+          ...(m.passcode === undefined ? {} : { passcode: m.passcode }),
+        },
+        {
+          signalUrl: s.meetingService.url,
+          room: d.identity.deviceId,
+          token,
+          identity: d.identity,
+          ...(cert === undefined ? {} : { cert }),
+          now: () => Date.now(),
+          ...(d.policies === undefined ? {} : { policies: d.policies }),
+        },
+      );
       await d.room.refreshSchedule();
-      return { meetingId: body.id ?? body.meeting?.id ?? '' };
+      return { meetingId: booked.meetingId };
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { FileIdentityPins } from '../../config/identity-pins.ts';
 import type { Settings } from '../../config/settings.ts';
 import { SettingsSchema, SettingsStore } from '../../config/settings.ts';
 import { RoomdError } from '../../core/errors.ts';
@@ -13,10 +14,12 @@ import type { DevicesConfig } from '../../devices/config.ts';
 import { DeviceManager } from '../../devices/manager.ts';
 import type { RoomCommands as PanelCommands } from '../../devices/panel/view.ts';
 import type { RoomCommands as HttpCommands } from '../../http/ports.ts';
+import { identityRoutes } from '../../http/admin/identity.ts';
 import { createHttpServers, type HttpServers } from '../../http/server.ts';
 import { RoomSnapshotStore } from '../../http/kiosk/snapshot-store.ts';
 import { metricsRoutes, RoomMetrics } from '../../http/metrics.ts';
 import { Room, type RoomMediaConfig } from '../../meeting/room.ts';
+import { FilePolicyBook } from '../../meeting/policy-pins.ts';
 import { RelayScheduleSource, type ScheduleSource } from '../../meeting/schedule.ts';
 import { toBase64Url } from '../../protocol/codec.ts';
 import { NodeProcessRunner } from '../../system/process.ts';
@@ -25,6 +28,7 @@ import { WrtcPeerConnectionFactory } from '../../transport/wrtc-peer.ts';
 import type { DaemonContext } from '../daemon.ts';
 import { createAdminBackend, LogRing } from './admin.ts';
 import { DEFAULT_FONT, devicesConfigFrom, mediaConfigFrom } from './config.ts';
+import { assertIdentitySettings, RoomIdentity } from './identity.ts';
 import { RoomMetricsSource } from './metrics.ts';
 import { panelView, roomSnapshot, type SnapshotInputs } from './snapshot.ts';
 
@@ -74,6 +78,18 @@ export async function roomModules(
   const restart = o.restart ?? (() => process.kill(process.pid, 'SIGTERM'));
   if (ctx.safeMode !== null || ctx.identity === null) return safeMode(ctx, ring, restart);
   const identity = ctx.identity;
+  // Organization identity (docs/admin.md §Organization identities): key pins on disk, the
+  // certificate and anchors from the settings, given to every meeting the room joins.
+  const pins = await FileIdentityPins.open(ctx.stateDir, {
+    now: () => ctx.clock.now(),
+    log: log.child({ component: 'identity' }),
+  });
+  const roomIdentity = new RoomIdentity({ settings: () => settings, identity, clock: ctx.clock, pins });
+  for (const p of roomIdentity.problems()) log.warn({ code: p.code }, p.message);
+  // Verified meeting policies, pinned per meeting (docs/protocol.md "Meeting policy").
+  const policies = await FilePolicyBook.open(ctx.stateDir, {
+    log: log.child({ component: 'meeting-policy' }),
+  });
 
   const commands: PanelCommands = {
     join: (id, pass) => room.join(id, pass),
@@ -107,12 +123,16 @@ export async function roomModules(
         room: identity.deviceId,
         token: () => settings.meetingService.token,
         identityKey: toBase64Url(identity.publicKey),
+        policies,
+        anchors: () => roomIdentity.trust().anchors ?? [],
       }),
     media:
       o.media === undefined
         ? mediaConfigFrom(settings, existsSync(DEFAULT_FONT) ? DEFAULT_FONT : null)
         : o.media,
     volume: settings.media.volume,
+    trust: () => roomIdentity.trust(),
+    meetingPolicies: policies,
   });
   const inputs = (): SnapshotInputs => ({
     room,
@@ -120,7 +140,7 @@ export async function roomModules(
     deviceId: identity.deviceId,
     addresses: lanAddresses(),
     devices: devices.status(),
-    problems: ctx.problems,
+    problems: [...ctx.problems, ...roomIdentity.problems()],
   });
   const store = new RoomSnapshotStore(roomSnapshot(inputs()));
   const refresh = () => {
@@ -151,6 +171,8 @@ export async function roomModules(
   };
   const admin = createAdminBackend({
     stateDir: ctx.stateDir,
+    checkSettings: roomIdentity.check,
+    policies,
     settings: () => settings,
     setSettings: (s) => {
       settings = s;
@@ -184,10 +206,19 @@ export async function roomModules(
           scope: 'metrics',
           plugin: metricsRoutes({ metrics: registry, snapshot: () => metrics.snapshot() }),
         },
+        { scope: 'admin', plugin: identityRoutes(roomIdentity.admin()) },
       ],
     },
   });
-  const roomModule: Module = { name: 'room', start: () => room.start(), stop: () => room.stop() };
+  const roomModule: Module = {
+    name: 'room',
+    start: () => room.start(),
+    async stop() {
+      await room.stop();
+      await pins.flush();
+      await policies.settled();
+    },
+  };
   return { modules: [devices, roomModule, http.module], app: { room, devices, http, store, metrics } };
 }
 
@@ -216,7 +247,11 @@ async function safeMode(
       message: `The room cannot do that in safe mode: ${problem.message}`,
     });
   };
-  const settingsStore = new SettingsStore(ctx.stateDir);
+  const id = ctx.identity;
+  const settingsStore = new SettingsStore(
+    ctx.stateDir,
+    id === null ? {} : { check: (s) => assertIdentitySettings(s, id.publicKey) },
+  );
   const http = await createHttpServers({
     stateDir: ctx.stateDir,
     deviceId,

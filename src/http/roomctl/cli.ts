@@ -9,12 +9,15 @@ import { AdminClient } from './client.ts';
 import * as cmd from './commands.ts';
 import { defaultConfigPath, loadConnection, saveConnection } from './config.ts';
 import { RoomctlError, RoomctlExit } from './exit.ts';
+import * as idc from './identity.ts';
 
 export interface RoomctlIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
   readStdin?: () => Promise<string>;
+  /** Wall-clock ms since the Unix epoch (certificate validity); default the system clock. */
+  now?: () => number;
 }
 
 export const USAGE = `Usage: roomctl <command> [options]
@@ -31,6 +34,10 @@ Commands:
   logs [--lines N]
   restart
   schedule --title T --start ISO (--end ISO | --minutes N) [--encryption e2ee|enhanced] [--passcode P]
+  identity org-init --org NAME --out FILE      (no device needed; roomctl identity --help)
+  identity issue --org-key FILE --name NAME --kind room|person|bot --key IVK [--days N]
+  identity show | identity pins | identity forget --org ORG --name NAME
+  identity provision [--anchor FILE] [--cert FILE]
 
 Connection: --url, --fingerprint, --token, --insecure, --config FILE
   (or ROOMCTL_URL, ROOMCTL_FINGERPRINT, ROOMCTL_TOKEN; claim saves them)
@@ -61,6 +68,13 @@ const OPTIONS = {
   passcode: { type: 'string' },
   name: { type: 'string' },
   scope: { type: 'string' },
+  org: { type: 'string' },
+  out: { type: 'string' },
+  kind: { type: 'string' },
+  key: { type: 'string' },
+  days: { type: 'string' },
+  anchor: { type: 'string' },
+  cert: { type: 'string' },
 } as const;
 
 const COMMANDS = new Set([
@@ -74,12 +88,23 @@ const COMMANDS = new Set([
   'logs',
   'restart',
   'schedule',
+  'identity',
 ]);
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 function usage(message: string): RoomctlError {
   return new RoomctlError(RoomctlExit.usage, `${message}\n\n${USAGE}`);
+}
+
+function identityUsage(message: string): RoomctlError {
+  return new RoomctlError(RoomctlExit.usage, `${message}\n\n${idc.IDENTITY_USAGE}`);
+}
+
+function needIdentity(v: Values, name: keyof Values): string {
+  const value = v[name];
+  if (typeof value !== 'string' || value === '') throw identityUsage(`--${name} is required.`);
+  return value;
 }
 
 function need(v: Values, name: keyof Values): string {
@@ -111,11 +136,44 @@ export async function runRoomctl(argv: string[], io: RoomctlIo): Promise<number>
     const { values: v, positionals } = parsed;
     json = v.json === true;
     const [command, sub, ...rest] = positionals;
+    if (
+      (command === 'identity' && (v.help === true || sub === undefined || sub === 'help')) ||
+      (command === 'help' && sub === 'identity')
+    ) {
+      io.stdout(idc.IDENTITY_USAGE);
+      return RoomctlExit.ok;
+    }
     if (v.help === true || command === undefined || command === 'help') {
       io.stdout(USAGE);
       return command === undefined && v.help !== true ? RoomctlExit.usage : RoomctlExit.ok;
     }
     if (!COMMANDS.has(command)) throw usage(`Unknown command "${command}".`);
+    const now = io.now ?? Date.now;
+    // The issuer's commands work on local files only: no device, no connection.
+    if (command === 'identity' && (sub === 'org-init' || sub === 'issue')) {
+      if (rest.length > 0) throw identityUsage(`Unexpected "${rest[0]}".`);
+      let local: cmd.CommandResult;
+      if (sub === 'org-init') {
+        const made = await idc.orgInit(needIdentity(v, 'out'), needIdentity(v, 'org'), now());
+        io.stderr(made.note);
+        local = made;
+      } else {
+        const kind = needIdentity(v, 'kind');
+        if (!idc.isKind(kind)) throw identityUsage('--kind is room, person or bot.');
+        local = await idc.issue(
+          {
+            orgKeyFile: needIdentity(v, 'org-key'),
+            name: needIdentity(v, 'name'),
+            kind,
+            key: needIdentity(v, 'key'),
+            days: Number(v.days ?? '365'),
+          },
+          now(),
+        );
+      }
+      io.stdout(json ? JSON.stringify(local.json) : local.human);
+      return RoomctlExit.ok;
+    }
     const configFile = v.config ?? io.env['ROOMCTL_CONFIG'] ?? defaultConfigPath(io.env);
     const saved = await loadConnection(configFile);
     const url = v.url ?? io.env['ROOMCTL_URL'] ?? saved.url;
@@ -212,6 +270,26 @@ export async function runRoomctl(argv: string[], io: RoomctlIo): Promise<number>
       }
       case 'restart':
         result = await cmd.restart(client);
+        break;
+      case 'identity':
+        if (sub === 'show' && rest.length === 0) result = await idc.show(client);
+        else if (sub === 'pins' && rest.length === 0) result = await idc.pins(client);
+        else if (sub === 'forget' && rest.length === 0)
+          result = await idc.forget(client, needIdentity(v, 'org'), needIdentity(v, 'name'));
+        else if (sub === 'provision' && rest.length === 0) {
+          if (v.anchor === undefined && v.cert === undefined)
+            throw identityUsage('identity provision needs --anchor FILE, --cert FILE or both.');
+          const anchor =
+            v.anchor === undefined ? undefined : idc.anchorFromText(await readFileOrFail(v.anchor, 'anchor'));
+          const certificate =
+            v.cert === undefined
+              ? undefined
+              : idc.certificateFromText(await readFileOrFail(v.cert, 'certificate'));
+          result = await idc.provision(client, {
+            ...(anchor === undefined ? {} : { anchor }),
+            ...(certificate === undefined ? {} : { certificate }),
+          });
+        } else throw identityUsage(`Unknown identity command "${sub ?? ''}".`);
         break;
       case 'schedule': {
         const start = new Date(need(v, 'start'));
