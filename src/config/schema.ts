@@ -144,7 +144,7 @@ export const SettingsSchema = Type.Object(
         unverifiedParticipants: Enum(
           ['allow', 'warn', 'refuse'] as const,
           'warn',
-          "People in an end-to-end encrypted meeting whose identity no trusted organization vouches for. 'allow': the participant list says who is not verified. 'warn': also a warning on the room screen. 'refuse': when this room hands out the meeting key it gives none to them, and its shield is never green while one of them holds the key.",
+          "People in an end-to-end encrypted meeting whose identity no trusted organization vouches for. 'allow': the participant list says who is not verified, nothing more. 'warn': also a warning on the room screen, and the shield is not green (partial) while one of them holds the meeting key. 'refuse': as 'warn', and when this room hands out the meeting key it gives none to them. A room that trusts no organization cannot verify anyone and behaves as 'allow'.",
         ),
       },
       { additionalProperties: false, default: {} },
