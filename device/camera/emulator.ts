@@ -1,20 +1,76 @@
 /**
- * VISCA camera emulator (issue 6, emulators): answers the same bytes as a PTZ camera on address 1
+ * VISCA camera emulator (device/README.md): answers the same bytes as a PTZ camera on address 1
  * with two command sockets: ACK, completion after a move time that depends on distance and
  * speed, inquiry answers, error replies (syntax, buffer full, not executable in standby,
- * cancelled by IF_Clear), presets, and scriptable faults (`silent`, `failNext`).
+ * cancelled by IF_Clear), presets by memory number, and scriptable faults (`silent`, `failNext`).
+ *
+ * Profiles stand for real models (docs/hardware.md §Conformance): `generic` (the default: a clone
+ * that answers without Address Set and has no CAM_VersionInq), `sony-evi-d70` (EVI-D70: `VV WW`,
+ * four pan nibbles, memories 0–5) and `sony-brc-h700` (BRC-H700: `VV 00`, five pan nibbles, silent
+ * until it has an address, Network Change `z0 38 FF` when the chain changes).
  */
 import { type Clock, SystemClock, type TimerHandle } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/events.ts';
 import {
   decodeCommand,
   encodeReply,
+  LAYOUT_BRC,
+  LAYOUT_EVI,
+  type PanTiltLayout,
   toNibbles,
   type ViscaCommand,
+  type ViscaInquiry,
   type ViscaReply,
   ViscaSplitter,
 } from '../../src/devices/camera/visca-codec.ts';
 import type { ByteStream } from '../../src/transport/serial/stream.ts';
+
+export interface ViscaEmulatorProfile {
+  readonly name: string;
+  /** CAM_VersionInq answer; null answers it with a syntax error. */
+  readonly version: { vendor: number; model: number; rom: number } | null;
+  readonly layout: PanTiltLayout;
+  /** Memory numbers the camera stores: 0 … memories − 1; others are a syntax error. */
+  readonly memories: number;
+  /** Answers nothing (not even IF_Clear) until it has received Address Set. */
+  readonly needsAddress: boolean;
+  readonly panRange: readonly [number, number];
+  readonly tiltRange: readonly [number, number];
+}
+
+export const EMULATOR_PROFILES = {
+  generic: {
+    name: 'generic VISCA camera',
+    version: null,
+    layout: LAYOUT_EVI,
+    memories: 128,
+    needsAddress: false,
+    panRange: [-2448, 2448],
+    tiltRange: [-432, 1296],
+  },
+  /** EVI-D70 Technical Manual: model 040E, vendor 0020; pan F725–08DB; memories 0–5. */
+  'sony-evi-d70': {
+    name: 'Sony EVI-D70',
+    version: { vendor: 0x0020, model: 0x040e, rom: 0x0101 },
+    layout: LAYOUT_EVI,
+    memories: 6,
+    needsAddress: false,
+    panRange: [-2267, 2267],
+    tiltRange: [-400, 1200],
+  },
+  /** BRC-H700 Command List: model 0501, vendor 0001; pan limits 0xF75A8–0x08A58 (20 bits). */
+  'sony-brc-h700': {
+    name: 'Sony BRC-H700',
+    version: { vendor: 0x0001, model: 0x0501, rom: 0x0120 },
+    layout: LAYOUT_BRC,
+    memories: 16,
+    needsAddress: true,
+    panRange: [-0x8a58, 0x8a58],
+    tiltRange: [-0x186a, 0x493d],
+  },
+} as const satisfies Record<string, ViscaEmulatorProfile>;
+
+export type ViscaEmulatorProfileName = keyof typeof EMULATOR_PROFILES;
 
 export interface CameraState {
   power: 'on' | 'standby';
@@ -31,10 +87,12 @@ export interface ViscaEmulatorOptions {
   readonly unitsPerSecond?: number;
   /** Power-on time; default 300 ms. */
   readonly powerOnMs?: number;
+  /** Which camera to be; default `generic`. */
+  readonly profile?: ViscaEmulatorProfileName;
 }
 
-export const PAN_RANGE = [-2448, 2448] as const;
-export const TILT_RANGE = [-432, 1296] as const;
+export const PAN_RANGE = EMULATOR_PROFILES.generic.panRange;
+export const TILT_RANGE = EMULATOR_PROFILES.generic.tiltRange;
 export const ZOOM_RANGE = [0, 0x4000] as const;
 
 export type ViscaEmulatorEvents = {
@@ -50,6 +108,11 @@ export class ViscaEmulator {
   readonly presets = new Map<number, { pan: number; tilt: number; zoom: number }>();
   /** When true the camera never answers (cable pulled on the camera side, wrong baud rate). */
   silent = false;
+  readonly profile: ViscaEmulatorProfile;
+  /** The address Address Set gave this camera (null until then; preset for cameras that do not need it). */
+  address: number | null;
+  /** Addressed packets ignored because the camera had no address. */
+  ignoredWithoutAddress = 0;
   readonly #clock: Clock;
   readonly #delay: number;
   readonly #ups: number;
@@ -64,6 +127,19 @@ export class ViscaEmulator {
     this.#delay = o.replyDelayMs ?? 5;
     this.#ups = o.unitsPerSecond ?? 2000;
     this.#powerOnMs = o.powerOnMs ?? 300;
+    this.profile = EMULATOR_PROFILES[o.profile ?? 'generic'];
+    this.address = this.profile.needsAddress ? null : 1;
+  }
+
+  /**
+   * A device joined or left the chain: the camera sends Network Change `z0 38 FF` and (when its
+   * profile needs Address Set) answers nothing until it is addressed again.
+   */
+  networkChange(): void {
+    const from = this.address ?? 1;
+    if (this.profile.needsAddress) this.address = null;
+    this.#cancelAll();
+    this.#send({ kind: 'network-change', address: from }, 0);
   }
 
   attach(stream: ByteStream): void {
@@ -105,17 +181,25 @@ export class ViscaEmulator {
 
   #handle(p: Uint8Array): void {
     if (this.silent) return;
-    const { address, command } = decodeCommand(p);
+    const { address, command } = decodeCommand(p, this.profile.layout);
     this.events.emit('command', command);
     if (address === 8) {
-      if (command?.kind === 'if-clear') {
+      if (command?.kind === 'address-set') {
+        // The first device takes the address in the packet and passes on address + 1.
+        this.address = 1;
+        this.#send({ kind: 'address-set', next: 2 });
+      } else if (command?.kind === 'if-clear' && this.address !== null) {
         this.#cancelAll();
         this.#send({ kind: 'if-clear' });
-      } else if (command?.kind === 'address-set') this.#send({ kind: 'address-set', next: 2 });
+      }
       return;
     }
-    if (address !== 1) return;
-    if (command === null) {
+    if (this.address === null) {
+      this.ignoredWithoutAddress++;
+      return;
+    }
+    if (address !== this.address) return;
+    if (command === null || this.#badMemory(command)) {
       this.#send({ kind: 'error', address: 1, socket: 0, code: 0x02, name: '' });
       return;
     }
@@ -148,14 +232,28 @@ export class ViscaEmulator {
     this.#sockets.set(socket, t);
   }
 
-  #inquiry(what: 'power' | 'zoom-position' | 'pan-tilt-position'): void {
+  #badMemory(c: ViscaCommand): boolean {
+    return c.kind === 'preset' && c.preset >= this.profile.memories;
+  }
+
+  #inquiry(what: ViscaInquiry): void {
     const s = this.state;
+    if (what === 'version') {
+      const v = this.profile.version;
+      if (v === null) this.#send({ kind: 'error', address: 1, socket: 0, code: 0x02, name: '' });
+      else {
+        const w = (x: number) => [(x >> 8) & 0xff, x & 0xff];
+        const data = [...w(v.vendor), ...w(v.model), ...w(v.rom), 2];
+        this.#send({ kind: 'completion', address: 1, socket: 0, data });
+      }
+      return;
+    }
     const data =
       what === 'power'
         ? [s.power === 'on' ? 2 : 3]
         : what === 'zoom-position'
           ? toNibbles(s.zoom)
-          : [...toNibbles(s.pan), ...toNibbles(s.tilt)];
+          : [...toNibbles(s.pan, this.profile.layout.panNibbles), ...toNibbles(s.tilt)];
     this.#send({ kind: 'completion', address: 1, socket: 0, data });
   }
 
@@ -163,8 +261,8 @@ export class ViscaEmulator {
   #run(c: ViscaCommand): number {
     const s = this.state;
     const moveTo = (pan: number, tilt: number, speed: number) => {
-      const np = clamp(pan, PAN_RANGE);
-      const nt = clamp(tilt, TILT_RANGE);
+      const np = clamp(pan, this.profile.panRange);
+      const nt = clamp(tilt, this.profile.tiltRange);
       const dist = Math.max(Math.abs(np - s.pan), Math.abs(nt - s.tilt));
       s.pan = np;
       s.tilt = nt;

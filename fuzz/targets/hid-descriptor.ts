@@ -1,7 +1,7 @@
 /**
  * HID report descriptor (src/devices/hid/descriptor.ts): read from whatever USB device claims to be
  * the speakerphone. parseReportDescriptor returns a descriptor or throws device.protocol_error.
- * Invariants: every field is 1..32 bits, inside its report's byte length, which is within the report
+ * Invariants: every field is 1..256 bits (Linux's limit), inside its report's byte length, which is within the report
  * bit budget; report ids are 0..255; usage lists stay within their cap; reading a field gives a value
  * its bit size can hold, and write → read gives the value back.
  */
@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import {
   type HidField,
   MAX_DESCRIPTOR,
+  MAX_REPORT_SIZE,
   parseReportDescriptor,
   readField,
   usageActive,
@@ -20,7 +21,7 @@ import { concatBytes, type FuzzTarget, invariant, typed } from '../lib/target.ts
 
 type Input = { readonly descriptor: Uint8Array; readonly report: Uint8Array };
 
-const MAX_REPORT_BITS = 8 * 1024;
+const MAX_REPORT_BITS = 16384 * 8;
 const MAX_USAGES = 1024;
 
 /** Descriptor bytes written as hex, one item (or a few) per group. */
@@ -110,7 +111,7 @@ export const hidDescriptor: FuzzTarget<Input> = {
     for (const f of d.fields) {
       const key = `${f.kind}:${f.reportId}`;
       invariant(f.reportId >= 0 && f.reportId <= 255, 'report id out of range');
-      invariant(f.bitSize >= 1 && f.bitSize <= 32, `a ${f.bitSize}-bit field`);
+      invariant(f.bitSize >= 1 && f.bitSize <= MAX_REPORT_SIZE, `a ${f.bitSize}-bit field`);
       invariant(
         f.bitOffset >= 0 && f.bitOffset + f.bitSize <= (d.reportBytes.get(key) ?? 0) * 8,
         'a field outside its report',
@@ -184,6 +185,11 @@ export const hidDescriptor: FuzzTarget<Input> = {
 
 function checkField(f: HidField, report: Uint8Array, bytes: number): void {
   const v = readField(report, f);
+  if (f.bitSize > 32) {
+    // Wider fields (vendor blobs) are read as their low 32 bits.
+    invariant(Number.isInteger(v) && v >= 0 && v < 2 ** 32, `a ${f.bitSize}-bit field read ${v}`);
+    return;
+  }
   const signed = f.logicalMin < 0 && f.bitSize < 32;
   const lo = signed ? -(2 ** (f.bitSize - 1)) : 0;
   const hi = signed ? 2 ** (f.bitSize - 1) - 1 : 2 ** f.bitSize - 1;

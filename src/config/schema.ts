@@ -194,6 +194,11 @@ export const SettingsSchema = Type.Object(
               default: 1,
               description: 'VISCA camera address.',
             }),
+            viscaModel: Enum(
+              ['auto', 'generic', 'sony-evi', 'sony-brc', 'sony-srg-x'] as const,
+              'auto',
+              'VISCA model family: auto asks the camera (CAM_VersionInq); sony-evi = EVI-D70/D80/D90, SRG-300H; sony-brc = BRC-H700/Z700 (5-digit pan); sony-srg-x = SRG-X400/X120; generic = other makers (docs/hardware.md §Conformance).',
+            ),
             video: DevicePath('V4L2 capture device of the camera'),
           },
           { additionalProperties: false, default: {} },

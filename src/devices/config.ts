@@ -3,6 +3,7 @@
  * and where they are. The lead maps the settings schema onto `DevicesConfig`; see
  * docs/hardware.md for paths and stable names.
  */
+import type { ViscaModelSetting } from './camera/visca-models.ts';
 import type { MuteButtonMode } from './hid/speakerphone.ts';
 
 export interface PanelConfig {
@@ -13,7 +14,14 @@ export interface PanelConfig {
 }
 
 export type CameraConfig =
-  | { readonly kind: 'visca'; readonly path: string; readonly baudRate?: number; readonly address?: number }
+  | {
+      readonly kind: 'visca';
+      readonly path: string;
+      readonly baudRate?: number;
+      readonly address?: number;
+      /** Model family; `auto` (default) asks the camera (docs/hardware.md §Conformance). */
+      readonly model?: ViscaModelSetting;
+    }
   | { readonly kind: 'uvc'; readonly device: string };
 
 export interface SpeakerphoneConfig {

@@ -215,8 +215,26 @@ export class DeviceManager {
         stream,
         clock: this.#clock,
         ...(cfg.address === undefined ? {} : { address: cfg.address }),
+        ...(cfg.model === undefined ? {} : { model: cfg.model }),
       });
       this.camera.attach(visca);
+      const hex = (v: number | null) => (v === null ? null : v.toString(16).padStart(4, '0'));
+      const showModel = () => {
+        const m = visca.model;
+        rec.setModel({
+          family: m.family,
+          name: m.name,
+          vendorId: hex(m.vendorId),
+          modelId: hex(m.modelId),
+          source: m.source,
+        });
+      };
+      showModel();
+      visca.on('model', (m) => {
+        this.#log.info({ family: m.family, model: m.name, source: m.source }, 'camera model');
+        showModel();
+      });
+      visca.session.on('network-change', () => rec.count('networkChanges'));
       stream.on('state', (s) => {
         const state = LINK_STATES[s.state];
         if (s.state === 'open' || s.state === 'connecting') rec.set('connecting');

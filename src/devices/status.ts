@@ -32,6 +32,17 @@ export interface DeviceErrorInfo {
   readonly at: number;
 }
 
+/** The VISCA camera's model as found (docs/hardware.md §Conformance). */
+export interface CameraModelStatus {
+  /** Profile family in use: generic, sony-evi, sony-brc, sony-srg-x. */
+  readonly family: string;
+  readonly name: string | null;
+  /** CAM_VersionInq vendor and model IDs as 4 hex digits, null without an answer. */
+  readonly vendorId: string | null;
+  readonly modelId: string | null;
+  readonly source: 'detected' | 'configured' | 'default';
+}
+
 export interface DeviceStatus {
   readonly id: DeviceId;
   readonly path: string | null;
@@ -42,6 +53,8 @@ export interface DeviceStatus {
   readonly lastError: DeviceErrorInfo | null;
   readonly reconnects: number;
   readonly counters: Readonly<Record<string, number>>;
+  /** The camera's model, for a VISCA camera once known. */
+  readonly model?: CameraModelStatus;
 }
 
 export type DeviceEvents = {
@@ -78,6 +91,7 @@ export class DeviceRecord {
   #lastError: DeviceErrorInfo | null = null;
   reconnects = 0;
   readonly counters: Record<string, number> = {};
+  #model: CameraModelStatus | null = null;
 
   constructor(
     readonly id: DeviceId,
@@ -111,6 +125,12 @@ export class DeviceRecord {
     this.bus.emit('device.state', this.snapshot());
   }
 
+  /** A new model answer; published like a state change. */
+  setModel(model: CameraModelStatus): void {
+    this.#model = model;
+    this.bus.emit('device.state', this.snapshot());
+  }
+
   count(name: string, by = 1): void {
     this.counters[name] = (this.counters[name] ?? 0) + by;
   }
@@ -125,6 +145,7 @@ export class DeviceRecord {
       lastError: this.#lastError,
       reconnects: this.reconnects,
       counters: { ...this.counters },
+      ...(this.#model === null ? {} : { model: this.#model }),
     };
   }
 }

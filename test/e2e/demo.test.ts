@@ -177,6 +177,39 @@ describe('the demo room in Chromium', () => {
     await shot('04-code-changed');
   }, 90_000);
 
+  test('who is who: certified people, an unverified visitor and a changed key, each on the screen', async () => {
+    // Everyone the demo puts in the meeting is certified by Demo Org, which the room trusts.
+    const others = () => state().then((s) => (s.meeting?.participants ?? []).filter((p) => p.self !== true));
+    expect(
+      (await others()).every((p) => p.identity.status === 'verified' && p.identity.org === 'Demo Org'),
+    ).toBe(true);
+    const row = (name: string) => page.getByTestId('participant').filter({ hasText: name });
+    const visitor = await demo.env.addFarEndPerson({ kind: 'uncertified' });
+    const unverified = () => others().then((ps) => ps.find((p) => p.identity.status === 'unverified')?.name);
+    await expect.poll(unverified, { timeout: 30_000 }).toBeDefined();
+    const name = (await unverified()) as string;
+    await row(name).getByTestId('identity-unverified').waitFor({ timeout: 10_000 });
+    await page.getByTestId('unverified-warning').waitFor({ timeout: 10_000 });
+    // The default policy (warn): no green padlock while an unverified key holds the meeting key.
+    await expect.poll(async () => (await state()).meeting?.shield, { timeout: 30_000 }).toBe('partial');
+    await visitor.leave();
+    await expect.poll(async () => (await state()).meeting?.shield, { timeout: 30_000 }).toBe('e2ee');
+    // Someone the room met before, now with another key under a valid Demo Org certificate.
+    await demo.env.addFarEndPerson({ kind: 'rekeyed' });
+    await page.getByTestId('identity-key-changed').waitFor({ timeout: 30_000 });
+    await expect
+      .poll(
+        async () => (await state()).meeting?.participants.some((p) => p.identity.status === 'key-changed'),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(true);
+    expect(await page.getByTestId('identity-verified').count()).toBeGreaterThan(0);
+    await expect.poll(async () => (await state()).meeting?.shield, { timeout: 30_000 }).toBe('partial');
+    await shot('05-identities');
+  }, 120_000);
+
   test('the enhanced meeting shows the check-mark shield and no code', async () => {
     await page.getByTestId('leave').last().click();
     await page.getByTestId('screen-idle').waitFor({ timeout: 30_000 });
@@ -190,6 +223,6 @@ describe('the demo room in Chromium', () => {
     );
     expect(await page.getByTestId('security-code').count()).toBe(0);
     expect((await state()).meeting?.securityCode).toBeNull();
-    await shot('05-in-meeting-enhanced');
+    await shot('06-in-meeting-enhanced');
   }, 90_000);
 });

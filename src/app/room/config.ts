@@ -10,7 +10,12 @@ export function devicesConfigFrom(s: Settings): DevicesConfig {
   const d = s.devices;
   const camera: DevicesConfig['camera'] =
     d.camera.control === 'visca' && d.camera.controlPath !== null
-      ? { kind: 'visca', path: d.camera.controlPath, address: d.camera.viscaAddress }
+      ? {
+          kind: 'visca',
+          path: d.camera.controlPath,
+          address: d.camera.viscaAddress,
+          model: d.camera.viscaModel,
+        }
       : d.camera.control === 'uvc' && (d.camera.controlPath ?? d.camera.video) !== null
         ? { kind: 'uvc', device: (d.camera.controlPath ?? d.camera.video)! }
         : null;

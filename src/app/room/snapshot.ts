@@ -29,6 +29,7 @@ export function deviceInfo(d: DeviceStatus): DeviceInfo {
     name: d.path ?? (d.state === 'not-configured' ? 'not configured' : d.id),
     status,
     ...(d.lastError !== null && status !== 'ok' ? { detail: d.lastError.message } : {}),
+    ...(d.model === undefined ? {} : { model: { ...d.model } }),
   };
 }
 

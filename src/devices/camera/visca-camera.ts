@@ -1,11 +1,13 @@
 /**
  * VISCA camera driver (hardware brief, "PTZ camera control"): the Camera interface over a
- * supervised serial line (`/dev/serial/by-id/…` or `tcp://`) and a ViscaSession. A reopened
- * line gets an IF_Clear first, so the camera's sockets are known-empty.
+ * supervised serial line (`/dev/serial/by-id/…` or `tcp://`) and a ViscaSession. An opened line
+ * is set up first (Address Set, IF_Clear, CAM_VersionInq), so the camera's sockets are known-empty
+ * and its model profile (command layout, preset numbering) is known before any command is sent;
+ * the `model` setting forces a profile instead. docs/hardware.md §Conformance.
  */
 import type { Clock } from '../../core/clock.ts';
 import { RoomdError } from '../../core/errors.ts';
-import type { Unsubscribe } from '../../core/events.ts';
+import { EventBus, type Unsubscribe } from '../../core/events.ts';
 import type { SupervisedStream } from '../../transport/serial/supervisor.ts';
 import {
   type Camera,
@@ -18,16 +20,28 @@ import {
 import {
   decodeReply,
   type PanTiltDirection,
+  type PanTiltLayout,
   parsePanTiltReply,
   parsePowerReply,
   parseZoomReply,
+  type ViscaVersion,
   ViscaSplitter,
 } from './visca-codec.ts';
+import {
+  configuredModel,
+  identify,
+  presetMemory,
+  type ViscaModelInfo,
+  type ViscaModelSetting,
+  type ViscaProfile,
+} from './visca-models.ts';
 import { ViscaSession, type ViscaSessionOptions } from './visca-session.ts';
 
-export interface ViscaCameraOptions extends Omit<ViscaSessionOptions, 'write' | 'clock'> {
+export interface ViscaCameraOptions extends Omit<ViscaSessionOptions, 'write' | 'clock' | 'identify'> {
   readonly stream: SupervisedStream;
   readonly clock: Clock;
+  /** Model family, or `auto` (default) to take it from CAM_VersionInq. */
+  readonly model?: ViscaModelSetting;
 }
 
 export class ViscaCamera implements Camera {
@@ -35,10 +49,19 @@ export class ViscaCamera implements Camera {
   readonly session: ViscaSession;
   readonly #splitter = new ViscaSplitter();
   readonly #offs: Unsubscribe[] = [];
+  readonly #events = new EventBus<{ model: ViscaModelInfo }>();
+  readonly #setting: ViscaModelSetting;
+  #profile: ViscaProfile;
+  #model: ViscaModelInfo;
 
   constructor(o: ViscaCameraOptions) {
     const stream = o.stream;
-    this.session = new ViscaSession({ ...o, write: (b) => stream.write(b) });
+    this.#setting = o.model ?? 'auto';
+    const initial = this.#setting === 'auto' ? identify(null) : configuredModel(this.#setting);
+    this.#profile = initial.profile;
+    this.#model = initial.info;
+    this.session = new ViscaSession({ ...o, identify: true, write: (b) => stream.write(b) });
+    this.session.layout = this.#profile.layout;
     this.#offs.push(
       stream.on('data', (bytes) => {
         for (const p of this.#splitter.push(bytes)) this.session.receive(decodeReply(p));
@@ -46,12 +69,27 @@ export class ViscaCamera implements Camera {
       stream.on('state', (s) => {
         if (s.state === 'disconnected' || s.state === 'stopped') this.session.abort(s.state);
       }),
-      stream.on('open', () => this.session.clear()),
+      stream.on('open', () => this.session.setup()),
+      this.session.on('ready', ({ version }) => this.#identified(version)),
     );
   }
 
   get garbageBytes(): number {
     return this.#splitter.garbageBytes;
+  }
+
+  /** The model profile in use: detected, configured, or the generic default. */
+  get model(): ViscaModelInfo {
+    return this.#model;
+  }
+
+  get layout(): PanTiltLayout {
+    return this.#profile.layout;
+  }
+
+  /** A new model answer (the line was set up again, perhaps with another camera). */
+  on(event: 'model', fn: (m: ViscaModelInfo) => void): Unsubscribe {
+    return this.#events.on(event, fn);
   }
 
   async setPower(on: boolean): Promise<void> {
@@ -66,15 +104,15 @@ export class ViscaCamera implements Camera {
   }
 
   async recallPreset(preset: number): Promise<void> {
-    await this.session.execute({ kind: 'preset', action: 'recall', preset: checkPreset(preset) });
+    await this.#preset('recall', preset);
   }
 
   async savePreset(preset: number): Promise<void> {
-    await this.session.execute({ kind: 'preset', action: 'set', preset: checkPreset(preset) });
+    await this.#preset('set', preset);
   }
 
   async clearPreset(preset: number): Promise<void> {
-    await this.session.execute({ kind: 'preset', action: 'reset', preset: checkPreset(preset) });
+    await this.#preset('reset', preset);
   }
 
   async moveTo(t: PanTilt, speed?: number): Promise<void> {
@@ -115,7 +153,7 @@ export class ViscaCamera implements Camera {
   async position(): Promise<CameraPosition> {
     const pt = await this.session.execute({ kind: 'inquiry', what: 'pan-tilt-position' });
     const z = await this.session.execute({ kind: 'inquiry', what: 'zoom-position' });
-    const p = parsePanTiltReply(pt);
+    const p = parsePanTiltReply(pt, this.#profile.layout.panNibbles);
     const zoom = parseZoomReply(z);
     if (p === null) throw this.#bad('pan-tilt-position', pt);
     if (zoom === null) throw this.#bad('zoom-position', z);
@@ -125,6 +163,36 @@ export class ViscaCamera implements Camera {
   async close(): Promise<void> {
     for (const off of this.#offs.splice(0)) off();
     this.session.abort('closed');
+  }
+
+  /**
+   * Room preset → the camera's memory number, mapped when the command is sent so a preset asked
+   * for while the line is being set up uses the model found.
+   */
+  #preset(action: 'recall' | 'set' | 'reset', preset: number): Promise<number[]> {
+    checkPreset(preset);
+    return this.session.execute({
+      kind: 'preset',
+      build: () => ({ kind: 'preset', action, preset: presetMemory(this.#profile, preset) }),
+    });
+  }
+
+  #identified(version: ViscaVersion | null): void {
+    const found = identify(version);
+    const setting = this.#setting;
+    // A configured family wins over the answer; the answer still names the model.
+    const next =
+      setting === 'auto'
+        ? found
+        : {
+            profile: found.info.family === setting ? found.profile : configuredModel(setting).profile,
+            info: { ...found.info, family: setting, source: 'configured' as const },
+          };
+    this.#profile = next.profile;
+    this.session.layout = next.profile.layout;
+    const changed = JSON.stringify(next.info) !== JSON.stringify(this.#model);
+    this.#model = next.info;
+    if (changed) this.#events.emit('model', next.info);
   }
 
   #speeds(speed: number | undefined): { panSpeed: number; tiltSpeed: number } {

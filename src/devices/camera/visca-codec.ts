@@ -1,8 +1,10 @@
 /**
  * VISCA codec (hardware brief, "PTZ camera control"): typed commands ↔ packets `8x … FF`, and
  * replies `y0 4s FF` (ACK), `y0 5s … FF` (completion / inquiry answer), `y0 6s ee FF` (error),
- * plus the broadcast IF_Clear and address-set answers. Packets are at most 16 bytes; the
- * splitter drops longer runs and counts them. Positions are nibble-encoded signed 16-bit values.
+ * plus the broadcast IF_Clear and Address Set answers and the camera's Network Change `z0 38 FF`.
+ * Packets are at most 16 bytes; the splitter drops longer runs and counts them. Positions are
+ * nibble-encoded two's-complement values; the pan/tilt position commands differ per model family
+ * (`PanTiltLayout`, docs/hardware.md §Conformance).
  */
 import { RoomdError } from '../../core/errors.ts';
 
@@ -19,7 +21,33 @@ export type PanTiltDirection =
   | 'down-right'
   | 'stop';
 
-export type ViscaInquiry = 'power' | 'zoom-position' | 'pan-tilt-position';
+export type ViscaInquiry = 'power' | 'zoom-position' | 'pan-tilt-position' | 'version';
+
+/**
+ * How a model family lays out AbsolutePosition/RelativePosition (`8x 01 06 02|03 …`) and the
+ * Pan-tiltPosInq answer:
+ * - EVI-D70/D80/D90, SRG-300H, FCB: `VV WW 0Y×4 0Z×4` (EVI-D70 Technical Manual, Command List 4/4);
+ * - BRC-H700/Z700/300: `VV 00 0Y×5 0Z×4`, one speed for both axes and a 20-bit pan
+ *   (BRC-H700 Command List 4/5; answer `y0 50 0p…0t 0u…0x FF`, BRC-300 Inquiry List 2/2);
+ * - SRG-X400/X120: `vv 00 0p×4 0t×4` (SRG-X400 Command List 7/8).
+ */
+export interface PanTiltLayout {
+  readonly panNibbles: 4 | 5;
+  /** The byte after the pan speed is a tilt speed (`WW`); otherwise it is `00`. */
+  readonly tiltSpeed: boolean;
+}
+
+export const LAYOUT_EVI: PanTiltLayout = { panNibbles: 4, tiltSpeed: true };
+export const LAYOUT_BRC: PanTiltLayout = { panNibbles: 5, tiltSpeed: false };
+export const LAYOUT_SRG_X: PanTiltLayout = { panNibbles: 4, tiltSpeed: false };
+
+/** CAM_VersionInq answer `y0 50 GG GG HH HH JJ JJ KK FF`: vendor, model, ROM, sockets. */
+export interface ViscaVersion {
+  readonly vendor: number;
+  readonly model: number;
+  readonly rom: number;
+  readonly sockets: number;
+}
 
 export type ViscaCommand =
   | { kind: 'power'; on: boolean }
@@ -75,18 +103,26 @@ function range(name: string, v: number, min: number, max: number): number {
   return v;
 }
 
-/** 16-bit value → four nibbles (two's complement for negatives). */
-export function toNibbles(v: number): number[] {
-  const u = v & 0xffff;
-  return [(u >> 12) & 0xf, (u >> 8) & 0xf, (u >> 4) & 0xf, u & 0xf];
+/** Value → `count` nibbles, most significant first (two's complement for negatives). */
+export function toNibbles(v: number, count: 4 | 5 = 4): number[] {
+  const out: number[] = [];
+  for (let i = count - 1; i >= 0; i--) out.push(Math.floor(v / 16 ** i) & 0xf);
+  return out;
 }
 
+/** Nibbles (4 or 5, most significant first) → value; `signed` reads two's complement. */
 export function fromNibbles(n: readonly number[], signed: boolean): number {
-  const u = ((n[0]! & 0xf) << 12) | ((n[1]! & 0xf) << 8) | ((n[2]! & 0xf) << 4) | (n[3]! & 0xf);
-  return signed && u & 0x8000 ? u - 0x10000 : u;
+  let u = 0;
+  for (const x of n) u = u * 16 + (x & 0xf);
+  const top = 16 ** n.length;
+  return signed && u >= top / 2 ? u - top : u;
 }
 
-function body(c: ViscaCommand): number[] {
+function panRange(layout: PanTiltLayout): [number, number] {
+  return layout.panNibbles === 5 ? [-0x80000, 0x7ffff] : [-32768, 32767];
+}
+
+function body(c: ViscaCommand, layout: PanTiltLayout): number[] {
   switch (c.kind) {
     case 'power':
       return [0x01, 0x04, 0x00, c.on ? 0x02 : 0x03];
@@ -108,16 +144,18 @@ function body(c: ViscaCommand): number[] {
         ...DRIVE[c.direction],
       ];
     case 'pan-tilt-absolute':
-    case 'pan-tilt-relative':
+    case 'pan-tilt-relative': {
+      const [lo, hi] = panRange(layout);
       return [
         0x01,
         0x06,
         c.kind === 'pan-tilt-absolute' ? 0x02 : 0x03,
         range('pan speed', c.panSpeed, 1, 0x18),
-        range('tilt speed', c.tiltSpeed, 1, 0x14),
-        ...toNibbles(range('pan', c.pan, -32768, 32767)),
+        layout.tiltSpeed ? range('tilt speed', c.tiltSpeed, 1, 0x14) : 0x00,
+        ...toNibbles(range('pan', c.pan, lo, hi), layout.panNibbles),
         ...toNibbles(range('tilt', c.tilt, -32768, 32767)),
       ];
+    }
     case 'pan-tilt-home':
       return [0x01, 0x06, 0x04];
     case 'pan-tilt-reset':
@@ -129,7 +167,9 @@ function body(c: ViscaCommand): number[] {
         ? [0x09, 0x04, 0x00]
         : c.what === 'zoom-position'
           ? [0x09, 0x04, 0x47]
-          : [0x09, 0x06, 0x12];
+          : c.what === 'version'
+            ? [0x09, 0x00, 0x02]
+            : [0x09, 0x06, 0x12];
     case 'address-set':
       return [0x30, 0x01];
     case 'if-clear':
@@ -137,10 +177,11 @@ function body(c: ViscaCommand): number[] {
   }
 }
 
-export function encodeCommand(c: ViscaCommand, address = 1): Uint8Array {
-  if (c.kind === 'address-set' || c.kind === 'if-clear') return Uint8Array.from([0x88, ...body(c), 0xff]);
+export function encodeCommand(c: ViscaCommand, address = 1, layout: PanTiltLayout = LAYOUT_EVI): Uint8Array {
+  if (c.kind === 'address-set' || c.kind === 'if-clear')
+    return Uint8Array.from([0x88, ...body(c, layout), 0xff]);
   range('camera address', address, 1, 7);
-  return Uint8Array.from([0x80 | address, ...body(c), 0xff]);
+  return Uint8Array.from([0x80 | address, ...body(c, layout), 0xff]);
 }
 
 export function isInquiry(c: ViscaCommand): boolean {
@@ -244,8 +285,11 @@ export type DecodedCommand = { address: number; command: ViscaCommand } | { addr
 
 const DIRS = new Map(Object.entries(DRIVE).map(([k, [a, b]]) => [`${a},${b}`, k as PanTiltDirection]));
 
-/** Camera side: one packet from the host → the command, or null command for a syntax error. */
-export function decodeCommand(p: Uint8Array): DecodedCommand {
+/**
+ * Camera side: one packet from the host → the command, or null command for a syntax error.
+ * `layout` is the camera's own pan/tilt position layout (a BRC reads `VV 00` and five pan nibbles).
+ */
+export function decodeCommand(p: Uint8Array, layout: PanTiltLayout = LAYOUT_EVI): DecodedCommand {
   const h = p[0] ?? 0;
   const address = h === 0x88 ? 8 : h & 0x0f;
   const none = { address, command: null };
@@ -255,8 +299,9 @@ export function decodeCommand(p: Uint8Array): DecodedCommand {
     .slice(0, 3)
     .map((x) => x.toString(16).padStart(2, '0'))
     .join('');
-  const nib = (i: number) => b.slice(i, i + 4);
-  const nibOk = (i: number) => nib(i).length === 4 && nib(i).every((x) => x <= 0x0f);
+  const nib = (i: number, n = 4) => b.slice(i, i + n);
+  const nibOk = (i: number, n = 4) => nib(i, n).length === n && nib(i, n).every((x) => x <= 0x0f);
+  const pn = layout.panNibbles;
   if (h === 0x88) {
     if (b.length === 2 && b[0] === 0x30 && b[1] === 0x01)
       return { address, command: { kind: 'address-set' } };
@@ -284,16 +329,17 @@ export function decodeCommand(p: Uint8Array): DecodedCommand {
       if (dir === undefined || ps < 1 || ps > 0x18 || ts < 1 || ts > 0x14) return null;
       return { kind: 'pan-tilt-drive', direction: dir, panSpeed: ps, tiltSpeed: ts };
     }
-    if ((key === '010602' || key === '010603') && b.length === 13 && nibOk(5) && nibOk(9)) {
+    if ((key === '010602' || key === '010603') && b.length === 9 + pn && nibOk(5, pn) && nibOk(5 + pn)) {
       const ps = b[3]!;
       const ts = b[4]!;
-      if (ps < 1 || ps > 0x18 || ts < 1 || ts > 0x14) return null;
+      if (ps < 1 || ps > 0x18) return null;
+      if (layout.tiltSpeed ? ts < 1 || ts > 0x14 : ts !== 0) return null;
       return {
         kind: key === '010602' ? 'pan-tilt-absolute' : 'pan-tilt-relative',
         panSpeed: ps,
-        tiltSpeed: ts,
-        pan: fromNibbles(nib(5), true),
-        tilt: fromNibbles(nib(9), true),
+        tiltSpeed: layout.tiltSpeed ? ts : ps,
+        pan: fromNibbles(nib(5, pn), true),
+        tilt: fromNibbles(nib(5 + pn), true),
       };
     }
     if (key === '010604' && b.length === 3) return { kind: 'pan-tilt-home' };
@@ -304,6 +350,7 @@ export function decodeCommand(p: Uint8Array): DecodedCommand {
     if (b.length === 3 && key === '090400') return { kind: 'inquiry', what: 'power' };
     if (b.length === 3 && key === '090447') return { kind: 'inquiry', what: 'zoom-position' };
     if (b.length === 3 && key === '090612') return { kind: 'inquiry', what: 'pan-tilt-position' };
+    if (b.length === 3 && key === '090002') return { kind: 'inquiry', what: 'version' };
     return null;
   })();
   return { address, command: cmd };
@@ -318,7 +365,20 @@ export function parseZoomReply(data: readonly number[]): number | null {
   return data.length === 4 && data.every((x) => x <= 0xf) ? fromNibbles(data, false) : null;
 }
 
-export function parsePanTiltReply(data: readonly number[]): { pan: number; tilt: number } | null {
-  if (data.length !== 8 || !data.every((x) => x <= 0xf)) return null;
-  return { pan: fromNibbles(data.slice(0, 4), true), tilt: fromNibbles(data.slice(4), true) };
+export function parsePanTiltReply(
+  data: readonly number[],
+  panNibbles: 4 | 5 = 4,
+): { pan: number; tilt: number } | null {
+  if (data.length !== panNibbles + 4 || !data.every((x) => x <= 0xf)) return null;
+  return {
+    pan: fromNibbles(data.slice(0, panNibbles), true),
+    tilt: fromNibbles(data.slice(panNibbles), true),
+  };
+}
+
+/** CAM_VersionInq data `GG GG HH HH JJ JJ KK` (whole bytes, not nibbles). */
+export function parseVersionReply(data: readonly number[]): ViscaVersion | null {
+  if (data.length !== 7) return null;
+  const w = (i: number) => (data[i]! << 8) | data[i + 1]!;
+  return { vendor: w(0), model: w(2), rom: w(4), sockets: data[6]! };
 }

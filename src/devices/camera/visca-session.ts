@@ -1,21 +1,42 @@
 /**
  * VISCA transaction state machine (hardware brief: "wait for the ACK before the next command;
  * at most two in flight"). Commands wait for an ACK (socket 1–2), then for completion; inquiries
- * wait for their `y0 50 … FF` answer. Error replies reject the command they belong to. A missing
- * ACK, answer or completion rejects with `device.timeout` and starts IF_Clear recovery; if the
- * camera does not answer IF_Clear either, the session is `unresponsive` until any reply arrives.
- * Pure over a write function, replies and a Clock.
+ * wait for their `y0 50 … FF` answer. Error replies reject the command they belong to.
+ *
+ * Setting up the line is what every Sony manual asks before control ("be sure to send the Address
+ * command and the IF_Clear command using the broadcast function", EVI-D70 Technical Manual, VISCA
+ * Device Setting Command): Address Set `88 30 01 FF` → `88 30 0w FF`, IF_Clear `88 01 00 01 FF`,
+ * then (with `identify`) CAM_VersionInq `8x 09 00 02 FF`. The session runs it when the line opens,
+ * when the camera sends Network Change `z0 38 FF` ("the address must be re-set when this message is
+ * received") and to recover from a missing ACK, answer or completion (`device.timeout`). Commands
+ * queue meanwhile and are encoded when sent, with the layout of the model found. If the camera
+ * does not answer the setup, the session is `unresponsive` until any reply arrives.
+ * Pure over a write function, replies and a Clock. docs/hardware.md §Conformance.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { RoomdError } from '../../core/errors.ts';
 import { EventBus, type Unsubscribe } from '../../core/events.ts';
-import { encodeCommand, type ViscaCommand, type ViscaReply } from './visca-codec.ts';
+import {
+  encodeCommand,
+  LAYOUT_EVI,
+  type PanTiltLayout,
+  parseVersionReply,
+  type ViscaCommand,
+  type ViscaReply,
+  type ViscaVersion,
+} from './visca-codec.ts';
 
 export type ViscaHealth = 'ok' | 'recovering' | 'unresponsive';
 
+/** A command built when it is sent (its bytes depend on the model the setup found). */
+export interface DeferredCommand {
+  readonly kind: ViscaCommand['kind'];
+  readonly build: () => ViscaCommand;
+}
+
 interface Item {
-  readonly command: ViscaCommand;
-  readonly bytes: Uint8Array;
+  readonly source: ViscaCommand | DeferredCommand;
+  readonly kind: ViscaCommand['kind'];
   readonly inquiry: boolean;
   readonly completionMs: number;
   readonly resolve: (data: number[]) => void;
@@ -31,16 +52,25 @@ export interface ViscaSessionOptions {
   readonly ackTimeoutMs?: number;
   /** Completion wait for ordinary commands; default 30 s (a slow full-range move takes many seconds). */
   readonly completionTimeoutMs?: number;
-  /** IF_Clear answer wait; default 1000 ms. */
+  /** Wait for each setup answer (Address Set, IF_Clear); default 1000 ms. */
   readonly clearTimeoutMs?: number;
   /** Queue cap; default 32. */
   readonly maxQueue?: number;
+  /** Ask CAM_VersionInq during setup and report it with `ready`; default false. */
+  readonly identify?: boolean;
 }
 
 export type ViscaSessionEvents = {
   health: { health: ViscaHealth; error: RoomdError | null };
   /** A command failed (error reply or timeout). */
   failure: { error: RoomdError; command: ViscaCommand['kind'] };
+  /**
+   * Setup finished: `chain` devices answered Address Set; `version` is the CAM_VersionInq answer
+   * (null when not asked or not answered). Emitted before queued commands are sent.
+   */
+  ready: { chain: number; version: ViscaVersion | null };
+  /** The camera sent Network Change; the setup runs again. */
+  'network-change': { address: number };
 };
 
 export interface ViscaCounters {
@@ -49,10 +79,22 @@ export interface ViscaCounters {
   errors: number;
   timeouts: number;
   recoveries: number;
+  networkChanges: number;
 }
 
+type SetupStep = 'address' | 'clear' | 'identify';
+
 export class ViscaSession {
-  readonly counters: ViscaCounters = { commands: 0, inquiries: 0, errors: 0, timeouts: 0, recoveries: 0 };
+  readonly counters: ViscaCounters = {
+    commands: 0,
+    inquiries: 0,
+    errors: 0,
+    timeouts: 0,
+    recoveries: 0,
+    networkChanges: 0,
+  };
+  /** Pan/tilt position layout used to encode commands; set from the model profile. */
+  layout: PanTiltLayout = LAYOUT_EVI;
   readonly #write: (bytes: Uint8Array) => Promise<void>;
   readonly #clock: Clock;
   readonly #address: number;
@@ -60,12 +102,14 @@ export class ViscaSession {
   readonly #completionMs: number;
   readonly #clearMs: number;
   readonly #maxQueue: number;
+  readonly #identify: boolean;
   readonly #events = new EventBus<ViscaSessionEvents>();
   readonly #queue: Item[] = [];
   readonly #sockets = new Map<number, Item>();
   #awaiting: Item | null = null;
   #health: ViscaHealth = 'ok';
-  #clearTimer: TimerHandle | null = null;
+  #setup: { step: SetupStep; timer: TimerHandle } | null = null;
+  #chain = 0;
 
   constructor(o: ViscaSessionOptions) {
     this.#write = o.write;
@@ -75,6 +119,7 @@ export class ViscaSession {
     this.#completionMs = o.completionTimeoutMs ?? 30_000;
     this.#clearMs = o.clearTimeoutMs ?? 1000;
     this.#maxQueue = o.maxQueue ?? 32;
+    this.#identify = o.identify ?? false;
   }
 
   get health(): ViscaHealth {
@@ -89,8 +134,19 @@ export class ViscaSession {
     return this.#events.on(event, fn);
   }
 
-  /** Run a command to completion (or an inquiry to its answer data). */
-  execute(command: ViscaCommand, options: { completionTimeoutMs?: number } = {}): Promise<number[]> {
+  /** Devices on the VISCA chain, from the last Address Set answer (0 before one). */
+  get chain(): number {
+    return this.#chain;
+  }
+
+  /**
+   * Run a command to completion (or an inquiry to its answer data). A plain command is checked
+   * now (invalid arguments throw `core.invalid_argument`); a deferred one is built when sent.
+   */
+  execute(
+    command: ViscaCommand | DeferredCommand,
+    options: { completionTimeoutMs?: number } = {},
+  ): Promise<number[]> {
     if (this.#queue.length >= this.#maxQueue) {
       return Promise.reject(
         new RoomdError('device.unavailable', {
@@ -99,11 +155,11 @@ export class ViscaSession {
         }),
       );
     }
-    const bytes = encodeCommand(command, this.#address);
+    if (!('build' in command)) encodeCommand(command, this.#address, this.layout);
     return new Promise((resolve, reject) => {
       this.#queue.push({
-        command,
-        bytes,
+        source: command,
+        kind: command.kind,
         inquiry: command.kind === 'inquiry',
         completionMs: options.completionTimeoutMs ?? this.#completionMs,
         resolve,
@@ -114,30 +170,43 @@ export class ViscaSession {
     });
   }
 
-  /** Start an IF_Clear now (also used after the line reopens). */
-  clear(): void {
-    this.#recover(null);
+  /** Set the line up now: Address Set, IF_Clear and (with `identify`) CAM_VersionInq. */
+  setup(): void {
+    this.#startSetup(null);
   }
 
   /** The line closed: everything pending fails with `device.unavailable`. */
   abort(reason: string): void {
     const err = () => new RoomdError('device.unavailable', { context: { device: 'camera', reason } });
     this.#rejectAll(err);
-    if (this.#clearTimer !== null) this.#clock.clear(this.#clearTimer);
-    this.#clearTimer = null;
+    this.#endSetup();
     if (this.#health === 'recovering') this.#setHealth('ok', null);
   }
 
   receive(r: ViscaReply): void {
-    if (r.kind === 'unknown' || r.kind === 'network-change' || r.kind === 'address-set') return;
+    if (r.kind === 'unknown') return;
+    if (r.kind === 'network-change') {
+      this.counters.networkChanges++;
+      this.#events.emit('network-change', { address: r.address });
+      this.#startSetup(null);
+      return;
+    }
+    const step = this.#setup?.step;
+    if (r.kind === 'address-set') {
+      if (step === 'address') this.#addressed(r.next);
+      return;
+    }
     if (r.kind === 'if-clear') {
-      if (this.#clearTimer !== null) this.#clock.clear(this.#clearTimer);
-      this.#clearTimer = null;
-      if (this.#health !== 'ok') this.#setHealth('ok', null);
-      this.#pump();
+      if (step === 'clear') this.#cleared();
       return;
     }
     if (r.address !== this.#address) return;
+    if (step === 'identify') {
+      if (r.kind === 'completion' && r.socket === 0) this.#finishSetup(parseVersionReply(r.data));
+      else if (r.kind === 'error') this.#finishSetup(null);
+      return;
+    }
+    if (step !== undefined) return;
     if (this.#health === 'unresponsive') this.#setHealth('ok', null);
     const a = this.#awaiting;
     if (r.kind === 'ack') {
@@ -176,24 +245,40 @@ export class ViscaSession {
     this.counters.errors++;
     const error = new RoomdError('device.protocol_error', {
       message: `The camera refused the command: ${r.name}.`,
-      context: { device: 'camera', command: target.command.kind, viscaError: r.code, reason: r.name },
+      context: { device: 'camera', command: target.kind, viscaError: r.code, reason: r.name },
     });
-    this.#events.emit('failure', { error, command: target.command.kind });
+    this.#events.emit('failure', { error, command: target.kind });
     target.reject(error);
     this.#pump();
   }
 
   #pump(): void {
-    if (this.#awaiting !== null || this.#health === 'recovering') return;
-    const next = this.#queue[0];
-    if (next === undefined) return;
-    if (!next.inquiry && this.#sockets.size >= 2) return;
-    this.#queue.shift();
+    for (;;) {
+      if (this.#awaiting !== null || this.#setup !== null || this.#health === 'recovering') return;
+      const next = this.#queue[0];
+      if (next === undefined) return;
+      if (!next.inquiry && this.#sockets.size >= 2) return;
+      this.#queue.shift();
+      let bytes: Uint8Array;
+      try {
+        const command = 'build' in next.source ? next.source.build() : next.source;
+        bytes = encodeCommand(command, this.#address, this.layout);
+      } catch (e) {
+        // Arguments this model cannot take (a preset it does not have, a pan out of its range).
+        if (!(e instanceof RoomdError)) throw e;
+        next.reject(e);
+        continue;
+      }
+      this.#send(next, bytes);
+    }
+  }
+
+  #send(next: Item, bytes: Uint8Array): void {
     this.#awaiting = next;
     if (next.inquiry) this.counters.inquiries++;
     else this.counters.commands++;
     next.timer = this.#clock.setTimeout(() => this.#timeout(next, null), this.#ackMs);
-    this.#write(next.bytes).catch((cause: unknown) => {
+    this.#write(bytes).catch((cause: unknown) => {
       if (this.#awaiting !== next) return;
       this.#awaiting = null;
       this.#stop(next);
@@ -214,33 +299,82 @@ export class ViscaSession {
     this.counters.timeouts++;
     const what = socket === null ? (item.inquiry ? 'answer' : 'acknowledgement') : 'completion';
     const error = this.#fail(item, 'device.timeout', `The camera did not send its ${what}.`);
-    this.#events.emit('failure', { error, command: item.command.kind });
+    this.#events.emit('failure', { error, command: item.kind });
     item.reject(error);
-    this.#recover(error);
+    this.#startSetup(error);
   }
 
-  #recover(error: RoomdError | null): void {
+  #startSetup(error: RoomdError | null): void {
     this.counters.recoveries++;
-    // IF_Clear cancels whatever the camera holds; those commands fail now.
-    for (const [s, it] of this.#sockets) {
+    // IF_Clear cancels whatever the camera holds, and a command sent before a new address has no
+    // answer to wait for: those commands fail now; queued ones wait for the setup.
+    const cancelled = [...this.#sockets.values(), ...(this.#awaiting === null ? [] : [this.#awaiting])];
+    this.#sockets.clear();
+    this.#awaiting = null;
+    for (const it of cancelled) {
       this.#stop(it);
       it.reject(
-        this.#fail(it, 'device.protocol_error', 'The camera command was cancelled to recover the camera.'),
+        this.#fail(it, 'device.protocol_error', 'The camera command was cancelled to set the camera up.'),
       );
-      this.#sockets.delete(s);
     }
     this.#setHealth('recovering', error);
-    if (this.#clearTimer !== null) this.#clock.clear(this.#clearTimer);
-    this.#clearTimer = this.#clock.setTimeout(() => {
-      this.#clearTimer = null;
-      const e = new RoomdError('device.timeout', {
-        message: 'The camera does not answer.',
-        context: { device: 'camera', step: 'if-clear' },
+    this.#step('address', encodeCommand({ kind: 'address-set' }));
+  }
+
+  #addressed(next: number): void {
+    this.#chain = Math.max(0, next - 1);
+    if (this.#address >= next) {
+      this.#endSetup();
+      const e = new RoomdError('device.unavailable', {
+        message: `No camera answers at VISCA address ${this.#address}.`,
+        context: { device: 'camera', address: this.#address, chain: this.#chain },
       });
       this.#rejectAll(() => e);
       this.#setHealth('unresponsive', e);
-    }, this.#clearMs);
-    this.#write(encodeCommand({ kind: 'if-clear' })).catch(() => {});
+      return;
+    }
+    this.#step('clear', encodeCommand({ kind: 'if-clear' }));
+  }
+
+  #cleared(): void {
+    if (!this.#identify) {
+      this.#finishSetup(null);
+      return;
+    }
+    this.#step('identify', encodeCommand({ kind: 'inquiry', what: 'version' }, this.#address));
+  }
+
+  #step(step: SetupStep, bytes: Uint8Array): void {
+    this.#endSetup();
+    const ms = step === 'identify' ? this.#ackMs : this.#clearMs;
+    const timer = this.#clock.setTimeout(() => {
+      if (step === 'identify') {
+        // A camera that answered Address Set and IF_Clear but not CAM_VersionInq is still usable.
+        this.#finishSetup(null);
+        return;
+      }
+      this.#setup = null;
+      const e = new RoomdError('device.timeout', {
+        message: 'The camera does not answer.',
+        context: { device: 'camera', step: step === 'address' ? 'address-set' : 'if-clear' },
+      });
+      this.#rejectAll(() => e);
+      this.#setHealth('unresponsive', e);
+    }, ms);
+    this.#setup = { step, timer };
+    this.#write(bytes).catch(() => {});
+  }
+
+  #finishSetup(version: ViscaVersion | null): void {
+    this.#endSetup();
+    if (this.#health !== 'ok') this.#setHealth('ok', null);
+    this.#events.emit('ready', { chain: this.#chain, version });
+    this.#pump();
+  }
+
+  #endSetup(): void {
+    if (this.#setup !== null) this.#clock.clear(this.#setup.timer);
+    this.#setup = null;
   }
 
   #rejectAll(make: () => RoomdError): void {
@@ -269,7 +403,7 @@ export class ViscaSession {
   }
 
   #fail(item: Item, code: 'device.timeout' | 'device.protocol_error', message: string): RoomdError {
-    return new RoomdError(code, { message, context: { device: 'camera', command: item.command.kind } });
+    return new RoomdError(code, { message, context: { device: 'camera', command: item.kind } });
   }
 
   #setHealth(health: ViscaHealth, error: RoomdError | null): void {

@@ -1,9 +1,13 @@
 /**
  * HID report descriptor parser (hardware brief, "Speakerphone": read the report descriptor to
  * find the telephony inputs and LED outputs, and whether a button reports a level or a toggle).
- * Short and long items; global push/pop; usage ranges; variable and array fields. Bounded: a
- * descriptor over 4 KiB, nesting over 32, absurd report sizes or more than MAX_FIELDS fields are
- * rejected with `device.protocol_error`; the fields of one array item share one usage list.
+ * Short and long items; global push/pop; usage ranges; variable and array fields. A 1- or 2-byte
+ * Usage takes the Usage Page in force at the Main item that uses it (HID 1.11 §6.2.2.8, as Linux
+ * hid-core.c does), so `Usage (Phone Mute)` may come before `Usage Page (Telephony)`. Bounded the
+ * way the kernel is: Report Size up to 256 bits, reports up to 16 KiB (HID_MAX_BUFFER_SIZE); a
+ * descriptor over 4 KiB, nesting over 32 or more than MAX_FIELDS fields are rejected with
+ * `device.protocol_error`; the fields of one array item share one usage list.
+ * docs/hardware.md §Conformance.
  */
 import { RoomdError } from '../../core/errors.ts';
 
@@ -15,6 +19,7 @@ export const USAGE = {
   ledMute: 0x09,
   ledOffHook: 0x17,
   ledRing: 0x18,
+  ledMicrophone: 0x21,
 } as const;
 
 export type ReportKind = 'input' | 'output' | 'feature';
@@ -42,7 +47,9 @@ export interface ReportDescriptor {
 }
 
 export const MAX_DESCRIPTOR = 4096;
-const MAX_REPORT_BITS = 8 * 1024;
+/** Linux hid-core.c: `report_size > 256` is an invalid descriptor; HID_MAX_BUFFER_SIZE is 16 KiB. */
+export const MAX_REPORT_SIZE = 256;
+const MAX_REPORT_BITS = 16384 * 8;
 const MAX_USAGES = 1024;
 /**
  * Most fields one descriptor may declare, over all its reports (a telephony device has a dozen; a
@@ -76,8 +83,26 @@ export function parseReportDescriptor(d: Uint8Array): ReportDescriptor {
   const bits = new Map<string, number>();
   const stack: Globals[] = [];
   let g: Globals = { page: 0, logMin: 0, logMax: 0, size: 0, count: 0, id: 0 };
+  // Each usage with the size of its item: 4-byte (extended) usages carry their own page.
   let usages: number[] = [];
+  let sizes: number[] = [];
   let uMin: number | null = null;
+  const add = (value: number, size: number) => {
+    if (usages.length >= MAX_USAGES) return;
+    usages.push(size === 4 ? value >>> 0 : usage(g.page, value));
+    sizes.push(size);
+  };
+  /**
+   * At a Main item: short usages take the last Usage Page, walking back until one already has it
+   * (Linux hid_concatenate_last_usage_page).
+   */
+  const concatenate = () => {
+    for (let k = usages.length - 1; k >= 0; k--) {
+      if (sizes[k] === 4) continue;
+      if (usages[k]! >>> 16 === (g.page & 0xffff)) break;
+      usages[k] = usage(g.page, usages[k]!);
+    }
+  };
   let depth = 0;
   let usesIds = false;
   let i = 0;
@@ -98,7 +123,6 @@ export function parseReportDescriptor(d: Uint8Array): ReportDescriptor {
     const tag = prefix >> 4;
     const at = i;
     i += 1 + n;
-    const full = (v: number) => (n === 4 ? v : usage(g.page, v));
     if (type === 1) {
       if (tag === 0) g.page = u & 0xffff;
       else if (tag === 1) g.logMin = s;
@@ -118,12 +142,11 @@ export function parseReportDescriptor(d: Uint8Array): ReportDescriptor {
         g = top;
       }
     } else if (type === 2) {
-      if (tag === 0) {
-        if (usages.length < MAX_USAGES) usages.push(full(u));
-      } else if (tag === 1) uMin = full(u);
+      if (tag === 0) add(u, n);
+      else if (tag === 1) uMin = u;
       else if (tag === 2 && uMin !== null) {
-        const max = full(u);
-        for (let v = uMin; v <= max && usages.length < MAX_USAGES; v++) usages.push(v);
+        // Linux hid_parser_local: the range takes the size of the Usage Maximum item.
+        for (let v = uMin; v <= u && usages.length < MAX_USAGES; v++) add(v, n);
         uMin = null;
       }
     } else if (type === 0) {
@@ -133,7 +156,8 @@ export function parseReportDescriptor(d: Uint8Array): ReportDescriptor {
         depth = Math.max(0, depth - 1);
       } else if (tag === 8 || tag === 9 || tag === 11) {
         const kind: ReportKind = tag === 8 ? 'input' : tag === 9 ? 'output' : 'feature';
-        if (g.size > 32 || g.count > MAX_REPORT_BITS) throw bad('report size out of range', at);
+        if (g.size > MAX_REPORT_SIZE || g.count > MAX_REPORT_BITS) throw bad('report size out of range', at);
+        concatenate();
         const key = `${kind}:${g.id}`;
         let off = bits.get(key) ?? 0;
         if (off + g.size * g.count > MAX_REPORT_BITS) throw bad('report too long', at);
@@ -180,6 +204,7 @@ export function parseReportDescriptor(d: Uint8Array): ReportDescriptor {
         bits.set(key, off);
       }
       usages = [];
+      sizes = [];
       uMin = null;
     }
   }
@@ -188,10 +213,10 @@ export function parseReportDescriptor(d: Uint8Array): ReportDescriptor {
   return { fields, usesReportIds: usesIds, reportBytes };
 }
 
-/** Read a field's raw value from report bytes (without the id byte). */
+/** Read a field's raw value from report bytes (without the id byte); wider fields: the low 32 bits. */
 export function readField(report: Uint8Array, f: HidField): number {
   let v = 0;
-  for (let b = 0; b < f.bitSize; b++) {
+  for (let b = 0; b < Math.min(f.bitSize, 32); b++) {
     const bit = f.bitOffset + b;
     const byte = report[bit >> 3];
     if (byte !== undefined && (byte >> (bit & 7)) & 1) v |= 1 << b;
@@ -207,7 +232,7 @@ export function writeField(report: Uint8Array, f: HidField, value: number): void
     const bit = f.bitOffset + b;
     const idx = bit >> 3;
     if (idx >= report.length) return;
-    if ((value >> b) & 1) report[idx]! |= 1 << (bit & 7);
+    if (b < 32 && (value >> b) & 1) report[idx]! |= 1 << (bit & 7);
     else report[idx]! &= ~(1 << (bit & 7));
   }
 }

@@ -17,13 +17,32 @@ export type HidrawEvents = {
 export interface HidrawDevice {
   readonly path: string;
   readDescriptor(): Promise<Uint8Array>;
-  /** Output report, with the report id as first byte when the device uses ids. */
+  /**
+   * Output report: the report number first — the report ID, or 0 when the device has no numbered
+   * reports — then the report data (Linux Documentation/hid/hidraw.rst, write()). hidraw refuses a
+   * write under 2 bytes (EINVAL); `checkHidrawWrite` applies the same rule.
+   */
   write(report: Uint8Array): Promise<void>;
   on<K extends keyof HidrawEvents>(event: K, fn: (p: HidrawEvents[K]) => void): Unsubscribe;
   close(): Promise<void>;
 }
 
 export type HidrawOpener = (path: string) => Promise<HidrawDevice>;
+
+/** The shortest write hidraw accepts: the report number and one byte of data (hidraw.c). */
+export const HIDRAW_MIN_WRITE = 2;
+/** hidraw's buffer limit (HID_MAX_BUFFER_SIZE). */
+export const HIDRAW_MAX_WRITE = 16384;
+
+/** hidraw's own checks on an output report, so every HidrawDevice refuses what the kernel refuses. */
+export function checkHidrawWrite(report: Uint8Array): void {
+  if (report.length < HIDRAW_MIN_WRITE || report.length > HIDRAW_MAX_WRITE) {
+    throw new RoomdError('device.protocol_error', {
+      message: 'hidraw takes an output report as its report number followed by the report data.',
+      context: { device: 'speakerphone', length: report.length },
+    });
+  }
+}
 
 /**
  * Linux hidraw node. Reads run on the libuv pool (one report per read); a read error after
@@ -64,6 +83,7 @@ export class LinuxHidraw implements HidrawDevice {
 
   async write(report: Uint8Array): Promise<void> {
     if (!this.#open) throw new RoomdError('device.unavailable', { context: { device: 'speakerphone' } });
+    checkHidrawWrite(report);
     await this.#fh.write(report);
   }
 

@@ -1,9 +1,17 @@
 /**
  * Speakerphone HID driver (hardware brief, "Speakerphone: USB audio + HID telephony"): finds the
- * hook switch and phone mute inputs and the mute/off-hook/ring LEDs in the report descriptor,
- * goes off-hook on open (or the mute button stays dead), turns button reports into MuteState
- * changes — a toggle button flips on each press, a level button reports the state itself — and
- * writes the LED report after every change from any source so device and roomd agree.
+ * hook switch and phone mute inputs and the mute/microphone/off-hook/ring LEDs in the report
+ * descriptor, goes off-hook on open (or the mute button stays dead), turns button reports into
+ * MuteState changes and hook events, and writes the LED report after every change from any source
+ * so device and roomd agree.
+ *
+ * Phone Mute and Hook Switch are On/Off Controls (HID Usage Tables §3.4.1.2, the forms Google's
+ * libhidtelephony reads): two buttons (Relative, No Preferred, Logical −1..1: +1 on, −1 off), a
+ * toggle button (Relative, Preferred State, 0..1: each 0→1 flips) or a switch (Absolute: the value
+ * is the state). The host answers both: LED Mute and LED Microphone follow the mute state, LED
+ * Off-Hook follows the hook state. Output reports go to hidraw with the report number first, 0 when
+ * the device has no numbered reports (Linux Documentation/hid/hidraw.rst, write()).
+ * docs/hardware.md §Conformance.
  */
 import { RoomdError } from '../../core/errors.ts';
 import { EventBus, type Unsubscribe } from '../../core/events.ts';
@@ -13,6 +21,7 @@ import {
   type HidField,
   parseReportDescriptor,
   type ReportDescriptor,
+  readField,
   USAGE,
   usage,
   usageActive,
@@ -20,7 +29,9 @@ import {
 } from './descriptor.ts';
 import type { HidrawDevice } from './hidraw.ts';
 
-export type MuteButtonMode = 'auto' | 'toggle' | 'level';
+/** How an On/Off Control reports (HID Usage Tables §3.4.1.2). */
+export type OnOffControl = 'toggle' | 'level' | 'on-off';
+export type MuteButtonMode = 'auto' | OnOffControl;
 
 export interface SpeakerphoneOptions {
   readonly device: HidrawDevice;
@@ -36,8 +47,46 @@ export type SpeakerphoneEvents = {
 const MUTE_IN = usage(USAGE.telephony, USAGE.phoneMute);
 const HOOK_IN = usage(USAGE.telephony, USAGE.hookSwitch);
 const LED_MUTE = usage(USAGE.led, USAGE.ledMute);
+const LED_MIC = usage(USAGE.led, USAGE.ledMicrophone);
 const LED_HOOK = usage(USAGE.led, USAGE.ledOffHook);
 const LED_RING = usage(USAGE.led, USAGE.ledRing);
+
+/**
+ * The On/Off Control form of a field. An array selector is momentary (a toggle button); an
+ * Absolute field reports the state, with or without a Preferred State.
+ */
+export function onOffControl(f: HidField): OnOffControl {
+  if (!f.variable) return 'toggle';
+  if (f.relative && f.logicalMin === -1 && f.logicalMax === 1) return 'on-off';
+  return f.relative ? 'toggle' : 'level';
+}
+
+/**
+ * One On/Off input: its field, form and last raw reading. `everyReport`: a switch's value is the
+ * state in every report (the hook); otherwise only a change of the switch counts, because roomd's
+ * state may have moved on from another source since (the mute, set from the panel).
+ */
+class OnOffInput {
+  #last = 0;
+
+  constructor(
+    readonly field: HidField,
+    readonly form: OnOffControl,
+    readonly id: number,
+    readonly everyReport: boolean,
+  ) {}
+
+  /** The state this report asks for, given the current one; null when it asks for nothing. */
+  read(body: Uint8Array, current: boolean): boolean | null {
+    const f = this.field;
+    const v = f.variable ? readField(body, f) : usageActive(body, f, this.id) ? 1 : 0;
+    const last = this.#last;
+    this.#last = v;
+    if (this.form === 'on-off') return v > 0 ? true : v < 0 ? false : null;
+    if (this.form === 'toggle') return v !== 0 && last === 0 ? !current : null;
+    return this.everyReport || v !== last ? v !== 0 : null;
+  }
+}
 
 export class Speakerphone {
   readonly #device: HidrawDevice;
@@ -46,11 +95,8 @@ export class Speakerphone {
   readonly #events = new EventBus<SpeakerphoneEvents>();
   readonly #offs: Unsubscribe[] = [];
   #desc: ReportDescriptor | null = null;
-  #muteField: HidField | null = null;
-  #hookField: HidField | null = null;
-  #buttonMode: 'toggle' | 'level' = 'toggle';
-  #lastButton = false;
-  #lastHook: boolean | null = null;
+  #muteIn: OnOffInput | null = null;
+  #hookIn: OnOffInput | null = null;
   #offHook = true;
   #ring = false;
   readonly counters = { reports: 0, ledWrites: 0, presses: 0, ignored: 0 };
@@ -65,25 +111,34 @@ export class Speakerphone {
     return this.#events.on(event, fn);
   }
 
-  /** The mode the mute button was found (or configured) to use. */
-  get buttonMode(): 'toggle' | 'level' {
-    return this.#buttonMode;
+  /** The form the mute button was found (or configured) to have. */
+  get buttonMode(): OnOffControl {
+    return this.#muteIn?.form ?? 'toggle';
+  }
+
+  /** The form of the hook switch, or null without one. */
+  get hookMode(): OnOffControl | null {
+    return this.#hookIn?.form ?? null;
   }
 
   get hasMuteButton(): boolean {
-    return this.#muteField !== null;
+    return this.#muteIn !== null;
+  }
+
+  get offHook(): boolean {
+    return this.#offHook;
   }
 
   async start(): Promise<void> {
     const desc = parseReportDescriptor(await this.#device.readDescriptor());
     this.#desc = desc;
-    this.#muteField = findFields(desc, 'input', MUTE_IN)[0] ?? null;
-    this.#hookField = findFields(desc, 'input', HOOK_IN)[0] ?? null;
-    const f = this.#muteField;
-    // HID usage tables: an on/off control as a momentary button with a preferred state (or
-    // relative) toggles; an absolute latching switch without a preferred state is a level.
-    const auto = f !== null && !f.relative && f.noPreferred && f.variable ? 'level' : 'toggle';
-    this.#buttonMode = this.#mode === 'auto' ? auto : this.#mode;
+    const mute = findFields(desc, 'input', MUTE_IN)[0];
+    if (mute !== undefined) {
+      const form = this.#mode === 'auto' ? onOffControl(mute) : this.#mode;
+      this.#muteIn = new OnOffInput(mute, form, MUTE_IN, false);
+    }
+    const hook = findFields(desc, 'input', HOOK_IN)[0];
+    if (hook !== undefined) this.#hookIn = new OnOffInput(hook, onOffControl(hook), HOOK_IN, true);
     this.#offs.push(
       this.#device.on('report', (r) => this.#onReport(r)),
       this.#mute.on('change', () => void this.#writeLeds().catch(() => {})),
@@ -107,27 +162,22 @@ export class Speakerphone {
     this.counters.reports++;
     const id = desc.usesReportIds ? (raw[0] ?? 0) : 0;
     const body = desc.usesReportIds ? raw.subarray(1) : raw;
-    const m = this.#muteField;
-    if (m !== null && m.reportId === id) {
-      const pressed = usageActive(body, m, MUTE_IN);
-      if (this.#buttonMode === 'level') {
-        if (pressed !== this.#lastButton) {
-          this.counters.presses++;
-          // A level button may already agree with roomd; still refresh the LEDs.
-          if (!this.#mute.set(pressed, 'button')) void this.#writeLeds().catch(() => {});
-        }
-      } else if (pressed && !this.#lastButton) {
+    const m = this.#muteIn;
+    if (m !== null && m.field.reportId === id) {
+      const want = m.read(body, this.#mute.muted);
+      if (want !== null) {
         this.counters.presses++;
-        this.#mute.toggle('button');
+        // The device may already agree with roomd; still refresh the LEDs it may have changed.
+        if (!this.#mute.set(want, 'button')) void this.#writeLeds().catch(() => {});
       }
-      this.#lastButton = pressed;
     }
-    const h = this.#hookField;
-    if (h !== null && h.reportId === id) {
-      const offHook = usageActive(body, h, HOOK_IN);
-      if (offHook !== this.#lastHook) {
-        this.#lastHook = offHook;
-        this.#events.emit('hook', { offHook });
+    const h = this.#hookIn;
+    if (h !== null && h.field.reportId === id) {
+      const want = h.read(body, this.#offHook);
+      if (want !== null && want !== this.#offHook) {
+        this.#offHook = want;
+        this.#events.emit('hook', { offHook: want });
+        void this.#writeLeds().catch(() => {});
       }
     }
   }
@@ -150,10 +200,12 @@ export class Speakerphone {
       }
     };
     set(LED_MUTE, state.muted);
+    set(LED_MIC, state.muted);
     set(LED_HOOK, state.offHook);
     set(LED_RING, state.ring);
     for (const [id, body] of byReport) {
-      const report = desc.usesReportIds ? Uint8Array.from([id, ...body]) : body;
+      // hidraw.rst: the first byte is the report number, 0 for a device without numbered reports.
+      const report = Uint8Array.from([desc.usesReportIds ? id : 0, ...body]);
       try {
         await this.#device.write(report);
         this.counters.ledWrites++;

@@ -2,13 +2,14 @@
  * hidraw over a byte stream, for the speakerphone emulator on a pty or a remote one over TCP
  * (issue 6, emulators). Frames are `type len payload…` with type `?` (descriptor request, host →
  * device), `D` (descriptor), `I` (input report) and `O` (output report); len ≤ 255. Not a USB
- * protocol: it only carries hidraw's three operations so the same driver runs against the
- * emulator. Config paths `hidstream:/path/to/pty` or `tcp://host:port` select it.
+ * protocol: it only carries hidraw's three operations, with hidraw's bytes (an output report
+ * starts with its report number, 0 without numbered reports), so the same driver runs against
+ * the emulator. Config paths `hidstream:/path/to/pty` or `tcp://host:port` select it.
  */
 import { RoomdError } from '../../core/errors.ts';
 import { EventBus, type Unsubscribe } from '../../core/events.ts';
 import type { ByteStream, ByteStreamOpener } from '../../transport/serial/stream.ts';
-import type { HidrawDevice, HidrawEvents } from './hidraw.ts';
+import { checkHidrawWrite, type HidrawDevice, type HidrawEvents } from './hidraw.ts';
 
 export const FRAME = { request: 0x3f, descriptor: 0x44, input: 0x49, output: 0x4f } as const;
 
@@ -86,8 +87,9 @@ export class StreamHidraw implements HidrawDevice {
     });
   }
 
-  write(report: Uint8Array): Promise<void> {
-    return this.#stream.write(encodeHidFrame(FRAME.output, report));
+  async write(report: Uint8Array): Promise<void> {
+    checkHidrawWrite(report);
+    await this.#stream.write(encodeHidFrame(FRAME.output, report));
   }
 
   on<K extends keyof HidrawEvents>(event: K, fn: (p: HidrawEvents[K]) => void): Unsubscribe {

@@ -152,6 +152,23 @@ export const DeviceInfo = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('missing')]),
   detail: Type.Optional(Type.String()),
   presets: Type.Optional(Type.Array(Type.Object({ id: Type.Integer(), name: Type.String() }))),
+  model: Type.Optional(
+    Type.Object(
+      {
+        family: Type.String({
+          description: 'command-format family in use: generic, sony-evi, sony-brc, sony-srg-x',
+        }),
+        name: Type.Union([Type.String(), Type.Null()]),
+        vendorId: Type.Union([Type.String(), Type.Null()]),
+        modelId: Type.Union([Type.String(), Type.Null()]),
+        source: Type.Union([Type.Literal('detected'), Type.Literal('configured'), Type.Literal('default')]),
+      },
+      {
+        description:
+          "a VISCA camera's model, from its version answer or the setting (docs/hardware.md §Conformance)",
+      },
+    ),
+  ),
 });
 export type DeviceInfo = Static<typeof DeviceInfo>;
 

@@ -190,8 +190,15 @@ describe('Speakerphone', () => {
     dev.pressMute(); // switch goes back to off: agrees with roomd, LEDs refreshed
     await settle();
     expect(mute.muted).toBe(false);
+    // The device took roomd's off-hook on open; hanging up on it turns LED Off-Hook off.
+    expect(dev.hook).toBe(true);
+    dev.setHook(false);
+    await settle();
+    expect(dev.leds.offHook).toBe(false);
     dev.setHook(true);
+    await settle();
     expect(hooks).toEqual([false, true]);
+    expect(dev.leds.offHook).toBe(true);
     sp.stop();
   });
 
