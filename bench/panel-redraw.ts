@@ -1,12 +1,15 @@
 /**
  * Panel redraw timing (issue 6: "a panel that restarts or is replugged is fully redrawn within
- * 2 s") on real socat ptys with the panel emulator, plus codec parse throughput.
+ * 2 s") on real socat ptys with the panel emulator, plus codec parse throughput. The silent
+ * restart runs the editor-1.65 profile (docs/hardware.md §Conformance: Nextion): no start-up
+ * frames, back at 9600 and bkcmd=2 while roomd runs the line at 115200.
  * Run: node --import tsx bench/panel-redraw.ts
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NextionEmulator } from '../device/panel/emulator.ts';
+import { watchPtyRate } from '../device/panel/line.ts';
 import { createPtyPair } from '../device/pty.ts';
 import { SystemClock } from '../src/core/clock.ts';
 import { ViscaSplitter } from '../src/devices/camera/visca-codec.ts';
@@ -86,6 +89,45 @@ for (let i = 0; i < 5; i++) {
 await manager.stop();
 await side.stream.close();
 await side.pty.close();
+
+// Silent restarts: found by the idle heartbeat and the speed probe, then redrawn.
+const silentPty = await createPtyPair(join(dir, 'panel2'), join(dir, 'panel2-device'));
+const silentWatch = watchPtyRate(silentPty.hostPath);
+const silentStream = await SerialPortByteStream.open(silentPty.devicePath);
+const silentPanel = new NextionEmulator('editor-1.65');
+silentPanel.attach(silentStream, { announce: false, hostRate: silentWatch.read });
+const silentManager = new DeviceManager(
+  { panel: { path: join(dir, 'panel2'), baudRate: 115200 }, usb: false },
+  {
+    clock: new SystemClock(),
+    view,
+    commands: {
+      join: noop,
+      leave: noop,
+      setMute: noop,
+      setCamera: noop,
+      setVolume: noop,
+      recallPreset: noop,
+    },
+  },
+);
+const firstSilent = silentManager.events.next('panel.redraw');
+await silentManager.start();
+await firstSilent;
+const silent: number[] = [];
+for (let i = 0; i < 8; i++) {
+  // Restart at different points of the heartbeat period.
+  await new Promise((r) => setTimeout(r, 100 + i * 90));
+  const t0 = performance.now();
+  const done = silentManager.events.next('panel.redraw');
+  silentPanel.restart();
+  await done;
+  silent.push(performance.now() - t0);
+}
+await silentManager.stop();
+await silentWatch.close();
+await silentStream.close();
+await silentPty.close();
 rmSync(dir, { recursive: true, force: true });
 
 const params = { transport: 'socat pty', instructions };
@@ -112,6 +154,23 @@ emit({
   unit: 'ms',
   baseline: 2000,
   ratio: percentile(restart, 50) / 2000,
+});
+
+emit({
+  name: 'panel.silent_restart_recovery_p50',
+  params: { ...params, profile: 'editor-1.65', lineBaud: 115200, panelBaudAfterRestart: 9600 },
+  value: percentile(silent, 50),
+  unit: 'ms',
+  baseline: 2000,
+  ratio: percentile(silent, 50) / 2000,
+});
+emit({
+  name: 'panel.silent_restart_recovery_max',
+  params: { ...params, profile: 'editor-1.65', lineBaud: 115200, panelBaudAfterRestart: 9600 },
+  value: Math.max(...silent),
+  unit: 'ms',
+  baseline: 2000,
+  ratio: Math.max(...silent) / 2000,
 });
 
 // Parse throughput: touch frames with some garbage between them.

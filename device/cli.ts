@@ -1,8 +1,9 @@
 /**
  * Run an emulator for people: `node --import tsx device/cli.ts panel|camera|speakerphone
- * [--dir DIR] [--web PORT]`. Creates a socat pty pair, attaches the emulator to one end and
- * prints the path roomd should open (its config value). Reads simple commands from stdin
- * (`help` lists them). The panel can also show a small web view of its current page (--web).
+ * [--dir DIR] [--web PORT] [--profile classic|editor-1.65]`. Creates a socat pty pair, attaches
+ * the emulator to one end and prints the path roomd should open (its config value). Reads simple
+ * commands from stdin (`help` lists them). The panel can also show a small web view of its current
+ * page (--web); it follows the speed roomd sets on its end of the pty (device/panel/line.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -10,14 +11,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SerialPortByteStream } from '../src/transport/serial/serialport.ts';
 import { ViscaEmulator } from './camera/emulator.ts';
-import { NextionEmulator } from './panel/emulator.ts';
+import { NextionEmulator, PANEL_PROFILES, type PanelProfileName } from './panel/emulator.ts';
+import { type PtyRateWatch, watchPtyRate } from './panel/line.ts';
 import { createPtyPair } from './pty.ts';
 import { FakeSpeakerphone } from './speakerphone/emulator.ts';
 import { serveSpeakerphone } from './speakerphone/serve.ts';
 
 type Kind = 'panel' | 'camera' | 'speakerphone';
 const HELP: Record<Kind, string> = {
-  panel: 'show | touch <component> | slide <component> <value> | restart | quit',
+  panel: 'show | state | touch <component> | slide <component> <value> | restart | quit',
   camera: 'state | silent on|off | fail <hex code> | quit',
   speakerphone: 'mute | hook on|off | leds | quit',
 };
@@ -89,19 +91,32 @@ async function main(): Promise<void> {
   const pty = await createPtyPair(join(dir, kind), join(dir, `${kind}-device`));
   const stream = await SerialPortByteStream.open(pty.devicePath, 9600);
   let web: Server | null = null;
+  let rateWatch: PtyRateWatch | null = null;
   let handle: (words: string[]) => string;
   if (kind === 'panel') {
-    const panel = new NextionEmulator();
-    panel.attach(stream);
+    const profile = (arg('--profile') ?? 'classic') as PanelProfileName;
+    if (!(profile in PANEL_PROFILES)) {
+      process.stderr.write(`unknown --profile ${profile}: ${Object.keys(PANEL_PROFILES).join(', ')}\n`);
+      process.exitCode = 2;
+      await stream.close();
+      await pty.close();
+      return;
+    }
+    const panel = new NextionEmulator(profile);
+    rateWatch = watchPtyRate(pty.hostPath);
+    panel.attach(stream, { hostRate: rateWatch.read });
     const port = arg('--web');
     if (port !== undefined) web = panelWeb(panel, Number(port));
     handle = ([cmd, a, b]) => {
       if (cmd === 'touch' && a) panel.touch(a);
       else if (cmd === 'slide' && a) panel.slide(a, Number(b ?? 0));
       else if (cmd === 'restart') panel.restart();
+      else if (cmd === 'state')
+        return `profile ${panel.profile.name}, ${panel.rate} baud, bkcmd=${panel.bkcmd}, page ${panel.page}`;
       return panel.render();
     };
     process.stdout.write(`panel: configure devices.panel.path = ${pty.hostPath}\n`);
+    process.stdout.write(`panel: profile ${profile} (${panel.profile.description})\n`);
     if (port !== undefined) process.stdout.write(`panel: web view on http://127.0.0.1:${port}/\n`);
   } else if (kind === 'camera') {
     const cam = new ViscaEmulator();
@@ -128,6 +143,7 @@ async function main(): Promise<void> {
     rl.close();
     web?.close();
     web?.closeAllConnections();
+    await rateWatch?.close();
     await stream.close();
     await pty.close();
   };

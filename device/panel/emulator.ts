@@ -1,12 +1,19 @@
 /**
- * Nextion panel emulator (issue 6, emulators): speaks the panel's bytes over any ByteStream,
- * keeps page/component state built from the roomd page contract, acknowledges per bkcmd, answers
- * `get`/`sendme`, rejects unknown components like a real panel, resets a page's components when
- * the page is loaded (local scope), can script touches and restarts, and renders its current
- * page as text.
+ * Nextion panel emulator (docs/hardware.md §Emulators): speaks the panel's bytes over any
+ * ByteStream, keeps page/component state built from the roomd page contract, acknowledges per
+ * bkcmd, answers `get`/`sendme`/`connect`, rejects unknown components and over-long names like a
+ * real panel, resets a page's components when the page is loaded (local scope), can script
+ * touches and restarts, and renders its current page as text.
+ *
+ * Conformance with a real panel (Nextion Instruction Set §6–§7, Nextion Upload Protocol) comes
+ * in profiles (`PANEL_PROFILES`): whether power-on is announced with start-up frames, the speed
+ * after power-on (`bauds`), the 1024-byte serial buffer with `24 FF FF FF` overflow notices. The
+ * panel's bytes are built here from those documents, not with roomd's codec, so the two sides
+ * cannot share a misreading (the emulator once repeated the codec's swapped FD/FE). Given
+ * a `hostRate` (the host's line speed: the pty's termios, see line.ts), the emulator only
+ * understands the host when both speeds match; otherwise each side receives noise.
  */
 import { EventBus } from '../../src/core/events.ts';
-import { encodeFrame, type NextionErrorCode, type NextionFrame } from '../../src/devices/panel/codec.ts';
 import { type ComponentSpec, PAGES, type PageSpec, pageById } from '../../src/devices/panel/contract.ts';
 import {
   type Instruction,
@@ -30,40 +37,176 @@ export type PanelEmulatorEvents = {
   page: number;
 };
 
+export type PanelProfileName = 'classic' | 'editor-1.65';
+
+export interface PanelProfile {
+  readonly name: PanelProfileName;
+  readonly description: string;
+  /** `00 00 00 FF FF FF` and `88 FF FF FF` after power-on. */
+  readonly announcesStartup: boolean;
+  /** Line speed after power-on (the panel's stored `bauds`). */
+  readonly bauds: number;
+  /** Serial buffer; more unprocessed bytes than this overflow (`24 FF FF FF`). */
+  readonly bufferBytes: number;
+  /** What follows `comok ` in the answer to `connect`. */
+  readonly comok: string;
+}
+
+export const PANEL_PROFILES: Readonly<Record<PanelProfileName, PanelProfile>> = {
+  classic: {
+    name: 'classic',
+    description:
+      'A project built before Nextion Editor 1.65 (or one that keeps the start-up printh): announces power-on; bauds=115200 stored by its project.',
+    announcesStartup: true,
+    bauds: 115200,
+    bufferBytes: 1024,
+    comok: '1,30601-0,NX4832T035_011R,99,61488,D264B8204F0E1828,16777216',
+  },
+  'editor-1.65': {
+    name: 'editor-1.65',
+    description:
+      'A project built with Nextion Editor 1.65 or later: silent power-on, factory speed 9600, bkcmd=2.',
+    announcesStartup: false,
+    bauds: 9600,
+    bufferBytes: 1024,
+    comok: '1,30614-0,NX4832F035_011R,163,61699,E468CC2C7B4E3A21,33554432',
+  },
+};
+
+/** The host's current line speed, read when bytes pass (sync for memory lines, async for ptys). */
+export type HostRate = () => number | Promise<number>;
+
+export interface AttachOptions {
+  /** Power the panel on now (state reset, start-up frames if the profile sends them). Default true. */
+  readonly announce?: boolean;
+  /** Without it, speeds always match (a line without a speed, e.g. in-memory). */
+  readonly hostRate?: HostRate;
+}
+
+/**
+ * Return data (Nextion Instruction Set §7, "Format of Nextion Return Data"); every frame ends
+ * with FF FF FF. Numbers are 4 bytes little-endian.
+ */
+const RETURN = {
+  invalidInstruction: 0x00,
+  ok: 0x01,
+  invalidComponent: 0x02,
+  invalidPage: 0x03,
+  invalidBaud: 0x11,
+  invalidVariable: 0x1a,
+  assignmentFailed: 0x1c,
+  nameTooLong: 0x23,
+  overflow: 0x24,
+  touch: 0x65,
+  page: 0x66,
+  string: 0x70,
+  number: 0x71,
+  ready: 0x88,
+} as const;
+
+type FailCode = (typeof RETURN)[
+  | 'invalidInstruction'
+  | 'invalidComponent'
+  | 'invalidPage'
+  | 'invalidBaud'
+  | 'invalidVariable'
+  | 'assignmentFailed'
+  | 'nameTooLong'];
+
+function frame(...body: number[]): Uint8Array {
+  return Uint8Array.from([...body, 0xff, 0xff, 0xff]);
+}
+
+function latin1(text: string): number[] {
+  return [...text].map((ch) => {
+    const c = ch.charCodeAt(0);
+    return c < 0xff ? c : 0x3f;
+  });
+}
+
+/** `baud=` values (Nextion Instruction Set §6, `baud`); others answer `11`. */
+const BAUD_RATES: readonly number[] = [
+  2400, 4800, 9600, 19200, 31250, 38400, 57600, 115200, 230400, 250000, 256000, 512000, 921600,
+];
+
+/** Names: 14 characters for a page, 14 for a component (§7, `23`: "Max length is 29 characters"). */
+const MAX_NAME = 14;
+
 const ATTRS = new Set(['txt', 'val', 'pic', 'bco', 'pco']);
+/** Numeric system variables the emulator knows; the rest answer `1A`. */
+const SYSTEM_VARS = new Set([
+  'bkcmd',
+  'dim',
+  'dims',
+  'baud',
+  'bauds',
+  'sys0',
+  'sys1',
+  'sys2',
+  'thup',
+  'thsp',
+  'ussp',
+  'sleep',
+]);
 
 function blank(spec: ComponentSpec): ComponentState {
   return { txt: spec.kind === 'button' ? spec.name : '', val: 0, pic: 0, bco: 50712, pco: 0, vis: true };
 }
 
+/** What a byte looks like at the wrong speed: never FF, so noise never ends an instruction or frame. */
+export function garble(bytes: Uint8Array): Uint8Array {
+  return bytes.map((b) => (b ^ 0x5a) & 0xfe);
+}
+
+function tooLong(name: string): boolean {
+  return name.split('.').some((part) => part.length > MAX_NAME);
+}
+
 export class NextionEmulator {
   readonly events = new EventBus<PanelEmulatorEvents>();
   readonly log: string[] = [];
+  readonly profile: PanelProfile;
   #stream: ByteStream | null = null;
-  readonly #splitter = new InstructionSplitter();
+  #hostRate: HostRate | undefined;
+  #splitter = new InstructionSplitter();
   #page = 0;
   #bkcmd = 2;
+  #bauds: number;
+  #rate: number;
   dim = 100;
+  #vars = new Map<string, number>();
   #state = new Map<number, Map<string, ComponentState>>();
+  #busy = false;
+  #backlog: string[] = [];
+  #backlogBytes = 0;
+  #rx: Promise<void> = Promise.resolve();
+  #tx: Promise<void> = Promise.resolve();
   /** When true the panel swallows instructions without answering (for timeout tests). */
   silent = false;
   /** Component names the loaded HMI project lacks: writes to them fail with `02`. */
   readonly missing = new Set<string>();
+  /** `24 FF FF FF` sent. */
+  overflows = 0;
+  /** Bytes received while the speeds did not match. */
+  garbledBytes = 0;
 
-  constructor() {
+  constructor(profile: PanelProfileName | PanelProfile = 'classic') {
+    this.profile = typeof profile === 'string' ? PANEL_PROFILES[profile] : profile;
+    this.#bauds = this.profile.bauds;
+    this.#rate = this.#bauds;
     this.#resetAll();
   }
 
-  /** Connect to a line; the panel announces itself like after power-on. */
-  attach(stream: ByteStream, announce = true): void {
+  /** Connect to a line; by default the panel powers on (announcing itself if its profile does). */
+  attach(stream: ByteStream, options: boolean | AttachOptions = true): void {
+    const o: AttachOptions = typeof options === 'boolean' ? { announce: options } : options;
     this.#stream = stream;
-    stream.on('data', (bytes) => {
-      for (const text of this.#splitter.push(bytes)) this.#execute(text);
-    });
+    this.#hostRate = o.hostRate;
+    stream.on('data', (bytes) => this.#onData(bytes));
     stream.on('close', () => {
       if (this.#stream === stream) this.#stream = null;
     });
-    if (announce) this.restart();
+    if (o.announce ?? true) this.restart();
   }
 
   get page(): number {
@@ -78,6 +221,28 @@ export class NextionEmulator {
     return this.#bkcmd;
   }
 
+  /** The panel's line speed now. */
+  get rate(): number {
+    return this.#rate;
+  }
+
+  /**
+   * While busy (e.g. loading a heavy page) the panel buffers instructions instead of running
+   * them; more than `bufferBytes` unprocessed bytes overflow. Clearing it runs the backlog.
+   */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  set busy(on: boolean) {
+    this.#busy = on;
+    if (on) return;
+    const backlog = this.#backlog;
+    this.#backlog = [];
+    this.#backlogBytes = 0;
+    for (const text of backlog) this.#execute(text);
+  }
+
   component(name: string, page = this.#page): ComponentState | undefined {
     if (this.missing.has(name)) return undefined;
     return this.#state.get(page)?.get(name);
@@ -87,11 +252,15 @@ export class NextionEmulator {
     return this.component(name, page)?.txt;
   }
 
-  /** Power cycle: all state back to defaults, then `00 00 00 FF FF FF 88 FF FF FF`. */
+  /**
+   * Power cycle: all state back to defaults (bkcmd=2, the stored speed), then the start-up frames
+   * `00 00 00 FF FF FF 88 FF FF FF` if the profile sends them.
+   */
   restart(): void {
     this.#resetAll();
-    this.#send({ kind: 'startup' });
-    this.#send({ kind: 'ready' });
+    if (!this.profile.announcesStartup) return;
+    this.#write(Uint8Array.of(0x00, 0x00, 0x00, 0xff, 0xff, 0xff));
+    this.#write(frame(RETURN.ready));
   }
 
   /** A person taps a component: press and release frames. */
@@ -100,8 +269,8 @@ export class NextionEmulator {
     if (spec === undefined) throw new Error(`No component ${name} on page ${this.pageSpec.name}`);
     const comp = this.component(name);
     if (comp !== undefined && !comp.vis) throw new Error(`Component ${name} is hidden`);
-    this.#send({ kind: 'touch', page: this.#page, component: spec.id, pressed: true });
-    this.#send({ kind: 'touch', page: this.#page, component: spec.id, pressed: false });
+    this.#write(frame(RETURN.touch, this.#page, spec.id, 1));
+    this.#write(frame(RETURN.touch, this.#page, spec.id, 0));
   }
 
   /** Move a slider, then release it. */
@@ -111,7 +280,7 @@ export class NextionEmulator {
     this.touch(name);
   }
 
-  /** Raw bytes from the panel (garbage tests). */
+  /** Raw bytes from the panel, whatever the speeds (garbage tests). */
   sendRaw(bytes: Uint8Array): void {
     void this.#stream?.write(bytes).catch(() => {});
   }
@@ -133,6 +302,21 @@ export class NextionEmulator {
   #resetAll(): void {
     this.#page = 0;
     this.#bkcmd = 2;
+    this.#rate = this.#bauds;
+    this.dim = 100;
+    this.#vars = new Map([
+      ['sys0', 0],
+      ['sys1', 0],
+      ['sys2', 0],
+      ['thup', 0],
+      ['thsp', 0],
+      ['ussp', 0],
+      ['sleep', 0],
+    ]);
+    this.#splitter = new InstructionSplitter();
+    this.#busy = false;
+    this.#backlog = [];
+    this.#backlogBytes = 0;
     this.#state = new Map(PAGES.map((p) => [p.id, this.#pageDefaults(p)]));
   }
 
@@ -140,16 +324,107 @@ export class NextionEmulator {
     return new Map(p.components.map((c) => [c.name, blank(c)]));
   }
 
-  #send(f: NextionFrame): void {
-    void this.#stream?.write(encodeFrame(f)).catch(() => {});
+  // ---- the line ----------------------------------------------------------------------------
+
+  #onData(bytes: Uint8Array): void {
+    const rate = this.#hostRate?.();
+    if (rate === undefined) {
+      this.#receive(bytes, true);
+      return;
+    }
+    if (typeof rate === 'number') {
+      this.#receive(bytes, rate === this.#rate);
+      return;
+    }
+    // Decide by the host's speed when the bytes arrived, in arrival order.
+    this.#rx = this.#rx
+      .then(() => rate)
+      .then(
+        (r) => this.#receive(bytes, r === this.#rate),
+        () => this.#receive(bytes, false),
+      );
+  }
+
+  #receive(bytes: Uint8Array, understood: boolean): void {
+    if (!understood) this.garbledBytes += bytes.length;
+    const data = understood ? bytes : garble(bytes);
+    if (!this.#busy) {
+      const before = this.#splitter.overflows;
+      const done = this.#splitter.push(data);
+      if (this.#splitter.overflows > before) this.#overflow();
+      for (const text of done) this.#execute(text);
+      return;
+    }
+    // Busy: bytes wait in the serial buffer. Nextion Instruction Set §7, 0x24: "Buffer will continue
+    // to receive the current instruction, all previous instructions are lost."
+    for (const b of data) {
+      for (const text of this.#splitter.push(Uint8Array.of(b))) {
+        this.#backlog.push(text);
+        this.#backlogBytes += text.length + 3;
+      }
+      if (this.#backlogBytes + this.#splitter.buffered > this.profile.bufferBytes) {
+        this.#backlog = [];
+        this.#backlogBytes = 0;
+        this.#overflow();
+      }
+    }
+  }
+
+  #overflow(): void {
+    this.overflows++;
+    this.#write(frame(RETURN.overflow));
+  }
+
+  /** Bytes leave at the panel's speed of this moment; a host at another speed gets noise. */
+  #write(bytes: Uint8Array): void {
+    const stream = this.#stream;
+    if (stream === null) return;
+    const panelRate = this.#rate;
+    const rate = this.#hostRate?.();
+    const out = (r: number | undefined) =>
+      void stream.write(r === undefined || r === panelRate ? bytes : garble(bytes)).catch(() => {});
+    if (rate === undefined || typeof rate === 'number') {
+      out(rate);
+      return;
+    }
+    this.#tx = this.#tx.then(() => rate).then(out, () => out(undefined));
   }
 
   #ok(): void {
-    if (this.#bkcmd === 1 || this.#bkcmd === 3) this.#send({ kind: 'ok' });
+    if (this.#bkcmd === 1 || this.#bkcmd === 3) this.#write(frame(RETURN.ok));
   }
 
-  #fail(code: NextionErrorCode): void {
-    if (this.#bkcmd >= 2) this.#send({ kind: 'error', code, name: '' });
+  #fail(code: FailCode): void {
+    if (this.#bkcmd >= 2) this.#write(frame(code));
+  }
+
+  // ---- instructions ------------------------------------------------------------------------
+
+  #readVar(name: string): number | undefined {
+    if (name === 'bkcmd') return this.#bkcmd;
+    if (name === 'dim' || name === 'dims') return this.dim;
+    if (name === 'baud') return this.#rate;
+    if (name === 'bauds') return this.#bauds;
+    return this.#vars.get(name);
+  }
+
+  /** Assign a system variable; returns the failure code, or null (the ack is then sent). */
+  #writeVar(name: string, value: number): FailCode | null {
+    if (!SYSTEM_VARS.has(name)) return RETURN.invalidVariable;
+    if (name === 'bkcmd') {
+      if (value < 0 || value > 3) return RETURN.assignmentFailed;
+      this.#bkcmd = value;
+    } else if (name === 'dim' || name === 'dims') this.dim = Math.max(0, Math.min(100, value));
+    else if (name === 'baud' || name === 'bauds') {
+      if (!BAUD_RATES.includes(value)) return RETURN.invalidBaud;
+      // Acknowledged at the old speed, then the panel switches (`bauds` is also stored).
+      this.#ok();
+      this.#rate = value;
+      if (name === 'bauds') this.#bauds = value;
+      return null;
+    } else this.#vars.set(name, value);
+    this.#ok();
+    return null;
   }
 
   #execute(text: string): void {
@@ -158,12 +433,16 @@ export class NextionEmulator {
     const ins = parseInstruction(text);
     this.events.emit('instruction', ins);
     if (this.silent) return;
+    if ((ins.kind === 'set' || ins.kind === 'get' || ins.kind === 'vis') && tooLong(ins.target)) {
+      this.#fail(RETURN.nameTooLong);
+      return;
+    }
     switch (ins.kind) {
       case 'page': {
         const spec =
           typeof ins.page === 'number' ? pageById(ins.page) : PAGES.find((p) => p.name === ins.page);
         if (spec === undefined) {
-          this.#fail(0x03);
+          this.#fail(RETURN.invalidPage);
           return;
         }
         this.#page = spec.id;
@@ -175,7 +454,7 @@ export class NextionEmulator {
       case 'vis': {
         const c = this.component(ins.target);
         if (c === undefined) {
-          this.#fail(0x02);
+          this.#fail(RETURN.invalidComponent);
           return;
         }
         c.vis = ins.on;
@@ -185,23 +464,23 @@ export class NextionEmulator {
       case 'set': {
         const c = this.component(ins.target);
         if (c === undefined) {
-          this.#fail(0x02);
+          this.#fail(RETURN.invalidComponent);
           return;
         }
         if (!ATTRS.has(ins.attr)) {
-          this.#fail(0x1a);
+          this.#fail(RETURN.invalidVariable);
           return;
         }
         if (ins.attr === 'txt') {
           if (typeof ins.value !== 'string') {
-            this.#fail(0x1c);
+            this.#fail(RETURN.assignmentFailed);
             return;
           }
           const max = this.pageSpec.components.find((x) => x.name === ins.target)?.maxChars ?? 255;
           c.txt = ins.value.slice(0, max);
         } else {
           if (typeof ins.value !== 'number') {
-            this.#fail(0x1c);
+            this.#fail(RETURN.assignmentFailed);
             return;
           }
           if (ins.attr === 'val') c.val = ins.value;
@@ -215,43 +494,44 @@ export class NextionEmulator {
       case 'get': {
         const c = this.component(ins.target);
         if (c === undefined) {
-          this.#fail(0x02);
+          this.#fail(RETURN.invalidComponent);
           return;
         }
         if (ins.attr === 'txt') {
-          this.#send({ kind: 'string', value: c.txt });
+          this.#write(frame(RETURN.string, ...latin1(c.txt)));
           return;
         }
         if (ins.attr === 'val') {
-          this.#send({ kind: 'number', value: c.val });
+          const v = c.val | 0;
+          this.#write(frame(RETURN.number, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24));
           return;
         }
-        this.#fail(0x1a);
+        this.#fail(RETURN.invalidVariable);
         return;
       }
-      case 'system':
-        if (ins.name === 'bkcmd' && ins.value >= 0 && ins.value <= 3) this.#bkcmd = ins.value;
-        else if (ins.name === 'dim' || ins.name === 'dims') this.dim = Math.max(0, Math.min(100, ins.value));
-        else {
-          this.#fail(0x1a);
-          return;
-        }
-        this.#ok();
+      case 'system': {
+        const code = this.#writeVar(ins.name, ins.value);
+        if (code !== null) this.#fail(code);
         return;
+      }
+      case 'copy': {
+        const value = this.#readVar(ins.from);
+        const code = value === undefined ? RETURN.invalidVariable : this.#writeVar(ins.name, value);
+        if (code !== null) this.#fail(code);
+        return;
+      }
       case 'sendme':
-        this.#send({ kind: 'page', page: this.#page });
+        this.#write(frame(RETURN.page, this.#page));
         return;
       case 'reset':
         this.restart();
         return;
       case 'connect':
-        this.#send({
-          kind: 'string',
-          value: 'comok 1,30601-0,NX4832T035_011R,99,61488,D264B8204F0E1828,16777216',
-        });
+        // Nextion Upload Protocol, step 1: `comok …` as plain text, whatever bkcmd is.
+        this.#write(frame(...latin1(`comok ${this.profile.comok}`)));
         return;
       case 'invalid':
-        this.#fail(0x00);
+        this.#fail(RETURN.invalidInstruction);
         return;
     }
   }

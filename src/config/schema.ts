@@ -174,7 +174,7 @@ export const SettingsSchema = Type.Object(
               [9600, 19200, 38400, 57600, 115200].map((b) => Type.Literal(b)),
               {
                 default: 115200,
-                description: 'Baud rate of the touch panel.',
+                description: 'Line speed roomd switches the panel to (found at any speed; not stored on it).',
               },
             ),
           },

@@ -1,9 +1,11 @@
 /**
- * Nextion HMI wire codec (hardware brief, "Touch panel"): instructions out (ASCII, terminated by
- * FF FF FF, text escaped and length-limited) and return frames in (binary, terminated by
- * FF FF FF). The parser is length-aware for fixed-size frames (a number frame may contain FF),
- * resynchronises after the next FF FF FF on anything it does not understand, counts the bytes it
- * skips, and never holds more than MAX_BUFFER bytes.
+ * Nextion HMI wire codec (docs/hardware.md §Touch panel contract): instructions out (ASCII,
+ * terminated by FF FF FF, text escaped and length-limited) and return frames in (binary, terminated
+ * by FF FF FF), as the Nextion Instruction Set §7 "Format of Nextion Return Data" defines them, plus
+ * the `comok …` answer to `connect` from the Nextion Upload Protocol. The parser is length-aware for
+ * fixed-size frames (a number frame may contain FF), resynchronises after the next FF FF FF on
+ * anything it does not understand, counts the bytes it skips, and never holds more than MAX_BUFFER
+ * bytes.
  */
 import { RoomdError } from '../../core/errors.ts';
 
@@ -14,20 +16,45 @@ export const MAX_INSTRUCTION_BYTES = 1000;
 export const MAX_STRING_BYTES = 255;
 export const MAX_BUFFER = 512;
 
+/**
+ * The failure codes of Nextion Instruction Set §7 (each answers the instruction that caused it).
+ * `0x24` (serial buffer overflow) is not among them: it is a notice, decoded as `overflow`.
+ */
 export const ERROR_NAMES = {
-  0: 'invalid instruction',
-  2: 'invalid component id',
-  3: 'invalid page id',
-  4: 'invalid picture id',
-  5: 'invalid font id',
-  26: 'invalid variable name or attribute',
-  27: 'invalid variable operation',
-  28: 'assignment failed',
-  30: 'invalid parameter count',
-  32: 'invalid escape character',
-  35: 'variable name too long',
-  36: 'serial buffer overflow',
+  0: 'invalid instruction', // 0x00
+  2: 'invalid component id', // 0x02
+  3: 'invalid page id', // 0x03
+  4: 'invalid picture id', // 0x04
+  5: 'invalid font id', // 0x05
+  6: 'invalid file operation', // 0x06
+  9: 'invalid crc', // 0x09
+  17: 'invalid baud rate setting', // 0x11
+  18: 'invalid waveform id or channel', // 0x12
+  26: 'invalid variable name or attribute', // 0x1A
+  27: 'invalid variable operation', // 0x1B
+  28: 'assignment failed', // 0x1C
+  29: 'eeprom operation failed', // 0x1D
+  30: 'invalid parameter count', // 0x1E
+  31: 'io operation failed', // 0x1F
+  32: 'invalid escape character', // 0x20
+  35: 'variable name too long', // 0x23
 } as const satisfies Record<number, string>;
+
+/** `24 FF FF FF`: the panel's serial buffer overflowed (see `overflow` below). */
+export const OVERFLOW_CODE = 0x24;
+
+/** The answer to `connect` starts with these bytes (Nextion Upload Protocol, step 1). */
+const COMOK = [0x63, 0x6f, 0x6d, 0x6f, 0x6b]; // "comok"
+/** Longest `comok` line we accept (real ones are about 70 bytes). */
+export const MAX_COMOK_BYTES = 128;
+
+/** The rates `baud=` accepts (Nextion Instruction Set §6, system variable `baud`). */
+export const NEXTION_BAUD_RATES = [
+  2400, 4800, 9600, 19200, 31250, 38400, 57600, 115200, 230400, 250000, 256000, 512000, 921600,
+] as const;
+
+/** Nextion names: at most 14 characters for a page and 14 for a component (§7, code 0x23). */
+export const MAX_NAME_CHARS = 14;
 
 export type NextionErrorCode = keyof typeof ERROR_NAMES;
 
@@ -45,6 +72,13 @@ export type NextionFrame =
   | { kind: 'transparent-ready' }
   | { kind: 'transparent-done' }
   | { kind: 'ok' }
+  /**
+   * `24 FF FF FF`: "Buffer will continue to receive the current instruction, all previous
+   * instructions are lost" (§7) — not an answer to the instruction being received.
+   */
+  | { kind: 'overflow' }
+  /** `comok <touch>,<reserved>,<model>,<firmware>,<mcu>,<serial>,<flash>` (Upload Protocol). */
+  | { kind: 'comok'; info: string }
   | { kind: 'error'; code: NextionErrorCode; name: string };
 
 /** Payload length of fixed-size frames by first byte (excluding code and terminator). */
@@ -61,6 +95,7 @@ const FIXED: ReadonlyMap<number, number> = new Map([
   [0xfd, 0],
   [0xfe, 0],
   [0x01, 0],
+  [OVERFLOW_CODE, 0],
   ...Object.keys(ERROR_NAMES).map((k): [number, number] => [Number(k), 0]),
 ]);
 
@@ -102,7 +137,9 @@ export function quoteText(value: string, maxChars: number): string {
   return `${out}"`;
 }
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,28}(\.[A-Za-z_][A-Za-z0-9_]{0,28})?$/;
+const PART = `[A-Za-z_][A-Za-z0-9_]{0,${MAX_NAME_CHARS - 1}}`;
+/** `object`, `object.attribute` or `page.object`, each part at most 14 characters. */
+const NAME = new RegExp(`^${PART}(\\.${PART})?$`);
 
 export function assertName(name: string): void {
   if (!NAME.test(name)) {
@@ -152,6 +189,10 @@ export const ins = {
   },
   bkcmd(level: 0 | 1 | 2 | 3): string {
     return `bkcmd=${level}`;
+  },
+  /** Line speed until the next power-on (`bauds=` would store it on the panel: never sent). */
+  baud(rate: number): string {
+    return `baud=${Math.trunc(rate)}`;
   },
   dim(percent: number): string {
     return `dim=${Math.max(0, Math.min(100, Math.round(percent)))}`;
@@ -210,13 +251,19 @@ export function encodeFrame(f: NextionFrame): Uint8Array {
       body.push(0x00, 0x00, 0x00);
       break;
     case 'transparent-ready':
-      body.push(0xfd);
+      body.push(0xfe);
       break;
     case 'transparent-done':
-      body.push(0xfe);
+      body.push(0xfd);
       break;
     case 'ok':
       body.push(0x01);
+      break;
+    case 'overflow':
+      body.push(OVERFLOW_CODE);
+      break;
+    case 'comok':
+      body.push(...COMOK, ...encodeLatin1(` ${f.info}`).subarray(0, MAX_COMOK_BYTES - COMOK.length));
       break;
     case 'error':
       body.push(f.code);
@@ -251,11 +298,13 @@ function decodeFixed(code: number, p: Uint8Array): NextionFrame {
     case 0x89:
       return { kind: 'upgrade' };
     case 0xfd:
-      return { kind: 'transparent-ready' };
-    case 0xfe:
       return { kind: 'transparent-done' };
+    case 0xfe:
+      return { kind: 'transparent-ready' };
     case 0x01:
       return { kind: 'ok' };
+    case OVERFLOW_CODE:
+      return { kind: 'overflow' };
     default: {
       const c = code as NextionErrorCode;
       return { kind: 'error', code: c, name: ERROR_NAMES[c] };
@@ -283,6 +332,13 @@ export class NextionParser {
 
   get buffered(): number {
     return this.#len;
+  }
+
+  /** Forget a partial frame (the line speed changed: what came before is noise); counted as garbage. */
+  reset(): void {
+    this.garbageBytes += this.#len;
+    this.#len = 0;
+    this.#discarding = false;
   }
 
   push(chunk: Uint8Array): NextionFrame[] {
@@ -323,6 +379,12 @@ export class NextionParser {
     this.#discarding = true;
   }
 
+  /** Whether the buffered bytes are (so far) a `comok` prefix. */
+  #startsComok(len: number): boolean {
+    for (let i = 1; i < Math.min(len, COMOK.length); i++) if (this.#buf[i] !== COMOK[i]) return false;
+    return true;
+  }
+
   #drain(out: NextionFrame[]): void {
     for (;;) {
       const buf = this.#buf;
@@ -346,6 +408,19 @@ export class NextionParser {
           out.push({ kind: 'startup' });
           this.#consume(6);
         } else if (!this.#skipTo(1)) this.#dropAll();
+        continue;
+      }
+      if (code === COMOK[0] && this.#startsComok(len)) {
+        if (len < COMOK.length) return;
+        const t = findTerm(buf, COMOK.length, Math.min(len, MAX_COMOK_BYTES + 3));
+        if (t >= 0) {
+          const info = latin1(buf.subarray(COMOK.length, t));
+          out.push({ kind: 'comok', info: info.startsWith(' ') ? info.slice(1) : info });
+          this.#consume(t + 3);
+          continue;
+        }
+        if (len < MAX_COMOK_BYTES + 3) return;
+        if (!this.#skipTo(1)) this.#dropAll();
         continue;
       }
       const fixed = FIXED.get(code);

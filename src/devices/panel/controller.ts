@@ -1,6 +1,7 @@
 /**
- * The panel controller (hardware brief + issue 6): keeps the panel showing the RoomView, sending
- * only what changed, redraws everything after a panel restart or replug, and turns touch
+ * The panel controller (docs/hardware.md §Touch panel contract): keeps the panel showing the
+ * RoomView, sending only what changed, redraws everything after each link `reset` (the link has
+ * found the panel and turned acknowledgements on: see link.ts), and turns touch
  * releases into RoomCommands. Touch input is untrusted: only known (page, component) pairs on
  * the page we showed are acted on; digits are assembled here, never read back as free text
  * (except the volume slider's number).
@@ -52,7 +53,6 @@ export class PanelController {
   #noticeTimer: TimerHandle | null = null;
   #tick: TimerHandle | null = null;
   #shownPage = -1;
-  #needBkcmd = true;
   #dirty = false;
   #running = false;
   #redraw: { reason: ResetReason; started: number; count: number } | null = null;
@@ -88,6 +88,10 @@ export class PanelController {
   start(): void {
     this.#offs.push(
       this.#link.on('reset', ({ reason }) => this.redraw(reason)),
+      this.#link.on('offline', ({ error }) => {
+        this.#failing = true;
+        this.#report(error);
+      }),
       this.#link.on('frame', (f) => {
         if (f.kind === 'touch' && !f.pressed) void this.#onTouch(f.page, f.component);
         // A sleeping panel only obeys a few instructions; hold updates and redraw on wake.
@@ -120,7 +124,6 @@ export class PanelController {
   redraw(reason: ResetReason): void {
     this.#shadow.clear();
     this.#shownPage = -1;
-    this.#needBkcmd = true;
     this.#generation++;
     this.#redraw = { reason, started: this.#clock.monotonic(), count: 0 };
     this.#kick();
@@ -152,12 +155,6 @@ export class PanelController {
       this.#dirty = false;
       const generation = this.#generation;
       try {
-        if (this.#needBkcmd) {
-          await this.#link.send(ins.bkcmd(3)).catch((e: unknown) => {
-            if (e instanceof RoomdError && e.code === 'device.unavailable') throw e;
-          });
-          this.#needBkcmd = false;
-        }
         const r = render(this.#view, { keypad: this.#keypad, notice: this.#notice }, this.#clock.now());
         if (this.#shownPage !== r.page.id) {
           await this.#link.send(ins.page(r.page.id));

@@ -14,6 +14,8 @@ export type Instruction =
   | { kind: 'reset' }
   | { kind: 'connect' }
   | { kind: 'system'; name: string; value: number }
+  /** `sys0=sys0`: a system variable assigned from another (roomd's heartbeat). */
+  | { kind: 'copy'; name: string; from: string }
   | { kind: 'invalid'; text: string };
 
 /** Splits a byte stream into instruction strings; over-long instructions are dropped. */
@@ -80,6 +82,7 @@ export function unquote(literal: string): string | null {
 const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
 const SET = new RegExp(`^(${IDENT})\\.(${IDENT})=(.*)$`, 's');
 const SYS = new RegExp(`^(${IDENT})=(-?\\d{1,10})$`);
+const COPY = new RegExp(`^(${IDENT})=(${IDENT})$`);
 const GET = new RegExp(`^get (${IDENT})\\.(${IDENT})$`);
 const VIS = new RegExp(`^vis (${IDENT}),([01])$`);
 const PAGE = new RegExp(`^page (\\d{1,3}|${IDENT})$`);
@@ -96,6 +99,8 @@ export function parseInstruction(text: string): Instruction {
   if (m) return { kind: 'get', target: m[1]!, attr: m[2]! };
   m = SYS.exec(text);
   if (m) return { kind: 'system', name: m[1]!, value: Number(m[2]) };
+  m = COPY.exec(text);
+  if (m) return { kind: 'copy', name: m[1]!, from: m[2]! };
   m = SET.exec(text);
   if (m) {
     const raw = m[3]!;

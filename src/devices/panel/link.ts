@@ -1,16 +1,28 @@
 /**
- * Nextion transaction layer (hardware brief, "Touch panel": bkcmd=3 acknowledgements, timeouts,
- * retries). One instruction in flight; each waits for `01` (or the value frame of a `get`, or
- * the page frame of `sendme`), an error code rejects it with `device.protocol_error`, silence
- * retries it and finally rejects with `device.timeout`. Unsolicited frames (touches, sleep/wake)
- * are re-emitted; a panel restart (`88`, start-up frame) or a reopened line emits `reset` so the
- * controller can redraw everything.
+ * Nextion transaction layer (docs/hardware.md §Acknowledgements, restarts, line speed). One
+ * instruction in flight; each waits for `01` (or the value frame of a `get`, or the page frame of
+ * `sendme`); a failure code (Nextion Instruction Set §7) rejects it with `device.protocol_error`,
+ * `24` (buffer overflow) is only counted. Unsolicited frames (touches, sleep/wake) are re-emitted.
+ *
+ * The link finds the panel itself instead of trusting start-up frames, which panels made with
+ * Nextion Editor 1.65 or later only send when their project prints them:
+ * - On every (re)open, after `00 00 00 FF FF FF`/`88`, after any silence (an instruction or the
+ *   idle heartbeat `sys0=sys0` not acknowledged in time) and after garbage on an idle line, it
+ *   probes: `FF FF FF connect FF FF FF` at the current speed, then at the configured one and the
+ *   common ones, each waited for 1e6/baud + 30 ms (Nextion Upload Protocol, step 1) plus a margin,
+ *   until `comok` answers.
+ * - A panel found at another speed is switched with `baud=` (not stored on the panel) and checked
+ *   again at the configured speed; if it does not follow, the link stays at the speed it answered.
+ * - Then `bkcmd=3`, `sys0=sys0` and `sendme`: the `01` before the page frame proves acknowledgements
+ *   are on. Only then is `reset` emitted, so the controller redraws everything.
+ * - While no speed answers, the link is offline: sends fail at once, and it probes again every
+ *   `offlineRetryMs`.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
-import { RoomdError } from '../../core/errors.ts';
+import { RoomdError, toRoomdError } from '../../core/errors.ts';
 import { EventBus, type Unsubscribe } from '../../core/events.ts';
 import type { SupervisedStream } from '../../transport/serial/supervisor.ts';
-import { encodeInstruction, type NextionFrame, NextionParser } from './codec.ts';
+import { encodeInstruction, ins, type NextionFrame, NextionParser, TERMINATOR } from './codec.ts';
 
 type Expect = 'ack' | 'value' | 'page';
 
@@ -20,23 +32,51 @@ interface Pending {
   readonly expect: Expect;
   readonly resolve: (v: NextionFrame) => void;
   readonly reject: (e: RoomdError) => void;
-  tries: number;
 }
 
-export type ResetReason = 'opened' | 'reopened' | 'panel-ready' | 'panel-startup' | 'panel-wake';
+export type ResetReason =
+  | 'opened'
+  | 'reopened'
+  | 'panel-ready'
+  | 'panel-startup'
+  | 'panel-wake'
+  /** The panel stopped answering (e.g. restarted without announcing it) and was found again. */
+  | 'panel-recovered';
 
 export type NextionLinkEvents = {
   frame: NextionFrame;
   reset: { reason: ResetReason };
+  /** No speed answered `connect`: the panel is gone or off (`device.timeout`). */
+  offline: { error: RoomdError };
 };
+
+/** `closed`: no line; `booting`: start-up frame seen, waiting for `88`; `offline`: no speed answers. */
+export type LinkPhase = 'closed' | 'booting' | 'probing' | 'ready' | 'offline';
+
+/** Tried after the current and the configured speed, most common first. */
+export const PROBE_RATES: readonly number[] = [9600, 115200, 57600, 38400, 19200, 230400, 921600, 4800, 2400];
+
+/** Harmless and acknowledged at `bkcmd=3`: a system variable assigned to itself. */
+export const HEARTBEAT = 'sys0=sys0';
+
+/** Time the panel gets to change its speed after `baud=` before we follow. */
+const BAUD_SETTLE_MS = 50;
+/** How long `88` may lag behind `00 00 00 FF FF FF`. */
+const BOOT_GRACE_MS = 300;
 
 export interface NextionLinkOptions {
   readonly stream: SupervisedStream;
   readonly clock: Clock;
-  /** Per attempt; default 400 ms. */
+  /** Per instruction; default 400 ms. */
   readonly timeoutMs?: number;
-  /** Extra attempts after a timeout; default 2. */
-  readonly retries?: number;
+  /** Idle time before a heartbeat; default 750 ms; 0 turns heartbeats off. */
+  readonly heartbeatMs?: number;
+  /** Speeds tried after the current and the configured one; default `PROBE_RATES`. */
+  readonly probeRates?: readonly number[];
+  /** Added to each probe's wait for USB-serial latency; default 70 ms. */
+  readonly probeMarginMs?: number;
+  /** Pause between probe rounds while no speed answers; default 2000 ms. */
+  readonly offlineRetryMs?: number;
   /** Queue cap; further sends are rejected with `device.unavailable`. Default 256. */
   readonly maxQueue?: number;
 }
@@ -46,41 +86,93 @@ export interface NextionLinkCounters {
   acked: number;
   errors: number;
   timeouts: number;
-  retries: number;
+  /** `24 FF FF FF` notices. */
+  overflows: number;
+  heartbeats: number;
+  /** `connect` attempts. */
+  probes: number;
+  /** Times the panel was found again after silence. */
+  recoveries: number;
+  /** `baud=` that the panel followed / did not follow. */
+  baudSwitches: number;
+  baudFallbacks: number;
+  /** Searches ended by an unexpected error (see `#startProbe`). */
+  probeFailures: number;
 }
 
+interface Waiter {
+  readonly match: (f: NextionFrame) => boolean;
+  readonly done: (f: NextionFrame | null) => void;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function noop(): void {}
+
 export class NextionLink {
-  readonly counters: NextionLinkCounters = { sent: 0, acked: 0, errors: 0, timeouts: 0, retries: 0 };
+  readonly counters: NextionLinkCounters = {
+    sent: 0,
+    acked: 0,
+    errors: 0,
+    timeouts: 0,
+    overflows: 0,
+    heartbeats: 0,
+    probes: 0,
+    recoveries: 0,
+    baudSwitches: 0,
+    baudFallbacks: 0,
+    probeFailures: 0,
+  };
   readonly #stream: SupervisedStream;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
-  readonly #retries: number;
+  readonly #heartbeatMs: number;
+  readonly #probeRates: readonly number[];
+  readonly #probeMarginMs: number;
+  readonly #offlineRetryMs: number;
   readonly #maxQueue: number;
   readonly #parser = new NextionParser();
   readonly #events = new EventBus<NextionLinkEvents>();
   readonly #queue: Pending[] = [];
+  readonly #offs: Unsubscribe[] = [];
+  #phase: LinkPhase = 'closed';
   #current: Pending | null = null;
   #timer: TimerHandle | null = null;
-  #booting = false;
+  #heartbeatTimer: TimerHandle | null = null;
   #bootTimer: TimerHandle | null = null;
-  readonly #offs: Unsubscribe[] = [];
+  #waiter: Waiter | null = null;
+  #probeGen = 0;
+  #targetRate: number | null = null;
+  #asleep = false;
+  #panelInfo: string | null = null;
 
   constructor(options: NextionLinkOptions) {
     this.#stream = options.stream;
     this.#clock = options.clock;
     this.#timeoutMs = options.timeoutMs ?? 400;
-    this.#retries = options.retries ?? 2;
+    this.#heartbeatMs = options.heartbeatMs ?? 750;
+    this.#probeRates = options.probeRates ?? PROBE_RATES;
+    this.#probeMarginMs = options.probeMarginMs ?? 70;
+    this.#offlineRetryMs = options.offlineRetryMs ?? 2000;
     this.#maxQueue = options.maxQueue ?? 256;
     this.#offs.push(
-      this.#stream.on('data', (bytes) => {
-        for (const f of this.#parser.push(bytes)) this.#onFrame(f);
-      }),
+      this.#stream.on('data', (bytes) => this.#onData(bytes)),
       this.#stream.on('state', (s) => {
-        if (s.state === 'disconnected' || s.state === 'stopped') this.#failAll('line closed');
+        if (s.state === 'disconnected' || s.state === 'stopped') this.#lineDown('line closed');
       }),
-      this.#stream.on('open', ({ reopened }) =>
-        this.#events.emit('reset', { reason: reopened ? 'reopened' : 'opened' }),
-      ),
+      this.#stream.on('open', ({ reopened }) => {
+        this.#targetRate = this.#stream.baudRate;
+        this.#asleep = false;
+        this.#startProbe(reopened ? 'reopened' : 'opened');
+      }),
     );
   }
 
@@ -90,6 +182,20 @@ export class NextionLink {
 
   get queued(): number {
     return this.#queue.length + (this.#current === null ? 0 : 1);
+  }
+
+  get phase(): LinkPhase {
+    return this.#phase;
+  }
+
+  /** The line speed now (null when the line has none to set, e.g. TCP). */
+  get baudRate(): number | null {
+    return this.#stream.baudRate;
+  }
+
+  /** What the panel said to `connect` (model, firmware, serial number…), once found. */
+  get panelInfo(): string | null {
+    return this.#panelInfo;
   }
 
   on<K extends keyof NextionLinkEvents>(event: K, fn: (p: NextionLinkEvents[K]) => void): Unsubscribe {
@@ -114,49 +220,43 @@ export class NextionLink {
   }
 
   dispose(): void {
-    for (const off of this.#offs) off();
-    if (this.#bootTimer !== null) this.#clock.clear(this.#bootTimer);
-    this.#bootTimer = null;
-    this.#failAll('closed');
+    for (const off of this.#offs.splice(0)) off();
+    this.#lineDown('closed');
   }
 
   #enqueue(text: string, expect: Expect): Promise<NextionFrame> {
     const bytes = encodeInstruction(text);
-    if (!this.#stream.isOpen || this.#queue.length >= this.#maxQueue) {
+    if (!this.#stream.isOpen || this.#queue.length >= this.#maxQueue || this.#phase === 'offline') {
+      const reason = this.#phase === 'offline' ? 'panel not answering' : undefined;
       return Promise.reject(
-        new RoomdError('device.unavailable', { context: { device: 'panel', state: this.#stream.state } }),
+        new RoomdError('device.unavailable', {
+          context: { device: 'panel', state: this.#stream.state, ...(reason ? { reason } : {}) },
+        }),
       );
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ text, bytes, expect, resolve, reject, tries: 0 });
+      this.#queue.push({ text, bytes, expect, resolve, reject });
       this.#pump();
     });
   }
 
-  #ready(reason: ResetReason): void {
-    if (this.#bootTimer !== null) this.#clock.clear(this.#bootTimer);
-    this.#bootTimer = null;
-    this.#booting = false;
-    this.#events.emit('reset', { reason });
-    this.#pump();
-  }
+  // ---- instructions ------------------------------------------------------------------------
 
   #pump(): void {
-    if (this.#current !== null || this.#booting) return;
+    if (this.#current !== null || this.#phase !== 'ready') return;
     const next = this.#queue.shift();
-    if (next === undefined) return;
+    if (next === undefined) {
+      this.#scheduleHeartbeat();
+      return;
+    }
+    this.#clearHeartbeat();
     this.#current = next;
-    this.#transmit(next);
-  }
-
-  #transmit(p: Pending): void {
-    p.tries++;
     this.counters.sent++;
-    this.#timer = this.#clock.setTimeout(() => this.#onTimeout(p), this.#timeoutMs);
-    this.#stream.write(p.bytes).catch((error: unknown) => {
-      if (this.#current !== p) return;
+    this.#timer = this.#clock.setTimeout(() => this.#onTimeout(next), this.#timeoutMs);
+    this.#stream.write(next.bytes).catch((error: unknown) => {
+      if (this.#current !== next) return;
       this.#finish(
-        p,
+        next,
         null,
         new RoomdError('device.unavailable', { cause: error, context: { device: 'panel' } }),
       );
@@ -166,20 +266,16 @@ export class NextionLink {
   #onTimeout(p: Pending): void {
     if (this.#current !== p) return;
     this.#timer = null;
-    if (p.tries <= this.#retries) {
-      this.counters.retries++;
-      this.#transmit(p);
-      return;
-    }
+    this.#current = null;
     this.counters.timeouts++;
-    this.#finish(
-      p,
-      null,
+    p.reject(
       new RoomdError('device.timeout', {
         message: 'The touch panel did not answer.',
-        context: { device: 'panel', instruction: p.text.slice(0, 40), tries: p.tries },
+        context: { device: 'panel', instruction: p.text.slice(0, 40) },
       }),
     );
+    // Silence: the panel may have restarted (acknowledgements off, another speed) — find it again.
+    this.#startProbe('panel-recovered');
   }
 
   #finish(p: Pending, frame: NextionFrame | null, error: RoomdError | null): void {
@@ -191,32 +287,110 @@ export class NextionLink {
     this.#pump();
   }
 
-  #failAll(reason: string): void {
+  #failAll(reason: string, code: 'device.unavailable' | 'device.timeout' = 'device.unavailable'): void {
     const all = this.#current === null ? [...this.#queue] : [this.#current, ...this.#queue];
     this.#queue.length = 0;
     if (this.#timer !== null) this.#clock.clear(this.#timer);
     this.#timer = null;
     this.#current = null;
-    for (const p of all)
-      p.reject(new RoomdError('device.unavailable', { context: { device: 'panel', reason } }));
+    for (const p of all) {
+      p.reject(
+        code === 'device.timeout'
+          ? new RoomdError(code, {
+              message: 'The touch panel did not answer at any line speed.',
+              context: { device: 'panel', reason },
+            })
+          : new RoomdError(code, { context: { device: 'panel', reason } }),
+      );
+    }
+  }
+
+  #lineDown(reason: string): void {
+    this.#cancelProbe();
+    this.#clearHeartbeat();
+    if (this.#bootTimer !== null) this.#clock.clear(this.#bootTimer);
+    this.#bootTimer = null;
+    this.#phase = 'closed';
+    this.#failAll(reason);
+  }
+
+  // ---- heartbeat ---------------------------------------------------------------------------
+
+  #clearHeartbeat(): void {
+    if (this.#heartbeatTimer !== null) this.#clock.clear(this.#heartbeatTimer);
+    this.#heartbeatTimer = null;
+  }
+
+  #scheduleHeartbeat(): void {
+    this.#clearHeartbeat();
+    if (this.#heartbeatMs <= 0 || this.#phase !== 'ready' || this.#asleep) return;
+    this.#heartbeatTimer = this.#clock.setTimeout(() => this.#heartbeatNow(), this.#heartbeatMs);
+  }
+
+  #heartbeatNow(): void {
+    this.#clearHeartbeat();
+    const idle = this.#current === null && this.#queue.length === 0;
+    if (this.#phase !== 'ready' || this.#asleep || !idle) return;
+    this.counters.heartbeats++;
+    this.#queue.push({
+      text: HEARTBEAT,
+      bytes: encodeInstruction(HEARTBEAT),
+      expect: 'ack',
+      resolve: noop,
+      reject: noop,
+    });
+    this.#pump();
+  }
+
+  // ---- frames ------------------------------------------------------------------------------
+
+  #onData(bytes: Uint8Array): void {
+    const garbage = this.#parser.garbageBytes;
+    for (const f of this.#parser.push(bytes)) this.#onFrame(f);
+    // Noise on an idle line is often a panel talking at another speed: check at once.
+    if (this.#parser.garbageBytes > garbage && this.#phase === 'ready' && !this.#asleep) this.#heartbeatNow();
   }
 
   #onFrame(f: NextionFrame): void {
-    const p = this.#current;
+    if (this.#phase === 'probing' || this.#phase === 'offline' || this.#phase === 'closed') {
+      if (this.#waiter?.match(f)) this.#waiter.done(f);
+      return;
+    }
     if (f.kind === 'startup') {
-      // Power-on: `88` (ready) normally follows at once; hold instructions until it does, or
-      // until a short grace period for firmware that never sends it.
+      // Power-on: `88` normally follows at once; hold instructions until it does, or until a
+      // short grace period for firmware that never sends it, then find the panel again.
       this.#failAll('panel restarted');
-      this.#booting = true;
+      this.#clearHeartbeat();
+      this.#phase = 'booting';
       if (this.#bootTimer !== null) this.#clock.clear(this.#bootTimer);
-      this.#bootTimer = this.#clock.setTimeout(() => this.#ready('panel-startup'), 300);
+      this.#bootTimer = this.#clock.setTimeout(() => {
+        this.#bootTimer = null;
+        this.#startProbe('panel-startup');
+      }, BOOT_GRACE_MS);
       return;
     }
     if (f.kind === 'ready') {
-      this.#failAll('panel restarted');
-      this.#ready('panel-ready');
+      if (this.#phase !== 'booting') this.#failAll('panel restarted');
+      if (this.#bootTimer !== null) this.#clock.clear(this.#bootTimer);
+      this.#bootTimer = null;
+      this.#startProbe('panel-ready');
       return;
     }
+    if (f.kind === 'overflow') {
+      // §7: the instruction being received goes on; only earlier, unprocessed ones are lost,
+      // and with one instruction in flight there are none.
+      this.counters.overflows++;
+      return;
+    }
+    if (f.kind === 'sleep') {
+      this.#asleep = true;
+      this.#clearHeartbeat();
+    } else if (f.kind === 'wake' || f.kind === 'touch') {
+      const was = this.#asleep;
+      this.#asleep = false;
+      if (was && this.#current === null && this.#queue.length === 0) this.#scheduleHeartbeat();
+    }
+    const p = this.#current;
     if (p !== null) {
       if (f.kind === 'error') {
         this.counters.errors++;
@@ -240,6 +414,150 @@ export class NextionLink {
         return;
       }
     }
-    if (f.kind !== 'ok' && f.kind !== 'error') this.#events.emit('frame', f);
+    if (f.kind !== 'ok' && f.kind !== 'error' && f.kind !== 'comok') this.#events.emit('frame', f);
+  }
+
+  // ---- finding the panel -------------------------------------------------------------------
+
+  #startProbe(reason: ResetReason): void {
+    this.#cancelProbe();
+    this.#clearHeartbeat();
+    if (this.#phase !== 'offline') this.#phase = 'probing';
+    const gen = this.#probeGen;
+    this.#probe(gen, reason).catch((error: unknown) => {
+      // Last-resort guard: only a bug below the stream seam gets here (it throws RoomdErrors).
+      // Counted and reported through `offline`; the next (re)open of the line searches again.
+      if (gen !== this.#probeGen) return;
+      this.counters.probeFailures++;
+      this.#phase = 'offline';
+      this.#failAll('probe failed', 'device.timeout');
+      this.#events.emit('offline', { error: toRoomdError(error) });
+    });
+  }
+
+  #cancelProbe(): void {
+    this.#probeGen++;
+    this.#waiter?.done(null);
+  }
+
+  /** Wait for a frame that `match`es (or `ms`, or a cancel): the frame or null. */
+  #await(match: (f: NextionFrame) => boolean, ms: number): Promise<NextionFrame | null> {
+    this.#waiter?.done(null);
+    return new Promise((resolve) => {
+      const timer = this.#clock.setTimeout(() => waiter.done(null), ms);
+      const waiter: Waiter = {
+        match,
+        done: (f) => {
+          this.#clock.clear(timer);
+          if (this.#waiter === waiter) this.#waiter = null;
+          resolve(f);
+        },
+      };
+      this.#waiter = waiter;
+    });
+  }
+
+  #sleep(ms: number): Promise<NextionFrame | null> {
+    return this.#await(() => false, ms);
+  }
+
+  /** Writes outside the instruction queue; a closed line ends the probe through `#lineDown`. */
+  async #write(bytes: Uint8Array): Promise<boolean> {
+    try {
+      await this.#stream.write(bytes);
+      return true;
+    } catch (e) {
+      if (e instanceof RoomdError) return false;
+      throw e;
+    }
+  }
+
+  #candidates(): (number | null)[] {
+    const current = this.#stream.baudRate;
+    if (current === null) return [null];
+    const out: number[] = [];
+    for (const r of [current, this.#targetRate ?? current, ...this.#probeRates]) {
+      if (!out.includes(r)) out.push(r);
+    }
+    return out;
+  }
+
+  async #probe(gen: number, reason: ResetReason): Promise<void> {
+    for (;;) {
+      for (const rate of this.#candidates()) {
+        if (gen !== this.#probeGen) return;
+        if (!(await this.#tryRate(rate, gen))) continue;
+        if (await this.#establish(rate, gen)) {
+          if (gen !== this.#probeGen) return;
+          this.#phase = 'ready';
+          if (reason === 'panel-recovered') this.counters.recoveries++;
+          this.#events.emit('reset', { reason });
+          this.#pump();
+          return;
+        }
+      }
+      if (gen !== this.#probeGen) return;
+      if (this.#phase !== 'offline') {
+        this.#phase = 'offline';
+        this.#failAll('panel not answering', 'device.timeout');
+        this.#events.emit('offline', {
+          error: new RoomdError('device.timeout', {
+            message: 'The touch panel did not answer at any line speed.',
+            context: { device: 'panel', probes: this.counters.probes },
+          }),
+        });
+      }
+      await this.#sleep(this.#offlineRetryMs);
+    }
+  }
+
+  /** Set the line to `rate` (null: leave it) and send `connect`; true when `comok` answers. */
+  async #tryRate(rate: number | null, gen: number): Promise<boolean> {
+    if (rate !== null && rate !== this.#stream.baudRate) {
+      try {
+        await this.#stream.setBaudRate(rate);
+      } catch (e) {
+        if (e instanceof RoomdError) return false;
+        throw e;
+      }
+      if (gen !== this.#probeGen) return false;
+      this.#parser.reset();
+    }
+    this.counters.probes++;
+    const waitMs = Math.ceil(1e6 / (rate ?? 9600)) + 30 + this.#probeMarginMs;
+    const answer = this.#await((f) => f.kind === 'comok', waitMs);
+    // The empty instruction first ends whatever noise the panel has buffered (Upload Protocol).
+    if (!(await this.#write(concat(TERMINATOR, encodeInstruction(ins.connect))))) this.#waiter?.done(null);
+    const f = await answer;
+    if (f?.kind !== 'comok' || gen !== this.#probeGen) return false;
+    this.#panelInfo = f.info;
+    return true;
+  }
+
+  /** The panel answered at `rate`: move it to the configured speed, then turn acknowledgements on. */
+  async #establish(rate: number | null, gen: number): Promise<boolean> {
+    const target = this.#targetRate;
+    if (rate !== null && target !== null && rate !== target) {
+      if (!(await this.#write(encodeInstruction(ins.baud(target))))) return false;
+      await this.#sleep(BAUD_SETTLE_MS);
+      if (gen !== this.#probeGen) return false;
+      if (await this.#tryRate(target, gen)) this.counters.baudSwitches++;
+      else {
+        if (gen !== this.#probeGen) return false;
+        this.counters.baudFallbacks++;
+        if (!(await this.#tryRate(rate, gen))) return false;
+      }
+    }
+    let acks = 0;
+    const fence = this.#await((f) => {
+      if (f.kind === 'ok') acks++;
+      return f.kind === 'page';
+    }, this.#timeoutMs);
+    const sent = await this.#write(
+      concat(encodeInstruction(ins.bkcmd(3)), encodeInstruction(HEARTBEAT), encodeInstruction(ins.sendme)),
+    );
+    if (!sent) this.#waiter?.done(null);
+    const f = await fence;
+    return f !== null && acks > 0 && gen === this.#probeGen;
   }
 }

@@ -49,6 +49,24 @@ export class SerialPortByteStream extends BaseByteStream {
     });
   }
 
+  setBaudRate(baudRate: number): Promise<void> {
+    if (!this.isOpen)
+      return Promise.reject(new RoomdError('transport.closed', { context: { path: this.path } }));
+    return new Promise((resolve, reject) => {
+      this.#port.update({ baudRate }, (err) => {
+        if (err)
+          reject(
+            new RoomdError('transport.open_failed', {
+              message: 'The line speed could not be set.',
+              context: { path: this.path, baudRate },
+              cause: err,
+            }),
+          );
+        else resolve();
+      });
+    });
+  }
+
   close(): Promise<void> {
     if (!this.isOpen || !this.#port.isOpen) {
       this.markClosed({ disconnected: false, reason: 'closed' });

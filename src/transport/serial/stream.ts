@@ -26,6 +26,8 @@ export interface ByteStream {
   on<K extends keyof ByteStreamEvents>(event: K, fn: (payload: ByteStreamEvents[K]) => void): Unsubscribe;
   /** Idempotent. Emits `close` with `disconnected: false` if the stream was open. */
   close(): Promise<void>;
+  /** Change the line speed of an open serial line; absent where there is none (TCP). */
+  setBaudRate?(baudRate: number): Promise<void>;
 }
 
 export interface OpenOptions {

@@ -75,6 +75,7 @@ export class SupervisedStream {
   #running = false;
   #everOpened = false;
   #lastError: RoomdError | null = null;
+  #baudRate: number | null = null;
 
   constructor(options: SupervisedStreamOptions) {
     this.path = options.path;
@@ -94,6 +95,24 @@ export class SupervisedStream {
 
   get isOpen(): boolean {
     return this.#state === 'open';
+  }
+
+  /**
+   * Line speed of the open stream when it can be changed (serial lines), else null (TCP, closed).
+   * Each (re)open starts at the configured `openOptions.baudRate`.
+   */
+  get baudRate(): number | null {
+    return this.#stream?.setBaudRate === undefined ? null : this.#baudRate;
+  }
+
+  /** Change the open line's speed; `device.unavailable` when closed or not a serial line. */
+  async setBaudRate(baudRate: number): Promise<void> {
+    const s = this.#stream;
+    if (s === null || this.#state !== 'open' || s.setBaudRate === undefined) {
+      throw new RoomdError('device.unavailable', { context: { path: this.path, state: this.#state } });
+    }
+    await s.setBaudRate(baudRate);
+    this.#baudRate = baudRate;
   }
 
   on<K extends keyof SupervisedStreamEvents>(
@@ -153,6 +172,7 @@ export class SupervisedStream {
       return;
     }
     this.#stream = stream;
+    this.#baudRate = this.#openOptions.baudRate ?? 9600;
     this.counters.opens++;
     stream.on('data', (bytes) => {
       this.counters.bytesIn += bytes.length;

@@ -43,7 +43,7 @@ const VECTORS: [string, NextionFrame][] = [
   ['00 ff ff ff', { kind: 'error', code: 0x00, name: 'invalid instruction' }],
   ['02 ff ff ff', { kind: 'error', code: 0x02, name: 'invalid component id' }],
   ['1a ff ff ff', { kind: 'error', code: 0x1a, name: 'invalid variable name or attribute' }],
-  ['24 ff ff ff', { kind: 'error', code: 0x24, name: 'serial buffer overflow' }],
+  ['24 ff ff ff', { kind: 'overflow' }],
 ];
 
 describe('Nextion return frames', () => {

@@ -11,6 +11,14 @@ const settle = async (rounds = 30) => {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
 };
 
+/** Let `ms` pass in small steps, so replies arrive between timers as on a real line. */
+async function run(clock: FakeClock, ms: number, step = 20): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(Math.min(step, ms - t));
+    await settle(5);
+  }
+}
+
 const CODE = '12345 67890 11111 22222 33333 44444 55555 66666';
 
 function commands(): RoomCommands & { [K in keyof RoomCommands]: ReturnType<typeof vi.fn> } {
@@ -203,33 +211,54 @@ describe('PanelController', () => {
     t.panel.touch('bJoin');
     await settle();
     expect(t.panel.text('tNotice')).toBe('Something went wrong inside roomd.');
-    t.clock.advance(9000);
-    await settle();
+    await run(t.clock, 9000, 100);
     expect(t.panel.text('tNotice')).toBe('');
     t.panel.sendRaw(Uint8Array.of(0x65, 3, 12, 0, 0xff, 0xff, 0xff));
     await settle();
     expect(t.cmds.setMute).not.toHaveBeenCalled();
   });
 
-  it('times out and retries against a silent panel', async () => {
+  it('a silent panel: the instruction times out, probing fails, sends fail at once until it answers', async () => {
     const t = await setup({ ...base, phase: 'idle' });
     stop = () => t.stream.stop();
     t.panel.silent = true;
-    const p = t.link.send('dim=50');
-    const caught = p.catch((e: unknown) => e);
-    await settle();
-    t.clock.advance(400);
-    await settle();
-    t.clock.advance(400);
-    await settle();
-    t.clock.advance(400);
-    await settle();
+    const caught = t.link.send('dim=50').catch((e: unknown) => e);
+    await run(t.clock, 400);
     expect(await caught).toMatchObject({ code: 'device.timeout' });
-    expect(t.link.counters.retries).toBe(2);
+    expect(t.link.phase).toBe('probing');
+    // A memory line has no speed to change: only `connect` at the line as it is.
+    await run(t.clock, 300);
+    expect(t.link.phase).toBe('offline');
+    await expect(t.link.send('dim=60')).rejects.toMatchObject({
+      code: 'device.unavailable',
+      context: { reason: 'panel not answering' },
+    });
+    t.panel.silent = false;
+    await run(t.clock, 2300);
+    expect(t.link.phase).toBe('ready');
+    expect(t.redraws.at(-1)).toMatchObject({ reason: 'panel-recovered' });
+    expect(t.link.counters.recoveries).toBe(1);
+    await t.link.send('dim=60');
+    expect(t.panel.dim).toBe(60);
   });
 });
 
 describe('PanelController sleep and recovery', () => {
+  it('an idle panel that falls silent is noticed by the heartbeat and reported, then redrawn', async () => {
+    const t = await setup({ ...base, phase: 'idle' });
+    stop = () => t.stream.stop();
+    const errors: string[] = [];
+    t.ctl.on('error', (e) => errors.push(e.error.code));
+    t.panel.silent = true;
+    await run(t.clock, 2000);
+    expect(t.link.counters.heartbeats).toBeGreaterThan(0);
+    expect(t.link.phase).toBe('offline');
+    expect(errors).toEqual(['device.timeout']);
+    t.panel.silent = false;
+    await run(t.clock, 2500);
+    expect(t.redraws.at(-1)).toMatchObject({ reason: 'panel-recovered' });
+  });
+
   it('holds updates while the panel sleeps and redraws on wake', async () => {
     const t = await setup({ ...base, phase: 'idle' });
     stop = () => t.stream.stop();
@@ -245,6 +274,16 @@ describe('PanelController sleep and recovery', () => {
     expect(t.redraws.at(-1)).toMatchObject({ reason: 'panel-wake' });
   });
 
+  it('checks an idle line at once when garbage arrives on it', async () => {
+    const t = await setup({ ...base, phase: 'idle' });
+    stop = () => t.stream.stop();
+    const before = t.link.counters.heartbeats;
+    t.panel.sendRaw(Uint8Array.of(0x12, 0x34, 0xff, 0xff, 0xff));
+    await settle();
+    expect(t.link.counters.heartbeats).toBe(before + 1);
+    expect(t.link.phase).toBe('ready');
+  });
+
   it('reports synced after a silent panel answers again', async () => {
     const t = await setup({ ...base, phase: 'idle' });
     stop = () => t.stream.stop();
@@ -254,15 +293,10 @@ describe('PanelController sleep and recovery', () => {
     t.ctl.on('error', (e) => errors.push(e.error.code));
     t.panel.silent = true;
     t.ctl.setView({ ...base, roomName: 'Other', phase: 'idle' });
-    await settle();
-    for (let i = 0; i < 3; i++) {
-      t.clock.advance(400);
-      await settle();
-    }
+    await run(t.clock, 1200);
     expect(errors).toContain('device.timeout');
     t.panel.silent = false;
-    t.clock.advance(1000);
-    await settle();
+    await run(t.clock, 3000);
     expect(t.panel.text('tRoom')).toBe('Other');
     expect(synced).toHaveLength(1);
   });
@@ -280,9 +314,7 @@ describe('PanelController with a mismatched HMI project', () => {
     expect(errors).toEqual([0x02]);
     expect(t.panel.text('tRoom')).toBe('Room "Ada"');
     t.ctl.setView({ ...base, roomName: 'X', phase: 'idle' });
-    await settle();
-    t.clock.advance(3000);
-    await settle();
+    await run(t.clock, 3000, 100);
     expect(errors).toEqual([0x02]);
     expect(t.panel.text('tRoom')).toBe('X');
   });
