@@ -100,7 +100,7 @@ function titleFor(m: Meeting): string {
     case 'enhanced':
       return 'Encrypted — keys held by the meeting service';
     case 'partial':
-      return 'Verifying encryption…';
+      return 'Not fully protected';
     case 'verifying':
       return 'Verifying encryption…';
     default:
@@ -115,7 +115,7 @@ function subtitleFor(m: Meeting): string {
     case 'enhanced':
       return 'Media is encrypted in transit. The meeting service holds the keys.';
     case 'partial':
-      return 'Not every participant is verified yet. Do not share anything sensitive until the shield turns green.';
+      return partialReason(m);
     case 'verifying':
       return m.encryption === 'e2ee'
         ? 'Checking the participants’ keys before showing the security code.'
@@ -123,6 +123,22 @@ function subtitleFor(m: Meeting): string {
     default:
       return 'This meeting is not protected by end-to-end encryption.';
   }
+}
+
+/** Why an orange shield is orange, most serious first (docs/protocol.md "Shield (fail-closed)"). */
+function partialReason(m: Meeting): string {
+  const others = m.participants.filter((p) => p.self !== true);
+  const changed = others.filter((p) => p.identity?.status === 'key-changed').length;
+  const unverified = others.filter((p) => p.identity?.status === 'unverified').length;
+  const unkeyed = others.filter((p) => m.encryption === 'e2ee' && p.keyed === false).length;
+  const tail = ' Do not share anything sensitive until the shield turns green.';
+  if (changed > 0)
+    return `${changed === 1 ? 'Someone joined' : `${changed} people joined`} with another identity key than before. Check who it is.${tail}`;
+  if (unverified > 0)
+    return `${unverified === 1 ? 'One participant is' : `${unverified} participants are`} not verified by an organization this room trusts.${tail}`;
+  if (unkeyed > 0)
+    return `${unkeyed === 1 ? 'One participant cannot' : `${unkeyed} participants cannot`} take part in end-to-end encryption.${tail}`;
+  return `The encryption of this meeting could not be fully verified.${tail}`;
 }
 
 export function CodeChangedBanner({
