@@ -20,72 +20,31 @@ function phase(name, args) {
     [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
     { cwd: root, stdio: 'inherit' },
   );
-  if (!existsSync(report))
-    return {
-      unfinished: [],
-      unfinishedPassed: 0,
-      unfinishedPending: 0,
-      code: r.status || 1,
-      passed: 0,
-      failed: 1,
-      skipped: 0,
-      total: 0,
-    };
+  if (!existsSync(report)) return { code: r.status || 1, passed: 0, failed: 1, skipped: 0, total: 0 };
   const j = JSON.parse(readFileSync(report, 'utf8'));
-  // Files that did not finish: every test passed or failed, except in a file whose worker died.
-  const unfinishedFiles = (j.testResults ?? [])
-    .filter((f) => (f.assertionResults ?? []).some((a) => a.status === 'pending') || f.status !== 'passed')
-    .filter((f) => (f.assertionResults ?? []).every((a) => a.status !== 'failed'));
-  const count = (status) =>
-    unfinishedFiles.reduce((n, f) => n + f.assertionResults.filter((a) => a.status === status).length, 0);
+  // A file whose process died (a native crash, say) did not finish: vitest leaves its tests pending
+  // (nothing in this suite is skipped) and no test failed. It is a failure, never run again
+  // (docs/decisions/0013-media-worker.md).
+  const crashed = (j.testResults ?? []).filter(
+    (f) =>
+      ((f.assertionResults ?? []).some((a) => a.status === 'pending') || f.status !== 'passed') &&
+      (f.assertionResults ?? []).every((a) => a.status !== 'failed'),
+  );
+  for (const f of crashed) process.stdout.write(`\n[test] ${f.name} did not finish (its process died)\n`);
   return {
-    unfinished: unfinishedFiles.map((f) => f.name),
-    unfinishedPassed: count('passed'),
-    unfinishedPending: count('pending'),
-    code: r.status ?? 1,
+    code: r.status || (crashed.length > 0 ? 1 : 0),
     passed: j.numPassedTests,
-    failed: j.numFailedTests,
+    failed: j.numFailedTests + crashed.length,
     skipped: (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0),
     total: j.numTotalTests,
   };
-}
-
-/**
- * @roamhq/wrtc can crash a test process natively (architecture brief, "Known pitfalls"). A phase
- * whose only problem is such a crash — no test failed, some files did not finish — runs those
- * files again, on their own (at most twice), and says so; a third crash or any failing test fails.
- */
-function phaseWithCrashRetry(name, args) {
-  let result = phase(name, args);
-  // Up to two more runs of just the crashed files, each on its own.
-  for (let attempt = 1; attempt <= 2; attempt++) {
-    if (result.code === 0 || result.failed > 0 || result.unfinished.length === 0) return result;
-    process.stdout.write(
-      `\n[test] a test process crashed (no test failed); running again (${attempt}/2): ${result.unfinished.join(', ')}\n`,
-    );
-    const again = phase(`${name}-retry${attempt}`, [...result.unfinished, '--no-file-parallelism']);
-    result = {
-      unfinished: again.unfinished,
-      unfinishedPassed: again.unfinishedPassed,
-      unfinishedPending: again.unfinishedPending,
-      code: again.code,
-      passed: result.passed - result.unfinishedPassed + again.passed,
-      failed: again.failed,
-      skipped: Math.max(0, result.skipped - result.unfinishedPending) + again.skipped,
-      total: result.total + again.total,
-    };
-  }
-  return result;
 }
 
 const args = process.argv.slice(2);
 const results =
   args.length > 0
     ? [phase('selected', args)]
-    : [
-        phaseWithCrashRetry('main', ['--exclude', 'test/e2e/**']),
-        phaseWithCrashRetry('browser', ['test/e2e', '--no-file-parallelism']),
-      ];
+    : [phase('main', ['--exclude', 'test/e2e/**']), phase('browser', ['test/e2e', '--no-file-parallelism'])];
 const sum = (k) => results.reduce((s, r) => s + r[k], 0);
 let code = results.find((r) => r.code !== 0)?.code ?? 0;
 if (sum('total') === 0) code = code || 1;

@@ -20,7 +20,7 @@ import { createAudioCapture, createVideoCapture } from '../media/capture.ts';
 import { HeadlessParticipant } from '../meeting/headless.ts';
 import { NodeProcessRunner } from '../system/process.ts';
 import { CLIENT_TYPES, type ClientType } from '../protocol/limits.ts';
-import { WrtcPeerConnectionFactory } from '../transport/wrtc-peer.ts';
+import { WorkerPeerConnectionFactory } from '../transport/worker-peer.ts';
 import type { Command } from './command.ts';
 
 export function ephemeralIdentity(prefix = 'bot'): {
@@ -176,7 +176,7 @@ Options:
     }
     const log = await createLogger({ level: 'warn', base: { app: 'roomd-bot' } });
     const clock = new SystemClock();
-    const peers = new WrtcPeerConnectionFactory();
+    const peers = new WorkerPeerConnectionFactory({ logger: log });
     const runner = new NodeProcessRunner();
     const bots: HeadlessParticipant[] = [];
     const baseName = values.name ?? 'Bot';
@@ -236,6 +236,7 @@ Options:
     if (timer !== null) clearInterval(timer);
     for (const b of bots) io.out(JSON.stringify({ event: 'final', ...b.report() }));
     await Promise.all(bots.map((b) => b.leave()));
+    await peers.close();
     return code;
   },
 };

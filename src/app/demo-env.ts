@@ -34,7 +34,7 @@ import { createRelay, type Relay } from '../relay/index.ts';
 import { NodeProcessRunner } from '../system/process.ts';
 import type { ByteStream } from '../transport/serial/stream.ts';
 import { SerialPortByteStream } from '../transport/serial/serialport.ts';
-import { WrtcPeerConnectionFactory } from '../transport/wrtc-peer.ts';
+import { WorkerPeerConnectionFactory } from '../transport/worker-peer.ts';
 import { certify, ephemeralIdentity, orgTrust } from './bot.ts';
 
 export const DEMO_ROOM = 'Huddle Room 3';
@@ -147,7 +147,7 @@ export class DemoEnvironment {
   readonly #captures: MediaCapture[] = [];
   readonly #stops: (() => void)[] = [];
   readonly #clock = new SystemClock();
-  readonly #peers = new WrtcPeerConnectionFactory();
+  readonly #peers = new WorkerPeerConnectionFactory();
   readonly #runner = new NodeProcessRunner();
   #org!: OrgKey;
   #people: PeopleFile = { version: 1, people: {} };
@@ -190,6 +190,7 @@ export class DemoEnvironment {
     await Promise.all(this.#streams.map((s) => s.close().catch(() => {})));
     await Promise.all(this.#ptys.map((p) => p.close().catch(() => {})));
     await this.relay?.stop();
+    await this.#peers.close();
   }
 
   async #startRelay(stateDir: string): Promise<Relay> {

@@ -12,7 +12,7 @@ import { type Clock, SystemClock, type TimerHandle } from '../core/clock.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { MAX_SIGNAL_BYTES } from '../protocol/limits.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
-import { WrtcPeerConnectionFactory } from '../transport/wrtc-peer.ts';
+import { WorkerPeerConnectionFactory } from '../transport/worker-peer.ts';
 import { RelayCore, type SignalingLimits } from './core.ts';
 import type { OutgoingBody, RelayHooks } from './hooks.ts';
 import type { LockoutPolicy } from './admission.ts';
@@ -84,7 +84,12 @@ export interface Relay {
 export function createRelay(options: RelayOptions = {}): Relay {
   const clock = options.clock ?? new SystemClock();
   const log = options.logger ?? silentLogger();
-  const peers = options.peers ?? new WrtcPeerConnectionFactory();
+  // A factory the relay made is the relay's to stop (its worker process goes with it).
+  const ownPeers =
+    options.peers === undefined
+      ? new WorkerPeerConnectionFactory({ logger: log.child({ component: 'media-worker' }) })
+      : null;
+  const peers: PeerConnectionFactory = options.peers ?? (ownPeers as WorkerPeerConnectionFactory);
   const adminToken = options.adminToken ?? generateAdminToken();
   const registry = new MeetingRegistry({
     logger: log,
@@ -225,10 +230,12 @@ export function createRelay(options: RelayOptions = {}): Relay {
     if (pingTimer !== undefined) clock.clear(pingTimer);
     pingTimer = undefined;
     core.closeAll();
-    if (server === undefined) return;
-    for (const client of server.websocketServer?.clients ?? []) client.terminate();
-    await server.close();
-    log.info('relay stopped');
+    if (server !== undefined) {
+      for (const client of server.websocketServer?.clients ?? []) client.terminate();
+      await server.close();
+      log.info('relay stopped');
+    }
+    await ownPeers?.close();
   }
 
   return {

@@ -1,6 +1,7 @@
 /**
  * Transport layer (architecture brief, "Layers"): peer connections over wrtc (with an in-memory
- * fake), the media channel's size and backpressure rules, the signaling socket and the relay client.
+ * fake) and through the supervised media worker process, the media channel's size and backpressure
+ * rules, the signaling socket and the relay client.
  */
 export * from './backoff.ts';
 export * from './fake-peer.ts';
@@ -8,4 +9,5 @@ export * from './media-channel.ts';
 export * from './peer.ts';
 export * from './relay-client.ts';
 export * from './signaling-client.ts';
+export * from './worker-peer.ts';
 export * from './wrtc-peer.ts';

@@ -8,7 +8,7 @@
  * handler or listener is a guard trip, logged once per connection and counted (docs/protocol.md
  * §Validation).
  */
-import type { Clock } from '../core/clock.ts';
+import { type Clock, SystemClock, type TimerHandle } from '../core/clock.ts';
 import { RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
@@ -20,7 +20,7 @@ import {
   tryDecodeMediaChunk,
 } from '../protocol/media-header.ts';
 import type { ClientMessageOf, ServerMessage, ServerMessageOf, WithoutV } from '../protocol/schemas.ts';
-import type { BackoffOptions } from './backoff.ts';
+import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { MediaChannel } from './media-channel.ts';
 import {
   MEDIA_CHANNEL_LABEL,
@@ -35,6 +35,9 @@ export interface RelayClientCounters extends SignalingCounters {
   /** Media chunks from the relay whose header did not parse (dropped). */
   malformedChunks: number;
 }
+
+/** How long a media connection may stay `disconnected` before it is replaced. */
+export const MEDIA_DISCONNECTED_GRACE_MS = 5000;
 
 export type JoinBody = Omit<WithoutV<ClientMessageOf<'join'>>, 'type'>;
 /** Hello from the relay: its nonce is what a host signs (protocol/host-proof.ts). */
@@ -88,7 +91,11 @@ export class RelayClient {
   readonly signaling: SignalingClient;
   readonly #opts: RelayClientOptions;
   readonly #log: Logger;
+  readonly #clock: Clock;
   #pc: PeerConnection | undefined;
+  /** Media connections opened again in a row after one failed (reset when media opens). */
+  #peerRetries = 0;
+  #peerRetry: TimerHandle | undefined;
   #media: MediaChannel | undefined;
   #participantId: string | undefined;
   #frameNumbers = new Map<string, number>();
@@ -103,6 +110,7 @@ export class RelayClient {
   constructor(options: RelayClientOptions) {
     this.#opts = options;
     this.#log = options.logger ?? silentLogger();
+    this.#clock = options.clock ?? new SystemClock();
     const sig: SignalingClientOptions = { url: options.url, logger: this.#log };
     if (options.clock !== undefined) sig.clock = options.clock;
     if (options.reconnect !== undefined) sig.reconnect = options.reconnect;
@@ -198,6 +206,8 @@ export class RelayClient {
   /** Closes the peer connection, its channel and the socket; idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#peerRetry !== undefined) this.#clock.clear(this.#peerRetry);
+    this.#peerRetry = undefined;
     this.#teardownPeer();
     await this.signaling.close();
   }
@@ -212,14 +222,15 @@ export class RelayClient {
         if (m.status === 'admitted') {
           this.#participantId = m.participantId;
           this.events.emit('admission', m);
-          this.#startPeer().catch((error: unknown) => this.#peerFailed(error));
+          this.#startPeer().catch((error: unknown) => this.#peerFailed(this.#pc, error));
         } else {
           this.events.emit('admission', m);
         }
         return;
       case 'sdp':
         if (m.sdpType === 'answer' && this.#pc !== undefined) {
-          this.#pc.acceptAnswer({ type: 'answer', sdp: m.sdp }).catch((e: unknown) => this.#peerFailed(e));
+          const pc = this.#pc;
+          pc.acceptAnswer({ type: 'answer', sdp: m.sdp }).catch((e: unknown) => this.#peerFailed(pc, e));
         }
         return;
       case 'ice':
@@ -269,7 +280,9 @@ export class RelayClient {
     let localOpen = false;
     this.#relayReady = false;
     this.#onMediaReady = () => {
-      if (this.#media === media && localOpen && this.#relayReady) this.events.emit('media-open', undefined);
+      if (this.#media !== media || !localOpen || !this.#relayReady) return;
+      this.#peerRetries = 0;
+      this.events.emit('media-open', undefined);
     };
     channel.onOpen(() => {
       localOpen = true;
@@ -281,6 +294,22 @@ export class RelayClient {
       } catch (error) {
         this.#guardTrip('media channel', error); // last-resort guard: drop the chunk, count, log once
       }
+    });
+    // A media connection that dies under us (its media worker crashed, ICE failed) is replaced,
+    // on the same admission: a new offer replaces the old connection (docs/protocol.md §Session flow).
+    // A connection `disconnected` for long is as good as failed: wrtc may never say `failed` when
+    // the far end's process is gone.
+    const lost = () =>
+      this.#peerFailed(
+        pc,
+        new RoomdError('transport.disconnected', { message: 'The media connection failed.' }),
+      );
+    pc.onStateChange((state) => {
+      if (state === 'failed') lost();
+      else if (state === 'disconnected')
+        this.#clock.setTimeout(() => {
+          if (pc.state === 'disconnected') lost();
+        }, MEDIA_DISCONNECTED_GRACE_MS);
     });
     pc.onIceCandidate((c) => {
       if (this.#pc !== pc) return;
@@ -295,7 +324,7 @@ export class RelayClient {
       if (this.#pc !== pc) return;
       this.signaling.send({ type: 'sdp', sdpType: 'offer', sdp: offer.sdp });
     } catch (error) {
-      this.#peerFailed(error);
+      this.#peerFailed(pc, error);
     }
   }
 
@@ -321,19 +350,35 @@ export class RelayClient {
     );
   }
 
-  #peerFailed(error: unknown): void {
+  /** The current media connection failed (set-up or later): close it and open another, with back-off. */
+  #peerFailed(pc: PeerConnection | undefined, error: unknown): void {
+    if (this.#pc !== pc) return; // an older connection, already replaced or torn down
     this.#log.warn(
       { err: error instanceof Error ? error.message : String(error) },
-      'media connection setup failed',
+      'media connection failed; opening another',
     );
     this.#teardownPeer();
+    if (this.#closed || this.#participantId === undefined || this.#peerRetry !== undefined) return;
+    this.#peerRetries++;
+    this.#peerRetry = this.#clock.setTimeout(
+      () => {
+        this.#peerRetry = undefined;
+        // Still admitted on the same socket and nothing opened meanwhile (a rejoin opens its own).
+        if (this.#closed || this.#participantId === undefined || this.#pc !== undefined) return;
+        this.#startPeer().catch((e: unknown) => this.#peerFailed(this.#pc, e));
+      },
+      backoffDelay(this.#peerRetries, this.#opts.backoff),
+    );
   }
 
   #teardownPeer(): void {
-    this.#media?.close();
+    // Forget them first: closing reports `closed` to listeners that must see them as gone.
+    const media = this.#media;
+    const pc = this.#pc;
     this.#media = undefined;
-    this.#pc?.close();
     this.#pc = undefined;
+    media?.close();
+    pc?.close();
     this.#frameNumbers = new Map();
   }
 }

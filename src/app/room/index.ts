@@ -24,7 +24,7 @@ import { RelayScheduleSource, type ScheduleSource } from '../../meeting/schedule
 import { toBase64Url } from '../../protocol/codec.ts';
 import { NodeProcessRunner } from '../../system/process.ts';
 import type { PeerConnectionFactory } from '../../transport/peer.ts';
-import { WrtcPeerConnectionFactory } from '../../transport/wrtc-peer.ts';
+import { WorkerPeerConnectionFactory } from '../../transport/worker-peer.ts';
 import type { DaemonContext } from '../daemon.ts';
 import { createAdminBackend, LogRing } from './admin.ts';
 import { DEFAULT_FONT, devicesConfigFrom, mediaConfigFrom } from './config.ts';
@@ -105,6 +105,12 @@ export async function roomModules(
     view: { phase: 'idle', roomName: settings.room.name, meetings: [], notice: null, presets: [] },
     logger: log.child({ component: 'devices' }),
   });
+  // The media worker (docs/decisions/0013-media-worker.md) the room made is stopped with it.
+  const ownPeers =
+    o.peers === undefined
+      ? new WorkerPeerConnectionFactory({ logger: log.child({ component: 'media-worker' }) })
+      : null;
+  const peers: PeerConnectionFactory = o.peers ?? (ownPeers as WorkerPeerConnectionFactory);
   const room: Room = new Room({
     roomName: () => settings.room.name,
     relayUrl: () => settings.meetingService.url,
@@ -112,7 +118,7 @@ export async function roomModules(
     identity,
     clock: ctx.clock,
     log,
-    peers: o.peers ?? new WrtcPeerConnectionFactory(),
+    peers,
     runner: new NodeProcessRunner(),
     mute: devices.mute,
     camera: () => devices.camera,
@@ -215,6 +221,7 @@ export async function roomModules(
     start: () => room.start(),
     async stop() {
       await room.stop();
+      await ownPeers?.close();
       await pins.flush();
       await policies.settled();
     },
