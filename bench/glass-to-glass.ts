@@ -1,6 +1,6 @@
 /**
- * glass-to-glass (issue 5): from the capture timestamp (the frame leaving the encoder pipe) to the
- * frame being decrypted and decodable at the receiver, p50/p95 over BENCH_SECONDS (default 30) of
+ * glass-to-glass (docs/benchmarks.md): from the capture timestamp (the frame leaving the encoder pipe) to
+ * the frame being decrypted and decodable at the receiver, p50/p95 over BENCH_SECONDS (default 30) of
  * 720p30 VP8 from ffmpeg's test source, through the real relay and wrtc on loopback, SFrame on.
  * Goal: p95 ≤ 150 ms. Also reports the frame rate achieved (the encoder is CPU-bound on 2 cores).
  */

@@ -6,7 +6,8 @@
  * and with every participant certified by one organization that everyone trusts (policy `warn`, so
  * the shield turns green only once every member's certificate verified).
  * Joins are spaced by more than the join-coalescing window, as people arrive one by one: a join
- * within the window of another is deliberately batched into the next epoch (e2ee brief).
+ * within the window of another is deliberately batched into the next epoch
+ * (docs/decisions/0009-sticky-leader-and-join-rekey.md).
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ephemeralIdentity } from '../src/app/bot.ts';

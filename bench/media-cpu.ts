@@ -1,5 +1,5 @@
 /**
- * media-cpu (issue 5 "Benchmarks"): CPU of roomd's own media path while sending 720p30 VP8 from a
+ * media-cpu (docs/benchmarks.md): CPU of roomd's own media path while sending 720p30 VP8 from a
  * real ffmpeg (testsrc2 with the clock overlay) and receiving two streams, with ffmpeg's CPU reported
  * separately. The send path is parse → envelope → chunk; the receive path (fed with the same chunks
  * as two remote senders) is reassemble → order → envelope → kiosk VideoFeed. No encryption here

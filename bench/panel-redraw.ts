@@ -1,6 +1,6 @@
 /**
- * Panel redraw timing (issue 6: "a panel that restarts or is replugged is fully redrawn within
- * 2 s") on real socat ptys with the panel emulator, plus codec parse throughput. The silent
+ * Panel redraw timing (goal: a panel that restarts or is replugged is fully redrawn within
+ * 2 s) on real socat ptys with the panel emulator, plus codec parse throughput. The silent
  * restart runs the editor-1.65 profile (docs/hardware.md §Conformance: Nextion): no start-up
  * frames, back at 9600 and bkcmd=2 while roomd runs the line at 115200.
  * Run: node --import tsx bench/panel-redraw.ts

@@ -1,5 +1,5 @@
 /**
- * rekey-after-leave (issue 4): with 8 participants on loopback, from one participant's leave to
+ * rekey-after-leave (docs/benchmarks.md): with 8 participants on loopback, from one participant's leave to
  * every remaining sender encrypting under the new epoch. Production timing (DEFAULT_PARAMS);
  * the switch waits for every acknowledgement or `switchBoundMs`. Goal ≤ 250 ms + switch delay.
  */

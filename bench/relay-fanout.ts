@@ -1,5 +1,5 @@
 /**
- * Benchmark `relay-fanout` (issue 4 "Benchmarks"): 6 participants each send 2.5 Mbit/s of
+ * Benchmark `relay-fanout` (docs/benchmarks.md): 6 participants each send 2.5 Mbit/s of
  * 1200–60000-byte frames (chunked to <= 16 KiB) through the relay over real wrtc on loopback for
  * 10 s. Prints JSON lines: delivered ratio (frames whole at every other participant / frames that
  * should arrive; goal >= 0.999), relay CPU % of one core (the relay runs in a child process), and

@@ -1,5 +1,5 @@
 /**
- * Benchmark runner (issue 8, "Benchmark runner"): `npm run bench` runs every benchmark in bench/
+ * Benchmark runner (docs/benchmarks.md §Running them): `npm run bench` runs every benchmark in bench/
  * one after the other, each as its own `node --import tsx bench/<name>.ts` process with a time
  * limit, and prints their figures as JSON lines on stdout. `--only NAME` runs some of them.
  *

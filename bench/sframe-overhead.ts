@@ -1,5 +1,5 @@
 /**
- * SFrame overhead (issue 3 benchmarks): bytes added per frame (header + tag) with the media suite and
+ * SFrame overhead (docs/benchmarks.md): bytes added per frame (header + tag) with the media suite and
  * our KID layout, for a typical sender (slot 3, video, CTR 1000 ≈ 33 s of 30 fps video into an epoch;
  * epochs last at most 5 minutes so CTR stays below 2^16) and for the edges around it. Goal ≤ 20.
  * Run: node --import tsx bench/sframe-overhead.ts

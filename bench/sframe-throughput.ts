@@ -1,5 +1,5 @@
 /**
- * SFrame throughput (issue 3 benchmarks): encrypt+decrypt MB/s of the native SFrame path (suite 5,
+ * SFrame throughput (docs/benchmarks.md): encrypt+decrypt MB/s of the native SFrame path (suite 5,
  * AES_256_GCM_SHA512_128, sealing into a reused caller buffer, with replay window) for 160, 1200, 20000
  * and 60000-byte frames. baseline = raw node:crypto AES-256-GCM (createCipheriv/createDecipheriv, no
  * SFrame) on the same frames in the same run; ratio = value / baseline. The noble path's figure too.

@@ -1,6 +1,6 @@
 /**
- * A virtual serial cable for emulators (issue 6): socat creates two connected ptys and links
- * them at stable paths, the way udev links `/dev/serial/by-id/…`. The daemon opens `hostPath`,
+ * A virtual serial cable for emulators (docs/hardware.md §Emulators): socat creates two connected ptys and
+ * links them at stable paths, the way udev links `/dev/serial/by-id/…`. The daemon opens `hostPath`,
  * the emulator opens `devicePath`. Stopping socat removes both links and the daemon's port sees
  * a disconnect — an unplug; a new pair at the same paths is a replug.
  */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a Debian box as a roomd room appliance (issue 8), idempotently: the system packages,
-# Node.js check, the roomd .deb (built from this checkout unless one is given) whose maintainer
+# Sets up a Debian box as a roomd room appliance (docs/admin.md §Install), idempotently: the system
+# packages, Node.js check, the roomd .deb (built from this checkout unless one is given) whose maintainer
 # scripts create the users and groups, lay out /opt/roomd, the units and udev rules, reload udev
 # and systemd, enable and start roomd.service and roomd-kiosk.service. Run it again to upgrade.
 #

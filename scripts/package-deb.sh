@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the roomd appliance package, dist/roomd_<version>_<arch>.deb, with dpkg-deb (issue 8).
+# Builds the roomd appliance package, dist/roomd_<version>_<arch>.deb, with dpkg-deb
+# (docs/admin.md §Building the package).
 #
 # Layout of the package:
 #   /opt/roomd/{bin,dist,node_modules,kiosk-ui/dist,docs,package.json}   the daemon, built

@@ -1,5 +1,5 @@
 /**
- * USB bus emulator (issue 6, emulators): a UsbBus whose devices a test or demo plugs in and out,
+ * USB bus emulator (docs/hardware.md §Emulators): a UsbBus whose devices a test or demo plugs in and out,
  * or that reports the bus as absent like a container without /sys/bus/usb.
  */
 import { EventBus, type Unsubscribe } from '../../src/core/events.ts';

@@ -1,6 +1,7 @@
 /**
  * The device identity: an Ed25519 key pair made on first start (@noble/curves), kept in
- * `<state dir>/identity.json` with mode 0600. Its public key is the IVK of the E2EE brief.
+ * `<state dir>/identity.json` with mode 0600. Its public key is the E2EE identity key, IVK
+ * (docs/protocol.md "Primitives").
  *
  * Never regenerated while a file exists: a damaged file is a loud `config.identity_corrupt`
  * error (falling back to the last-good copy when that one is intact, and saying so), because a

@@ -1,5 +1,5 @@
 /**
- * One error type for all of roomd (style brief §6): a stable string code grouped by layer,
+ * One error type for all of roomd: a stable string code grouped by layer,
  * a structured `context` (never secrets), and a sentence a person can read on the room screen.
  *
  * Codes are `layer.reason`. Each layer's codes live in its own block below; add codes there,

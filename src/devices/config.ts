@@ -1,7 +1,7 @@
 /**
- * Device configuration as a plain object (issue 6, device manager): which devices the room has
+ * Device configuration as a plain object: which devices the room has
  * and where they are. The lead maps the settings schema onto `DevicesConfig`; see
- * docs/hardware.md for paths and stable names.
+ * docs/hardware.md §Configuration and §Wiring and stable names.
  */
 import type { ViscaModelSetting } from './camera/visca-models.ts';
 import type { MuteButtonMode } from './hid/speakerphone.ts';

@@ -1,5 +1,5 @@
 /**
- * The camera the rest of roomd holds (issue 6, device manager): one stable Camera object that
+ * The camera the rest of roomd holds (docs/hardware.md §Device manager): one stable Camera object that
  * forwards to whichever driver is currently connected, fails fast with `device.unavailable`
  * while there is none, and reports each call's outcome so the manager can keep the camera's
  * state honest (an error reply → degraded, a later success → ready).

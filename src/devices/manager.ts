@@ -1,6 +1,6 @@
 /**
- * Device manager (issue 6): supervises every configured device — panel, camera, speakerphone,
- * USB bus — keeps each one's state, health, last error, counters and reconnects, survives any
+ * Device manager (docs/hardware.md §Device manager): supervises every configured device — panel, camera,
+ * speakerphone, USB bus — keeps each one's state, health, last error, counters and reconnects, survives any
  * device vanishing and returning without a restart, and raises typed events on an EventBus
  * (camera lost/back, panel redraw, mute changed, hook, USB hot-plug). Configuration is a plain
  * object (`DevicesConfig`); the app wires it to settings, the meeting and the kiosk.

@@ -1,7 +1,7 @@
 /**
- * The room's one mute state (hardware brief: "Mute from any source (panel, kiosk, button) is one
- * state"). The device manager owns one instance and shares it: the speakerphone button and the
- * panel change it, the meeting and the speakerphone LED follow it. Only real changes emit.
+ * The room's one mute state: mute from any source (panel, kiosk, button) is one state
+ * (docs/hardware.md §Speakerphone). The device manager owns one instance and shares it: the speakerphone
+ * button and the panel change it, the meeting and the speakerphone LED follow it. Only real changes emit.
  */
 import { EventBus, type Unsubscribe } from '../core/events.ts';
 

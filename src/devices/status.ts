@@ -1,6 +1,6 @@
 /**
- * Device status records and the typed events the device manager raises (issue 6, device
- * manager): state, health, last error, counters and reconnects per device, as plain data for the
+ * Device status records and the typed events the device manager raises (docs/hardware.md
+ * §Device manager): state, health, last error, counters and reconnects per device, as plain data for the
  * kiosk, admin UI and metrics.
  */
 import type { Clock } from '../core/clock.ts';

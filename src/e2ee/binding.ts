@@ -1,6 +1,7 @@
 /**
- * Participant bindings (e2ee brief "Keys"): fresh ephemeral X25519 + ML-KEM-768 key pairs per join,
- * published in a binding signed with the device identity key: sig = Ed25519(ISK, H(context) ‖ H(binding)).
+ * Participant bindings (docs/protocol.md "Keys and bindings"): fresh ephemeral X25519 + ML-KEM-768
+ * key pairs per join, published in a binding signed with the device identity key:
+ * sig = Ed25519(ISK, H(context) ‖ H(binding)).
  * Binding hash = SHA-256(context ‖ canonical binding bytes) names the binding in rosters and KDFs.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';

@@ -1,5 +1,5 @@
 /**
- * Identity certificates (e2ee brief "Identities"; docs/protocol.md "Identity certificates";
+ * Identity certificates (docs/protocol.md "Identity certificates";
  * decision record docs/decisions/0012-what-people-compare.md). An organization's trust anchor (an
  * Ed25519 key pair held by its identity service, `roomctl identity` plays it) certifies that an
  * identity key (IVK) belongs to a named room, person or bot of that organization for a period.

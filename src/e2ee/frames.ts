@@ -1,8 +1,9 @@
 /**
- * Media frame encryption with the session's current keys (e2ee brief "Frames"; RFC 9605 with suite
- * AES_256_GCM_SHA512_128). Per (epoch, sender, stream) base key = HKDF-SHA256(MK_e, label ‖ meeting ‖
- * instance ‖ sender ‖ stream); KID per kid.ts. Send keys only encrypt, receive keys only decrypt and are
- * derived lazily per KID with a replay window. Old epochs are dropped a fixed time after a newer one.
+ * Media frame encryption with the session's current keys (docs/protocol.md "KID layout"; RFC 9605
+ * with suite AES_256_GCM_SHA512_128). Per (epoch, sender, stream) base key = HKDF-SHA256(MK_e, label ‖
+ * meeting ‖ instance ‖ sender ‖ stream); KID per kid.ts. Send keys only encrypt, receive keys only decrypt
+ * and are derived lazily per KID with a replay window. Old epochs are dropped a fixed time after a newer
+ * one.
  */
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';

@@ -1,5 +1,5 @@
 /**
- * Leader heartbeat (e2ee brief "Rekey, roster, heartbeat"): signed with the leader's ISK over
+ * Leader heartbeat (docs/protocol.md "Messages", "Protocol"): signed with the leader's ISK over
  * H(context) ‖ H(canonical body), hash-chained through `prev`, carrying the roster whose hash it signs.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';

@@ -1,5 +1,5 @@
 /**
- * roomd E2EE core — public API (e2ee brief; docs/protocol.md "# E2EE protocol"). Pure: no I/O,
+ * roomd E2EE core — public API (docs/protocol.md "# E2EE protocol" and its sections). Pure: no I/O,
  * no timers; time comes in as `now` (ms). Other layers import only from this file.
  *
  * Driving a meeting from a network client

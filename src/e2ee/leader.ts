@@ -1,5 +1,5 @@
 /**
- * Leader role (e2ee brief "Keys", "Rekey, roster, heartbeat"): verifies bindings, keeps the roster and
+ * Leader role (docs/protocol.md "Keys and bindings", "Protocol"): verifies bindings, keeps the roster and
  * its compact sender slots, makes a meeting key per epoch and wraps it for every E2EE member with the
  * cached hybrid pair secret, and signs a hash-chained heartbeat at least every interval. Pure: events in,
  * effects out; its own key goes to `installOwnKey`, its heartbeats to `onOwnHeartbeat`.

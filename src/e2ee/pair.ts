@@ -1,8 +1,8 @@
 /**
- * Hybrid pair secret and meeting-key wrap (e2ee brief "Keys"): X25519 ‖ ML-KEM-768 shared secrets →
- * HKDF-SHA256 (salt H(context), info binds both binding hashes and the KEM ciphertext) → a wrap key
- * for XChaCha20-Poly1305 and an ack MAC key. The pair secret is computed once per (leader, recipient)
- * per session; a rekey is then one small AEAD per recipient.
+ * Hybrid pair secret and meeting-key wrap (docs/protocol.md "Keys and bindings"):
+ * X25519 ‖ ML-KEM-768 shared secrets → HKDF-SHA256 (salt H(context), info binds both binding hashes and the
+ * KEM ciphertext) → a wrap key for XChaCha20-Poly1305 and an ack MAC key. The pair secret is computed once
+ * per (leader, recipient) per session; a rekey is then one small AEAD per recipient.
  */
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';

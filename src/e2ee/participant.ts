@@ -1,6 +1,6 @@
 /**
- * Participant role (e2ee brief "Rekey, roster, heartbeat", "The shield is fail-closed"): accepts a
- * leader only as the brief allows, verifies heartbeats (signature, roster hash, counter, hash chain,
+ * Participant role (docs/protocol.md "Protocol", "Shield (fail-closed)"): accepts a
+ * leader only as the protocol allows, verifies heartbeats (signature, roster hash, counter, hash chain,
  * our own binding in the roster), installs wrapped meeting keys bound to our liveness nonces, switches
  * senders when the heartbeat says so, and computes the shield inputs. Pure: events in, effects out.
  */

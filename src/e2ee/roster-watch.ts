@@ -1,7 +1,7 @@
 /**
- * Compares the relay's participant list with the leader's verified roster (e2ee brief "The shield is
- * fail-closed"): a difference reads 'pending' for a grace period (joins and leaves in flight), then
- * 'persistent' (the shield turns partial and the UI is told once).
+ * Compares the relay's participant list with the leader's verified roster (docs/protocol.md
+ * "Shield (fail-closed)"): a difference reads 'pending' for a grace period (joins and leaves in
+ * flight), then 'persistent' (the shield turns partial and the UI is told once).
  */
 import type { ParticipantId } from './types.ts';
 

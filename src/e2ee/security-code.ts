@@ -1,7 +1,8 @@
 /**
- * Security code (e2ee brief "Security code"): Digits(SHA-512(H(context) ‖ H(meeting id ‖ IVK_leader)))
- * with H = SHA-256, meeting id as UTF-8, IVK the leader's 32-byte Ed25519 public key. 40 digits in
- * 8 groups of 5: group i is bytes [5i, 5i+5) of the hash as a big-endian integer mod 100000, zero-padded.
+ * Security code (docs/protocol.md "Security code"):
+ * Digits(SHA-512(H(context) ‖ H(meeting id ‖ IVK_leader))) with H = SHA-256, meeting id as UTF-8, IVK the
+ * leader's 32-byte Ed25519 public key. 40 digits in 8 groups of 5: group i is bytes [5i, 5i+5) of the hash
+ * as a big-endian integer mod 100000, zero-padded.
  */
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { concat, encodeFields, type Field, utf8Bytes } from './bytes.ts';

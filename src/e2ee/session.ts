@@ -1,6 +1,6 @@
 /**
- * One meeting session of the E2EE core (e2ee brief, all sections): composes the participant role, the
- * leader role (while the relay names us leader), media frame keys and the shield. Validates every
+ * One meeting session of the E2EE core (docs/protocol.md "# E2EE protocol"): composes the participant role,
+ * the leader role (while the relay names us leader), media frame keys and the shield. Validates every
  * routed payload; malformed or hostile input becomes a 'rejected' UI fact, never a crash. Enhanced
  * meetings take the relay's key on the same frame path. See index.ts for how to drive it.
  */

@@ -1,5 +1,5 @@
 /**
- * The shield (e2ee brief "The shield is fail-closed"): one pure function from protocol state to
+ * The shield (docs/protocol.md "Shield (fail-closed)"): one pure function from protocol state to
  * 'e2ee' | 'enhanced' | 'partial' | 'verifying' | 'none'. Anything not proven secure is not 'e2ee'.
  */
 import type { Shield, ShieldInput } from './types.ts';

@@ -1,6 +1,6 @@
 /**
  * Public types of the E2EE core: events into the session state machine, effects out of it,
- * the shield, UI facts and relay-side facts (e2ee brief; docs/protocol.md "# E2EE protocol").
+ * the shield, UI facts and relay-side facts (docs/protocol.md "# E2EE protocol").
  * Pure data: everything here is JSON-safe except `Uint8Array` key material in events.
  */
 import type { ErrorCode } from '../core/errors.ts';
@@ -11,7 +11,7 @@ import type { UnverifiedPolicy } from './roster-identity.ts';
 /** Participant ids are chosen by the relay; 'all' is reserved as a send target. */
 export type ParticipantId = string;
 
-/** The five shield states of the brief (fail-closed). */
+/** The five shield states (fail-closed; docs/protocol.md "Shield (fail-closed)"). */
 export type Shield = 'e2ee' | 'enhanced' | 'partial' | 'verifying' | 'none';
 
 /** How the meeting is protected: fixed when the session is made; it may never weaken. */

@@ -1,6 +1,6 @@
 /**
- * Streaming H.264 Annex-B splitter: byte stream → access units (issue 5 "Bitstream parsers";
- * ITU-T H.264 §B.1 byte stream format, §7.4.1.2.3 order of NAL units and first-VCL detection).
+ * Streaming H.264 Annex-B splitter: byte stream → access units (ITU-T H.264 §B.1 byte stream
+ * format, §7.4.1.2.3 order of NAL units and first-VCL detection).
  *
  * An access unit starts at an access unit delimiter (type 9) — what `-x264-params aud=1` writes —
  * or, for streams without AUDs, at SPS/PPS/SEI/types 14–18 or at a slice whose first_mb_in_slice is 0

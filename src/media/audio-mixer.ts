@@ -1,5 +1,5 @@
 /**
- * Meeting audio playout (issue 5 "Playout"): every remote participant's Opus packets go through their
+ * Meeting audio playout: every remote participant's Opus packets go through their
  * own jitter buffer and ffmpeg decoder (Ogg/Opus in, 48 kHz mono PCM out); Node mixes the decoded
  * PCM on a 10 ms clock and writes it to one sink ffmpeg that plays to the ALSA device — so any number
  * of participants share a plain `hw:` device — and always also writes the 8 kHz level-meter stream

@@ -1,5 +1,5 @@
 /**
- * Capture + encode (issue 5 "Capture and encode"): a supervised ffmpeg child whose stdout runs
+ * Capture + encode: a supervised ffmpeg child whose stdout runs
  * through the matching bitstream parser, handing out MediaFrames by callback or async iteration.
  * A new parser is made for every child, so a restarted encoder starts a clean stream (it begins with
  * a keyframe). Keyframe requests follow docs/decisions/0005-media-keyframes-on-demand.md.

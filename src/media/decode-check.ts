@@ -1,6 +1,6 @@
 /**
- * Decode check for received video (issue 5 "Done when": the headless participant decodes what it
- * receives, frame count within 5 % of sent). Streams frames into an ffmpeg decoder — VP8/VP9 wrapped
+ * Decode check for received video: shows that a headless participant decodes what it receives, and
+ * how many frames (to compare with the count sent). Streams frames into an ffmpeg decoder — VP8/VP9 wrapped
  * in IVF, H.264 access units as Annex-B — and counts decoded pictures (one `framecrc` line each) and
  * decoder errors. A verification tool for `roomd bot` and tests, not part of the room's playout.
  */

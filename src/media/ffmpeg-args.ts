@@ -1,6 +1,6 @@
 /**
- * ffmpeg command lines for capture+encode and playout (issue 5 "Capture and encode", "Playout";
- * docs/decisions/0005-media-keyframes-on-demand.md for the keyframe interval). Pure: settings in,
+ * ffmpeg command lines for capture+encode and playout (the keyframe interval follows
+ * docs/decisions/0005-media-keyframes-on-demand.md). Pure: settings in,
  * argument vector out, so every flag is unit-tested and no shell ever sees them.
  *
  * Encoders are tuned for realtime: VP8 libvpx (deadline realtime, cpu-used 8, error resilient, no

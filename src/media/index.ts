@@ -1,6 +1,6 @@
 /**
- * The media layer's public API (architecture brief "Media path", issue 5): capture, parsers, the wire
- * path (chunking, reassembly, keyframe recovery), jitter buffer, playout, kiosk video feed and stats.
+ * The media layer's public API: capture, parsers, the wire path (chunking, reassembly, keyframe
+ * recovery; docs/protocol.md "Media chunks"), jitter buffer, playout, kiosk video feed and stats.
  */
 export * from './annexb.ts';
 export * from './audio-mixer.ts';

@@ -1,5 +1,5 @@
 /**
- * Streaming IVF demuxer (the container libvpx and `ffmpeg -f ivf` write; issue 5 "Bitstream parsers").
+ * Streaming IVF demuxer (the container libvpx and `ffmpeg -f ivf` write).
  *
  * File header, 32 bytes little-endian: "DKIF", version u16 (0), header length u16 (32), FourCC
  * ("VP80" | "VP90"), width u16, height u16, timebase denominator u32, numerator u32, frame count u32,

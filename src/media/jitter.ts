@@ -1,5 +1,5 @@
 /**
- * Small audio jitter buffer (issue 5 "A small jitter buffer orders audio"): holds frames for
+ * Small audio jitter buffer: holds frames for
  * `delayMs` so reordered packets can be put back in frame-number order, releases them in order,
  * drops and counts frames that arrive after their successor was released, and counts the gaps.
  * Bounded: above `capacity` the oldest frames are released early. Time comes from the injected Clock.

@@ -1,7 +1,6 @@
 /**
  * Ogg pages (RFC 3533) carrying Opus (RFC 7845): a streaming reader that yields Opus packets and a
- * small writer used by audio playout to hand received packets to ffmpeg (issue 5 "Bitstream parsers",
- * "Playout").
+ * small writer used by audio playout to hand received packets to ffmpeg.
  *
  * Page: "OggS", version 0, header type (1 continued, 2 first, 4 last), granule position i64 LE,
  * serial u32, sequence u32, CRC-32 u32 (polynomial 0x04C11DB7, initial 0, not reflected, computed with

@@ -1,6 +1,6 @@
 /**
  * Ogg/Opus: stream of Ogg pages → Opus packets with timing (RFC 7845 §3–5, RFC 6716 §3.1), and the
- * reverse (packets → Ogg pages) for playout through ffmpeg (issue 5 "Bitstream parsers", "Playout").
+ * reverse (packets → Ogg pages) for playout through ffmpeg.
  *
  * OpusHead and OpusTags are consumed, not emitted. Packet presentation times come from the page granule
  * positions minus the pre-skip, walked back over the TOC-derived durations of the packets on that page.

@@ -1,5 +1,5 @@
 /**
- * 16-bit PCM helpers for the audio mixer (issue 5 "Playout"): a bounded FIFO of mono s16le samples fed
+ * 16-bit PCM helpers for the audio mixer: a bounded FIFO of mono s16le samples fed
  * by a decoder pipe (reads may split a sample), and mixing with saturation. Pure, no I/O.
  */
 

@@ -1,8 +1,9 @@
 /**
- * The media path in one place for the meeting client (architecture brief "Media path"; issue 5 "On
- * the wire"): capture frame → envelope → SFrame seal → chunks → data channel, and data channel →
- * reassembly/ordering → SFrame open → envelope → decoded-side consumer, with stats, decrypt-failure
- * handling and keyframe requests. Encryption and the channel are injected, so this runs without wrtc.
+ * The media path in one place for the meeting client (docs/protocol.md "Media chunks",
+ * "Frame envelope (inside SFrame)"): capture frame → envelope → SFrame seal → chunks → data channel,
+ * and data channel → reassembly/ordering → SFrame open → envelope → decoded-side consumer, with stats,
+ * decrypt-failure handling and keyframe requests. Encryption and the channel are injected, so this
+ * runs without wrtc.
  *
  * The SFrame metadata (authenticated, not encrypted) binds the routing fields the relay must not
  * change: stream kind, stream id, keyframe flag and frame number (the relay only writes the sender id).

@@ -1,5 +1,5 @@
 /**
- * Audio playout (issue 5 "Playout"): received Opus packets → jitter buffer → Ogg pages → a supervised
+ * Audio playout: received Opus packets → jitter buffer → Ogg pages → a supervised
  * ffmpeg that decodes them to the configured ALSA device. The same ffmpeg always writes an 8 kHz mono
  * s16le copy to stdout, from which Node computes the level meter (RMS and peak in dBFS per 100 ms); with
  * no ALSA device (demo, tests) that meter is the only output: a null sink you can still watch.

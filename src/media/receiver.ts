@@ -1,5 +1,5 @@
 /**
- * Receiving side of the media channel (issue 5 "On the wire"; architecture brief "Media path"):
+ * Receiving side of the media channel (docs/protocol.md "Media chunks"):
  * chunks → whole frames (src/protocol/reassembly.ts, with a timeout) → per-stream ordering and gap
  * detection for video. After a gap a video stream drops frames until the next keyframe and asks the
  * sender for one, at most once per `keyframeRequestIntervalMs`. Audio frames are passed on as they

@@ -1,5 +1,5 @@
 /**
- * Sending side of one media stream on the wire (issue 5 "On the wire"): numbers frames, cuts each
+ * Sending side of one media stream on the wire (docs/protocol.md "Media chunks"): numbers frames, cuts each
  * (already SFrame-encrypted, opaque) frame into ≤ 16 KiB chunks with the cleartext routing header of
  * src/protocol/media-header.ts, and counts what was sent.
  */

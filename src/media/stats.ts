@@ -1,5 +1,5 @@
 /**
- * Per-stream media statistics (issue 5 "Stats"): frames and bytes sent/received, frames lost,
+ * Per-stream media statistics: frames and bytes sent/received, frames lost,
  * decrypt failures, keyframe requests, end-to-end latency p50/p95 over a sliding window.
  * Plain counters the sender/receiver bump, and a snapshot for the state API and metrics.
  */

@@ -1,6 +1,6 @@
 /**
- * Supervised child process for ffmpeg capture and playout (issue 5 "Supervised: a dying ffmpeg is
- * restarted with backoff and reported"; architecture brief "ffmpeg children … supervised").
+ * Supervised child process for ffmpeg capture and playout: a dying ffmpeg is restarted with backoff,
+ * and every change of state is reported.
  *
  * States: starting → running (first stdout bytes) → restarting (exit, stall, parse failure; backoff
  * doubling from 500 ms to 30 s, reset after 10 s of stable running) → failed (a precheck such as

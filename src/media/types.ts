@@ -1,6 +1,6 @@
 /**
  * Media frame types shared by the parsers, the chunker, the jitter buffer and playout
- * (architecture brief, "Media path"; issue 5 "Bitstream parsers").
+ * (wire formats: docs/protocol.md "Media chunks", "Frame envelope (inside SFrame)").
  *
  * A frame is one encoded video picture (IVF frame / H.264 access unit) or one Opus packet.
  */

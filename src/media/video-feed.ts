@@ -1,6 +1,6 @@
 /**
- * The kiosk video feed (issue 5 "Playout": video forwarded, still encoded, over a local WebSocket to
- * the kiosk page, which decodes with WebCodecs). Binary message layout in docs/protocol.md
+ * The kiosk video feed: video forwarded, still encoded, over a local WebSocket to the kiosk page,
+ * which decodes it with WebCodecs. Binary message layout in docs/protocol.md
  * "# Kiosk media feed":
  *
  *   0  u8   version (1)

@@ -1,7 +1,8 @@
 /**
- * Participant controls on the encrypted path (issue 5, "Controls"): a sender's mute and camera
- * state travel as small SFrame-encrypted frames on the `data` stream, so the relay neither reads
- * nor forges them. Sent on every change and every few seconds (late joiners learn the state too).
+ * Participant controls on the encrypted path (docs/protocol.md "# Control frames (mute and camera
+ * state)"): a sender's mute and camera state travel as small SFrame-encrypted frames on the `data`
+ * stream, so the relay neither reads nor forges them. Sent on every change and every few seconds
+ * (late joiners learn the state too).
  *
  *   plaintext: UTF-8 JSON {"v":1,"type":"state","muted":bool,"cameraOn":bool,"seq":n}
  *   metadata:  the media layer's 8-byte frame metadata (kind, stream, flags, frame number)

@@ -1,5 +1,5 @@
 /**
- * Binds a meeting session to the media layer (architecture brief, "Media path"): captured frames
+ * Binds a meeting session to the media layer (docs/protocol.md "Media chunks"): captured frames
  * → SFrame seal with the session's send key → chunks on the media channel, and chunks from the
  * relay → reassembly → SFrame open (sender and stream checked against the authenticated KID) →
  * decoded-side consumers. Keyframe requests go both ways: receivers ask senders through the

@@ -1,5 +1,5 @@
 /**
- * Process-runner seam (architecture brief: "process runner (ffmpeg)"): one small interface for
+ * Process-runner seam: one small interface for
  * short commands (`run`, e.g. `v4l2-ctl`) and long-running children (`spawn`, e.g. ffmpeg), with
  * the real implementation on node:child_process and a scriptable fake for tests.
  *

@@ -1,6 +1,6 @@
 /**
- * One camera interface for VISCA (serial) and UVC (V4L2) cameras (issue 6). Positions are in
- * the camera's native units (VISCA position steps; UVC arc-seconds and zoom units); speeds are
+ * One camera interface for VISCA (serial) and UVC (V4L2) cameras (docs/hardware.md §PTZ camera). Positions
+ * are in the camera's native units (VISCA position steps; UVC arc-seconds and zoom units); speeds are
  * fractions 0–1 mapped onto each protocol's range.
  */
 import type { PanTiltDirection } from './visca-codec.ts';

@@ -1,5 +1,5 @@
 /**
- * UVC camera pan/tilt/zoom through V4L2 controls (hardware brief, "USB cameras: UVC"; the kernel's
+ * UVC camera pan/tilt/zoom through V4L2 controls (docs/hardware.md §PTZ camera; the kernel's
  * uvcvideo driver owns the control interface, so we use `v4l2-ctl` behind the ProcessRunner seam,
  * never raw USB). Presets are kept by roomd (UVC has none). UVC has no continuous drive through
  * absolute controls: `drive` moves one step (1/20 of the range) per call; `stop` is a no-op.

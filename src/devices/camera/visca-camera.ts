@@ -1,5 +1,5 @@
 /**
- * VISCA camera driver (hardware brief, "PTZ camera control"): the Camera interface over a
+ * VISCA camera driver (docs/hardware.md §PTZ camera): the Camera interface over a
  * supervised serial line (`/dev/serial/by-id/…` or `tcp://`) and a ViscaSession. An opened line
  * is set up first (Address Set, IF_Clear, CAM_VersionInq), so the camera's sockets are known-empty
  * and its model profile (command layout, preset numbering) is known before any command is sent;

@@ -1,5 +1,5 @@
 /**
- * VISCA codec (hardware brief, "PTZ camera control"): typed commands ↔ packets `8x … FF`, and
+ * VISCA codec (docs/hardware.md §PTZ camera): typed commands ↔ packets `8x … FF`, and
  * replies `y0 4s FF` (ACK), `y0 5s … FF` (completion / inquiry answer), `y0 6s ee FF` (error),
  * plus the broadcast IF_Clear and Address Set answers and the camera's Network Change `z0 38 FF`.
  * Packets are at most 16 bytes; the splitter drops longer runs and counts them. Positions are

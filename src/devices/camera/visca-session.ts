@@ -1,6 +1,6 @@
 /**
- * VISCA transaction state machine (hardware brief: "wait for the ACK before the next command;
- * at most two in flight"). Commands wait for an ACK (socket 1–2), then for completion; inquiries
+ * VISCA transaction state machine (docs/hardware.md §PTZ camera: the next command waits for the
+ * ACK; at most two in flight). Commands wait for an ACK (socket 1–2), then for completion; inquiries
  * wait for their `y0 50 … FF` answer. Error replies reject the command they belong to.
  *
  * Setting up the line is what every Sony manual asks before control ("be sure to send the Address

@@ -1,6 +1,6 @@
 /**
- * HID report descriptor parser (hardware brief, "Speakerphone": read the report descriptor to
- * find the telephony inputs and LED outputs, and whether a button reports a level or a toggle).
+ * HID report descriptor parser (docs/hardware.md §Speakerphone): reads the report descriptor to
+ * find the telephony inputs and LED outputs, and whether a button reports a level or a toggle.
  * Short and long items; global push/pop; usage ranges; variable and array fields. A 1- or 2-byte
  * Usage takes the Usage Page in force at the Main item that uses it (HID 1.11 §6.2.2.8, as Linux
  * hid-core.c does), so `Usage (Phone Mute)` may come before `Usage Page (Telephony)`. Bounded the

@@ -1,5 +1,5 @@
 /**
- * The hidraw seam (hardware brief, "Speakerphone": "read /dev/hidrawN (behind a seam)"). A
+ * The hidraw seam (docs/hardware.md §Speakerphone): roomd reads /dev/hidrawN only through it. A
  * HidrawDevice delivers input reports, writes output reports and hands out its report
  * descriptor. The real one reads `/dev/hidrawN` and the descriptor from sysfs
  * (`/sys/class/hidraw/hidrawN/device/report_descriptor`); tests use the emulator's fake.

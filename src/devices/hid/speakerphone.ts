@@ -1,5 +1,5 @@
 /**
- * Speakerphone HID driver (hardware brief, "Speakerphone: USB audio + HID telephony"): finds the
+ * Speakerphone HID driver (docs/hardware.md §Speakerphone): finds the
  * hook switch and phone mute inputs and the mute/microphone/off-hook/ring LEDs in the report
  * descriptor, goes off-hook on open (or the mute button stays dead), turns button reports into
  * MuteState changes and hook events, and writes the LED report after every change from any source

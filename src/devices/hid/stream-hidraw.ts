@@ -1,6 +1,6 @@
 /**
  * hidraw over a byte stream, for the speakerphone emulator on a pty or a remote one over TCP
- * (issue 6, emulators). Frames are `type len payload…` with type `?` (descriptor request, host →
+ * (docs/hardware.md §Emulators). Frames are `type len payload…` with type `?` (descriptor request, host →
  * device), `D` (descriptor), `I` (input report) and `O` (output report); len ≤ 255. Not a USB
  * protocol: it only carries hidraw's three operations, with hidraw's bytes (an output report
  * starts with its report number, 0 without numbered reports), so the same driver runs against

@@ -1,6 +1,6 @@
 /**
- * The page/component contract between roomd and the panel's HMI project (hardware brief: "The
- * panel's pages and component ids are a contract roomd defines"; documented in docs/hardware.md).
+ * The page/component contract between roomd and the panel's HMI project: roomd defines the panel's
+ * pages and component ids (documented in docs/hardware.md §Touch panel contract).
  * Page ids, component ids, names, kinds and text limits here are the single source: the
  * controller renders from them and the emulator builds its pages from them. Buttons must have
  * "Send Component ID" ticked for touch release (the panel sends `65 page id 00 FF FF FF`).

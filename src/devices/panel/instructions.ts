@@ -1,5 +1,5 @@
 /**
- * The panel side of the Nextion wire (hardware brief, "Touch panel"): splits the host's byte
+ * The panel side of the Nextion wire (docs/hardware.md §Touch panel contract): splits the host's byte
  * stream into FF FF FF–terminated instructions and parses the subset roomd sends. Used by the
  * emulator and fuzzed; bounded like the return-frame parser.
  */

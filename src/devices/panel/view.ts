@@ -1,6 +1,6 @@
 /**
- * What the panel shows and what it can ask for (issue 6, panel controller). `RoomView` uses only
- * small plain types the app layer fills from the daemon's state; `RoomCommands` is the one
+ * What the panel shows and what it can ask for (docs/hardware.md §Wiring the controller). `RoomView` uses
+ * only small plain types the app layer fills from the daemon's state; `RoomCommands` is the one
  * interface touches turn into. The app wires both (meeting session, MuteState, camera).
  */
 

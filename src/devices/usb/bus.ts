@@ -1,5 +1,5 @@
 /**
- * USB inventory and hot-plug (hardware brief, "Finding devices"; architecture pitfalls: the `usb`
+ * USB inventory and hot-plug (docs/hardware.md §USB inventory; the `usb`
  * package throws — even asynchronously, from a listener — without /sys/bus/usb). `UsbBus` is the
  * seam; `NodeUsbBus` loads `usb` lazily, only after checking /sys/bus/usb, and reports an absent
  * bus as a normal `unavailable` status. `UsbInventory` joins the bus with the catalogue.

@@ -1,5 +1,5 @@
 /**
- * The device catalogue (hardware brief, "Finding devices": "a catalogue maps ids to drivers"):
+ * The device catalogue (docs/hardware.md §Supported devices), which maps ids to drivers:
  * `device/catalogue.json` maps USB vendor/product ids to a driver, capabilities and notes. The
  * app passes the parsed file in (src never imports device/); `parseCatalogue` validates it.
  */

@@ -1,5 +1,5 @@
 /**
- * bench/run.ts (issue 8, "Benchmark runner"), run as `npm run bench` runs it, over a folder of
+ * bench/run.ts (docs/benchmarks.md §Running them), run as `npm run bench` runs it, over a folder of
  * made-up benchmarks: figures pass through as JSON lines, `--only` picks, helpers are not run,
  * and a benchmark that fails, prints junk or no figure, or runs out of time fails the run.
  */

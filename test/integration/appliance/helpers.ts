@@ -1,5 +1,5 @@
 /**
- * Helpers for the appliance tests (issue 8): scratch roots for `systemd-analyze verify --root`,
+ * Helpers for the appliance tests: scratch roots for `systemd-analyze verify --root`,
  * `systemd-sysusers --root` and `dpkg --root`, and a checked command runner.
  */
 import { spawnSync } from 'node:child_process';

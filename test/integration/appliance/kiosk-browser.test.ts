@@ -1,7 +1,7 @@
 /**
- * The kiosk browser's command line from roomd-kiosk.service (issue 8), run for real in headless
- * Chromium: the kiosk page loads straight from loopback, and everything else Chromium tries to
- * fetch goes to the unit's proxy — here a logging stand-in, on the box a port where nothing
+ * The kiosk browser's command line from roomd-kiosk.service (docs/admin.md §roomd-kiosk.service), run for
+ * real in headless Chromium: the kiosk page loads straight from loopback, and everything else Chromium
+ * tries to fetch goes to the unit's proxy — here a logging stand-in, on the box a port where nothing
  * listens — so nothing reaches the internet.
  */
 import { spawn } from 'node:child_process';

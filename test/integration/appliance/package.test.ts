@@ -1,5 +1,5 @@
 /**
- * The roomd .deb and scripts/install.sh (issue 8, "Install"): the package builds, holds the built
+ * The roomd .deb and scripts/install.sh (docs/admin.md §Install): the package builds, holds the built
  * daemon with only its production dependencies, the kiosk, units and rules; installs into a
  * scratch root (dpkg --root, maintainer scripts chrootless with DPKG_ROOT) with users, state
  * directory and enabled units that pass `systemd-analyze verify`; installs again harmlessly;

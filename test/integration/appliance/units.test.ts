@@ -1,5 +1,6 @@
 /**
- * The appliance's systemd units, udev rules and sysusers/tmpfiles configuration (issue 8):
+ * The appliance's systemd units, udev rules and sysusers/tmpfiles configuration
+ * (docs/admin.md §The units, §Devices and udev):
  * `systemd-analyze verify` finds nothing in the units, udev parses the rules without complaint,
  * and sysusers/tmpfiles create the users, groups and state directories in a scratch root.
  */

@@ -1,5 +1,5 @@
 /**
- * The real daemon in demo mode with its emulated hardware (issue 6, "Done when"): a touch on the
+ * The real daemon in demo mode with its emulated hardware: a touch on the
  * emulated panel's Join joins the booked E2EE meeting, and the panel then shows the shield and the
  * same 8 code groups as the kiosk state; the speakerphone's mute button mutes the room and its LED
  * follows; a camera preset on the panel moves the emulated VISCA camera. The room's own camera and

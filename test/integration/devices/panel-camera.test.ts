@@ -1,7 +1,7 @@
 /**
- * Integration: the device manager on real socat ptys with the panel and VISCA emulators (issue 6,
- * "Done when"): one-touch join, shield + code groups, unplug/replug redraw, preset recall moving
- * the camera, VISCA timeout and error replies as device states.
+ * Integration: the device manager on real socat ptys with the panel and VISCA emulators
+ * (docs/hardware.md §Device manager): one-touch join, shield + code groups, unplug/replug redraw, preset
+ * recall moving the camera, VISCA timeout and error replies as device states.
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';

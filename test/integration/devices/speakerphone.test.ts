@@ -1,7 +1,7 @@
 /**
- * Integration: mute is one state across the HID speakerphone, the panel and the meeting (issue 6,
- * "the HID mute button mutes the meeting and the LED report follows"). The panel runs on a socat
- * pty; the speakerphone on the fake hidraw seam.
+ * Integration: mute is one state across the HID speakerphone, the panel and the meeting: the HID
+ * mute button mutes the meeting and the LED report follows (docs/hardware.md §Speakerphone). The panel runs
+ * on a socat pty; the speakerphone on the fake hidraw seam.
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';

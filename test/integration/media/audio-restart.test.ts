@@ -1,6 +1,6 @@
 /**
  * Real ffmpeg Opus capture → wire → jitter buffer → playout ffmpeg with the level meter; and a capture
- * ffmpeg killed mid-stream is restarted by its supervisor and frames resume (issue 5 "Done when").
+ * ffmpeg killed mid-stream is restarted by its supervisor and frames resume.
  */
 import { describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../src/core/clock.ts';

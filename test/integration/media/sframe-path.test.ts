@@ -1,7 +1,7 @@
 /**
  * Real ffmpeg VP8 → MediaSendPath with a real SFrame send key → chunks → MediaReceivePath with the
  * matching receive key → decodable IVF; a receiver with the wrong key counts decrypt failures and
- * delivers nothing (issue 5: "the bots decrypt and decode the daemon's video").
+ * delivers nothing (the path a bot uses to decrypt and decode the room's video).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 /**
  * Real ffmpeg → parser → chunker → (loss) → reassembler → ffmpeg decode, for VP8/IVF and H.264
- * Annex-B (issue 5 "Done when": decode of received video succeeds, frame count within 5 %; loss →
- * recovery at the next keyframe without a restart).
+ * Annex-B: received video decodes, with a frame count within 5 % of the sent one; after a loss it
+ * recovers at the next keyframe without a restart.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createVideoCapture } from '../../../src/media/capture.ts';

@@ -1,7 +1,7 @@
 /**
- * Fuzzing the decoders with fast-check (issue 3: >= 100k cases in total): SFrame header decode, frame
- * open, KID decode, base64url and the E2EE message validators never crash; every failure is a typed
- * RoomdError.
+ * Fuzzing the decoders with fast-check (>= 100k cases in total; docs/benchmarks.md §Fuzzing): SFrame header
+ * decode, frame open, KID decode, base64url and the E2EE message validators never crash; every failure is a
+ * typed RoomdError.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

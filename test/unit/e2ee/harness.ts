@@ -1,7 +1,7 @@
 /**
  * Test harness: an in-memory scripted relay that runs N E2EE sessions, routes their opaque messages
- * (JSON round-tripped, as on the wire), names the leader like the brief (host, else longest present),
- * and lets a test tamper with traffic through `intercept`.
+ * (JSON round-tripped, as on the wire), names the leader like the relay (host, else longest present;
+ * docs/protocol.md "Leader"), and lets a test tamper with traffic through `intercept`.
  */
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';

@@ -1,7 +1,8 @@
 /**
- * "The relay is the adversary" (e2ee brief): each misbehaviour in its own test. Every test checks that
- * the attacked participants' shield never reads 'e2ee' once the attack is in effect (for attacks that
- * can only be noticed by absence, after the brief's detection window).
+ * The relay is the adversary (docs/threat-model.md): each misbehaviour in its own test. Every test checks
+ * that the attacked participants' shield never reads 'e2ee' once the attack is in effect (for attacks
+ * that can only be noticed by absence, after the shield's detection window, docs/protocol.md
+ * "Shield (fail-closed)").
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { x25519 } from '@noble/curves/ed25519.js';

@@ -1,6 +1,6 @@
 /**
- * In-memory meetings of 2, 5 and 50 participants through a scripted honest relay (e2ee brief; issue 3
- * "Done when"): same epoch and code for all, leavers and joiners cut off, leader change → new code and
+ * In-memory meetings of 2, 5 and 50 participants through a scripted honest relay (docs/protocol.md
+ * "Protocol"): same epoch and code for all, leavers and joiners cut off, leader change → new code and
  * epoch, and the blind-relay scan.
  */
 import { describe, expect, it } from 'vitest';

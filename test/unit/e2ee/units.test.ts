@@ -38,7 +38,7 @@ describe('security code', () => {
     expect(code.groups).toHaveLength(8);
   });
 
-  it('matches an independent computation of the brief’s formula', () => {
+  it('matches an independent computation of the documented formula', () => {
     const sha = (alg: string, ...parts: Uint8Array[]) => {
       const h = createHash(alg);
       for (const p of parts) h.update(p);

@@ -1,6 +1,6 @@
 /**
- * Admin operations through app.inject() (issue 7): settings through the injected schema,
- * signed provisioning bundles (trust on first use, required after, rotation, replay), status,
+ * Admin operations through app.inject() (docs/kiosk-and-admin-api.md): settings through the injected
+ * schema, signed provisioning bundles (trust on first use, required after, rotation, replay), status,
  * health, devices, logs download, restart, scheduling, OpenAPI docs, security headers.
  */
 import * as fsp from 'node:fs/promises';

@@ -1,6 +1,7 @@
 /**
- * The admin device certificate (issue 7): made with openssl, key stored 0600, reused across
- * restarts (stable fingerprint), remade when it is about to expire or does not match its key.
+ * The admin device certificate (docs/kiosk-and-admin-api.md §Claiming and signing in): made with openssl,
+ * key stored 0600, reused across restarts (stable fingerprint), remade when it is about to expire or does
+ * not match its key.
  */
 import { X509Certificate } from 'node:crypto';
 import * as fsp from 'node:fs/promises';

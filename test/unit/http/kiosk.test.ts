@@ -1,5 +1,5 @@
 /**
- * Kiosk context through app.inject() (issue 7, "Done when"): state, touch commands with
+ * Kiosk context through app.inject(): state, touch commands with
  * field-level validation, error mapping, loopback-only, the exact-Origin rule
  * (docs/kiosk-and-admin-api.md §Two servers, two contexts), static files without path traversal.
  */

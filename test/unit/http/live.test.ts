@@ -1,7 +1,7 @@
 /**
- * The kiosk WebSocket `/api/v1/live` over a real socket (issue 7): state on connect and on every
- * change, video from the media layer's feed forwarded as binary, loopback only, the kiosk's own
- * Origin only, subscriptions released when the last viewer leaves.
+ * The kiosk WebSocket `/api/v1/live` over a real socket (docs/kiosk-and-admin-api.md §Room screen): state
+ * on connect and on every change, video from the media layer's feed forwarded as binary, loopback only, the
+ * kiosk's own Origin only, subscriptions released when the last viewer leaves.
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';

@@ -1,5 +1,5 @@
 /**
- * src/http/metrics.ts (issue 8, "Observability"): the named series exist, move when the room's
+ * src/http/metrics.ts (docs/admin.md §Health and metrics): the named series exist, move when the room's
  * state moves, counters stay monotonic across source resets, devices come and go, and the
  * fastify plugin serves the Prometheus text format.
  */

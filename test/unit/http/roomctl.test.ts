@@ -1,6 +1,6 @@
 /**
- * roomctl against a real HTTPS admin server (issue 7, roomctl): every command, `--json`, the
- * pinned certificate fingerprint, the saved connection, and exit codes scripts can trust.
+ * roomctl against a real HTTPS admin server (docs/kiosk-and-admin-api.md §roomctl): every command,
+ * `--json`, the pinned certificate fingerprint, the saved connection, and exit codes scripts can trust.
  */
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * RoomSnapshotStore (issue 7): patches apply at once, subscribers hear one notification per burst.
+ * RoomSnapshotStore: patches apply at once, subscribers hear one notification per burst.
  */
 import { describe, expect, test } from 'vitest';
 import { RoomSnapshotStore } from '../../../src/http/kiosk/snapshot-store.ts';

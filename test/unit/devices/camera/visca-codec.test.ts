@@ -22,7 +22,7 @@ const hex = (s: string) =>
       .map((h) => Number.parseInt(h, 16)),
   );
 
-// Byte layouts from the hardware brief's VISCA table.
+// Byte layouts of the VISCA command lists (docs/hardware.md §Conformance).
 const COMMANDS: [string, ViscaCommand][] = [
   ['81 01 04 00 02 ff', { kind: 'power', on: true }],
   ['81 01 04 00 03 ff', { kind: 'power', on: false }],

@@ -24,7 +24,8 @@ const hex = (s: string) =>
       .map((h) => Number.parseInt(h, 16)),
   );
 
-// Captured-style frames from the hardware brief's table, with their decoded meaning.
+// Captured-style frames of the Nextion return data (docs/hardware.md §Conformance: Nextion), with
+// their decoded meaning.
 const VECTORS: [string, NextionFrame][] = [
   ['65 00 07 00 ff ff ff', { kind: 'touch', page: 0, component: 7, pressed: false }],
   ['65 03 0c 01 ff ff ff', { kind: 'touch', page: 3, component: 12, pressed: true }],
