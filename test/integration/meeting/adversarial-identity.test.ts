@@ -10,11 +10,11 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ephemeralIdentity } from '../../../src/app/bot.ts';
-import { makeEphemeralKeys, signBinding } from '../../../src/e2ee/binding.ts';
 import { toB64u } from '../../../src/e2ee/bytes.ts';
 import { issueCertificate, type TrustOptions } from '../../../src/e2ee/index.ts';
 import type { BindingMessage } from '../../../src/e2ee/messages.ts';
 import type { HeadlessParticipant } from '../../../src/meeting/headless.ts';
+import { impostorOf } from '../../helpers/impostor.ts';
 import { type Harness, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
 import { e2eePayload, withPayload } from './adversary.ts';
 
@@ -47,26 +47,6 @@ function certified(
   };
 }
 
-/** The victim's binding re-signed with the relay's own keys, keeping the victim's certificate. */
-function impostorOf(m: BindingMessage): BindingMessage {
-  const attacker = ed25519.utils.randomSecretKey();
-  const b = m.binding;
-  return signBinding({
-    meetingId: b.meetingId,
-    instanceId: b.instanceId,
-    participantId: b.participantId,
-    deviceId: b.deviceId,
-    displayName: b.displayName,
-    client: b.client,
-    caps: b.caps,
-    identityPublic: ed25519.getPublicKey(attacker),
-    identitySecret: attacker,
-    keys: makeEphemeralKeys(),
-    nonce: new Uint8Array(16).fill(5),
-    ...(b.cert === undefined ? {} : { cert: b.cert }),
-  });
-}
-
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.close();
@@ -86,7 +66,7 @@ describe('certified identities over the real relay', () => {
           // One impostor per victim id, always the same (so the pins see nothing).
           let fake = impostors.get(b.participantId);
           if (fake === undefined) {
-            fake = impostorOf(m as unknown as BindingMessage);
+            fake = impostorOf(m as unknown as BindingMessage, { keepCert: true, nonceFill: 5 });
             impostors.set(b.participantId, fake);
           }
           return withPayload(body, fake);

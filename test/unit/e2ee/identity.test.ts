@@ -6,7 +6,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { makeEphemeralKeys, signBinding } from '../../../src/e2ee/binding.ts';
 import { toB64u } from '../../../src/e2ee/bytes.ts';
 import { verifyEd25519 } from '../../../src/e2ee/ed25519.ts';
 import {
@@ -24,6 +23,7 @@ import { signHeartbeat, rosterHash } from '../../../src/e2ee/heartbeat.ts';
 import { bindingHash } from '../../../src/e2ee/binding.ts';
 import type { BindingMessage, HeartbeatMessage, KeyMessage } from '../../../src/e2ee/messages.ts';
 import { RoomdError } from '../../../src/core/errors.ts';
+import { impostorOf } from '../../helpers/impostor.ts';
 import { type Envelope, identity, ScriptedRelay } from './harness.ts';
 
 const DAY = 86_400_000;
@@ -221,24 +221,8 @@ const alarmCodes = (relay: ScriptedRelay, id: string) =>
 const is = (t: string) => (env: Envelope) => (env.message as { t?: string }).t === t;
 
 /** A binding in `victim`'s name with the relay's own keys, carrying the victim's certificate (or none). */
-function impostor(relay: ScriptedRelay, victim: string, keepCert: boolean): BindingMessage {
-  const b = (relay.session(victim).binding as BindingMessage).binding;
-  const attacker = identity();
-  return signBinding({
-    meetingId: b.meetingId,
-    instanceId: b.instanceId,
-    participantId: b.participantId,
-    deviceId: b.deviceId,
-    displayName: b.displayName,
-    client: b.client,
-    caps: b.caps,
-    identityPublic: attacker.publicKey,
-    identitySecret: attacker.secretKey,
-    keys: makeEphemeralKeys(),
-    nonce: new Uint8Array(16).fill(7),
-    ...(keepCert && b.cert !== undefined ? { cert: b.cert } : {}),
-  });
-}
+const impostor = (relay: ScriptedRelay, victim: string, keepCert: boolean): BindingMessage =>
+  impostorOf(relay.session(victim).binding as BindingMessage, { keepCert, nonceFill: 7 });
 
 describe('meetings with organization identities', () => {
   it('every participant sees who is verified, by whom and as whom; the roster code agrees everywhere', () => {

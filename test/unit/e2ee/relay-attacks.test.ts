@@ -6,7 +6,7 @@
  * meeting key. Time is the harness's fake clock (`relay.now`).
  */
 import { describe, expect, it } from 'vitest';
-import { bindingHash, makeEphemeralKeys, signBinding } from '../../../src/e2ee/binding.ts';
+import { bindingHash } from '../../../src/e2ee/binding.ts';
 import { toB64u } from '../../../src/e2ee/bytes.ts';
 import { CONTEXT } from '../../../src/e2ee/context.ts';
 import { FrameKeys } from '../../../src/e2ee/frames.ts';
@@ -19,7 +19,8 @@ import type {
   HeartbeatMessage,
   KeyMessage,
 } from '../../../src/e2ee/messages.ts';
-import { type Envelope, identity, type Peer, ScriptedRelay, tryOpen } from './harness.ts';
+import { impostorOf } from '../../helpers/impostor.ts';
+import { type Envelope, type Peer, ScriptedRelay, tryOpen } from './harness.ts';
 
 function meeting(n: number): ScriptedRelay {
   const relay = new ScriptedRelay();
@@ -40,23 +41,8 @@ const neverE2ee = (relay: ScriptedRelay, ids: string[]) => () => {
 const allE2ee = (relay: ScriptedRelay) => Object.values(relay.shields()).every((s) => s === 'e2ee');
 
 /** A binding for `victim`'s id with the relay's own identity and ephemeral keys (self-signed). */
-function impostorBinding(relay: ScriptedRelay, victim: string): BindingMessage {
-  const b = (relay.session(victim).binding as BindingMessage).binding;
-  const attacker = identity();
-  return signBinding({
-    meetingId: b.meetingId,
-    instanceId: b.instanceId,
-    participantId: b.participantId,
-    deviceId: b.deviceId,
-    displayName: b.displayName,
-    client: b.client,
-    caps: b.caps,
-    identityPublic: attacker.publicKey,
-    identitySecret: attacker.secretKey,
-    keys: makeEphemeralKeys(),
-    nonce: new Uint8Array(16).fill(1),
-  });
-}
+const impostorBinding = (relay: ScriptedRelay, victim: string): BindingMessage =>
+  impostorOf(relay.session(victim).binding as BindingMessage);
 
 describe('binding pinning: one binding per participant id and meeting instance', () => {
   it('a second binding for a present member is refused, never keyed, and every screen alarms', () => {
