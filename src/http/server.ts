@@ -18,6 +18,7 @@ import {
   type DeviceCertificate,
   ensureDeviceCertificate,
 } from './admin/certificate.ts';
+import { consoleRoutes, type DeviceTests } from './admin/console.ts';
 import { type AuthenticatedPlugin, adminContext } from './admin/plugin.ts';
 import type { ScryptCost } from './admin/secrets.ts';
 import { registerCommon, serverOptions } from './common.ts';
@@ -34,6 +35,8 @@ export interface HttpOptions {
   commands: RoomCommands;
   admin: AdminBackend;
   video?: VideoFeedSource;
+  /** The admin console's device tests (docs/kiosk-and-admin-api.md §Admin console). */
+  deviceTests?: DeviceTests;
   kiosk?: {
     host?: string;
     port?: number;
@@ -122,6 +125,7 @@ export async function createHttpServers(opts: HttpOptions): Promise<HttpServers>
   const hub = new KioskStateHub(opts.source, auth, {
     certFingerprint: certificate.fingerprint,
     port: listeningAdminPort,
+    host: adminHost,
   });
 
   const kioskLog = opts.log.child({ component: 'http.kiosk' });
@@ -170,9 +174,18 @@ export async function createHttpServers(opts: HttpOptions): Promise<HttpServers>
   await admin.register(adminContext, {
     auth,
     uiDir: opts.kiosk?.uiDir ?? DEFAULT_UI_DIR,
-    ...(opts.adminServer?.authenticatedPlugins === undefined
-      ? {}
-      : { authenticatedPlugins: opts.adminServer.authenticatedPlugins }),
+    authenticatedPlugins: [
+      consoleRoutes({
+        backend: opts.admin,
+        source: opts.source,
+        commands: opts.commands,
+        certificate: { fingerprint: certificate.fingerprint, validTo: certificate.validTo },
+        deviceId: opts.deviceId,
+        lastBundleSerial: () => auth.lastBundleSerial,
+        ...(opts.deviceTests === undefined ? {} : { tests: opts.deviceTests }),
+      }),
+      ...(opts.adminServer?.authenticatedPlugins ?? []),
+    ],
     backend: opts.admin,
     deviceId: opts.deviceId,
     ...(opts.adminServer?.loginRateLimitPerMinute === undefined

@@ -280,8 +280,8 @@ describe('kiosk page in Chromium', () => {
     await admin.goto(`${server.adminUrl}/`);
     await admin.locator('input[name="password"]').fill('correct horse battery staple');
     await admin.locator('button[type="submit"]').click();
-    await admin.getByText('Status', { exact: true }).waitFor();
-    await expect.poll(() => admin.locator('pre').first().textContent()).toContain('"claimed": true');
+    await admin.getByTestId('page-status').waitFor();
+    await expect.poll(() => admin.getByTestId('room-name').textContent()).toBe((await state()).room.name);
     await admin.screenshot({ path: path.join(SHOTS, '07-admin.png') });
     await admin.close();
   });

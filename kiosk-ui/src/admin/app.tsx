@@ -1,56 +1,57 @@
 /**
- * The admin page served by the admin context (issue 7): claim with the setup code from the room
- * screen, sign in, then status, health, devices, settings, provisioning bundle, API tokens, logs,
- * restart. Everything it does is also in the API (`/docs`) and in roomctl.
+ * The admin console (docs/kiosk-and-admin-api.md §Admin console), served by the admin context:
+ * claim with the setup code from the room screen, sign in, then Status, Devices, Settings,
+ * Encryption, Provisioning and Logs, each a page at `#/<name>`. Everything it does is also in the
+ * API (`/docs`) and in roomctl.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { ApiError, api, setCsrf } from './api.ts';
+import { ApiError, api, asApiError, onUnauthorized, setCsrf } from './api.ts';
+import { HEALTH_WORDS, healthTone, overallHealth } from './devices-view.ts';
+import { DevicesPage } from './pages/devices.tsx';
+import { EncryptionPage } from './pages/encryption.tsx';
+import { LogsPage } from './pages/logs.tsx';
+import { ProvisioningPage } from './pages/provisioning.tsx';
+import { SettingsPage } from './pages/settings.tsx';
+import { StatusPage } from './pages/status.tsx';
+import { useSettingsEditor } from './schema-form.tsx';
+import type { ClaimStatus, OverviewReply } from './types.ts';
+import { ErrorText, Pill, useAction, useApi } from './ui.tsx';
 
-type View = 'loading' | 'claim' | 'login' | 'dashboard';
-interface ClaimStatus {
-  claimed: boolean;
-  deviceId: string;
-  loginLocked: boolean;
+type View = 'loading' | 'claim' | 'login' | 'console';
+
+const PAGES = [
+  { id: 'status', title: 'Status' },
+  { id: 'devices', title: 'Devices' },
+  { id: 'settings', title: 'Settings' },
+  { id: 'encryption', title: 'Encryption' },
+  { id: 'provisioning', title: 'Provisioning' },
+  { id: 'logs', title: 'Logs' },
+] as const;
+type PageId = (typeof PAGES)[number]['id'];
+
+function route(): { page: PageId; section: string | null } {
+  const [, page, section] = window.location.hash.split('/');
+  const known = PAGES.find((p) => p.id === page);
+  return { page: known?.id ?? 'status', section: section ?? null };
 }
 
-function ErrorText({ error }: { error: ApiError | null }) {
-  if (error === null) return null;
-  return (
-    <div class="error" role="alert">
-      {error.message}
-      {error.fields.length > 0 && (
-        <ul>
-          {error.fields.map((f) => (
-            <li key={f.path}>
-              <code>{f.path}</code> {f.message}
-            </li>
-          ))}
-        </ul>
-      )}
-    </div>
-  );
-}
-
-function useAction(): [ApiError | null, (fn: () => Promise<void>) => Promise<void>] {
-  const [error, setError] = useState<ApiError | null>(null);
-  const run = useCallback(async (fn: () => Promise<void>) => {
-    setError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setError(e instanceof ApiError ? e : new ApiError(0, 'core.internal', String(e)));
-    }
+function useRoute() {
+  const [r, setR] = useState(route);
+  useEffect(() => {
+    const on = () => setR(route());
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
   }, []);
-  return [error, run];
+  return r;
 }
 
 function ClaimForm({ onDone }: { onDone: () => void }) {
-  const [error, run] = useAction();
+  const [error, busy, run] = useAction();
   const submit = (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
     const body: Record<string, string> = {
-      setupCode: String(form.get('setupCode') ?? ''),
+      setupCode: String(form.get('setupCode') ?? '').trim(),
       password: String(form.get('password') ?? ''),
     };
     const roomName = String(form.get('roomName') ?? '').trim();
@@ -64,7 +65,7 @@ function ClaimForm({ onDone }: { onDone: () => void }) {
     });
   };
   return (
-    <form class="card" onSubmit={submit}>
+    <form class="card auth-card" onSubmit={submit} data-testid="claim-form">
       <h2>Claim this room device</h2>
       <p>Enter the setup code shown on the room screen and choose the admin password.</p>
       <label>
@@ -75,19 +76,21 @@ function ClaimForm({ onDone }: { onDone: () => void }) {
       </label>
       <label>
         Admin password (10 characters or more){' '}
-        <input name="password" type="password" required minLength={10} />
+        <input name="password" type="password" required minLength={10} autocomplete="new-password" />
       </label>
       <label>
-        Organisation key (optional, Ed25519 public key in hex) <input name="organisationKey" />
+        Organization key (optional, Ed25519 public key in hex) <input name="organisationKey" />
       </label>
       <ErrorText error={error} />
-      <button type="submit">Claim</button>
+      <button type="submit" disabled={busy}>
+        Claim
+      </button>
     </form>
   );
 }
 
 function LoginForm({ onDone, locked }: { onDone: () => void; locked: boolean }) {
-  const [error, run] = useAction();
+  const [error, busy, run] = useAction();
   const submit = (e: Event) => {
     e.preventDefault();
     const password = String(new FormData(e.currentTarget as HTMLFormElement).get('password') ?? '');
@@ -98,161 +101,128 @@ function LoginForm({ onDone, locked }: { onDone: () => void; locked: boolean }) 
     });
   };
   return (
-    <form class="card" onSubmit={submit}>
+    <form class="card auth-card" onSubmit={submit} data-testid="login-form">
       <h2>Sign in</h2>
       {locked && (
-        <div class="error">
+        <div class="notice notice-bad">
           Sign-in over the network is paused after many failed attempts. Try again later, or sign in on the
           room device itself.
         </div>
       )}
       <label>
-        Admin password <input name="password" type="password" required />
+        Admin password <input name="password" type="password" required autocomplete="current-password" />
       </label>
       <ErrorText error={error} />
-      <button type="submit">Sign in</button>
+      <button type="submit" disabled={busy}>
+        Sign in
+      </button>
     </form>
   );
 }
 
-function JsonCard({ title, path }: { title: string; path: string }) {
-  const [data, setData] = useState<unknown>(null);
-  const [error, run] = useAction();
+function SettingsRoute({ page, section }: { page: 'settings' | 'encryption'; section: string | null }) {
+  // A fresh copy of the settings each time the page opens (a bundle may have changed them).
+  const ed = useSettingsEditor();
   useEffect(() => {
-    void run(async () => setData(await api('GET', path)));
-  }, [path, run]);
-  return (
-    <section class="card">
-      <h2>{title}</h2>
-      <ErrorText error={error} />
-      <pre>{data === null ? '…' : JSON.stringify(data, null, 2)}</pre>
-    </section>
-  );
+    if (section !== null && ed.root !== null)
+      document.getElementById(`section-${section}`)?.scrollIntoView({ block: 'start' });
+  }, [section, ed.root]);
+  return page === 'settings' ? <SettingsPage ed={ed} /> : <EncryptionPage ed={ed} />;
 }
 
-function SettingsCard() {
-  const [text, setText] = useState('');
-  const [saved, setSaved] = useState(false);
-  const [error, run] = useAction();
-  useEffect(() => {
-    void run(async () => setText(JSON.stringify(await api('GET', '/api/v1/settings'), null, 2)));
-  }, [run]);
-  const save = () =>
-    run(async () => {
-      setSaved(false);
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new ApiError(400, 'http.bad_request', 'The settings are not valid JSON.');
-      }
-      setText(JSON.stringify(await api('PATCH', '/api/v1/settings', body), null, 2));
-      setSaved(true);
-    });
+function Console({ onSignedOut }: { onSignedOut: () => void }) {
+  const { page, section } = useRoute();
+  const overview = useApi<OverviewReply>('/api/v1/overview', 3000);
+  const [error, , run] = useAction();
+  const [restarting, setRestarting] = useState(false);
+  const o = overview.data;
+  const status = o === null ? null : overallHealth(o.health, o.devices);
+  const title = PAGES.find((p) => p.id === page)?.title ?? '';
   return (
-    <section class="card">
-      <h2>Settings</h2>
-      <textarea
-        rows={16}
-        value={text}
-        onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
-      />
-      <ErrorText error={error} />
-      {saved && <div class="ok">Saved.</div>}
-      <button type="button" onClick={() => void save()}>
-        Save settings
-      </button>
-    </section>
-  );
-}
-
-function OperationsCard({ onSignedOut }: { onSignedOut: () => void }) {
-  const [error, run] = useAction();
-  const [message, setMessage] = useState<string | null>(null);
-  const [token, setToken] = useState<string | null>(null);
-  const [scope, setScope] = useState<'metrics' | 'operator' | 'admin'>('metrics');
-  const upload = (e: Event) => {
-    const file = (e.currentTarget as HTMLInputElement).files?.[0];
-    if (file === undefined) return;
-    void run(async () => {
-      const r = await api<{ serial: number }>('POST', '/api/v1/provision', JSON.parse(await file.text()));
-      setMessage(`Applied provisioning bundle #${r.serial}.`);
-    });
-  };
-  return (
-    <section class="card">
-      <h2>Operations</h2>
-      <ErrorText error={error} />
-      {message !== null && <div class="ok">{message}</div>}
-      {token !== null && (
-        <div class="ok">
-          New API token, scope {scope} (shown once): <code>{token}</code>
-        </div>
-      )}
-      <label>
-        Provisioning bundle <input type="file" accept="application/json,.json" onChange={upload} />
-      </label>
-      <div class="row">
-        <a class="button" href="/api/v1/logs?lines=5000" download>
-          Download logs
-        </a>
-        <label>
-          Token scope{' '}
-          <select
-            value={scope}
-            onChange={(e) => setScope((e.currentTarget as HTMLSelectElement).value as typeof scope)}
+    <div class="shell">
+      <nav class="sidebar" aria-label="Console pages">
+        {PAGES.map((p) => (
+          <a
+            key={p.id}
+            href={`#/${p.id}`}
+            class={p.id === page ? 'active' : ''}
+            aria-current={p.id === page ? 'page' : undefined}
+            data-testid={`nav-${p.id}`}
           >
-            <option value="metrics">metrics (read /metrics)</option>
-            <option value="operator">operator (status, schedule, restart)</option>
-            <option value="admin">admin (everything)</option>
-          </select>
-        </label>
-        <button
-          type="button"
-          onClick={() =>
-            void run(async () => {
-              const r = await api<{ token: string }>('POST', '/api/v1/tokens', {
-                name: `admin page ${new Date().toISOString()}`,
-                scope,
-              });
-              setToken(r.token);
-            })
-          }
-        >
-          New API token
-        </button>
-        <button
-          type="button"
-          class="danger"
-          onClick={() =>
-            void run(async () => {
-              await api('POST', '/api/v1/restart');
-              setMessage('The room device is restarting.');
-            })
-          }
-        >
-          Restart
-        </button>
-        <button
-          type="button"
-          onClick={() =>
-            void run(async () => {
-              await api('POST', '/api/v1/logout');
-              setCsrf(null);
-              onSignedOut();
-            })
-          }
-        >
-          Sign out
-        </button>
-      </div>
-    </section>
+            {p.title}
+          </a>
+        ))}
+        <div class="sidebar-foot">
+          <a href="/docs/" target="_blank" rel="noreferrer">
+            API reference
+          </a>
+        </div>
+      </nav>
+      <main class="main">
+        <div class="page-head">
+          <h1 data-testid="page-title">{title}</h1>
+          <div class="page-head-side">
+            {o !== null && status !== null && (
+              <span class="head-room">
+                {o.room.name}{' '}
+                <Pill tone={healthTone(status)} testid="head-health">
+                  {HEALTH_WORDS[status]}
+                </Pill>
+              </span>
+            )}
+            <button
+              type="button"
+              class="secondary"
+              data-testid="restart"
+              disabled={restarting}
+              onClick={() => {
+                if (!window.confirm('Restart the room now? A meeting in progress is left.')) return;
+                void run(async () => {
+                  await api('POST', '/api/v1/restart');
+                  setRestarting(true);
+                });
+              }}
+            >
+              {restarting ? 'Restarting…' : 'Restart room'}
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              data-testid="sign-out"
+              onClick={() =>
+                void run(async () => {
+                  await api('POST', '/api/v1/logout');
+                  setCsrf(null);
+                  onSignedOut();
+                })
+              }
+            >
+              Sign out
+            </button>
+          </div>
+        </div>
+        <ErrorText error={error} />
+        {page === 'status' && <StatusPage overview={o} error={overview.error} />}
+        {page === 'devices' && (
+          <DevicesPage overview={o} error={overview.error} reload={() => void overview.reload()} />
+        )}
+        {(page === 'settings' || page === 'encryption') && <SettingsRoute page={page} section={section} />}
+        {page === 'provisioning' && (
+          <ProvisioningPage
+            lastSerial={o?.lastBundleSerial ?? null}
+            onApplied={() => void overview.reload()}
+          />
+        )}
+        {page === 'logs' && <LogsPage />}
+      </main>
+    </div>
   );
 }
 
 export function AdminApp() {
   const [view, setView] = useState<View>('loading');
   const [claim, setClaim] = useState<ClaimStatus | null>(null);
+  const [startError, setStartError] = useState<ApiError | null>(null);
   const refresh = useCallback(async () => {
     const c = await api<ClaimStatus>('GET', '/api/v1/claim');
     setClaim(c);
@@ -260,33 +230,42 @@ export function AdminApp() {
     try {
       const s = await api<{ csrfToken: string | null }>('GET', '/api/v1/session');
       setCsrf(s.csrfToken);
-      setView('dashboard');
-    } catch {
+      setView('console');
+    } catch (error) {
+      // Not signed in (401), or no longer (403): the sign-in form.
+      if (!(error instanceof ApiError) || (error.status !== 401 && error.status !== 403)) throw error;
       setView('login');
     }
   }, []);
-  useEffect(() => {
-    void refresh().catch(() => setView('login'));
+  /** Claimed? Signed in? Any other failure (the device not answering) is shown above the form. */
+  const reload = useCallback(() => {
+    setStartError(null);
+    refresh().catch((error: unknown) => {
+      setStartError(asApiError(error));
+      setView('login');
+    });
   }, [refresh]);
+  useEffect(() => {
+    onUnauthorized(() => setView('login'));
+    reload();
+    return () => onUnauthorized(null);
+  }, [reload]);
   return (
     <div class="admin">
-      <header>
-        <h1>roomd admin</h1>
-        {claim !== null && <span class="device">Device {claim.deviceId}</span>}
-        <a href="/docs/">API reference</a>
+      <header class="topbar">
+        <span class="brand">roomd</span>
+        <span class="brand-sub">room console</span>
+        {claim !== null && <span class="device mono">Device {claim.deviceId}</span>}
       </header>
-      {view === 'loading' && <p>Loading…</p>}
-      {view === 'claim' && <ClaimForm onDone={() => void refresh()} />}
-      {view === 'login' && <LoginForm locked={claim?.loginLocked === true} onDone={() => void refresh()} />}
-      {view === 'dashboard' && (
-        <div class="grid">
-          <JsonCard title="Status" path="/api/v1/status" />
-          <JsonCard title="Health" path="/api/v1/health" />
-          <JsonCard title="Devices" path="/api/v1/devices" />
-          <SettingsCard />
-          <OperationsCard onSignedOut={() => void refresh()} />
+      {view === 'loading' && <p class="muted pad">Loading…</p>}
+      {startError !== null && view !== 'console' && (
+        <div class="pad">
+          <ErrorText error={startError} />
         </div>
       )}
+      {view === 'claim' && <ClaimForm onDone={reload} />}
+      {view === 'login' && <LoginForm locked={claim?.loginLocked === true} onDone={reload} />}
+      {view === 'console' && <Console onSignedOut={reload} />}
     </div>
   );
 }

@@ -1,4 +1,4 @@
-/** Entry of the admin page (issue 7, admin context). */
+/** Entry of the admin console (docs/kiosk-and-admin-api.md §Admin console). */
 import { render } from 'preact';
 import { AdminApp } from './app.tsx';
 import './admin.css';

@@ -2,6 +2,8 @@
  * The admin backend over the daemon: settings through the one schema, claim and provisioning,
  * status, health, devices, logs and restart. Changes that need a restart say so.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { DeviceIdentity } from '../../config/identity.ts';
 import { type Settings, SettingsSchema, SettingsStore } from '../../config/settings.ts';
 import type { TSchema } from '@sinclair/typebox';
@@ -63,7 +65,28 @@ export function withoutSecrets(value: unknown, schema: TSchema = SettingsSchema)
   return out;
 }
 
+/** roomd's version from its package.json: beside src/ in a checkout, beside dist/ when installed. */
+export function roomdVersion(from: string = import.meta.dirname): string | null {
+  for (let dir = from, i = 0; i < 6; i++, dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    let pkg: unknown;
+    try {
+      pkg = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      // Not JSON, or not readable (EACCES, EISDIR): the version is unknown, nothing more.
+      if (error instanceof SyntaxError || typeof (error as NodeJS.ErrnoException).code === 'string')
+        return null;
+      throw error;
+    }
+    const p = pkg as { name?: unknown; version?: unknown } | null;
+    if (p?.name === 'roomd' && typeof p.version === 'string') return p.version;
+  }
+  return null;
+}
+
 export function createAdminBackend(d: AdminDeps): AdminBackend {
+  const version = roomdVersion() ?? process.env['npm_package_version'] ?? null;
   const store = new SettingsStore(
     d.stateDir,
     d.checkSettings === undefined ? {} : { check: d.checkSettings },
@@ -106,7 +129,7 @@ export function createAdminBackend(d: AdminDeps): AdminBackend {
           m === null
             ? null
             : { id: m.id, status: m.status, shield: m.shield, participants: m.participants.length },
-        version: process.env['npm_package_version'] ?? null,
+        version,
       };
     },
     async health(): Promise<HealthReport> {
@@ -117,9 +140,14 @@ export function createAdminBackend(d: AdminDeps): AdminBackend {
           ok: d.room.scheduleError === null,
           ...(d.room.scheduleError ? { detail: d.room.scheduleError } : {}),
         },
+        // A device is a passing check exactly when /api/v1/devices calls it ok, so the two agree.
         ...devices
           .filter((x) => x.state !== 'not-configured')
-          .map((x) => ({ name: `device:${x.id}`, ok: x.health !== 'error', detail: x.state })),
+          .map((x) => {
+            const info = deviceInfo(x);
+            const detail = info.detail === undefined ? x.state : `${x.state}: ${info.detail}`;
+            return { name: `device:${x.id}`, ok: info.status === 'ok', detail };
+          }),
       ];
       const failing = checks.filter((c) => !c.ok).length;
       return { status: failing === 0 ? 'ok' : failing === checks.length ? 'failing' : 'degraded', checks };

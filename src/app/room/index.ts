@@ -15,6 +15,7 @@ import { DeviceManager } from '../../devices/manager.ts';
 import type { RoomCommands as PanelCommands } from '../../devices/panel/view.ts';
 import type { RoomCommands as HttpCommands } from '../../http/ports.ts';
 import { identityRoutes } from '../../http/admin/identity.ts';
+import type { AuthenticatedPlugin } from '../../http/admin/plugin.ts';
 import { createHttpServers, type HttpServers } from '../../http/server.ts';
 import { RoomSnapshotStore } from '../../http/kiosk/snapshot-store.ts';
 import { metricsRoutes, RoomMetrics } from '../../http/metrics.ts';
@@ -28,6 +29,7 @@ import { WorkerPeerConnectionFactory } from '../../transport/worker-peer.ts';
 import type { DaemonContext } from '../daemon.ts';
 import { createAdminBackend, LogRing } from './admin.ts';
 import { DEFAULT_FONT, devicesConfigFrom, mediaConfigFrom } from './config.ts';
+import { createDeviceTests } from './device-tests.ts';
 import { assertIdentitySettings, RoomIdentity } from './identity.ts';
 import { RoomMetricsSource } from './metrics.ts';
 import { panelView, roomSnapshot, type SnapshotInputs } from './snapshot.ts';
@@ -39,6 +41,8 @@ export interface RoomAppOverrides {
   peers?: PeerConnectionFactory;
   logRing?: LogRing;
   restart?: () => void;
+  /** More admin routes behind the guard: only `roomd demo` gives its director (src/app/demo.ts). */
+  adminPlugins?: AuthenticatedPlugin[];
 }
 
 export interface RoomApp {
@@ -47,6 +51,8 @@ export interface RoomApp {
   http: HttpServers;
   store: RoomSnapshotStore;
   metrics: RoomMetricsSource | null;
+  /** The media worker's supervisor (docs/decisions/0013-media-worker.md), when WebRTC runs in one. */
+  mediaWorker: WorkerPeerConnectionFactory | null;
 }
 
 function lanAddresses(): string[] {
@@ -111,6 +117,7 @@ export async function roomModules(
       ? new WorkerPeerConnectionFactory({ logger: log.child({ component: 'media-worker' }) })
       : null;
   const peers: PeerConnectionFactory = o.peers ?? (ownPeers as WorkerPeerConnectionFactory);
+  const mediaWorker = peers instanceof WorkerPeerConnectionFactory ? peers : null;
   const room: Room = new Room({
     roomName: () => settings.room.name,
     relayUrl: () => settings.meetingService.url,
@@ -192,7 +199,7 @@ export async function roomModules(
     startedAt: Date.now(),
     restart,
   });
-  const metrics = new RoomMetricsSource(room, () => devices.status());
+  const metrics = new RoomMetricsSource(room, () => devices.status(), false, mediaWorker);
   const registry = new RoomMetrics({ version: process.env['npm_package_version'] ?? '0.0.0' });
   const options = httpOptions(settings);
   const http = await createHttpServers({
@@ -203,6 +210,18 @@ export async function roomModules(
     source: store,
     commands: httpCommands,
     admin,
+    deviceTests: createDeviceTests({
+      clock: ctx.clock,
+      runner: new NodeProcessRunner(),
+      log: log.child({ component: 'device-tests' }),
+      speaker: () => ({
+        device: settings.devices.speakerphone.playbackDevice,
+        volume: settings.media.volume,
+      }),
+      devices: () => devices.status(),
+      panel: () => devices.panel,
+      events: devices.events,
+    }),
     video: room.videoFeed,
     kiosk: options.kiosk,
     adminServer: {
@@ -213,6 +232,7 @@ export async function roomModules(
           plugin: metricsRoutes({ metrics: registry, snapshot: () => metrics.snapshot() }),
         },
         { scope: 'admin', plugin: identityRoutes(roomIdentity.admin()) },
+        ...(o.adminPlugins ?? []),
       ],
     },
   });
@@ -226,7 +246,10 @@ export async function roomModules(
       await policies.settled();
     },
   };
-  return { modules: [devices, roomModule, http.module], app: { room, devices, http, store, metrics } };
+  return {
+    modules: [devices, roomModule, http.module],
+    app: { room, devices, http, store, metrics, mediaWorker },
+  };
 }
 
 async function safeMode(
@@ -300,5 +323,8 @@ async function safeMode(
     },
     ...httpOptions(ctx.settings),
   });
-  return { modules: [http.module], app: { room: null, devices: null, http, store, metrics: null } };
+  return {
+    modules: [http.module],
+    app: { room: null, devices: null, http, store, metrics: null, mediaWorker: null },
+  };
 }

@@ -8,6 +8,7 @@ import type { RoomView } from '../../devices/panel/view.ts';
 import type { DeviceInfo, MeetingState, RoomSnapshot } from '../../http/schemas/state.ts';
 import { FEATURE_NAMES } from '../../protocol/limits.ts';
 import type { Room, RoomMeetingState } from '../../meeting/room.ts';
+import { codeChangeText } from '../../meeting/status.ts';
 
 const KIND: Record<DeviceStatus['id'], string> = {
   panel: 'panel',
@@ -28,6 +29,8 @@ export function deviceInfo(d: DeviceStatus): DeviceInfo {
     kind: KIND[d.id],
     name: d.path ?? (d.state === 'not-configured' ? 'not configured' : d.id),
     status,
+    state: d.state,
+    since: new Date(d.since).toISOString(),
     ...(d.lastError !== null && status !== 'ok' ? { detail: d.lastError.message } : {}),
     ...(d.model === undefined ? {} : { model: { ...d.model } }),
   };
@@ -73,15 +76,20 @@ function joinSteps(m: RoomMeetingState): NonNullable<MeetingState['joinSteps']> 
   }));
 }
 
-export function meetingState(m: RoomMeetingState): MeetingState {
+export function meetingState(m: RoomMeetingState, roomName = ''): MeetingState {
   return {
     id: m.id,
     title: m.title,
     status: meetingStatus(m),
-    encryption: m.encryption ?? 'e2ee',
+    // Until the service confirmed it, only what this join insists on (never shown as a fact).
+    encryption: m.encryption ?? m.expectedEncryption,
+    encryptionConfirmed: m.encryption !== null,
+    leaving: m.leaving,
     shield: m.shield,
     securityCode: m.securityCode,
     securityCodeChanged: m.securityCodeChanged,
+    codeChange:
+      m.codeChange === null ? null : { ...m.codeChange, message: codeChangeText(m.codeChange, roomName) },
     rosterCode: m.rosterCode,
     identityPolicy: m.identityPolicy,
     epoch: m.epoch,
@@ -123,7 +131,9 @@ export function roomSnapshot(i: SnapshotInputs): RoomSnapshot {
     code: p.code,
     message: p.message,
   }));
-  if (i.room.scheduleError !== null)
+  // The schedule matters on the idle screen; during a join or a meeting its trouble is not the news.
+  const active = m !== null && m.status !== 'left' && m.status !== 'failed';
+  if (i.room.scheduleError !== null && !active)
     errors.push({ code: 'meeting.relay_unreachable', message: i.room.scheduleError });
   if (m?.error) errors.push({ code: m.error.code, message: m.error.message });
   for (const a of m?.alarms ?? []) errors.push({ code: 'e2ee.alarm', message: a });
@@ -141,7 +151,7 @@ export function roomSnapshot(i: SnapshotInputs): RoomSnapshot {
     meeting:
       m === null || (m.status === 'left' && m.error === null)
         ? null
-        : { ...meetingState(m), reactions: i.room.reactions() },
+        : { ...meetingState(m, i.roomName), reactions: i.room.reactions() },
     devices: i.devices.map(deviceInfo),
     errors,
     media: null,

@@ -41,7 +41,9 @@ export type ResetReason =
   | 'panel-startup'
   | 'panel-wake'
   /** The panel stopped answering (e.g. restarted without announcing it) and was found again. */
-  | 'panel-recovered';
+  | 'panel-recovered'
+  /** Asked for, not a reset: the admin console's panel test (docs/kiosk-and-admin-api.md §Admin console). */
+  | 'requested';
 
 export type NextionLinkEvents = {
   frame: NextionFrame;

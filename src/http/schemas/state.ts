@@ -118,10 +118,33 @@ export const MeetingState = Type.Object({
   id: Type.String(),
   title: Type.Optional(Type.String()),
   status: MeetingStatus,
+  leaving: Type.Optional(Type.Boolean({ description: 'Leave was tapped; the room is on its way out' })),
   encryption: Encryption,
+  encryptionConfirmed: Type.Optional(
+    Type.Boolean({
+      description:
+        'false while joining, before the meeting service said how the meeting is protected; until then `encryption` is only what the room will insist on',
+    }),
+  ),
   shield: Shield,
   securityCode: Type.Union([Type.String({ pattern: SECURITY_CODE_PATTERN }), Type.Null()]),
   securityCodeChanged: Type.Boolean({ description: 'true after a leader change until acknowledged' }),
+  codeChange: Type.Optional(
+    Type.Union(
+      [
+        Type.Object({
+          previousLeader: Type.Union([Type.String(), Type.Null()]),
+          previousLeaderHost: Type.Boolean(),
+          previousLeaderLeft: Type.Boolean(),
+          leader: Type.String({ description: 'who holds the meeting keys now' }),
+          leaderIsSelf: Type.Boolean({ description: 'this room holds them (it reads the code aloud)' }),
+          message: Type.String({ description: 'what the banner says, in plain words' }),
+        }),
+        Type.Null(),
+      ],
+      { description: 'the last change of key holder (docs/kiosk-and-admin-api.md §Room screen)' },
+    ),
+  ),
   rosterCode: Type.Optional(
     Type.Union([Type.String({ pattern: '^\\d{5}( \\d{5}){3}$' }), Type.Null()], {
       description:
@@ -151,6 +174,10 @@ export const DeviceInfo = Type.Object({
   name: Type.String(),
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('missing')]),
   detail: Type.Optional(Type.String()),
+  state: Type.Optional(
+    Type.String({ description: 'what the device is doing: ready, connecting, reconnecting, failed, …' }),
+  ),
+  since: Type.Optional(Type.String({ format: 'date-time', description: 'when the state last changed' })),
   presets: Type.Optional(Type.Array(Type.Object({ id: Type.Integer(), name: Type.String() }))),
   model: Type.Optional(
     Type.Object(
