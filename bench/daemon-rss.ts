@@ -1,12 +1,14 @@
 /**
  * daemon-rss (issue 5): resident memory of the `roomd run` process — idle, and after
  * BENCH_SECONDS (default 60) in an E2EE meeting sending 720p30 VP8 + Opus from the synthetic camera
- * and microphone and receiving a far-end participant. ffmpeg children are separate processes and
- * are reported separately. Goal: ≤ 150 MB in a meeting. Measures what ships: the daemon built to
- * dist/ (`npm run build`, done here first), not the TypeScript sources run through tsx.
+ * and microphone and receiving a far-end participant. Its media worker (WebRTC, a child process
+ * started with the first media connection: docs/decisions/0013-media-worker.md) is reported on its
+ * own and summed with the daemon; ffmpeg children are reported separately. Goal: ≤ 150 MB in a
+ * meeting. Measures what ships: the daemon built to dist/ (`npm run build`, done here first), not
+ * the TypeScript sources run through tsx.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,10 +20,52 @@ import { emit } from './_lib.ts';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-const childrenRssMb = (pid: number) => {
-  const out = execFileSync('ps', ['-o', 'rss=', '--ppid', String(pid)], { encoding: 'utf8' }).trim();
-  return out === '' ? 0 : out.split('\n').reduce((s, l) => s + Number(l) / 1024, 0);
+/** Resident MB of the daemon's children: its media worker (`roomd-media`) and the rest (ffmpeg). */
+const childrenRssMb = (pid: number): { worker: number; workers: number; other: number } => {
+  const sum = { worker: 0, workers: 0, other: 0 };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    let status: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      status = readFileSync(`/proc/${entry}/status`, 'utf8');
+    } catch {
+      continue; // gone in between
+    }
+    // pid (comm) state ppid …; comm may hold spaces and parentheses, so split at the last ')'.
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+    if (ppid !== pid) continue;
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    if (comm === 'roomd-media') {
+      sum.worker += rss;
+      sum.workers++;
+    } else sum.other += rss;
+  }
+  return sum;
 };
+
+/** The daemon, its media worker and their sum (the worker is 0 MB while none runs). */
+function emitDaemon(params: Record<string, unknown>, pid: number): number {
+  const daemon = rssMb(pid);
+  const children = childrenRssMb(pid);
+  emit({ name: 'daemon-rss', params, value: daemon, unit: 'MB' });
+  emit({
+    name: 'daemon-rss',
+    params: { ...params, what: 'media worker', workers: children.workers },
+    value: children.worker,
+    unit: 'MB',
+  });
+  emit({
+    name: 'daemon-rss',
+    params: { ...params, what: 'daemon + media worker' },
+    value: daemon + children.worker,
+    unit: 'MB',
+  });
+  return children.other;
+}
 
 const root = path.resolve(import.meta.dirname, '..');
 execFileSync(
@@ -71,12 +115,7 @@ try {
     }
   }
   await new Promise((r) => setTimeout(r, 5000));
-  emit({
-    name: 'daemon-rss',
-    params: { phase: 'idle', runtime: 'dist' },
-    value: rssMb(daemon.pid!),
-    unit: 'MB',
-  });
+  emitDaemon({ phase: 'idle', runtime: 'dist' }, daemon.pid!);
   const res = await fetch(`${api}/join`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -90,13 +129,8 @@ try {
   }
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   const params = { phase: 'meeting', runtime: 'dist', seconds: SECONDS, video: '1280x720@30 vp8', shield };
-  emit({ name: 'daemon-rss', params, value: rssMb(daemon.pid!), unit: 'MB' });
-  emit({
-    name: 'daemon-rss',
-    params: { ...params, what: 'ffmpeg children' },
-    value: childrenRssMb(daemon.pid!),
-    unit: 'MB',
-  });
+  const others = emitDaemon(params, daemon.pid!);
+  emit({ name: 'daemon-rss', params: { ...params, what: 'ffmpeg children' }, value: others, unit: 'MB' });
 } finally {
   daemon.kill('SIGTERM');
   await new Promise((r) => daemon.once('exit', r));

@@ -58,6 +58,28 @@ export interface MetricsInput {
   safeMode?: boolean;
   /** Input the room refused or caught on receive since the daemon started (docs/protocol.md §Validation). */
   refused?: RefusedCounters;
+  /** The media worker's supervision (docs/decisions/0013-media-worker.md), when WebRTC runs in one. */
+  mediaWorker?: MediaWorkerMetrics;
+}
+
+/** Cumulative counts of the media worker's supervisor since the daemon started. */
+export interface MediaWorkerMetrics {
+  /** Worker processes started, the first one included. */
+  starts: number;
+  /** Of those, started to replace one that died. */
+  restarts: number;
+  /** Workers that died unasked: crashed, killed, or killed for hanging. */
+  deaths: number;
+  /** Workers replaced after a number of closed connections (bounds what wrtc keeps). */
+  recycles: number;
+  /** Workers killed for not answering a health ping or not starting in time. */
+  hangs: number;
+  /** Frames from a worker that failed to decode (dropped; a broken stream also kills it). */
+  invalidMessages: number;
+  /** Errors in the daemon's own handling of a worker event, caught; that connection was closed. */
+  guardTrips: number;
+  /** The running worker's resident memory at its last health report, or null (none running yet). */
+  rssBytes: number | null;
 }
 
 /** Cumulative counts of refused input and last-resort receive guard trips. */
@@ -69,6 +91,8 @@ export interface RefusedCounters {
   /** Unexpected errors caught by a receive guard (signaling or media); that input was dropped. */
   guardTrips: number;
 }
+
+type WorkerCounterKey = Exclude<keyof MediaWorkerMetrics, 'rssBytes'>;
 
 export const MEETING_STATES = [
   'idle',
@@ -133,6 +157,8 @@ export class RoomMetrics {
   readonly #deviceReconnects: CounterFeed;
   readonly #safeMode: Gauge<string>;
   readonly #refused: Record<keyof RefusedCounters, CounterFeed>;
+  readonly #worker: Record<WorkerCounterKey, CounterFeed>;
+  readonly #workerRss: Gauge<string>;
   #devices = new Map<string, { id: string; kind: string; status: string }>();
   #meetingStateNow = 'idle';
   #shieldNow = 'none';
@@ -213,6 +239,41 @@ export class RoomMetrics {
       ),
     };
 
+    this.#worker = {
+      starts: counter(
+        'roomd_media_worker_starts_total',
+        'Media worker processes started (WebRTC runs in one), the first one included.',
+      ),
+      restarts: counter(
+        'roomd_media_worker_restarts_total',
+        'Media worker processes started to replace one that died.',
+      ),
+      deaths: counter(
+        'roomd_media_worker_deaths_total',
+        'Media worker processes that died unasked (crashed, killed, or killed for hanging); their connections failed and were replaced.',
+      ),
+      recycles: counter(
+        'roomd_media_worker_recycles_total',
+        'Media worker processes replaced on purpose, while idle, after a number of closed connections.',
+      ),
+      hangs: counter(
+        'roomd_media_worker_hangs_total',
+        'Media worker processes killed for not answering a health ping or not starting in time (also counted as deaths).',
+      ),
+      invalidMessages: counter(
+        'roomd_media_worker_frames_rejected_total',
+        'Frames from the media worker that failed to decode and were dropped.',
+      ),
+      guardTrips: counter(
+        'roomd_media_worker_guard_trips_total',
+        'Unexpected errors while handling a media worker event, caught; that media connection was closed.',
+      ),
+    };
+    this.#workerRss = gauge(
+      'roomd_media_worker_resident_memory_bytes',
+      'Resident memory of the running media worker process at its last health report (0 while none runs).',
+    );
+
     this.#safeMode.set(0);
     for (const feed of Object.values(this.#refused)) feed.set({}, 0);
     setStateSet(this.#meetingState, MEETING_STATES, 'idle');
@@ -239,6 +300,12 @@ export class RoomMetrics {
     if (input.refused !== undefined) {
       for (const k of Object.keys(this.#refused) as (keyof RefusedCounters)[])
         this.#refused[k].set({}, input.refused[k]);
+    }
+    const worker = input.mediaWorker;
+    if (worker !== undefined) {
+      for (const k of Object.keys(this.#worker) as WorkerCounterKey[]) this.#worker[k].set({}, worker[k]);
+      if (worker.rssBytes === null) this.#workerRss.reset();
+      else this.#workerRss.set(worker.rssBytes);
     }
 
     for (const [kind, s] of Object.entries(input.streams)) {

@@ -297,6 +297,15 @@ export const ServerMessages = {
   ),
   /** The relay's end of this participant's media channel is open: chunks now flow both ways. */
   'media-ready': Type.Object({ v: V, type: Type.Literal('media-ready') }, closed),
+  /**
+   * The relay's end of this participant's media connection is gone (it failed, or the relay's media
+   * worker died): offer a new one now (docs/protocol.md §Session flow). Added to wire version 1; a
+   * client that does not know it drops it and notices the loss by its own connection state.
+   */
+  'media-lost': Type.Object(
+    { v: V, type: Type.Literal('media-lost'), reason: lit(['failed', 'setup_failed'] as const) },
+    closed,
+  ),
 } satisfies Record<string, TSchema>;
 
 type Values<T> = T[keyof T];

@@ -99,6 +99,31 @@ export interface RelayCoreOptions {
   /** Wrong-passcode budgets (docs/protocol.md §Wrong passcodes); defaults in DEFAULT_LOCKOUT_POLICY. */
   lockout?: Partial<LockoutPolicy>;
   limits?: Partial<SignalingLimits>;
+  /** The media worker's counters, when the relay's peers run in one (docs/decisions/0013-media-worker.md). */
+  mediaWorker?: () => MediaWorkerStats;
+}
+
+/**
+ * The relay's media worker as `stats().mediaWorker` reports it: what its supervisor counted since the
+ * relay started (transport/worker-peer.ts MediaWorkerCounters) and the running worker's last report.
+ */
+export interface MediaWorkerStats {
+  /** Workers started, the first one included. */
+  starts: number;
+  /** Workers started to replace one that died. */
+  restarts: number;
+  /** Workers that died unasked (crashed, killed, or killed for hanging). */
+  deaths: number;
+  /** Workers replaced after a number of closed connections (bounds what wrtc keeps). */
+  recycles: number;
+  /** Workers killed for not answering a health ping or not starting in time. */
+  hangs: number;
+  /** Frames from a worker that failed to decode (dropped). */
+  invalidMessages: number;
+  /** The running worker's process id, null between workers. */
+  pid: number | null;
+  /** Its resident memory at its last health report, in bytes (0 before the first). */
+  rssBytes: number;
 }
 
 export class RelayCore {
@@ -128,6 +153,9 @@ export class RelayCore {
     addressRefusals: 0,
     unjoinedEvicted: 0,
   };
+  /** Media connections whose relay end failed; each client was told with `media-lost`. */
+  mediaConnectionsLost = 0;
+  readonly #mediaWorker: (() => MediaWorkerStats) | undefined;
   /** Open connections per remote address (for the per-address caps). */
   readonly #byAddress = new Map<string, Set<ConnectionLike>>();
   /** Links already logged as having been sent an invalid message (log once per link). */
@@ -149,6 +177,7 @@ export class RelayCore {
     });
     this.router = new MediaRouter(this.hooks, this.log);
     this.limits = { ...DEFAULT_SIGNALING_LIMITS, ...options.limits };
+    this.#mediaWorker = options.mediaWorker;
   }
 
   /**
@@ -344,6 +373,9 @@ export class RelayCore {
     connections: number;
     media: MediaRouter['totals'];
     signaling: SignalingTotals;
+    mediaConnectionsLost: number;
+    /** null when the relay's peer connections do not run in a media worker (tests). */
+    mediaWorker: MediaWorkerStats | null;
   } {
     let participants = 0;
     for (const m of this.live.values()) participants += m.participants.size;
@@ -356,6 +388,8 @@ export class RelayCore {
       connections: this.connections.size,
       media: { ...this.router.totals },
       signaling: { ...this.signaling },
+      mediaConnectionsLost: this.mediaConnectionsLost,
+      mediaWorker: this.#mediaWorker?.() ?? null,
     };
   }
 

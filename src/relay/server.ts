@@ -13,7 +13,7 @@ import { type Logger, silentLogger } from '../core/logger.ts';
 import { MAX_SIGNAL_BYTES } from '../protocol/limits.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import { WorkerPeerConnectionFactory } from '../transport/worker-peer.ts';
-import { RelayCore, type SignalingLimits } from './core.ts';
+import { type MediaWorkerStats, RelayCore, type SignalingLimits } from './core.ts';
 import type { OutgoingBody, RelayHooks } from './hooks.ts';
 import type { LockoutPolicy } from './admission.ts';
 import { checkAdminToken, generateAdminToken, registerHttpApi } from './http-api.ts';
@@ -90,6 +90,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       ? new WorkerPeerConnectionFactory({ logger: log.child({ component: 'media-worker' }) })
       : null;
   const peers: PeerConnectionFactory = options.peers ?? (ownPeers as WorkerPeerConnectionFactory);
+  const worker = peers instanceof WorkerPeerConnectionFactory ? peers : null;
   const adminToken = options.adminToken ?? generateAdminToken();
   const registry = new MeetingRegistry({
     logger: log,
@@ -110,6 +111,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     ...(options.maxParticipants === undefined ? {} : { maxParticipants: options.maxParticipants }),
     ...(options.lockout === undefined ? {} : { lockout: options.lockout }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(worker === null ? {} : { mediaWorker: () => mediaWorkerStats(worker) }),
   });
   let app: FastifyInstance | undefined;
   let address: RelayAddress | undefined;
@@ -260,5 +262,21 @@ export function createRelay(options: RelayOptions = {}): Relay {
       }
       return false;
     },
+  };
+}
+
+/** The relay's media worker in `stats()` (docs/protocol.md §Management API). */
+function mediaWorkerStats(f: WorkerPeerConnectionFactory): MediaWorkerStats {
+  const c = f.counters;
+  const pid = f.workerPid ?? null;
+  return {
+    starts: c.starts,
+    restarts: c.restarts,
+    deaths: c.deaths,
+    recycles: c.recycles,
+    hangs: c.hangs,
+    invalidMessages: c.invalidMessages,
+    pid,
+    rssBytes: pid !== null && f.health.pid === pid ? f.health.rssBytes : 0,
   };
 }

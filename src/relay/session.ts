@@ -438,8 +438,10 @@ export class Connection {
       if (channel.readyState === 'open') ready();
       else channel.onOpen(ready);
     });
+    // Our end failed (ICE, or the relay's media worker died and took it along): the client is told at
+    // once, so it offers a new connection instead of waiting for its own to time out.
     pc.onStateChange((s) => {
-      if (s === 'failed' && p.pc === pc) core.log.warn({ participant: p.id }, 'media connection failed');
+      if (s === 'failed' && p.pc === pc) this.#mediaLost(p, 'failed');
     });
     try {
       const answer = await pc.acceptOffer({ type: 'offer', sdp });
@@ -447,17 +449,32 @@ export class Connection {
       this.send({ type: 'sdp', sdpType: 'answer', sdp: answer.sdp });
     } catch (error) {
       core.log.warn({ participant: p.id, err: (error as Error).message }, 'could not answer a media offer');
-      if (p.pc === pc) {
-        pc.close();
-        p.pc = undefined;
-      }
+      if (p.pc !== pc) return;
       this.send(
         errorMessage(
           new RoomdError('transport.open_failed', { message: 'The relay could not set up media.' }),
           'sdp',
         ),
       );
+      this.#mediaLost(p, 'setup_failed');
     }
+  }
+
+  /**
+   * The participant's current media connection is gone at our end: close it and tell the client,
+   * which offers a new one on the same admission (docs/protocol.md §Session flow). Only for the
+   * current connection: one an offer already replaced is nobody's concern.
+   */
+  #mediaLost(p: Participant, reason: 'failed' | 'setup_failed'): void {
+    const pc = p.pc;
+    if (pc === undefined) return;
+    p.media?.close();
+    p.media = undefined;
+    p.pc = undefined;
+    pc.close();
+    this.core.mediaConnectionsLost++;
+    this.core.log.warn({ participant: p.id, reason }, 'media connection lost; the client was told');
+    if (this.state === 'admitted') this.send({ type: 'media-lost', reason });
   }
 
   #removeParticipant(p: Participant): void {

@@ -173,6 +173,22 @@ export class FakePeerConnection implements PeerConnection {
     if (peer !== undefined && peer.state !== 'closed') peer.remoteClosed();
   }
 
+  /**
+   * This end dies as a connection in a crashed media worker does: `failed`, then its channels close.
+   * The far end is not told and stays as it is (wrtc may never notice); what it sends goes nowhere.
+   */
+  fail(): void {
+    if (this.state === 'closed') return;
+    for (const ch of this.channels) {
+      if (ch.remote !== undefined) ch.remote.remote = undefined;
+      ch.remote = undefined;
+    }
+    this.peer = undefined;
+    this.#setState('failed');
+    for (const ch of this.channels) ch.close();
+    this.#net.released(this);
+  }
+
   remoteClosed(): void {
     for (const ch of this.channels) ch.close();
     this.#setState('disconnected');

@@ -104,6 +104,7 @@ export class RelayClient {
   #onMediaReady: (() => void) | undefined;
   #guardTrips = 0;
   #malformedChunks = 0;
+  #mediaLost = 0;
   /** Whether a guard trip was logged on the current connection (log once per connection). */
   #guardLogged = false;
 
@@ -151,6 +152,11 @@ export class RelayClient {
       guardTrips: sig.guardTrips + this.#guardTrips,
       malformedChunks: this.#malformedChunks,
     };
+  }
+
+  /** Media connections the relay said it lost (`media-lost`), each replaced at once. */
+  get mediaLost(): number {
+    return this.#mediaLost;
   }
 
   start(): void {
@@ -239,6 +245,17 @@ export class RelayClient {
       case 'media-ready':
         this.#relayReady = true;
         this.#onMediaReady?.();
+        return;
+      case 'media-lost':
+        // The relay's end is gone (its media worker died, ICE failed): replace ours now rather than
+        // wait for it to time out (docs/protocol.md §Session flow).
+        this.#mediaLost++;
+        this.#peerFailed(
+          this.#pc,
+          new RoomdError('transport.disconnected', {
+            message: `The relay lost its end of the media connection (${m.reason}).`,
+          }),
+        );
         return;
       case 'meeting-key':
         this.events.emit('meeting-key', { keyId: m.keyId, key: fromBase64Url(m.key) });

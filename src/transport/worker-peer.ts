@@ -723,7 +723,8 @@ export class WorkerPeerConnectionFactory implements PeerConnectionFactory {
     gen.ready = true;
     gen.readyAt = this.#clock.monotonic();
     const pid = gen.link?.pid ?? 0;
-    this.#health = { ...this.#health, pid };
+    // A new worker: nothing of the last one's report holds for it.
+    this.#health = { pid, connections: 0, channels: 0, rssBytes: 0, invalidFromRoomd: 0 };
     if (gen === this.#gen) {
       for (const w of this.#readyWaiters.splice(0)) w(pid);
     }

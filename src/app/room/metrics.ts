@@ -1,11 +1,18 @@
 /**
  * What `/metrics` reports, read from the room: meeting and shield state, epoch and rekeys, frames
- * per stream kind (totals survive meetings), device states, and input refused from the meeting
- * service (docs/protocol.md §Validation). Counts only; no identities.
+ * per stream kind (totals survive meetings), device states, input refused from the meeting
+ * service (docs/protocol.md §Validation), and the media worker's supervision counters
+ * (docs/decisions/0013-media-worker.md). Counts only; no identities.
  */
 import type { DeviceStatus } from '../../devices/status.ts';
-import type { MetricsInput, RefusedCounters, StreamCounters } from '../../http/metrics.ts';
+import type {
+  MediaWorkerMetrics,
+  MetricsInput,
+  RefusedCounters,
+  StreamCounters,
+} from '../../http/metrics.ts';
 import type { Room } from '../../meeting/room.ts';
+import type { WorkerPeerConnectionFactory } from '../../transport/worker-peer.ts';
 import { deviceInfo, meetingState } from './snapshot.ts';
 
 const KINDS = ['audio', 'video'] as const;
@@ -24,10 +31,18 @@ export class RoomMetricsSource {
   #lastLink: unknown = null;
   #last: { streams: Record<string, StreamCounters>; rekeys: number } = { streams: {}, rekeys: 0 };
 
-  constructor(room: Room, devices: () => readonly DeviceStatus[], safeMode = false) {
+  readonly #worker: WorkerPeerConnectionFactory | null;
+
+  constructor(
+    room: Room,
+    devices: () => readonly DeviceStatus[],
+    safeMode = false,
+    worker: WorkerPeerConnectionFactory | null = null,
+  ) {
     this.#room = room;
     this.#devices = devices;
     this.#safeMode = safeMode;
+    this.#worker = worker;
     for (const k of KINDS)
       this.#done[k] = {
         framesSent: 0,
@@ -131,6 +146,23 @@ export class RoomMetricsSource {
       }),
       safeMode: this.#safeMode,
       refused,
+      ...(this.#worker === null ? {} : { mediaWorker: mediaWorkerMetrics(this.#worker) }),
     };
   }
+}
+
+/** The supervisor's counters (cumulative since the daemon started) and the running worker's memory. */
+export function mediaWorkerMetrics(f: WorkerPeerConnectionFactory): MediaWorkerMetrics {
+  const c = f.counters;
+  const pid = f.workerPid;
+  return {
+    starts: c.starts,
+    restarts: c.restarts,
+    deaths: c.deaths,
+    recycles: c.recycles,
+    hangs: c.hangs,
+    invalidMessages: c.invalidMessages,
+    guardTrips: c.guardTrips,
+    rssBytes: pid !== undefined && f.health.pid === pid ? f.health.rssBytes : null,
+  };
 }

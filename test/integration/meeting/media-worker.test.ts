@@ -3,8 +3,9 @@
  * wrtc runs in a worker process loses that process to SIGSEGV. roomd's own process carries on, the
  * worker is restarted, the participant's relay client opens a new media connection on the same
  * admission, and it is back to shield `e2ee` with the others decrypting its frames again — without
- * rejoining. And when the relay's worker dies, every participant notices its media connection
- * staying `disconnected` and opens a new one. Recovery times are measured and printed, not asserted.
+ * rejoining. And when the relay's worker dies, the relay tells every participant that its media
+ * connection is gone (`media-lost`, docs/protocol.md §Session flow) and each opens a new one at once.
+ * Recovery times are measured and printed, not asserted.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.ts';
@@ -85,7 +86,7 @@ describe('media worker crash mid-meeting', () => {
     expect(people.reduce((s, p) => s + p.badTotal(), 0)).toBe(0);
   }, 90_000);
 
-  it('when the relay’s media worker dies, every participant opens a new media connection', async () => {
+  it('when the relay’s media worker dies, every participant is told and opens a new media connection', async () => {
     h = await startHarness();
     const relayPeers = h.relay.peers as WorkerPeerConnectionFactory;
     const id = await h.meeting();
@@ -102,7 +103,7 @@ describe('media worker crash mid-meeting', () => {
     const pid = relayPeers.workerPid!;
     const t0 = performance.now();
     process.kill(pid, 'SIGSEGV');
-    // The participants' media connections go `disconnected` (the far end vanished) and are replaced.
+    // The relay's ends fail with its worker; it tells each participant, who offers again at once.
     await waitFor(
       () =>
         allSecure(people) && people[0]!.okFrom(b) > before[0]! + 5 && people[1]!.okFrom(a) > before[1]! + 5,
@@ -114,6 +115,8 @@ describe('media worker crash mid-meeting', () => {
         `${(performance.now() - t0).toFixed(0)} ms\n`,
     );
     expect(relayPeers.counters).toMatchObject({ deaths: 1, restarts: 1 });
+    expect(h.relay.stats().mediaConnectionsLost).toBe(2);
+    expect(h.relay.stats().mediaWorker).toMatchObject({ deaths: 1, restarts: 1 });
     expect(peers.counters.deaths).toBe(0);
     expect(people.every((p) => p.session.counters.reconnects === 0)).toBe(true);
   }, 90_000);
