@@ -1,10 +1,14 @@
 /**
- * The room screen (issue 7, kiosk UI): picks the screen from the live state — not provisioned,
- * idle, joining, waiting for the host, in a meeting — and shows notices in plain words.
+ * The room screen (docs/kiosk-and-admin-api.md §Room screen): picks the screen from the live state
+ * (screens/choose.ts: the meeting's screen whenever the room is in or joining one, claimed or not;
+ * else setup until claimed, then idle) and shows notices in plain words. Every tap shows at once
+ * that it was taken: the command is marked pending until roomd answers.
  */
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { CommandError, command, connectLive, type RoomState } from './api.ts';
 import { Notices } from './components/common.tsx';
+import type { ControlActions } from './components/controls.tsx';
+import { chooseScreen } from './screens/choose.ts';
 import { IdleScreen } from './screens/idle.tsx';
 import { JoiningScreen, WaitingScreen } from './screens/joining.tsx';
 import { MeetingScreen } from './screens/meeting.tsx';
@@ -14,7 +18,7 @@ import { VideoRouter } from './video.ts';
 export function App() {
   const [state, setState] = useState<RoomState | null>(null);
   const [connected, setConnected] = useState(true);
-  const [busy, setBusy] = useState(false);
+  const [pending, setPending] = useState<ReadonlySet<string>>(new Set());
   const [commandError, setCommandError] = useState<string | null>(null);
   const router = useMemo(() => new VideoRouter(), []);
 
@@ -38,17 +42,27 @@ export function App() {
   }, [commandError]);
 
   const run = useCallback(async (name: string, body: Record<string, unknown> = {}) => {
-    setBusy(true);
+    setPending((p) => new Set(p).add(name));
     setCommandError(null);
     try {
       await command(name, body);
     } catch (error) {
       setCommandError(error instanceof CommandError ? error.message : 'Something went wrong.');
     } finally {
-      setBusy(false);
+      setPending((p) => {
+        const next = new Set(p);
+        next.delete(name);
+        return next;
+      });
     }
   }, []);
-  const actions = useMemo(() => ({ run: (n: string, b?: Record<string, unknown>) => void run(n, b) }), [run]);
+  const actions = useMemo<ControlActions>(
+    () => ({
+      run: (n: string, b?: Record<string, unknown>) => void run(n, b),
+      pending: (n: string) => pending.has(n),
+    }),
+    [run, pending],
+  );
 
   const notices = (
     <Notices
@@ -69,23 +83,33 @@ export function App() {
     );
   }
   const m = state.meeting;
+  const leaving = actions.pending('leave') || m?.leaving === true;
   let screen: preact.JSX.Element;
-  if (!state.room.provisioned) screen = <SetupScreen state={state} />;
-  else if (m === null || m.status === 'ended') {
-    screen = (
-      <IdleScreen
-        state={state}
-        busy={busy}
-        onJoin={(meetingId, passcode) =>
-          actions.run('join', passcode === undefined ? { meetingId } : { meetingId, passcode })
-        }
-      />
-    );
-  } else if (m.status === 'joining')
-    screen = <JoiningScreen meeting={m} onLeave={() => actions.run('leave')} />;
-  else if (m.status === 'waiting_for_host')
-    screen = <WaitingScreen meeting={m} onLeave={() => actions.run('leave')} />;
-  else screen = <MeetingScreen state={state} meeting={m} router={router} actions={actions} />;
+  switch (chooseScreen(state)) {
+    case 'setup':
+      screen = <SetupScreen state={state} />;
+      break;
+    case 'idle':
+      screen = (
+        <IdleScreen
+          state={state}
+          joining={actions.pending('join')}
+          onJoin={(meetingId, passcode) =>
+            actions.run('join', passcode === undefined ? { meetingId } : { meetingId, passcode })
+          }
+        />
+      );
+      break;
+    case 'joining':
+      screen = <JoiningScreen meeting={m!} leaving={leaving} onLeave={() => actions.run('leave')} />;
+      break;
+    case 'waiting':
+      screen = <WaitingScreen meeting={m!} leaving={leaving} onLeave={() => actions.run('leave')} />;
+      break;
+    case 'meeting':
+      screen = <MeetingScreen state={state} meeting={m!} router={router} actions={actions} />;
+      break;
+  }
   return (
     <div class="app">
       {screen}

@@ -8,6 +8,10 @@
  * anchor key is made once in the state directory, the room is provisioned with that anchor and a
  * certificate for its own identity key, and the far-end people hold Demo Org certificates for keys
  * kept in the state directory too (so the room's key pins hold from one demo start to the next).
+ *
+ * It is also the demo's director (docs/kiosk-and-admin-api.md §roomctl demo, `DemoDirector`): the
+ * host leaves and comes back, people join and leave, a phone or an old app is refused, the relay
+ * restarts — on command, so a person can watch what the room screen says each time.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -26,6 +30,7 @@ import { RoomdError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { JsonFileStore } from '../core/store.ts';
 import type { IdentityCertificate, TrustAnchor } from '../e2ee/index.ts';
+import type { DemoDirector, DemoRefusedReply, DemoStatusReply } from '../http/admin/demo-director.ts';
 import { createAudioCapture, createVideoCapture, type MediaCapture } from '../media/capture.ts';
 import { HeadlessParticipant } from '../meeting/headless.ts';
 import { toBase64Url } from '../protocol/codec.ts';
@@ -131,7 +136,24 @@ export interface DemoMeetingInfo {
   bots: HeadlessParticipant[];
 }
 
-export class DemoEnvironment {
+/** Who a demo bot plays: for the director's status and its host commands. */
+interface BotRole {
+  client: ClientType;
+  host: boolean;
+  /** Put in by the director (addFarEndPerson), not one of the booked people. */
+  extra: boolean;
+}
+
+const REFUSED_CLIENTS: Record<
+  'phone' | 'web' | 'old-app',
+  { client: ClientType; protocol?: number; name: string }
+> = {
+  phone: { client: 'phone', name: 'Dial-in +41 44 000 00 01' },
+  web: { client: 'web', name: 'Browser guest' },
+  'old-app': { client: 'desktop', protocol: 0, name: 'Old desktop app' },
+};
+
+export class DemoEnvironment implements DemoDirector {
   relay!: Relay;
   readonly meetings: DemoMeetingInfo[] = [];
   roomDeviceId = '';
@@ -152,6 +174,7 @@ export class DemoEnvironment {
   #org!: OrgKey;
   #people: PeopleFile = { version: 1, people: {} };
   #extra = 0;
+  readonly #roles = new WeakMap<HeadlessParticipant, BotRole>();
 
   constructor(options: DemoOptions) {
     this.#o = options;
@@ -193,9 +216,14 @@ export class DemoEnvironment {
     await this.#peers.close();
   }
 
-  async #startRelay(stateDir: string): Promise<Relay> {
+  async #startRelay(stateDir: string, port?: number): Promise<Relay> {
     const make = (port: number) =>
       createRelay({ host: '127.0.0.1', port, stateDir, logger: this.#o.log.child({ component: 'relay' }) });
+    if (port !== undefined) {
+      const relay = make(port);
+      await relay.start();
+      return relay;
+    }
     const wanted = this.#o.relayPort ?? 7443;
     try {
       const relay = make(wanted);
@@ -308,7 +336,9 @@ export class DemoEnvironment {
           person.client === 'phone'
             ? undefined
             : certify(this.#org, identities[i]!, person.name, 'person', now);
-        info.bots.push(this.#participant(info, person, i, identities[i]!, cert));
+        const bot = this.#participant(info, person, i, identities[i]!, cert);
+        this.#roles.set(bot, { client: person.client, host: person.host, extra: false });
+        info.bots.push(bot);
       }
       // The host first: in an E2EE meeting nobody gets in before the host.
       for (const b of info.bots) await b.join();
@@ -350,9 +380,158 @@ export class DemoEnvironment {
       identity,
       cert,
     );
+    this.#roles.set(bot, { client: 'desktop', host: false, extra: true });
     m.bots.push(bot);
     await bot.join();
     return bot;
+  }
+
+  // ---- the director (DemoDirector) ----------------------------------------------------------
+
+  status(): DemoStatusReply {
+    return {
+      relay: this.signalUrl,
+      meetings: this.meetings.map((m) => ({
+        id: m.id,
+        title: m.title,
+        encryption: m.encryption,
+        people: m.bots.map((b) => {
+          const role = this.#roles.get(b);
+          return {
+            name: b.name,
+            client: role?.client ?? 'desktop',
+            host: role?.host ?? false,
+            present: isPresent(b),
+          };
+        }),
+      })),
+    };
+  }
+
+  async hostLeaves(o: { meetingId?: string } = {}): Promise<string> {
+    const m = this.#meeting(o.meetingId);
+    const host = m.bots.find((b) => this.#roles.get(b)?.host === true && isPresent(b));
+    if (host === undefined)
+      throw new RoomdError('http.conflict', { message: `The host of "${m.title}" is not in the meeting.` });
+    await host.leave();
+    return `${host.name} (the host) left "${m.title}".`;
+  }
+
+  async hostRejoins(o: { meetingId?: string } = {}): Promise<string> {
+    const m = this.#meeting(o.meetingId);
+    const spec = MEETINGS.find((x) => x.title === m.title);
+    const i = m.bots.findIndex((b) => this.#roles.get(b)?.host === true);
+    const person = spec?.people.find((p) => p.host);
+    if (spec === undefined || person === undefined || i < 0)
+      throw new RoomdError('core.not_found', { message: `"${m.title}" has no host.` });
+    if (isPresent(m.bots[i]!))
+      throw new RoomdError('http.conflict', {
+        message: `${person.name} (the host) is in the meeting already.`,
+      });
+    const identity = this.#personIdentity(person.name);
+    const cert = certify(this.#org, identity, person.name, 'person', this.#clock.now());
+    const bot = this.#participant(m, person, spec.people.indexOf(person), identity, cert);
+    this.#roles.set(bot, { client: person.client, host: true, extra: false });
+    m.bots[i] = bot;
+    await bot.join();
+    return `${person.name} (the host) joined "${m.title}" again.`;
+  }
+
+  async personJoins(o: { meetingId?: string; kind: ExtraPersonKind; name?: string }): Promise<string> {
+    const m = this.#meeting(o.meetingId);
+    const bot = await this.addFarEndPerson({
+      kind: o.kind,
+      meetingId: m.id,
+      ...(o.name === undefined ? {} : { name: o.name }),
+    });
+    const what =
+      o.kind === 'certified'
+        ? 'certified by Demo Org'
+        : o.kind === 'uncertified'
+          ? 'with no certificate'
+          : 'certified by Demo Org, on a new identity key';
+    return `${bot.name} joined "${m.title}" (${what}).`;
+  }
+
+  async personLeaves(o: { meetingId?: string; name?: string } = {}): Promise<string> {
+    const m = this.#meeting(o.meetingId);
+    const present = m.bots.filter(isPresent);
+    const bot =
+      o.name === undefined
+        ? present.filter((b) => this.#roles.get(b)?.extra === true).at(-1)
+        : present.find((b) => b.name === o.name);
+    if (bot === undefined)
+      throw new RoomdError('core.not_found', {
+        message:
+          o.name === undefined
+            ? `Nobody the director added is in "${m.title}".`
+            : `Nobody called "${o.name}" is in "${m.title}".`,
+      });
+    if (this.#roles.get(bot)?.host === true) return this.hostLeaves({ meetingId: m.id });
+    await bot.leave();
+    return `${bot.name} left "${m.title}".`;
+  }
+
+  /**
+   * A client the E2EE rules keep out tries to join (with the right passcode): the meeting service
+   * must refuse it, and nobody in the meeting hears of it.
+   */
+  async refusedJoin(o: {
+    meetingId?: string;
+    client: 'phone' | 'web' | 'old-app';
+  }): Promise<DemoRefusedReply> {
+    const m = this.#meeting(o.meetingId);
+    const who = REFUSED_CLIENTS[o.client];
+    const bot = new HeadlessParticipant({
+      meetingId: m.id,
+      ...(m.passcode === null ? {} : { passcode: m.passcode }),
+      relayUrl: this.signalUrl,
+      displayName: who.name,
+      clientType: who.client,
+      ...(who.protocol === undefined ? {} : { protocolVersion: who.protocol }),
+      identity: ephemeralIdentity('demo-refused'),
+      peers: this.#peers,
+      clock: this.#clock,
+      log: this.#o.log.child({ component: 'demo-bots' }),
+      videoFps: 0,
+      audioFps: 0,
+    });
+    try {
+      await bot.join();
+    } catch (error) {
+      if (!(error instanceof RoomdError)) throw error;
+      const reason = error.context['reason'];
+      return {
+        refused: true,
+        code: error.code,
+        ...(typeof reason === 'string' ? { reason } : {}),
+        message: error.message,
+      };
+    }
+    await bot.leave();
+    return {
+      refused: false,
+      code: 'admitted',
+      message: `The meeting service let ${who.name} into "${m.title}".`,
+    };
+  }
+
+  /** Stop the relay and start it again on the same address; everyone in a meeting reconnects. */
+  async restartRelay(): Promise<string> {
+    const port = Number(new URL(this.signalUrl).port);
+    await this.relay.stop();
+    this.relay = await this.#startRelay(path.join(this.#o.stateDir, 'relay'), port);
+    return `The meeting relay restarted at ${this.signalUrl}; everyone reconnects.`;
+  }
+
+  #meeting(meetingId: string | undefined): DemoMeetingInfo {
+    const m =
+      meetingId === undefined
+        ? this.meetings.find((x) => x.encryption === 'e2ee')
+        : this.meetings.find((x) => x.id.replace(/\D/g, '') === meetingId.replace(/\D/g, ''));
+    if (m === undefined)
+      throw new RoomdError('core.not_found', { message: 'There is no such demo meeting.' });
+    return m;
   }
 
   #participant(
@@ -470,4 +649,10 @@ export class DemoEnvironment {
     this.#captures.push(video, audio);
     return [video, audio];
   }
+}
+
+/** In the meeting now (joining counts: it is on its way in). */
+function isPresent(b: HeadlessParticipant): boolean {
+  const st = b.session.snapshot.status;
+  return st !== 'left' && st !== 'failed' && st !== 'idle';
 }

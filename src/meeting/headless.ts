@@ -126,12 +126,13 @@ export class HeadlessParticipant {
     };
   }
 
+  /** Leave at once (the others see it now), then stop the capture processes. */
   async leave(): Promise<void> {
     for (const t of this.#timers) this.#clock.clear(t);
     this.#timers = [];
-    for (const c of this.#o.captures ?? []) await c.stop();
     this.media.close();
     await this.session.leave();
+    await Promise.all((this.#o.captures ?? []).map((c) => c.stop()));
   }
 
   #sendVideo(): void {

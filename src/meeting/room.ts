@@ -73,6 +73,8 @@ export interface RoomMeetingState extends MeetingSnapshot {
   muted: boolean;
   cameraOn: boolean;
   volume: number;
+  /** Someone tapped Leave and the room is on its way out. */
+  leaving: boolean;
 }
 
 export interface RoomEvents {
@@ -98,6 +100,8 @@ export class Room implements RoomCommands {
   #offMute: () => void;
   #controlTimer: ReturnType<typeof setInterval> | null = null;
   #controlSent = false;
+  #leaving = false;
+  #leavingDone: Promise<void> | null = null;
 
   constructor(options: RoomOptions) {
     this.#o = options;
@@ -156,7 +160,14 @@ export class Room implements RoomCommands {
       const c = p.self ? { muted: this.#o.mute.muted, cameraOn: this.#cameraOn } : remote?.get(p.id);
       return c === undefined ? p : { ...p, muted: c.muted, cameraOff: !c.cameraOn };
     });
-    return { ...s, participants, muted: this.#o.mute.muted, cameraOn: this.#cameraOn, volume: this.#volume };
+    return {
+      ...s,
+      participants,
+      muted: this.#o.mute.muted,
+      cameraOn: this.#cameraOn,
+      volume: this.#volume,
+      leaving: this.#leaving,
+    };
   }
 
   async refreshSchedule(): Promise<void> {
@@ -218,7 +229,13 @@ export class Room implements RoomCommands {
       if (st.status === 'secure' && !this.#controlSent) this.#controlSent = this.#sendControl();
     });
     session.events.on('ended', () => void this.#teardown(true));
-    this.#startMedia(link);
+    // The camera and microphone start once the service let the room in, never before it answered
+    // (a refused join opened neither); the room screen shows the meeting from then on.
+    const offAdmitted = session.events.on('state', (st) => {
+      if (st.status !== 'keying' && st.status !== 'secure' && st.status !== 'rekeying') return;
+      offAdmitted();
+      if (this.#link === link) this.#startMedia(link);
+    });
     this.#changed();
     try {
       await session.join();
@@ -228,11 +245,28 @@ export class Room implements RoomCommands {
     }
   }
 
+  /**
+   * Leave: the room says "Leaving…" at once, tells the service, stops sending (the media link
+   * closes with the session) and then stops its capture processes. A second Leave while this runs
+   * waits for the same leave.
+   */
   async leave(): Promise<void> {
+    if (this.#leavingDone !== null) return this.#leavingDone;
     const session = this.#session;
     if (session === null) throw new RoomdError('meeting.not_in_meeting');
-    await session.leave();
-    await this.#teardown(true);
+    this.#leaving = true;
+    this.#changed();
+    this.#leavingDone = (async () => {
+      try {
+        await session.leave();
+        await this.#teardown(true);
+      } finally {
+        this.#leaving = false;
+        this.#leavingDone = null;
+        this.#changed();
+      }
+    })();
+    return this.#leavingDone;
   }
 
   async setMute(muted: boolean): Promise<void> {

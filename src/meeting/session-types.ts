@@ -49,6 +49,8 @@ export interface MeetingSessionOptions {
   tap?: SignalingClientOptions['tap'];
   /** How long the code-change banner stays up (ms). */
   codeChangeBannerMs?: number;
+  /** How long a join waits for the meeting service's answer before failing (ms; session.ts). */
+  joinAnswerTimeoutMs?: number;
   tickMs?: number;
   /**
    * Identity certificates (docs/protocol.md "Identity certificates"): the organizations this room

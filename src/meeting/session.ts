@@ -1,6 +1,6 @@
 /**
- * The meeting client session (architecture brief, "meeting" layer): one state machine —
- * idle → connecting → waiting-for-host → keying → secure ⇄ rekeying → reconnecting → left | failed —
+ * The meeting client session (docs/protocol.md §Session flow): one state machine — idle →
+ * connecting → waiting-for-host → keying → secure ⇄ rekeying → reconnecting → left | failed —
  * driving the E2EE session, the relay connection (signaling + wrtc media channel) and media frames.
  *
  * Each relay connection is a fresh participant with fresh ephemeral keys (a new E2EE session);
@@ -10,13 +10,14 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { TimerHandle } from '../core/clock.ts';
-import { type ErrorCode, humanMessage, RoomdError } from '../core/errors.ts';
+import { type ErrorCode, type ErrorContext, humanMessage, RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import {
   bareMeetingId,
   createE2eeSession,
   DEFAULT_PARAMS,
+  strongerMode,
   E2EE_PROTOCOL_VERSION,
   type E2eeEffect,
   type E2eeSession,
@@ -35,7 +36,13 @@ import {
   zeroByKind,
 } from './session-types.ts';
 import { belowMinimum, meetingMinimum } from './policy-gate.ts';
-import { emptySnapshot, type MeetingSnapshot, type MeetingStatus, participantsFrom } from './status.ts';
+import {
+  type CodeChange,
+  emptySnapshot,
+  type MeetingSnapshot,
+  type MeetingStatus,
+  participantsFrom,
+} from './status.ts';
 
 export type {
   MeetingCounters,
@@ -47,6 +54,13 @@ export type {
 
 // Meeting ids compare without their dashes (`123-4567-8901` = `12345678901`); one definition, in the E2EE core.
 export { bareMeetingId };
+
+/**
+ * How long a join may wait for the meeting service's answer (admitted, waiting or refused) before the
+ * room gives up and says so (docs/kiosk-and-admin-api.md §Room screen). A healthy service answers
+ * in well under a second, a wrong meeting ID included.
+ */
+export const JOIN_ANSWER_TIMEOUT_MS = 15_000;
 
 export class MeetingSession {
   readonly events: EventBus<MeetingSessionEvents>;
@@ -74,6 +88,14 @@ export class MeetingSession {
   #lastEpoch = 0;
   /** When the relay last relabelled a frame's sender (an integrity alarm, like a tampered frame). */
   #relabelledAt: number | null = null;
+  #joinDeadline: TimerHandle | null = null;
+  /** Participants the relay listed as the meeting's host (for the code-change wording only). */
+  readonly #hostIds = new Set<string>();
+  /** Display names in the last verified roster, by participant id. */
+  #verifiedNames = new Map<string, string>();
+  /** A change of key holder seen, waiting for the new leader's roster to name it. */
+  #pendingChange: { from: Omit<CodeChange, 'leader' | 'leaderIsSelf'> | null; to: string | null } | null =
+    null;
 
   constructor(options: MeetingSessionOptions) {
     this.#o = options;
@@ -81,7 +103,11 @@ export class MeetingSession {
     this.events = new EventBus((event, err) =>
       this.#log.error({ event: String(event), err }, 'meeting listener failed'),
     );
-    this.#snap = emptySnapshot(options.meetingId);
+    const expected = strongerMode(
+      strongerMode(options.minimumEncryption ?? 'enhanced', options.bookedEncryption),
+      options.policies?.get(options.meetingId)?.encryption,
+    );
+    this.#snap = emptySnapshot(options.meetingId, expected);
   }
 
   get snapshot(): MeetingSnapshot {
@@ -139,6 +165,17 @@ export class MeetingSession {
     this.#wire(relay);
     this.#set({ status: 'connecting', error: null });
     this.#tick = o.clock.setInterval(() => this.#onTick(), o.tickMs ?? 200);
+    // A service that does not answer at all must not leave the room "joining" for ever.
+    const answerMs = o.joinAnswerTimeoutMs ?? JOIN_ANSWER_TIMEOUT_MS;
+    this.#joinDeadline = o.clock.setTimeout(() => {
+      this.#joinDeadline = null;
+      if (this.#joinReject === null) return;
+      const seconds = Math.max(1, Math.round(answerMs / 1000));
+      void this.#end('failed', {
+        code: 'meeting.relay_unreachable',
+        message: `The meeting service did not answer within ${seconds} second${seconds === 1 ? '' : 's'}, so the room stopped joining.`,
+      });
+    }, answerMs);
     relay.start();
     return new Promise((resolve, reject) => {
       this.#joinResolve = resolve;
@@ -238,12 +275,14 @@ export class MeetingSession {
         this.#resolveJoin();
       } else {
         const err = admissionError(m)!;
-        void this.#end('failed', { code: err.code, message: m.message });
+        // The join's rejection keeps the service's reason (e.g. client_not_allowed) for callers.
+        void this.#end('failed', { code: err.code, message: m.message }, err.context);
       }
     });
     ev.on('meeting-info', (m) => this.#onMeetingInfo(m));
     ev.on('roster', (m) => {
       this.#roster = m.participants;
+      for (const p of m.participants) if (p.host) this.#hostIds.add(p.participantId);
       this.#feedRoster();
     });
     ev.on('leader', (m) => {
@@ -413,8 +452,23 @@ export class MeetingSession {
           this.events.emit('keyframe-needed', { kind: 'audio', streamId: 0, reason: 'key-switch' });
           break;
         case 'ui':
+          if (e.fact.type === 'leader-changed') {
+            const from = e.fact.from;
+            this.#pendingChange = {
+              from:
+                from === null
+                  ? null
+                  : {
+                      previousLeader: this.#verifiedNames.get(from) ?? null,
+                      previousLeaderHost: this.#hostIds.has(from),
+                      previousLeaderLeft: !this.#roster.some((p) => p.participantId === from),
+                    },
+              to: null,
+            };
+          }
           if (e.fact.type === 'security-code' && e.fact.changed) {
             this.#bannerUntil = this.#o.clock.monotonic() + (this.#o.codeChangeBannerMs ?? 60_000);
+            this.#pendingChange = { from: this.#pendingChange?.from ?? null, to: e.fact.leaderId };
           }
           if (e.fact.type === 'alarm') this.#log.warn({ code: e.fact.code }, e.fact.reason);
           if (e.fact.type === 'rejected') {
@@ -466,11 +520,15 @@ export class MeetingSession {
       if (this.#lastEpoch !== 0) this.counters.rekeys++;
       this.#lastEpoch = st.epoch;
     }
+    if (st.roster.length > 0)
+      this.#verifiedNames = new Map(st.roster.map((r) => [r.participantId, r.displayName]));
+    const codeChange = this.#codeChange(st.roster);
     this.#set({
       status,
       shield,
       securityCode: st.mode === 'e2ee' ? st.securityCode : null,
       securityCodeChanged: this.#bannerUntil > this.#o.clock.monotonic(),
+      codeChange,
       rosterCode: st.mode === 'e2ee' ? st.rosterCode : null,
       identityPolicy: st.identityPolicy,
       epoch: st.epoch,
@@ -486,6 +544,23 @@ export class MeetingSession {
     });
   }
 
+  /** The code change the banner explains, once the new leader's signed roster names it. */
+  #codeChange(roster: readonly { participantId: string; displayName: string }[]): CodeChange | null {
+    const pending = this.#pendingChange;
+    if (pending === null || pending.to === null) return this.#snap.codeChange;
+    const to = pending.to;
+    const name = roster.find((r) => r.participantId === to)?.displayName;
+    if (name === undefined) return this.#snap.codeChange;
+    this.#pendingChange = null;
+    return {
+      previousLeader: pending.from?.previousLeader ?? null,
+      previousLeaderHost: pending.from?.previousLeaderHost ?? false,
+      previousLeaderLeft: pending.from?.previousLeaderLeft ?? false,
+      leader: name,
+      leaderIsSelf: to === this.#relay?.participantId,
+    };
+  }
+
   #set(patch: Partial<MeetingSnapshot>): void {
     const next = { ...this.#snap, ...patch };
     if (JSON.stringify(next) === JSON.stringify(this.#snap)) return;
@@ -494,9 +569,15 @@ export class MeetingSession {
   }
 
   #resolveJoin(): void {
+    this.#clearJoinDeadline();
     this.#joinResolve?.(this.#snap);
     this.#joinResolve = null;
     this.#joinReject = null;
+  }
+
+  #clearJoinDeadline(): void {
+    if (this.#joinDeadline !== null) this.#o.clock.clear(this.#joinDeadline);
+    this.#joinDeadline = null;
   }
 
   #now(): number {
@@ -512,10 +593,15 @@ export class MeetingSession {
     this.#leaderId = null;
   }
 
-  async #end(status: 'left' | 'failed', error: { code: ErrorCode; message: string } | null): Promise<void> {
+  async #end(
+    status: 'left' | 'failed',
+    error: { code: ErrorCode; message: string } | null,
+    context: ErrorContext = {},
+  ): Promise<void> {
     if (this.#snap.status === 'left' || this.#snap.status === 'failed') return;
     if (this.#tick !== null) this.#o.clock.clear(this.#tick);
     this.#tick = null;
+    this.#clearJoinDeadline();
     const relay = this.#relay;
     this.#closeE2ee();
     this.#set({ status, error, shield: 'none', securityCode: null, securityCodeChanged: false });
@@ -524,6 +610,7 @@ export class MeetingSession {
       this.#joinReject(
         new RoomdError(error?.code ?? 'meeting.join_failed', {
           message: error?.message ?? humanMessage(null),
+          context,
         }),
       );
       this.#joinReject = null;

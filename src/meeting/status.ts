@@ -48,16 +48,38 @@ export interface MeetingParticipant {
   cameraOff?: boolean;
 }
 
+/**
+ * Who holds the meeting keys now and who held them before, for the "security code changed" banner
+ * (docs/kiosk-and-admin-api.md §Room screen). Names are the ones in the leader-signed roster.
+ */
+export interface CodeChange {
+  /** The previous key holder's name, or null when it was not in the verified roster. */
+  previousLeader: string | null;
+  /** The relay listed the previous key holder as the meeting's host. */
+  previousLeaderHost: boolean;
+  /** The previous key holder is no longer in the meeting. */
+  previousLeaderLeft: boolean;
+  /** The new key holder's name. */
+  leader: string;
+  /** This room is the new key holder. */
+  leaderIsSelf: boolean;
+}
+
 export interface MeetingSnapshot {
   id: string;
   title: string;
   status: MeetingStatus;
+  /** How the meeting service says the meeting is protected; null until it said so (and the room accepted it). */
   encryption: EncryptionMode | null;
+  /** The least this join accepts: the stronger of the booking and the room's minimum. */
+  expectedEncryption: EncryptionMode;
   shield: Shield;
   /** "ddddd ddddd … ddddd" (8 groups) in E2EE meetings once the leader is verified, else null. */
   securityCode: string | null;
   /** True for a while after the code changed (new leader): the UI shows a banner. */
   securityCodeChanged: boolean;
+  /** The last change of key holder in this meeting (what the banner says), or null. */
+  codeChange: CodeChange | null;
   /**
    * "ddddd ddddd ddddd ddddd" over the verified roster as this room holds it (E2EE), else null;
    * changes when someone joins or leaves (docs/decisions/0012-what-people-compare.md).
@@ -77,15 +99,17 @@ export interface MeetingSnapshot {
   joinedAt: number | null;
 }
 
-export function emptySnapshot(id: string): MeetingSnapshot {
+export function emptySnapshot(id: string, expectedEncryption: EncryptionMode = 'enhanced'): MeetingSnapshot {
   return {
     id,
     title: '',
     status: 'idle',
     encryption: null,
+    expectedEncryption,
     shield: 'none',
     securityCode: null,
     securityCodeChanged: false,
+    codeChange: null,
     rosterCode: null,
     identityPolicy: 'warn',
     epoch: 0,
@@ -144,4 +168,23 @@ export function participantsFrom(
     identity: { status: 'none' as const },
     self: r.participantId === selfId,
   }));
+}
+
+/**
+ * The banner's sentence after the security code changed (docs/kiosk-and-admin-api.md §Room screen):
+ * who left, if that is why, and who holds the keys now — this room (then it reads the code aloud)
+ * or someone else (then people ask them to). Never "the host" for someone who is not the host.
+ */
+export function codeChangeText(c: CodeChange, roomName: string): string {
+  let before = '';
+  if (c.previousLeaderLeft) {
+    if (c.previousLeaderHost)
+      before = c.previousLeader === null ? 'The host left. ' : `The host, ${c.previousLeader}, left. `;
+    else if (c.previousLeader !== null) before = `${c.previousLeader}, who held the meeting keys, left. `;
+    else before = 'The participant who held the meeting keys left. ';
+  }
+  const now = c.leaderIsSelf
+    ? `This room${roomName === '' ? '' : `, ${roomName},`} now holds the meeting keys: read the new code aloud and ask everyone to check that theirs matches.`
+    : `${c.leader} now holds the meeting keys: ask them to read the new code aloud and check that it matches yours.`;
+  return before + now;
 }

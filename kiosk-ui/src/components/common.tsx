@@ -1,6 +1,7 @@
 /**
- * Pieces every kiosk screen shares (issue 7, kiosk UI): the clock, the room header, notices in
- * plain words (room errors, a failed touch command, the admin sign-in lockout, a lost link to roomd).
+ * Pieces every kiosk screen shares (docs/kiosk-and-admin-api.md §Room screen): the clock, the room
+ * header, notices in plain words (room errors, a failed touch command, the admin sign-in lockout, a
+ * lost link to roomd), each said once.
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { RoomState } from '../api.ts';
@@ -44,7 +45,10 @@ export function Notices({
   const items: { key: string; text: string; tone: 'error' | 'warn'; dismiss?: boolean }[] = [];
   if (!connected)
     items.push({ key: 'link', text: 'Lost contact with the room system. Reconnecting…', tone: 'warn' });
-  if (commandError !== null) items.push({ key: 'cmd', text: commandError, tone: 'error', dismiss: true });
+  // A refused command whose reason the room state already shows is said once, not twice.
+  const known = new Set((state?.errors ?? []).map((e) => e.message));
+  if (commandError !== null && !known.has(commandError))
+    items.push({ key: 'cmd', text: commandError, tone: 'error', dismiss: true });
   for (const e of state?.errors ?? []) items.push({ key: `e-${e.code}`, text: e.message, tone: 'error' });
   if (state?.admin.loginLocked === true) {
     const until = state.admin.lockedUntil === null ? null : new Date(state.admin.lockedUntil);

@@ -1,5 +1,7 @@
 /**
- * In-meeting controls (issue 7, kiosk UI): microphone, camera, volume, camera presets, reactions, leave.
+ * In-meeting controls (docs/kiosk-and-admin-api.md §Room screen): microphone, camera, volume,
+ * camera presets, reactions, leave. A tapped control shows at once that it was taken (pressed
+ * while roomd has not answered); Leave says "Leaving…" and cannot be tapped twice.
  */
 import { useState } from 'preact/hooks';
 import type { Meeting, RoomState } from '../api.ts';
@@ -16,6 +18,8 @@ const REACTIONS: [string, string][] = [
 
 export interface ControlActions {
   run(name: string, body?: Record<string, unknown>): void;
+  /** Whether a command of that name is on its way to roomd. */
+  pending(name: string): boolean;
 }
 
 export function Controls({
@@ -33,6 +37,8 @@ export function Controls({
   const volume = meeting.volume ?? 50;
   const presets = state.devices.find((d) => d.kind === 'camera')?.presets ?? [];
   const toggle = (p: 'react' | 'camera') => setPanel(panel === p ? 'none' : p);
+  const leaving = actions.pending('leave') || meeting.leaving === true;
+  const busy = (name: string) => (actions.pending(name) ? 'is-pending' : '');
   return (
     <div class="controls-wrap">
       {panel === 'react' && (
@@ -76,7 +82,7 @@ export function Controls({
       <nav class="controls" data-testid="controls">
         <button
           type="button"
-          class={`control ${muted ? 'control-off' : ''}`}
+          class={`control ${muted ? 'control-off' : ''} ${busy('mute')}`}
           onClick={() => actions.run('mute', { muted: !muted })}
           data-testid="mute"
         >
@@ -85,7 +91,7 @@ export function Controls({
         </button>
         <button
           type="button"
-          class={`control ${cameraOn ? '' : 'control-off'}`}
+          class={`control ${cameraOn ? '' : 'control-off'} ${busy('camera')}`}
           onClick={() => actions.run('camera', { enabled: !cameraOn })}
           data-testid="camera"
         >
@@ -95,7 +101,7 @@ export function Controls({
         <div class="control control-volume">
           <button
             type="button"
-            class="key"
+            class={`key ${busy('volume')}`}
             onClick={() => actions.run('volume', { level: Math.max(0, volume - 10) })}
             data-testid="volume-down"
           >
@@ -106,7 +112,7 @@ export function Controls({
           </span>
           <button
             type="button"
-            class="key"
+            class={`key ${busy('volume')}`}
             onClick={() => actions.run('volume', { level: Math.min(100, volume + 10) })}
             data-testid="volume-up"
           >
@@ -123,12 +129,13 @@ export function Controls({
         </button>
         <button
           type="button"
-          class="control control-leave"
+          class={`control control-leave ${leaving ? 'is-pending' : ''}`}
+          disabled={leaving}
           onClick={() => actions.run('leave')}
           data-testid="leave"
         >
           <Icon name="leave" />
-          Leave
+          {leaving ? 'Leaving…' : 'Leave'}
         </button>
       </nav>
     </div>

@@ -1,12 +1,13 @@
 /**
- * The encryption area (issue 7; product brief "What end-to-end encrypted meeting means here"):
- * green shield with padlock + "End-to-end encrypted" + the security code in 8 groups of 5, large
+ * The encryption area (docs/kiosk-and-admin-api.md §Room screen): green shield with padlock + "End-to-end encrypted" + the security code in 8 groups of 5, large
  * enough to read aloud across the room; green shield with check mark + "Encrypted — keys held by
  * the meeting service" for enhanced meetings; "Verifying encryption…" until proven (orange for a
  * partial state); and the features this meeting has turned off, with why.
  */
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import type { Meeting } from '../api.ts';
+import { codeChangedText, codeLabel } from './wording.ts';
 
 type ShieldKind = Meeting['shield'];
 
@@ -84,7 +85,9 @@ export function EncryptionArea({ meeting, children }: { meeting: Meeting; childr
       </div>
       {shield === 'e2ee' && meeting.securityCode !== null && (
         <div class={`code-block ${meeting.securityCodeChanged ? 'code-block-changed' : ''}`}>
-          <div class="code-label">Security code — the host reads it aloud; check that yours matches</div>
+          <div class="code-label" data-testid="code-label">
+            {codeLabel(meeting)}
+          </div>
           <SecurityCode code={meeting.securityCode} />
         </div>
       )}
@@ -148,15 +151,25 @@ export function CodeChangedBanner({
   meeting: Meeting;
   onAcknowledge: () => void;
 }) {
+  // "Got it" hides the banner at once; roomd's answer only confirms it.
+  const [dismissed, setDismissed] = useState<string | null>(null);
   if (!meeting.securityCodeChanged || meeting.securityCode === null) return null;
+  if (dismissed === meeting.securityCode) return null;
   return (
     <div class="code-banner" role="alert" data-testid="code-changed-banner">
       <ShieldIcon kind="e2ee" size="small" />
-      <div class="code-banner-text">
-        <strong>The security code has changed.</strong> Someone new is now keeping the meeting keys. Ask the
-        host to read the new code aloud and check that it matches.
+      <div class="code-banner-text" data-testid="code-changed-text">
+        <strong>The security code has changed.</strong> {codeChangedText(meeting)}
       </div>
-      <button type="button" class="button button-light" onClick={onAcknowledge} data-testid="ack-code">
+      <button
+        type="button"
+        class="button button-light"
+        onClick={() => {
+          setDismissed(meeting.securityCode);
+          onAcknowledge();
+        }}
+        data-testid="ack-code"
+      >
         Got it
       </button>
     </div>

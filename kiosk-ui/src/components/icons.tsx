@@ -1,6 +1,6 @@
 /**
- * Line icons for the touch controls (issue 7, kiosk UI). SVG, so they render on a room box
- * without an emoji font and scale cleanly to 4K.
+ * Line icons for the touch controls (docs/kiosk-and-admin-api.md §Room screen). SVG, so they render
+ * on a room box without an emoji font and scale cleanly to 4K.
  */
 const paths: Record<string, string> = {
   mic: 'M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3z M5 11a7 7 0 0 0 14 0 M12 18v3',

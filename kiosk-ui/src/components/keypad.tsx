@@ -1,5 +1,6 @@
 /**
- * Join by ID (issue 7, kiosk UI): a touch keypad for the meeting ID and an optional passcode.
+ * Join by ID (docs/kiosk-and-admin-api.md §Room screen): a touch keypad for the meeting ID and an
+ * optional passcode.
  */
 import { useState } from 'preact/hooks';
 
@@ -15,9 +16,12 @@ export function formatMeetingId(id: string): string {
 
 export function JoinByIdPanel({
   busy,
+  pending = false,
   onJoin,
 }: {
   busy: boolean;
+  /** This panel's Join was tapped and roomd has not answered yet. */
+  pending?: boolean;
   onJoin: (id: string, passcode: string) => void;
 }) {
   const [id, setId] = useState('');
@@ -61,12 +65,12 @@ export function JoinByIdPanel({
       </div>
       <button
         type="button"
-        class="button button-join button-wide"
+        class={`button button-join button-wide ${pending ? 'is-pending' : ''}`}
         disabled={!canJoin}
         onClick={() => onJoin(id, passcode)}
         data-testid="join-by-id-button"
       >
-        Join
+        {pending ? 'Joining…' : 'Join'}
       </button>
     </section>
   );

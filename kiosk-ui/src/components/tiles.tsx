@@ -1,6 +1,6 @@
 /**
- * Video tiles (issue 7, kiosk UI): one canvas per far-end participant painted by the VideoRouter
- * (WebCodecs), initials until the first frame arrives, and the room's own self-view.
+ * Video tiles (docs/kiosk-and-admin-api.md §Room screen): one canvas per far-end participant painted
+ * by the VideoRouter (WebCodecs), initials until the first frame arrives, and the room's own self-view.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Meeting } from '../api.ts';

@@ -1,6 +1,8 @@
 /**
- * Idle (issue 7, kiosk UI): room name, clock, today's meetings with one-touch Join, Join by ID.
+ * Idle (docs/kiosk-and-admin-api.md §Room screen): room name, clock, today's meetings with one-touch
+ * Join, Join by ID. The tapped Join says "Joining…" at once, until roomd answers.
  */
+import { useState } from 'preact/hooks';
 import type { RoomState } from '../api.ts';
 import { Clock, timeOf, useNow } from '../components/common.tsx';
 import { ShieldIcon } from '../components/encryption.tsx';
@@ -8,14 +10,20 @@ import { formatMeetingId, JoinByIdPanel } from '../components/keypad.tsx';
 
 export function IdleScreen({
   state,
-  busy,
+  joining,
   onJoin,
 }: {
   state: RoomState;
-  busy: boolean;
+  /** A join command is on its way to roomd. */
+  joining: boolean;
   onJoin: (meetingId: string, passcode?: string) => void;
 }) {
   const now = useNow(30_000);
+  const [tapped, setTapped] = useState<string | null>(null);
+  const join = (meetingId: string, passcode?: string) => {
+    setTapped(meetingId);
+    onJoin(meetingId, passcode);
+  };
   const today = state.schedule
     .filter(
       (m) =>
@@ -61,12 +69,12 @@ export function IdleScreen({
                   </div>
                   <button
                     type="button"
-                    class="button button-join"
-                    disabled={busy}
-                    onClick={() => onJoin(m.meetingId)}
+                    class={`button button-join ${joining && tapped === m.meetingId ? 'is-pending' : ''}`}
+                    disabled={joining}
+                    onClick={() => join(m.meetingId)}
                     data-testid={`join-${m.meetingId}`}
                   >
-                    Join
+                    {joining && tapped === m.meetingId ? 'Joining…' : 'Join'}
                   </button>
                 </li>
               );
@@ -74,8 +82,12 @@ export function IdleScreen({
           </ul>
         </section>
         <JoinByIdPanel
-          busy={busy}
-          onJoin={(id, passcode) => onJoin(id, passcode === '' ? undefined : passcode)}
+          busy={joining}
+          pending={joining && tapped === 'keypad'}
+          onJoin={(id, passcode) => {
+            setTapped('keypad');
+            onJoin(id, passcode === '' ? undefined : passcode);
+          }}
         />
       </div>
     </main>

@@ -1,6 +1,8 @@
 /**
- * Not provisioned (issue 7, kiosk UI): what an admin needs to claim this room device — the
- * one-time setup code, device id, the addresses of the admin page and its certificate fingerprint.
+ * Not claimed yet (docs/kiosk-and-admin-api.md §Room screen): what an admin needs to claim this room
+ * device — the one-time setup code, device id, the addresses the admin page really answers on, its
+ * certificate fingerprint, and the `roomctl claim` command ready to type. Whenever the room is in
+ * or joining a meeting the meeting's screen shows instead (screens/choose.ts).
  */
 import type { RoomState } from '../api.ts';
 
@@ -8,6 +10,11 @@ export function SetupScreen({ state }: { state: RoomState }) {
   const setup = state.setup;
   const fingerprint = (setup?.certFingerprint ?? state.certFingerprint).split(':');
   const half = Math.ceil(fingerprint.length / 2);
+  const url = setup?.adminUrls[0];
+  const claim =
+    setup === null || setup === undefined || url === undefined
+      ? null
+      : `roomctl claim --url ${url.replace(/\/$/, '')} --fingerprint ${setup.certFingerprint} --code ${setup.setupCode} --password-stdin`;
   return (
     <main class="screen setup" data-testid="screen-setup">
       <h1>Set up this room</h1>
@@ -45,6 +52,14 @@ export function SetupScreen({ state }: { state: RoomState }) {
           </div>
         </section>
       </div>
+      {claim !== null && (
+        <section class="card setup-command">
+          <div class="label">Or from a terminal (then type the new admin password and press Ctrl-D)</div>
+          <div class="mono claim-command" data-testid="claim-command">
+            {claim}
+          </div>
+        </section>
+      )}
     </main>
   );
 }

@@ -18,6 +18,8 @@ export class KioskStateHub {
   readonly #auth: AuthView;
   readonly #certFingerprint: string;
   readonly #adminPort: () => number;
+  /** The address the admin server listens on; a wildcard means every LAN address. */
+  readonly #adminHost: string;
   readonly #listeners = new Set<(state: RoomState) => void>();
   #unsubs: Unsubscribe[] = [];
 
@@ -25,11 +27,12 @@ export class KioskStateHub {
   constructor(
     source: RoomStateSource,
     auth: AuthView,
-    admin: { certFingerprint: string; port: number | (() => number) },
+    admin: { certFingerprint: string; port: number | (() => number); host?: string },
   ) {
     this.#source = source;
     this.#auth = auth;
     this.#certFingerprint = admin.certFingerprint;
+    this.#adminHost = admin.host ?? '0.0.0.0';
     const port = admin.port;
     this.#adminPort = typeof port === 'number' ? () => port : port;
   }
@@ -42,6 +45,10 @@ export class KioskStateHub {
     const lock = this.#auth.lockout();
     const setupCode = this.#auth.setupCode;
     const { deviceId, addresses, room, ...rest } = snapshot;
+    // The setup screen names only addresses the admin server answers on: all LAN addresses when it
+    // listens on every interface, else just the one it is bound to (127.0.0.1 in the demo).
+    const wildcard = this.#adminHost === '0.0.0.0' || this.#adminHost === '::' || this.#adminHost === '';
+    const adminHosts = wildcard ? addresses : [this.#adminHost];
     return {
       room: { name: room.name, provisioned: this.#auth.claimed },
       ...rest,
@@ -52,7 +59,7 @@ export class KioskStateHub {
               setupCode,
               deviceId,
               addresses,
-              adminUrls: addresses.map(
+              adminUrls: adminHosts.map(
                 (a) => `https://${a.includes(':') ? `[${a}]` : a}:${this.#adminPort()}/`,
               ),
               certFingerprint: this.#certFingerprint,

@@ -1,13 +1,15 @@
 /**
- * `roomctl` (issue 7): the admin's command line for one room device. Parses arguments, resolves
- * the connection (flags > ROOMCTL_* env > saved config), runs a command, prints human text or
- * `--json`, and returns an exit code from RoomctlExit. `bin/roomctl.js` calls `main`.
+ * `roomctl` (docs/kiosk-and-admin-api.md §roomctl): the admin's command line for one room device.
+ * Parses arguments, resolves the connection (flags > ROOMCTL_* env > saved config), runs a command,
+ * prints human text or `--json`, and returns an exit code from RoomctlExit. `bin/roomctl.js` calls
+ * `main`.
  */
 import * as fsp from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { AdminClient } from './client.ts';
 import * as cmd from './commands.ts';
 import { defaultConfigPath, loadConnection, saveConnection } from './config.ts';
+import * as demo from './demo.ts';
 import { RoomctlError, RoomctlExit } from './exit.ts';
 import * as idc from './identity.ts';
 
@@ -38,6 +40,8 @@ Commands:
   identity issue --org-key FILE --name NAME --kind room|person|bot --key IVK [--days N]
   identity show | identity pins | identity forget --org ORG --name NAME
   identity provision [--anchor FILE] [--cert FILE]
+  demo status | host-leaves | host-rejoins | join | leave | phone-join | relay-restart | …
+                                               (roomd demo only; roomctl demo --help)
 
 Connection: --url, --fingerprint, --token, --insecure, --config FILE
   (or ROOMCTL_URL, ROOMCTL_FINGERPRINT, ROOMCTL_TOKEN; claim saves them)
@@ -75,6 +79,7 @@ const OPTIONS = {
   days: { type: 'string' },
   anchor: { type: 'string' },
   cert: { type: 'string' },
+  meeting: { type: 'string' },
 } as const;
 
 const COMMANDS = new Set([
@@ -89,6 +94,7 @@ const COMMANDS = new Set([
   'restart',
   'schedule',
   'identity',
+  'demo',
 ]);
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -143,11 +149,20 @@ export async function runRoomctl(argv: string[], io: RoomctlIo): Promise<number>
       io.stdout(idc.IDENTITY_USAGE);
       return RoomctlExit.ok;
     }
+    if (
+      (command === 'demo' && (v.help === true || sub === undefined || sub === 'help')) ||
+      (command === 'help' && sub === 'demo')
+    ) {
+      io.stdout(demo.DEMO_USAGE);
+      return RoomctlExit.ok;
+    }
     if (v.help === true || command === undefined || command === 'help') {
       io.stdout(USAGE);
       return command === undefined && v.help !== true ? RoomctlExit.usage : RoomctlExit.ok;
     }
     if (!COMMANDS.has(command)) throw usage(`Unknown command "${command}".`);
+    // A mistyped demo command is a usage error before any connection is made.
+    if (command === 'demo') demo.checkArgs(sub, rest, v.kind);
     const now = io.now ?? Date.now;
     // The issuer's commands work on local files only: no device, no connection.
     if (command === 'identity' && (sub === 'org-init' || sub === 'issue')) {
@@ -290,6 +305,13 @@ export async function runRoomctl(argv: string[], io: RoomctlIo): Promise<number>
             ...(certificate === undefined ? {} : { certificate }),
           });
         } else throw identityUsage(`Unknown identity command "${sub ?? ''}".`);
+        break;
+      case 'demo':
+        result = await demo.runDemo(client, sub as string, {
+          ...(v.meeting === undefined ? {} : { meetingId: v.meeting }),
+          ...(v.kind === undefined ? {} : { kind: v.kind }),
+          ...(v.name === undefined ? {} : { name: v.name }),
+        });
         break;
       case 'schedule': {
         const start = new Date(need(v, 'start'));

@@ -1,6 +1,6 @@
 /**
- * roomctl's client for the admin API (issue 7, roomctl): HTTPS to the room device, whose
- * self-signed certificate is pinned by its SHA-256 fingerprint (shown on the room screen).
+ * roomctl's client for the admin API (docs/kiosk-and-admin-api.md §roomctl): HTTPS to the room
+ * device, whose self-signed certificate is pinned by its SHA-256 fingerprint (shown on the room screen).
  * The first connection fetches the certificate and compares fingerprints; requests then trust
  * exactly that certificate. Bearer token auth; errors come back as RoomctlError with an exit code.
  */

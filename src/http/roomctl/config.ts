@@ -1,7 +1,8 @@
 /**
- * roomctl's saved connection (issue 7, roomctl): after `roomctl claim` the device URL, its pinned
- * certificate fingerprint and an API token are kept in `$XDG_CONFIG_HOME/roomctl/config.json`
- * (mode 0600), so later commands need no flags. Flags and ROOMCTL_* variables override it.
+ * roomctl's saved connection (docs/kiosk-and-admin-api.md §roomctl): after `roomctl claim` the device
+ * URL, its pinned certificate fingerprint and an API token are kept in
+ * `$XDG_CONFIG_HOME/roomctl/config.json` (mode 0600), so later commands need no flags. Flags and
+ * ROOMCTL_* variables override it.
  */
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';

@@ -1,6 +1,6 @@
 /**
- * roomctl exit codes (issue 7: "exit codes that scripts can trust"), sysexits.h values where one
- * fits, so a script can tell "fix your command" from "try again later" from "not allowed".
+ * roomctl exit codes (docs/kiosk-and-admin-api.md §roomctl), sysexits.h values where one fits, so a
+ * script can tell "fix your command" from "try again later" from "not allowed".
  */
 import { ExitCode } from '../../core/exit-codes.ts';
 

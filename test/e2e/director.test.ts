@@ -1,0 +1,193 @@
+/**
+ * The director in real Chromium (docs/kiosk-and-admin-api.md §roomctl demo): the real demo daemon,
+ * claimed with roomctl; the room screen is driven like a person would, and `roomctl demo` makes the
+ * far end act. The host leaves → the new code on the screen with a banner that says who left and who
+ * holds the keys now; "Got it" answers at once; a phone tries to join → refused at the far end and
+ * the room screen says nothing about it; Leave says so at once; a wrong meeting ID is refused in
+ * seconds with no false claim of encryption. Screenshots: test-output/screenshots/director-*.png.
+ */
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { type DemoRun, startDemo } from '../../src/app/demo.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import { runRoomctl } from '../../src/http/roomctl/cli.ts';
+import type { RoomState } from '../../src/http/schemas/state.ts';
+import { freePort } from '../helpers/ports.ts';
+import { launchChromium } from './chromium.ts';
+import { ensureKioskBuilt } from './kiosk-fixture.ts';
+
+const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
+
+let demo: DemoRun;
+let context: BrowserContext | undefined;
+let page: Page;
+let dirs: string[] = [];
+
+async function state(): Promise<RoomState> {
+  return (await (await fetch(new URL('/api/v1/state', demo.kioskUrl))).json()) as RoomState;
+}
+
+async function roomctl(...args: string[]): Promise<{ rc: number; out: string }> {
+  const out: string[] = [];
+  const rc = await runRoomctl([...args, '--config', path.join(dirs[0]!, 'roomctl.json')], {
+    stdout: (t) => out.push(t),
+    stderr: (t) => out.push(t),
+    env: { ROOMCTL_PASSWORD: 'correct horse battery staple' },
+  });
+  return { rc, out: out.join('\n') };
+}
+
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `director-${name}.png`) });
+const codeOnScreen = async () =>
+  (await page.locator('[data-testid="security-code"] .code-group').allTextContents()).join(' ');
+
+beforeAll(async () => {
+  await ensureKioskBuilt();
+  await fsp.mkdir(SHOTS, { recursive: true });
+  const stateDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-director-e2e-'));
+  const userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-chromium-'));
+  dirs = [stateDir, userDataDir];
+  demo = await startDemo({
+    stateDir,
+    log: silentLogger(),
+    env: {},
+    relayPort: 0,
+    kioskPort: await freePort(),
+    adminPort: await freePort(),
+    // The far end sends synthetic frames: this test is about words and codes, not pictures.
+    botMedia: 'synthetic',
+    roomMedia: null,
+  });
+  context = await launchChromium(userDataDir);
+  page = context.pages()[0] ?? (await context.newPage());
+}, 180_000);
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail')
+    await page?.screenshot({ path: path.join(SHOTS, `director-failed-${Date.now()}.png`) }).catch(() => {});
+});
+
+afterAll(async () => {
+  await context?.close();
+  await demo?.stop();
+  for (const d of dirs) await fsp.rm(d, { recursive: true, force: true });
+}, 60_000);
+
+describe('the director and the room screen', () => {
+  test('claim with the command the setup screen shows; join the E2EE meeting', async () => {
+    await page.goto(demo.kioskUrl);
+    const command = await page.getByTestId('claim-command').textContent({ timeout: 20_000 });
+    const s = await state();
+    expect(command).toBe(
+      `roomctl claim --url https://127.0.0.1:${new URL(demo.app.http.urls().admin).port} --fingerprint ${s.setup?.certFingerprint} --code ${s.setup?.setupCode} --password-stdin`,
+    );
+    const words = (command ?? '').split(' ');
+    const arg = (flag: string) => words[words.indexOf(flag) + 1]!;
+    const claim = await roomctl(
+      'claim',
+      '--url',
+      arg('--url'),
+      '--fingerprint',
+      arg('--fingerprint'),
+      '--code',
+      arg('--code'),
+    );
+    expect(claim.rc, claim.out).toBe(0);
+    const e2ee = demo.env.meetings.find((m) => m.encryption === 'e2ee')!;
+    await page.getByTestId(`join-${e2ee.id}`).click({ timeout: 20_000 });
+    await page.getByTestId('screen-meeting').waitFor({ timeout: 30_000 });
+    await expect
+      .poll(() => page.getByTestId('encryption').getAttribute('data-shield'), { timeout: 30_000 })
+      .toBe('e2ee');
+    expect(await page.getByTestId('code-label').textContent()).toContain('Alice Moreau holds the keys');
+  }, 90_000);
+
+  test('host-leaves: the new code and a banner that says who left and who holds the keys', async () => {
+    const before = (await state()).meeting?.securityCode;
+    const r = await roomctl('demo', 'host-leaves');
+    expect(r.rc, r.out).toBe(0);
+    const t0 = performance.now();
+    await page.getByTestId('code-changed-banner').waitFor({ timeout: 10_000 });
+    await expect
+      .poll(
+        async () => {
+          const s = await state();
+          return (
+            s.meeting?.shield === 'e2ee' &&
+            s.meeting.securityCode !== before &&
+            (await codeOnScreen()) === s.meeting.securityCode
+          );
+        },
+        { timeout: 10_000, interval: 50 },
+      )
+      .toBe(true);
+    console.log(
+      `[director e2e] host left → new code on the screen after ${(performance.now() - t0).toFixed(0)} ms`,
+    );
+    const banner = await page.getByTestId('code-changed-text').textContent();
+    expect(banner).toBe(
+      'The security code has changed. The host, Alice Moreau, left. Bongani Dlamini now holds the meeting keys: ask them to read the new code aloud and check that it matches yours.',
+    );
+    expect(banner).not.toContain('Ask the host');
+    expect(await page.getByTestId('code-label').textContent()).toContain('Bongani Dlamini holds the keys');
+    await shot('01-host-left');
+    const t1 = performance.now();
+    await page.getByTestId('ack-code').click();
+    await page.getByTestId('code-changed-banner').waitFor({ state: 'detached', timeout: 1500 });
+    console.log(`[director e2e] "Got it" → banner gone after ${(performance.now() - t1).toFixed(0)} ms`);
+  }, 60_000);
+
+  test('phone-join: refused at the far end; the room screen says nothing about it', async () => {
+    const names = async () => page.getByTestId('participant').allTextContents();
+    const before = await names();
+    const code = await codeOnScreen();
+    const r = await roomctl('demo', 'phone-join');
+    expect(r.rc, r.out).toBe(0);
+    expect(r.out).toContain('Telephone dial-in cannot join end-to-end encrypted meetings');
+    // Give a wrong screen every chance to show up.
+    await page.waitForTimeout(1500);
+    expect(await names()).toEqual(before);
+    expect((await names()).join(' ')).not.toContain('Dial-in');
+    expect(await page.getByTestId('encryption').getAttribute('data-shield')).toBe('e2ee');
+    expect(await codeOnScreen()).toBe(code);
+    expect(await page.getByTestId('notices').count()).toBe(0);
+    await shot('02-phone-refused');
+  }, 60_000);
+
+  test('Leave says "Leaving…" at once and the room is idle within seconds', async () => {
+    const leave = page.getByTestId('leave').last();
+    const t0 = performance.now();
+    await leave.click();
+    const label = await leave.textContent({ timeout: 500 }).catch(() => null);
+    // Either the tap is still in flight ("Leaving…") or the room already left.
+    if (label !== null) expect(label).toContain('Leaving…');
+    await page.getByTestId('screen-idle').waitFor({ timeout: 5000 });
+    console.log(`[director e2e] Leave → idle after ${(performance.now() - t0).toFixed(0)} ms`);
+  }, 30_000);
+
+  test('a wrong meeting ID: refused within 3 s, never called end-to-end encrypted, no unrelated notice', async () => {
+    for (const k of '12345678901') await page.getByTestId(`key-${k}`).click();
+    const leads: string[] = [];
+    const watch = setInterval(() => {
+      void page
+        .getByTestId('joining-lead')
+        .textContent({ timeout: 50 })
+        .then((t) => t !== null && leads.push(t))
+        .catch(() => {});
+    }, 20);
+    const t0 = performance.now();
+    await page.getByTestId('join-by-id-button').click();
+    await page.getByTestId('notice-e-relay.meeting_not_found').waitFor({ timeout: 3000 });
+    clearInterval(watch);
+    console.log(
+      `[director e2e] wrong meeting ID → refusal on the screen after ${(performance.now() - t0).toFixed(0)} ms`,
+    );
+    expect(await page.getByTestId('notices').textContent()).toBe('There is no meeting with that ID.');
+    expect(leads.join(' ')).not.toMatch(/encrypted/i);
+    await page.getByTestId('screen-idle').waitFor({ timeout: 5000 });
+    await shot('03-wrong-id');
+  }, 30_000);
+});
