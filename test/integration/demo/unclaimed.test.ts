@@ -68,6 +68,12 @@ describe('an unclaimed room', () => {
       15_000,
     );
     await waitFor(() => demo.app.room?.meeting()?.shield === 'e2ee', 'the room in the meeting', 30_000);
+    // The kiosk state follows the room a moment later (it is published, not read): wait for it.
+    await waitFor(
+      () => chooseScreen(demo.app.http.hub.getState()) === 'meeting',
+      'the meeting screen',
+      30_000,
+    );
     const res = await fetch(new URL('/api/v1/leave', demo.kioskUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
