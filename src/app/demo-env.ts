@@ -153,6 +153,14 @@ const REFUSED_CLIENTS: Record<
   'old-app': { client: 'desktop', protocol: 0, name: 'Old desktop app' },
 };
 
+/** The demo's emulated devices a director can unplug. */
+export type DemoDevice = 'panel' | 'camera' | 'speakerphone';
+const DEVICE_NAME: Record<DemoDevice, string> = {
+  panel: 'touch panel',
+  camera: 'camera',
+  speakerphone: 'speakerphone',
+};
+
 export class DemoEnvironment implements DemoDirector {
   relay!: Relay;
   readonly meetings: DemoMeetingInfo[] = [];
@@ -165,6 +173,7 @@ export class DemoEnvironment implements DemoDirector {
   devicePaths!: { panel: string; camera: string; speakerphone: string };
   readonly #o: DemoOptions;
   readonly #ptys: PtyPair[] = [];
+  #stopSpeakerphone: (() => void) | undefined;
   readonly #streams: ByteStream[] = [];
   readonly #captures: MediaCapture[] = [];
   readonly #stops: (() => void)[] = [];
@@ -239,19 +248,41 @@ export class DemoEnvironment implements DemoDirector {
 
   /** Pull the touch panel's cable and plug it back in (tests): a new line at the same path. */
   async replugPanel(): Promise<void> {
-    const i = this.#ptys.findIndex((p) => p.hostPath === this.devicePaths.panel);
+    await this.unplug({ device: 'panel' });
+    await this.replug({ device: 'panel' });
+  }
+
+  /** Pull a device's cable: its line disappears from the path the room opens. */
+  async unplug(o: { device: DemoDevice }): Promise<string> {
+    const i = this.#ptys.findIndex((p) => p.hostPath === this.devicePaths[o.device]);
+    if (i < 0) return `The ${DEVICE_NAME[o.device]} is already unplugged.`;
     const [pty] = this.#ptys.splice(i, 1);
     const [stream] = this.#streams.splice(i, 1);
+    if (o.device === 'speakerphone') this.#stopSpeakerphone?.();
     await stream?.close().catch(() => {});
     await pty?.close();
-    const devDir = path.dirname(this.devicePaths.panel);
-    const fresh = await createPtyPair(this.devicePaths.panel, path.join(devDir, 'panel-device'));
+    return `The ${DEVICE_NAME[o.device]} is unplugged; the room screen and the admin console say so.`;
+  }
+
+  /** Plug a device back in: a freshly powered one on a new line at the same path. */
+  async replug(o: { device: DemoDevice }): Promise<string> {
+    const hostPath = this.devicePaths[o.device];
+    if (this.#ptys.some((p) => p.hostPath === hostPath)) return `The ${DEVICE_NAME[o.device]} is plugged in.`;
+    const fresh = await createPtyPair(hostPath, path.join(path.dirname(hostPath), `${o.device}-device`));
     const s = await SerialPortByteStream.open(fresh.devicePath, 115200);
-    this.#ptys.splice(i, 0, fresh);
-    this.#streams.splice(i, 0, s);
-    // A freshly powered panel: blank pages, announcing itself.
-    this.panel = new NextionEmulator();
-    this.panel.attach(s);
+    this.#ptys.push(fresh);
+    this.#streams.push(s);
+    if (o.device === 'panel') {
+      this.panel = new NextionEmulator();
+      this.panel.attach(s);
+    } else if (o.device === 'camera') {
+      this.camera = new ViscaEmulator();
+      this.camera.attach(s);
+    } else {
+      this.speakerphone = new FakeSpeakerphone('toggle', fresh.devicePath);
+      this.#stopSpeakerphone = serveSpeakerphone(s, this.speakerphone);
+    }
+    return `The ${DEVICE_NAME[o.device]} is plugged in again; the room finds it on its own.`;
   }
 
   async #startDevices(devDir: string): Promise<void> {
@@ -268,7 +299,8 @@ export class DemoEnvironment implements DemoDirector {
     this.camera.attach(camera.stream);
     const phone = await pair('speakerphone');
     this.speakerphone = new FakeSpeakerphone('toggle', phone.pty.devicePath);
-    this.#stops.push(serveSpeakerphone(phone.stream, this.speakerphone));
+    this.#stopSpeakerphone = serveSpeakerphone(phone.stream, this.speakerphone);
+    this.#stops.push(() => this.#stopSpeakerphone?.());
     this.devicePaths = {
       panel: panel.pty.hostPath,
       camera: camera.pty.hostPath,

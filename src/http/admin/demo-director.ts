@@ -2,7 +2,7 @@
  * The demo's director (docs/kiosk-and-admin-api.md §roomctl demo): admin routes that make the far
  * end of the demo's meetings do things — the host leaves or comes back, someone joins or leaves, a
  * phone or an old app tries to join the end-to-end encrypted meeting and is refused, the meeting
- * relay restarts. Only `roomd demo` registers this plugin (src/app/demo.ts); a production room
+ * relay restarts, a device is unplugged and plugged back in. Only `roomd demo` registers this plugin (src/app/demo.ts); a production room
  * never has these routes. Every route needs the `admin` scope.
  */
 import { type Static, Type } from '@sinclair/typebox';
@@ -46,6 +46,14 @@ export const DemoRefusedBody = Type.Object(
     client: Type.Union([Type.Literal('phone'), Type.Literal('web'), Type.Literal('old-app')], {
       description: 'phone: telephone dial-in; web: a browser; old-app: a desktop app below the E2EE protocol',
     }),
+  },
+  strict,
+);
+
+export const DemoDeviceBody = Type.Object(
+  {
+    device: Type.Union([Type.Literal('panel'), Type.Literal('camera'), Type.Literal('speakerphone')]),
+    plugged: Type.Boolean({ description: 'false: pull the cable; true: plug it back in' }),
   },
   strict,
 );
@@ -95,6 +103,8 @@ export interface DemoDirector {
   personLeaves(o: MeetingArg & { name?: string }): Promise<string>;
   refusedJoin(o: MeetingArg & { client: 'phone' | 'web' | 'old-app' }): Promise<DemoRefusedReply>;
   restartRelay(): Promise<string>;
+  unplug(o: { device: 'panel' | 'camera' | 'speakerphone' }): Promise<string>;
+  replug(o: { device: 'panel' | 'camera' | 'speakerphone' }): Promise<string>;
 }
 
 export function demoDirectorRoutes(director: DemoDirector): FastifyPluginAsync {
@@ -140,5 +150,14 @@ export function demoDirectorRoutes(director: DemoDirector): FastifyPluginAsync {
     app.post('/api/v1/demo/relay/restart', s('The meeting relay restarts', { response: done }), async () => ({
       done: await director.restartRelay(),
     }));
+    app.post<{ Body: Static<typeof DemoDeviceBody> }>(
+      '/api/v1/demo/device',
+      s("A device's cable is pulled or plugged back in", { body: DemoDeviceBody, response: done }),
+      async (request) => ({
+        done: request.body.plugged
+          ? await director.replug({ device: request.body.device })
+          : await director.unplug({ device: request.body.device }),
+      }),
+    );
   };
 }

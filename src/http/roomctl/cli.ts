@@ -311,6 +311,7 @@ export async function runRoomctl(argv: string[], io: RoomctlIo): Promise<number>
           ...(v.meeting === undefined ? {} : { meetingId: v.meeting }),
           ...(v.kind === undefined ? {} : { kind: v.kind }),
           ...(v.name === undefined ? {} : { name: v.name }),
+          ...(rest[0] === undefined ? {} : { device: rest[0] }),
         });
         break;
       case 'schedule': {

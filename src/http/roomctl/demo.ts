@@ -22,6 +22,8 @@ Makes the far end of the demo's meetings act (roomd demo only), so you can watch
   web-join                  a web browser tries to join it: refused
   old-app-join              an app too old for end-to-end encryption tries to join it: refused
   relay-restart             the meeting relay restarts; everyone reconnects
+  unplug DEVICE             pull a device's cable; DEVICE: panel, camera or speakerphone
+  replug DEVICE             plug it back in
 
 --meeting ID picks the meeting (default: the end-to-end encrypted one). Uses the connection that
 'roomctl claim' saved (or --url, --fingerprint, --token).
@@ -37,11 +39,24 @@ const SUBCOMMANDS = new Set([
   'web-join',
   'old-app-join',
   'relay-restart',
+  'unplug',
+  'replug',
 ]);
+
+const DEVICES = ['panel', 'camera', 'speakerphone'] as const;
+type Device = (typeof DEVICES)[number];
+const isDevice = (d: string | undefined): d is Device =>
+  (DEVICES as readonly (string | undefined)[]).includes(d);
 
 /** Throws a usage error for a subcommand or `--kind` this file does not know. */
 export function checkArgs(sub: string | undefined, rest: readonly string[], kind: string | undefined): void {
-  if (sub === undefined || !SUBCOMMANDS.has(sub) || rest.length > 0)
+  const takesDevice = sub === 'unplug' || sub === 'replug';
+  if (takesDevice && (rest.length !== 1 || !isDevice(rest[0])))
+    throw new RoomctlError(
+      RoomctlExit.usage,
+      `roomctl demo ${sub} takes one device: panel, camera or speakerphone.\n\n${DEMO_USAGE}`,
+    );
+  if (sub === undefined || !SUBCOMMANDS.has(sub) || (rest.length > 0 && !takesDevice))
     throw new RoomctlError(
       RoomctlExit.usage,
       `Unknown demo command "${[sub ?? '', ...rest].join(' ')}".\n\n${DEMO_USAGE}`,
@@ -94,7 +109,7 @@ function done(json: unknown): CommandResult {
 export async function runDemo(
   client: AdminClient,
   sub: string,
-  o: { meetingId?: string; kind?: string; name?: string },
+  o: { meetingId?: string; kind?: string; name?: string; device?: string },
 ): Promise<CommandResult> {
   const meeting = o.meetingId === undefined ? {} : { meetingId: o.meetingId };
   switch (sub) {
@@ -148,6 +163,16 @@ export async function runDemo(
     }
     case 'relay-restart':
       return done(await call(client, 'POST', '/api/v1/demo/relay/restart'));
+    case 'unplug':
+    case 'replug':
+      if (!isDevice(o.device))
+        throw new RoomctlError(
+          RoomctlExit.usage,
+          `Which device: panel, camera or speakerphone?\n\n${DEMO_USAGE}`,
+        );
+      return done(
+        await call(client, 'POST', '/api/v1/demo/device', { device: o.device, plugged: sub === 'replug' }),
+      );
     default:
       throw new RoomctlError(RoomctlExit.usage, `Unknown demo command "${sub}".\n\n${DEMO_USAGE}`);
   }

@@ -232,4 +232,16 @@ describe('roomctl demo on the demo room', () => {
     console.log(`[director] relay restart → green again after ${(performance.now() - t0).toFixed(0)} ms`);
     expect(s.meeting?.securityCode).toMatch(/^\d{5}( \d{5}){7}$/);
   }, 90_000);
+
+  it('unplug camera, then replug: the room reports it missing, then finds it again on its own', async () => {
+    const camera = (x: RoomState) => x.devices.find((d) => d.kind === 'camera');
+    const off = await roomctl('demo', 'unplug', 'camera');
+    expect(off.rc, off.out).toBe(0);
+    await stateWhen((x) => camera(x)?.status !== 'ok', 'the camera reported not ok', 30_000);
+    const on = await roomctl('demo', 'replug', 'camera');
+    expect(on.rc, on.out).toBe(0);
+    await stateWhen((x) => camera(x)?.status === 'ok', 'the camera found again', 30_000);
+    // The meeting went on throughout.
+    expect((await state()).meeting?.shield).toBe('e2ee');
+  }, 90_000);
 });

@@ -59,6 +59,14 @@ const director: DemoDirector = {
     calls.push('relay-restart');
     return 'The meeting relay restarted.';
   },
+  unplug: async (o) => {
+    calls.push(`unplug ${o.device}`);
+    return `The ${o.device} is unplugged.`;
+  },
+  replug: async (o) => {
+    calls.push(`replug ${o.device}`);
+    return `The ${o.device} is plugged in again.`;
+  },
 };
 
 let withDirector: HttpFixture;
@@ -171,6 +179,8 @@ describe('roomctl demo', () => {
     expect((await roomctl(config(), 'demo', 'dance')).code).toBe(RoomctlExit.usage);
     expect((await roomctl(config(), 'demo', 'join', '--kind', 'vip')).code).toBe(RoomctlExit.usage);
     expect((await roomctl(config(), 'demo', 'status', 'extra')).code).toBe(RoomctlExit.usage);
+    expect((await roomctl(config(), 'demo', 'unplug')).code).toBe(RoomctlExit.usage);
+    expect((await roomctl(config(), 'demo', 'unplug', 'toaster')).code).toBe(RoomctlExit.usage);
   });
 
   test('each command asks the director and prints what happened', async () => {
@@ -192,6 +202,11 @@ describe('roomctl demo', () => {
     expect((await roomctl(config(), 'demo', 'leave', '--name', 'Vera')).code).toBe(0);
     expect((await roomctl(config(), 'demo', 'relay-restart')).code).toBe(0);
     expect((await roomctl(config(), 'demo', 'host-leaves', '--meeting', '459-2536-4353')).code).toBe(0);
+    expect(await roomctl(config(), 'demo', 'unplug', 'camera')).toEqual({
+      code: 0,
+      out: 'The camera is unplugged.',
+    });
+    expect((await roomctl(config(), 'demo', 'replug', 'camera')).code).toBe(0);
     const status = await roomctl(config(), 'demo', 'status');
     expect(status.out).toContain('in   Alice Moreau (host)');
     expect(calls).toEqual([
@@ -201,6 +216,8 @@ describe('roomctl demo', () => {
       'leave Vera',
       'relay-restart',
       'host-leaves 459-2536-4353',
+      'unplug camera',
+      'replug camera',
     ]);
   });
 
