@@ -21,6 +21,7 @@ import type { RoomState } from '../../src/http/schemas/state.ts';
 import { freePort } from '../helpers/ports.ts';
 import { launchChromium } from './chromium.ts';
 import { ensureKioskBuilt } from './kiosk-fixture.ts';
+import { kioskState } from '../support/kiosk-state.ts';
 
 const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
 const DOC_SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
@@ -35,9 +36,7 @@ let admin: Page;
 let dirs: string[] = [];
 const taken: string[] = [];
 
-async function state(): Promise<RoomState> {
-  return (await (await fetch(new URL('/api/v1/state', demo.kioskUrl))).json()) as RoomState;
-}
+const state = (): Promise<RoomState> => kioskState(demo.kioskUrl);
 
 async function roomctl(args: string[]): Promise<{ rc: number; out: string }> {
   const out: string[] = [];

@@ -16,27 +16,15 @@ import { runRoomctl } from '../../../src/http/roomctl/cli.ts';
 import type { RoomState } from '../../../src/http/schemas/state.ts';
 import { waitFor } from '../../helpers/meeting-harness.ts';
 import { freePort } from '../../helpers/ports.ts';
+import { kioskState, kioskStateWhen } from '../../support/kiosk-state.ts';
 
 let demo: DemoRun;
 let dir: string;
 
-async function state(): Promise<RoomState> {
-  return (await (await fetch(new URL('/api/v1/state', demo.kioskUrl))).json()) as RoomState;
-}
+const state = (): Promise<RoomState> => kioskState(demo.kioskUrl);
 
-async function stateWhen(
-  ok: (s: RoomState) => boolean,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<RoomState> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await state();
-    if (ok(s)) return s;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s.meeting)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const stateWhen = (ok: (s: RoomState) => boolean, what: string, timeoutMs?: number) =>
+  kioskStateWhen(demo.kioskUrl, ok, what, timeoutMs);
 
 async function roomctl(...args: string[]): Promise<{ rc: number; out: string }> {
   const out: string[] = [];

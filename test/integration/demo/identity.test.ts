@@ -23,6 +23,7 @@ import { RoomctlExit } from '../../../src/http/roomctl/exit.ts';
 import type { RoomState } from '../../../src/http/schemas/state.ts';
 import { waitFor } from '../../helpers/meeting-harness.ts';
 import { freePort } from '../../helpers/ports.ts';
+import { kioskStateWhen } from '../../support/kiosk-state.ts';
 
 let demo: DemoRun;
 let dir: string;
@@ -30,24 +31,8 @@ let token: string;
 
 type Person = NonNullable<RoomState['meeting']>['participants'][number];
 
-async function state(): Promise<RoomState> {
-  return (await (await fetch(new URL('/api/v1/state', demo.kioskUrl))).json()) as RoomState;
-}
-
-async function stateWhen(
-  ok: (s: RoomState) => boolean,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<RoomState> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await state();
-    if (ok(s)) return s;
-    if (Date.now() > until)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s.meeting?.participants)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const stateWhen = (ok: (s: RoomState) => boolean, what: string, timeoutMs?: number) =>
+  kioskStateWhen(demo.kioskUrl, ok, what, timeoutMs);
 
 const people = (s: RoomState, name: string): Person[] =>
   s.meeting?.participants.filter((p) => p.name === name) ?? [];
