@@ -6,7 +6,6 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type ApiError, api, asApiError } from './api.ts';
 import { certificateRows } from './format.ts';
-import type { ConsoleMeeting } from './types.ts';
 
 export type Tone = 'good' | 'warn' | 'bad' | 'idle';
 
@@ -137,29 +136,8 @@ export function KeyFingerprint({ fingerprint, testid }: { fingerprint: string; t
   );
 }
 
-export function ShieldIcon({ kind }: { kind: ConsoleMeeting['shield'] }) {
-  const tone = kind === 'e2ee' || kind === 'enhanced' ? 'good' : kind === 'none' ? 'idle' : 'warn';
-  return (
-    <svg class={`shield shield-${tone}`} viewBox="0 0 48 56" aria-hidden="true" data-icon={kind}>
-      <path class="shield-body" d="M24 2 L44 9 V26 C44 40 35 50 24 54 C13 50 4 40 4 26 V9 Z" />
-      {kind === 'e2ee' && (
-        <g class="shield-mark">
-          <rect x="15" y="25" width="18" height="15" rx="2.5" />
-          <path class="shield-stroke" d="M18.5 25 V20.5 a5.5 5.5 0 0 1 11 0 V25" />
-        </g>
-      )}
-      {kind === 'enhanced' && <path class="shield-stroke" d="M14 28 L21 35 L34 21" />}
-      {(kind === 'verifying' || kind === 'partial') && (
-        <g class="shield-mark">
-          <circle cx="16" cy="29" r="2.6" />
-          <circle cx="24" cy="29" r="2.6" />
-          <circle cx="32" cy="29" r="2.6" />
-        </g>
-      )}
-      {kind === 'none' && <path class="shield-stroke" d="M16 21 L32 37 M32 21 L16 37" />}
-    </svg>
-  );
-}
+/** The room screen's own shield (one drawing for both; docs/kiosk-and-admin-api.md §Room screen). */
+export { ShieldIcon } from '../components/encryption.tsx';
 
 /** The outcome of a test or an action: green when it passed, amber when it did not. */
 export function Outcome({
