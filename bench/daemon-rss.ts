@@ -1,11 +1,11 @@
 /**
- * daemon-rss (issue 5): resident memory of the `roomd run` process — idle, and after
- * BENCH_SECONDS (default 60) in an E2EE meeting sending 720p30 VP8 + Opus from the synthetic camera
- * and microphone and receiving a far-end participant. Its media worker (WebRTC, a child process
- * started with the first media connection: docs/decisions/0013-media-worker.md) is reported on its
- * own and summed with the daemon; ffmpeg children are reported separately. Goal: ≤ 150 MB in a
- * meeting. Measures what ships: the daemon built to dist/ (`npm run build`, done here first), not
- * the TypeScript sources run through tsx.
+ * daemon-rss (docs/benchmarks.md §The benchmarks): resident memory of the `roomd run` process —
+ * idle, and after BENCH_SECONDS (default 60) in an E2EE meeting sending 720p30 VP8 + Opus from the
+ * synthetic camera and microphone and receiving a far-end participant. Its media worker (WebRTC, a
+ * child process started with the first media connection: docs/decisions/0013-media-worker.md) is
+ * reported on its own and summed with the daemon; ffmpeg children are reported separately. Goal:
+ * ≤ 150 MB in a meeting. Measures what ships: the daemon built to dist/ (`npm run build`, done here
+ * first), not the TypeScript sources run through tsx.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';

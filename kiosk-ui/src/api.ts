@@ -1,7 +1,7 @@
 /**
- * The kiosk page's link to roomd (issue 7, kiosk context): the live WebSocket `/api/v1/live`
- * (state as text frames, video as binary frames) with reconnect, and the touch commands.
- * Command failures come back as the server's human sentence.
+ * The kiosk page's link to roomd (docs/kiosk-and-admin-api.md §Room screen): the live WebSocket
+ * `/api/v1/live` (state as text frames, video as binary frames) with reconnect, and the touch
+ * commands. Command failures come back as the server's human sentence.
  */
 import type { RoomState } from '../../src/http/schemas/state.ts';
 

@@ -1,2 +1,2 @@
-/** Vite handles CSS imports (issue 7, kiosk UI build). */
+/** Vite handles CSS imports (docs/kiosk-and-admin-api.md §Room screen, build). */
 declare module '*.css';

@@ -1,4 +1,4 @@
-/** Entry of the room-screen page (issue 7, kiosk UI). */
+/** Entry of the room-screen page (docs/kiosk-and-admin-api.md §Room screen). */
 import { render } from 'preact';
 import { App } from './app.tsx';
 import './styles/base.css';

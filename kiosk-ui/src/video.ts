@@ -1,6 +1,6 @@
 /**
- * Video on the room screen (architecture brief, media path: "local WebSocket to the kiosk page —
- * WebCodecs VideoDecoder — canvas"). Parses the kiosk media feed (docs/protocol.md "# Kiosk media
+ * Video on the room screen (docs/kiosk-and-admin-api.md §Room screen: the live socket to the page,
+ * WebCodecs VideoDecoder, canvas). Parses the kiosk media feed (docs/protocol.md "# Kiosk media
  * feed"; big-endian):
  *
  *   0 u8 version (1) · 1 u8 flags (bit 0 keyframe, bit 1 self view) · 2 u8 codec (1 VP8, 2 VP9,

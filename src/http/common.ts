@@ -1,7 +1,7 @@
 /**
- * What both HTTP contexts share (issue 7; style brief, fastify notes): the error handler, security
- * headers with a strict CSP, rate limits and `/health`. Registered at each server's root so the
- * kiosk and admin contexts below it stay siblings that never share hooks.
+ * What both HTTP contexts share (docs/kiosk-and-admin-api.md §Two servers, two contexts): the error
+ * handler, security headers with a strict CSP, rate limits and `/health`. Registered at each
+ * server's root so the kiosk and admin contexts below it stay siblings that never share hooks.
  */
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';

@@ -1,8 +1,8 @@
 /**
- * The one error handler of both HTTP contexts (issue 7; style brief: "one error handler maps
- * internal errors to HTTP and hides 5xx details"). RoomdError → its status and human sentence;
- * schema failures → 400 with one message per field; rate limits → 429; anything else → 500 with
- * the generic sentence, logged with its stack but never sent.
+ * The one error handler of both HTTP contexts (docs/kiosk-and-admin-api.md
+ * §Two servers, two contexts): it maps internal errors to HTTP and hides 5xx details. RoomdError →
+ * its status and human sentence; schema failures → 400 with one message per field; rate limits →
+ * 429; anything else → 500 with the generic sentence, logged with its stack but never sent.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';

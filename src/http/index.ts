@@ -1,6 +1,6 @@
 /**
- * The HTTP layer's public surface (issue 7): the servers, the ports the app layer implements, the
- * state schema, provisioning-bundle signing and roomctl's entry point.
+ * The HTTP layer's public surface (docs/kiosk-and-admin-api.md): the servers, the ports the app
+ * layer implements, the state schema, provisioning-bundle signing and roomctl's entry point.
  */
 export { signBundle, verifyBundle, type BundlePayload, type SignedBundle } from './admin/bundle.ts';
 export { ensureDeviceCertificate, type DeviceCertificate } from './admin/certificate.ts';

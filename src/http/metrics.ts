@@ -1,6 +1,6 @@
 /**
- * Prometheus metrics of a room (issue 8, "Observability"): meeting and shield state, E2EE epoch
- * and rekeys, per-stream-kind frame counters, device states and reconnects, and the process
+ * Prometheus metrics of a room (docs/admin.md §Health and metrics): meeting and shield state, E2EE
+ * epoch and rekeys, per-stream-kind frame counters, device states and reconnects, and the process
  * statistics of prom-client's default collectors — and a fastify plugin that serves them as
  * `GET /metrics` in the Prometheus text format.
  *

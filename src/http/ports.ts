@@ -1,7 +1,7 @@
 /**
- * The small interfaces the HTTP layer needs from the rest of roomd (issue 7). The app layer adapts
- * the real daemon to these; tests and the e2e fixture use fakes. Nothing in src/http imports the
- * meeting, media or device layers directly.
+ * The small interfaces the HTTP layer needs from the rest of roomd. The app layer adapts the real
+ * daemon to these; tests and the e2e fixture use fakes. Nothing in src/http imports the meeting,
+ * media or device layers directly.
  */
 import type { Readable } from 'node:stream';
 import type { DeviceInfo, RoomSnapshot } from './schemas/state.ts';

@@ -1,8 +1,9 @@
 /**
- * The HTTP servers of roomd (issue 7): the kiosk (plain HTTP on 127.0.0.1:8080 by default) and
- * the admin API (HTTPS with the device certificate, on the LAN). Two fastify instances because
- * they listen differently; each has the shared root plugins and exactly one encapsulated context.
- * `createHttpServers` builds both (ready for `inject()`); the returned Module listens and closes.
+ * The HTTP servers of roomd (docs/kiosk-and-admin-api.md §Two servers, two contexts): the kiosk
+ * (plain HTTP on 127.0.0.1:8080 by default) and the admin API (HTTPS with the device certificate,
+ * on the LAN). Two fastify instances because they listen differently; each has the shared root
+ * plugins and exactly one encapsulated context. `createHttpServers` builds both (ready for
+ * `inject()`); the returned Module listens and closes.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';

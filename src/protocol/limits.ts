@@ -37,7 +37,7 @@ export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 export const CLIENT_TYPES = ['room', 'desktop', 'mobile', 'web', 'phone', 'sip', 'h323'] as const;
 export type ClientType = (typeof CLIENT_TYPES)[number];
 
-/** Client kinds that may join an E2EE meeting (product brief: only native clients). */
+/** Client kinds that may join an E2EE meeting (docs/protocol.md §Admission rules: only native clients). */
 export const E2EE_CAPABLE_CLIENTS: readonly ClientType[] = ['room', 'desktop', 'mobile'];
 
 export function isE2eeCapable(client: ClientType, protocol: number): boolean {
@@ -47,7 +47,7 @@ export function isE2eeCapable(client: ClientType, protocol: number): boolean {
 export const ENCRYPTION_MODES = ['e2ee', 'enhanced'] as const;
 export type EncryptionMode = (typeof ENCRYPTION_MODES)[number];
 
-/** Features an E2EE meeting turns off (product brief). */
+/** Features an E2EE meeting turns off (docs/protocol.md §Features). */
 export const MEETING_FEATURES = [
   'recording',
   'live_streaming',

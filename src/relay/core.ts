@@ -1,5 +1,5 @@
 /**
- * The relay's meeting logic, independent of sockets (issue 4 "Relay"): connections come in as
+ * The relay's meeting logic, independent of sockets (docs/protocol.md §Session flow): connections come in as
  * `ClientLink`s (a WebSocket in production, an in-memory link in unit tests). It runs admission,
  * keeps live meetings, names leaders, broadcasts the roster, routes E2EE envelopes verbatim, answers
  * WebRTC offers with one peer connection per participant, and hands media to the fan-out.

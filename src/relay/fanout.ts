@@ -1,5 +1,5 @@
 /**
- * Media fan-out (architecture brief, "Media path"; issue 4 "Media fan-out"): every chunk a
+ * Media fan-out (docs/protocol.md §Media chunks; decision 0006): every chunk a
  * participant sends goes to every other participant of the same meeting over their "media" data
  * channel. The relay reads only the 16-byte cleartext header (and writes the sender field). Each
  * receiver's queue is bounded by its channel's bufferedAmount: over the mark a chunk is dropped,

@@ -1,6 +1,6 @@
 /**
- * Test hooks that make the relay misbehave on purpose (e2ee brief, "The relay is the adversary";
- * issue 4 "Adversarial relay for tests"). Production passes none. Every hook is optional and sees
+ * Test hooks that make the relay misbehave on purpose (docs/threat-model.md: the relay is the
+ * adversary). Production passes none. Every hook is optional and sees
  * only what a malicious relay operator could see or do: it can rewrite, drop, replay and inject
  * messages and media, lie about the roster and leader, downgrade a meeting or send its own key,
  * and admit clients the rules refuse — tests then check that clients catch each of these.

@@ -1,5 +1,5 @@
 /**
- * Leader assignment (e2ee brief, "Keys": the relay names the leader): the host when present and
+ * Leader assignment (docs/protocol.md §Leader: the relay names the leader): the host when present and
  * E2EE-capable, otherwise the longest-present E2EE-capable participant; none if nobody qualifies.
  */
 

@@ -1,5 +1,5 @@
 /**
- * One occurrence of a meeting while people are in it (issue 4 "Leader assignment, roster"): the
+ * One occurrence of a meeting while people are in it (docs/protocol.md §Admission rules, §Leader): the
  * admitted participants in admission order, the connections waiting for the host, the roster
  * version, the named leader and, in enhanced meetings only, the meeting key the relay makes.
  * A new occurrence (new instance id) starts when someone joins an empty meeting.

@@ -1,5 +1,5 @@
 /**
- * The relay's meeting registry (product brief, "What E2EE means"; issue 4 "Meetings"): scheduled
+ * The relay's meeting registry (docs/protocol.md §Management API): scheduled
  * meetings and account settings, persisted as one JSON document through the atomic JsonFileStore so
  * a restart keeps every schedule. An E2EE meeting can only be created while its account allows
  * end-to-end encryption; an account's default encryption applies to meetings created without one.

@@ -1,5 +1,5 @@
 /**
- * The relay service (architecture brief: "relay — the meeting service"; issue 4 "Relay"): fastify
+ * The relay, i.e. the meeting service (docs/protocol.md §Transport, §Management API): fastify
  * with the WebSocket signaling endpoint at /v1/signal and the management API, TLS when given a
  * certificate, loopback by default. `createRelay(options)` is what `roomd relay`, the demo and the
  * tests embed; `stop()` closes every socket and peer connection.

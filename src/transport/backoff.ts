@@ -1,5 +1,5 @@
 /**
- * Reconnect backoff (architecture brief: relay loss -> reconnect with backoff): exponential from
+ * Reconnect backoff (docs/protocol.md §Session flow: relay loss -> reconnect): exponential from
  * `initialMs` to `maxMs` with "equal jitter" (half fixed, half random) so a relay restart is not
  * met by every room at the same instant.
  */

@@ -1,5 +1,5 @@
 /**
- * In-memory PeerConnectionFactory for unit tests (architecture brief: every OS touchpoint has a fake).
+ * In-memory PeerConnectionFactory for unit tests (every OS touchpoint has a fake).
  * Offers name the offering connection; accepting an offer links the two and mirrors the offerer's
  * channels on the answerer. Messages are delivered on a later macrotask; a paused channel keeps them
  * queued so its `bufferedAmount` grows, which is how tests make a slow receiver.

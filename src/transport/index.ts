@@ -1,5 +1,5 @@
 /**
- * Transport layer (architecture brief, "Layers"): peer connections over wrtc (with an in-memory
+ * Transport layer (docs/protocol.md §Transport): peer connections over wrtc (with an in-memory
  * fake) and through the supervised media worker process, the media channel's size and backpressure
  * rules, the signaling socket and the relay client.
  */

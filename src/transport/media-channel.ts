@@ -1,5 +1,5 @@
 /**
- * The media data channel's sending rules (architecture brief, "Media path"): never a message over
+ * The media data channel's sending rules (docs/protocol.md §Media chunks): never a message over
  * 64 KiB (larger ones silently close wrtc and Janus channels), and backpressure from
  * `bufferedAmount`: above the high-water mark a message is dropped and counted rather than queued,
  * so a slow link never grows an unbounded queue. Frames are sent all-or-nothing.

@@ -1,5 +1,5 @@
 /**
- * The peer-connection seam (architecture brief, "Media path"): the small interface the relay and the
+ * The peer-connection seam (docs/decisions/0006-relay-media-star.md): the small interface the relay and the
  * client use, with a real implementation over @roamhq/wrtc (wrtc-peer.ts) and an in-memory one for
  * unit tests (fake-peer.ts). Only data channels are used: wrtc gives no access to encoded frames and
  * its media tracks crash the process at exit.

@@ -1,5 +1,5 @@
 /**
- * The real PeerConnection over @roamhq/wrtc (architecture brief, "Media path" and "Known pitfalls"):
+ * The real PeerConnection over @roamhq/wrtc (docs/protocol.md §Transport), minding its pitfalls:
  * data channels only, binary as Uint8Array, and every connection and channel tracked so close()
  * releases them all (an unclosed wrtc connection keeps the process alive).
  */

@@ -1,10 +1,11 @@
 /**
- * The real demo in real Chromium (issues 5 and 7, "Done when"): `startDemo` runs the daemon with
- * the embedded relay, emulated devices and far-end people sending real VP8 from ffmpeg; the kiosk
- * page is driven like a person would: claim with roomctl → tap Join on the scheduled E2EE meeting →
- * green shield, "End-to-end encrypted" and the 8 groups of /api/v1/state → far-end video painted
- * (pixels change over time) → the leader leaves → banner with the new code → the enhanced meeting
- * shows the check-mark shield and no code. Screenshots go to test-output/screenshots/demo-*.png.
+ * The real demo in real Chromium (docs/kiosk-and-admin-api.md §roomctl demo): `startDemo` runs the
+ * daemon with the embedded relay, emulated devices and far-end people sending real VP8 from ffmpeg;
+ * the kiosk page is driven like a person would: claim with roomctl → tap Join on the scheduled E2EE
+ * meeting → green shield, "End-to-end encrypted" and the 8 groups of /api/v1/state → far-end video
+ * painted (pixels change over time) → the leader leaves → banner with the new code → the enhanced
+ * meeting shows the check-mark shield and no code. Screenshots go to
+ * test-output/screenshots/demo-*.png.
  */
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';

@@ -1,7 +1,7 @@
 /**
- * The server under test for the kiosk e2e test (issue 7, "Done when"). One function supplies it:
- * today the HTTP layer over fake room/admin backends; the lead can repoint `startKioskUnderTest`
- * at the real demo daemon as long as it returns the same shape.
+ * The server under test for the kiosk e2e test (kiosk.test.ts). One function supplies it: today the
+ * HTTP layer over fake room/admin backends; the lead can repoint `startKioskUnderTest` at the real
+ * demo daemon as long as it returns the same shape.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,10 +1,10 @@
 /**
- * The room screen in real Chromium (issue 7, "Done when"): unprovisioned screen with a setup
- * code that `roomctl claim` accepts → room name appears → tap Join on the scheduled E2EE meeting
- * → green padlock shield, "End-to-end encrypted" and the 8×5-digit code equal to /api/v1/state
- * → the roster shows each participant's identity (verified, not verified, key changed) and the
- * roster code → leader change shows the banner with the new code → an enhanced meeting shows the
- * check-mark shield and no code. Screenshots go to test-output/screenshots/.
+ * The room screen in real Chromium (docs/kiosk-and-admin-api.md §Room screen): unprovisioned screen
+ * with a setup code that `roomctl claim` accepts → room name appears → tap Join on the scheduled
+ * E2EE meeting → green padlock shield, "End-to-end encrypted" and the 8×5-digit code equal to
+ * /api/v1/state → the roster shows each participant's identity (verified, not verified, key
+ * changed) and the roster code → leader change shows the banner with the new code → an enhanced
+ * meeting shows the check-mark shield and no code. Screenshots go to test-output/screenshots/.
  */
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';

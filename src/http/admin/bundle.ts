@@ -1,7 +1,8 @@
 /**
- * Signed provisioning bundles (issue 7, admin context): configuration pushed by an organisation,
- * signed with its Ed25519 key. The key is trusted on first use (given at claim, or the signer of
- * the first bundle after claim) and required after that; a bundle may rotate to a new key.
+ * Signed provisioning bundles (docs/kiosk-and-admin-api.md §Provisioning bundles): configuration
+ * pushed by an organisation, signed with its Ed25519 key. The key is trusted on first use (given at
+ * claim, or the signer of the first bundle after claim) and required after that; a bundle may
+ * rotate to a new key.
  *
  * Wire form (JSON): { format: "roomd-bundle-v1", signer: hex(32), payload: base64url(JSON),
  * signature: base64url(64) } where signature = Ed25519(signer, "roomd provisioning bundle v1\0" ‖ payload bytes).

@@ -1,9 +1,10 @@
 /**
- * The admin context's self-signed device certificate (issue 7): an ECDSA P-256 key and a
- * certificate made with the `openssl` CLI (node:crypto can read certificates but not issue them),
- * kept in the state directory (key 0600). Its SHA-256 fingerprint is shown on the room screen so
- * an admin can pin it (`roomctl --fingerprint`). Reused across restarts; remade when missing,
- * unreadable or expiring within 30 days.
+ * The admin context's self-signed device certificate (docs/kiosk-and-admin-api.md
+ * §Claiming and signing in): an ECDSA P-256 key and a certificate made with the `openssl` CLI
+ * (node:crypto can read certificates but not issue them), kept in the state directory (key 0600).
+ * Its SHA-256 fingerprint is shown on the room screen so an admin can pin it
+ * (`roomctl --fingerprint`). Reused across restarts; remade when missing, unreadable or expiring
+ * within 30 days.
  */
 import { execFile } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';

@@ -1,7 +1,8 @@
 /**
- * Secret handling for the admin context (issue 7): scrypt password hashes in a self-describing
- * string (`scrypt$N$r$p$salt$hash`, base64url), random session ids, API tokens and setup codes,
- * and constant-time comparison. Only hashes of long-lived secrets are stored.
+ * Secret handling for the admin context (docs/kiosk-and-admin-api.md §Claiming and signing in):
+ * scrypt password hashes in a self-describing string (`scrypt$N$r$p$salt$hash`, base64url), random
+ * session ids, API tokens and setup codes, and constant-time comparison. Only hashes of long-lived
+ * secrets are stored.
  */
 import { createHash, randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
 

@@ -1,8 +1,9 @@
 /**
- * The kiosk WebSocket `/api/v1/live` (issue 7): a text frame `{"type":"state","state":…}` on
- * connect and after every change, and binary frames carrying the media layer's video messages
- * (docs/protocol.md "# Kiosk media feed") forwarded verbatim. Each socket is its own sink of the
- * feed, which decides what a slow viewer skips (it restarts at a keyframe); state is never skipped.
+ * The kiosk WebSocket `/api/v1/live` (docs/kiosk-and-admin-api.md §Room screen): a text frame
+ * `{"type":"state","state":…}` on connect and after every change, and binary frames carrying the
+ * media layer's video messages (docs/protocol.md "# Kiosk media feed") forwarded verbatim. Each
+ * socket is its own sink of the feed, which decides what a slow viewer skips (it restarts at a
+ * keyframe); state is never skipped.
  */
 import type { WebSocket } from 'ws';
 import type { Unsubscribe, VideoFeedSource } from '../ports.ts';

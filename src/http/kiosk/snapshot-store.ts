@@ -1,6 +1,6 @@
 /**
- * A ready-made RoomStateSource for the app layer (issue 7): hold the room snapshot, apply patches
- * from the meeting, device and settings events, and tell subscribers once per burst of changes
+ * A ready-made RoomStateSource for the app layer: hold the room snapshot, apply patches from the
+ * meeting, device and settings events, and tell subscribers once per burst of changes
  * (notifications are coalesced to the end of the current tick, so a join that changes five fields
  * sends the kiosk one state message, not five).
  */

@@ -1,7 +1,8 @@
 /**
- * Composes the kiosk's RoomState (issue 7): the app's snapshot plus what the HTTP layer owns —
- * claim state and setup code (until claimed), the admin certificate fingerprint and admin URLs,
- * and the admin login lockout notice. Listeners hear every change of either side.
+ * Composes the kiosk's RoomState (docs/kiosk-and-admin-api.md §Room screen): the app's snapshot
+ * plus what the HTTP layer owns — claim state and setup code (until claimed), the admin certificate
+ * fingerprint and admin URLs, and the admin login lockout notice. Listeners hear every change of
+ * either side.
  */
 import type { RoomStateSource, Unsubscribe } from '../ports.ts';
 import type { RoomSnapshot, RoomState } from '../schemas/state.ts';

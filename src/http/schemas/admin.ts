@@ -1,6 +1,6 @@
 /**
- * Request and response schemas of the admin context (issue 7: claim, sign-in, tokens, settings,
- * provisioning, status, devices, logs, restart, scheduling).
+ * Request and response schemas of the admin context (docs/kiosk-and-admin-api.md: claim, sign-in,
+ * tokens, settings, provisioning, status, devices, logs, restart, scheduling).
  */
 import { Type } from '@sinclair/typebox';
 import { SCOPES, ScopeSchema } from '../admin/auth-state.ts';

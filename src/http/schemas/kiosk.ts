@@ -1,6 +1,6 @@
 /**
- * Request and response schemas of the kiosk touch commands (issue 7, kiosk context:
- * `POST /api/v1/{join,leave,mute,camera,volume,ptz,react}`).
+ * Request and response schemas of the kiosk touch commands (docs/kiosk-and-admin-api.md
+ * §Room screen: `POST /api/v1/{join,leave,mute,camera,volume,ptz,react}`).
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { type PtzCommand, REACTIONS } from '../ports.ts';

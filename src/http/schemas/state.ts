@@ -1,6 +1,7 @@
 /**
- * The room state the kiosk shows (issue 7, "kiosk" context: `GET /api/v1/state` and the live
- * WebSocket). One TypeBox schema serves validation, the OpenAPI document and the kiosk's types.
+ * The room state the kiosk shows (docs/kiosk-and-admin-api.md §Room screen: `GET /api/v1/state` and
+ * the live WebSocket). One TypeBox schema serves validation, the OpenAPI document and the kiosk's
+ * types.
  *
  * `RoomSnapshot` is what the app layer supplies (RoomStateSource); `RoomState` is what the kiosk
  * receives: the snapshot plus the parts the HTTP layer owns (claim state, setup code, certificate

@@ -1,5 +1,5 @@
 /**
- * In-memory byte-stream pair for unit tests (hardware brief, transports): what one end writes
+ * In-memory byte-stream pair for unit tests (docs/hardware.md §Transport behaviour): what one end writes
  * the other receives on a later microtask, like a real line. `unplug()` simulates a device
  * vanishing; `MemoryStreamHub` lets a supervisor "reopen" a path that a test plugs back in.
  */

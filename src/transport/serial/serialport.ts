@@ -1,7 +1,7 @@
 /**
- * serialport-backed byte stream for real lines and ptys (hardware brief, transports). Open by
- * stable path (`/dev/serial/by-id/…`); we never call `SerialPort.list()` (it needs udev,
- * architecture brief pitfalls). A vanished device closes with `disconnected: true`.
+ * serialport-backed byte stream for real lines and ptys (docs/hardware.md §Transport behaviour).
+ * Open by stable path (`/dev/serial/by-id/…`, docs/hardware.md §Wiring and stable names); we
+ * never call `SerialPort.list()` (it needs udev). A vanished device closes with `disconnected: true`.
  */
 import { SerialPort } from 'serialport';
 import { RoomdError } from '../../core/errors.ts';

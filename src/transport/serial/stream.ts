@@ -1,6 +1,6 @@
 /**
- * The byte-stream seam every device driver talks through (architecture brief, "hardware behind
- * small interfaces"; hardware brief, transports). A stream is opened already; it delivers data
+ * The byte-stream seam every device driver talks through: hardware behind a small interface
+ * (docs/hardware.md §Transport behaviour). A stream is opened already; it delivers data
  * events and one close event that says whether the far end went away (`disconnected`) or we
  * closed it. Implementations: serialport (serialport.ts), TCP (tcp.ts), in-memory (memory.ts).
  */

@@ -1,6 +1,6 @@
 /**
- * A byte stream that stays up (hardware brief, transports: "detect unplug, reopen with backoff,
- * and report each state"). It opens a path through an injectable opener, reports every state
+ * A byte stream that stays up (docs/hardware.md §Transport behaviour: detect unplug, reopen with
+ * backoff, and report each state). It opens a path through an injectable opener, reports every state
  * change, and after a disconnect or failed open retries with exponential backoff on the Clock.
  *
  * States: connecting (first open) → open | failed; open → disconnected → reopening → open | failed;

@@ -1,6 +1,6 @@
 /**
  * TCP byte stream (`tcp://host:port`) for serial device servers and remote emulators
- * (hardware brief, transports). A peer reset or end is reported as `disconnected`.
+ * (docs/hardware.md §Transport behaviour). A peer reset or end is reported as `disconnected`.
  */
 import net from 'node:net';
 import { RoomdError } from '../../core/errors.ts';

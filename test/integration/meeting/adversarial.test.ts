@@ -1,17 +1,19 @@
 /**
- * "The relay is the adversary" (e2ee brief; issue 4 "Done when"): every misbehaviour of e2ee.md,
- * end to end over the real relay (its test hooks), real wrtc on loopback and the client session.
- * Each test starts the attack at a well-defined moment (after everyone is secure, a flag flips or
- * the relay injects a message), and checks that (1) it is caught — an alarm, a rejected message,
- * a decrypt-failure counter or a leave — and (2) the victims' shield never reads 'e2ee' while the
- * relay misbehaves: every `state` event of the victims' sessions and a 20 ms poll are sampled in
- * one global order (ShieldWatch), and no sample inside the attack window may read 'e2ee'.
+ * "The relay is the adversary" (docs/threat-model.md §What the relay cannot do): every misbehaviour
+ * there, end to end over the real relay (its test hooks), real wrtc on loopback and the client
+ * session. Each test starts the attack at a well-defined moment (after everyone is secure, a flag
+ * flips or the relay injects a message), and checks that (1) it is caught — an alarm, a rejected
+ * message, a decrypt-failure counter or a leave — and (2) the victims' shield never reads 'e2ee'
+ * while the relay misbehaves: every `state` event of the victims' sessions and a 20 ms poll are
+ * sampled in one global order (ShieldWatch), and no sample inside the attack window may read
+ * 'e2ee'.
  *
  * The window of a victim opens when it cannot help but know: right after its client processed the
  * first hostile message (seen by the client's signaling tap, or the decrypt-failure counter for
  * media); for attacks noticed only by absence (dropped / forged heartbeats) when its shield first
- * leaves 'e2ee' (the brief allows the heartbeat timeout), and from then on it must stay off 'e2ee'.
- * The window closes when the attack stops; where the protocol recovers, the test then waits for it.
+ * leaves 'e2ee' (a heartbeat may be 6 s old: docs/protocol.md "Shield (fail-closed)"), and from
+ * then on it must stay off 'e2ee'. The window closes when the attack stops; where the protocol
+ * recovers, the test then waits for it.
  *
  * This file: MITM of bindings, replayed key deliveries, injected participants, dropped / forged /
  * replayed heartbeats, leader swap. Media attacks: adversarial-media.test.ts; downgrades, relay-made

@@ -1,7 +1,8 @@
 /**
- * The room the adversarial-relay tests run in (e2ee brief, "The relay is the adversary"): a real
- * relay with the test's hooks, headless participants whose warnings (alarms, refused E2EE input) are
- * captured, a shield watch over all of them, and the ways a victim's attack window opens.
+ * The room the adversarial-relay tests run in (docs/threat-model.md: the relay is the adversary): a
+ * real relay with the test's hooks, headless participants whose warnings (alarms, refused E2EE
+ * input) are captured, a shield watch over all of them, and the ways a victim's attack window
+ * opens.
  */
 import { expect } from 'vitest';
 import { memoryLogger } from '../../../src/core/logger.ts';

@@ -1,6 +1,6 @@
 /**
- * Helpers for the adversarial-relay tests (e2ee brief, "The relay is the adversary"): a shield
- * watch that samples every victim's shield on each `state` event and by polling, with attack
+ * Helpers for the adversarial-relay tests (docs/threat-model.md: the relay is the adversary): a
+ * shield watch that samples every victim's shield on each `state` event and by polling, with attack
  * windows opened at well-defined moments; decoding of relayed E2EE envelopes for the hooks; and a
  * bare relay client standing in for a phone / SIP / web / old client (it speaks no E2EE).
  */

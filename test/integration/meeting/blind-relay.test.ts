@@ -1,6 +1,6 @@
 /**
- * The blind relay (e2ee brief, "The relay is the adversary"; issue 4 "Done when"): record every
- * byte the honest relay received and sent (its `tap` hook: signaling text and media chunks, both
+ * The blind relay (docs/threat-model.md §What the relay cannot do, first row): record every byte
+ * the honest relay received and sent (its `tap` hook: signaling text and media chunks, both
  * directions) in an E2EE meeting of 3 participants exchanging synthetic frames for a few seconds,
  * then scan the recording. What is checked, exactly:
  *

@@ -1,6 +1,6 @@
 /**
- * Meetings end to end over real wrtc on loopback (issue 4 "Done when"): the relay restarts and
- * everyone is secure again on their own.
+ * Meetings end to end over real wrtc on loopback (docs/protocol.md §Session flow): the relay
+ * restarts and everyone is secure again on their own.
  */
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';

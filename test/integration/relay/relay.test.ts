@@ -1,6 +1,7 @@
-// The relay over real wrtc on loopback (issue 4 "Done when", relay half): participants join through
-// the signaling socket, exchange opaque E2EE envelopes and media chunks through the relay's peer
-// connections; admission rules; a restart keeps schedules and clients come back; nothing left open.
+// The relay over real wrtc on loopback (docs/protocol.md §Transport, §Session flow): participants
+// join through the signaling socket, exchange opaque E2EE envelopes and media chunks through the
+// relay's peer connections; admission rules; a restart keeps schedules and clients come back;
+// nothing left open.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';

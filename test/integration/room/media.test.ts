@@ -1,10 +1,10 @@
 /**
- * The room's media end to end (issue 5, "Done when"): the room (the daemon's meeting core) with the
- * synthetic camera and microphone in an E2EE meeting with two far-end people, over the real relay
- * and wrtc. The far end decrypts the room's VP8 and ffmpeg decodes it (frame count within 5 % of
- * sent); chunk loss injected at the relay is recovered at the next keyframe without a restart; the
- * camera's ffmpeg killed mid-meeting is restarted and video resumes while the meeting stays secure;
- * mute and camera-off stop the capture itself and the others see them through encrypted control frames.
+ * The room's media end to end: the room (the daemon's meeting core) with the synthetic camera and
+ * microphone in an E2EE meeting with two far-end people, over the real relay and wrtc. The far end
+ * decrypts the room's VP8 and ffmpeg decodes it (frame count within 5 % of sent); chunk loss
+ * injected at the relay is recovered at the next keyframe without a restart; the camera's ffmpeg
+ * killed mid-meeting is restarted and video resumes while the meeting stays secure; mute and
+ * camera-off stop the capture itself and the others see them through encrypted control frames.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.ts';

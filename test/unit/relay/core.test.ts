@@ -1,5 +1,6 @@
-// Relay meeting logic over in-memory links: issue 4 "Relay" (admission, waiting for host, leader,
-// roster, verbatim E2EE routing, enhanced key, features, typed errors that change nothing).
+// Relay meeting logic over in-memory links: docs/protocol.md §Session flow (admission, waiting for
+// host, leader, roster, verbatim E2EE routing, enhanced key, features, typed errors that change
+// nothing).
 import { describe, expect, it } from 'vitest';
 import { makeCore } from './harness.ts';
 

@@ -1,4 +1,4 @@
-// Media fan-out with bounded per-receiver buffers: architecture brief "Media path", issue 4 "Media fan-out".
+// Media fan-out with bounded per-receiver buffers: docs/protocol.md §Media chunks, decision 0006.
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { chunkFrame, decodeMediaHeader, encodeMediaChunk } from '../../../src/protocol/index.ts';

@@ -1,4 +1,4 @@
-// Adversarial-relay test hooks: e2ee brief "The relay is the adversary", issue 4 "test hooks".
+// Adversarial-relay test hooks: the relay is the adversary (docs/threat-model.md).
 import { describe, expect, it } from 'vitest';
 import type { RelayHooks } from '../../../src/relay/hooks.ts';
 import { makeCore } from './harness.ts';

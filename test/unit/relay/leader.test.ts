@@ -1,4 +1,4 @@
-// Leader assignment: e2ee brief "Keys" (host if present, else longest-present E2EE participant).
+// Leader assignment: docs/protocol.md §Leader (host if present, else longest-present E2EE participant).
 import { describe, expect, it } from 'vitest';
 import { chooseLeader } from '../../../src/relay/leader.ts';
 

@@ -1,5 +1,6 @@
 // Transport: media channel rules (64 KiB guard, backpressure), fake peers, backoff and the
-// signaling client's reconnect on an injectable clock (architecture brief "Media path").
+// signaling client's reconnect on an injectable clock (docs/protocol.md §Media chunks,
+// §Session flow).
 import { setImmediate as tick } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
