@@ -382,6 +382,7 @@ export class NextionEmulator {
     const panelRate = this.#rate;
     const rate = this.#hostRate?.();
     const out = (r: number | undefined) =>
+      // The host end may be gone (a test pulled the cable); the emulated panel just talks into the void.
       void stream.write(r === undefined || r === panelRate ? bytes : garble(bytes)).catch(() => {});
     if (rate === undefined || typeof rate === 'number') {
       out(rate);

@@ -84,8 +84,11 @@ export async function readOrgKey(file: string): Promise<OrgKey> {
       await fh.close();
     }
   } catch (error) {
+    // File-system errors (ENOENT, EACCES, EISDIR…) carry an errno code; anything else is a bug.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw error;
     throw new RoomdError('core.store_io', {
-      message: `Cannot read the organization key file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,
+      message: `Cannot read the organization key file ${file} (${code}).`,
       context: { file },
       cause: error,
     });

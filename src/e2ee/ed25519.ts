@@ -30,8 +30,9 @@ export function verifyEd25519(signature: Uint8Array, message: Uint8Array, key: U
   try {
     k = publicKey(key);
   } catch (err) {
-    // OpenSSL refuses a point that does not decode: not a valid key, so not a valid signature.
-    if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_') === true) return false;
+    // A key OpenSSL refuses to import is not a valid key, so not a valid signature.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_CRYPTO_INVALID_JWK' || code?.startsWith('ERR_OSSL_') === true) return false;
     throw err;
   }
   return verify(null, message, k, signature);

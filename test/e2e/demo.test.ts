@@ -8,25 +8,25 @@
  * test-output/screenshots/demo-*.png.
  */
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { type DemoRun, startDemo } from '../../src/app/demo.ts';
-import { silentLogger } from '../../src/core/logger.ts';
+import type { DemoRun } from '../../src/app/demo.ts';
 import type { RoomState } from '../../src/http/schemas/state.ts';
 import { runRoomctl } from '../../src/http/roomctl/cli.ts';
-import { freePort } from '../helpers/ports.ts';
-import { launchChromium } from './chromium.ts';
-import { ensureKioskBuilt } from './kiosk-fixture.ts';
 import { kioskState } from '../support/kiosk-state.ts';
-
-const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
+import {
+  type DemoInChromium,
+  SHOTS,
+  SMALL_ROOM_MEDIA,
+  shotOnFailure,
+  startDemoInChromium,
+} from './demo-fixture.ts';
 
 let demo: DemoRun;
-let context: BrowserContext | undefined;
 let page: Page;
 let dirs: string[] = [];
+let run: DemoInChromium | undefined;
 
 const state = (): Promise<RoomState> => kioskState(demo.kioskUrl);
 
@@ -56,42 +56,15 @@ async function canvasPrint(selector: string): Promise<string | null> {
 }
 
 beforeAll(async () => {
-  await ensureKioskBuilt();
-  await fsp.mkdir(SHOTS, { recursive: true });
-  const stateDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-demo-e2e-'));
-  const userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-chromium-'));
-  dirs = [stateDir, userDataDir];
-  demo = await startDemo({
-    stateDir,
-    log: silentLogger(),
-    env: {},
-    relayPort: 0,
-    kioskPort: await freePort(),
-    adminPort: await freePort(),
-    botMedia: 'ffmpeg',
-    // Small pictures: the test machine has 2 cores for the encoders, the relay and Chromium.
-    roomMedia: {
-      video: { type: 'test', fontFile: null, label: 'room' },
-      encode: { codec: 'vp8', width: 320, height: 180, framerate: 10, bitrateKbps: 250 },
-      audio: { type: 'test' },
-      audioBitrateKbps: 24,
-      playbackDevice: null,
-    },
-  });
-  context = await launchChromium(userDataDir);
-  page = context.pages()[0] ?? (await context.newPage());
+  run = await startDemoInChromium({ name: 'demo', botMedia: 'ffmpeg', roomMedia: SMALL_ROOM_MEDIA });
+  ({ demo, page } = run);
+  dirs = [run.stateDir];
 }, 180_000);
 
-afterEach(async (ctx) => {
-  // A failing step leaves a picture of the screen behind for whoever reads the CI log.
-  if (ctx.task.result?.state === 'fail')
-    await page?.screenshot({ path: path.join(SHOTS, `demo-failed-${Date.now()}.png`) }).catch(() => {});
-});
+afterEach(async (ctx) => shotOnFailure(page, 'demo', ctx.task.result?.state === 'fail'));
 
 afterAll(async () => {
-  await context?.close();
-  await demo?.stop();
-  for (const d of dirs) await fsp.rm(d, { recursive: true, force: true });
+  await run?.stop();
 }, 60_000);
 
 describe('the demo room in Chromium', () => {

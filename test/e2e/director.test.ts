@@ -6,26 +6,19 @@
  * the room screen says nothing about it; Leave says so at once; a wrong meeting ID is refused in
  * seconds with no false claim of encryption. Screenshots: test-output/screenshots/director-*.png.
  */
-import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { type DemoRun, startDemo } from '../../src/app/demo.ts';
-import { silentLogger } from '../../src/core/logger.ts';
+import type { DemoRun } from '../../src/app/demo.ts';
 import { runRoomctl } from '../../src/http/roomctl/cli.ts';
 import type { RoomState } from '../../src/http/schemas/state.ts';
-import { freePort } from '../helpers/ports.ts';
-import { launchChromium } from './chromium.ts';
-import { ensureKioskBuilt } from './kiosk-fixture.ts';
 import { kioskState } from '../support/kiosk-state.ts';
-
-const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
+import { type DemoInChromium, SHOTS, shotOnFailure, startDemoInChromium } from './demo-fixture.ts';
 
 let demo: DemoRun;
-let context: BrowserContext | undefined;
 let page: Page;
 let dirs: string[] = [];
+let run: DemoInChromium | undefined;
 
 const state = (): Promise<RoomState> => kioskState(demo.kioskUrl);
 
@@ -44,35 +37,16 @@ const codeOnScreen = async () =>
   (await page.locator('[data-testid="security-code"] .code-group').allTextContents()).join(' ');
 
 beforeAll(async () => {
-  await ensureKioskBuilt();
-  await fsp.mkdir(SHOTS, { recursive: true });
-  const stateDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-director-e2e-'));
-  const userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-chromium-'));
-  dirs = [stateDir, userDataDir];
-  demo = await startDemo({
-    stateDir,
-    log: silentLogger(),
-    env: {},
-    relayPort: 0,
-    kioskPort: await freePort(),
-    adminPort: await freePort(),
-    // The far end sends synthetic frames: this test is about words and codes, not pictures.
-    botMedia: 'synthetic',
-    roomMedia: null,
-  });
-  context = await launchChromium(userDataDir);
-  page = context.pages()[0] ?? (await context.newPage());
+  // The far end sends synthetic frames: this test is about words and codes, not pictures.
+  run = await startDemoInChromium({ name: 'director', botMedia: 'synthetic', roomMedia: null });
+  ({ demo, page } = run);
+  dirs = [run.stateDir];
 }, 180_000);
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail')
-    await page?.screenshot({ path: path.join(SHOTS, `director-failed-${Date.now()}.png`) }).catch(() => {});
-});
+afterEach(async (ctx) => shotOnFailure(page, 'director', ctx.task.result?.state === 'fail'));
 
 afterAll(async () => {
-  await context?.close();
-  await demo?.stop();
-  for (const d of dirs) await fsp.rm(d, { recursive: true, force: true });
+  await run?.stop();
 }, 60_000);
 
 describe('the director and the room screen', () => {

@@ -10,30 +10,31 @@
  * to docs/screenshots/walkthrough-*.png, which README.md links.
  */
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { type DemoRun, startDemo } from '../../src/app/demo.ts';
-import { silentLogger } from '../../src/core/logger.ts';
+import type { DemoRun } from '../../src/app/demo.ts';
 import { runRoomctl } from '../../src/http/roomctl/cli.ts';
 import type { RoomState } from '../../src/http/schemas/state.ts';
-import { freePort } from '../helpers/ports.ts';
-import { launchChromium } from './chromium.ts';
-import { ensureKioskBuilt } from './kiosk-fixture.ts';
 import { kioskState } from '../support/kiosk-state.ts';
+import {
+  type DemoInChromium,
+  SHOTS,
+  SMALL_ROOM_MEDIA,
+  shotOnFailure,
+  startDemoInChromium,
+} from './demo-fixture.ts';
 
-const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
 const DOC_SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const PASSWORD = 'correct horse battery staple';
 
 let demo: DemoRun;
-let context: BrowserContext | undefined;
 /** The room screen. */
 let kiosk: Page;
 /** The admin's laptop. */
 let admin: Page;
 let dirs: string[] = [];
+let run: DemoInChromium | undefined;
 const taken: string[] = [];
 
 const state = (): Promise<RoomState> => kioskState(demo.kioskUrl);
@@ -60,46 +61,23 @@ const codeOnScreen = async () =>
   (await kiosk.locator('[data-testid="security-code"] .code-group').allTextContents()).join(' ');
 
 beforeAll(async () => {
-  await ensureKioskBuilt();
-  await fsp.mkdir(SHOTS, { recursive: true });
-  const stateDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-walkthrough-e2e-'));
-  const userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-chromium-'));
-  dirs = [stateDir, userDataDir];
-  demo = await startDemo({
-    stateDir,
-    log: silentLogger(),
-    env: {},
-    relayPort: 0,
-    kioskPort: await freePort(),
-    adminPort: await freePort(),
-    botMedia: 'ffmpeg',
-    // Small pictures: the test machine has 2 cores for the encoders, the relay and Chromium.
-    roomMedia: {
-      video: { type: 'test', fontFile: null, label: 'room' },
-      encode: { codec: 'vp8', width: 320, height: 180, framerate: 10, bitrateKbps: 250 },
-      audio: { type: 'test' },
-      audioBitrateKbps: 24,
-      playbackDevice: null,
-    },
-  });
   // The admin's browser accepts the device's own certificate once the fingerprint matches.
-  context = await launchChromium(userDataDir, { ignoreHTTPSErrors: true });
-  kiosk = context.pages()[0] ?? (await context.newPage());
-  admin = await context.newPage();
+  run = await startDemoInChromium({
+    name: 'walkthrough',
+    botMedia: 'ffmpeg',
+    roomMedia: SMALL_ROOM_MEDIA,
+    ignoreHTTPSErrors: true,
+  });
+  ({ demo, page: kiosk } = run);
+  dirs = [run.stateDir];
+  admin = await run.context.newPage();
   await admin.setViewportSize({ width: 1440, height: 960 });
 }, 180_000);
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail')
-    await kiosk
-      ?.screenshot({ path: path.join(SHOTS, `walkthrough-failed-${Date.now()}.png`) })
-      .catch(() => {});
-});
+afterEach(async (ctx) => shotOnFailure(kiosk, 'walkthrough', ctx.task.result?.state === 'fail'));
 
 afterAll(async () => {
-  await context?.close();
-  await demo?.stop();
-  for (const d of dirs) await fsp.rm(d, { recursive: true, force: true });
+  await run?.stop();
 }, 60_000);
 
 describe('a facilities admin’s first hour with the demo room', () => {

@@ -109,6 +109,8 @@ export class ViscaSession {
   #awaiting: Item | null = null;
   #health: ViscaHealth = 'ok';
   #setup: { step: SetupStep; timer: TimerHandle } | null = null;
+  /** Setup commands (Address Set, IF_Clear) the line refused to carry. */
+  setupWriteFailures = 0;
   #chain = 0;
 
   constructor(o: ViscaSessionOptions) {
@@ -362,7 +364,11 @@ export class ViscaSession {
       this.#setHealth('unresponsive', e);
     }, ms);
     this.#setup = { step, timer };
-    this.#write(bytes).catch(() => {});
+    this.#write(bytes).catch(() => {
+      // A line that cannot be written to: counted here; the setup timer above reports the camera
+      // unresponsive, naming the step.
+      this.setupWriteFailures++;
+    });
   }
 
   #finishSetup(version: ViscaVersion | null): void {

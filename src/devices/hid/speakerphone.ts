@@ -99,7 +99,7 @@ export class Speakerphone {
   #hookIn: OnOffInput | null = null;
   #offHook = true;
   #ring = false;
-  readonly counters = { reports: 0, ledWrites: 0, presses: 0, ignored: 0 };
+  readonly counters = { reports: 0, ledWrites: 0, ledWriteFailures: 0, presses: 0, ignored: 0 };
 
   constructor(o: SpeakerphoneOptions) {
     this.#device = o.device;
@@ -141,7 +141,7 @@ export class Speakerphone {
     if (hook !== undefined) this.#hookIn = new OnOffInput(hook, onOffControl(hook), HOOK_IN, true);
     this.#offs.push(
       this.#device.on('report', (r) => this.#onReport(r)),
-      this.#mute.on('change', () => void this.#writeLeds().catch(() => {})),
+      this.#mute.on('change', () => this.#refreshLeds()),
     );
     this.#offHook = true;
     await this.#writeLeds();
@@ -168,7 +168,7 @@ export class Speakerphone {
       if (want !== null) {
         this.counters.presses++;
         // The device may already agree with roomd; still refresh the LEDs it may have changed.
-        if (!this.#mute.set(want, 'button')) void this.#writeLeds().catch(() => {});
+        if (!this.#mute.set(want, 'button')) this.#refreshLeds();
       }
     }
     const h = this.#hookIn;
@@ -177,12 +177,23 @@ export class Speakerphone {
       if (want !== null && want !== this.#offHook) {
         this.#offHook = want;
         this.#events.emit('hook', { offHook: want });
-        void this.#writeLeds().catch(() => {});
+        this.#refreshLeds();
       }
     }
   }
 
   /** Build and write every output report that holds one of our LEDs. */
+  /**
+   * Write the LEDs in the background: a device that went away is counted (the manager notices the
+   * unplug on its own); anything else is a bug and surfaces.
+   */
+  #refreshLeds(): void {
+    this.#writeLeds().catch((e: unknown) => {
+      if (!(e instanceof RoomdError) || e.code !== 'device.unavailable') throw e;
+      this.counters.ledWriteFailures++;
+    });
+  }
+
   async #writeLeds(): Promise<void> {
     const desc = this.#desc;
     if (desc === null) return;

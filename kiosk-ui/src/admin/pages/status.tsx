@@ -20,7 +20,7 @@ import type { ApiError } from '../api.ts';
 
 const POLICY_WORDS: Record<string, string> = {
   allow: 'Allow — unverified people are listed as such',
-  warn: 'Warn — the room screen warns while anyone is unverified',
+  warn: 'Warn — the shield is not green while anyone unverified holds the meeting key',
   refuse: 'Refuse — unverified people get no meeting key from this room',
 };
 
