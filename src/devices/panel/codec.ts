@@ -329,6 +329,12 @@ export class NextionParser {
   garbageBytes = 0;
   /** True while discarding an over-long frame until the next terminator. */
   #discarding = false;
+  /**
+   * True right after a terminator: an FF here lengthens the run it ended, and in a run of more than
+   * three FF the terminator is the last three. No frame starts with FF, so such bytes are skipped
+   * one by one as garbage, wherever the chunks of the line happen to split.
+   */
+  #afterTerm = false;
 
   get buffered(): number {
     return this.#len;
@@ -339,6 +345,7 @@ export class NextionParser {
     this.garbageBytes += this.#len;
     this.#len = 0;
     this.#discarding = false;
+    this.#afterTerm = false;
   }
 
   push(chunk: Uint8Array): NextionFrame[] {
@@ -360,13 +367,17 @@ export class NextionParser {
     this.#len -= n;
   }
 
+  /** Consume bytes that end with a terminator: a frame, or garbage up to a resynchronisation. */
+  #take(n: number): void {
+    this.#consume(n);
+    this.#afterTerm = true;
+  }
+
   #skipTo(from: number): boolean {
-    let t = findTerm(this.#buf, from, this.#len);
+    const t = findTerm(this.#buf, from, this.#len);
     if (t < 0) return false;
-    // In a run of more than three FF the terminator is the last three.
-    while (t + 3 < this.#len && this.#buf[t + 3] === 0xff) t++;
     this.garbageBytes += t + 3;
-    this.#consume(t + 3);
+    this.#take(t + 3);
     return true;
   }
 
@@ -377,6 +388,7 @@ export class NextionParser {
     this.garbageBytes += this.#len - keep;
     this.#consume(this.#len - keep);
     this.#discarding = true;
+    this.#afterTerm = false;
   }
 
   /** Whether the buffered bytes are (so far) a `comok` prefix. */
@@ -390,6 +402,16 @@ export class NextionParser {
       const buf = this.#buf;
       const len = this.#len;
       if (len === 0) return;
+      if (this.#afterTerm) {
+        let run = 0;
+        while (run < len && buf[run] === 0xff) run++;
+        if (run > 0) {
+          this.garbageBytes += run;
+          this.#consume(run);
+          continue;
+        }
+        this.#afterTerm = false;
+      }
       if (this.#discarding) {
         const t = findTerm(buf, 0, len);
         if (t < 0) {
@@ -397,7 +419,7 @@ export class NextionParser {
           return;
         }
         this.garbageBytes += t + 3;
-        this.#consume(t + 3);
+        this.#take(t + 3);
         this.#discarding = false;
         continue;
       }
@@ -406,7 +428,7 @@ export class NextionParser {
         if (len < 6) return;
         if (buf[2] === 0x00 && isTerm(buf, 3)) {
           out.push({ kind: 'startup' });
-          this.#consume(6);
+          this.#take(6);
         } else if (!this.#skipTo(1)) this.#dropAll();
         continue;
       }
@@ -416,7 +438,7 @@ export class NextionParser {
         if (t >= 0) {
           const info = latin1(buf.subarray(COMOK.length, t));
           out.push({ kind: 'comok', info: info.startsWith(' ') ? info.slice(1) : info });
-          this.#consume(t + 3);
+          this.#take(t + 3);
           continue;
         }
         if (len < MAX_COMOK_BYTES + 3) return;
@@ -429,7 +451,7 @@ export class NextionParser {
         if (len < total) return;
         if (isTerm(buf, 1 + fixed)) {
           out.push(decodeFixed(code, buf.subarray(1, 1 + fixed)));
-          this.#consume(total);
+          this.#take(total);
         } else if (!this.#skipTo(1)) this.#dropAll();
         continue;
       }
@@ -437,7 +459,7 @@ export class NextionParser {
         const t = findTerm(buf, 1, Math.min(len, 1 + MAX_STRING_BYTES + 3));
         if (t >= 0) {
           out.push({ kind: 'string', value: latin1(buf.subarray(1, t)) });
-          this.#consume(t + 3);
+          this.#take(t + 3);
           continue;
         }
         if (len < 1 + MAX_STRING_BYTES + 3) return;

@@ -83,6 +83,17 @@ describe('Nextion return frames', () => {
     expect(p.push(hex('ff ff ff 01 ff ff ff'))).toEqual([{ kind: 'ok' }]);
   });
 
+  it('a run of FF after an unfinished frame ends at its last three, whether or not it arrives in pieces', () => {
+    // `67 00 FF FF FF 66 FF FF FF` is a whole coordinate frame; the stray FF after it starts no
+    // frame, and the FF run that follows must not swallow the page frame behind it.
+    const stream = hex('67 00 ff ff ff 66 ff ff ff ff 66 ff ff ff ff 66 ff ff ff ff');
+    for (let split = 0; split <= stream.length; split++) {
+      const p = new NextionParser();
+      const got = [...p.push(stream.subarray(0, split)), ...p.push(stream.subarray(split))];
+      expect(got.at(-1), `split at ${split}`).toEqual({ kind: 'page', page: 255 });
+    }
+  });
+
   it('fuzz: any bytes never throw, buffer stays bounded, valid frames after garbage are found', () => {
     const frameArb: fc.Arbitrary<NextionFrame> = fc.oneof(
       fc.record({
@@ -109,7 +120,7 @@ describe('Nextion return frames', () => {
         const got = [...p.push(tail.subarray(0, split)), ...p.push(tail.subarray(split))];
         expect(got.at(-1)).toEqual(frame);
       }),
-      { numRuns: 30_000 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 30_000) },
     );
   });
 });
