@@ -20,7 +20,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { startDemo } from '../src/app/demo.ts';
+import { startDemo } from '../demo/run.ts';
 import { silentLogger } from '../src/core/logger.ts';
 import { AdminClient } from '../src/http/roomctl/client.ts';
 import type { RoomState } from '../src/http/schemas/state.ts';

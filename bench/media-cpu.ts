@@ -1,9 +1,11 @@
 /**
  * media-cpu (docs/benchmarks.md): CPU of roomd's own media path while sending 720p30 VP8 from a
  * real ffmpeg (testsrc2 with the clock overlay) and receiving two streams, with ffmpeg's CPU reported
- * separately. The send path is parse → envelope → chunk; the receive path (fed with the same chunks
- * as two remote senders) is reassemble → order → envelope → kiosk VideoFeed. No encryption here
- * (SFrame has its own benchmark); the meeting-level figure including wrtc is the lead's.
+ * separately. The send path is parse → StreamSender (envelope → seal → chunks); the receive path (fed
+ * with the same chunks as two remote senders) is StreamReceiver (reassemble → order → open →
+ * envelope) → kiosk VideoFeed. No encryption here: seal and open are identity functions (SFrame has
+ * its own benchmarks, sframe-overhead and sframe-throughput); the meeting-level figure including wrtc
+ * is the lead's.
  *
  * Figures: process CPU % (everything Node did, pipes included), the synchronous media path's CPU %,
  * ffmpeg's CPU %, the frame rate achieved, and the path's cost per frame projected to 30 fps (so the
@@ -13,12 +15,27 @@ import { existsSync, readFileSync } from 'node:fs';
 import { SystemClock } from '../src/core/clock.ts';
 import { silentLogger } from '../src/core/logger.ts';
 import { createVideoCapture } from '../src/media/capture.ts';
-import { packFrame, unpackFrame } from '../src/media/envelope.ts';
-import { MediaReceiver } from '../src/media/receiver.ts';
-import { StreamSender } from '../src/media/sender.ts';
+import type { StreamKeys } from '../src/media/stream/frame.ts';
+import { StreamReceiver } from '../src/media/stream/receiver.ts';
+import { StreamSender } from '../src/media/stream/sender.ts';
 import { VideoFeed } from '../src/media/video-feed.ts';
 import { setChunkSender } from '../src/protocol/media-header.ts';
+import { STREAM_ID, type StreamKind } from '../src/protocol/vocabulary.ts';
 import { NodeProcessRunner } from '../src/system/process.ts';
+
+/** Frame keys that do not encrypt: seal and open hand the bytes back unchanged. */
+const identityKeys: StreamKeys = {
+  sendEpoch: 1,
+  seal: (_stream: StreamKind, payload: Uint8Array) => payload,
+  openAs: (sender: string, stream: StreamKind, frame: Uint8Array) => ({
+    senderId: sender,
+    slot: 0,
+    stream,
+    epoch: 1,
+    ctr: 0n,
+    payload: frame,
+  }),
+};
 
 const SECONDS = Number(process.env['MEDIA_CPU_SECONDS'] ?? 20);
 const WARMUP_MS = 2000;
@@ -47,39 +64,50 @@ async function main(): Promise<void> {
     { codec: 'vp8', width: 1280, height: 720, framerate: 30, bitrateKbps: 2500 },
     { runner: new NodeProcessRunner(), clock, logger: silentLogger() },
   );
-  const sender = new StreamSender({ kind: 'video', streamId: 0 });
   const feed = new VideoFeed();
   let feedBytes = 0;
   feed.subscribe({ send: (m) => (feedBytes += m.length), bufferedBytes: () => 0 });
-  const receiver = new MediaReceiver({
+  const receiver = new StreamReceiver({
     clock,
+    keys: () => identityKeys,
     onFrame: (f) => {
-      const u = unpackFrame(f.data);
-      if (u.kind !== 'video' || u.codec === 'opus') return;
+      if (f.kind !== 'video' || f.codec === 'opus' || f.codec === 'control') return;
       feed.publish({
-        participantId: `p${f.sender}`,
-        streamId: f.streamId,
-        codec: u.codec,
+        participantId: `p${f.participantId}`,
+        streamId: STREAM_ID[f.kind],
+        codec: f.codec,
         keyframe: f.keyframe,
-        captureTs: u.captureTs,
-        data: u.data,
+        captureTs: f.captureTs,
+        data: f.data,
       });
     },
-    onKeyframeRequest: () => {},
+    requestKeyframe: () => {},
+  });
+  const sender = new StreamSender({
+    kind: 'video',
+    keys: () => identityKeys,
+    out: {
+      mediaOpen: true,
+      sendChunks: (chunks) => {
+        // The relay's fan-out: every chunk to the receiver once per remote sender.
+        for (const sid of [1, 2]) {
+          for (const c of chunks) {
+            const copy = c.slice();
+            setChunkSender(copy, sid);
+            receiver.push(copy);
+          }
+        }
+        return true;
+      },
+    },
   });
   let measuring = false;
   let frames = 0;
   let pathMs = 0;
+  let notSent = 0;
   capture.onFrame((frame) => {
     const t0 = performance.now();
-    const chunks = sender.chunk(packFrame(frame), frame.keyframe);
-    for (const sid of [1, 2]) {
-      for (const c of chunks) {
-        const copy = c.slice();
-        setChunkSender(copy, sid);
-        receiver.push(copy);
-      }
-    }
+    if (sender.send(frame, frame.keyframe) !== 'sent') notSent += 1;
     if (measuring) {
       pathMs += performance.now() - t0;
       frames += 1;
@@ -105,6 +133,9 @@ async function main(): Promise<void> {
   measuring = false;
   await capture.stop();
   receiver.close();
+  if (notSent > 0) throw new Error(`${notSent} frames were not sent`);
+  if (receiver.decryptFailures.video > 0 || receiver.guardTrips > 0)
+    throw new Error('the receive path refused frames');
 
   const nodePct = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
   const out = (name: string, value: number, unit: string, extra: Record<string, unknown> = {}) =>
@@ -115,7 +146,7 @@ async function main(): Promise<void> {
     what: 'roomd process CPU (send 720p30 + receive 2 streams + kiosk feed)',
   });
   out('media-cpu.path', (pathMs / wallMs) * 100, '%', {
-    what: 'synchronous chunk+reassemble+feed path only',
+    what: 'synchronous send (envelope+chunk) + receive (reassemble+order+envelope) + feed path only',
   });
   out('media-cpu.ffmpeg', ((ff1 - ff0) / 100 / (wallMs / 1000)) * 100, '%', {
     what: 'ffmpeg testsrc2+drawtext+libvpx',

@@ -47,7 +47,9 @@ const manager = new DeviceManager(
       setMute: noop,
       setCamera: noop,
       setVolume: noop,
-      recallPreset: noop,
+      ptz: noop,
+      react: noop,
+      acknowledgeSecurityCode: noop,
     },
   },
 );
@@ -107,7 +109,9 @@ const silentManager = new DeviceManager(
       setMute: noop,
       setCamera: noop,
       setVolume: noop,
-      recallPreset: noop,
+      ptz: noop,
+      react: noop,
+      acknowledgeSecurityCode: noop,
     },
   },
 );

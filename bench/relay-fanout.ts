@@ -10,7 +10,14 @@
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { fromBase64Url, hostProofMessage, Reassembler, toBase64Url } from '../src/protocol/index.ts';
+import {
+  chunkFrame,
+  fromBase64Url,
+  hostProofMessage,
+  Reassembler,
+  toBase64Url,
+  tryDecodeMediaChunk,
+} from '../src/protocol/index.ts';
 import { createRelay } from '../src/relay/server.ts';
 import { RelayClient } from '../src/transport/relay-client.ts';
 import { WrtcPeerConnectionFactory } from '../src/transport/wrtc-peer.ts';
@@ -128,8 +135,10 @@ async function main(): Promise<void> {
           : {}),
       }),
     });
-    client.events.on('media', (chunk) => {
-      const f = reassembler.push(chunk, performance.now());
+    client.events.on('chunk', (bytes) => {
+      const decoded = tryDecodeMediaChunk(bytes);
+      if (!decoded.ok) return;
+      const f = reassembler.push(decoded.chunk, performance.now());
       if (f === undefined) return;
       received++;
       const sentAt = new DataView(f.data.buffer, f.data.byteOffset).getFloat64(0);
@@ -147,6 +156,7 @@ async function main(): Promise<void> {
   child.send({ kind: 'cpu-start' });
   const clientCpu0 = process.cpuUsage();
   const clientT0 = performance.now();
+  const frameNumbers = clients.map(() => 0);
   const endAt = performance.now() + seconds * 1000;
   await Promise.all(
     clients.map(async (client, i) => {
@@ -159,7 +169,9 @@ async function main(): Promise<void> {
         const frame = new Uint8Array(size);
         new DataView(frame.buffer).setFloat64(0, performance.timeOrigin + performance.now());
         attempted++;
-        if (!client.sendFrame(frame, { kind: 'video', streamId: 0, keyframe: false })) senderDrops++;
+        const meta = { kind: 'video' as const, streamId: 1, keyframe: false, frameNumber: frameNumbers[i]! };
+        frameNumbers[i]!++;
+        if (!client.sendChunks(chunkFrame(frame, meta))) senderDrops++;
         next += (size / bytesPerSec) * 1000;
       }
     }),

@@ -6,7 +6,7 @@
  */
 import { encodeKid } from '../src/e2ee/kid.ts';
 import { SFrameSendKey } from '../src/e2ee/sframe/keys.ts';
-import type { StreamKind } from '../src/e2ee/types.ts';
+import type { StreamKind } from '../src/protocol/vocabulary.ts';
 
 const cases: {
   label: string;

@@ -1,5 +1,5 @@
 /**
- * Build of the room-screen UI (issue 7, kiosk UI): Preact, output in kiosk-ui/dist, served by the
+ * Build of the room-screen UI (docs/kiosk-and-admin-api.md): Preact, output in kiosk-ui/dist, served by the
  * kiosk context (index.html) and the admin context (admin.html). No inline scripts or styles
  * (both pages run under a strict CSP), no data: assets.
  */

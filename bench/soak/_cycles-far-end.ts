@@ -12,7 +12,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { DemoEnvironment } from '../../src/app/demo-env.ts';
+import { DemoEnvironment } from '../../demo/env.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { WorkerPeerConnectionFactory } from '../../src/transport/worker-peer.ts';
 import { freePort } from '../../test/helpers/ports.ts';

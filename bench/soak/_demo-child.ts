@@ -9,7 +9,7 @@
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startDemo } from '../../src/app/demo.ts';
+import { startDemo } from '../../demo/run.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { freePort } from '../../test/helpers/ports.ts';
 

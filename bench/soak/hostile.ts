@@ -292,7 +292,7 @@ async function startHostileMember(r: Ready): Promise<{ tick(n: number): void; cl
         if (n % 3 === 0) {
           const chunk = randomBytes(16 + (n % 1200));
           if (n % 2 === 0) chunk.writeUInt16BE(0xffff, 8); // an absurd chunk count in a header-looking spot
-          if (client.sendChunk(new Uint8Array(chunk))) count('relay-media', 'sent');
+          if (client.sendChunks([new Uint8Array(chunk)])) count('relay-media', 'sent');
         } else if (n % 3 === 1) {
           client.sendE2ee('all', randomBytes(300).toString('base64url'));
           count('relay-e2ee-envelope', 'sent');

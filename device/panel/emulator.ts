@@ -12,6 +12,8 @@
  * cannot share a misreading (the emulator once repeated the codec's swapped FD/FE). Given
  * a `hostRate` (the host's line speed: the pty's termios, see line.ts), the emulator only
  * understands the host when both speeds match; otherwise each side receives noise.
+ *
+ * The profiles are in `profiles.ts`; return-data codes, frames and the panel's limits in `wire.ts`.
  */
 import { EventBus } from '../../src/core/events.ts';
 import { type ComponentSpec, PAGES, type PageSpec, pageById } from '../../src/devices/panel/contract.ts';
@@ -21,6 +23,18 @@ import {
   parseInstruction,
 } from '../../src/devices/panel/instructions.ts';
 import type { ByteStream } from '../../src/transport/serial/stream.ts';
+import { PANEL_PROFILES, type PanelProfile, type PanelProfileName } from './profiles.ts';
+import {
+  ATTRS,
+  BAUD_RATES,
+  type FailCode,
+  frame,
+  garble,
+  latin1,
+  RETURN,
+  SYSTEM_VARS,
+  tooLong,
+} from './wire.ts';
 
 export interface ComponentState {
   txt: string;
@@ -37,42 +51,6 @@ export type PanelEmulatorEvents = {
   page: number;
 };
 
-export type PanelProfileName = 'classic' | 'editor-1.65';
-
-export interface PanelProfile {
-  readonly name: PanelProfileName;
-  readonly description: string;
-  /** `00 00 00 FF FF FF` and `88 FF FF FF` after power-on. */
-  readonly announcesStartup: boolean;
-  /** Line speed after power-on (the panel's stored `bauds`). */
-  readonly bauds: number;
-  /** Serial buffer; more unprocessed bytes than this overflow (`24 FF FF FF`). */
-  readonly bufferBytes: number;
-  /** What follows `comok ` in the answer to `connect`. */
-  readonly comok: string;
-}
-
-export const PANEL_PROFILES: Readonly<Record<PanelProfileName, PanelProfile>> = {
-  classic: {
-    name: 'classic',
-    description:
-      'A project built before Nextion Editor 1.65 (or one that keeps the start-up printh): announces power-on; bauds=115200 stored by its project.',
-    announcesStartup: true,
-    bauds: 115200,
-    bufferBytes: 1024,
-    comok: '1,30601-0,NX4832T035_011R,99,61488,D264B8204F0E1828,16777216',
-  },
-  'editor-1.65': {
-    name: 'editor-1.65',
-    description:
-      'A project built with Nextion Editor 1.65 or later: silent power-on, factory speed 9600, bkcmd=2.',
-    announcesStartup: false,
-    bauds: 9600,
-    bufferBytes: 1024,
-    comok: '1,30614-0,NX4832F035_011R,163,61699,E468CC2C7B4E3A21,33554432',
-  },
-};
-
 /** The host's current line speed, read when bytes pass (sync for memory lines, async for ptys). */
 export type HostRate = () => number | Promise<number>;
 
@@ -83,83 +61,8 @@ export interface AttachOptions {
   readonly hostRate?: HostRate;
 }
 
-/**
- * Return data (Nextion Instruction Set §7, "Format of Nextion Return Data"); every frame ends
- * with FF FF FF. Numbers are 4 bytes little-endian.
- */
-const RETURN = {
-  invalidInstruction: 0x00,
-  ok: 0x01,
-  invalidComponent: 0x02,
-  invalidPage: 0x03,
-  invalidBaud: 0x11,
-  invalidVariable: 0x1a,
-  assignmentFailed: 0x1c,
-  nameTooLong: 0x23,
-  overflow: 0x24,
-  touch: 0x65,
-  page: 0x66,
-  string: 0x70,
-  number: 0x71,
-  ready: 0x88,
-} as const;
-
-type FailCode = (typeof RETURN)[
-  | 'invalidInstruction'
-  | 'invalidComponent'
-  | 'invalidPage'
-  | 'invalidBaud'
-  | 'invalidVariable'
-  | 'assignmentFailed'
-  | 'nameTooLong'];
-
-function frame(...body: number[]): Uint8Array {
-  return Uint8Array.from([...body, 0xff, 0xff, 0xff]);
-}
-
-function latin1(text: string): number[] {
-  return [...text].map((ch) => {
-    const c = ch.charCodeAt(0);
-    return c < 0xff ? c : 0x3f;
-  });
-}
-
-/** `baud=` values (Nextion Instruction Set §6, `baud`); others answer `11`. */
-const BAUD_RATES: readonly number[] = [
-  2400, 4800, 9600, 19200, 31250, 38400, 57600, 115200, 230400, 250000, 256000, 512000, 921600,
-];
-
-/** Names: 14 characters for a page, 14 for a component (§7, `23`: "Max length is 29 characters"). */
-const MAX_NAME = 14;
-
-const ATTRS = new Set(['txt', 'val', 'pic', 'bco', 'pco']);
-/** Numeric system variables the emulator knows; the rest answer `1A`. */
-const SYSTEM_VARS = new Set([
-  'bkcmd',
-  'dim',
-  'dims',
-  'baud',
-  'bauds',
-  'sys0',
-  'sys1',
-  'sys2',
-  'thup',
-  'thsp',
-  'ussp',
-  'sleep',
-]);
-
 function blank(spec: ComponentSpec): ComponentState {
   return { txt: spec.kind === 'button' ? spec.name : '', val: 0, pic: 0, bco: 50712, pco: 0, vis: true };
-}
-
-/** What a byte looks like at the wrong speed: never FF, so noise never ends an instruction or frame. */
-export function garble(bytes: Uint8Array): Uint8Array {
-  return bytes.map((b) => (b ^ 0x5a) & 0xfe);
-}
-
-function tooLong(name: string): boolean {
-  return name.split('.').some((part) => part.length > MAX_NAME);
 }
 
 export class NextionEmulator {

@@ -11,16 +11,15 @@ import {
   decodeReaction,
   encodeControl,
   encodeReaction,
-  REACTION_KINDS,
-  type ReactionKind,
 } from '../../src/meeting/control.ts';
+import { REACTIONS, type Reaction } from '../../src/protocol/vocabulary.ts';
 import { mutatedBytes, mutatedJsonText } from '../lib/mutate.ts';
 import { type FuzzTarget, invariant, sameValue } from '../lib/target.ts';
 
 type Input =
   | Uint8Array
   | { readonly state: ControlState; readonly seq: number }
-  | { readonly reaction: ReactionKind; readonly seq: number };
+  | { readonly reaction: Reaction; readonly seq: number };
 
 const seq = fc.oneof(fc.nat(), fc.constantFrom(0, Number.MAX_SAFE_INTEGER));
 
@@ -43,7 +42,7 @@ function check(bytes: Uint8Array): void {
     invariant(sameValue(decodeControl(encodeControl(c, c.seq)), c), 'a decoded state does not round-trip');
   }
   if (r !== null) {
-    invariant(REACTION_KINDS.includes(r.reaction), 'unknown reaction decoded');
+    invariant(REACTIONS.includes(r.reaction), 'unknown reaction decoded');
     invariant(
       sameValue(decodeReaction(encodeReaction(r.reaction, r.seq)), r),
       'a decoded reaction does not round-trip',
@@ -62,7 +61,7 @@ export const control: FuzzTarget<Input> = {
         weight: 1,
         arbitrary: fc.record({ state: fc.record({ muted: fc.boolean(), cameraOn: fc.boolean() }), seq }),
       },
-      { weight: 1, arbitrary: fc.record({ reaction: fc.constantFrom(...REACTION_KINDS), seq }) },
+      { weight: 1, arbitrary: fc.record({ reaction: fc.constantFrom(...REACTIONS), seq }) },
       { weight: 5, arbitrary: mutatedJsonText(SEEDS).map(utf8) },
       { weight: 2, arbitrary: mutatedBytes(seedBytes, { maxLength: 2048 }) },
     );

@@ -2,7 +2,7 @@
  * E2EE messages (src/e2ee/parse.ts, src/e2ee/messages.ts, docs/protocol.md "Messages"), identity
  * certificates inside bindings and roster entries included: the opaque
  * payload other participants send through the relay, parsed from JSON as the meeting session does
- * (src/meeting/session.ts drops text that is not JSON). parseE2eeMessage returns a message or
+ * (src/meeting/machine.ts drops text that is not JSON). parseE2eeMessage returns a message or
  * throws e2ee.malformed / e2ee.unsupported_version; isRelayMember and isBindingShaped answer a
  * boolean. Invariants: a valid message parses to itself; what parses keeps within LIMITS and
  * parses again to the same value.
@@ -213,7 +213,7 @@ export const e2eeMessage: FuzzTarget<Input> = {
     try {
       value = JSON.parse(input);
     } catch (error) {
-      // The session drops a payload that is not JSON (src/meeting/session.ts) before the decoder.
+      // The session drops a payload that is not JSON (src/meeting/machine.ts) before the decoder.
       if (error instanceof SyntaxError) return;
       throw error;
     }

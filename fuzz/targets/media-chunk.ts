@@ -15,11 +15,10 @@ import {
   MAX_CHUNK_PAYLOAD,
   MEDIA_HEADER_BYTES,
   type MediaChunk,
-  STREAM_KINDS,
-  type StreamKind,
   setChunkSender,
 } from '../../src/protocol/media-header.ts';
 import { MAX_CHUNKS_PER_FRAME, Reassembler, type ReassemblerOptions } from '../../src/protocol/reassembly.ts';
+import { STREAM_KINDS, type StreamKind } from '../../src/protocol/vocabulary.ts';
 import { mutatedBytes } from '../lib/mutate.ts';
 import { type FuzzTarget, invariant, typed } from '../lib/target.ts';
 

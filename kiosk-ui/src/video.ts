@@ -1,52 +1,19 @@
 /**
  * Video on the room screen (docs/kiosk-and-admin-api.md §Room screen: the live socket to the page,
- * WebCodecs VideoDecoder, canvas). Parses the kiosk media feed (docs/protocol.md "# Kiosk media
- * feed"; big-endian):
- *
- *   0 u8 version (1) · 1 u8 flags (bit 0 keyframe, bit 1 self view) · 2 u8 codec (1 VP8, 2 VP9,
- *   3 H.264 Annex B) · 3 u8 stream id · 4 f64 capture time, ms · 12 u8 N · 13 N bytes participant id
- *   · 13+N the encoded frame.
+ * WebCodecs VideoDecoder, canvas). Each socket message is one kiosk feed message, decoded by the
+ * daemon's own codec (src/media/kiosk-feed.ts, docs/protocol.md "# Kiosk media feed"); a message
+ * it refuses is dropped.
  *
  * roomd sends every stream from a keyframe on (and again after it skipped frames for a slow page),
  * so one VideoDecoder per stream decodes in order; the page still drops deltas until a keyframe
- * after a decoder error. Camera streams (id 0) paint the participant's tile; self view paints the
- * room's own tile.
+ * after a decoder error. Camera streams paint the participant's tile; self view paints the room's
+ * own tile.
  */
-
-export type FeedCodec = 'vp8' | 'vp9' | 'h264';
-
-export interface FeedFrame {
-  keyframe: boolean;
-  self: boolean;
-  codec: FeedCodec;
-  streamId: number;
-  captureMs: number;
-  participantId: string;
-  data: Uint8Array;
-}
+import { decodeFeedMessage, FEED_CAMERA_STREAM, type FeedFrame } from '../../src/media/kiosk-feed.ts';
+import type { VideoCodec } from '../../src/media/types.ts';
 
 /** Where the room's own camera is painted (the self-view tile registers under this key). */
 export const SELF_VIEW = '@self';
-
-const CODECS: Record<number, FeedCodec> = { 1: 'vp8', 2: 'vp9', 3: 'h264' };
-const textDecoder = new TextDecoder();
-
-export function parseFeedMessage(bytes: Uint8Array): FeedFrame | null {
-  if (bytes.length < 14 || bytes[0] !== 1) return null;
-  const codec = CODECS[bytes[2] ?? 0];
-  const n = bytes[12] ?? 0;
-  if (codec === undefined || n === 0 || bytes.length < 13 + n) return null;
-  const flags = bytes[1] ?? 0;
-  return {
-    keyframe: (flags & 1) !== 0,
-    self: (flags & 2) !== 0,
-    codec,
-    streamId: bytes[3] ?? 0,
-    captureMs: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(4),
-    participantId: textDecoder.decode(bytes.subarray(13, 13 + n)),
-    data: bytes.subarray(13 + n),
-  };
-}
 
 /** WebCodecs codec string; H.264 takes profile/constraints/level from the keyframe's SPS. */
 export function codecString(frame: FeedFrame): string | null {
@@ -67,7 +34,7 @@ export function codecString(frame: FeedFrame): string | null {
 
 interface Stream {
   decoder: VideoDecoder;
-  codec: FeedCodec;
+  codec: VideoCodec;
   waitingForKeyframe: boolean;
 }
 
@@ -93,8 +60,10 @@ export class VideoRouter {
 
   push(message: Uint8Array): void {
     if (!this.supported) return;
-    const frame = parseFeedMessage(message);
-    if (frame === null || (frame.streamId !== 0 && !frame.self)) return;
+    const decoded = decodeFeedMessage(message);
+    if (!decoded.ok) return;
+    const frame = decoded.frame;
+    if (frame.streamId !== FEED_CAMERA_STREAM && !frame.self) return;
     const target = frame.self ? SELF_VIEW : frame.participantId;
     const key = `${target}/${frame.streamId}`;
     let stream = this.#streams.get(key);
@@ -115,7 +84,7 @@ export class VideoRouter {
     stream.decoder.decode(
       new EncodedVideoChunk({
         type: frame.keyframe ? 'key' : 'delta',
-        timestamp: Math.round(frame.captureMs * 1000),
+        timestamp: Math.round(frame.captureTs * 1000),
         data: frame.data,
       }),
     );

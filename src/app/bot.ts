@@ -19,7 +19,7 @@ import {
 import { createAudioCapture, createVideoCapture } from '../media/capture.ts';
 import { HeadlessParticipant } from '../meeting/headless.ts';
 import { NodeProcessRunner } from '../system/process.ts';
-import { CLIENT_TYPES, type ClientType } from '../protocol/limits.ts';
+import { CLIENT_TYPES, type ClientType } from '../protocol/vocabulary.ts';
 import { WorkerPeerConnectionFactory } from '../transport/worker-peer.ts';
 import type { Command } from './command.ts';
 

@@ -8,7 +8,7 @@ import { envVariableNames } from '../config/settings.ts';
 import { Daemon, resolveStateDir, runUntilSignal } from './daemon.ts';
 export type { CliIo, Command } from './command.ts';
 import { bot } from './bot.ts';
-import { demo } from './demo.ts';
+import { demo } from './demo-command.ts';
 import { relay } from './relay.ts';
 import { daemonLogger, daemonModules } from './modules.ts';
 import { LogRing } from './room/admin.ts';

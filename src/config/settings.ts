@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { RoomdError } from '../core/errors.ts';
+import { hasCode, RoomdError } from '../core/errors.ts';
 import { JsonFileStore } from '../core/store.ts';
 import { SETTINGS_VERSION, type Settings, SettingsSchema, settingLeaves } from './schema.ts';
 import { assertValid, type FieldError, fieldErrors } from './validate.ts';
@@ -284,7 +284,8 @@ export class SettingsStore {
       // Defaults, plus the environment's overrides when those alone are valid (ports, addresses).
       try {
         settings = applyEnvOverrides(defaultSettings(), overrides);
-      } catch {
+      } catch (error) {
+        if (!hasCode(error, 'config.invalid')) throw error;
         settings = defaultSettings();
       }
     }

@@ -88,6 +88,10 @@ export const ERROR_CODES = {
     message: 'The encryption leader signed two different versions of the meeting state.',
   },
   'e2ee.frame_tampered': { http: 400, message: 'Media arrived altered or replayed and was dropped.' },
+  'e2ee.frame_relabelled': {
+    http: 400,
+    message: 'A media frame arrived labelled with another sender or stream than its key and was dropped.',
+  },
   'e2ee.not_capable': { http: 409, message: 'Someone in the meeting cannot use end-to-end encryption.' },
   'e2ee.unexpected': {
     http: 409,

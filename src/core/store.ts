@@ -157,7 +157,8 @@ export class JsonFileStore<T> {
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));
-    } catch {
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
       return { kind: 'bad', reason: 'not valid JSON' };
     }
     try {

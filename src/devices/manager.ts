@@ -32,7 +32,8 @@ import { ManagedCamera } from './managed-camera.ts';
 import { MuteState } from './mute.ts';
 import { PanelController } from './panel/controller.ts';
 import { NextionLink } from './panel/link.ts';
-import type { RoomCommands, RoomView } from './panel/view.ts';
+import type { RoomCommands } from '../protocol/room-commands.ts';
+import type { RoomView } from './panel/view.ts';
 import {
   DeviceRecord,
   type DeviceEvents,

@@ -71,14 +71,12 @@ export function bindingHash(b: BindingBody): Uint8Array {
   return sha256(bindingBytes(b));
 }
 
-export interface BindingInput {
-  meetingId: string;
-  instanceId: string;
-  participantId: string;
-  deviceId: string;
-  displayName: string;
-  client: string;
-  caps: string[];
+/** The binding's own fields, plus the keys that make and sign it. */
+export interface BindingInput
+  extends Pick<
+    BindingBody,
+    'meetingId' | 'instanceId' | 'participantId' | 'deviceId' | 'displayName' | 'client' | 'caps'
+  > {
   identityPublic: Uint8Array;
   identitySecret: Uint8Array;
   keys: EphemeralKeys;
@@ -142,12 +140,12 @@ export function verifyBinding(msg: BindingMessage, expect: BindingExpectation): 
   }
   const bytes = bindingBytes(b);
   const ivk = fromB64u(b.ivk);
-  let ok = false;
-  try {
-    ok = ed25519.verify(fromB64u(msg.sig), signedMessage(bytes), ivk, { zip215: false });
-  } catch {
-    ok = false;
-  }
+  const sig = fromB64u(msg.sig);
+  // Ed25519 verification throws only for a signature or key of the wrong length: a bad signature.
+  const ok =
+    sig.length === 64 &&
+    ivk.length === 32 &&
+    ed25519.verify(sig, signedMessage(bytes), ivk, { zip215: false });
   if (!ok)
     throw new RoomdError('e2ee.bad_signature', {
       context: { what: 'binding', participant: b.participantId },

@@ -15,4 +15,6 @@ export const CONTEXT = Object.freeze({
   certificate: 'roomd-e2ee v1 identity certificate',
   rosterCode: 'roomd-e2ee v1 roster code',
   policy: 'roomd-e2ee v1 meeting policy',
+  direct: 'roomd-e2ee v1 direct secret',
+  directMessage: 'roomd-e2ee v1 direct message',
 });

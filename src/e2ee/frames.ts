@@ -14,7 +14,8 @@ import type { SFrameAead } from './sframe/aead.ts';
 import { decodeHeader } from './sframe/header.ts';
 import { SFrameReceiveKey, SFrameSendKey } from './sframe/keys.ts';
 import { CipherSuite } from './sframe/suites.ts';
-import type { ParticipantId, StreamKind } from './types.ts';
+import type { StreamKind } from '../protocol/vocabulary.ts';
+import type { ParticipantId } from './types.ts';
 
 export interface OpenedFrame {
   senderId: ParticipantId;
@@ -43,6 +44,18 @@ export interface FrameCrypto {
   ): number;
   /** Decrypt a frame from another participant. `now` (ms) dates integrity alarms. */
   open(frame: Uint8Array, metadata?: Uint8Array, now?: number): OpenedFrame;
+  /**
+   * Decrypt a frame the relay says `sender` sent on a `stream` stream: the authenticated KID must
+   * name that sender and stream, or the frame is refused (`e2ee.frame_relabelled`) and raises the
+   * integrity alarm like a tampered one (docs/protocol.md §Media chunks).
+   */
+  openAs(
+    sender: ParticipantId,
+    stream: StreamKind,
+    frame: Uint8Array,
+    metadata: Uint8Array,
+    now: number,
+  ): OpenedFrame;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -64,6 +77,8 @@ export interface FrameKeysOptions {
   label: string;
   aead?: SFrameAead;
   suite?: number;
+  /** Called after a frame raised the integrity alarm (tampered, replayed, malformed or relabelled). */
+  onAlarm?: () => void;
 }
 
 export class FrameKeys implements FrameCrypto {
@@ -83,6 +98,8 @@ export class FrameKeys implements FrameCrypto {
   /** When the last tampered / replayed / malformed frame was seen (ms), or null. */
   lastIntegrityFailureAt: number | null = null;
   integrityFailures = 0;
+  /** When the last frame labelled with another sender or stream than its key's was seen (ms), or null. */
+  lastRelabelledAt: number | null = null;
 
   constructor(options: FrameKeysOptions) {
     this.#o = options;
@@ -256,9 +273,23 @@ export class FrameKeys implements FrameCrypto {
       if (err instanceof RoomdError && err.code !== 'e2ee.unknown_key') {
         this.lastIntegrityFailureAt = now;
         this.integrityFailures++;
+        this.#o.onAlarm?.();
       }
       throw err;
     }
+  }
+
+  openAs(...[sender, stream, frame, metadata, now]: Parameters<FrameCrypto['openAs']>): OpenedFrame {
+    const opened = this.open(frame, metadata, now);
+    if (opened.senderId !== sender || opened.stream !== stream) {
+      this.lastRelabelledAt = now;
+      this.integrityFailures++;
+      this.#o.onAlarm?.();
+      throw new RoomdError('e2ee.frame_relabelled', {
+        context: { claimed: sender, stream, sender: opened.senderId },
+      });
+    }
+    return opened;
   }
 
   destroy(): void {

@@ -72,12 +72,11 @@ export function verifyHeartbeat(
 ): Uint8Array {
   const bytes = heartbeatBytes(msg.body, leaderBindingHash);
   const sig = fromB64u(msg.sig);
-  let ok = false;
-  try {
-    ok = ed25519.verify(sig, toSign(bytes), leaderIvk, { zip215: false });
-  } catch {
-    ok = false;
-  }
+  // Ed25519 verification throws only for a signature or key of the wrong length: a bad signature.
+  const ok =
+    sig.length === 64 &&
+    leaderIvk.length === 32 &&
+    ed25519.verify(sig, toSign(bytes), leaderIvk, { zip215: false });
   if (!ok)
     throw new RoomdError('e2ee.bad_signature', { context: { what: 'heartbeat', leader: msg.body.leaderId } });
   if (toB64u(rosterHash(msg.body.roster)) !== msg.body.rosterHash) {

@@ -45,22 +45,20 @@
 
 export type { E2eeSession, E2eeSessionOptions, Identity } from './session.ts';
 export { createE2eeSession } from './session.ts';
+export type { DirectCrypto, DirectSealed } from './direct.ts';
 export type { FrameCrypto, OpenedFrame } from './frames.ts';
 export type {
   E2eeEffect,
   E2eeEvent,
   E2eeStatus,
-  MeetingMode,
   ParticipantId,
   ProtocolParams,
   RelayMember,
   RosterEntry,
-  Shield,
   ShieldInput,
-  StreamKind,
   UiFact,
 } from './types.ts';
-export { DEFAULT_PARAMS, STREAM_KINDS } from './types.ts';
+export { DEFAULT_PARAMS } from './types.ts';
 export type {
   AckMessage,
   BindingBody,

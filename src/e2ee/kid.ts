@@ -5,7 +5,7 @@
  * epoch per residue class: installing epoch e drops any held epoch ≡ e (mod 4).
  */
 import { RoomdError } from '../core/errors.ts';
-import { STREAM_KINDS, type StreamKind } from './types.ts';
+import { STREAM_KINDS, type StreamKind } from '../protocol/vocabulary.ts';
 
 export const MAX_SLOT = 2 ** 40;
 export const EPOCH_RING = 4;

@@ -140,5 +140,32 @@ export interface HeartbeatMessage {
   sig: string;
 }
 
-export type E2eeMessage = BindingMessage | KeyMessage | AckMessage | HeartbeatMessage;
+/**
+ * Starts a one-to-one key with another member (docs/protocol.md "Direct messages"): the sender's
+ * own signed binding and a fresh nonce the reply must echo.
+ */
+export interface DirectHelloMessage {
+  t: 'e2ee.direct-hello';
+  v: 1;
+  binding: BindingMessage;
+  nonce: string;
+}
+
+/** The answer to a direct hello: the responder's binding and an ML-KEM ciphertext to the initiator. */
+export interface DirectReplyMessage {
+  t: 'e2ee.direct-reply';
+  v: 1;
+  binding: BindingMessage;
+  /** The hello's nonce. */
+  nonce: string;
+  kem: string;
+}
+
+export type E2eeMessage =
+  | BindingMessage
+  | KeyMessage
+  | AckMessage
+  | HeartbeatMessage
+  | DirectHelloMessage
+  | DirectReplyMessage;
 export type E2eeMessageType = E2eeMessage['t'];

@@ -14,6 +14,7 @@ import { RoomdError } from '../core/errors.ts';
 import { concat, encodeFields, equalBytes, utf8Bytes, zeroize } from './bytes.ts';
 import type { EphemeralKeys } from './binding.ts';
 import { CONTEXT } from './context.ts';
+import type { KeyMessage } from './messages.ts';
 
 export interface PairKeys {
   wrapKey: Uint8Array;
@@ -71,13 +72,9 @@ export function wipePairKeys(p: PairKeys): void {
   zeroize(p.wrapKey, p.ackKey);
 }
 
-export interface WrapContext {
-  meetingId: string;
-  instanceId: string;
-  leaderId: string;
-  recipientId: string;
-  epoch: number;
-  slot: number;
+/** What a key delivery's wrapping is bound to: the delivery's own fields and both bindings. */
+export interface WrapContext
+  extends Pick<KeyMessage, 'meetingId' | 'instanceId' | 'leaderId' | 'recipientId' | 'epoch' | 'slot'> {
   switchMode: 'immediate' | 'await';
   nonce: Uint8Array;
   leaderHash: Uint8Array;

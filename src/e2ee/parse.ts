@@ -10,6 +10,8 @@ import {
   type AckMessage,
   type BindingBody,
   type BindingMessage,
+  type DirectHelloMessage,
+  type DirectReplyMessage,
   E2EE_PROTOCOL_VERSION,
   type E2eeMessage,
   type HeartbeatMessage,
@@ -278,6 +280,27 @@ function parseHeartbeat(o: Obj): HeartbeatMessage {
   };
 }
 
+function parseDirectHello(o: Obj): DirectHelloMessage {
+  obj(o, 'direct-hello', ['t', 'v', 'binding', 'nonce']);
+  return {
+    t: 'e2ee.direct-hello',
+    v: 1,
+    binding: parseBindingMessage(o['binding'], 'direct-hello.binding'),
+    nonce: b64(o['nonce'], 'direct-hello.nonce', SIZES.nonce),
+  };
+}
+
+function parseDirectReply(o: Obj): DirectReplyMessage {
+  obj(o, 'direct-reply', ['t', 'v', 'binding', 'nonce', 'kem']);
+  return {
+    t: 'e2ee.direct-reply',
+    v: 1,
+    binding: parseBindingMessage(o['binding'], 'direct-reply.binding'),
+    nonce: b64(o['nonce'], 'direct-reply.nonce', SIZES.nonce),
+    kem: b64(o['kem'], 'direct-reply.kem', SIZES.mlkemCiphertext),
+  };
+}
+
 /** Validate an untrusted value as an E2EE message. Throws RoomdError e2ee.malformed / e2ee.unsupported_version. */
 export function parseE2eeMessage(value: unknown): E2eeMessage {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('message', 'is not an object');
@@ -294,6 +317,10 @@ export function parseE2eeMessage(value: unknown): E2eeMessage {
       return parseAck(o);
     case 'e2ee.heartbeat':
       return parseHeartbeat(o);
+    case 'e2ee.direct-hello':
+      return parseDirectHello(o);
+    case 'e2ee.direct-reply':
+      return parseDirectReply(o);
     default:
       return bad('t', 'is not a known E2EE message type');
   }

@@ -3,67 +3,31 @@
  * leader only as the protocol allows, verifies heartbeats (signature, roster hash, counter, hash chain,
  * our own binding in the roster), installs wrapped meeting keys bound to our liveness nonces, switches
  * senders when the heartbeat says so, and computes the shield inputs. Pure: events in, effects out.
+ *
+ * Options and limits are in `participant-options.ts`; the heartbeat's fork, leader-entry, pin and
+ * identity checks in `participant-checks.ts`; key unwrapping and acknowledgement in
+ * `participant-keys.ts`.
  */
 import { RoomdError } from '../core/errors.ts';
 import { equalBytes, fromB64u, toB64u, zeroize } from './bytes.ts';
-import {
-  bindingHash,
-  type EphemeralKeys,
-  type RandomSource,
-  type VerifiedBinding,
-  verifyBinding,
-} from './binding.ts';
-import type { FrameKeys } from './frames.ts';
+import { bindingHash, verifyBinding } from './binding.ts';
 import { checkHeartbeatSequence, verifyHeartbeat } from './heartbeat.ts';
 import type { HeartbeatMessage, KeyMessage } from './messages.ts';
-import { ackMac, type PairKeys, recipientPairKeys, unwrapMeetingKey, wipePairKeys } from './pair.ts';
-import type { BindingPins } from './pins.ts';
-import type { RosterIdentities } from './roster-identity.ts';
+import { type PairKeys, recipientPairKeys, wipePairKeys } from './pair.ts';
+import { checkLeaderEntry, identityChanges, isFork, pinConflicts } from './participant-checks.ts';
+import { ackEffect, unwrapDelivery } from './participant-keys.ts';
+import {
+  type AcceptedLeader,
+  type AlarmCode,
+  BINDING_RETRY_MS,
+  FORK_MEMORY,
+  NONCE_HISTORY,
+  PENDING_KEYS,
+  type ParticipantOptions,
+} from './participant-options.ts';
 import { RosterWatch } from './roster-watch.ts';
 import { securityCode } from './security-code.ts';
-import type {
-  E2eeEffect,
-  ParticipantId,
-  ProtocolParams,
-  RelayMember,
-  RosterEntry,
-  ShieldInput,
-} from './types.ts';
-
-const NONCE_HISTORY = 4;
-const PENDING_KEYS = 4;
-const BINDING_RETRY_MS = 3000;
-/** Chain hashes of this many recent heartbeats are kept to recognise a fork (a signed equivocation). */
-const FORK_MEMORY = 16;
-
-type AlarmCode =
-  | 'e2ee.binding_mismatch'
-  | 'e2ee.leader_rejected'
-  | 'e2ee.binding_conflict'
-  | 'e2ee.leader_equivocated'
-  | 'e2ee.identity_key_changed';
-
-export interface ParticipantOptions {
-  meetingId: string;
-  instanceId: string;
-  selfId: ParticipantId;
-  identityPublic: Uint8Array;
-  self: VerifiedBinding;
-  ephemeral: EphemeralKeys;
-  params: ProtocolParams;
-  random: RandomSource;
-  frames: FrameKeys;
-  /** Binding pins of this meeting instance, shared with our leader role (pins.ts). */
-  pins: BindingPins;
-  /** Identity checks, pins per (organization, name) and the unverified policy (roster-identity.ts). */
-  identities: RosterIdentities;
-}
-
-interface AcceptedLeader {
-  id: ParticipantId;
-  binding: VerifiedBinding;
-  code: string;
-}
+import type { E2eeEffect, ParticipantId, RelayMember, RosterEntry, ShieldInput } from './types.ts';
 
 export class Participant {
   readonly #o: ParticipantOptions;
@@ -200,7 +164,7 @@ export class Participant {
     const hash = toB64u(ownHash ?? verifyHeartbeat(msg, leader.binding.ivk, leader.binding.hash));
     const last = this.#hb;
     if (last !== null) {
-      if (this.#isFork(last, b, hash)) {
+      if (isFork(this.#recent, this.#tenureEpoch, last, b, hash)) {
         // Validly signed by the leader yet contradicting what it signed before: equivocation.
         return [
           ...this.#alarm(
@@ -215,20 +179,7 @@ export class Participant {
       }
       checkHeartbeatSequence(last, b);
     }
-    // The leader lists itself with exactly the identity of the binding that signs (docs/protocol.md
-    // "Identity certificates"): nobody can show one certificate in the roster and sign with another key.
-    const own = b.roster.find((e) => e.participantId === b.leaderId);
-    const lb = leader.binding.body;
-    if (
-      own === undefined ||
-      own.bindingHash !== leader.binding.hashB64 ||
-      own.ivk !== lb.ivk ||
-      JSON.stringify(own.cert ?? null) !== JSON.stringify(lb.cert ?? null)
-    ) {
-      throw new RoomdError('e2ee.leader_rejected', {
-        message: 'The leader’s roster entry does not match the keys it signs with.',
-      });
-    }
+    checkLeaderEntry(b, leader);
     if (this.leader === null) {
       const code = securityCode(this.#o.meetingId, leader.binding.ivk).text;
       leader.code = code;
@@ -289,44 +240,12 @@ export class Participant {
   }
 
   /**
-   * A heartbeat that verified under the current leader's key but contradicts one accepted before in
-   * this tenure: the same counter with another hash, a broken chain, or time / epoch / roster
-   * version going back under a higher counter. Heartbeats of an earlier tenure (epoch below this
-   * tenure's first) are plain replays, refused by the sequence check.
-   */
-  #isFork(
-    last: { counter: number; hash: string; time: number; epoch: number; rosterVersion: number },
-    b: HeartbeatMessage['body'],
-    hash: string,
-  ): boolean {
-    if (b.epoch < this.#tenureEpoch) return false;
-    const known = this.#recent.get(b.counter);
-    if (known !== undefined) return known !== hash;
-    const before = this.#recent.get(b.counter - 1);
-    if (before !== undefined && b.prev !== before) return true;
-    return (
-      b.counter > last.counter &&
-      (b.time < last.time || b.epoch < last.epoch || b.rosterVersion < last.rosterVersion)
-    );
-  }
-
-  /**
    * Binding pinning (docs/protocol.md "Binding pinning"): a verified roster may not give a known id
    * another binding, and a quarantined entry (`e2ee: false` with a binding hash) is the leader
    * telling everyone that it refused a second binding for that id.
    */
   #checkPins(roster: readonly RosterEntry[]): E2eeEffect[] {
-    const pins = this.#o.pins;
-    const conflicted: string[] = [];
-    for (const e of roster) {
-      if (e.bindingHash === '') continue;
-      if (!e.e2ee) {
-        pins.markConflict(e.participantId, e.bindingHash);
-        conflicted.push(e.participantId);
-      } else if (pins.offer(e.participantId, e.bindingHash) === 'conflict') {
-        conflicted.push(e.participantId);
-      }
-    }
+    const conflicted = pinConflicts(this.#o.pins, roster);
     if (conflicted.length === 0) return [];
     const self = conflicted.includes(this.#o.selfId);
     return this.#alarm(
@@ -343,15 +262,7 @@ export class Participant {
    * is an alarm for the rest of the session.
    */
   #checkIdentities(roster: readonly RosterEntry[]): E2eeEffect[] {
-    const ids = this.#o.identities;
-    const changed: string[] = [];
-    let unverifiedKeyed = false;
-    for (const e of roster) {
-      const v = ids.entry(e);
-      if (v.status === 'key-changed') changed.push(`${v.name} (${v.org})`);
-      // Our own key we know; others see us as what our certificate says.
-      if (e.e2ee && e.participantId !== this.#o.selfId && ids.blocksShield(v)) unverifiedKeyed = true;
-    }
+    const { changed, unverifiedKeyed } = identityChanges(this.#o.identities, this.#o.selfId, roster);
     this.#unverifiedKeyed = unverifiedKeyed;
     if (changed.length === 0) return [];
     return this.#alarm(
@@ -418,25 +329,7 @@ export class Participant {
     }
     if (pair === null)
       throw new RoomdError('e2ee.unexpected', { message: 'A key delivery came without the key exchange.' });
-    const ctx = {
-      meetingId: msg.meetingId,
-      instanceId: msg.instanceId,
-      leaderId: msg.leaderId,
-      recipientId: msg.recipientId,
-      epoch: msg.epoch,
-      slot: msg.slot,
-      switchMode: msg.switch,
-      nonce,
-      leaderHash: lb.hash,
-      recipientHash: this.#o.self.hash,
-    };
-    let key: Uint8Array;
-    try {
-      key = unwrapMeetingKey(pair.wrapKey, fromB64u(msg.iv), ctx, fromB64u(msg.box));
-    } catch (err) {
-      if (candidate !== null) wipePairKeys(candidate);
-      throw err;
-    }
+    const key = unwrapDelivery(msg, nonce, pair, candidate, lb, this.#o.self);
     if (candidate !== null) {
       if (this.#pair) wipePairKeys(this.#pair);
       this.#pair = candidate;
@@ -484,25 +377,7 @@ export class Participant {
       const next = this.#o.random(16);
       this.#nonces.push(next);
       if (this.#nonces.length > NONCE_HISTORY) zeroize(this.#nonces.shift());
-      const ctx = {
-        meetingId: this.#o.meetingId,
-        instanceId: this.#o.instanceId,
-        leaderId: this.leaderId,
-        participantId: this.#o.selfId,
-        epoch,
-        nonce: next,
-      };
-      effects.push({
-        type: 'send',
-        to: this.leaderId,
-        message: {
-          t: 'e2ee.ack',
-          v: 1,
-          ...ctx,
-          nonce: toB64u(next),
-          mac: toB64u(ackMac(this.#pair.ackKey, ctx)),
-        },
-      });
+      effects.push(ackEffect(this.#o, this.leaderId, epoch, next, this.#pair));
     }
     if (switchMode === 'immediate') effects.push(...this.#maybeSwitch(epoch));
     return effects;

@@ -28,14 +28,14 @@ import {
 } from './certificate.ts';
 import { CONTEXT } from './context.ts';
 import { verifyEd25519 } from './ed25519.ts';
-import type { MeetingMode } from './types.ts';
+import type { EncryptionMode } from '../protocol/vocabulary.ts';
 
 /** A meeting policy as it travels (JSON-safe; byte fields base64url; `issuedAt` in ms since the epoch). */
 export interface MeetingPolicy {
   v: 1;
   /** The meeting id as the host booked it (compared without dashes). */
   meetingId: string;
-  encryption: MeetingMode;
+  encryption: EncryptionMode;
   /** The host's Ed25519 identity public key (IVK). */
   host: string;
   /** The host's identity certificate, when an organization issued one. */
@@ -54,7 +54,7 @@ export function bareMeetingId(id: string): string {
 }
 
 /** The stronger of two encryption modes (`e2ee` over `enhanced`). */
-export function strongerMode(a: MeetingMode, b: MeetingMode | undefined | null): MeetingMode {
+export function strongerMode(a: EncryptionMode, b: EncryptionMode | undefined | null): EncryptionMode {
   return a === 'e2ee' || b === 'e2ee' ? 'e2ee' : 'enhanced';
 }
 
@@ -135,7 +135,7 @@ function toSign(bytes: Uint8Array): Uint8Array {
 
 export interface PolicyRequest {
   meetingId: string;
-  encryption: MeetingMode;
+  encryption: EncryptionMode;
   /** Wall-clock ms since the Unix epoch. */
   issuedAt: number;
   /** The host's certificate for `identity.publicKey`, if it has one. */
@@ -170,7 +170,7 @@ export type PolicyHost =
   | { trust: 'certificate'; org: string; name: string; fingerprint: string };
 
 export type PolicyCheck =
-  | { ok: true; policy: MeetingPolicy; encryption: MeetingMode; host: PolicyHost }
+  | { ok: true; policy: MeetingPolicy; encryption: EncryptionMode; host: PolicyHost }
   | {
       ok: false;
       reason: PolicyRejection;

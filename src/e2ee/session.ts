@@ -7,6 +7,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { type ErrorCode, RoomdError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { EncryptionMode, Shield } from '../protocol/vocabulary.ts';
 import {
   defaultRandom,
   type EphemeralKeys,
@@ -18,6 +19,7 @@ import {
   wipeEphemeralKeys,
 } from './binding.ts';
 import { CONTEXT } from './context.ts';
+import { type DirectCrypto, DirectKeys } from './direct.ts';
 import { type FrameCrypto, FrameKeys } from './frames.ts';
 import { Leader } from './leader.ts';
 import type { E2eeMessage, RosterEntry } from './messages.ts';
@@ -32,12 +34,10 @@ import {
   type E2eeEffect,
   type E2eeEvent,
   type E2eeStatus,
-  type MeetingMode,
   type ParticipantId,
   type ProtocolParams,
   type RelayMember,
   type RosterView,
-  type Shield,
 } from './types.ts';
 
 /** Ed25519 device identity: `secretKey` is the 32-byte seed, `publicKey` the 32-byte IVK. */
@@ -47,7 +47,7 @@ export interface Identity {
 }
 
 export interface E2eeSessionOptions {
-  mode: MeetingMode;
+  mode: EncryptionMode;
   meetingId: string;
   instanceId: string;
   participantId: ParticipantId;
@@ -62,14 +62,21 @@ export interface E2eeSessionOptions {
   /** Randomness (tests inject a seeded source); default: the platform CSPRNG. */
   random?: RandomSource;
   logger?: Logger;
+  /**
+   * Called when a media frame raises the integrity alarm (tampered, replayed or relabelled), so the
+   * screen can drop the shield at once rather than at its next refresh.
+   */
+  onFrameAlarm?: () => void;
 }
 
 export interface E2eeSession {
   readonly participantId: ParticipantId;
-  readonly mode: MeetingMode;
+  readonly mode: EncryptionMode;
   /** Our signed binding message (E2EE mode), e.g. for the relay's bulletin board. */
   readonly binding: E2eeMessage | null;
   readonly frames: FrameCrypto;
+  /** One-to-one keys with other members (E2EE meetings; null in enhanced ones). */
+  readonly direct: DirectCrypto | null;
   start(now: number): E2eeEffect[];
   handle(event: E2eeEvent, now: number): E2eeEffect[];
   shield(now: number): Shield;
@@ -78,7 +85,7 @@ export interface E2eeSession {
   close(): void;
 }
 
-const RANK: Record<MeetingMode | 'none', number> = { none: 0, enhanced: 1, e2ee: 2 };
+const RANK: Record<EncryptionMode | 'none', number> = { none: 0, enhanced: 1, e2ee: 2 };
 
 /** Key deliveries and heartbeats must come from the leader they name (the relay attests the sender). */
 function notFromLeader(leaderId: string): RoomdError {
@@ -90,7 +97,7 @@ function notFromLeader(leaderId: string): RoomdError {
 
 class Session implements E2eeSession {
   readonly participantId: ParticipantId;
-  readonly mode: MeetingMode;
+  readonly mode: EncryptionMode;
   readonly binding: E2eeMessage | null;
   readonly #o: E2eeSessionOptions;
   readonly #params: ProtocolParams;
@@ -99,6 +106,7 @@ class Session implements E2eeSession {
   readonly #ephemeral: EphemeralKeys | null;
   readonly #self: VerifiedBinding | null;
   readonly #participant: Participant | null;
+  readonly #direct: DirectKeys | null;
   /** One binding per participant id for this meeting instance (pins.ts), for both roles. */
   readonly #pins = new BindingPins();
   readonly #identities: RosterIdentities;
@@ -106,7 +114,7 @@ class Session implements E2eeSession {
   #view: { roster: readonly RosterEntry[]; entries: RosterView[]; code: string | null } | null = null;
   #leader: Leader | null = null;
   #left = false;
-  #modeNow: MeetingMode | 'none';
+  #modeNow: EncryptionMode | 'none';
   #enhancedEpoch = 0;
   #relayLeader: ParticipantId | null = null;
   #lastShield: Shield | null = null;
@@ -125,6 +133,7 @@ class Session implements E2eeSession {
       instanceId: o.instanceId,
       selfId: o.participantId,
       label: o.mode === 'e2ee' ? CONTEXT.media : CONTEXT.enhanced,
+      ...(o.onFrameAlarm === undefined ? {} : { onAlarm: o.onFrameAlarm }),
     });
     if (o.mode === 'e2ee') {
       if (o.identity.secretKey.length !== 32 || o.identity.publicKey.length !== 32)
@@ -166,16 +175,37 @@ class Session implements E2eeSession {
         pins: this.#pins,
         identities: this.#identities,
       });
+      const participant = this.#participant;
+      this.#direct = new DirectKeys({
+        meetingId: o.meetingId,
+        instanceId: o.instanceId,
+        selfId: o.participantId,
+        self: this.#ephemeral,
+        binding: msg,
+        bindingHash: this.#self.hashB64,
+        rosterHash: (id) => {
+          const entry = participant.roster?.find((e) => e.participantId === id);
+          return entry === undefined || !entry.e2ee || entry.bindingHash === ''
+            ? undefined
+            : entry.bindingHash;
+        },
+        random: this.#random,
+      });
     } else {
       this.#ephemeral = null;
       this.#self = null;
       this.binding = null;
       this.#participant = null;
+      this.#direct = null;
     }
   }
 
   get frames(): FrameCrypto {
     return this.#frames;
+  }
+
+  get direct(): DirectCrypto | null {
+    return this.#direct;
   }
 
   start(now: number): E2eeEffect[] {
@@ -233,6 +263,10 @@ class Session implements E2eeSession {
         return this.#relayRoster(event.leaderId, event.members, now);
       case 'message':
         return this.#message(event.from, event.message, now);
+      case 'direct-request': {
+        const hello = this.#direct?.hello(event.peer, now) ?? null;
+        return hello === null ? [] : [{ type: 'send', to: event.peer, message: hello }];
+      }
     }
   }
 
@@ -360,6 +394,13 @@ class Session implements E2eeSession {
       case 'e2ee.heartbeat':
         if (msg.body.leaderId !== from) throw notFromLeader(msg.body.leaderId);
         return p.onHeartbeat(msg, now);
+      case 'e2ee.direct-hello': {
+        const reply = (this.#direct as DirectKeys).onHello(msg, from);
+        return reply === null ? [] : [{ type: 'send', to: from, message: reply }];
+      }
+      case 'e2ee.direct-reply':
+        (this.#direct as DirectKeys).onReply(msg, from);
+        return [];
     }
   }
 
@@ -390,6 +431,13 @@ class Session implements E2eeSession {
     const f = this.#frames.lastIntegrityFailureAt;
     if (f !== null && now - f < this.#params.integrityAlarmMs) {
       list.push({ code: 'e2ee.frame_tampered', reason: 'Media frames arrived altered or replayed.' });
+    }
+    const r = this.#frames.lastRelabelledAt;
+    if (r !== null && now - r < this.#params.integrityAlarmMs) {
+      list.push({
+        code: 'e2ee.frame_relabelled',
+        reason: 'Media frames arrived labelled with the wrong sender and were dropped.',
+      });
     }
     return list;
   }
@@ -432,6 +480,7 @@ class Session implements E2eeSession {
     this.#leader?.destroy();
     this.#leader = null;
     this.#participant?.destroy();
+    this.#direct?.destroy();
     this.#pins.clear();
     this.#frames.destroy();
     if (this.#ephemeral) wipeEphemeralKeys(this.#ephemeral);

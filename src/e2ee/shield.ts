@@ -2,7 +2,8 @@
  * The shield (docs/protocol.md "Shield (fail-closed)"): one pure function from protocol state to
  * 'e2ee' | 'enhanced' | 'partial' | 'verifying' | 'none'. Anything not proven secure is not 'e2ee'.
  */
-import type { Shield, ShieldInput } from './types.ts';
+import type { Shield } from '../protocol/vocabulary.ts';
+import type { ShieldInput } from './types.ts';
 
 export function shieldState(s: ShieldInput): Shield {
   if (s.left || s.mode === 'none') return 'none';

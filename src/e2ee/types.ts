@@ -4,22 +4,13 @@
  * Pure data: everything here is JSON-safe except `Uint8Array` key material in events.
  */
 import type { ErrorCode } from '../core/errors.ts';
+import type { EncryptionMode, Shield } from '../protocol/vocabulary.ts';
 import type { IdentityView } from './certificate.ts';
 import type { E2eeMessage, RelayMember, RosterEntry } from './messages.ts';
 import type { UnverifiedPolicy } from './roster-identity.ts';
 
 /** Participant ids are chosen by the relay; 'all' is reserved as a send target. */
 export type ParticipantId = string;
-
-/** The five shield states (fail-closed; docs/protocol.md "Shield (fail-closed)"). */
-export type Shield = 'e2ee' | 'enhanced' | 'partial' | 'verifying' | 'none';
-
-/** How the meeting is protected: fixed when the session is made; it may never weaken. */
-export type MeetingMode = 'e2ee' | 'enhanced';
-
-/** Media streams a sender can have; the stream index lives in the KID (2 bits). */
-export type StreamKind = 'audio' | 'video' | 'screen' | 'data';
-export const STREAM_KINDS: readonly StreamKind[] = ['audio', 'video', 'screen', 'data'];
 
 export type { RelayMember } from './messages.ts';
 
@@ -35,11 +26,13 @@ export type E2eeEvent =
   /** An opaque E2EE payload the relay routed to us; `from` is the relay's claim (not trusted). */
   | { type: 'message'; from: ParticipantId; message: unknown }
   /** The relay changed the meeting's protection mode (anything weaker than the start is a downgrade). */
-  | { type: 'mode'; mode: MeetingMode | 'none' }
+  | { type: 'mode'; mode: EncryptionMode | 'none' }
   /** Enhanced meetings: the meeting key the relay made. In an E2EE meeting this is a downgrade. */
   | { type: 'enhanced-key'; epoch: number; key: Uint8Array }
   /** Time passes: call at least every 250 ms while in a meeting. */
-  | { type: 'tick' };
+  | { type: 'tick' }
+  /** We want a one-to-one key with `peer` (docs/protocol.md "Direct messages"); E2EE meetings only. */
+  | { type: 'direct-request'; peer: ParticipantId };
 
 /** Things the UI must show or log (never secrets). */
 export type UiFact =
@@ -101,7 +94,7 @@ export const DEFAULT_PARAMS: Readonly<ProtocolParams> = Object.freeze({
 
 /** Everything the shield function looks at (see shield.ts). */
 export interface ShieldInput {
-  mode: MeetingMode | 'none';
+  mode: EncryptionMode | 'none';
   left: boolean;
   /** E2EE: an accepted leader whose binding we verified. */
   leaderVerified: boolean;
@@ -124,7 +117,7 @@ export interface ShieldInput {
 
 /** Snapshot for UIs and logs; contains no secrets. */
 export interface E2eeStatus {
-  mode: MeetingMode;
+  mode: EncryptionMode;
   shield: Shield;
   participantId: ParticipantId;
   leaderId: ParticipantId | null;

@@ -9,15 +9,11 @@ export type {
   AdminBackend,
   HealthReport,
   MeetingToSchedule,
-  PtzCommand,
-  ReactionKind,
-  RoomCommands,
   RoomStateSource,
   Unsubscribe,
   VideoFeedSource,
   VideoSink,
 } from './ports.ts';
-export { REACTIONS } from './ports.ts';
 export { main as roomctlMain, runRoomctl } from './roomctl/cli.ts';
 export * from './schemas/state.ts';
 export {

@@ -14,6 +14,9 @@
 import Fastify, { type FastifyPluginAsync } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Module } from '../core/lifecycle.ts';
+import { SHIELDS } from '../protocol/vocabulary.ts';
+import type { ReportedWorkerCounters } from '../transport/worker-counters.ts';
+import { DEVICE_STATUSES, MEETING_STATUSES } from './schemas/state.ts';
 
 /** Cumulative counts of one kind of stream (audio, video, screen share) since the source began. */
 export interface StreamCounters {
@@ -62,20 +65,11 @@ export interface MetricsInput {
   mediaWorker?: MediaWorkerMetrics;
 }
 
-/** Cumulative counts of the media worker's supervisor since the daemon started. */
-export interface MediaWorkerMetrics {
-  /** Worker processes started, the first one included. */
-  starts: number;
-  /** Of those, started to replace one that died. */
-  restarts: number;
-  /** Workers that died unasked: crashed, killed, or killed for hanging. */
-  deaths: number;
-  /** Workers replaced after a number of closed connections (bounds what wrtc keeps). */
-  recycles: number;
-  /** Workers killed for not answering a health ping or not starting in time. */
-  hangs: number;
-  /** Frames from a worker that failed to decode (dropped; a broken stream also kills it). */
-  invalidMessages: number;
+/**
+ * Cumulative counts of the media worker's supervisor since the daemon started (the counts are
+ * described in transport/worker-counters.ts MediaWorkerCounters).
+ */
+export interface MediaWorkerMetrics extends ReportedWorkerCounters {
   /** Errors in the daemon's own handling of a worker event, caught; that connection was closed. */
   guardTrips: number;
   /** The running worker's resident memory at its last health report, or null (none running yet). */
@@ -94,16 +88,7 @@ export interface RefusedCounters {
 
 type WorkerCounterKey = Exclude<keyof MediaWorkerMetrics, 'rssBytes'>;
 
-export const MEETING_STATES = [
-  'idle',
-  'joining',
-  'waiting_for_host',
-  'in_meeting',
-  'leaving',
-  'ended',
-] as const;
-export const SHIELD_STATES = ['none', 'verifying', 'partial', 'enhanced', 'e2ee'] as const;
-export const DEVICE_STATES = ['ok', 'degraded', 'missing'] as const;
+export const MEETING_STATES = ['idle', ...MEETING_STATUSES] as const;
 
 export interface RoomMetricsOptions {
   version?: string;
@@ -277,7 +262,7 @@ export class RoomMetrics {
     this.#safeMode.set(0);
     for (const feed of Object.values(this.#refused)) feed.set({}, 0);
     setStateSet(this.#meetingState, MEETING_STATES, 'idle');
-    setStateSet(this.#shieldState, SHIELD_STATES, 'none');
+    setStateSet(this.#shieldState, SHIELDS, 'none');
     this.#epoch.set(0);
     this.#participants.set(0);
     this.#rekeys.set({}, 0);
@@ -338,10 +323,10 @@ export class RoomMetrics {
 
   #setShield(state: string): void {
     if (state === this.#shieldNow) return;
-    if (!(SHIELD_STATES as readonly string[]).includes(this.#shieldNow))
+    if (!(SHIELDS as readonly string[]).includes(this.#shieldNow))
       this.#shieldState.remove({ state: this.#shieldNow });
     this.#shieldNow = state;
-    setStateSet(this.#shieldState, SHIELD_STATES, state);
+    setStateSet(this.#shieldState, SHIELDS, state);
   }
 
   #setLatency(kind: string, quantile: string, ms: number | null | undefined): void {
@@ -359,12 +344,12 @@ export class RoomMetrics {
       if (before !== undefined && before.status !== d.status && !isKnownDeviceState(before.status)) {
         this.#deviceState.remove({ device: d.id, kind: d.kind, state: before.status });
       }
-      setStateSet(this.#deviceState, DEVICE_STATES, d.status, { device: d.id, kind: d.kind });
+      setStateSet(this.#deviceState, DEVICE_STATUSES, d.status, { device: d.id, kind: d.kind });
       this.#deviceReconnects.set({ device: d.id, kind: d.kind }, d.reconnects);
     }
     for (const [key, gone] of this.#devices) {
       if (seen.has(key)) continue;
-      const states = isKnownDeviceState(gone.status) ? DEVICE_STATES : [...DEVICE_STATES, gone.status];
+      const states = isKnownDeviceState(gone.status) ? DEVICE_STATUSES : [...DEVICE_STATUSES, gone.status];
       for (const state of states) this.#deviceState.remove({ device: gone.id, kind: gone.kind, state });
       this.#deviceReconnects.forget({ device: gone.id, kind: gone.kind });
     }
@@ -373,7 +358,7 @@ export class RoomMetrics {
 }
 
 function isKnownDeviceState(state: string): boolean {
-  return (DEVICE_STATES as readonly string[]).includes(state);
+  return (DEVICE_STATUSES as readonly string[]).includes(state);
 }
 
 export interface MetricsPluginOptions {

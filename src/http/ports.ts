@@ -1,9 +1,11 @@
 /**
  * The small interfaces the HTTP layer needs from the rest of roomd. The app layer adapts the real
  * daemon to these; tests and the e2e fixture use fakes. Nothing in src/http imports the meeting,
- * media or device layers directly.
+ * media or device layers directly. The touch commands are the room's one command port,
+ * `RoomCommands` in src/protocol/room-commands.ts.
  */
 import type { Readable } from 'node:stream';
+import type { EncryptionMode } from '../protocol/vocabulary.ts';
 import type { DeviceInfo, RoomSnapshot } from './schemas/state.ts';
 
 export type Unsubscribe = () => void;
@@ -12,28 +14,6 @@ export type Unsubscribe = () => void;
 export interface RoomStateSource {
   getState(): RoomSnapshot;
   subscribe(listener: (state: RoomSnapshot) => void): Unsubscribe;
-}
-
-export type PtzCommand =
-  | { op: 'move'; pan: number; tilt: number; zoom: number }
-  | { op: 'stop' }
-  | { op: 'preset'; preset: number }
-  | { op: 'home' };
-
-export const REACTIONS = ['thumbs_up', 'clap', 'heart', 'laugh', 'surprised', 'raise_hand'] as const;
-export type ReactionKind = (typeof REACTIONS)[number];
-
-/** Touch commands from the kiosk. Each throws a RoomdError with a human sentence on failure. */
-export interface RoomCommands {
-  join(request: { meetingId: string; passcode?: string }): Promise<void>;
-  leave(): Promise<void>;
-  mute(muted: boolean): Promise<void>;
-  camera(enabled: boolean): Promise<void>;
-  volume(level: number): Promise<void>;
-  ptz(command: PtzCommand): Promise<void>;
-  react(reaction: ReactionKind): Promise<void>;
-  /** The people in the room saw the "security code changed" banner. */
-  acknowledgeSecurityCode(): Promise<void>;
 }
 
 /** One kiosk WebSocket as the video feed sees it. */
@@ -57,7 +37,7 @@ export interface MeetingToSchedule {
   title: string;
   start: string;
   end: string;
-  encryption: 'e2ee' | 'enhanced';
+  encryption: EncryptionMode;
   passcode?: string;
 }
 

@@ -25,7 +25,8 @@ import type { ScryptCost } from './admin/secrets.ts';
 import { registerCommon, serverOptions } from './common.ts';
 import { kioskContext } from './kiosk/plugin.ts';
 import { KioskStateHub } from './kiosk/state-hub.ts';
-import type { AdminBackend, RoomCommands, RoomStateSource, VideoFeedSource } from './ports.ts';
+import type { RoomCommands } from '../protocol/room-commands.ts';
+import type { AdminBackend, RoomStateSource, VideoFeedSource } from './ports.ts';
 
 export interface HttpOptions {
   stateDir: string;

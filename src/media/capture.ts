@@ -6,6 +6,7 @@
  */
 import { access } from 'node:fs/promises';
 import type { Clock } from '../core/clock.ts';
+import { RoomdError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ProcessRunner } from '../system/process.ts';
 import { AnnexBParser } from './annexb.ts';
@@ -158,7 +159,9 @@ export class MediaCapture {
     let frames: MediaFrame[];
     try {
       frames = parser.push(chunk);
-    } catch {
+    } catch (err) {
+      // The encoder's output stopped making sense: restart it (the parsers fail only this way).
+      if (!(err instanceof RoomdError) || err.code !== 'media.parse_failed') throw err;
       this.#parser = undefined;
       this.#supervisor.fail('parse_failed');
       return;
@@ -179,8 +182,10 @@ async function defaultExists(path: string): Promise<boolean> {
   try {
     await access(path);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') return false;
+    throw err;
   }
 }
 

@@ -254,8 +254,9 @@ export class SupervisedProcess {
   #kill(child: ChildHandle): void {
     try {
       child.kill('SIGTERM');
-    } catch {
-      // Already gone.
+    } catch (error) {
+      // Already gone (Node's own ChildProcess returns false instead; other runners may throw ESRCH).
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
     }
     const hard = this.#o.clock.setTimeout(() => child.kill('SIGKILL'), 2000);
     void child.exited.then(() => this.#o.clock.clear(hard));

@@ -16,7 +16,7 @@ import {
   signMeetingPolicy,
 } from '../e2ee/index.ts';
 import { toBase64Url as toB64u } from '../protocol/codec.ts';
-import type { EncryptionMode } from '../protocol/limits.ts';
+import type { EncryptionMode } from '../protocol/vocabulary.ts';
 import type { MeetingPolicyBook } from './policy-pins.ts';
 import { apiBaseFromSignalUrl, boundedText } from './schedule.ts';
 

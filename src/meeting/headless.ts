@@ -74,8 +74,12 @@ export class HeadlessParticipant {
         c.bad++;
       }
     });
-    this.session.events.on('keyframe-needed', (k) => {
-      if (k.kind === 'video') this.#forceKeyframe = true;
+    // A key switch or a receiver's request: the next synthetic video frame is a keyframe.
+    this.session.events.on('key-switch', () => {
+      this.#forceKeyframe = true;
+    });
+    this.session.relay.events.on('keyframe-request', () => {
+      this.#forceKeyframe = true;
     });
   }
 

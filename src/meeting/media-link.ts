@@ -1,79 +1,82 @@
 /**
- * Binds a meeting session to the media layer (docs/protocol.md "Media chunks"): captured frames
- * → SFrame seal with the session's send key → chunks on the media channel, and chunks from the
- * relay → reassembly → SFrame open (sender and stream checked against the authenticated KID) →
- * decoded-side consumers. Keyframe requests go both ways: receivers ask senders through the
- * relay after a gap; a request or a key switch makes our encoder send a keyframe.
+ * The meeting's media, every stream kind on one path (docs/protocol.md "Media chunks"): captured
+ * frames → a StreamSender per kind (envelope, SFrame seal with the E2EE session's frame keys,
+ * chunks) → the relay connection; and the relay connection's chunks → one StreamReceiver
+ * (reassembly, order, open against the sender the relay claims, envelope) → consumers, with the
+ * `data` kind going to the control channel. Keyframe requests go both ways: receivers ask senders
+ * through the relay after a gap; a request or a key switch makes our encoder send a keyframe.
  */
 import type { Clock } from '../core/clock.ts';
 import type { MediaCapture } from '../media/capture.ts';
-import { type DecodedFrame, MediaReceivePath, MediaSendPath } from '../media/pipeline.ts';
 import type { MediaStats } from '../media/stats.ts';
-import type { MediaFrame } from '../media/types.ts';
-import { STREAM_KINDS, type StreamKind } from '../protocol/media-header.ts';
+import { type ReceivedFrame, StreamReceiver, type StreamReceiverOptions } from '../media/stream/receiver.ts';
+import { StreamSender } from '../media/stream/sender.ts';
+import type { MediaCodec, MediaFrame } from '../media/types.ts';
+import { STREAM_ID, STREAM_KINDS, type StreamKind, streamKindOf } from '../protocol/vocabulary.ts';
 import { ControlChannel } from './control.ts';
 import type { MeetingSession } from './session.ts';
 
-/** Stream ids per sender: 0 audio, 1 video (the relay routes keyframe requests by them). */
-export const AUDIO_STREAM = 0;
-export const VIDEO_STREAM = 1;
-
-export interface ReceivedMedia extends DecodedFrame {
-  /** The sender as a participant id string (the chunk header carries it as a number). */
-  readonly participantId: string;
+/** A decrypted audio or video frame from another participant. */
+export interface ReceivedMedia extends Omit<ReceivedFrame, 'codec'> {
+  readonly codec: MediaCodec;
 }
 
 export interface MediaLinkOptions {
   session: MeetingSession;
   clock: Clock;
   onFrame?: (frame: ReceivedMedia) => void;
+  /** Reassembly and ordering limits (defaults in media/stream/receiver.ts). */
+  receiver?: Omit<StreamReceiverOptions, 'clock' | 'keys' | 'onFrame' | 'requestKeyframe'>;
 }
 
+type CaptureKind = MediaCapture['kind'];
+
 export class MeetingMediaLink {
-  readonly video: MediaSendPath;
-  readonly audio: MediaSendPath;
-  readonly receive: MediaReceivePath;
-  /** Mute and camera state, ours out and everyone else's in, end-to-end encrypted. */
+  readonly receiver: StreamReceiver;
+  /** Mute and camera state and reactions, ours out and everyone else's in, on the `data` stream. */
   readonly control: ControlChannel;
-  readonly #session: MeetingSession;
+  readonly #senders: Record<StreamKind, StreamSender>;
+  readonly #relay: MeetingSession['relay'];
   readonly #listeners = new Set<(frame: ReceivedMedia) => void>();
-  readonly #captures = new Map<'audio' | 'video', { capture: MediaCapture; detach: () => void }>();
+  readonly #captures = new Map<CaptureKind, { capture: MediaCapture; detach: () => void }>();
   readonly #offs: (() => void)[] = [];
-  /** Frames we could not send because no key or channel was ready yet. */
-  notReady = 0;
 
   constructor(options: MediaLinkOptions) {
-    const session = options.session;
-    this.#session = session;
+    const { session, clock } = options;
+    const relay = session.relay;
+    this.#relay = relay;
     if (options.onFrame !== undefined) this.#listeners.add(options.onFrame);
-    this.video = new MediaSendPath({
-      kind: 'video',
-      streamId: VIDEO_STREAM,
-      seal: (plain, meta) => session.seal('video', plain, meta),
-      send: (chunk) => session.sendChunk(chunk),
+    const keys = () => session.frames;
+    const make = (kind: StreamKind) => new StreamSender({ kind, keys, out: relay });
+    this.#senders = {
+      audio: make('audio'),
+      video: make('video'),
+      screen: make('screen'),
+      data: make('data'),
+    };
+    this.control = new ControlChannel(
+      (payload) =>
+        this.#senders.data.send({ codec: 'control', captureTs: clock.now(), data: payload }, true) === 'sent',
+      clock,
+    );
+    this.receiver = new StreamReceiver({
+      ...options.receiver,
+      clock,
+      keys,
+      onFrame: (f) => this.#onFrame(f),
+      // Not connected: the receiver asks again on its next gap.
+      requestKeyframe: (k) => relay.requestKeyframe(String(k.sender), STREAM_ID[k.kind]),
     });
-    this.audio = new MediaSendPath({
-      kind: 'audio',
-      streamId: AUDIO_STREAM,
-      seal: (plain, meta) => session.seal('audio', plain, meta),
-      send: (chunk) => session.sendChunk(chunk),
-    });
-    this.receive = new MediaReceivePath({
-      clock: options.clock,
-      open: (sender, cipher, meta) => session.open(sender, STREAM_KINDS[meta[0]!] ?? 'data', cipher, meta),
-      requestKeyframe: (key) => session.requestKeyframe(key.sender, key.streamId),
-      onFrame: (f) => {
-        const frame: ReceivedMedia = { ...f, participantId: String(f.sender) };
-        for (const l of this.#listeners) l(frame);
-      },
-    });
-    this.control = new ControlChannel(session);
     this.#offs.push(
-      session.events.on('media-chunk', (chunk) => {
-        if (!this.control.push(chunk, options.clock.monotonic())) this.receive.push(chunk);
+      relay.events.on('chunk', (chunk) => this.receiver.push(chunk)),
+      relay.events.on('keyframe-request', (m) => {
+        const kind = streamKindOf(m.streamId);
+        if (kind === undefined) return;
+        this.#senders[kind].stats.keyframeRequests++;
+        if (kind === 'audio' || kind === 'video') this.#captures.get(kind)?.capture.requestKeyframe();
       }),
-      session.events.on('keyframe-needed', (k) => {
-        if (k.kind === 'video' || k.kind === 'audio') this.#captures.get(k.kind)?.capture.requestKeyframe();
+      session.events.on('key-switch', () => {
+        for (const { capture } of this.#captures.values()) capture.requestKeyframe();
       }),
     );
   }
@@ -83,18 +86,9 @@ export class MeetingMediaLink {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Encrypt and send one frame; false when not sent (no key yet, channel not open, congestion). */
+  /** Encrypt and send one frame; false when not sent (no key or channel yet, congestion). */
   sendFrame(frame: MediaFrame): boolean {
-    if (!this.#session.mediaReady) {
-      this.notReady++;
-      return false;
-    }
-    try {
-      return (frame.kind === 'video' ? this.video : this.audio).sendFrame(frame);
-    } catch {
-      this.notReady++;
-      return false;
-    }
+    return this.#senders[frame.kind].send(frame, frame.keyframe) === 'sent';
   }
 
   /** Send everything `capture` produces (replacing any capture of the same kind). */
@@ -106,26 +100,49 @@ export class MeetingMediaLink {
     this.#captures.set(capture.kind, { capture, detach });
   }
 
-  detach(kind: 'audio' | 'video'): void {
+  detach(kind: CaptureKind): void {
     this.#captures.get(kind)?.detach();
     this.#captures.delete(kind);
   }
 
-  sendStats(kind: 'audio' | 'video'): MediaStats {
-    return (kind === 'video' ? this.video : this.audio).stats;
+  /** Ask a participant for a keyframe on its stream of `kind` (false when not connected). */
+  requestKeyframe(participantId: string, kind: StreamKind): boolean {
+    return this.#relay.requestKeyframe(participantId, STREAM_ID[kind]);
+  }
+
+  /** Frames not sent because no key or open channel was there yet (all kinds). */
+  get notReady(): number {
+    let n = 0;
+    for (const k of STREAM_KINDS) n += this.#senders[k].notReady;
+    return n;
+  }
+
+  /** Frames from others that failed to open or unpack, by kind. */
+  get decryptFailures(): Readonly<Record<StreamKind, number>> {
+    return this.receiver.decryptFailures;
+  }
+
+  sendStats(kind: StreamKind): MediaStats {
+    return this.#senders[kind].stats;
   }
 
   receiveStats(sender: string, kind: StreamKind): MediaStats {
-    return this.receive.stats({
-      sender: Number(sender),
-      kind,
-      streamId: kind === 'audio' ? AUDIO_STREAM : VIDEO_STREAM,
-    });
+    return this.receiver.stats({ sender: Number(sender), kind });
   }
 
   close(): void {
     for (const off of this.#offs.splice(0)) off();
     for (const kind of [...this.#captures.keys()]) this.detach(kind);
-    this.receive.close();
+    this.receiver.close();
+  }
+
+  #onFrame(f: ReceivedFrame): void {
+    if (f.kind === 'data') {
+      this.control.receive(f.participantId, f.data);
+      return;
+    }
+    if (f.codec === 'control') return; // a control payload on a media stream: refused by the receiver
+    const frame: ReceivedMedia = { ...f, codec: f.codec };
+    for (const l of this.#listeners) l(frame);
   }
 }

@@ -12,7 +12,7 @@ import {
   strongerMode,
   verifyMeetingPolicy,
 } from '../e2ee/index.ts';
-import type { EncryptionMode } from '../protocol/limits.ts';
+import type { EncryptionMode } from '../protocol/vocabulary.ts';
 
 export interface MinimumInputs {
   /** The meeting the room asked for. */

@@ -6,30 +6,27 @@
  *
  * Privacy: camera off and mute stop the capture process itself, not just the sending.
  */
-import type { Clock } from '../core/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 import { RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Camera } from '../devices/camera/camera.ts';
 import type { TrustOptions } from '../e2ee/index.ts';
 import type { MuteState } from '../devices/mute.ts';
-import type { RoomCommands } from '../devices/panel/view.ts';
 import { AudioMixer } from '../media/audio-mixer.ts';
 import { createAudioCapture, createVideoCapture, type MediaCapture } from '../media/capture.ts';
 import type { AudioSource, VideoEncodeSettings, VideoSource } from '../media/ffmpeg-args.ts';
+import { FEED_CAMERA_STREAM } from '../media/kiosk-feed.ts';
 import { VideoFeed } from '../media/video-feed.ts';
-import type { ClientType, EncryptionMode } from '../protocol/limits.ts';
+import type { PtzCommand, RoomCommands } from '../protocol/room-commands.ts';
+import type { ClientType, EncryptionMode, Reaction } from '../protocol/vocabulary.ts';
 import type { ProcessRunner } from '../system/process.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
-import type { ReactionKind } from './control.ts';
 import { MeetingMediaLink } from './media-link.ts';
 import type { MeetingPolicyBook } from './policy-pins.ts';
 import type { BookedMeeting, ScheduleSource } from './schedule.ts';
 import { bareMeetingId, MeetingSession, type SessionIdentity } from './session.ts';
 import type { MeetingSnapshot } from './status.ts';
-
-/** Stream number of a participant's camera in the kiosk media feed (docs/protocol.md). */
-const KIOSK_CAMERA_STREAM = 0;
 
 export interface RoomMediaConfig {
   video: VideoSource;
@@ -95,10 +92,10 @@ export class Room implements RoomCommands {
   #volume: number;
   #schedule: BookedMeeting[] = [];
   #scheduleError: string | null = null;
-  #refresh: ReturnType<typeof setInterval> | null = null;
+  #refresh: TimerHandle | null = null;
   #lastEnded: RoomMeetingState | null = null;
   #offMute: () => void;
-  #controlTimer: ReturnType<typeof setInterval> | null = null;
+  #controlTimer: TimerHandle | null = null;
   #controlSent = false;
   #leaving = false;
   #leavingDone: Promise<void> | null = null;
@@ -108,8 +105,7 @@ export class Room implements RoomCommands {
     this.#log = options.log.child({ component: 'room' });
     this.#volume = options.volume;
     this.videoFeed = new VideoFeed({
-      onKeyframeNeeded: (participantId, streamId) =>
-        this.#session?.requestKeyframe(Number(participantId), streamId),
+      onKeyframeNeeded: (participantId) => this.#link?.requestKeyframe(participantId, 'video'),
     });
     this.#offMute = options.mute.on('change', (c) => {
       this.#applyMute(c.muted);
@@ -120,12 +116,14 @@ export class Room implements RoomCommands {
 
   async start(): Promise<void> {
     await this.refreshSchedule();
-    this.#refresh = setInterval(() => void this.refreshSchedule(), this.#o.scheduleRefreshMs ?? 30_000);
-    this.#refresh.unref();
+    this.#refresh = this.#o.clock.setInterval(
+      () => void this.refreshSchedule(),
+      this.#o.scheduleRefreshMs ?? 30_000,
+    );
   }
 
   async stop(): Promise<void> {
-    if (this.#refresh !== null) clearInterval(this.#refresh);
+    if (this.#refresh !== null) this.#o.clock.clear(this.#refresh);
     this.#offMute();
     await this.#teardown();
   }
@@ -210,7 +208,7 @@ export class Room implements RoomCommands {
       if (f.kind === 'video' && f.codec !== 'opus') {
         this.videoFeed.publish({
           participantId: f.participantId,
-          streamId: KIOSK_CAMERA_STREAM,
+          streamId: FEED_CAMERA_STREAM,
           codec: f.codec,
           keyframe: f.keyframe,
           captureTs: f.captureTs,
@@ -223,8 +221,7 @@ export class Room implements RoomCommands {
     session.events.on('state', () => this.#changed());
     link.control.onChange(() => this.#changed());
     // Our mute and camera state to everyone, end-to-end encrypted: now, on change, and every 3 s.
-    this.#controlTimer = setInterval(() => this.#sendControl(), 3000);
-    this.#controlTimer.unref();
+    this.#controlTimer = this.#o.clock.setInterval(() => this.#sendControl(), 3000);
     session.events.on('state', (st) => {
       if (st.status === 'secure' && !this.#controlSent) this.#controlSent = this.#sendControl();
     });
@@ -294,15 +291,26 @@ export class Room implements RoomCommands {
     this.#changed();
   }
 
-  async recallPreset(preset: number): Promise<void> {
+  /**
+   * Move the camera. A move drives towards the larger of pan and tilt, or zooms when `zoom` is not 0
+   * (docs/kiosk-and-admin-api.md §Room screen).
+   */
+  async ptz(command: PtzCommand): Promise<void> {
     const camera = this.#o.camera();
     if (camera === null)
       throw new RoomdError('device.unavailable', { message: 'No camera that can move is connected.' });
-    await camera.recallPreset(preset);
+    if (command.op === 'preset') return camera.recallPreset(command.preset);
+    if (command.op === 'home') return camera.home();
+    if (command.op === 'stop') return camera.drive('stop');
+    if (command.zoom !== 0) return camera.zoom(command.zoom > 0 ? 'tele' : 'wide');
+    const { pan, tilt } = command;
+    return camera.drive(
+      Math.abs(pan) >= Math.abs(tilt) ? (pan < 0 ? 'left' : 'right') : tilt < 0 ? 'down' : 'up',
+    );
   }
 
   /** Send a reaction to everyone in the meeting, end-to-end encrypted. */
-  async react(reaction: ReactionKind): Promise<void> {
+  async react(reaction: Reaction): Promise<void> {
     const link = this.#link;
     if (link === null || this.#session === null) throw new RoomdError('meeting.not_in_meeting');
     if (!link.control.react(reaction)) {
@@ -315,7 +323,7 @@ export class Room implements RoomCommands {
   /** Reactions the others sent in the last minute (for the room screen). */
   reactions(): { participantId: string; name: string; reaction: string; at: number }[] {
     const s = this.#session?.snapshot;
-    const cutoff = Date.now() - 60_000;
+    const cutoff = this.#o.clock.now() - 60_000;
     return (this.#link?.control.reactions ?? [])
       .filter((r) => r.at >= cutoff)
       .map((r) => ({
@@ -325,7 +333,7 @@ export class Room implements RoomCommands {
   }
 
   /** Dismiss the code-change banner. */
-  acknowledgeCodeChange(): void {
+  async acknowledgeSecurityCode(): Promise<void> {
     this.#session?.acknowledgeCodeChange();
   }
 
@@ -350,7 +358,7 @@ export class Room implements RoomCommands {
       // Self-view: our own picture goes to the kiosk too (it never leaves the box unencrypted).
       this.videoFeed.publish({
         participantId: 'self',
-        streamId: KIOSK_CAMERA_STREAM,
+        streamId: FEED_CAMERA_STREAM,
         codec: f.codec,
         keyframe: f.keyframe,
         captureTs: f.captureTs,
@@ -385,7 +393,7 @@ export class Room implements RoomCommands {
     const session = this.#session;
     if (session === null) return;
     if (keepLast) this.#lastEnded = this.meeting();
-    if (this.#controlTimer !== null) clearInterval(this.#controlTimer);
+    if (this.#controlTimer !== null) this.#o.clock.clear(this.#controlTimer);
     this.#controlTimer = null;
     this.#controlSent = false;
     this.#session = null;

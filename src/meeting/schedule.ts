@@ -11,7 +11,7 @@
 import { RoomdError } from '../core/errors.ts';
 import type { TrustAnchor } from '../e2ee/index.ts';
 import { strongerMode, verifyMeetingPolicy } from '../e2ee/index.ts';
-import type { EncryptionMode } from '../protocol/limits.ts';
+import type { EncryptionMode } from '../protocol/vocabulary.ts';
 import type { MeetingPolicyBook } from './policy-pins.ts';
 
 export interface BookedMeeting {

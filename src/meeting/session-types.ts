@@ -1,12 +1,12 @@
 /**
- * Types of the meeting client session (session.ts): its options, events and counters.
+ * Types of the meeting client session (session.ts, the shell around machine.ts): its options, events
+ * and counters.
  */
 import type { Clock } from '../core/clock.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ProtocolParams, TrustOptions } from '../e2ee/index.ts';
-import type { ClientType, EncryptionMode } from '../protocol/limits.ts';
-import type { StreamKind } from '../protocol/media-header.ts';
+import type { ClientType, EncryptionMode } from '../protocol/vocabulary.ts';
 import type { BackoffOptions } from '../transport/backoff.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { SignalingClientOptions } from '../transport/signaling-client.ts';
@@ -49,7 +49,7 @@ export interface MeetingSessionOptions {
   tap?: SignalingClientOptions['tap'];
   /** How long the code-change banner stays up (ms). */
   codeChangeBannerMs?: number;
-  /** How long a join waits for the meeting service's answer before failing (ms; session.ts). */
+  /** How long a join waits for the meeting service's answer before failing (ms; JOIN_ANSWER_TIMEOUT_MS). */
   joinAnswerTimeoutMs?: number;
   tickMs?: number;
   /**
@@ -61,33 +61,17 @@ export interface MeetingSessionOptions {
   e2eeRandom?: (n: number) => Uint8Array;
 }
 
-/** A frame this session decrypted (before the media layer unpacks it). */
-export interface OpenedFrame {
-  senderId: string;
-  kind: StreamKind;
-  epoch: number;
-  payload: Uint8Array;
-  receivedAt: number;
-}
-
 export interface MeetingSessionEvents {
   state: MeetingSnapshot;
-  frame: OpenedFrame;
-  /** One raw media chunk from the relay, for the media layer. */
-  'media-chunk': Uint8Array;
-  /** Someone (or a key switch) needs a keyframe from our encoder for this stream kind. */
-  'keyframe-needed': { kind: StreamKind; streamId: number; reason: 'request' | 'key-switch' };
+  /** We switched to a new send key: receivers need a keyframe under it. */
+  'key-switch': undefined;
   /** The session ended (left on purpose, or failed). */
   ended: { status: 'left' | 'failed'; error: { code: ErrorCode; message: string } | null };
 }
 
 export interface MeetingCounters {
-  decryptFailures: Record<StreamKind, number>;
-  keyframeRequests: number;
   /** E2EE messages (or relay claims) the protocol refused: forged, replayed, misaddressed. */
   e2eeRejected: number;
   rekeys: number;
   reconnects: number;
 }
-
-export const zeroByKind = (): Record<StreamKind, number> => ({ audio: 0, video: 0, screen: 0, data: 0 });

@@ -3,14 +3,8 @@
  * metrics). Pure data plus the sentences a person sees for each failure.
  */
 import type { ErrorCode } from '../core/errors.ts';
-import {
-  type IdentityView,
-  type RosterView,
-  type Shield,
-  UNVERIFIED_TEXT,
-  type UnverifiedPolicy,
-} from '../e2ee/index.ts';
-import type { ClientType, EncryptionMode, MeetingFeature } from '../protocol/limits.ts';
+import { type IdentityView, type RosterView, UNVERIFIED_TEXT, type UnverifiedPolicy } from '../e2ee/index.ts';
+import type { ClientType, EncryptionMode, MeetingFeature, Shield } from '../protocol/vocabulary.ts';
 
 export type MeetingStatus =
   | 'idle'

@@ -8,3 +8,4 @@ export * from './limits.ts';
 export * from './media-header.ts';
 export * from './reassembly.ts';
 export * from './schemas.ts';
+export * from './vocabulary.ts';

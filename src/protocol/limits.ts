@@ -1,6 +1,7 @@
 /**
- * Wire protocol constants (docs/protocol.md "# Wire protocol" §Versions and §Limits): the protocol
- * version every message carries, the client kinds, and the size limits both ends enforce.
+ * Wire protocol numbers (docs/protocol.md "# Wire protocol" §Versions and §Limits): the protocol
+ * version every message carries and the size limits both ends enforce. The words (client kinds,
+ * encryption modes, features) are in ./vocabulary.ts.
  */
 
 /** Version of the client<->relay wire protocol; every JSON message carries it as `v`. */
@@ -33,34 +34,3 @@ export const MAX_CHUNK_BYTES = 16 * 1024;
 
 /** Largest media frame a sender may chunk (u16 chunk count is far above this). */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
-
-export const CLIENT_TYPES = ['room', 'desktop', 'mobile', 'web', 'phone', 'sip', 'h323'] as const;
-export type ClientType = (typeof CLIENT_TYPES)[number];
-
-/** Client kinds that may join an E2EE meeting (docs/protocol.md §Admission rules: only native clients). */
-export const E2EE_CAPABLE_CLIENTS: readonly ClientType[] = ['room', 'desktop', 'mobile'];
-
-export function isE2eeCapable(client: ClientType, protocol: number): boolean {
-  return E2EE_CAPABLE_CLIENTS.includes(client) && protocol >= MIN_E2EE_PROTOCOL;
-}
-
-export const ENCRYPTION_MODES = ['e2ee', 'enhanced'] as const;
-export type EncryptionMode = (typeof ENCRYPTION_MODES)[number];
-
-/** Features an E2EE meeting turns off (docs/protocol.md §Features). */
-export const MEETING_FEATURES = [
-  'recording',
-  'live_streaming',
-  'transcription',
-  'breakout_rooms',
-  'polling',
-] as const;
-export type MeetingFeature = (typeof MEETING_FEATURES)[number];
-
-export const FEATURE_NAMES: Record<MeetingFeature, string> = {
-  recording: 'Cloud recording',
-  live_streaming: 'Live streaming',
-  transcription: 'Live transcription',
-  breakout_rooms: 'Breakout rooms',
-  polling: 'Polling',
-};

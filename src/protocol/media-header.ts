@@ -16,14 +16,12 @@
  */
 import { RoomdError } from '../core/errors.ts';
 import { MAX_CHUNK_BYTES, MAX_FRAME_BYTES } from './limits.ts';
+import { STREAM_KINDS, type StreamKind } from './vocabulary.ts';
 
 export const MEDIA_HEADER_VERSION = 1;
 export const MEDIA_HEADER_BYTES = 16;
 /** Largest payload in one chunk, so header + payload <= MAX_CHUNK_BYTES. */
 export const MAX_CHUNK_PAYLOAD = MAX_CHUNK_BYTES - MEDIA_HEADER_BYTES;
-
-export const STREAM_KINDS = ['audio', 'video', 'screen', 'data'] as const;
-export type StreamKind = (typeof STREAM_KINDS)[number];
 
 export interface MediaChunkHeader {
   kind: StreamKind;

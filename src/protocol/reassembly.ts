@@ -10,12 +10,8 @@
  * the total budget the oldest other pending frames are given up to make room.
  */
 import { MAX_FRAME_BYTES } from './limits.ts';
-import {
-  MAX_CHUNK_PAYLOAD,
-  type MediaChunk,
-  type MediaChunkHeader,
-  type StreamKind,
-} from './media-header.ts';
+import { MAX_CHUNK_PAYLOAD, type MediaChunk, type MediaChunkHeader } from './media-header.ts';
+import type { StreamKind } from './vocabulary.ts';
 
 export interface AssembledFrame {
   sender: number;

@@ -4,14 +4,9 @@
  * `type`. Objects are closed (no unknown fields): a new field is a new wire version.
  */
 import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
-import {
-  CLIENT_TYPES,
-  ENCRYPTION_MODES,
-  MAX_E2EE_PAYLOAD_CHARS,
-  MAX_SDP_CHARS,
-  MEETING_FEATURES,
-  WIRE_VERSION,
-} from './limits.ts';
+import { RoomdError } from '../core/errors.ts';
+import { MAX_E2EE_PAYLOAD_CHARS, MAX_SDP_CHARS, WIRE_VERSION } from './limits.ts';
+import { CLIENT_TYPES, ENCRYPTION_MODES, MEETING_FEATURES } from './vocabulary.ts';
 
 const closed = { additionalProperties: false } as const;
 type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
@@ -324,3 +319,23 @@ export type E2eeTargetValue = Static<typeof E2eeTarget>;
 
 /** Distributes Omit over a union, so `Body<ServerMessage>` keeps each variant's fields. */
 export type WithoutV<T> = T extends unknown ? Omit<T, 'v'> : never;
+
+/** The typed error of a refused join (undefined for any other admission). */
+export function admissionError(m: ServerMessageOf<'admission'>): RoomdError | undefined {
+  if (m.status !== 'refused') return undefined;
+  const code =
+    m.reason === 'locked_out'
+      ? 'relay.locked_out'
+      : m.reason === 'bad_passcode'
+        ? 'relay.bad_passcode'
+        : m.reason === 'meeting_not_found'
+          ? 'relay.meeting_not_found'
+          : m.reason === 'e2ee_not_allowed'
+            ? 'relay.e2ee_not_allowed'
+            : m.reason === 'meeting_ended'
+              ? 'relay.meeting_ended'
+              : m.reason === 'bad_host_proof'
+                ? 'relay.bad_host_proof'
+                : 'relay.client_not_allowed';
+  return new RoomdError(code, { message: m.message, context: { reason: m.reason } });
+}

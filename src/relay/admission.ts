@@ -9,7 +9,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import { isE2eeCapable, MIN_E2EE_PROTOCOL } from '../protocol/limits.ts';
+import { MIN_E2EE_PROTOCOL } from '../protocol/limits.ts';
+import { isE2eeCapable } from '../protocol/vocabulary.ts';
 import type { ClientMessageOf, RefusalReason } from '../protocol/schemas.ts';
 import type { Account, MeetingRecord } from './registry.ts';
 

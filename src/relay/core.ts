@@ -9,9 +9,11 @@ import type { Clock } from '../core/clock.ts';
 import { RoomdError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { encodeServerMessage, toBase64Url } from '../protocol/codec.ts';
-import { FEATURE_NAMES, isE2eeCapable, MEETING_FEATURES, WIRE_VERSION } from '../protocol/limits.ts';
+import { WIRE_VERSION } from '../protocol/limits.ts';
+import { FEATURE_NAMES, isE2eeCapable, MEETING_FEATURES } from '../protocol/vocabulary.ts';
 import type { ClientMessageOf, MeetingInfoMessage, WithoutV } from '../protocol/schemas.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
+import type { ReportedWorkerCounters } from '../transport/worker-counters.ts';
 import { type LockoutPolicy, PasscodeLockout } from './admission.ts';
 import { MediaRouter } from './fanout.ts';
 import type { OutgoingBody, RelayHooks } from './hooks.ts';
@@ -105,21 +107,9 @@ export interface RelayCoreOptions {
 
 /**
  * The relay's media worker as `stats().mediaWorker` reports it: what its supervisor counted since the
- * relay started (transport/worker-peer.ts MediaWorkerCounters) and the running worker's last report.
+ * relay started (transport/worker-counters.ts MediaWorkerCounters) and the running worker's last report.
  */
-export interface MediaWorkerStats {
-  /** Workers started, the first one included. */
-  starts: number;
-  /** Workers started to replace one that died. */
-  restarts: number;
-  /** Workers that died unasked (crashed, killed, or killed for hanging). */
-  deaths: number;
-  /** Workers replaced after a number of closed connections (bounds what wrtc keeps). */
-  recycles: number;
-  /** Workers killed for not answering a health ping or not starting in time. */
-  hangs: number;
-  /** Frames from a worker that failed to decode (dropped). */
-  invalidMessages: number;
+export interface MediaWorkerStats extends ReportedWorkerCounters {
   /** The running worker's process id, null between workers. */
   pid: number | null;
   /** Its resident memory at its last health report, in bytes (0 before the first). */

@@ -5,6 +5,7 @@
  * receiver's queue is bounded by its channel's bufferedAmount: over the mark a chunk is dropped,
  * and so is the rest of that frame (a partial frame is useless), counted per receiver.
  */
+import { hasCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { setChunkSender, tryDecodeMediaChunk } from '../protocol/media-header.ts';
 import { asList, type RelayHooks } from './hooks.ts';
@@ -81,7 +82,9 @@ export class MediaRouter {
 function safeSend(media: NonNullable<Participant['media']>, chunk: Uint8Array): boolean {
   try {
     return media.trySend(chunk);
-  } catch {
-    return false; // over 64 KiB (only a test hook can make one): never sent
+  } catch (error) {
+    // Over 64 KiB (only a test hook can make one): never sent.
+    if (hasCode(error, 'transport.message_too_large')) return false;
+    throw error;
   }
 }

@@ -12,6 +12,7 @@ import { type Clock, SystemClock, type TimerHandle } from '../core/clock.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { MAX_SIGNAL_BYTES } from '../protocol/limits.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
+import { reportedWorkerCounters } from '../transport/worker-counters.ts';
 import { WorkerPeerConnectionFactory } from '../transport/worker-peer.ts';
 import { type MediaWorkerStats, RelayCore, type SignalingLimits } from './core.ts';
 import type { OutgoingBody, RelayHooks } from './hooks.ts';
@@ -267,16 +268,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
 
 /** The relay's media worker in `stats()` (docs/protocol.md §Management API). */
 function mediaWorkerStats(f: WorkerPeerConnectionFactory): MediaWorkerStats {
-  const c = f.counters;
-  const pid = f.workerPid ?? null;
   return {
-    starts: c.starts,
-    restarts: c.restarts,
-    deaths: c.deaths,
-    recycles: c.recycles,
-    hangs: c.hangs,
-    invalidMessages: c.invalidMessages,
-    pid,
-    rssBytes: pid !== null && f.health.pid === pid ? f.health.rssBytes : 0,
+    ...reportedWorkerCounters(f.counters),
+    pid: f.workerPid ?? null,
+    rssBytes: f.workerRssBytes ?? 0,
   };
 }

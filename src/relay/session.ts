@@ -2,7 +2,8 @@
  * One client connection to the relay (docs/protocol.md "# Wire protocol" §Session flow):
  * hello -> join -> (waiting ->) admitted -> offer/answer/ICE -> envelopes, keyframe requests,
  * feature requests -> leave. Every message is validated whole before anything is applied; a bad one
- * gets a typed `error` reply and changes nothing.
+ * gets a typed `error` reply and changes nothing. The media connection's setup and loss are in
+ * `session-media.ts`.
  */
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -11,8 +12,6 @@ import { RoomdError } from '../core/errors.ts';
 import { decodeClientMessage, errorMessage, fromBase64Url } from '../protocol/codec.ts';
 import { hostProofMessage, identityProofMessage } from '../protocol/host-proof.ts';
 import type { ClientMessage, ClientMessageOf } from '../protocol/schemas.ts';
-import { MediaChannel } from '../transport/media-channel.ts';
-import { MEDIA_CHANNEL_LABEL } from '../transport/peer.ts';
 import {
   type AdmissionDecision,
   decideAdmission,
@@ -22,6 +21,7 @@ import {
 import type { ClientLink, RelayCore } from './core.ts';
 import type { OutgoingBody } from './hooks.ts';
 import { type LiveMeeting, newStats, type Participant } from './live-meeting.ts';
+import { answerOffer } from './session-media.ts';
 
 type JoinMessage = ClientMessageOf<'join'>;
 const MAX_BAD_MESSAGES = 20;
@@ -230,7 +230,7 @@ export class Connection {
       case 'sdp':
         if (msg.sdpType !== 'offer')
           throw new RoomdError('protocol.unexpected', { message: 'The relay only takes offers.' });
-        this.#answer(p, msg.sdp).catch((error: unknown) => this.guardTrip('media', error));
+        answerOffer(this, p, msg.sdp).catch((error: unknown) => this.guardTrip('media', error));
         return;
       case 'ice':
         p.pc?.addIceCandidate(msg).catch(() => {});
@@ -394,87 +394,12 @@ export class Connection {
     message: (nonce: Uint8Array, meetingId: string) => Uint8Array,
   ): boolean {
     if (join.identityKey === undefined) return false;
-    try {
-      return ed25519.verify(
-        fromBase64Url(proof),
-        message(this.nonce, join.meetingId),
-        fromBase64Url(join.identityKey),
-      );
-    } catch {
-      // A malformed key or signature is a failed proof (the schema already bounds both sizes).
-      return false;
-    }
-  }
-
-  async #answer(p: Participant, sdp: string): Promise<void> {
-    const core = this.core;
-    p.media?.close();
-    p.pc?.close();
-    const pc = core.peers.create();
-    p.pc = pc;
-    p.media = undefined;
-    pc.onIceCandidate((c) => {
-      if (p.pc === pc) this.send({ type: 'ice', ...c });
-    });
-    pc.onDataChannel((channel) => {
-      if (channel.label !== MEDIA_CHANNEL_LABEL || p.pc !== pc) {
-        channel.close();
-        return;
-      }
-      const media = new MediaChannel(channel, { highWaterMark: core.receiverBufferBytes });
-      p.media = media;
-      channel.onMessage((data) => {
-        // Last-resort guard: the fan-out drops and counts bad chunks itself; anything else closes
-        // this participant's connection, not the relay.
-        try {
-          core.router.forward(p, data);
-        } catch (error) {
-          this.guardTrip('media', error);
-        }
-      });
-      const ready = () => {
-        if (p.media === media) this.send({ type: 'media-ready' });
-      };
-      if (channel.readyState === 'open') ready();
-      else channel.onOpen(ready);
-    });
-    // Our end failed (ICE, or the relay's media worker died and took it along): the client is told at
-    // once, so it offers a new connection instead of waiting for its own to time out.
-    pc.onStateChange((s) => {
-      if (s === 'failed' && p.pc === pc) this.#mediaLost(p, 'failed');
-    });
-    try {
-      const answer = await pc.acceptOffer({ type: 'offer', sdp });
-      if (p.pc !== pc || this.state !== 'admitted') return;
-      this.send({ type: 'sdp', sdpType: 'answer', sdp: answer.sdp });
-    } catch (error) {
-      core.log.warn({ participant: p.id, err: (error as Error).message }, 'could not answer a media offer');
-      if (p.pc !== pc) return;
-      this.send(
-        errorMessage(
-          new RoomdError('transport.open_failed', { message: 'The relay could not set up media.' }),
-          'sdp',
-        ),
-      );
-      this.#mediaLost(p, 'setup_failed');
-    }
-  }
-
-  /**
-   * The participant's current media connection is gone at our end: close it and tell the client,
-   * which offers a new one on the same admission (docs/protocol.md §Session flow). Only for the
-   * current connection: one an offer already replaced is nobody's concern.
-   */
-  #mediaLost(p: Participant, reason: 'failed' | 'setup_failed'): void {
-    const pc = p.pc;
-    if (pc === undefined) return;
-    p.media?.close();
-    p.media = undefined;
-    p.pc = undefined;
-    pc.close();
-    this.core.mediaConnectionsLost++;
-    this.core.log.warn({ participant: p.id, reason }, 'media connection lost; the client was told');
-    if (this.state === 'admitted') this.send({ type: 'media-lost', reason });
+    const signature = fromBase64Url(proof);
+    const key = fromBase64Url(join.identityKey);
+    // A key or signature of the wrong length (the only input Ed25519 verification throws for) is a
+    // failed proof.
+    if (signature.length !== 64 || key.length !== 32) return false;
+    return ed25519.verify(signature, message(this.nonce, join.meetingId), key);
   }
 
   #removeParticipant(p: Participant): void {

@@ -146,8 +146,10 @@ function commandExists(cmd: string): boolean {
     try {
       accessSync(`${dir}/${cmd}`, constants.X_OK);
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR') return false;
+      throw error;
     }
   });
 }

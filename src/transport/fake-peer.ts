@@ -5,18 +5,11 @@
  * queued so its `bufferedAmount` grows, which is how tests make a slow receiver.
  */
 import { RoomdError } from '../core/errors.ts';
-import type {
-  ChannelState,
-  DataChannel,
-  DataChannelOptions,
-  IceCandidate,
-  PeerConnection,
-  PeerConnectionFactory,
-  PeerState,
-  SessionDescription,
-} from './peer.ts';
+import type { ChannelState, DataChannel, DataChannelOptions, IceCandidate } from './peer.ts';
+import type { PeerConnection, PeerConnectionFactory, PeerState, SessionDescription } from './peer.ts';
+import { ChannelEvents, PeerEvents } from './peer-events.ts';
 
-export class FakeDataChannel implements DataChannel {
+export class FakeDataChannel extends ChannelEvents implements DataChannel {
   readonly label: string;
   readonly options: DataChannelOptions;
   readyState: ChannelState = 'connecting';
@@ -25,13 +18,11 @@ export class FakeDataChannel implements DataChannel {
   #buffered = 0;
   #paused = false;
   #scheduled = false;
-  readonly #open: (() => void)[] = [];
-  readonly #message: ((d: Uint8Array) => void)[] = [];
-  readonly #close: (() => void)[] = [];
   /** Everything sent on this end, for assertions. */
   readonly sent: Uint8Array[] = [];
 
   constructor(label: string, options: DataChannelOptions) {
+    super();
     this.label = label;
     this.options = options;
   }
@@ -60,33 +51,23 @@ export class FakeDataChannel implements DataChannel {
     this.#schedule();
   }
 
-  onOpen(listener: () => void): void {
-    this.#open.push(listener);
-  }
-  onMessage(listener: (data: Uint8Array) => void): void {
-    this.#message.push(listener);
-  }
-  onClose(listener: () => void): void {
-    this.#close.push(listener);
-  }
-
   close(): void {
     if (this.readyState === 'closed') return;
     this.readyState = 'closed';
     this.#queue = [];
     this.#buffered = 0;
-    for (const l of this.#close) l();
+    this.emitClose();
     this.remote?.close();
   }
 
   markOpen(): void {
     if (this.readyState !== 'connecting') return;
     this.readyState = 'open';
-    for (const l of this.#open) l();
+    this.emitOpen();
   }
 
   deliver(data: Uint8Array): void {
-    for (const l of this.#message) l(data);
+    this.emitMessage(data);
   }
 
   #schedule(): void {
@@ -103,17 +84,15 @@ export class FakeDataChannel implements DataChannel {
   }
 }
 
-export class FakePeerConnection implements PeerConnection {
+export class FakePeerConnection extends PeerEvents implements PeerConnection {
   readonly id: string;
   state: PeerState = 'new';
   peer: FakePeerConnection | undefined;
   readonly channels: FakeDataChannel[] = [];
   readonly #net: FakePeerNetwork;
-  readonly #ice: ((c: IceCandidate) => void)[] = [];
-  readonly #dc: ((c: DataChannel) => void)[] = [];
-  readonly #stateListeners: ((s: PeerState) => void)[] = [];
 
   constructor(id: string, net: FakePeerNetwork) {
+    super();
     this.id = id;
     this.#net = net;
   }
@@ -154,16 +133,6 @@ export class FakePeerConnection implements PeerConnection {
 
   async addIceCandidate(_candidate: IceCandidate): Promise<void> {}
 
-  onIceCandidate(listener: (candidate: IceCandidate) => void): void {
-    this.#ice.push(listener);
-  }
-  onDataChannel(listener: (channel: DataChannel) => void): void {
-    this.#dc.push(listener);
-  }
-  onStateChange(listener: (state: PeerState) => void): void {
-    this.#stateListeners.push(listener);
-  }
-
   close(): void {
     if (this.state === 'closed') return;
     for (const ch of this.channels) ch.close();
@@ -201,7 +170,7 @@ export class FakePeerConnection implements PeerConnection {
       theirs.remote = mine;
       mine.remote = theirs;
       answerer.channels.push(theirs);
-      for (const l of answerer.#dc) l(theirs);
+      answerer.emitDataChannel(theirs);
     }
     this.#setState('connected');
     answerer.#setState('connected');
@@ -214,14 +183,14 @@ export class FakePeerConnection implements PeerConnection {
   #emitCandidate(): void {
     const c = { candidate: `candidate:fake ${this.id}`, sdpMid: '0', sdpMLineIndex: 0 };
     setImmediate(() => {
-      for (const l of this.#ice) l(c);
+      this.emitIceCandidate(c);
     });
   }
 
   #setState(s: PeerState): void {
     if (this.state === s) return;
     this.state = s;
-    for (const l of this.#stateListeners) l(s);
+    this.emitState(s);
   }
 }
 

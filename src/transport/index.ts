@@ -9,5 +9,8 @@ export * from './media-channel.ts';
 export * from './peer.ts';
 export * from './relay-client.ts';
 export * from './signaling-client.ts';
+export { MAX_IN_FLIGHT_BYTES, WorkerDataChannel } from './worker-channel.ts';
+export { WorkerPeerConnection } from './worker-connection.ts';
+export * from './worker-counters.ts';
 export * from './worker-peer.ts';
 export * from './wrtc-peer.ts';

@@ -4,7 +4,7 @@
  * `bufferedAmount`: above the high-water mark a message is dropped and counted rather than queued,
  * so a slow link never grows an unbounded queue. Frames are sent all-or-nothing.
  */
-import { RoomdError } from '../core/errors.ts';
+import { hasCode, RoomdError } from '../core/errors.ts';
 import { MAX_DATA_CHANNEL_MESSAGE } from '../protocol/limits.ts';
 import type { DataChannel } from './peer.ts';
 
@@ -54,7 +54,9 @@ export class MediaChannel {
     }
     try {
       this.channel.send(message);
-    } catch {
+    } catch (error) {
+      // The channel closed under us between the check and the send: a drop like any other.
+      if (!hasCode(error, 'transport.closed')) throw error;
       this.stats.dropped++;
       this.stats.bytesDropped += message.byteLength;
       return false;

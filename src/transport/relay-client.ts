@@ -3,7 +3,7 @@
  * signaling socket plus, once admitted, one peer connection with the unordered "media" data channel.
  * It joins again after every reconnect (each connection is a new participant: the session above it
  * starts fresh keys) and closes the peer connection whenever the socket drops or on close().
- * No E2EE logic lives here: envelopes and frames are opaque. Nothing the relay sends makes this end
+ * No E2EE or media logic lives here: envelopes and chunks are opaque bytes in and out. Nothing the relay sends makes this end
  * throw: bad messages and chunks are dropped and counted, and an unexpected error in a receive
  * handler or listener is a guard trip, logged once per connection and counted (docs/protocol.md
  * §Validation).
@@ -13,12 +13,6 @@ import { RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { fromBase64Url } from '../protocol/codec.ts';
-import {
-  chunkFrame,
-  type MediaChunk,
-  type StreamKind,
-  tryDecodeMediaChunk,
-} from '../protocol/media-header.ts';
 import type { ClientMessageOf, ServerMessage, ServerMessageOf, WithoutV } from '../protocol/schemas.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { MediaChannel } from './media-channel.ts';
@@ -31,10 +25,7 @@ import {
 import { SignalingClient, type SignalingClientOptions, type SignalingCounters } from './signaling-client.ts';
 
 /** Receive counters of a relay connection (all reconnects), for the room's /metrics. */
-export interface RelayClientCounters extends SignalingCounters {
-  /** Media chunks from the relay whose header did not parse (dropped). */
-  malformedChunks: number;
-}
+export type RelayClientCounters = SignalingCounters;
 
 /** How long a media connection may stay `disconnected` before it is replaced. */
 export const MEDIA_DISCONNECTED_GRACE_MS = 5000;
@@ -59,10 +50,8 @@ export interface RelayClientEvents {
   pong: ServerMessageOf<'pong'>;
   /** The media channel is open at both ends (ours, and the relay's said media-ready): frames can flow. */
   'media-open': undefined;
-  /** One media chunk from another participant (header.sender set by the relay). */
-  media: MediaChunk;
-  /** The same chunk as raw bytes, for the media layer's own reassembly. */
-  'media-raw': Uint8Array;
+  /** One media chunk from the media channel, unparsed (the media layer checks and reassembles it). */
+  chunk: Uint8Array;
   /** The signaling socket dropped; the peer connection is closed; a reconnect may follow. */
   disconnected: { willReconnect: boolean; code: number };
   reconnecting: { attempt: number; delayMs: number };
@@ -98,12 +87,10 @@ export class RelayClient {
   #peerRetry: TimerHandle | undefined;
   #media: MediaChannel | undefined;
   #participantId: string | undefined;
-  #frameNumbers = new Map<string, number>();
   #closed = false;
   #relayReady = false;
   #onMediaReady: (() => void) | undefined;
   #guardTrips = 0;
-  #malformedChunks = 0;
   #mediaLost = 0;
   /** Whether a guard trip was logged on the current connection (log once per connection). */
   #guardLogged = false;
@@ -150,7 +137,6 @@ export class RelayClient {
       messagesRejected: sig.messagesRejected,
       binaryFrames: sig.binaryFrames,
       guardTrips: sig.guardTrips + this.#guardTrips,
-      malformedChunks: this.#malformedChunks,
     };
   }
 
@@ -163,13 +149,17 @@ export class RelayClient {
     this.signaling.connect();
   }
 
-  /** An opaque E2EE envelope to the leader, everyone else, or one participant. */
-  sendE2ee(to: 'leader' | 'all' | string, payload: string): void {
-    this.signaling.send({ type: 'e2ee', to, payload });
+  /**
+   * An opaque E2EE envelope to the leader, everyone else, or one participant; false when the socket
+   * is not open (the protocol resends what matters after a reconnect).
+   */
+  sendE2ee(to: 'leader' | 'all' | string, payload: string): boolean {
+    return this.#trySend({ type: 'e2ee', to, payload });
   }
 
-  requestKeyframe(to: string, streamId: number): void {
-    this.signaling.send({ type: 'keyframe-request', to, streamId });
+  /** Ask a participant for a keyframe on one of its streams; false when the socket is not open. */
+  requestKeyframe(to: string, streamId: number): boolean {
+    return this.#trySend({ type: 'keyframe-request', to, streamId });
   }
 
   requestFeature(feature: ClientMessageOf<'feature-request'>['feature']): void {
@@ -181,31 +171,17 @@ export class RelayClient {
   }
 
   /**
-   * Chunks one opaque (already encrypted) frame and sends all its chunks, or drops the whole frame
-   * under backpressure or before the channel is open. Returns whether it was sent.
+   * Sends the chunks of one frame, all or none: none under backpressure or before the channel is
+   * open. Returns whether they were sent.
    */
-  sendFrame(frame: Uint8Array, meta: { kind: StreamKind; streamId: number; keyframe: boolean }): boolean {
-    const key = `${meta.kind}/${meta.streamId}`;
-    const frameNumber = this.#frameNumbers.get(key) ?? 0;
-    this.#frameNumbers.set(key, (frameNumber + 1) >>> 0);
-    const chunks = chunkFrame(frame, { ...meta, frameNumber });
+  sendChunks(chunks: readonly Uint8Array[]): boolean {
     return this.#media?.trySendAll(chunks) ?? false;
-  }
-
-  /** Sends one pre-built chunk (tests and tools). */
-  sendChunk(chunk: Uint8Array): boolean {
-    return this.#media?.trySend(chunk) ?? false;
   }
 
   /** Leaves the meeting politely and closes everything; no reconnect. */
   async leave(): Promise<void> {
-    if (this.signaling.connected) {
-      try {
-        this.signaling.send({ type: 'leave' });
-      } catch {
-        // the socket went away in between; closing is all that is left
-      }
-    }
+    // The socket may go away in between: then closing is all that is left.
+    if (this.signaling.connected) this.#trySend({ type: 'leave' });
     await this.close();
   }
 
@@ -307,7 +283,7 @@ export class RelayClient {
     });
     channel.onMessage((data) => {
       try {
-        this.#onChunk(data);
+        this.events.emit('chunk', data);
       } catch (error) {
         this.#guardTrip('media channel', error); // last-resort guard: drop the chunk, count, log once
       }
@@ -329,12 +305,8 @@ export class RelayClient {
         }, MEDIA_DISCONNECTED_GRACE_MS);
     });
     pc.onIceCandidate((c) => {
-      if (this.#pc !== pc) return;
-      try {
-        this.signaling.send({ type: 'ice', ...c });
-      } catch {
-        // socket gone: the peer is torn down by the close handler
-      }
+      // Socket gone: the peer is torn down by the close handler.
+      if (this.#pc === pc) this.#trySend({ type: 'ice', ...c });
     });
     try {
       const offer = await pc.createOffer();
@@ -345,16 +317,15 @@ export class RelayClient {
     }
   }
 
-  #onChunk(data: Uint8Array): void {
-    // Raw chunks for the media layer (it parses them itself); decoded ones for simple consumers.
-    if (this.events.listenerCount('media-raw') > 0) this.events.emit('media-raw', data);
-    if (this.events.listenerCount('media') === 0) return;
-    const decoded = tryDecodeMediaChunk(data);
-    if (!decoded.ok) {
-      this.#malformedChunks++; // dropped; the frame will fail to reassemble
-      return;
+  /** Send on the signaling socket; false when it is not open (`transport.closed`), anything else throws. */
+  #trySend(message: Parameters<SignalingClient['send']>[0]): boolean {
+    try {
+      this.signaling.send(message);
+      return true;
+    } catch (err) {
+      if (err instanceof RoomdError && err.code === 'transport.closed') return false;
+      throw err;
     }
-    this.events.emit('media', decoded.chunk);
   }
 
   #guardTrip(where: string, error: unknown): void {
@@ -396,26 +367,5 @@ export class RelayClient {
     this.#pc = undefined;
     media?.close();
     pc?.close();
-    this.#frameNumbers = new Map();
   }
-}
-
-/** Throws when a join was refused, for callers that prefer await over events. */
-export function admissionError(m: ServerMessageOf<'admission'>): RoomdError | undefined {
-  if (m.status !== 'refused') return undefined;
-  const code =
-    m.reason === 'locked_out'
-      ? 'relay.locked_out'
-      : m.reason === 'bad_passcode'
-        ? 'relay.bad_passcode'
-        : m.reason === 'meeting_not_found'
-          ? 'relay.meeting_not_found'
-          : m.reason === 'e2ee_not_allowed'
-            ? 'relay.e2ee_not_allowed'
-            : m.reason === 'meeting_ended'
-              ? 'relay.meeting_ended'
-              : m.reason === 'bad_host_proof'
-                ? 'relay.bad_host_proof'
-                : 'relay.client_not_allowed';
-  return new RoomdError(code, { message: m.message, context: { reason: m.reason } });
 }

@@ -107,14 +107,16 @@ export class SignalingClient {
     const ws = this.#ws;
     if (ws === undefined || ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
-      ws.once('close', () => resolve());
-      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-      else ws.close(1000, 'bye');
-      const t = setTimeout(() => {
+      const t = this.#clock.setTimeout(() => {
         ws.terminate();
         resolve();
       }, 1000);
-      t.unref();
+      ws.once('close', () => {
+        this.#clock.clear(t);
+        resolve();
+      });
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1000, 'bye');
     });
   }
 

@@ -7,31 +7,20 @@
 import { Socket } from 'node:net';
 import { SystemClock } from '../core/clock.ts';
 import { WorkerHost } from './worker-host.ts';
+import { batchedWriter } from './worker-process.ts';
 import { WrtcPeerConnectionFactory } from './wrtc-peer.ts';
 
 const PIPE_FD = 3;
 
 process.title = 'roomd-media';
 const pipe = new Socket({ fd: PIPE_FD, readable: true, writable: true });
-let corked = false;
 const host = new WorkerHost({
   peers: new WrtcPeerConnectionFactory(),
   clock: new SystemClock(),
   pid: process.pid,
   memory: () => process.memoryUsage.rss(),
   log: (line) => process.stderr.write(`${line}\n`),
-  // Frames written in one turn of the event loop leave in one write.
-  write: (frame) => {
-    if (!corked) {
-      corked = true;
-      pipe.cork();
-      setImmediate(() => {
-        corked = false;
-        pipe.uncork();
-      });
-    }
-    pipe.write(frame);
-  },
+  write: batchedWriter(pipe),
   exit: (code) => {
     pipe.end(() => process.exit(code));
     // roomd may not be reading any more; do not linger on a full pipe.

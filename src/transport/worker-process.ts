@@ -24,6 +24,22 @@ export interface WorkerLink {
 
 export type WorkerLauncher = () => WorkerLink;
 
+/** Writes frames to the pipe; frames written in one turn of the event loop leave in one write. */
+export function batchedWriter(pipe: Socket): (frame: Uint8Array) => void {
+  let corked = false;
+  return (frame) => {
+    if (!corked) {
+      corked = true;
+      pipe.cork();
+      setImmediate(() => {
+        corked = false;
+        pipe.uncork();
+      });
+    }
+    pipe.write(frame);
+  };
+}
+
 /** The worker's entry and the Node flags it needs, next to this module (source or build). */
 export function workerEntry(): { entry: string; execArgv: string[] } {
   const here = import.meta.url;
@@ -54,23 +70,13 @@ export function processWorkerLauncher(): WorkerLauncher {
     child.on('error', () => exited(null, null));
     // Writes to a worker that just died fail with EPIPE; its exit is reported by the child's events.
     pipe.on('error', () => {});
-    let corked = false;
+    const writeFrame = batchedWriter(pipe);
     return {
       get pid() {
         return child.pid;
       },
       write(frame) {
-        if (gone) return;
-        // Frames written in one turn of the event loop leave in one write.
-        if (!corked) {
-          corked = true;
-          pipe.cork();
-          setImmediate(() => {
-            corked = false;
-            pipe.uncork();
-          });
-        }
-        pipe.write(frame);
+        if (!gone) writeFrame(frame);
       },
       onData(listener) {
         pipe.on('data', listener);

@@ -4,6 +4,7 @@
  * releases them all (an unclosed wrtc connection keeps the process alive).
  */
 import { createRequire } from 'node:module';
+import { RoomdError } from '../core/errors.ts';
 import type {
   ChannelState,
   DataChannel,
@@ -15,6 +16,7 @@ import type {
   PeerState,
   SessionDescription,
 } from './peer.ts';
+import { ChannelEvents, PeerEvents } from './peer-events.ts';
 
 // Minimal shapes of the wrtc objects we touch (the package ships no types).
 interface WrtcChannel {
@@ -53,25 +55,23 @@ function loadWrtc(): WrtcModule {
   return wrtcModule;
 }
 
-class WrtcDataChannel implements DataChannel {
+function channelClosed(cause?: unknown): RoomdError {
+  return new RoomdError('transport.closed', { message: 'The data channel is closed.', cause });
+}
+
+class WrtcDataChannel extends ChannelEvents implements DataChannel {
   readonly #ch: WrtcChannel;
-  readonly #open: (() => void)[] = [];
-  readonly #message: ((d: Uint8Array) => void)[] = [];
-  readonly #close: (() => void)[] = [];
 
   constructor(ch: WrtcChannel) {
+    super();
     this.#ch = ch;
     ch.binaryType = 'arraybuffer';
-    ch.onopen = () => {
-      for (const l of this.#open) l();
-    };
-    ch.onclose = () => {
-      for (const l of this.#close) l();
-    };
+    ch.onopen = () => this.emitOpen();
+    ch.onclose = () => this.emitClose();
     ch.onmessage = (event) => {
       if (typeof event.data === 'string') return; // the media channel is binary only
       const data = new Uint8Array(event.data);
-      for (const l of this.#message) l(data);
+      this.emitMessage(data);
     };
   }
 
@@ -85,39 +85,33 @@ class WrtcDataChannel implements DataChannel {
     return this.#ch.bufferedAmount;
   }
   send(data: Uint8Array): void {
-    this.#ch.send(data);
-  }
-  onOpen(listener: () => void): void {
-    this.#open.push(listener);
-  }
-  onMessage(listener: (data: Uint8Array) => void): void {
-    this.#message.push(listener);
-  }
-  onClose(listener: () => void): void {
-    this.#close.push(listener);
+    if (this.#ch.readyState !== 'open') throw channelClosed();
+    try {
+      this.#ch.send(data);
+    } catch (error) {
+      // The channel closed on the network thread since the check (wrtc's InvalidStateError): the
+      // same 'transport.closed' every DataChannel throws; anything else is not ours to hide.
+      if (this.#ch.readyState !== 'open') throw channelClosed(error);
+      throw error;
+    }
   }
   close(): void {
+    // wrtc's close() has no failure path (it is a no-op on a channel the connection tore down).
     if (this.#ch.readyState === 'closed') return;
-    try {
-      this.#ch.close();
-    } catch {
-      // already torn down by the connection
-    }
+    this.#ch.close();
   }
 }
 
-class WrtcPeerConnection implements PeerConnection {
+class WrtcPeerConnection extends PeerEvents implements PeerConnection {
   readonly #pc: WrtcPc;
   readonly #channels = new Set<WrtcDataChannel>();
-  readonly #ice: ((c: IceCandidate) => void)[] = [];
-  readonly #dc: ((c: DataChannel) => void)[] = [];
-  readonly #state: ((s: PeerState) => void)[] = [];
   readonly #onClosed: () => void;
   #closed = false;
   #haveRemote = false;
   readonly #pendingCandidates: IceCandidate[] = [];
 
   constructor(pc: WrtcPc, onClosed: () => void) {
+    super();
     this.#pc = pc;
     this.#onClosed = onClosed;
     pc.onicecandidate = (event) => {
@@ -128,15 +122,14 @@ class WrtcPeerConnection implements PeerConnection {
         sdpMid: c.sdpMid ?? null,
         sdpMLineIndex: c.sdpMLineIndex ?? null,
       };
-      for (const l of this.#ice) l(candidate);
+      this.emitIceCandidate(candidate);
     };
     pc.ondatachannel = (event) => {
       const ch = this.#track(new WrtcDataChannel(event.channel));
-      for (const l of this.#dc) l(ch);
+      this.emitDataChannel(ch);
     };
     pc.onconnectionstatechange = () => {
-      const s = this.state;
-      for (const l of this.#state) l(s);
+      this.emitState(this.state);
     };
   }
 
@@ -188,16 +181,6 @@ class WrtcPeerConnection implements PeerConnection {
     }
   }
 
-  onIceCandidate(listener: (candidate: IceCandidate) => void): void {
-    this.#ice.push(listener);
-  }
-  onDataChannel(listener: (channel: DataChannel) => void): void {
-    this.#dc.push(listener);
-  }
-  onStateChange(listener: (state: PeerState) => void): void {
-    this.#state.push(listener);
-  }
-
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -210,7 +193,7 @@ class WrtcPeerConnection implements PeerConnection {
       this.#pc.close();
     } finally {
       this.#onClosed();
-      for (const l of this.#state) l('closed');
+      this.emitState('closed');
     }
   }
 

@@ -3,23 +3,24 @@
  * speakerphone, the embedded relay, Demo Org identities; no room camera or microphone, synthetic
  * far-end media, to stay cheap), claimed through the admin API as roomctl does, and a Chromium
  * signed in to the console. Log lines land in a ring the Logs page reads. Screenshots of the
- * console go to docs/screenshots/admin-*.png.
+ * console go to test-output/screenshots/admin-*.png (and, by `npm run screenshots`, to docs/screenshots/).
  */
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { type DemoRun, startDemo } from '../../src/app/demo.ts';
+import { type DemoRun, startDemo } from '../../demo/run.ts';
 import { LogRing } from '../../src/app/room/admin.ts';
 import { createLogger, type Logger } from '../../src/core/logger.ts';
 import { AdminClient } from '../../src/http/roomctl/client.ts';
 import type { RoomState } from '../../src/http/schemas/state.ts';
 import { freePort } from '../helpers/ports.ts';
 import { launchChromium } from './chromium.ts';
+import { publishDocShots, TEST_SHOTS } from './doc-shots.ts';
 import { ensureKioskBuilt } from './kiosk-fixture.ts';
 
 export const PASSWORD = 'correct horse battery staple';
-export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+export { TEST_SHOTS as SCREENSHOTS } from './doc-shots.ts';
 
 export interface ConsoleUnderTest {
   demo: DemoRun;
@@ -38,7 +39,7 @@ export interface ConsoleUnderTest {
   kiosk(pathname: string, body: unknown): Promise<Response>;
   /** Open a console page (`#/<id>`) and wait until it has rendered. */
   open(pageId: string): Promise<void>;
-  /** Screenshot the console into docs/screenshots/admin-<name>.png. */
+  /** Screenshot the console into test-output/screenshots/admin-<name>.png (and the docs, when refreshing them). */
   shot(name: string, options?: { fullPage?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
@@ -125,8 +126,9 @@ export async function startConsoleUnderTest(): Promise<ConsoleUnderTest> {
       await page.getByTestId(`page-${pageId.split('/')[0]}`).waitFor({ timeout: 20_000 });
     },
     async shot(name, options = {}) {
-      await fsp.mkdir(SCREENSHOTS, { recursive: true });
-      await page.screenshot({ path: path.join(SCREENSHOTS, `admin-${name}.png`), ...options });
+      await fsp.mkdir(TEST_SHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(TEST_SHOTS, `admin-${name}.png`), ...options });
+      await publishDocShots([`admin-${name}.png`]);
     },
     async close() {
       await context.close().catch(() => {});

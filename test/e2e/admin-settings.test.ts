@@ -11,6 +11,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { settingLeaves } from '../../src/config/schema.ts';
 import { type ConsoleUnderTest, SCREENSHOTS, startConsoleUnderTest } from './admin-fixture.ts';
+import { publishDocShots } from './doc-shots.ts';
 
 let t: ConsoleUnderTest;
 
@@ -103,6 +104,7 @@ describe('Settings page', () => {
     await page
       .getByTestId('settings-media')
       .screenshot({ path: path.join(SCREENSHOTS, 'admin-settings-error.png') });
+    await publishDocShots(['admin-settings-error.png']);
 
     await width.locator('input').fill('1280');
     await page.getByTestId('save-media').click();

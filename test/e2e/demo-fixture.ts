@@ -6,7 +6,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { type DemoRun, startDemo } from '../../src/app/demo.ts';
+import { type DemoRun, startDemo } from '../../demo/run.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { RoomMediaConfig } from '../../src/meeting/room.ts';
 import { freePort } from '../helpers/ports.ts';

@@ -11,7 +11,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { DemoRun } from '../../src/app/demo.ts';
+import type { DemoRun } from '../../demo/run.ts';
 import type { RoomState } from '../../src/http/schemas/state.ts';
 import { runRoomctl } from '../../src/http/roomctl/cli.ts';
 import { kioskState } from '../support/kiosk-state.ts';

@@ -92,6 +92,8 @@ export async function ensureKioskBuilt(): Promise<void> {
   const built = path.join(UI_DIR, 'dist', 'index.html');
   const sources = Math.max(
     newestMtime(path.join(UI_DIR, 'src')),
+    // The page imports daemon modules too (the kiosk feed codec, src/media/kiosk-feed.ts).
+    newestMtime(path.join(UI_DIR, '..', 'src')),
     fs.statSync(path.join(UI_DIR, 'index.html')).mtimeMs,
   );
   if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= sources) return;

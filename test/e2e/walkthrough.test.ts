@@ -6,17 +6,17 @@
  * Settings and sees the new name on the room screen, joins the E2EE meeting from the room screen
  * (green shield and the security code of /api/v1/state), makes the host leave with
  * `roomctl demo host-leaves` (a new code and a banner that says who left and who holds the keys),
- * and leaves. Every screen goes to test-output/screenshots/walkthrough-NN-*.png; the set is copied
- * to docs/screenshots/walkthrough-*.png, which README.md links.
+ * and leaves. Every screen goes to test-output/screenshots/walkthrough-NN-*.png; `npm run
+ * screenshots` copies the set to docs/screenshots/walkthrough-*.png, which README.md links.
  */
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { DemoRun } from '../../src/app/demo.ts';
+import type { DemoRun } from '../../demo/run.ts';
 import { runRoomctl } from '../../src/http/roomctl/cli.ts';
 import type { RoomState } from '../../src/http/schemas/state.ts';
 import { kioskState } from '../support/kiosk-state.ts';
+import { publishDocShots } from './doc-shots.ts';
 import {
   type DemoInChromium,
   SHOTS,
@@ -25,7 +25,6 @@ import {
   startDemoInChromium,
 } from './demo-fixture.ts';
 
-const DOC_SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const PASSWORD = 'correct horse battery staple';
 
 let demo: DemoRun;
@@ -188,9 +187,6 @@ describe('a facilities admin’s first hour with the demo room', () => {
 
     // The set of screens this walk took, for README.md §Walkthrough.
     expect(taken.length).toBe(9);
-    await fsp.mkdir(DOC_SHOTS, { recursive: true });
-    for (const old of await fsp.readdir(DOC_SHOTS))
-      if (old.startsWith('walkthrough-') && !taken.includes(old)) await fsp.rm(path.join(DOC_SHOTS, old));
-    for (const f of taken) await fsp.copyFile(path.join(SHOTS, f), path.join(DOC_SHOTS, f));
+    await publishDocShots(taken, 'walkthrough-');
   }, 60_000);
 });

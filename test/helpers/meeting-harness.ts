@@ -8,7 +8,7 @@ import { SystemClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { HeadlessParticipant, type HeadlessOptions } from '../../src/meeting/headless.ts';
 import { toBase64Url } from '../../src/protocol/codec.ts';
-import type { ClientType, EncryptionMode } from '../../src/protocol/limits.ts';
+import type { ClientType, EncryptionMode } from '../../src/protocol/vocabulary.ts';
 import { createRelay, type Relay, type RelayHooks, type RelayOptions } from '../../src/relay/index.ts';
 import { WrtcPeerConnectionFactory } from '../../src/transport/wrtc-peer.ts';
 

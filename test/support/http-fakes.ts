@@ -4,15 +4,9 @@
  * an admin backend that records calls, and a video feed the test pushes messages into.
  */
 import { RoomdError } from '../../src/core/errors.ts';
-import type {
-  AdminBackend,
-  HealthReport,
-  MeetingToSchedule,
-  PtzCommand,
-  ReactionKind,
-  RoomCommands,
-  RoomStateSource,
-} from '../../src/http/ports.ts';
+import type { AdminBackend, HealthReport, MeetingToSchedule, RoomStateSource } from '../../src/http/ports.ts';
+import type { PtzCommand, RoomCommands } from '../../src/protocol/room-commands.ts';
+import type { Reaction } from '../../src/protocol/vocabulary.ts';
 import type {
   MeetingState,
   Participant,
@@ -157,16 +151,16 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
     this.#timers.add(t);
   }
 
-  async join(request: { meetingId: string; passcode?: string }): Promise<void> {
-    this.calls.push({ name: 'join', args: [request] });
+  async join(meetingId: string, passcode?: string): Promise<void> {
+    this.calls.push({ name: 'join', args: passcode === undefined ? [meetingId] : [meetingId, passcode] });
     if (this.failNextJoin !== null) {
       const e = this.failNextJoin;
       this.failNextJoin = null;
       throw e;
     }
     if (this.state.meeting !== null) throw new RoomdError('meeting.already_in_meeting');
-    const scheduled = this.state.schedule.find((s) => s.meetingId === request.meetingId);
-    if (scheduled === undefined && request.meetingId !== '85550001111')
+    const scheduled = this.state.schedule.find((s) => s.meetingId === meetingId);
+    if (scheduled === undefined && meetingId !== '85550001111')
       throw new RoomdError('relay.meeting_not_found');
     const encryption = scheduled?.encryption ?? 'e2ee';
     const steps = [
@@ -179,7 +173,7 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
       steps.map((label, j) => ({ label, state: j < i ? 'done' : j === i ? 'active' : 'pending' }) as const);
     this.update({
       meeting: {
-        id: request.meetingId,
+        id: meetingId,
         title: scheduled?.title ?? 'Meeting',
         status: 'joining',
         encryption,
@@ -260,19 +254,19 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
     this.update({ meeting: null });
   }
 
-  async mute(muted: boolean): Promise<void> {
-    this.calls.push({ name: 'mute', args: [muted] });
+  async setMute(muted: boolean): Promise<void> {
+    this.calls.push({ name: 'setMute', args: [muted] });
     if (this.state.meeting === null) throw new RoomdError('meeting.not_in_meeting');
     this.updateMeeting({ muted });
   }
 
-  async camera(enabled: boolean): Promise<void> {
-    this.calls.push({ name: 'camera', args: [enabled] });
+  async setCamera(enabled: boolean): Promise<void> {
+    this.calls.push({ name: 'setCamera', args: [enabled] });
     if (this.state.meeting !== null) this.updateMeeting({ cameraOn: enabled });
   }
 
-  async volume(level: number): Promise<void> {
-    this.calls.push({ name: 'volume', args: [level] });
+  async setVolume(level: number): Promise<void> {
+    this.calls.push({ name: 'setVolume', args: [level] });
     if (this.state.meeting !== null) this.updateMeeting({ volume: level });
   }
 
@@ -280,7 +274,7 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
     this.calls.push({ name: 'ptz', args: [command] });
   }
 
-  async react(reaction: ReactionKind): Promise<void> {
+  async react(reaction: Reaction): Promise<void> {
     this.calls.push({ name: 'react', args: [reaction] });
     if (this.state.meeting === null) throw new RoomdError('meeting.not_in_meeting');
   }

@@ -13,7 +13,7 @@ import { LogsPage } from './pages/logs.tsx';
 import { ProvisioningPage } from './pages/provisioning.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { StatusPage } from './pages/status.tsx';
-import { useSettingsEditor } from './schema-form.tsx';
+import { useSettingsEditor } from './settings-editor.ts';
 import type { ClaimStatus, OverviewReply } from './types.ts';
 import { ErrorText, Pill, useAction, useApi } from './ui.tsx';
 

@@ -5,16 +5,18 @@
  */
 import { useState } from 'preact/hooks';
 import type { Meeting, RoomState } from '../api.ts';
+import { REACTIONS, type Reaction } from '../../../src/protocol/vocabulary.ts';
 import { Icon } from './icons.tsx';
 
-const REACTIONS: [string, string][] = [
-  ['thumbs_up', 'Thumbs up'],
-  ['clap', 'Applause'],
-  ['heart', 'Heart'],
-  ['laugh', 'Laugh'],
-  ['surprised', 'Wow'],
-  ['raise_hand', 'Raise hand'],
-];
+/** What each reaction's button says. */
+const REACTION_LABELS: Readonly<Record<Reaction, string>> = {
+  thumbs_up: 'Thumbs up',
+  clap: 'Applause',
+  heart: 'Heart',
+  laugh: 'Laugh',
+  surprised: 'Wow',
+  raise_hand: 'Raise hand',
+};
 
 export interface ControlActions {
   run(name: string, body?: Record<string, unknown>): void;
@@ -43,7 +45,7 @@ export function Controls({
     <div class="controls-wrap">
       {panel === 'react' && (
         <div class="popover" data-testid="reactions">
-          {REACTIONS.map(([kind, label]) => (
+          {REACTIONS.map((kind) => (
             <button
               type="button"
               class="button button-light"
@@ -53,7 +55,7 @@ export function Controls({
                 setPanel('none');
               }}
             >
-              {label}
+              {REACTION_LABELS[kind]}
             </button>
           ))}
         </div>

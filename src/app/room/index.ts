@@ -12,8 +12,6 @@ import { RoomdError } from '../../core/errors.ts';
 import type { Module } from '../../core/lifecycle.ts';
 import type { DevicesConfig } from '../../devices/config.ts';
 import { DeviceManager } from '../../devices/manager.ts';
-import type { RoomCommands as PanelCommands } from '../../devices/panel/view.ts';
-import type { RoomCommands as HttpCommands } from '../../http/ports.ts';
 import { identityRoutes } from '../../http/admin/identity.ts';
 import type { AuthenticatedPlugin } from '../../http/admin/plugin.ts';
 import { createHttpServers, type HttpServers } from '../../http/server.ts';
@@ -23,6 +21,7 @@ import { Room, type RoomMediaConfig } from '../../meeting/room.ts';
 import { FilePolicyBook } from '../../meeting/policy-pins.ts';
 import { RelayScheduleSource, type ScheduleSource } from '../../meeting/schedule.ts';
 import { toBase64Url } from '../../protocol/codec.ts';
+import type { RoomCommands } from '../../protocol/room-commands.ts';
 import { NodeProcessRunner } from '../../system/process.ts';
 import type { PeerConnectionFactory } from '../../transport/peer.ts';
 import { WorkerPeerConnectionFactory } from '../../transport/worker-peer.ts';
@@ -41,7 +40,7 @@ export interface RoomAppOverrides {
   peers?: PeerConnectionFactory;
   logRing?: LogRing;
   restart?: () => void;
-  /** More admin routes behind the guard: only `roomd demo` gives its director (src/app/demo.ts). */
+  /** More admin routes behind the guard: only `roomd demo` gives its director (demo/run.ts). */
   adminPlugins?: AuthenticatedPlugin[];
 }
 
@@ -97,13 +96,17 @@ export async function roomModules(
     log: log.child({ component: 'meeting-policy' }),
   });
 
-  const commands: PanelCommands = {
+  // The room's one command port for the panel and the HTTP servers; it forwards to the room, made
+  // below (the room needs the devices' mute state first).
+  const commands: RoomCommands = {
     join: (id, pass) => room.join(id, pass),
     leave: () => room.leave(),
     setMute: (m) => room.setMute(m),
     setCamera: (on) => room.setCamera(on),
     setVolume: (v) => room.setVolume(v),
-    recallPreset: (p) => room.recallPreset(p),
+    ptz: (c) => room.ptz(c),
+    react: (r) => room.react(r),
+    acknowledgeSecurityCode: () => room.acknowledgeSecurityCode(),
   };
   const devices = new DeviceManager(o.devices ?? devicesConfigFrom(settings), {
     clock: ctx.clock,
@@ -163,25 +166,6 @@ export async function roomModules(
   room.events.on('change', refresh);
   devices.events.on('device.state', refresh);
 
-  const httpCommands: HttpCommands = {
-    join: (r) => room.join(r.meetingId, r.passcode),
-    leave: () => room.leave(),
-    mute: (m) => room.setMute(m),
-    camera: (on) => room.setCamera(on),
-    volume: (v) => room.setVolume(v),
-    ptz: async (c) => {
-      const cam = devices.camera;
-      if (c.op === 'preset') return cam.recallPreset(c.preset);
-      if (c.op === 'home') return cam.home();
-      if (c.op === 'stop') return cam.drive('stop');
-      const dir =
-        Math.abs(c.pan) >= Math.abs(c.tilt) ? (c.pan < 0 ? 'left' : 'right') : c.tilt < 0 ? 'down' : 'up';
-      if (c.zoom !== 0) return cam.zoom(c.zoom > 0 ? 'tele' : 'wide');
-      return cam.drive(dir);
-    },
-    react: (kind) => room.react(kind),
-    acknowledgeSecurityCode: async () => room.acknowledgeCodeChange(),
-  };
   const admin = createAdminBackend({
     stateDir: ctx.stateDir,
     checkSettings: roomIdentity.check,
@@ -196,7 +180,7 @@ export async function roomModules(
     devices: () => devices.status(),
     logs: (n) => ring.tail(n),
     log: log.child({ component: 'admin' }),
-    startedAt: Date.now(),
+    startedAt: ctx.clock.now(),
     restart,
   });
   const metrics = new RoomMetricsSource(room, () => devices.status(), false, mediaWorker);
@@ -208,7 +192,7 @@ export async function roomModules(
     clock: ctx.clock,
     log,
     source: store,
-    commands: httpCommands,
+    commands,
     admin,
     deviceTests: createDeviceTests({
       clock: ctx.clock,
@@ -291,9 +275,9 @@ async function safeMode(
     commands: {
       join: refuse,
       leave: refuse,
-      mute: refuse,
-      camera: refuse,
-      volume: refuse,
+      setMute: refuse,
+      setCamera: refuse,
+      setVolume: refuse,
       ptz: refuse,
       react: refuse,
       acknowledgeSecurityCode: refuse,

@@ -12,6 +12,7 @@ import type {
   StreamCounters,
 } from '../../http/metrics.ts';
 import type { Room } from '../../meeting/room.ts';
+import { reportedWorkerCounters } from '../../transport/worker-counters.ts';
 import type { WorkerPeerConnectionFactory } from '../../transport/worker-peer.ts';
 import { deviceInfo, meetingState } from './snapshot.ts';
 
@@ -87,13 +88,13 @@ export class RoomMetricsSource {
         framesReceived: 0,
         bytesReceived: 0,
         framesLost: 0,
-        decryptFailures: session?.counters.decryptFailures[k] ?? 0,
+        decryptFailures: link?.decryptFailures[k] ?? 0,
       };
       const p50: number[] = [];
       const p95: number[] = [];
-      for (const key of link?.receive.receiver.streams() ?? []) {
+      for (const key of link?.receiver.streams() ?? []) {
         if (key.kind !== k) continue;
-        const r = link!.receive.stats(key).snapshot();
+        const r = link!.receiver.stats(key).snapshot();
         c.framesReceived += r.framesReceived;
         c.bytesReceived = (c.bytesReceived ?? 0) + r.bytesReceived;
         c.framesLost += r.framesLost;
@@ -106,12 +107,11 @@ export class RoomMetricsSource {
     }
     this.#last = { streams: current, rekeys: session?.counters.rekeys ?? 0 };
     const relay = session?.relayCounters;
-    const rx = link?.receive.receiver;
-    const control = link?.control;
+    const rx = link?.receiver;
     this.#lastRefused = {
       relayMessages: relay?.messagesRejected ?? 0,
-      mediaChunks: (rx?.malformedChunks ?? 0) + (rx?.refusedChunks ?? 0) + (control?.rejectedChunks ?? 0),
-      guardTrips: (relay?.guardTrips ?? 0) + (rx?.guardTrips ?? 0) + (control?.guardTrips ?? 0),
+      mediaChunks: (rx?.malformedChunks ?? 0) + (rx?.refusedChunks ?? 0) + (link?.control.malformed ?? 0),
+      guardTrips: (relay?.guardTrips ?? 0) + (rx?.guardTrips ?? 0),
     };
     const refused = noneRefused();
     for (const k of Object.keys(refused) as (keyof RefusedCounters)[])
@@ -153,16 +153,9 @@ export class RoomMetricsSource {
 
 /** The supervisor's counters (cumulative since the daemon started) and the running worker's memory. */
 export function mediaWorkerMetrics(f: WorkerPeerConnectionFactory): MediaWorkerMetrics {
-  const c = f.counters;
-  const pid = f.workerPid;
   return {
-    starts: c.starts,
-    restarts: c.restarts,
-    deaths: c.deaths,
-    recycles: c.recycles,
-    hangs: c.hangs,
-    invalidMessages: c.invalidMessages,
-    guardTrips: c.guardTrips,
-    rssBytes: pid !== undefined && f.health.pid === pid ? f.health.rssBytes : null,
+    ...reportedWorkerCounters(f.counters),
+    guardTrips: f.counters.guardTrips,
+    rssBytes: f.workerRssBytes ?? null,
   };
 }

@@ -6,7 +6,7 @@ import type { RoomdError } from '../../core/errors.ts';
 import type { DeviceStatus } from '../../devices/status.ts';
 import type { RoomView } from '../../devices/panel/view.ts';
 import type { DeviceInfo, MeetingState, RoomSnapshot } from '../../http/schemas/state.ts';
-import { FEATURE_NAMES } from '../../protocol/limits.ts';
+import { FEATURE_NAMES } from '../../protocol/vocabulary.ts';
 import type { Room, RoomMeetingState } from '../../meeting/room.ts';
 import { codeChangeText } from '../../meeting/status.ts';
 

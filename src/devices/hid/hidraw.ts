@@ -101,17 +101,22 @@ export class LinuxHidraw implements HidrawDevice {
   async #readLoop(): Promise<void> {
     const buf = new Uint8Array(256);
     while (this.#open) {
+      let bytesRead = 0;
       try {
-        const { bytesRead } = await this.#fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) throw new Error('end of file');
-        if (this.#open) this.#events.emit('report', buf.slice(0, bytesRead));
-      } catch {
+        ({ bytesRead } = await this.#fh.read(buf, 0, buf.length, null));
+      } catch (error) {
+        // A read error from the kernel (ENODEV, EIO, … when the device goes away; EBADF once closed)
+        // ends the stream like end of file; anything else is a bug.
+        if (typeof (error as NodeJS.ErrnoException).code !== 'string') throw error;
+      }
+      if (bytesRead === 0) {
         if (!this.#open) return;
         this.#open = false;
         this.#events.emit('close', { disconnected: true });
         await this.#fh.close().catch(() => {});
         return;
       }
+      if (this.#open) this.#events.emit('report', buf.slice(0, bytesRead));
     }
   }
 }

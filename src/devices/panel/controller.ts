@@ -13,9 +13,11 @@ import type { Logger } from '../../core/logger.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { ins } from './codec.ts';
 import { componentById, pageById } from './contract.ts';
-import type { NextionLink, ResetReason } from './link.ts';
+import type { NextionLink } from './link.ts';
+import type { ResetReason } from './link-types.ts';
 import { MAX_MEETING_ID_DIGITS, MAX_PASSCODE_DIGITS, type KeypadState, render, upcoming } from './render.ts';
-import type { RoomCommands, RoomView } from './view.ts';
+import type { RoomCommands } from '../../protocol/room-commands.ts';
+import type { RoomView } from './view.ts';
 
 export type PanelControllerEvents = {
   /** A full redraw finished: how many instructions, how long since the reset (ms). */
@@ -258,7 +260,7 @@ export class PanelController {
     if (page.name !== 'meeting' || view.phase !== 'in-meeting') return;
     const m = view.meeting;
     const preset = /^bPre(\d)$/.exec(name);
-    if (preset !== null) return this.#run('recallPreset', Number(preset[1]));
+    if (preset !== null) return this.#run('ptz', { op: 'preset', preset: Number(preset[1]) });
     switch (name) {
       case 'bMute':
         return this.#run('setMute', !m.muted);

@@ -17,122 +17,35 @@
  *   are on. Only then is `reset` emitted, so the controller redraws everything.
  * - While no speed answers, the link is offline: sends fail at once, and it probes again every
  *   `offlineRetryMs`.
+ *
+ * Types, options, counters and constants are in `link-types.ts`; the probe's frame wait is
+ * `frame-waiter.ts`.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { RoomdError, toRoomdError } from '../../core/errors.ts';
 import { EventBus, type Unsubscribe } from '../../core/events.ts';
 import type { SupervisedStream } from '../../transport/serial/supervisor.ts';
 import { encodeInstruction, ins, type NextionFrame, NextionParser, TERMINATOR } from './codec.ts';
-
-type Expect = 'ack' | 'value' | 'page';
-
-interface Pending {
-  readonly text: string;
-  readonly bytes: Uint8Array;
-  readonly expect: Expect;
-  readonly resolve: (v: NextionFrame) => void;
-  readonly reject: (e: RoomdError) => void;
-}
-
-export type ResetReason =
-  | 'opened'
-  | 'reopened'
-  | 'panel-ready'
-  | 'panel-startup'
-  | 'panel-wake'
-  /** The panel stopped answering (e.g. restarted without announcing it) and was found again. */
-  | 'panel-recovered'
-  /** Asked for, not a reset: the admin console's panel test (docs/kiosk-and-admin-api.md §Admin console). */
-  | 'requested';
-
-export type NextionLinkEvents = {
-  frame: NextionFrame;
-  reset: { reason: ResetReason };
-  /** No speed answered `connect`: the panel is gone or off (`device.timeout`). */
-  offline: { error: RoomdError };
-};
-
-/** `closed`: no line; `booting`: start-up frame seen, waiting for `88`; `offline`: no speed answers. */
-export type LinkPhase = 'closed' | 'booting' | 'probing' | 'ready' | 'offline';
-
-/** Tried after the current and the configured speed, most common first. */
-export const PROBE_RATES: readonly number[] = [9600, 115200, 57600, 38400, 19200, 230400, 921600, 4800, 2400];
-
-/** Harmless and acknowledged at `bkcmd=3`: a system variable assigned to itself. */
-export const HEARTBEAT = 'sys0=sys0';
-
-/** Time the panel gets to change its speed after `baud=` before we follow. */
-const BAUD_SETTLE_MS = 50;
-/** How long `88` may lag behind `00 00 00 FF FF FF`. */
-const BOOT_GRACE_MS = 300;
-
-export interface NextionLinkOptions {
-  readonly stream: SupervisedStream;
-  readonly clock: Clock;
-  /** Per instruction; default 400 ms. */
-  readonly timeoutMs?: number;
-  /** Idle time before a heartbeat; default 750 ms; 0 turns heartbeats off. */
-  readonly heartbeatMs?: number;
-  /** Speeds tried after the current and the configured one; default `PROBE_RATES`. */
-  readonly probeRates?: readonly number[];
-  /** Added to each probe's wait for USB-serial latency; default 70 ms. */
-  readonly probeMarginMs?: number;
-  /** Pause between probe rounds while no speed answers; default 2000 ms. */
-  readonly offlineRetryMs?: number;
-  /** Queue cap; further sends are rejected with `device.unavailable`. Default 256. */
-  readonly maxQueue?: number;
-}
-
-export interface NextionLinkCounters {
-  sent: number;
-  acked: number;
-  errors: number;
-  timeouts: number;
-  /** `24 FF FF FF` notices. */
-  overflows: number;
-  heartbeats: number;
-  /** `connect` attempts. */
-  probes: number;
-  /** Times the panel was found again after silence. */
-  recoveries: number;
-  /** `baud=` that the panel followed / did not follow. */
-  baudSwitches: number;
-  baudFallbacks: number;
-  /** Searches ended by an unexpected error (see `#startProbe`). */
-  probeFailures: number;
-}
-
-interface Waiter {
-  readonly match: (f: NextionFrame) => boolean;
-  readonly done: (f: NextionFrame | null) => void;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function noop(): void {}
+import { FrameWaiter } from './frame-waiter.ts';
+import {
+  BAUD_SETTLE_MS,
+  BOOT_GRACE_MS,
+  concat,
+  type Expect,
+  HEARTBEAT,
+  type LinkPhase,
+  type NextionLinkCounters,
+  type NextionLinkEvents,
+  type NextionLinkOptions,
+  noop,
+  PROBE_RATES,
+  type Pending,
+  type ResetReason,
+  zeroCounters,
+} from './link-types.ts';
 
 export class NextionLink {
-  readonly counters: NextionLinkCounters = {
-    sent: 0,
-    acked: 0,
-    errors: 0,
-    timeouts: 0,
-    overflows: 0,
-    heartbeats: 0,
-    probes: 0,
-    recoveries: 0,
-    baudSwitches: 0,
-    baudFallbacks: 0,
-    probeFailures: 0,
-  };
+  readonly counters: NextionLinkCounters = zeroCounters();
   readonly #stream: SupervisedStream;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
@@ -145,12 +58,12 @@ export class NextionLink {
   readonly #events = new EventBus<NextionLinkEvents>();
   readonly #queue: Pending[] = [];
   readonly #offs: Unsubscribe[] = [];
+  readonly #waiter: FrameWaiter;
   #phase: LinkPhase = 'closed';
   #current: Pending | null = null;
   #timer: TimerHandle | null = null;
   #heartbeatTimer: TimerHandle | null = null;
   #bootTimer: TimerHandle | null = null;
-  #waiter: Waiter | null = null;
   #probeGen = 0;
   #targetRate: number | null = null;
   #asleep = false;
@@ -165,6 +78,7 @@ export class NextionLink {
     this.#probeMarginMs = options.probeMarginMs ?? 70;
     this.#offlineRetryMs = options.offlineRetryMs ?? 2000;
     this.#maxQueue = options.maxQueue ?? 256;
+    this.#waiter = new FrameWaiter(options.clock);
     this.#offs.push(
       this.#stream.on('data', (bytes) => this.#onData(bytes)),
       this.#stream.on('state', (s) => {
@@ -355,7 +269,7 @@ export class NextionLink {
 
   #onFrame(f: NextionFrame): void {
     if (this.#phase === 'probing' || this.#phase === 'offline' || this.#phase === 'closed') {
-      if (this.#waiter?.match(f)) this.#waiter.done(f);
+      this.#waiter.offer(f);
       return;
     }
     if (f.kind === 'startup') {
@@ -439,28 +353,7 @@ export class NextionLink {
 
   #cancelProbe(): void {
     this.#probeGen++;
-    this.#waiter?.done(null);
-  }
-
-  /** Wait for a frame that `match`es (or `ms`, or a cancel): the frame or null. */
-  #await(match: (f: NextionFrame) => boolean, ms: number): Promise<NextionFrame | null> {
-    this.#waiter?.done(null);
-    return new Promise((resolve) => {
-      const timer = this.#clock.setTimeout(() => waiter.done(null), ms);
-      const waiter: Waiter = {
-        match,
-        done: (f) => {
-          this.#clock.clear(timer);
-          if (this.#waiter === waiter) this.#waiter = null;
-          resolve(f);
-        },
-      };
-      this.#waiter = waiter;
-    });
-  }
-
-  #sleep(ms: number): Promise<NextionFrame | null> {
-    return this.#await(() => false, ms);
+    this.#waiter.cancel();
   }
 
   /** Writes outside the instruction queue; a closed line ends the probe through `#lineDown`. */
@@ -509,7 +402,7 @@ export class NextionLink {
           }),
         });
       }
-      await this.#sleep(this.#offlineRetryMs);
+      await this.#waiter.sleep(this.#offlineRetryMs);
     }
   }
 
@@ -527,9 +420,9 @@ export class NextionLink {
     }
     this.counters.probes++;
     const waitMs = Math.ceil(1e6 / (rate ?? 9600)) + 30 + this.#probeMarginMs;
-    const answer = this.#await((f) => f.kind === 'comok', waitMs);
+    const answer = this.#waiter.wait((f) => f.kind === 'comok', waitMs);
     // The empty instruction first ends whatever noise the panel has buffered (Upload Protocol).
-    if (!(await this.#write(concat(TERMINATOR, encodeInstruction(ins.connect))))) this.#waiter?.done(null);
+    if (!(await this.#write(concat(TERMINATOR, encodeInstruction(ins.connect))))) this.#waiter.cancel();
     const f = await answer;
     if (f?.kind !== 'comok' || gen !== this.#probeGen) return false;
     this.#panelInfo = f.info;
@@ -541,7 +434,7 @@ export class NextionLink {
     const target = this.#targetRate;
     if (rate !== null && target !== null && rate !== target) {
       if (!(await this.#write(encodeInstruction(ins.baud(target))))) return false;
-      await this.#sleep(BAUD_SETTLE_MS);
+      await this.#waiter.sleep(BAUD_SETTLE_MS);
       if (gen !== this.#probeGen) return false;
       if (await this.#tryRate(target, gen)) this.counters.baudSwitches++;
       else {
@@ -551,14 +444,14 @@ export class NextionLink {
       }
     }
     let acks = 0;
-    const fence = this.#await((f) => {
+    const fence = this.#waiter.wait((f) => {
       if (f.kind === 'ok') acks++;
       return f.kind === 'page';
     }, this.#timeoutMs);
     const sent = await this.#write(
       concat(encodeInstruction(ins.bkcmd(3)), encodeInstruction(HEARTBEAT), encodeInstruction(ins.sendme)),
     );
-    if (!sent) this.#waiter?.done(null);
+    if (!sent) this.#waiter.cancel();
     const f = await fence;
     return f !== null && acks > 0 && gen === this.#probeGen;
   }

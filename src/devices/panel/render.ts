@@ -75,7 +75,9 @@ export function formatClock(now: number, timeZone?: string): { time: string; dat
       month: 'short',
       ...zone,
     }).format(now);
-  } catch {
+  } catch (error) {
+    // An unknown time zone: show the system zone's time.
+    if (!(error instanceof RangeError)) throw error;
     return formatClock(now);
   }
   return { time, date };

@@ -1,10 +1,9 @@
 /**
- * What the panel shows and what it can ask for (docs/hardware.md §Wiring the controller). `RoomView` uses
- * only small plain types the app layer fills from the daemon's state; `RoomCommands` is the one
- * interface touches turn into. The app wires both (meeting session, MuteState, camera).
+ * What the panel shows (docs/hardware.md §Wiring the controller). `RoomView` uses only small plain
+ * types the app layer fills from the daemon's state; touches turn into the room's one command port,
+ * `RoomCommands` (src/protocol/room-commands.ts), which the app wires to the room.
  */
-
-export type Shield = 'e2ee' | 'enhanced' | 'partial' | 'verifying' | 'none';
+import type { Shield } from '../../protocol/vocabulary.ts';
 
 export interface ScheduledMeeting {
   readonly id: string;
@@ -72,20 +71,6 @@ export type RoomView =
   | (ViewBase & { readonly phase: 'idle' })
   | (ViewBase & { readonly phase: 'joining'; readonly joining: JoiningView })
   | (ViewBase & { readonly phase: 'in-meeting'; readonly meeting: MeetingView });
-
-/**
- * What the room can be asked to do. Rejections are shown on the panel's notice line (their
- * `RoomdError` sentence). A scheduled meeting is joined with `join(id)` and no passcode: the app
- * layer knows the schedule's passcode.
- */
-export interface RoomCommands {
-  join(meetingId: string, passcode?: string): Promise<void>;
-  leave(): Promise<void>;
-  setMute(muted: boolean): Promise<void>;
-  setCamera(on: boolean): Promise<void>;
-  setVolume(level: number): Promise<void>;
-  recallPreset(preset: number): Promise<void>;
-}
 
 export const SHIELD_LABELS: Readonly<Record<Shield, string>> = {
   e2ee: 'End-to-end encrypted',

@@ -107,12 +107,9 @@ export class NodeUsbBus implements UsbBus {
     const usb = this.#usb;
     this.#usb = null;
     if (usb !== null) {
-      try {
-        usb.removeEventListener('connect', this.#onConnect);
-        usb.removeEventListener('disconnect', this.#onDisconnect);
-      } catch {
-        // The native emitter may already be gone; nothing left to release.
-      }
+      // Synchronous bookkeeping in the usb module (its native release is queued), so nothing to catch.
+      usb.removeEventListener('connect', this.#onConnect);
+      usb.removeEventListener('disconnect', this.#onDisconnect);
     }
     if (this.#status.available) this.#set({ available: false, reason: 'stopped' });
   }

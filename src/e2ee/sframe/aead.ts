@@ -46,6 +46,17 @@ function authFailed(): never {
   throw new RoomdError('e2ee.decrypt_failed');
 }
 
+/**
+ * How each AES-GCM implementation says "the tag does not match": node:crypto's `final()` throws a
+ * plain Error with this message, @noble/ciphers throws this one. Anything else they throw is a bug.
+ */
+const NODE_GCM_AUTH_FAILED = 'Unsupported state or unable to authenticate data';
+const NOBLE_GCM_AUTH_FAILED = 'aes-gcm: invalid tag';
+
+function isAuthFailure(error: unknown, message: string): boolean {
+  return error instanceof Error && error.message === message;
+}
+
 function checkKey(suite: SuiteParams, key: Uint8Array): void {
   if (!(key instanceof Uint8Array) || key.length !== suite.nk) {
     throw new RangeError(`SFrame suite ${suite.name} needs a ${suite.nk}-byte key`);
@@ -90,8 +101,9 @@ function nativeGcm(suite: SuiteParams, key: Uint8Array): PreparedAead {
       const pt = d.update(ctAndTag.subarray(0, ctLen));
       try {
         d.final();
-      } catch {
+      } catch (error) {
         pt.fill(0);
+        if (!isAuthFailure(error, NODE_GCM_AUTH_FAILED)) throw error;
         authFailed();
       }
       return pt;
@@ -172,7 +184,8 @@ function nobleGcm(suite: SuiteParams, key: Uint8Array): PreparedAead {
       if (ctAndTag.length < suite.nt) authFailed();
       try {
         return gcm(k, nonce, join(aad1, aad2)).decrypt(ctAndTag);
-      } catch {
+      } catch (error) {
+        if (!isAuthFailure(error, NOBLE_GCM_AUTH_FAILED)) throw error;
         return authFailed();
       }
     },

@@ -80,16 +80,13 @@ export function verifyBundle(
     throw new RoomdError('http.bad_signature', { context: { signer } });
   }
   const payloadBytes = Buffer.from(raw.payload, 'base64url');
-  let ok = false;
-  try {
-    ok = ed25519.verify(
-      Buffer.from(raw.signature, 'base64url'),
-      signedMessage(payloadBytes),
-      Buffer.from(signer, 'hex'),
-    );
-  } catch {
-    ok = false;
-  }
+  const signature = Buffer.from(raw.signature, 'base64url');
+  const key = Buffer.from(signer, 'hex');
+  // Ed25519 verification throws only for a signature or key of the wrong length: that is a bad signature.
+  const ok =
+    signature.length === 64 &&
+    key.length === 32 &&
+    ed25519.verify(signature, signedMessage(payloadBytes), key);
   if (!ok)
     throw new RoomdError('http.bad_signature', {
       message: 'The provisioning bundle signature is not valid.',
@@ -97,7 +94,8 @@ export function verifyBundle(
   let payload: unknown;
   try {
     payload = JSON.parse(payloadBytes.toString('utf8'));
-  } catch {
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
     throw new RoomdError('http.bad_bundle', { message: 'The provisioning bundle payload is not JSON.' });
   }
   if (!Value.Check(BundlePayload, payload)) {

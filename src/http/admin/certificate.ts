@@ -12,7 +12,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { RoomdError } from '../../core/errors.ts';
+import { hasCode, RoomdError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/store.ts';
 
 const execFileAsync = promisify(execFile);
@@ -103,8 +103,12 @@ async function loadCertificate(keyFile: string, certFile: string): Promise<Devic
   try {
     const [key, cert] = await Promise.all([fsp.readFile(keyFile, 'utf8'), fsp.readFile(certFile, 'utf8')]);
     return describe(key, cert);
-  } catch {
-    return null;
+  } catch (error) {
+    // No files yet, or files OpenSSL cannot read or that do not match: make a new pair.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code?.startsWith('ERR_OSSL_') === true || hasCode(error, 'http.tls_unavailable'))
+      return null;
+    throw error;
   }
 }
 

@@ -8,7 +8,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { type ErrorCode, RoomdError } from '../../core/errors.ts';
 import { ErrorBody } from '../errors.ts';
-import type { AdminBackend, PtzCommand, RoomCommands, RoomStateSource } from '../ports.ts';
+import type { PtzCommand, RoomCommands } from '../../protocol/room-commands.ts';
+import type { AdminBackend, RoomStateSource } from '../ports.ts';
 import type { MeetingState } from '../schemas/state.ts';
 import { type ConsoleMeeting, DeviceTestReply, OverviewReply, PresetBody } from './console-schemas.ts';
 

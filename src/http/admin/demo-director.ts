@@ -2,7 +2,7 @@
  * The demo's director (docs/kiosk-and-admin-api.md §roomctl demo): admin routes that make the far
  * end of the demo's meetings do things — the host leaves or comes back, someone joins or leaves, a
  * phone or an old app tries to join the end-to-end encrypted meeting and is refused, the meeting
- * relay restarts, a device is unplugged and plugged back in. Only `roomd demo` registers this plugin (src/app/demo.ts); a production room
+ * relay restarts, a device is unplugged and plugged back in. Only `roomd demo` registers this plugin (demo/run.ts); a production room
  * never has these routes. Every route needs the `admin` scope.
  */
 import { type Static, Type } from '@sinclair/typebox';
@@ -92,7 +92,7 @@ export type DemoRefusedReply = Static<typeof DemoRefusedReply>;
 
 type MeetingArg = { meetingId?: string };
 
-/** What the routes need from the demo environment (src/app/demo-env.ts implements it). */
+/** What the routes need from the demo environment (demo/director.ts implements it). */
 export interface DemoDirector {
   status(): DemoStatusReply;
   hostLeaves(o: MeetingArg): Promise<string>;

@@ -12,7 +12,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RoomdError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { ErrorBody } from '../errors.ts';
-import type { PtzCommand, RoomCommands, VideoFeedSource } from '../ports.ts';
+import type { PtzCommand, RoomCommands } from '../../protocol/room-commands.ts';
+import type { VideoFeedSource } from '../ports.ts';
 import {
   CameraBody,
   EmptyBody,
@@ -101,20 +102,14 @@ export async function kioskContext(app: FastifyInstance, opts: KioskContextOptio
       await run(request.body as B);
       return ok;
     });
-  post<JoinBody>('/api/v1/join', JoinBody, (b) =>
-    c.join(
-      b.passcode === undefined
-        ? { meetingId: b.meetingId.replace(/[\s-]/g, '') }
-        : {
-            meetingId: b.meetingId.replace(/[\s-]/g, ''),
-            passcode: b.passcode,
-          },
-    ),
-  );
+  post<JoinBody>('/api/v1/join', JoinBody, (b) => {
+    const meetingId = b.meetingId.replace(/[\s-]/g, '');
+    return b.passcode === undefined ? c.join(meetingId) : c.join(meetingId, b.passcode);
+  });
   post<Record<string, never>>('/api/v1/leave', EmptyBody, () => c.leave());
-  post<{ muted: boolean }>('/api/v1/mute', MuteBody, (b) => c.mute(b.muted));
-  post<{ enabled: boolean }>('/api/v1/camera', CameraBody, (b) => c.camera(b.enabled));
-  post<{ level: number }>('/api/v1/volume', VolumeBody, (b) => c.volume(b.level));
+  post<{ muted: boolean }>('/api/v1/mute', MuteBody, (b) => c.setMute(b.muted));
+  post<{ enabled: boolean }>('/api/v1/camera', CameraBody, (b) => c.setCamera(b.enabled));
+  post<{ level: number }>('/api/v1/volume', VolumeBody, (b) => c.setVolume(b.level));
   post<PtzCommand>('/api/v1/ptz', PtzBody, (b) => c.ptz(b));
   post<ReactBody>('/api/v1/react', ReactBody, (b) => c.react(b.reaction));
   post<Record<string, never>>('/api/v1/security-code/ack', EmptyBody, () => c.acknowledgeSecurityCode());

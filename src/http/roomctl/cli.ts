@@ -254,7 +254,8 @@ export async function runRoomctl(argv: string[], io: RoomctlIo): Promise<number>
         let bundle: unknown;
         try {
           bundle = JSON.parse(text);
-        } catch {
+        } catch (error) {
+          if (!(error instanceof SyntaxError)) throw error;
           throw new RoomctlError(RoomctlExit.dataErr, `The bundle file ${v.bundle} is not JSON.`);
         }
         result = await cmd.provision(client, bundle);

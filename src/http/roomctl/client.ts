@@ -39,7 +39,8 @@ export class AdminClient {
   constructor(options: ClientOptions) {
     try {
       this.url = new URL(options.url);
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_INVALID_URL') throw error;
       throw new RoomctlError(
         RoomctlExit.usage,
         `"${options.url}" is not a URL (expected https://host:port).`,
@@ -83,7 +84,8 @@ export class AdminClient {
             if ((res.headers['content-type'] ?? '').includes('json') && text !== '') {
               try {
                 json = JSON.parse(text);
-              } catch {
+              } catch (error) {
+                if (!(error instanceof SyntaxError)) throw error;
                 json = null;
               }
             }

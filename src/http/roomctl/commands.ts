@@ -130,7 +130,8 @@ export function settingsPatch(assignments: string[]): Record<string, unknown> {
     let value: unknown;
     try {
       value = JSON.parse(raw);
-    } catch {
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
       value = raw;
     }
     const parts = key.split('.');

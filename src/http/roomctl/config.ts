@@ -28,8 +28,10 @@ export async function loadConnection(file: string): Promise<SavedConnection> {
     if (typeof parsed['fingerprint'] === 'string') out.fingerprint = parsed['fingerprint'];
     if (typeof parsed['token'] === 'string') out.token = parsed['token'];
     return out;
-  } catch {
-    return {};
+  } catch (error) {
+    // No saved connection yet, or one that is not JSON: start without one.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || error instanceof SyntaxError) return {};
+    throw error;
   }
 }
 

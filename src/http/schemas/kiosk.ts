@@ -3,7 +3,8 @@
  * §Room screen: `POST /api/v1/{join,leave,mute,camera,volume,ptz,react}`).
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { type PtzCommand, REACTIONS } from '../ports.ts';
+import type { PtzCommand } from '../../protocol/room-commands.ts';
+import { REACTIONS } from '../../protocol/vocabulary.ts';
 
 const strict = { additionalProperties: false } as const;
 

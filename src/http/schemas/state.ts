@@ -7,24 +7,25 @@
  * receives: the snapshot plus the parts the HTTP layer owns (claim state, setup code, certificate
  * fingerprint, admin lockout notice).
  */
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TLiteral, type TUnion, Type } from '@sinclair/typebox';
+import {
+  ENCRYPTION_MODES,
+  type EncryptionMode,
+  SHIELDS,
+  type Shield as ShieldState,
+} from '../../protocol/vocabulary.ts';
 
-export const Shield = Type.Union(
-  [
-    Type.Literal('e2ee'),
-    Type.Literal('enhanced'),
-    Type.Literal('partial'),
-    Type.Literal('verifying'),
-    Type.Literal('none'),
-  ],
+/** The shield states of src/protocol/vocabulary.ts; the annotation keeps its static type that same union. */
+export const Shield: TUnion<TLiteral<ShieldState>[]> = Type.Union(
+  SHIELDS.map((s) => Type.Literal(s)),
   {
     description: 'e2ee: keys only on participant devices, proven; enhanced: keys held by the meeting service',
   },
 );
-export type Shield = Static<typeof Shield>;
 
-export const Encryption = Type.Union([Type.Literal('e2ee'), Type.Literal('enhanced')]);
-export type Encryption = Static<typeof Encryption>;
+export const Encryption: TUnion<TLiteral<EncryptionMode>[]> = Type.Union(
+  ENCRYPTION_MODES.map((m) => Type.Literal(m)),
+);
 
 /** "ddddd ddddd ddddd ddddd ddddd ddddd ddddd ddddd" */
 export const SECURITY_CODE_PATTERN = '^\\d{5}( \\d{5}){7}$';
@@ -88,13 +89,9 @@ export const DisabledFeature = Type.Object({
 });
 export type DisabledFeature = Static<typeof DisabledFeature>;
 
-export const MeetingStatus = Type.Union([
-  Type.Literal('joining'),
-  Type.Literal('waiting_for_host'),
-  Type.Literal('in_meeting'),
-  Type.Literal('leaving'),
-  Type.Literal('ended'),
-]);
+/** A meeting's status as the kiosk shows it (the metrics add `idle` for no meeting). */
+export const MEETING_STATUSES = ['joining', 'waiting_for_host', 'in_meeting', 'leaving', 'ended'] as const;
+export const MeetingStatus = Type.Union(MEETING_STATUSES.map((s) => Type.Literal(s)));
 export type MeetingStatus = Static<typeof MeetingStatus>;
 
 export const JoinStep = Type.Object({
@@ -169,11 +166,15 @@ export const MeetingState = Type.Object({
 });
 export type MeetingState = Static<typeof MeetingState>;
 
+/** A device's health as the admin API and the metrics report it. */
+export const DEVICE_STATUSES = ['ok', 'degraded', 'missing'] as const;
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
 export const DeviceInfo = Type.Object({
   id: Type.String(),
   kind: Type.String({ description: 'camera, microphone, speaker, panel, …' }),
   name: Type.String(),
-  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('missing')]),
+  status: Type.Union(DEVICE_STATUSES.map((s) => Type.Literal(s))),
   detail: Type.Optional(Type.String()),
   state: Type.Optional(
     Type.String({ description: 'what the device is doing: ready, connecting, reconnecting, failed, …' }),

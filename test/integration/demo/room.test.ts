@@ -9,7 +9,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoRun, startDemo } from '../../../src/app/demo.ts';
+import { type DemoRun, startDemo } from '../../../demo/run.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import type { RoomState } from '../../../src/http/schemas/state.ts';
 import { waitFor } from '../../helpers/meeting-harness.ts';

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vi } from 'vitest';
+import type { PtzCommand } from '../../../src/protocol/room-commands.ts';
+import type { Reaction } from '../../../src/protocol/vocabulary.ts';
 
 export function tempDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'roomd-dev-'));
@@ -29,6 +31,8 @@ export function spyCommands() {
     setMute: vi.fn(async (_m: boolean) => {}),
     setCamera: vi.fn(async (_on: boolean) => {}),
     setVolume: vi.fn(async (_v: number) => {}),
-    recallPreset: vi.fn(async (_n: number) => {}),
+    ptz: vi.fn(async (_c: PtzCommand) => {}),
+    react: vi.fn(async (_r: Reaction) => {}),
+    acknowledgeSecurityCode: vi.fn(async () => {}),
   };
 }

@@ -12,6 +12,7 @@ import { SystemClock } from '../../../src/core/clock.ts';
 import { DeviceManager, type DeviceEvents } from '../../../src/devices/manager.ts';
 import type { RoomView } from '../../../src/devices/panel/view.ts';
 import { parseCatalogue } from '../../../src/devices/usb/catalogue.ts';
+import type { PtzCommand } from '../../../src/protocol/room-commands.ts';
 import { SerialPortByteStream } from '../../../src/transport/serial/serialport.ts';
 import type { ByteStream } from '../../../src/transport/serial/stream.ts';
 import { eventually, spyCommands, tempDir } from './helpers.ts';
@@ -74,7 +75,9 @@ describe('room hardware on socat ptys', () => {
       },
       { clock, commands, view, catalogue: parseCatalogue({ devices: [] }) },
     );
-    commands.recallPreset.mockImplementation((n: number) => manager.camera.recallPreset(n));
+    commands.ptz.mockImplementation(async (c: PtzCommand) => {
+      if (c.op === 'preset') await manager.camera.recallPreset(c.preset);
+    });
     const redraws: DeviceEvents['panel.redraw'][] = [];
     manager.events.on('panel.redraw', (r) => redraws.push(r));
     cleanups.push(() => manager.stop());
@@ -133,7 +136,7 @@ describe('room hardware on socat ptys', () => {
     cam.presets.set(2, { pan: 900, tilt: -100, zoom: 2000 });
     fresh.touch('bPre2');
     await eventually(() => expect(cam.state).toMatchObject({ pan: 900, tilt: -100, zoom: 2000 }));
-    expect(commands.recallPreset).toHaveBeenCalledWith(2);
+    expect(commands.ptz).toHaveBeenCalledWith({ op: 'preset', preset: 2 });
 
     // A VISCA error reply and a timeout each become a clear camera state.
     cam.failNext(0x41);

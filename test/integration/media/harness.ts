@@ -1,6 +1,7 @@
 /**
- * Shared pieces of the media integration tests: a real-ffmpeg capture pushed through the wire path
- * (envelope → chunker → optional loss → receiver → envelope) and ffprobe checks of what came out.
+ * Shared pieces of the media integration tests: a real-ffmpeg capture pushed through the stream path
+ * without encryption (StreamSender: envelope → identity seal → chunks → optional loss → StreamReceiver:
+ * reassembly → order → envelope) and ffprobe checks of what came out.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,11 +9,11 @@ import { join } from 'node:path';
 import { SystemClock } from '../../../src/core/clock.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import type { MediaCapture } from '../../../src/media/capture.ts';
-import { packFrame, type UnpackedFrame, unpackFrame } from '../../../src/media/envelope.ts';
-import { MediaReceiver, type StreamKey } from '../../../src/media/receiver.ts';
-import { StreamSender } from '../../../src/media/sender.ts';
+import { type ReceivedFrame, type StreamKey, StreamReceiver } from '../../../src/media/stream/receiver.ts';
+import { StreamSender } from '../../../src/media/stream/sender.ts';
 import type { MediaFrame } from '../../../src/media/types.ts';
 import { NodeProcessRunner } from '../../../src/system/process.ts';
+import { plainKeys } from '../../support/stream-keys.ts';
 
 export const deps = () => ({
   runner: new NodeProcessRunner(),
@@ -32,36 +33,50 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
 
 export interface WirePath {
   readonly sent: MediaFrame[];
-  readonly received: (UnpackedFrame & { frameNumber: number; keyframe: boolean })[];
+  readonly received: ReceivedFrame[];
   readonly requests: StreamKey[];
-  readonly receiver: MediaReceiver;
+  readonly receiver: StreamReceiver;
   close(): void;
 }
 
-/** Run `count` frames of `capture` through the wire path, dropping every chunk of the frames in `lose`. */
+/**
+ * Run `count` frames of `capture` through the stream path, dropping every chunk of the frames in
+ * `lose`. Chunks keep sender id 0 (no relay stamps them), so frames arrive from participant '0'.
+ */
 export async function throughWire(
   capture: MediaCapture,
   count: number,
   lose: ReadonlySet<number> = new Set(),
 ): Promise<WirePath> {
   const clock = new SystemClock();
-  const sender = new StreamSender({ kind: capture.kind, streamId: capture.kind === 'video' ? 0 : 1 });
-  const received: WirePath['received'] = [];
+  const keys = plainKeys();
+  const received: ReceivedFrame[] = [];
   const requests: StreamKey[] = [];
-  const receiver = new MediaReceiver({
+  const receiver = new StreamReceiver({
     clock,
+    keys: () => keys,
     reorderWindowMs: 60,
-    onFrame: (f) =>
-      received.push({ ...unpackFrame(f.data), frameNumber: f.frameNumber, keyframe: f.keyframe }),
-    onKeyframeRequest: (k) => requests.push(k),
+    onFrame: (f) => received.push(f),
+    requestKeyframe: (k) => requests.push(k),
+  });
+  let losing = false;
+  const sender = new StreamSender({
+    kind: capture.kind,
+    keys: () => keys,
+    out: {
+      mediaOpen: true,
+      sendChunks: (chunks) => {
+        if (!losing) for (const c of chunks) receiver.push(c);
+        return true;
+      },
+    },
   });
   const sent: MediaFrame[] = [];
   const off = capture.onFrame((frame) => {
     if (sent.length >= count) return;
-    const n = sender.nextFrameNumber;
+    losing = lose.has(sender.nextFrameNumber);
     sent.push(frame);
-    const chunks = sender.chunk(packFrame(frame), frame.keyframe);
-    if (!lose.has(n)) for (const c of chunks) receiver.push(c);
+    sender.send(frame, frame.keyframe);
   });
   capture.start();
   await until(() => sent.length >= count, 20_000, `${count} frames`);

@@ -48,8 +48,8 @@ describe('VP8 over the wire', () => {
     expect(numbers[4]).toBe(nextKey); // resumed exactly at the keyframe
     // One request per second at most; a slow machine may stretch the wait past one second.
     expect(wire.requests.length).toBeGreaterThanOrEqual(1);
-    for (const r of wire.requests) expect(r).toEqual({ sender: 0, kind: 'video', streamId: 0 });
-    const st = wire.receiver.stats({ sender: 0, kind: 'video', streamId: 0 }).snapshot();
+    for (const r of wire.requests) expect(r).toEqual({ sender: 0, kind: 'video' });
+    const st = wire.receiver.stats({ sender: 0, kind: 'video' }).snapshot();
     expect(st.framesLost + st.framesDiscarded).toBe(nextKey - 4);
     const { frames, errors } = await decodeCount(ivfFile('lossy.ivf', wire.received));
     expect(errors).toBe('');

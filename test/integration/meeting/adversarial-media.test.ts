@@ -24,7 +24,7 @@ describe('the relay is the adversary: media frames', () => {
     ids = { from: r.pid('Host'), to: r.pid('Victim') };
     openOnDecryptFailure(r, 'Victim', () => attack.on);
     attack.on = true;
-    await waitFor(() => victim.session.counters.decryptFailures.audio > 3, 'decrypt failures', LONG);
+    await waitFor(() => victim.media.decryptFailures.audio > 3, 'decrypt failures', LONG);
     await waitFor(() => victim.session.snapshot.shield === 'partial', 'integrity alarm', LONG);
     expect(victim.session.snapshot.alarms.join(' ')).toMatch(/altered or replayed/);
     await sleep(500);
@@ -65,7 +65,7 @@ describe('the relay is the adversary: media frames', () => {
     ids = { from: r.pid('Host'), to: r.pid('Victim') };
     openOnDecryptFailure(r, 'Victim', () => attack.on);
     attack.on = true;
-    await waitFor(() => victim.session.counters.decryptFailures.audio > 3, 'replays refused', LONG);
+    await waitFor(() => victim.media.decryptFailures.audio > 3, 'replays refused', LONG);
     await waitFor(() => victim.session.snapshot.shield === 'partial', 'integrity alarm', LONG);
     await sleep(500);
     attack.on = false;
@@ -99,7 +99,7 @@ describe('the relay is the adversary: media frames', () => {
     ids = { from: r.pid('Host'), to: r.pid('Victim'), as: Number(r.pid('A')) };
     openOnDecryptFailure(r, 'Victim', () => attack.on);
     attack.on = true;
-    await waitFor(() => victim.session.counters.decryptFailures.audio > 3, 'relabelled frames refused', LONG);
+    await waitFor(() => victim.media.decryptFailures.audio > 3, 'relabelled frames refused', LONG);
     await waitFor(() => victim.session.snapshot.shield === 'partial', 'integrity alarm', LONG);
     await sleep(500);
     attack.on = false;

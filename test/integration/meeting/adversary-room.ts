@@ -108,7 +108,7 @@ export function openWhenShieldDrops(r: Room, names: string[]): Promise<void> {
 
 /** Opens `name`'s window right after its client processed the first decrypt failure. */
 export function openOnDecryptFailure(r: Room, name: string, attacking: () => boolean): void {
-  const c = r.p(name).session.counters as { decryptFailures: Record<string, number> };
+  const c = r.p(name).media.receiver as unknown as { decryptFailures: Record<string, number> };
   c.decryptFailures = new Proxy(c.decryptFailures, {
     set(target, key, value) {
       target[key as string] = value as number;

@@ -6,11 +6,11 @@
  */
 import { ephemeralIdentity } from '../../../src/app/bot.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
-import type { Shield } from '../../../src/e2ee/index.ts';
+import type { Shield } from '../../../src/protocol/vocabulary.ts';
 import type { HeadlessParticipant } from '../../../src/meeting/headless.ts';
 import type { MeetingStatus } from '../../../src/meeting/status.ts';
 import { toBase64Url } from '../../../src/protocol/codec.ts';
-import type { ClientType } from '../../../src/protocol/limits.ts';
+import type { ClientType } from '../../../src/protocol/vocabulary.ts';
 import type { OutgoingBody } from '../../../src/relay/index.ts';
 import { RelayClient } from '../../../src/transport/relay-client.ts';
 import type { Harness } from '../../helpers/meeting-harness.ts';

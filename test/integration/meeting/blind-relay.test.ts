@@ -167,7 +167,7 @@ describe('blind relay', () => {
       h.participant(id, 'A', { e2eeRandom, e2eeParams: FAST_E2EE }),
       h.participant(id, 'B', { client: 'mobile', e2eeRandom, e2eeParams: FAST_E2EE }),
     ];
-    for (const p of people) p.session.events.on('frame', (f) => plaintexts.push(f.payload.slice()));
+    for (const p of people) p.media.onFrame((f) => plaintexts.push(f.data.slice()));
     for (const p of people) await p.join();
     await waitFor(() => allSecure(people), 'three secure', 30_000);
     const ids = people.map((p) => p.session.participantId!);

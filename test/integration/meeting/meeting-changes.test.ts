@@ -21,7 +21,7 @@ describe('E2EE meetings as people come and go', () => {
     const leaverSession = leaver.session;
     let afterLeaveOk = 0;
     let leftAt = Number.POSITIVE_INFINITY;
-    leaverSession.events.on('frame', (f) => {
+    leaver.media.onFrame((f) => {
       if (f.epoch > epochBefore && Date.now() > leftAt) afterLeaveOk++;
     });
     leftAt = Date.now();

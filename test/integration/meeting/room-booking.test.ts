@@ -7,7 +7,7 @@ import { silentLogger } from '../../../src/core/logger.ts';
 import { MuteState } from '../../../src/devices/mute.ts';
 import { Room } from '../../../src/meeting/room.ts';
 import type { BookedMeeting } from '../../../src/meeting/schedule.ts';
-import type { EncryptionMode } from '../../../src/protocol/limits.ts';
+import type { EncryptionMode } from '../../../src/protocol/vocabulary.ts';
 import { NodeProcessRunner } from '../../../src/system/process.ts';
 import { type Harness, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
 

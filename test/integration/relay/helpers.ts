@@ -4,10 +4,13 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import type { EventBus } from '../../../src/core/events.ts';
 import {
   type AssembledFrame,
+  chunkFrame,
   fromBase64Url,
   hostProofMessage,
   Reassembler,
+  type StreamKind,
   toBase64Url,
+  tryDecodeMediaChunk,
 } from '../../../src/protocol/index.ts';
 import { type JoinBody, RelayClient, type RelayClientEvents } from '../../../src/transport/relay-client.ts';
 import type { PeerConnectionFactory } from '../../../src/transport/peer.ts';
@@ -40,6 +43,8 @@ export interface Participant {
   client: RelayClient;
   frames: AssembledFrame[];
   envelopes: RelayClientEvents['e2ee'][];
+  /** Chunk one opaque frame (numbered per kind and stream) and send it whole; false when dropped. */
+  sendFrame(frame: Uint8Array, meta: { kind: StreamKind; streamId: number; keyframe: boolean }): boolean;
 }
 
 export function participant(
@@ -81,13 +86,22 @@ export function participant(
       return body;
     },
   });
-  client.events.on('media', (chunk) => {
-    const f = reassembler.push(chunk, Date.now());
+  client.events.on('chunk', (bytes) => {
+    const decoded = tryDecodeMediaChunk(bytes);
+    if (!decoded.ok) throw decoded.error;
+    const f = reassembler.push(decoded.chunk, Date.now());
     if (f !== undefined) frames.push(f);
   });
   client.events.on('e2ee', (e) => envelopes.push(e));
   client.start();
-  return { client, frames, envelopes };
+  const numbers = new Map<string, number>();
+  const sendFrame: Participant['sendFrame'] = (frame, meta) => {
+    const key = `${meta.kind}/${meta.streamId}`;
+    const frameNumber = numbers.get(key) ?? 0;
+    numbers.set(key, frameNumber + 1);
+    return client.sendChunks(chunkFrame(frame, { ...meta, frameNumber }));
+  };
+  return { client, frames, envelopes, sendFrame };
 }
 
 export async function until(check: () => boolean, guardMs = 15_000): Promise<void> {

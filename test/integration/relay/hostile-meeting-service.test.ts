@@ -174,7 +174,6 @@ describe('RelayClient against a hostile meeting service', () => {
       messagesRejected: 1,
       binaryFrames: 0,
       guardTrips: 1,
-      malformedChunks: 0,
     });
   });
 });

@@ -57,8 +57,8 @@ describe('media-lost', () => {
 
     // Media both ways on the new connection.
     const frame = new Uint8Array(3000).fill(7);
-    a.client.sendFrame(frame, { kind: 'video', streamId: 0, keyframe: true });
-    b.client.sendFrame(frame, { kind: 'video', streamId: 0, keyframe: true });
+    a.sendFrame(frame, { kind: 'video', streamId: 1, keyframe: true });
+    b.sendFrame(frame, { kind: 'video', streamId: 1, keyframe: true });
     await until(() => a.frames.length >= 1 && b.frames.some((f) => f.sender === Number(aId)));
   });
 

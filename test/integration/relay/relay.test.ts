@@ -64,7 +64,7 @@ describe('relay over wrtc', () => {
     for (const [i, s] of senders.entries()) {
       for (const size of [1200, 50_000]) {
         const frame = new Uint8Array(size).fill(i + 1);
-        expect(s.client.sendFrame(frame, { kind: 'video', streamId: 0, keyframe: size > 1200 })).toBe(true);
+        expect(s.sendFrame(frame, { kind: 'video', streamId: 1, keyframe: size > 1200 })).toBe(true);
       }
     }
     await until(() => senders.every((s) => s.frames.length === 4));

@@ -22,7 +22,9 @@ function commands() {
     setMute: vi.fn(async () => {}),
     setCamera: vi.fn(async () => {}),
     setVolume: vi.fn(async () => {}),
-    recallPreset: vi.fn(async () => {}),
+    ptz: vi.fn(async () => {}),
+    react: vi.fn(async () => {}),
+    acknowledgeSecurityCode: vi.fn(async () => {}),
   };
 }
 

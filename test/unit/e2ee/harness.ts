@@ -9,12 +9,12 @@ import {
   createE2eeSession,
   type E2eeEffect,
   type E2eeSession,
-  type MeetingMode,
   type ProtocolParams,
   type RelayMember,
   type TrustOptions,
   type UiFact,
 } from '../../../src/e2ee/index.ts';
+import type { EncryptionMode } from '../../../src/protocol/vocabulary.ts';
 
 export interface Envelope {
   from: string;
@@ -60,7 +60,7 @@ export class ScriptedRelay {
   constructor(
     readonly meetingId = 'mtg-42',
     readonly instanceId = 'inst-1',
-    readonly mode: MeetingMode = 'e2ee',
+    readonly mode: EncryptionMode = 'e2ee',
     readonly params: Partial<ProtocolParams> = {},
   ) {}
 

@@ -50,7 +50,7 @@ describe('GET /api/v1/overview', () => {
   test('a meeting: title, shield, security code and how many are not verified', async () => {
     f = await makeHttpFixture();
     const s = await claimAndSignIn(f);
-    await f.room.join({ meetingId: '81234567890' });
+    await f.room.join('81234567890');
     const o = (await s.asToken({ method: 'GET', url: '/api/v1/overview' })).json();
     expect(o.meeting).toEqual({
       id: '81234567890',

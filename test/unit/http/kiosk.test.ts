@@ -50,7 +50,7 @@ describe('GET /api/v1/state', () => {
       payload: { meetingId: '812 3456 7890' },
     });
     expect(join.statusCode).toBe(200);
-    expect(f.room.calls[0]).toEqual({ name: 'join', args: [{ meetingId: '81234567890' }] });
+    expect(f.room.calls[0]).toEqual({ name: 'join', args: ['81234567890'] });
     const s = (await f.servers.kiosk.inject({ method: 'GET', url: '/api/v1/state' })).json<RoomState>();
     expect(s.meeting?.shield).toBe('e2ee');
     expect(s.meeting?.securityCode).toMatch(/^\d{5}( \d{5}){7}$/);
@@ -75,9 +75,9 @@ describe('touch commands', () => {
 
   const valid: [string, unknown, string, unknown[]][] = [
     ['leave', {}, 'leave', []],
-    ['mute', { muted: true }, 'mute', [true]],
-    ['camera', { enabled: false }, 'camera', [false]],
-    ['volume', { level: 35 }, 'volume', [35]],
+    ['mute', { muted: true }, 'setMute', [true]],
+    ['camera', { enabled: false }, 'setCamera', [false]],
+    ['volume', { level: 35 }, 'setVolume', [35]],
     ['ptz', { op: 'preset', preset: 2 }, 'ptz', [{ op: 'preset', preset: 2 }]],
     [
       'ptz',
@@ -90,7 +90,7 @@ describe('touch commands', () => {
   ];
   test.each(valid)('POST /api/v1/%s %j reaches the room', async (route, body, call, args) => {
     const f = shared;
-    await f.room.join({ meetingId: '81234567890' });
+    await f.room.join('81234567890');
     const res = await f.servers.kiosk.inject({
       method: 'POST',
       url: `/api/v1/${route}`,

@@ -48,7 +48,7 @@ describe('live socket', () => {
     expect(first.type).toBe('state');
     expect(first.state.meeting).toBeNull();
 
-    await f.room.join({ meetingId: '81234567890' });
+    await f.room.join('81234567890');
     let m = (await next()) as LiveMessage;
     while (m.state.meeting?.status !== 'in_meeting') m = (await next()) as LiveMessage;
     expect(m.state.meeting.shield).toBe('e2ee');

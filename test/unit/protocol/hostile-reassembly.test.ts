@@ -1,11 +1,16 @@
 // Hostile chunk streams against reassembly (docs/protocol.md "# Wire protocol" §Limits, §Media chunks):
 // frames announcing more chunks or bytes than allowed are refused and counted, and what is held
-// for incomplete frames stays under a budget whatever a sender announces.
+// for incomplete frames stays under a budget whatever a sender announces. The `data` stream (control
+// messages) has the tightest caps: a frame of at most 2 chunks and 2048 bytes.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.ts';
-import { MediaReceiver } from '../../../src/media/receiver.ts';
+import { packFrame } from '../../../src/media/envelope.ts';
+import {
+  MAX_DATA_FRAME_BYTES,
+  StreamReceiver,
+  type StreamReceiverOptions,
+} from '../../../src/media/stream/receiver.ts';
 import { ControlChannel } from '../../../src/meeting/control.ts';
-import type { MeetingSession } from '../../../src/meeting/session.ts';
 import {
   decodeMediaChunk,
   encodeMediaChunk,
@@ -13,8 +18,10 @@ import {
   MAX_CHUNKS_PER_FRAME,
   type MediaChunkHeader,
   Reassembler,
+  STREAM_ID,
   type StreamKind,
 } from '../../../src/protocol/index.ts';
+import { plainKeys } from '../../support/stream-keys.ts';
 
 const FULL = new Uint8Array(MAX_CHUNK_PAYLOAD).fill(7);
 
@@ -22,7 +29,7 @@ function chunk(over: Partial<MediaChunkHeader>, payload: Uint8Array = FULL): Uin
   return encodeMediaChunk(
     {
       kind: 'video',
-      streamId: 0,
+      streamId: STREAM_ID[over.kind ?? 'video'],
       keyframe: false,
       sender: 5,
       frameNumber: 0,
@@ -35,10 +42,21 @@ function chunk(over: Partial<MediaChunkHeader>, payload: Uint8Array = FULL): Uin
 }
 
 /** The review's attack: `frames` frames of `count` chunks each, never completing (last chunk withheld). */
-function* flood(kind: StreamKind, frames: number, count: number, streamId = 2): Generator<Uint8Array> {
+function* flood(kind: StreamKind, frames: number, count: number): Generator<Uint8Array> {
   for (let f = 0; f < frames; f++)
     for (let i = 0; i < count - 1; i++)
-      yield chunk({ kind, streamId, frameNumber: f, chunkIndex: i, chunkCount: count });
+      yield chunk({ kind, frameNumber: f, chunkIndex: i, chunkCount: count });
+}
+
+/** A receiver without keys (flood frames never complete) unless the test gives some. */
+function receiver(over: Partial<StreamReceiverOptions> = {}): StreamReceiver {
+  return new StreamReceiver({
+    clock: new FakeClock(),
+    keys: () => null,
+    onFrame: () => {},
+    requestKeyframe: () => {},
+    ...over,
+  });
 }
 
 describe('Reassembler caps', () => {
@@ -84,7 +102,7 @@ describe('Reassembler caps', () => {
     const r = new Reassembler({ maxPendingBytes: budget, maxPendingFrames: 1000 });
     let peak = 0;
     let now = 0;
-    for (const c of flood('video', 40, 8, 0)) {
+    for (const c of flood('video', 40, 8)) {
       r.push(decodeMediaChunk(c), now++);
       peak = Math.max(peak, r.pendingBytes);
     }
@@ -97,79 +115,87 @@ describe('Reassembler caps', () => {
   });
 });
 
-describe('ControlChannel under a chunk flood', () => {
-  const session = {
-    mediaReady: false,
-    open: () => {
-      throw new Error('no key');
-    },
-  } as unknown as MeetingSession;
-
+describe('the data stream under a chunk flood', () => {
   it('holds nothing of 16 frames x 600 chunks of control data', () => {
-    const control = new ControlChannel(session);
+    const rx = receiver();
     let n = 0;
     for (const c of flood('data', 16, 600)) {
-      expect(control.push(c, 0)).toBe(true);
+      rx.push(c);
       n++;
-      expect(control.pendingBytes).toBe(0);
+      expect(rx.pendingBytes).toBe(0);
     }
-    expect(control.rejectedChunks).toBe(n);
-    expect(control.guardTrips).toBe(0);
+    expect(rx.refusedChunks).toBe(n);
+    expect(rx.malformedChunks).toBe(0);
+    expect(rx.guardTrips).toBe(0);
   });
 
-  it('refuses control chunks bigger than a control frame can be, and bad headers', () => {
-    const control = new ControlChannel(session);
-    for (let f = 0; f < 100; f++) control.push(chunk({ kind: 'data', frameNumber: f, chunkCount: 2 }), 0);
-    expect(control.pendingBytes).toBe(0);
-    expect(control.rejectedChunks).toBe(100);
+  it('refuses data chunks bigger than a control frame can be, and bad headers', () => {
+    const rx = receiver();
+    for (let f = 0; f < 100; f++) rx.push(chunk({ kind: 'data', frameNumber: f, chunkCount: 2 }));
+    expect(rx.pendingBytes).toBe(0);
+    expect(rx.refusedChunks).toBe(100);
+    // two chunks within the per-chunk size, together over the frame cap: given up
+    const half = new Uint8Array(MAX_DATA_FRAME_BYTES / 2 + 1);
+    rx.push(chunk({ kind: 'data', frameNumber: 100, chunkIndex: 0, chunkCount: 2 }, half));
+    expect(rx.pendingBytes).toBe(half.length);
+    rx.push(chunk({ kind: 'data', frameNumber: 100, chunkIndex: 1, chunkCount: 2 }, half));
+    expect(rx.refusedChunks).toBe(101);
+    expect(rx.pendingBytes).toBe(0);
     const bad = chunk({ kind: 'data' });
     bad[0] = 9; // unknown header version
-    expect(control.push(bad, 0)).toBe(true);
-    expect(control.rejectedChunks).toBe(101);
+    rx.push(bad);
+    expect(rx.malformedChunks).toBe(1);
+    expect(rx.refusedChunks).toBe(101);
   });
 
-  it('keeps at most 16 small incomplete control frames', () => {
-    const control = new ControlChannel(session);
+  it('keeps a bounded number of small incomplete control frames', () => {
+    const maxPendingFrames = 16;
+    const rx = receiver({ maxPendingFrames });
     const small = new Uint8Array(1000);
-    for (let f = 0; f < 500; f++)
-      control.push(chunk({ kind: 'data', frameNumber: f, chunkIndex: 0, chunkCount: 2 }, small), 0);
-    expect(control.pendingBytes).toBeLessThanOrEqual(16 * 1000);
-    expect(control.rejectedChunks).toBe(0);
+    let peak = 0;
+    for (let f = 0; f < 500; f++) {
+      rx.push(chunk({ kind: 'data', frameNumber: f, chunkIndex: 0, chunkCount: 2 }, small));
+      peak = Math.max(peak, rx.pendingBytes);
+    }
+    expect(peak).toBe(maxPendingFrames * 1000);
+    expect(rx.refusedChunks).toBe(0);
+    expect(rx.incompleteFrames).toBe(500 - maxPendingFrames);
   });
 
-  it('drops and counts an unexpected error from its consumer instead of throwing', () => {
-    const opening = {
-      mediaReady: false,
-      open: () => new TextEncoder().encode('{"v":1,"type":"state","muted":true,"cameraOn":true,"seq":1}'),
-    } as unknown as MeetingSession;
-    const control = new ControlChannel(opening);
+  it('drops and counts an unexpected error from the control channel instead of throwing', () => {
+    const keys = plainKeys();
+    const clock = new FakeClock();
+    const control = new ControlChannel(() => true, clock);
     control.onChange(() => {
       throw new TypeError('consumer bug');
     });
-    expect(control.push(chunk({ kind: 'data', chunkCount: 1 }, new Uint8Array(40)), 0)).toBe(true);
-    expect(control.guardTrips).toBe(1);
+    const rx = receiver({
+      clock,
+      keys: () => keys,
+      onFrame: (f) => control.receive(f.participantId, f.data),
+    });
+    const state = new TextEncoder().encode('{"v":1,"type":"state","muted":true,"cameraOn":true,"seq":1}');
+    const frame = packFrame({ codec: 'control', captureTs: 0, data: state });
+    expect(() => rx.push(chunk({ kind: 'data', chunkCount: 1 }, frame))).not.toThrow();
+    expect(rx.guardTrips).toBe(1);
     expect(control.remote.get('5')).toEqual({ muted: true, cameraOn: true });
   });
 });
 
-describe('MediaReceiver under a chunk flood', () => {
+describe('StreamReceiver under a chunk flood', () => {
   it('refuses frames announcing more chunks than a 4 MiB frame needs', () => {
-    const rx = new MediaReceiver({ clock: new FakeClock(), onFrame: () => {}, onKeyframeRequest: () => {} });
+    const rx = receiver();
     for (const c of flood('video', 16, 600)) rx.push(c);
     expect(rx.refusedChunks).toBe(16 * 599);
+    expect(rx.malformedChunks).toBe(0);
     expect(rx.pendingBytes).toBe(0);
   });
 
   it('holds at most its byte budget for frames that never complete', () => {
     const budget = 2 * 1024 * 1024;
-    const rx = new MediaReceiver({
-      clock: new FakeClock(),
-      onFrame: () => {},
-      onKeyframeRequest: () => {},
-      maxPendingBytes: budget,
-    });
+    const rx = receiver({ maxPendingBytes: budget });
     let peak = 0;
-    for (const c of flood('video', 16, MAX_CHUNKS_PER_FRAME, 0)) {
+    for (const c of flood('video', 16, MAX_CHUNKS_PER_FRAME)) {
       rx.push(c);
       peak = Math.max(peak, rx.pendingBytes);
     }
@@ -179,14 +205,18 @@ describe('MediaReceiver under a chunk flood', () => {
   });
 
   it('drops and counts an unexpected error from a frame consumer instead of throwing', () => {
-    const rx = new MediaReceiver({
-      clock: new FakeClock(),
+    const keys = plainKeys();
+    let calls = 0;
+    const rx = receiver({
+      keys: () => keys,
       onFrame: () => {
+        calls++;
         throw new TypeError('consumer bug');
       },
-      onKeyframeRequest: () => {},
     });
-    expect(() => rx.push(chunk({ kind: 'audio', chunkCount: 1 }, new Uint8Array(10)))).not.toThrow();
+    const frame = packFrame({ codec: 'opus', captureTs: 0, data: new Uint8Array(10) });
+    expect(() => rx.push(chunk({ kind: 'audio', chunkCount: 1 }, frame))).not.toThrow();
+    expect(calls).toBe(1);
     expect(rx.guardTrips).toBe(1);
   });
 });

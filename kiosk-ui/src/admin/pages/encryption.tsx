@@ -5,7 +5,8 @@
  */
 import type { ComponentChildren } from 'preact';
 import { type Field, fieldsIn, getAt } from '../schema.ts';
-import { RestartBadge, SaveOutcome, type SettingsEditor } from '../schema-form.tsx';
+import { RestartBadge, SaveOutcome } from '../schema-form.tsx';
+import type { SettingsEditor } from '../settings-editor.ts';
 import { ErrorText } from '../ui.tsx';
 
 interface Option {

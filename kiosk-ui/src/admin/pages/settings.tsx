@@ -2,7 +2,8 @@
  * Settings (docs/kiosk-and-admin-api.md §Admin console): every section of the settings schema as
  * its own form, generated from the schema the API serves, each saved on its own.
  */
-import { GroupForm, type SettingsEditor } from '../schema-form.tsx';
+import { GroupForm } from '../schema-form.tsx';
+import type { SettingsEditor } from '../settings-editor.ts';
 import { ErrorText } from '../ui.tsx';
 
 export function SettingsPage({ ed }: { ed: SettingsEditor }) {

@@ -3,7 +3,8 @@ import { NextionEmulator } from '../../../../device/panel/emulator.ts';
 import { FakeClock } from '../../../../src/core/clock.ts';
 import { PanelController } from '../../../../src/devices/panel/controller.ts';
 import { NextionLink } from '../../../../src/devices/panel/link.ts';
-import type { RoomCommands, RoomView } from '../../../../src/devices/panel/view.ts';
+import type { RoomView } from '../../../../src/devices/panel/view.ts';
+import type { RoomCommands } from '../../../../src/protocol/room-commands.ts';
 import { MemoryStreamHub } from '../../../../src/transport/serial/memory.ts';
 import { SupervisedStream } from '../../../../src/transport/serial/supervisor.ts';
 
@@ -28,7 +29,9 @@ function commands(): RoomCommands & { [K in keyof RoomCommands]: ReturnType<type
     setMute: vi.fn(async () => {}),
     setCamera: vi.fn(async () => {}),
     setVolume: vi.fn(async () => {}),
-    recallPreset: vi.fn(async () => {}),
+    ptz: vi.fn(async () => {}),
+    react: vi.fn(async () => {}),
+    acknowledgeSecurityCode: vi.fn(async () => {}),
   };
 }
 
@@ -146,7 +149,7 @@ describe('PanelController', () => {
     await settle();
     expect(t.cmds.setMute).toHaveBeenCalledWith(true);
     expect(t.cmds.setVolume).toHaveBeenCalledWith(60);
-    expect(t.cmds.recallPreset).toHaveBeenCalledWith(2);
+    expect(t.cmds.ptz).toHaveBeenCalledWith({ op: 'preset', preset: 2 });
     expect(t.cmds.setVolume).toHaveBeenLastCalledWith(80);
     const before = t.panel.log.length;
     t.ctl.setView({

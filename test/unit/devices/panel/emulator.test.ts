@@ -4,7 +4,9 @@
  * §6 System Variables and §7 Format of Nextion Return Data; Nextion Upload Protocol v1.1 step 1.
  */
 import { describe, expect, it } from 'vitest';
-import { garble, NextionEmulator, type PanelProfileName } from '../../../../device/panel/emulator.ts';
+import { NextionEmulator } from '../../../../device/panel/emulator.ts';
+import type { PanelProfileName } from '../../../../device/panel/profiles.ts';
+import { garble } from '../../../../device/panel/wire.ts';
 import { createMemoryPair } from '../../../../src/transport/serial/memory.ts';
 
 const hex = (s: string) =>

@@ -64,7 +64,9 @@ const COMMANDS = {
   setMute: noop,
   setCamera: noop,
   setVolume: noop,
-  recallPreset: noop,
+  ptz: noop,
+  react: noop,
+  acknowledgeSecurityCode: noop,
 };
 
 /** A link and controller on an in-memory line; `bytes` is everything the host wrote. */

@@ -186,7 +186,9 @@ describe('meeting page identities on the panel emulator', () => {
         setMute: noop,
         setCamera: noop,
         setVolume: noop,
-        recallPreset: noop,
+        ptz: noop,
+        react: noop,
+        acknowledgeSecurityCode: noop,
       },
     });
     ctl.start();

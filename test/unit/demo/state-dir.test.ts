@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { demoStateDir } from '../../../src/app/demo.ts';
+import { demoStateDir } from '../../../demo/run.ts';
 
 describe('the demo state directory', () => {
   it('is the flag, then ROOMD_STATE_DIR, then .roomd-state/demo here; always absolute', () => {

@@ -2,7 +2,7 @@
 // address the admin server listens on, its fingerprint and the setup code — and, once the room is
 // claimed, no setup code at all.
 import { describe, expect, it } from 'vitest';
-import { type BannerFacts, claimedBanner, startBanner } from '../../../src/app/demo.ts';
+import { type BannerFacts, claimedBanner, startBanner } from '../../../demo/banner.ts';
 
 const facts = (f: Partial<BannerFacts> = {}): BannerFacts => ({
   room: 'Huddle Room 3',

@@ -1,33 +1,57 @@
 /**
- * Receiving side of the media channel (docs/protocol.md "Media chunks"):
- * chunks → whole frames (src/protocol/reassembly.ts, with a timeout) → per-stream ordering and gap
- * detection for video. After a gap a video stream drops frames until the next keyframe and asks the
- * sender for one, at most once per `keyframeRequestIntervalMs`. Audio frames are passed on as they
- * complete; the jitter buffer orders them and counts their losses.
+ * The receiving half of every encrypted stream (docs/protocol.md "Media chunks"): chunks from the
+ * media channel → whole frames (one bounded reassembler, tighter caps for the `data` stream) → per-
+ * stream order for video and screen → SFrame open, which must name the sender and kind the relay
+ * claimed → envelope unpacked → the consumer. Audio and data frames pass on as they complete (the
+ * jitter buffer orders audio).
  *
- * Frames handed out are still SFrame-encrypted; decrypt comes next in the meeting client's pipeline.
- * Memory is bounded: reassembly keeps ≤ maxPendingFrames and ≤ maxPendingBytes (each frame within
- * the chunk-count and size caps of docs/protocol.md §Limits), each video stream holds ≤ maxHeldFrames.
+ * After a gap a video stream drops frames until the next keyframe and asks its sender for one, at
+ * most once per `keyframeRequestIntervalMs`; a frame that fails to open counts as a gap. Memory is
+ * bounded: reassembly keeps <= maxPendingFrames and <= maxPendingBytes (each frame within the caps
+ * of docs/protocol.md §Limits), each video stream holds <= maxHeldFrames. Nothing a sender or the
+ * relay sends makes `push` throw: bad chunks and frames are counted and dropped.
  */
-import type { Clock, TimerHandle } from '../core/clock.ts';
-import { type StreamKind, tryDecodeMediaChunk } from '../protocol/media-header.ts';
-import { type AssembledFrame, DEFAULT_MAX_PENDING_BYTES, Reassembler } from '../protocol/reassembly.ts';
-import { MediaStats } from './stats.ts';
-
-export type ReceivedFrame = AssembledFrame;
+import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { type ErrorCode, RoomdError } from '../../core/errors.ts';
+import { tryDecodeMediaChunk } from '../../protocol/media-header.ts';
+import { type AssembledFrame, DEFAULT_MAX_PENDING_BYTES, Reassembler } from '../../protocol/reassembly.ts';
+import { STREAM_ID, type StreamKind } from '../../protocol/vocabulary.ts';
+import { type PayloadCodec, unpackFrame } from '../envelope.ts';
+import { MediaStats } from '../stats.ts';
+import { frameMetadata, type KeySource } from './frame.ts';
 
 export interface StreamKey {
   readonly sender: number;
   readonly kind: StreamKind;
-  readonly streamId: number;
 }
 
-export interface MediaReceiverOptions {
+/** One frame opened and unpacked. */
+export interface ReceivedFrame {
+  /** The sender's participant id (the chunk header carries it as a number). */
+  readonly participantId: string;
+  readonly kind: StreamKind;
+  /** The key epoch the frame was encrypted under. */
+  readonly epoch: number;
+  readonly frameNumber: number;
+  readonly keyframe: boolean;
+  readonly codec: PayloadCodec;
+  /** The sender's capture time (wall clock, ms), from inside the encryption. */
+  readonly captureTs: number;
+  /** This box's wall clock minus the sender's capture time. */
+  readonly latencyMs: number;
+  readonly data: Uint8Array;
+}
+
+/** The largest control message and its frame caps: one chunk, two allowed (docs/protocol.md §Limits). */
+export const MAX_DATA_FRAME_BYTES = 2048;
+
+export interface StreamReceiverOptions {
   readonly clock: Clock;
+  readonly keys: KeySource;
   readonly onFrame: (frame: ReceivedFrame) => void;
-  /** Ask `sender` for a keyframe on `streamId` (through the control path). Rate-limited here. */
-  readonly onKeyframeRequest: (key: StreamKey) => void;
-  /** Give up on a frame whose chunks have not all arrived after this long (default 1 s, docs/protocol.md). */
+  /** Ask `key.sender` for a keyframe (through the relay's signaling). Rate-limited here. */
+  readonly requestKeyframe: (key: StreamKey) => void;
+  /** Give up on a frame whose chunks have not all arrived after this long (default 1 s). */
   readonly reassemblyTimeoutMs?: number;
   /** Wait this long for a missing video frame before declaring a gap (default 100 ms). */
   readonly reorderWindowMs?: number;
@@ -43,7 +67,7 @@ interface VideoState {
   readonly stats: MediaStats;
   next: number | undefined;
   dropUntilKeyframe: boolean;
-  readonly held: Map<number, ReceivedFrame>;
+  readonly held: Map<number, AssembledFrame>;
   timer: TimerHandle | undefined;
   lastRequestAt: number;
 }
@@ -53,35 +77,47 @@ const RESET_DISTANCE = 1000;
 
 const diff = (a: number, b: number): number => (a - b) | 0;
 
-export class MediaReceiver {
+/** Errors a frame that fails to open may raise: refused and counted, never thrown on. */
+const OPEN_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'e2ee.unknown_key',
+  'e2ee.malformed',
+  'e2ee.unsupported_suite',
+  'e2ee.decrypt_failed',
+  'e2ee.replay',
+  'e2ee.frame_relabelled',
+  'media.parse_failed',
+]);
+
+export class StreamReceiver {
+  readonly #o: StreamReceiverOptions;
   readonly #clock: Clock;
-  readonly #onFrame: (frame: ReceivedFrame) => void;
-  readonly #onKeyframeRequest: (key: StreamKey) => void;
   readonly #reassembler: Reassembler;
   readonly #reorderMs: number;
   readonly #requestIntervalMs: number;
   readonly #maxHeld: number;
   readonly #video = new Map<string, VideoState>();
   readonly #stats = new Map<string, MediaStats>();
+  /** Frames that failed to open or unpack, by stream kind. */
+  readonly decryptFailures: Record<StreamKind, number> = { audio: 0, video: 0, screen: 0, data: 0 };
   #malformed = 0;
   #guardTrips = 0;
   #closed = false;
 
-  constructor(options: MediaReceiverOptions) {
+  constructor(options: StreamReceiverOptions) {
+    this.#o = options;
     this.#clock = options.clock;
-    this.#onFrame = options.onFrame;
-    this.#onKeyframeRequest = options.onKeyframeRequest;
     this.#reassembler = new Reassembler({
       timeoutMs: options.reassemblyTimeoutMs ?? 1000,
       maxPendingFrames: options.maxPendingFrames ?? 64,
       maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
+      perKind: { data: { maxChunksPerFrame: 2, maxFrameBytes: MAX_DATA_FRAME_BYTES } },
     });
     this.#reorderMs = options.reorderWindowMs ?? 100;
     this.#requestIntervalMs = options.keyframeRequestIntervalMs ?? 1000;
     this.#maxHeld = options.maxHeldFrames ?? 32;
   }
 
-  /** Chunks that failed header validation. */
+  /** Chunks that failed header validation, or came on a stream id that is not their kind's. */
   get malformedChunks(): number {
     return this.#malformed;
   }
@@ -106,7 +142,7 @@ export class MediaReceiver {
     return this.#reassembler.dropped;
   }
 
-  /** Stats of one stream (created on first use, so the meeting client can attach decrypt failures). */
+  /** Stats of one stream (created on first use). */
   stats(key: StreamKey): MediaStats {
     const id = keyId(key);
     let s = this.#stats.get(id);
@@ -122,9 +158,8 @@ export class MediaReceiver {
   }
 
   /**
-   * One message from the media data channel. Malformed chunks are counted and ignored. Last-resort
-   * guard: an unexpected error (e.g. from a frame consumer) drops the message and is counted, never
-   * thrown into the channel's handler.
+   * One message from the media data channel. Last-resort guard: an error nobody expected (e.g. from
+   * a frame consumer) drops the message and is counted, never thrown into the channel's handler.
    */
   push(message: Uint8Array): void {
     if (this.#closed) return;
@@ -135,32 +170,7 @@ export class MediaReceiver {
     }
   }
 
-  #push(message: Uint8Array): void {
-    const decoded = tryDecodeMediaChunk(message);
-    if (!decoded.ok) {
-      this.#malformed += 1;
-      return;
-    }
-    const frame = this.#reassembler.push(decoded.chunk, this.#clock.monotonic());
-    if (frame === undefined) return;
-    const key: StreamKey = { sender: frame.sender, kind: frame.kind, streamId: frame.streamId };
-    if (frame.kind === 'video' || frame.kind === 'screen') this.#onVideo(key, frame);
-    else this.#deliver(this.stats(key), frame);
-  }
-
-  /**
-   * A delivered video frame turned out unusable (e.g. it failed to decrypt): the decoder must not see
-   * what follows, so drop to the next keyframe and ask for one (rate-limited).
-   */
-  markBroken(key: StreamKey): void {
-    if (key.kind !== 'video' && key.kind !== 'screen') return;
-    const st = this.#state(key);
-    this.#clearHeld(st);
-    st.dropUntilKeyframe = true;
-    this.#requestKeyframe(st);
-  }
-
-  /** Forget a participant who left (timers and held frames). */
+  /** Forget a participant who left (timers, held frames and stats). */
   removeSender(sender: number): void {
     for (const [id, st] of this.#video) {
       if (st.key.sender !== sender) continue;
@@ -176,9 +186,69 @@ export class MediaReceiver {
     this.#video.clear();
   }
 
-  #deliver(stats: MediaStats, frame: ReceivedFrame): void {
+  #push(message: Uint8Array): void {
+    const decoded = tryDecodeMediaChunk(message);
+    if (!decoded.ok || decoded.chunk.header.streamId !== STREAM_ID[decoded.chunk.header.kind]) {
+      this.#malformed += 1;
+      return;
+    }
+    const frame = this.#reassembler.push(decoded.chunk, this.#clock.monotonic());
+    if (frame === undefined) return;
+    const key: StreamKey = { sender: frame.sender, kind: frame.kind };
+    if (frame.kind === 'video' || frame.kind === 'screen') this.#onVideo(key, frame);
+    else this.#open(frame);
+  }
+
+  /** Open, unpack and hand on one frame in order; a frame that does not open breaks its stream. */
+  #open(frame: AssembledFrame): void {
+    const key: StreamKey = { sender: frame.sender, kind: frame.kind };
+    const stats = this.stats(key);
     stats.recordReceived(frame.data.length, frame.keyframe);
-    this.#onFrame(frame);
+    const keys = this.#o.keys();
+    const participantId = String(frame.sender);
+    let opened: ReturnType<typeof unpackFrame>;
+    let epoch: number;
+    try {
+      if (keys === null) throw new RoomdError('e2ee.unknown_key', { message: 'No media keys.' });
+      const meta = frameMetadata(frame.kind, frame.streamId, frame.keyframe, frame.frameNumber);
+      const plain = keys.openAs(participantId, frame.kind, frame.data, meta, this.#clock.monotonic());
+      epoch = plain.epoch;
+      opened = unpackFrame(plain.payload);
+      if (opened.kind !== frame.kind) {
+        throw new RoomdError('media.parse_failed', { message: 'A frame carries another kind of payload.' });
+      }
+    } catch (err) {
+      if (!(err instanceof RoomdError) || !OPEN_ERRORS.has(err.code)) throw err;
+      stats.recordDecryptFailure();
+      this.decryptFailures[frame.kind]++;
+      this.#markBroken(key);
+      return;
+    }
+    const latencyMs = this.#clock.now() - opened.captureTs;
+    stats.recordLatency(latencyMs);
+    this.#o.onFrame({
+      participantId,
+      kind: frame.kind,
+      epoch,
+      frameNumber: frame.frameNumber,
+      keyframe: frame.keyframe,
+      codec: opened.codec,
+      captureTs: opened.captureTs,
+      latencyMs,
+      data: opened.data,
+    });
+  }
+
+  /**
+   * A video frame turned out unusable: the decoder must not see what follows, so drop to the next
+   * keyframe and ask for one (rate-limited).
+   */
+  #markBroken(key: StreamKey): void {
+    if (key.kind !== 'video' && key.kind !== 'screen') return;
+    const st = this.#state(key);
+    this.#clearHeld(st);
+    st.dropUntilKeyframe = true;
+    this.#requestKeyframe(st);
   }
 
   #state(key: StreamKey): VideoState {
@@ -199,7 +269,7 @@ export class MediaReceiver {
     return st;
   }
 
-  #onVideo(key: StreamKey, frame: ReceivedFrame): void {
+  #onVideo(key: StreamKey, frame: AssembledFrame): void {
     const st = this.#state(key);
     const n = frame.frameNumber;
     if (st.next !== undefined && diff(n, st.next) < 0) {
@@ -227,7 +297,7 @@ export class MediaReceiver {
       st.next = n;
     }
     if (n === st.next) {
-      this.#deliver(st.stats, frame);
+      this.#open(frame);
       st.next = (n + 1) >>> 0;
       this.#flush(st);
       return;
@@ -294,7 +364,7 @@ export class MediaReceiver {
       const f = st.next === undefined ? undefined : st.held.get(st.next);
       if (f === undefined) break;
       st.held.delete(f.frameNumber);
-      this.#deliver(st.stats, f);
+      this.#open(f);
       st.next = (f.frameNumber + 1) >>> 0;
     }
     if (st.held.size === 0 && st.timer !== undefined) {
@@ -327,15 +397,15 @@ export class MediaReceiver {
     if (now - st.lastRequestAt < this.#requestIntervalMs) return;
     st.lastRequestAt = now;
     st.stats.keyframeRequests += 1;
-    this.#onKeyframeRequest(st.key);
+    this.#o.requestKeyframe(st.key);
   }
 }
 
 function keyId(k: StreamKey): string {
-  return `${k.sender}/${k.kind}/${k.streamId}`;
+  return `${k.sender}/${k.kind}`;
 }
 
 function parseKeyId(id: string): StreamKey {
-  const [sender, kind, streamId] = id.split('/');
-  return { sender: Number(sender), kind: kind as StreamKind, streamId: Number(streamId) };
+  const [sender, kind] = id.split('/');
+  return { sender: Number(sender), kind: kind as StreamKind };
 }

@@ -1,0 +1,264 @@
+/**
+ * The stream path with a toy cipher that binds the SFrame metadata (docs/protocol.md "Media
+ * chunks"): what the metadata binds, decrypt failures → drop to the next keyframe, the `data`
+ * stream's caps, stream ids and envelope kinds, and why a sender does not send.
+ */
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../src/core/clock.ts';
+import { RoomdError } from '../../../src/core/errors.ts';
+import type { PayloadCodec } from '../../../src/media/envelope.ts';
+import type { StreamKeys } from '../../../src/media/stream/frame.ts';
+import {
+  MAX_DATA_FRAME_BYTES,
+  type ReceivedFrame,
+  type StreamKey,
+  StreamReceiver,
+} from '../../../src/media/stream/receiver.ts';
+import { type ChunkOut, StreamSender } from '../../../src/media/stream/sender.ts';
+import { setChunkSender } from '../../../src/protocol/media-header.ts';
+import type { StreamKind } from '../../../src/protocol/vocabulary.ts';
+import { chunkSink, plainKeys, toyKeys } from '../../support/stream-keys.ts';
+
+function setup() {
+  const clock = new FakeClock();
+  const out: ReceivedFrame[] = [];
+  const requests: StreamKey[] = [];
+  /** The byte the senders seal with; the receiver opens with 5 only. */
+  let key = 5;
+  const wire: Uint8Array[] = [];
+  const sender = (kind: StreamKind) => {
+    const sink = chunkSink(3, setChunkSender);
+    return new StreamSender({
+      kind,
+      keys: () => toyKeys({ byte: key }),
+      out: {
+        mediaOpen: true,
+        sendChunks: (chunks) => {
+          sink.sendChunks(chunks);
+          wire.push(...sink.wire.splice(0));
+          return true;
+        },
+      },
+    });
+  };
+  const tx = sender('video');
+  const rx = new StreamReceiver({
+    clock,
+    keys: () => toyKeys({ byte: 5 }),
+    onFrame: (f) => out.push(f),
+    requestKeyframe: (k) => requests.push(k),
+  });
+  const frame = (n: number, codec: PayloadCodec = 'vp8') => ({
+    codec,
+    captureTs: clock.now() - 40,
+    data: new Uint8Array(n).fill(n & 0xff),
+  });
+  const deliver = () => {
+    for (const c of wire.splice(0)) rx.push(c);
+  };
+  return { clock, tx, rx, out, requests, wire, frame, deliver, sender, setKey: (k: number) => (key = k) };
+}
+
+const VIDEO_3 = { sender: 3, kind: 'video' } as const;
+
+describe('stream send/receive', () => {
+  it('round-trips frames with codec, capture time and latency', () => {
+    const s = setup();
+    const sentAt = s.clock.now() - 40;
+    expect(s.tx.send(s.frame(20_000), true)).toBe('sent');
+    expect(s.tx.send(s.frame(100), false)).toBe('sent');
+    s.deliver();
+    expect(
+      s.out.map((f) => [
+        f.frameNumber,
+        f.keyframe,
+        f.codec,
+        f.data.length,
+        f.captureTs,
+        f.latencyMs,
+        f.participantId,
+      ]),
+    ).toEqual([
+      [0, true, 'vp8', 20_000, sentAt, 40, '3'],
+      [1, false, 'vp8', 100, sentAt, 40, '3'],
+    ]);
+    expect(s.out[1]!.data.every((b) => b === 100)).toBe(true);
+    const st = s.rx.stats(VIDEO_3).snapshot();
+    expect(st.latency).toMatchObject({ samples: 2, p50Ms: 40 });
+    expect(s.tx.stats.snapshot().framesSent).toBe(2);
+    expect(s.rx.decryptFailures).toEqual({ audio: 0, video: 0, screen: 0, data: 0 });
+  });
+
+  it('counts a decrypt failure, drops to the next keyframe and asks for it', () => {
+    const s = setup();
+    s.tx.send(s.frame(10), true);
+    s.setKey(9); // sender switched keys; the receiver does not have the new one yet
+    s.tx.send(s.frame(10), false);
+    s.setKey(5);
+    s.tx.send(s.frame(10), false);
+    s.deliver();
+    s.clock.advance(200);
+    s.tx.send(s.frame(10), true);
+    s.deliver();
+    expect(s.out.map((f) => f.frameNumber)).toEqual([0, 3]);
+    expect(s.requests).toEqual([VIDEO_3]);
+    expect(s.rx.stats(VIDEO_3).snapshot()).toMatchObject({ decryptFailures: 1, framesDiscarded: 1 });
+    expect(s.rx.decryptFailures.video).toBe(1);
+  });
+
+  it('rejects a frame whose keyframe flag was flipped on the way (metadata is authenticated)', () => {
+    const s = setup();
+    s.tx.send(s.frame(10), false);
+    s.tx.send(s.frame(10), false);
+    s.wire[1]![3] = 1; // a relay marks a delta frame as a keyframe
+    s.deliver();
+    expect(s.out).toHaveLength(0);
+    expect(s.rx.stats(VIDEO_3).snapshot().decryptFailures).toBe(1);
+    expect(s.rx.decryptFailures.video).toBe(1);
+  });
+
+  it('delivers a control message on the data stream and refuses one over the data caps', () => {
+    const s = setup();
+    const data = s.sender('data');
+    expect(data.send(s.frame(1000, 'control'), true)).toBe('sent');
+    s.deliver();
+    expect(s.out.map((f) => [f.kind, f.codec, f.data.length])).toEqual([['data', 'control', 1000]]);
+    // One chunk, but more bytes than a control frame may have: refused before reassembly holds it.
+    expect(data.send(s.frame(MAX_DATA_FRAME_BYTES, 'control'), true)).toBe('sent');
+    expect(s.wire).toHaveLength(1);
+    s.deliver();
+    expect(s.rx.refusedChunks).toBe(1);
+    // A data frame cut into more chunks than a control frame may have is refused chunk by chunk.
+    expect(data.send(s.frame(40_000, 'control'), true)).toBe('sent');
+    expect(s.wire).toHaveLength(3);
+    s.deliver();
+    expect(s.rx.refusedChunks).toBe(4);
+    expect(s.out).toHaveLength(1);
+    expect(s.rx.pendingBytes).toBe(0);
+    // The same size on the video stream is fine: the caps are the data stream's alone.
+    s.tx.send(s.frame(40_000), true);
+    s.deliver();
+    expect(s.out).toHaveLength(2);
+  });
+
+  it('counts a chunk on another stream id than its kind’s as malformed', () => {
+    const s = setup();
+    const audio = s.sender('audio');
+    audio.send(s.frame(10, 'opus'), true);
+    s.tx.send(s.frame(10), true);
+    s.wire[0]![2] = 1; // audio chunk on the video stream id
+    s.wire[1]![2] = 0; // video chunk on the audio stream id
+    s.deliver();
+    expect(s.rx.malformedChunks).toBe(2);
+    expect(s.out).toHaveLength(0);
+    expect(s.rx.decryptFailures).toEqual({ audio: 0, video: 0, screen: 0, data: 0 });
+    // Unchanged, the same kinds of frames arrive.
+    audio.send(s.frame(10, 'opus'), true);
+    s.tx.send(s.frame(10), true);
+    s.deliver();
+    expect(s.out.map((f) => f.kind)).toEqual(['audio', 'video']);
+    expect(s.rx.malformedChunks).toBe(2);
+  });
+
+  it('refuses a payload of another kind than its stream as a decrypt failure', () => {
+    const s = setup();
+    s.tx.send(s.frame(10, 'opus'), true); // an audio envelope on the video stream
+    s.sender('audio').send(s.frame(10, 'vp8'), true); // a video envelope on the audio stream
+    s.sender('data').send(s.frame(10, 'opus'), true); // an audio envelope on the data stream
+    s.sender('screen').send(s.frame(10, 'control'), true); // a control message on the screen stream
+    s.deliver();
+    expect(s.out).toHaveLength(0);
+    expect(s.rx.decryptFailures).toEqual({ audio: 1, video: 1, screen: 1, data: 1 });
+    expect(s.requests).toEqual([VIDEO_3, { sender: 3, kind: 'screen' }]);
+    // The stream recovers at the next keyframe with a payload of its own kind.
+    s.clock.advance(10);
+    s.tx.send(s.frame(10, 'vp9'), true);
+    s.deliver();
+    expect(s.out.map((f) => [f.kind, f.codec, f.frameNumber])).toEqual([['video', 'vp9', 1]]);
+  });
+});
+
+describe('StreamSender outcomes', () => {
+  const payload = { codec: 'vp8', captureTs: 0, data: Uint8Array.of(1, 2) } as const;
+
+  /** Keys that count seals and may throw; an out that counts sends. */
+  function rig(
+    options: { keys?: StreamKeys | null; open?: boolean; accept?: boolean; sealError?: unknown } = {},
+  ) {
+    let seals = 0;
+    let sends = 0;
+    const base = options.keys === undefined ? plainKeys() : options.keys;
+    const keys: StreamKeys | null =
+      base === null
+        ? null
+        : {
+            sendEpoch: base.sendEpoch,
+            openAs: base.openAs,
+            seal: (...args: Parameters<StreamKeys['seal']>) => {
+              seals++;
+              if (options.sealError !== undefined) throw options.sealError;
+              return base.seal(...args);
+            },
+          };
+    const out: ChunkOut = {
+      mediaOpen: options.open ?? true,
+      sendChunks: () => {
+        sends++;
+        return options.accept ?? true;
+      },
+    };
+    const tx = new StreamSender({ kind: 'video', keys: () => keys, out });
+    return { tx, seals: () => seals, sends: () => sends };
+  }
+
+  it('sends when it has keys and an open channel', () => {
+    const r = rig();
+    expect(r.tx.send(payload, true)).toBe('sent');
+    expect([r.seals(), r.sends(), r.tx.nextFrameNumber, r.tx.stats.framesSent]).toEqual([1, 1, 1, 1]);
+  });
+
+  it('is not ready without keys, before a send epoch, or with a closed channel, and seals nothing', () => {
+    for (const r of [
+      rig({ keys: null }),
+      rig({ keys: { ...plainKeys(), sendEpoch: 0 } }),
+      rig({ open: false }),
+      rig({ sealError: new RoomdError('e2ee.unknown_key') }),
+    ]) {
+      expect(r.tx.send(payload, true)).toBe('not-ready');
+      expect(r.tx.notReady).toBe(1);
+      expect(r.sends()).toBe(0);
+      expect(r.tx.nextFrameNumber).toBe(0);
+      expect(r.tx.stats.framesSent).toBe(0);
+    }
+    expect(rig({ keys: null }).seals()).toBe(0);
+    const closed = rig({ open: false });
+    closed.tx.send(payload, true);
+    expect(closed.seals()).toBe(0);
+  });
+
+  it('reports congestion when the channel takes none of the chunks', () => {
+    const r = rig({ accept: false });
+    expect(r.tx.send(payload, true)).toBe('congested');
+    expect(r.tx.framesDropped).toBe(1);
+    expect(r.tx.stats.framesSent).toBe(0);
+    // The frame number was used by the seal: the receiver sees the gap and asks for a keyframe.
+    expect(r.tx.nextFrameNumber).toBe(1);
+  });
+
+  it('reports an exhausted send key and sends nothing', () => {
+    const r = rig({ sealError: new RoomdError('e2ee.counter_exhausted') });
+    expect(r.tx.send(payload, true)).toBe('key-exhausted');
+    expect(r.tx.keyExhausted).toBe(1);
+    expect(r.tx.notReady).toBe(0);
+    expect(r.sends()).toBe(0);
+    expect(r.tx.nextFrameNumber).toBe(0);
+  });
+
+  it('rethrows any other seal error', () => {
+    const bug = new TypeError('cipher bug');
+    expect(() => rig({ sealError: bug }).tx.send(payload, true)).toThrow(bug);
+    const other = rig({ sealError: new RoomdError('e2ee.malformed') });
+    expect(() => other.tx.send(payload, true)).toThrow(expect.objectContaining({ code: 'e2ee.malformed' }));
+    expect(other.tx.notReady + other.tx.keyExhausted + other.sends()).toBe(0);
+  });
+});
