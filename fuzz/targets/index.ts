@@ -3,6 +3,7 @@
  */
 import type { FuzzTarget } from '../lib/target.ts';
 import { bundle } from './bundle.ts';
+import { chat } from './chat.ts';
 import { control } from './control.ts';
 import { e2eeMessage } from './e2ee-message.ts';
 import { hidDescriptor } from './hid-descriptor.ts';
@@ -22,6 +23,7 @@ export const TARGETS: readonly FuzzTarget<never>[] = [
   signalServer,
   mediaChunk,
   control,
+  chat,
   e2eeMessage,
   identity,
   sframeHeader,

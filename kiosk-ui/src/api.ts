@@ -8,6 +8,8 @@ import type { RoomState } from '../../src/http/schemas/state.ts';
 export type { RoomState };
 export type Meeting = NonNullable<RoomState['meeting']>;
 export type Participant = Meeting['participants'][number];
+/** One chat message as the room shows it (docs/kiosk-and-admin-api.md §Chat). */
+export type ChatMessage = NonNullable<Meeting['chat']>[number];
 /** What is known about whose identity key a participant holds (docs/kiosk-and-admin-api.md §Room screen). */
 export type ParticipantIdentity = Participant['identity'];
 export type IdentityPolicy = NonNullable<Meeting['identityPolicy']>;

@@ -5,6 +5,7 @@ import './styles/base.css';
 import './styles/screens.css';
 import './styles/encryption.css';
 import './styles/meeting.css';
+import './styles/chat.css';
 
 const root = document.getElementById('app');
 if (root !== null) render(<App />, root);

@@ -1,6 +1,8 @@
 /**
  * `roomd bot`: headless participants that join a meeting, send synthetic encrypted media, verify
- * what they decrypt, and print their security code and shield as JSON lines.
+ * what they decrypt, and print their security code and shield as JSON lines. They can also chat
+ * (docs/protocol.md "# Chat"): say something once secure, answer what is said to them, and print
+ * the chat messages they receive.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -17,6 +19,7 @@ import {
   type TrustOptions,
 } from '../e2ee/index.ts';
 import { createAudioCapture, createVideoCapture } from '../media/capture.ts';
+import { validChatText } from '../meeting/chat.ts';
 import { HeadlessParticipant } from '../meeting/headless.ts';
 import { NodeProcessRunner } from '../system/process.ts';
 import { CLIENT_TYPES, type ClientType } from '../protocol/vocabulary.ts';
@@ -106,6 +109,10 @@ Options:
   --report S         Print a status line every S seconds (default: 5)
   --org-key FILE     Certify each participant (kind bot, its display name) with this organization
                      key file ('roomctl identity org-init') and trust that organization
+  --say TEXT         Say TEXT to everyone in the chat once the meeting is secure
+  --reply TEXT       Answer every chat message said to it, privately or to everyone, with TEXT
+                     in the same conversation (at most once a second each; a message that is
+                     TEXT itself is not answered)
   -h, --help         Show this help`,
   async run(args, io) {
     const { values } = parseArgs({
@@ -122,6 +129,8 @@ Options:
         media: { type: 'string' },
         report: { type: 'string' },
         'org-key': { type: 'string' },
+        say: { type: 'string' },
+        reply: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -156,6 +165,13 @@ Options:
         io.err(
           `roomd bot: ${name} must be a number${name === '--count' ? ' from 1 to 500' : ' of 0 or more'}.`,
         );
+        return ExitCode.usage;
+      }
+    }
+    for (const opt of ['say', 'reply'] as const) {
+      const text = values[opt];
+      if (text !== undefined && !validChatText(text)) {
+        io.err(`roomd bot: --${opt} must be 1 to 1000 bytes of text without control characters.`);
         return ExitCode.usage;
       }
     }
@@ -212,6 +228,7 @@ Options:
         if (line !== last) io.out(line);
         last = line;
       });
+      chatWith(b, name, { say: values.say, reply: values.reply }, clock, io.out);
       bots.push(b);
     }
     let code: number = ExitCode.ok;
@@ -240,3 +257,68 @@ Options:
     return code;
   },
 };
+
+/** Time between two answers in one conversation (`--reply`): two answering bots cannot flood. */
+const REPLY_EVERY_MS = 1000;
+
+/**
+ * The bot's chat: print every message received as a `chat` JSON line, say `say` to everyone once
+ * secure, answer with `reply` in the conversation a message came in.
+ */
+function chatWith(
+  b: HeadlessParticipant,
+  name: string,
+  opts: { say: string | undefined; reply: string | undefined },
+  clock: SystemClock,
+  out: (line: string) => void,
+): void {
+  const chat = b.media.chat;
+  const printed = new Set<string>();
+  const lastReply = new Map<string, number>();
+  const send = (text: string, to: string): boolean => {
+    const r = chat.send(text, to, clock.monotonic(), clock.now());
+    out(
+      JSON.stringify(
+        r.ok
+          ? { event: 'chat-sent', name, id: r.id, to, text }
+          : { event: 'chat-error', name, to, code: r.code },
+      ),
+    );
+    return r.ok;
+  };
+  chat.onChange(() => {
+    const answers: string[] = [];
+    for (const m of chat.messages) {
+      if (m.mine || printed.has(m.id)) continue;
+      printed.add(m.id);
+      if (printed.size > 4096) printed.delete(printed.values().next().value as string);
+      const privately = m.to !== 'all';
+      out(
+        JSON.stringify({
+          event: 'chat',
+          name,
+          id: m.id,
+          from: m.from,
+          fromName: m.fromName,
+          private: privately,
+          text: m.text,
+          at: m.at,
+        }),
+      );
+      if (opts.reply === undefined || m.text === opts.reply) continue;
+      const to = privately ? m.from : 'all';
+      const now = clock.monotonic();
+      if (now - (lastReply.get(to) ?? Number.NEGATIVE_INFINITY) < REPLY_EVERY_MS) continue;
+      lastReply.set(to, now);
+      answers.push(to);
+    }
+    // After the loop: sending adds our message to the history being read.
+    for (const to of answers) send(opts.reply as string, to);
+  });
+  if (opts.say === undefined) return;
+  const say = opts.say;
+  let said = false;
+  b.session.events.on('state', (s) => {
+    if (!said && s.status === 'secure') said = send(say, 'all');
+  });
+}

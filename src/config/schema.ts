@@ -82,6 +82,11 @@ export const SettingsSchema = Type.Object(
           default: 'Meeting Room',
           description: 'Shown on the room screen and the touch panel.',
         }),
+        chat: Type.Boolean({
+          default: true,
+          description:
+            'Meeting chat on the room screen: messages to everyone and to this room, and ready-made replies the room can send with one tap. Off: the room sends no chat and its screen shows none (docs/kiosk-and-admin-api.md §Chat).',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

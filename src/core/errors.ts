@@ -149,6 +149,27 @@ export const ERROR_CODES = {
     http: 502,
     message: 'The meeting service answered for another meeting than the one the room asked for.',
   },
+  'meeting.chat_off': { http: 409, message: 'Chat is turned off for this room.' },
+  'meeting.share_busy': {
+    http: 409,
+    message: 'Someone else is sharing; only the meeting host can take over.',
+  },
+  'meeting.chat_invalid': {
+    http: 400,
+    message: 'A chat message must have 1 to 1000 bytes of text, without control characters.',
+  },
+  'meeting.chat_unknown_recipient': {
+    http: 404,
+    message: 'Nobody with end-to-end encryption by that id is in the meeting.',
+  },
+  'meeting.chat_no_private': {
+    http: 409,
+    message: 'Private messages need an end-to-end encrypted meeting; send it to everyone instead.',
+  },
+  'meeting.chat_not_ready': {
+    http: 503,
+    message: 'The meeting is not secure yet; try the message again in a moment.',
+  },
 
   // http: kiosk, admin, control API
   'http.unauthorized': { http: 401, message: 'Sign in first.' },

@@ -63,6 +63,8 @@ export class MediaCapture {
   constructor(options: {
     name: string;
     kind: MediaKind;
+    /** The program (default ffmpeg); `args` follow it. */
+    command?: string;
     args: () => readonly string[];
     makeParser: () => FrameParser;
     precheck?: Precheck;
@@ -79,6 +81,7 @@ export class MediaCapture {
       clock: options.deps.clock,
       logger: options.deps.logger,
       args: options.args,
+      ...(options.command === undefined ? {} : { command: options.command }),
       ...(options.precheck === undefined ? {} : { precheck: options.precheck }),
       ...options.deps.supervisor,
       onSpawn: () => {
@@ -200,10 +203,21 @@ export function createVideoCapture(
     source.type === 'v4l2'
       ? async () => ((await exists(source.device)) ? { ok: true } : { ok: false, reason: 'device_missing' })
       : undefined;
+  const niceness = settings.niceness ?? 0;
   return new MediaCapture({
     name: 'video-capture',
     kind: 'video',
-    args: () => videoCaptureArgs(source, settings),
+    // nice(1) runs ffmpeg in its own place (same pid) at the priority asked for.
+    ...(niceness !== 0 ? { command: 'nice' } : {}),
+    args: () =>
+      niceness !== 0
+        ? [
+            '-n',
+            String(Math.max(-20, Math.min(19, Math.round(niceness)))),
+            'ffmpeg',
+            ...videoCaptureArgs(source, settings),
+          ]
+        : videoCaptureArgs(source, settings),
     makeParser: () =>
       settings.codec === 'vp8'
         ? new IvfParser({ clock: deps.clock })

@@ -44,6 +44,11 @@ export interface UnpackedFrame extends FramePayload {
   readonly kind: StreamKind;
 }
 
+/** Whether a payload of `payload`'s kind may travel on a stream of `stream`: a screen carries video. */
+export function payloadFits(payload: StreamKind, stream: StreamKind): boolean {
+  return payload === stream || (stream === 'screen' && payload === 'video');
+}
+
 /** Reverse of packFrame on decrypted bytes; throws media.parse_failed on anything else. */
 export function unpackFrame(bytes: Uint8Array): UnpackedFrame {
   if (bytes.length < ENVELOPE_HEADER_BYTES || bytes[0] !== ENVELOPE_VERSION) {

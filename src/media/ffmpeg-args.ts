@@ -8,6 +8,13 @@
  * SPS/PPS repeated on each IDR), Opus (lowdelay, 20 ms frames, one Ogg page per packet). Every muxer
  * flushes per packet so a frame leaves the pipe as soon as it is encoded.
  */
+import {
+  STAMP_CELLS,
+  STAMP_CHECK_BITS,
+  STAMP_DATA_BITS,
+  stampBandHeight,
+  stampCellX,
+} from './frame-stamp.ts';
 
 export type VideoSource =
   /** A V4L2 camera, ideally a stable `/dev/v4l/by-id/…` path. */
@@ -17,8 +24,16 @@ export type VideoSource =
       /** Pixel format asked of the camera (default mjpeg, which USB 2 cameras need for 720p30; auto = driver's choice). */
       readonly inputFormat?: 'mjpeg' | 'yuyv422' | 'h264' | 'auto';
     }
-  /** ffmpeg's testsrc2 with a wall-clock overlay when a font is available. */
-  | { readonly type: 'test'; readonly fontFile?: string | null; readonly label?: string };
+  /**
+   * ffmpeg's testsrc2 with a wall-clock overlay when a font is available, and the frame stamp
+   * (src/media/frame-stamp.ts) across its top unless `frameStamp` is false.
+   */
+  | {
+      readonly type: 'test';
+      readonly fontFile?: string | null;
+      readonly label?: string;
+      readonly frameStamp?: boolean;
+    };
 
 export type AudioSource =
   | { readonly type: 'alsa'; readonly device: string }
@@ -34,6 +49,11 @@ export interface VideoEncodeSettings {
   readonly keyframeIntervalMs?: number;
   /** Encoder threads (default 2: the appliance has few cores). */
   readonly threads?: number;
+  /**
+   * The encoder's scheduling priority as nice(1) takes it (default 0): above 0 it yields the CPU to
+   * what the room shows and plays (docs/decisions/0017-the-screen-before-the-camera.md).
+   */
+  readonly niceness?: number;
 }
 
 export interface AudioEncodeSettings {
@@ -87,7 +107,43 @@ function videoInput(src: VideoSource, s: VideoEncodeSettings): string[] {
       `,drawtext=fontfile=${filterQuote(src.fontFile)}:text=${filterQuote(text)}` +
       `:x=8:y=h-th-8:fontsize=${size}:fontcolor=white:box=1:boxcolor=black@0.6`;
   }
+  // Narrower than two pixels a cell, the stamp would not be readable (and drawbox reads w=0 as "all").
+  if (src.frameStamp !== false && s.width >= STAMP_CELLS * 2)
+    graph += `,${frameStampFilters(s.width, s.height, s.framerate)}`;
   return ['-re', '-f', 'lavfi', '-i', graph];
+}
+
+/**
+ * The frame stamp (src/media/frame-stamp.ts, docs/benchmarks.md §glass-to-glass) as a filter chain,
+ * drawn after everything else. The frame's timestamp becomes the wall clock in ms (`settb` +
+ * `setpts=RTCTIME/1000`, RTCTIME being µs), so every cell's `enable=` expression reads the same
+ * time `t`; the white reference, a black band over the other cells, one white box per set Gray-code
+ * bit or check bit; then the timestamps go back to frame numbers at the frame rate, as testsrc2
+ * made them.
+ */
+export function frameStampFilters(width: number, height: number, framerate: number): string {
+  const band = stampBandHeight(height);
+  const ms = 'floor(t*1000+0.5)';
+  /** Bit k of the Gray code of the time in ms: bit k+1 of (ms + 2^k). */
+  const gray = (k: number) => `mod(floor((${ms}+${2 ** k})/${2 ** (k + 1)}),2)`;
+  const box = (cell: number, color: string, enable?: string) => {
+    const x = stampCellX(cell, width);
+    const w = stampCellX(cell + 1, width) - x;
+    return `drawbox=x=${x}:y=0:w=${w}:h=${band}:color=${color}:t=fill${enable === undefined ? '' : `:enable='${enable}'`}`;
+  };
+  const filters = ['settb=1/1000', 'setpts=RTCTIME/1000', box(0, 'white')];
+  filters.push(
+    `drawbox=x=${stampCellX(1, width)}:y=0:w=${stampCellX(STAMP_CELLS, width) - stampCellX(1, width)}:h=${band}:color=black:t=fill`,
+  );
+  for (let k = STAMP_DATA_BITS - 1; k >= 0; k--)
+    filters.push(box(2 + STAMP_DATA_BITS - 1 - k, 'white', gray(k)));
+  for (let j = 0; j < STAMP_CHECK_BITS; j++) {
+    const terms: string[] = [];
+    for (let k = j; k < STAMP_DATA_BITS; k += STAMP_CHECK_BITS) terms.push(gray(k));
+    filters.push(box(2 + STAMP_DATA_BITS + j, 'white', `mod(${terms.join('+')},2)`));
+  }
+  filters.push(`settb=1/${framerate}`, 'setpts=N');
+  return filters.join(',');
 }
 
 export function videoCaptureArgs(src: VideoSource, s: VideoEncodeSettings): string[] {

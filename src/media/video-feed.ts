@@ -19,7 +19,7 @@ export interface FeedSink {
 }
 
 export interface VideoFeedOptions {
-  /** A sink with more than this queued skips frames until the next keyframe (default 2 MiB). */
+  /** A sink with more than this queued skips frames until the next keyframe (default 256 KiB: under a second of 720p). */
   readonly maxBufferedBytes?: number;
   /** Largest group of pictures kept for new subscribers, per stream (default 4 MiB). */
   readonly maxGopBytes?: number;
@@ -51,7 +51,7 @@ export class VideoFeed {
   #skipped = 0;
 
   constructor(options: VideoFeedOptions = {}) {
-    this.#maxBuffered = options.maxBufferedBytes ?? 2 * 1024 * 1024;
+    this.#maxBuffered = options.maxBufferedBytes ?? 256 * 1024;
     this.#maxGop = options.maxGopBytes ?? 4 * 1024 * 1024;
     this.#onKeyframeNeeded = options.onKeyframeNeeded;
   }

@@ -9,6 +9,7 @@
  */
 import type { Clock } from '../core/clock.ts';
 import { REACTIONS, type Reaction } from '../protocol/vocabulary.ts';
+import { type DataMessage, isSeq, parseDataMessage } from './data-message.ts';
 
 const MAX_CONTROL_BYTES = 1024;
 
@@ -33,21 +34,11 @@ export function encodeReaction(reaction: Reaction, seq: number): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ v: 1, type: 'reaction', reaction, seq }));
 }
 
-/** The JSON object of a decrypted control frame with a valid `seq`, or null. */
-function parseFrame(bytes: Uint8Array, type: 'state' | 'reaction'): Record<string, unknown> | null {
+/** The message of a decrypted data frame of `type` with a valid `seq` and at most 1 KiB, or null. */
+function parseFrame(bytes: Uint8Array, type: 'state' | 'reaction'): DataMessage | null {
   if (bytes.byteLength > MAX_CONTROL_BYTES) return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (err) {
-    // Not UTF-8 (TypeError from the fatal decoder) or not JSON (SyntaxError): not a control frame.
-    if (err instanceof SyntaxError || err instanceof TypeError) return null;
-    throw err;
-  }
-  const o = v as Record<string, unknown>;
-  if (typeof o !== 'object' || o === null || o['v'] !== 1 || o['type'] !== type) return null;
-  if (typeof o['seq'] !== 'number' || !Number.isSafeInteger(o['seq']) || o['seq'] < 0) return null;
-  return o;
+  const o = parseDataMessage(bytes);
+  return o !== null && o.type === type && isSeq(o['seq']) ? o : null;
 }
 
 /** Strict parse of a decrypted reaction frame; null for anything else. */

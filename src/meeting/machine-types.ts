@@ -82,6 +82,8 @@ export type MeetingEvent =
   | { type: 'tick' }
   /** A media frame raised the integrity alarm (`onFrameAlarm`). */
   | { type: 'frame-alarm' }
+  /** Chat wants a one-to-one key with `peer` (docs/protocol.md "Direct messages"). */
+  | { type: 'direct-request'; peer: string }
   /** The `arm-join-deadline` timer fired. */
   | { type: 'join-deadline' }
   /** `leave()` was called. */

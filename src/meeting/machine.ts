@@ -15,6 +15,7 @@ import {
   createE2eeSession,
   type E2eeEffect,
   type E2eeSession,
+  type DirectCrypto,
   type FrameCrypto,
   type MeetingPolicy,
   type RelayMember,
@@ -43,6 +44,8 @@ export interface MeetingMachine {
   readonly joinRequested: boolean;
   /** The frame keys of the current E2EE session, or null while there is none. */
   readonly frames: FrameCrypto | null;
+  /** The one-to-one keys of the current E2EE session, or null (none, or an enhanced meeting). */
+  readonly direct: DirectCrypto | null;
   /** The epoch our senders encrypt under (0 before keys). */
   readonly sendEpoch: number;
   handle(event: MeetingEvent, now: number): MeetingEffect[];
@@ -93,6 +96,10 @@ class Machine implements MeetingMachine {
 
   get frames(): FrameCrypto | null {
     return this.#e2ee?.frames ?? null;
+  }
+
+  get direct(): DirectCrypto | null {
+    return this.#e2ee?.direct ?? null;
   }
 
   get sendEpoch(): number {
@@ -164,6 +171,10 @@ class Machine implements MeetingMachine {
         return;
       case 'frame-alarm':
         this.#refresh();
+        return;
+      case 'direct-request':
+        if (this.#e2ee !== null)
+          this.#apply(this.#e2ee.handle({ type: 'direct-request', peer: event.peer }, this.#now));
         return;
       case 'join-deadline':
         this.#joinDeadline();

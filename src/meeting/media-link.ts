@@ -6,14 +6,18 @@
  * `data` kind going to the control channel. Keyframe requests go both ways: receivers ask senders
  * through the relay after a gap; a request or a key switch makes our encoder send a keyframe.
  */
-import type { Clock } from '../core/clock.ts';
+import { randomBytes } from 'node:crypto';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { MediaCapture } from '../media/capture.ts';
 import type { MediaStats } from '../media/stats.ts';
 import { type ReceivedFrame, StreamReceiver, type StreamReceiverOptions } from '../media/stream/receiver.ts';
 import { StreamSender } from '../media/stream/sender.ts';
 import type { MediaCodec, MediaFrame } from '../media/types.ts';
 import { STREAM_ID, STREAM_KINDS, type StreamKind, streamKindOf } from '../protocol/vocabulary.ts';
+import { ChatChannel } from './chat.ts';
 import { ControlChannel } from './control.ts';
+import { parseDataMessage } from './data-message.ts';
+import { ShareChannel } from './share.ts';
 import type { MeetingSession } from './session.ts';
 
 /** A decrypted audio or video frame from another participant. */
@@ -25,20 +29,34 @@ export interface MediaLinkOptions {
   session: MeetingSession;
   clock: Clock;
   onFrame?: (frame: ReceivedMedia) => void;
+  /**
+   * Whether chat is on (read at every message; default on). While it is off, chat messages are
+   * neither shown nor acknowledged: their senders see them undelivered.
+   */
+  chatEnabled?: () => boolean;
   /** Reassembly and ordering limits (defaults in media/stream/receiver.ts). */
   receiver?: Omit<StreamReceiverOptions, 'clock' | 'keys' | 'onFrame' | 'requestKeyframe'>;
 }
-
-type CaptureKind = MediaCapture['kind'];
 
 export class MeetingMediaLink {
   readonly receiver: StreamReceiver;
   /** Mute and camera state and reactions, ours out and everyone else's in, on the `data` stream. */
   readonly control: ControlChannel;
+  /** Group and one-to-one chat, on the `data` stream (docs/protocol.md "# Chat"). */
+  readonly chat: ChatChannel;
+  /** Opened `data` frames that were no message we know. */
+  malformedData = 0;
+  readonly #clock: Clock;
+  readonly #chatEnabled: (() => boolean) | undefined;
+  /** Who shares content: one sharer at a time (docs/protocol.md "# Content sharing"). */
+  readonly share: ShareChannel;
+  readonly #tick: TimerHandle;
+  /** Participants the meeting service lists as host (its word decides who may take over a share). */
+  #hostIds = new Set<string>();
   readonly #senders: Record<StreamKind, StreamSender>;
   readonly #relay: MeetingSession['relay'];
   readonly #listeners = new Set<(frame: ReceivedMedia) => void>();
-  readonly #captures = new Map<CaptureKind, { capture: MediaCapture; detach: () => void }>();
+  readonly #captures = new Map<StreamKind, { capture: MediaCapture; detach: () => void }>();
   readonly #offs: (() => void)[] = [];
 
   constructor(options: MediaLinkOptions) {
@@ -54,11 +72,39 @@ export class MeetingMediaLink {
       screen: make('screen'),
       data: make('data'),
     };
-    this.control = new ControlChannel(
-      (payload) =>
-        this.#senders.data.send({ codec: 'control', captureTs: clock.now(), data: payload }, true) === 'sent',
-      clock,
-    );
+    const sendData = (payload: Uint8Array) =>
+      this.#senders.data.send({ codec: 'control', captureTs: clock.now(), data: payload }, true) === 'sent';
+    this.#clock = clock;
+    this.#chatEnabled = options.chatEnabled;
+    this.control = new ControlChannel(sendData, clock);
+    this.chat = new ChatChannel({
+      send: sendData,
+      direct: () => session.direct,
+      requestDirect: (peer) => session.requestDirect(peer),
+      // In enhanced meetings everyone holds the service's key: members are those the relay lists,
+      // and we may chat once we hold the key too.
+      members: () => {
+        const s = session.snapshot;
+        const enhanced = s.encryption === 'enhanced';
+        return s.participants.map((p) => ({
+          id: p.id,
+          name: p.name,
+          keyed: enhanced ? !p.self || s.shield === 'enhanced' : p.keyed,
+          self: p.self,
+        }));
+      },
+      random: (n) => new Uint8Array(randomBytes(n)),
+      privateMessages: () => session.snapshot.encryption === 'e2ee',
+    });
+    this.share = new ShareChannel({
+      send: sendData,
+      members: () =>
+        session.snapshot.participants.map((p) => ({ id: p.id, self: p.self, host: this.#hostIds.has(p.id) })),
+    });
+    this.#tick = clock.setInterval(() => {
+      this.chat.tick(clock.monotonic());
+      this.share.tick(clock.monotonic());
+    }, 1000);
     this.receiver = new StreamReceiver({
       ...options.receiver,
       clock,
@@ -73,7 +119,10 @@ export class MeetingMediaLink {
         const kind = streamKindOf(m.streamId);
         if (kind === undefined) return;
         this.#senders[kind].stats.keyframeRequests++;
-        if (kind === 'audio' || kind === 'video') this.#captures.get(kind)?.capture.requestKeyframe();
+        this.#captures.get(kind)?.capture.requestKeyframe();
+      }),
+      relay.events.on('roster', (m) => {
+        this.#hostIds = new Set(m.participants.filter((p) => p.host).map((p) => p.participantId));
       }),
       session.events.on('key-switch', () => {
         for (const { capture } of this.#captures.values()) capture.requestKeyframe();
@@ -87,20 +136,20 @@ export class MeetingMediaLink {
   }
 
   /** Encrypt and send one frame; false when not sent (no key or channel yet, congestion). */
-  sendFrame(frame: MediaFrame): boolean {
-    return this.#senders[frame.kind].send(frame, frame.keyframe) === 'sent';
+  sendFrame(frame: MediaFrame, kind: StreamKind = frame.kind): boolean {
+    return this.#senders[kind].send(frame, frame.keyframe) === 'sent';
   }
 
-  /** Send everything `capture` produces (replacing any capture of the same kind). */
-  attach(capture: MediaCapture): void {
-    this.detach(capture.kind);
+  /** Send everything `capture` produces on our stream of `kind` (a screen capture: 'screen'). */
+  attach(capture: MediaCapture, kind: StreamKind = capture.kind): void {
+    this.detach(kind);
     const detach = capture.onFrame((f) => {
-      this.sendFrame(f);
+      this.sendFrame(f, kind);
     });
-    this.#captures.set(capture.kind, { capture, detach });
+    this.#captures.set(kind, { capture, detach });
   }
 
-  detach(kind: CaptureKind): void {
+  detach(kind: StreamKind): void {
     this.#captures.get(kind)?.detach();
     this.#captures.delete(kind);
   }
@@ -131,6 +180,7 @@ export class MeetingMediaLink {
   }
 
   close(): void {
+    this.#clock.clear(this.#tick);
     for (const off of this.#offs.splice(0)) off();
     for (const kind of [...this.#captures.keys()]) this.detach(kind);
     this.receiver.close();
@@ -138,7 +188,12 @@ export class MeetingMediaLink {
 
   #onFrame(f: ReceivedFrame): void {
     if (f.kind === 'data') {
-      this.control.receive(f.participantId, f.data);
+      const msg = parseDataMessage(f.data);
+      if (msg === null) this.malformedData++;
+      else if (msg.type === 'chat-ack' || (msg.type === 'chat' && (this.#chatEnabled?.() ?? true)))
+        this.chat.receive(f.participantId, msg, this.#clock.monotonic());
+      else if (msg.type === 'share') this.share.receive(f.participantId, msg, this.#clock.monotonic());
+      else this.control.receive(f.participantId, f.data);
       return;
     }
     if (f.codec === 'control') return; // a control payload on a media stream: refused by the receiver

@@ -22,6 +22,7 @@ import type { PtzCommand, RoomCommands } from '../protocol/room-commands.ts';
 import type { ClientType, EncryptionMode, Reaction } from '../protocol/vocabulary.ts';
 import type { ProcessRunner } from '../system/process.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
+import type { ChatChannel, ChatEntry } from './chat.ts';
 import { MeetingMediaLink } from './media-link.ts';
 import type { MeetingPolicyBook } from './policy-pins.ts';
 import type { BookedMeeting, ScheduleSource } from './schedule.ts';
@@ -64,6 +65,52 @@ export interface RoomOptions {
    * checks them, so a meeting its host signed as `e2ee` is never joined with less.
    */
   meetingPolicies?: MeetingPolicyBook;
+  /**
+   * The room's chat setting (`room.chat`, docs/kiosk-and-admin-api.md §Chat), read at every use:
+   * while it is off the room sends no chat and its screen shows none. On when not given.
+   */
+  chatEnabled?: () => boolean;
+}
+
+/** What a meeting's chat channel offers the room: sending (src/meeting/chat.ts ChatChannel). */
+export type ChatSender = Pick<ChatChannel, 'send'>;
+
+/**
+ * Send one chat message for the room: to everyone (`to` absent or 'all') or to one participant.
+ * Refused with `meeting.chat_off` while the room's setting is off, `meeting.not_in_meeting` without
+ * a meeting, and the channel's own code otherwise (`meeting.chat_invalid`,
+ * `meeting.chat_unknown_recipient`, `meeting.chat_no_private`, `meeting.chat_not_ready`).
+ */
+export function sendChat(
+  channel: ChatSender | null,
+  enabled: boolean,
+  clock: Pick<Clock, 'monotonic' | 'now'>,
+  text: string,
+  to?: string,
+): string {
+  // The setting first: it is the lasting reason, whatever the meeting's state.
+  if (!enabled) throw new RoomdError('meeting.chat_off');
+  if (channel === null) throw new RoomdError('meeting.not_in_meeting');
+  const sent = channel.send(text, to ?? 'all', clock.monotonic(), clock.now());
+  if (!sent.ok) throw new RoomdError(sent.code);
+  return sent.id;
+}
+
+/**
+ * The chat messages a room screen may show, newest last: group messages and those to or from the
+ * room (`selfId`), never another pair's conversation nor one `hidden` (there while chat was off),
+ * at most `limit`.
+ */
+export function visibleChat(
+  entries: readonly ChatEntry[],
+  selfId: string | undefined,
+  limit: number,
+  hidden: ReadonlySet<string> = new Set(),
+): ChatEntry[] {
+  const shown = entries.filter(
+    (e) => !hidden.has(e.id) && (e.to === 'all' || e.mine || (selfId !== undefined && e.to === selfId)),
+  );
+  return shown.slice(Math.max(0, shown.length - limit));
 }
 
 export interface RoomMeetingState extends MeetingSnapshot {
@@ -99,6 +146,8 @@ export class Room implements RoomCommands {
   #controlSent = false;
   #leaving = false;
   #leavingDone: Promise<void> | null = null;
+  /** Chat messages that were there while chat was off: never shown, even once it is on again. */
+  #chatHidden: ReadonlySet<string> = new Set();
 
   constructor(options: RoomOptions) {
     this.#o = options;
@@ -202,7 +251,7 @@ export class Room implements RoomCommands {
       ...(this.#o.meetingPolicies === undefined ? {} : { policies: this.#o.meetingPolicies }),
     });
     this.#session = session;
-    const link = new MeetingMediaLink({ session, clock: this.#o.clock });
+    const link = new MeetingMediaLink({ session, clock: this.#o.clock, chatEnabled: () => this.chatEnabled });
     this.#link = link;
     link.onFrame((f) => {
       if (f.kind === 'video' && f.codec !== 'opus') {
@@ -220,6 +269,13 @@ export class Room implements RoomCommands {
     });
     session.events.on('state', () => this.#changed());
     link.control.onChange(() => this.#changed());
+    // A message in, or one of ours delivered: the room screen shows it at once. What comes while
+    // chat is off stays hidden for this meeting.
+    this.#chatHidden = new Set();
+    link.chat.onChange(() => {
+      if (!this.chatEnabled) this.#chatHidden = new Set(link.chat.messages.map((e) => e.id));
+      this.#changed();
+    });
     // Our mute and camera state to everyone, end-to-end encrypted: now, on change, and every 3 s.
     this.#controlTimer = this.#o.clock.setInterval(() => this.#sendControl(), 3000);
     session.events.on('state', (st) => {
@@ -330,6 +386,25 @@ export class Room implements RoomCommands {
         ...r,
         name: s?.participants.find((p) => p.id === r.participantId)?.name ?? r.participantId,
       }));
+  }
+
+  /** Send a chat message to everyone or, with `to`, privately to one participant. */
+  async chat(text: string, to?: string): Promise<void> {
+    const link = this.#session === null ? null : this.#link;
+    sendChat(link?.chat ?? null, this.chatEnabled, this.#o.clock, text, to);
+  }
+
+  /** Whether the room's setting lets the room chat (docs/kiosk-and-admin-api.md §Chat). */
+  get chatEnabled(): boolean {
+    return this.#o.chatEnabled?.() ?? true;
+  }
+
+  /** The last `limit` chat messages the room screen may show (none while chat is off). */
+  chatMessages(limit: number): ChatEntry[] {
+    const link = this.#link;
+    if (!this.chatEnabled || link === null) return [];
+    const self = this.#session?.snapshot.participants.find((p) => p.self)?.id;
+    return visibleChat(link.chat.messages, self, limit, this.#chatHidden);
   }
 
   /** Dismiss the code-change banner. */

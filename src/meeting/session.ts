@@ -16,7 +16,7 @@ import type { TimerHandle } from '../core/clock.ts';
 import { RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
-import { bareMeetingId, E2EE_PROTOCOL_VERSION, type FrameCrypto } from '../e2ee/index.ts';
+import { bareMeetingId, type DirectCrypto, E2EE_PROTOCOL_VERSION, type FrameCrypto } from '../e2ee/index.ts';
 import { fromBase64Url, toBase64Url } from '../protocol/codec.ts';
 import { hostProofMessage, identityProofMessage } from '../protocol/host-proof.ts';
 import { RelayClient } from '../transport/relay-client.ts';
@@ -101,6 +101,16 @@ export class MeetingSession {
   /** The frame keys of this connection's E2EE session, or null while there is none. */
   get frames(): FrameCrypto | null {
     return this.#machine.frames;
+  }
+
+  /** One-to-one keys with other members for 1:1 chat, or null (none yet, or an enhanced meeting). */
+  get direct(): DirectCrypto | null {
+    return this.#machine.direct;
+  }
+
+  /** Ask for a one-to-one key with `peer` (the E2EE session sends the hello). */
+  requestDirect(peer: string): void {
+    void this.#dispatch({ type: 'direct-request', peer });
   }
 
   /** The epoch our senders currently encrypt under (0 before keys). */

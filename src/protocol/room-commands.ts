@@ -29,6 +29,11 @@ export interface RoomCommands {
   ptz(command: PtzCommand): Promise<void>;
   /** Send a reaction to everyone in the meeting. */
   react(reaction: Reaction): Promise<void>;
+  /**
+   * Send a chat message (docs/kiosk-and-admin-api.md §Chat): to everyone, or privately to the
+   * participant with id `to`, end-to-end encrypted.
+   */
+  chat(text: string, to?: string): Promise<void>;
   /** The people in the room saw the "security code changed" banner. */
   acknowledgeSecurityCode(): Promise<void>;
 }

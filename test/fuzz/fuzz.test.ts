@@ -23,6 +23,7 @@ const CASES: Record<string, number> = {
   'signal-server': 12_000,
   'media-chunk': 4000,
   control: 20_000,
+  chat: 3000,
   'e2ee-message': 8000,
   identity: 4000,
   'sframe-header': 60_000,

@@ -5,9 +5,11 @@
  */
 import { RoomdError } from '../../src/core/errors.ts';
 import type { AdminBackend, HealthReport, MeetingToSchedule, RoomStateSource } from '../../src/http/ports.ts';
+import { validChatText } from '../../src/meeting/chat.ts';
 import type { PtzCommand, RoomCommands } from '../../src/protocol/room-commands.ts';
 import type { Reaction } from '../../src/protocol/vocabulary.ts';
 import type {
+  ChatMessage,
   MeetingState,
   Participant,
   ParticipantIdentity,
@@ -47,6 +49,9 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
   /** ms between join steps; 0 = synchronous (unit tests) */
   stepMs: number;
   failNextJoin: RoomdError | null = null;
+  /** The room's `room.chat` setting. */
+  chatEnabled = true;
+  #chatIds = 0;
   readonly #listeners = new Set<(s: RoomSnapshot) => void>();
   readonly #timers = new Set<NodeJS.Timeout>();
 
@@ -189,6 +194,8 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
         muted: false,
         cameraOn: true,
         volume: 60,
+        chat: [],
+        chatEnabled: this.chatEnabled,
       },
     });
     this.#later(() => this.updateMeeting({ joinSteps: stepState(2) }), 1);
@@ -277,6 +284,42 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
   async react(reaction: Reaction): Promise<void> {
     this.calls.push({ name: 'react', args: [reaction] });
     if (this.state.meeting === null) throw new RoomdError('meeting.not_in_meeting');
+  }
+
+  /**
+   * Like the room (src/meeting/room.ts sendChat): refused while chat is off or outside a meeting,
+   * text checked as the chat channel checks it, `to` one of the others; shown at once as the room's.
+   */
+  async chat(text: string, to?: string): Promise<void> {
+    this.calls.push({ name: 'chat', args: to === undefined ? [text] : [text, to] });
+    if (!this.chatEnabled) throw new RoomdError('meeting.chat_off');
+    const m = this.state.meeting;
+    if (m === null) throw new RoomdError('meeting.not_in_meeting');
+    if (!validChatText(text)) throw new RoomdError('meeting.chat_invalid');
+    const self = m.participants.find((p) => p.self);
+    if (self === undefined) throw new RoomdError('meeting.chat_not_ready');
+    const recipient =
+      to === undefined || to === 'all' ? null : m.participants.find((p) => p.id === to && !p.self);
+    if (recipient === undefined) throw new RoomdError('meeting.chat_unknown_recipient');
+    if (recipient !== null && m.encryption !== 'e2ee') throw new RoomdError('meeting.chat_no_private');
+    this.receiveChat({
+      id: `c${++this.#chatIds}`,
+      from: self.name,
+      fromId: self.id,
+      to: recipient === null ? 'everyone' : recipient.name,
+      text,
+      at: Date.now(),
+      mine: true,
+      delivered: false,
+      private: recipient !== null,
+    });
+  }
+
+  /** A chat message appears in the meeting's state (the newest last, at most 50). */
+  receiveChat(message: ChatMessage): void {
+    const m = this.state.meeting;
+    if (m === null) throw new Error('no meeting');
+    this.updateMeeting({ chat: [...(m.chat ?? []), message].slice(-50), chatEnabled: this.chatEnabled });
   }
 
   async acknowledgeSecurityCode(): Promise<void> {

@@ -1,11 +1,14 @@
 /**
  * In-meeting controls (docs/kiosk-and-admin-api.md §Room screen): microphone, camera, volume,
- * camera presets, reactions, leave. A tapped control shows at once that it was taken (pressed
- * while roomd has not answered); Leave says "Leaving…" and cannot be tapped twice.
+ * camera presets, reactions, chat (with the count of unread messages; §Chat), leave. A tapped
+ * control shows at once that it was taken (pressed while roomd has not answered); Leave says
+ * "Leaving…" and cannot be tapped twice.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Meeting, RoomState } from '../api.ts';
 import { REACTIONS, type Reaction } from '../../../src/protocol/vocabulary.ts';
+import { ChatPanel } from './chat.tsx';
+import { unreadCount } from './chat-view.ts';
 import { Icon } from './icons.tsx';
 
 /** What each reaction's button says. */
@@ -33,12 +36,24 @@ export function Controls({
   state: RoomState;
   actions: ControlActions;
 }) {
-  const [panel, setPanel] = useState<'none' | 'react' | 'camera'>('none');
+  const [panel, setPanel] = useState<'none' | 'react' | 'camera' | 'chat'>('none');
+  // Messages the room has had in view, and who a reply goes to (null: everyone).
+  const [seen, setSeen] = useState<ReadonlySet<string>>(new Set());
+  const [replyTo, setReplyTo] = useState<string | null>(null);
+  const chatOn = meeting.chatEnabled !== false;
+  const messages = meeting.chat ?? [];
+  const chatOpen = chatOn && panel === 'chat';
+  const newest = messages.at(-1)?.id;
+  useEffect(() => {
+    if (chatOpen) setSeen(new Set(messages.map((m) => m.id)));
+    // `newest` stands for the messages: the list only ever grows at the end.
+  }, [chatOpen, newest]);
+  const unread = chatOpen ? 0 : unreadCount(messages, seen);
   const muted = meeting.muted === true;
   const cameraOn = meeting.cameraOn !== false;
   const volume = meeting.volume ?? 50;
   const presets = state.devices.find((d) => d.kind === 'camera')?.presets ?? [];
-  const toggle = (p: 'react' | 'camera') => setPanel(panel === p ? 'none' : p);
+  const toggle = (p: 'react' | 'camera' | 'chat') => setPanel(panel === p ? 'none' : p);
   const leaving = actions.pending('leave') || meeting.leaving === true;
   const busy = (name: string) => (actions.pending(name) ? 'is-pending' : '');
   return (
@@ -59,6 +74,16 @@ export function Controls({
             </button>
           ))}
         </div>
+      )}
+      {chatOpen && (
+        <ChatPanel
+          meeting={meeting}
+          target={replyTo}
+          onTarget={setReplyTo}
+          onSend={(text, to) => actions.run('chat', to === null ? { text } : { text, to })}
+          onClose={() => setPanel('none')}
+          sending={actions.pending('chat')}
+        />
       )}
       {panel === 'camera' && (
         <div class="popover" data-testid="camera-presets">
@@ -129,6 +154,24 @@ export function Controls({
           <Icon name="smile" />
           React
         </button>
+        {chatOn && (
+          <button
+            type="button"
+            class={`control control-chat ${chatOpen ? 'control-active' : ''}`}
+            onClick={() => toggle('chat')}
+            aria-expanded={chatOpen}
+            aria-label={unread === 0 ? 'Chat' : `Chat, ${unread} unread`}
+            data-testid="chat-open"
+          >
+            <Icon name="chat" />
+            Chat
+            {unread > 0 && (
+              <span class="chat-unread" data-testid="chat-unread" aria-hidden="true">
+                {unread > 99 ? '99+' : unread}
+              </span>
+            )}
+          </button>
+        )}
         <button
           type="button"
           class={`control control-leave ${leaving ? 'is-pending' : ''}`}

@@ -12,6 +12,7 @@ const paths: Record<string, string> = {
   smile: 'M12 3a9 9 0 1 1 0 18a9 9 0 1 1 0-18 M8 14a5 5 0 0 0 8 0 M9 9.5h.01 M15 9.5h.01',
   leave: 'M3 14c5-5 13-5 18 0l-3 3-3-2v-3c-2-1-4-1-6 0v3l-3 2z',
   check: 'M5 12l5 5L19 7',
+  chat: 'M4 5h16v11H10l-5 4v-4H4z M8 9h8 M8 12h5',
 };
 
 export function Icon({ name }: { name: keyof typeof paths }) {

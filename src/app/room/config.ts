@@ -27,6 +27,9 @@ export function devicesConfigFrom(s: Settings): DevicesConfig {
   };
 }
 
+/** nice(1) level of the room's own video encoder. */
+export const ROOM_ENCODER_NICENESS = 5;
+
 /** Real devices where configured, ffmpeg's test sources where not (demo, a box without a camera). */
 export function mediaConfigFrom(s: Settings, fontFile: string | null): RoomMediaConfig {
   return {
@@ -40,6 +43,9 @@ export function mediaConfigFrom(s: Settings, fontFile: string | null): RoomMedia
       height: s.media.height,
       framerate: s.media.framerate,
       bitrateKbps: s.media.videoBitrateKbps,
+      // The camera's encoder yields to what the room shows and plays: on a busy box its frame rate
+      // drops before the far end's picture falls behind (docs/decisions/0017-the-screen-before-the-camera.md).
+      niceness: ROOM_ENCODER_NICENESS,
     },
     audio:
       s.devices.speakerphone.captureDevice === null

@@ -106,6 +106,7 @@ export async function roomModules(
     setVolume: (v) => room.setVolume(v),
     ptz: (c) => room.ptz(c),
     react: (r) => room.react(r),
+    chat: (text, to) => room.chat(text, to),
     acknowledgeSecurityCode: () => room.acknowledgeSecurityCode(),
   };
   const devices = new DeviceManager(o.devices ?? devicesConfigFrom(settings), {
@@ -149,6 +150,8 @@ export async function roomModules(
     volume: settings.media.volume,
     trust: () => roomIdentity.trust(),
     meetingPolicies: policies,
+    // Read at every use: turning chat off in the settings applies at once (the state refreshes).
+    chatEnabled: () => settings.room.chat,
   });
   const inputs = (): SnapshotInputs => ({
     room,
@@ -280,6 +283,7 @@ async function safeMode(
       setVolume: refuse,
       ptz: refuse,
       react: refuse,
+      chat: refuse,
       acknowledgeSecurityCode: refuse,
     },
     admin: {

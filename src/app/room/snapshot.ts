@@ -5,7 +5,14 @@
 import type { RoomdError } from '../../core/errors.ts';
 import type { DeviceStatus } from '../../devices/status.ts';
 import type { RoomView } from '../../devices/panel/view.ts';
-import type { DeviceInfo, MeetingState, RoomSnapshot } from '../../http/schemas/state.ts';
+import {
+  CHAT_SHOWN,
+  type ChatMessage,
+  type DeviceInfo,
+  type MeetingState,
+  type RoomSnapshot,
+} from '../../http/schemas/state.ts';
+import type { ChatEntry } from '../../meeting/chat.ts';
 import { FEATURE_NAMES } from '../../protocol/vocabulary.ts';
 import type { Room, RoomMeetingState } from '../../meeting/room.ts';
 import { codeChangeText } from '../../meeting/status.ts';
@@ -116,6 +123,25 @@ export function meetingState(m: RoomMeetingState, roomName = ''): MeetingState {
   };
 }
 
+/**
+ * One chat message as the room screen shows it (docs/kiosk-and-admin-api.md §Chat): who wrote it,
+ * and whether it went to everyone, privately to this room, or privately from the room to someone.
+ */
+export function chatMessage(e: ChatEntry): ChatMessage {
+  const isPrivate = e.to !== 'all';
+  return {
+    id: e.id,
+    from: e.fromName,
+    fromId: e.from,
+    to: !isPrivate ? 'everyone' : e.mine ? (e.toName ?? e.to) : 'room',
+    text: e.text,
+    at: e.at,
+    mine: e.mine,
+    delivered: e.delivered,
+    private: isPrivate,
+  };
+}
+
 export interface SnapshotInputs {
   room: Room;
   roomName: string;
@@ -151,7 +177,12 @@ export function roomSnapshot(i: SnapshotInputs): RoomSnapshot {
     meeting:
       m === null || (m.status === 'left' && m.error === null)
         ? null
-        : { ...meetingState(m, i.roomName), reactions: i.room.reactions() },
+        : {
+            ...meetingState(m, i.roomName),
+            reactions: i.room.reactions(),
+            chat: i.room.chatMessages(CHAT_SHOWN).map(chatMessage),
+            chatEnabled: i.room.chatEnabled,
+          },
     devices: i.devices.map(deviceInfo),
     errors,
     media: null,

@@ -16,6 +16,7 @@ import type { PtzCommand, RoomCommands } from '../../protocol/room-commands.ts';
 import type { VideoFeedSource } from '../ports.ts';
 import {
   CameraBody,
+  ChatBody,
   EmptyBody,
   JoinBody,
   MuteBody,
@@ -112,6 +113,9 @@ export async function kioskContext(app: FastifyInstance, opts: KioskContextOptio
   post<{ level: number }>('/api/v1/volume', VolumeBody, (b) => c.setVolume(b.level));
   post<PtzCommand>('/api/v1/ptz', PtzBody, (b) => c.ptz(b));
   post<ReactBody>('/api/v1/react', ReactBody, (b) => c.react(b.reaction));
+  post<ChatBody>('/api/v1/chat', ChatBody, (b) =>
+    b.to === undefined ? c.chat(b.text) : c.chat(b.text, b.to),
+  );
   post<Record<string, never>>('/api/v1/security-code/ack', EmptyBody, () => c.acknowledgeSecurityCode());
 
   if (existsSync(`${opts.uiDir}/index.html`)) {

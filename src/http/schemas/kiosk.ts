@@ -1,6 +1,6 @@
 /**
  * Request and response schemas of the kiosk touch commands (docs/kiosk-and-admin-api.md
- * §Room screen: `POST /api/v1/{join,leave,mute,camera,volume,ptz,react}`).
+ * §Room screen: `POST /api/v1/{join,leave,mute,camera,volume,ptz,react,chat}`).
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { PtzCommand } from '../../protocol/room-commands.ts';
@@ -39,5 +39,25 @@ export type PtzBody = Static<typeof PtzBody>;
 
 export const ReactBody = Type.Object({ reaction: Type.Union(REACTIONS.map((r) => Type.Literal(r))) }, strict);
 export type ReactBody = Static<typeof ReactBody>;
+
+/**
+ * A chat message (docs/kiosk-and-admin-api.md §Chat). The schema bounds the characters; the chat
+ * channel checks the rest (at most 1000 UTF-8 bytes, no control characters but line breaks) and
+ * refuses with `meeting.chat_invalid`.
+ */
+export const ChatBody = Type.Object(
+  {
+    text: Type.String({ minLength: 1, maxLength: 1000 }),
+    to: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: "a participant's id for a private message; absent (or 'all') for everyone",
+      }),
+    ),
+  },
+  strict,
+);
+export type ChatBody = Static<typeof ChatBody>;
 
 export const OkReply = Type.Object({ ok: Type.Literal(true) });

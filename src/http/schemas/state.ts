@@ -112,6 +112,27 @@ export const Reaction = Type.Object({
   at: Type.Number(),
 });
 
+/** Chat messages the room state carries at most (the newest). */
+export const CHAT_SHOWN = 50;
+
+export const ChatMessage = Type.Object(
+  {
+    id: Type.String(),
+    from: Type.String({ description: "the sender's display name (the room's own for its messages)" }),
+    fromId: Type.String({ description: "the sender's participant id: `to` of a private reply" }),
+    to: Type.String({
+      description: "'everyone', 'room' (privately to this room), or the name the room wrote to privately",
+    }),
+    text: Type.String(),
+    at: Type.Number({ description: "wall-clock ms: the sender's clock for messages received" }),
+    mine: Type.Boolean({ description: 'the room sent it' }),
+    delivered: Type.Boolean({ description: 'everyone it was for acknowledged it (true for received ones)' }),
+    private: Type.Boolean({ description: 'one-to-one, sealed so only the two can read it' }),
+  },
+  { description: 'one chat message (docs/kiosk-and-admin-api.md §Chat)' },
+);
+export type ChatMessage = Static<typeof ChatMessage>;
+
 export const MeetingState = Type.Object({
   id: Type.String(),
   title: Type.Optional(Type.String()),
@@ -163,6 +184,13 @@ export const MeetingState = Type.Object({
   cameraOn: Type.Optional(Type.Boolean()),
   volume: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
   reactions: Type.Optional(Type.Array(Reaction)),
+  chat: Type.Optional(
+    Type.Array(ChatMessage, {
+      maxItems: CHAT_SHOWN,
+      description: 'the newest chat messages the room may show, oldest first (none while chat is off)',
+    }),
+  ),
+  chatEnabled: Type.Optional(Type.Boolean({ description: "the room's `room.chat` setting" })),
 });
 export type MeetingState = Static<typeof MeetingState>;
 

@@ -16,7 +16,7 @@ import { type ErrorCode, RoomdError } from '../../core/errors.ts';
 import { tryDecodeMediaChunk } from '../../protocol/media-header.ts';
 import { type AssembledFrame, DEFAULT_MAX_PENDING_BYTES, Reassembler } from '../../protocol/reassembly.ts';
 import { STREAM_ID, type StreamKind } from '../../protocol/vocabulary.ts';
-import { type PayloadCodec, unpackFrame } from '../envelope.ts';
+import { type PayloadCodec, payloadFits, unpackFrame } from '../envelope.ts';
 import { MediaStats } from '../stats.ts';
 import { frameMetadata, type KeySource } from './frame.ts';
 
@@ -42,8 +42,8 @@ export interface ReceivedFrame {
   readonly data: Uint8Array;
 }
 
-/** The largest control message and its frame caps: one chunk, two allowed (docs/protocol.md §Limits). */
-export const MAX_DATA_FRAME_BYTES = 2048;
+/** The largest `data` frame (a control or chat message, sealed): at most 2 chunks (docs/protocol.md §Limits). */
+export const MAX_DATA_FRAME_BYTES = 8192;
 
 export interface StreamReceiverOptions {
   readonly clock: Clock;
@@ -214,7 +214,7 @@ export class StreamReceiver {
       const plain = keys.openAs(participantId, frame.kind, frame.data, meta, this.#clock.monotonic());
       epoch = plain.epoch;
       opened = unpackFrame(plain.payload);
-      if (opened.kind !== frame.kind) {
+      if (!payloadFits(opened.kind, frame.kind)) {
         throw new RoomdError('media.parse_failed', { message: 'A frame carries another kind of payload.' });
       }
     } catch (err) {

@@ -33,6 +33,7 @@ export function spyCommands() {
     setVolume: vi.fn(async (_v: number) => {}),
     ptz: vi.fn(async (_c: PtzCommand) => {}),
     react: vi.fn(async (_r: Reaction) => {}),
+    chat: vi.fn(async (_text: string, _to?: string) => {}),
     acknowledgeSecurityCode: vi.fn(async () => {}),
   };
 }

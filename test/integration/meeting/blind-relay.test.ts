@@ -22,6 +22,10 @@
  * opens (AES-GCM keystream, tag not needed) under a media key derived from one captured meeting
  * key into a plaintext carrying the synthetic magic — so the keys searched for are the keys used.
  * Each scanner is also run once on data that does contain its needles, to show it can find them.
+ *
+ * Chat. During the recording the participants chat to everyone and privately (docs/protocol.md
+ * "# Chat"), each message carrying a marker; once every message is shown to whom it was for, the
+ * markers (raw, and in every view above) may occur nowhere in the recording.
  */
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { expand, extract } from '@noble/hashes/hkdf.js';
@@ -177,6 +181,32 @@ describe('blind relay', () => {
       'a few seconds of frames between everyone',
       30_000,
     );
+    // Chat to everyone and privately, each with a marker, shown to whom it was for while recording.
+    const markers = ['CHATMARK-GROUP-5d1e', 'CHATMARK-PRIVATE-A-TO-B-8b07', 'CHATMARK-PRIVATE-B-TO-A-c4a9'];
+    const [, pa, pb] = people as [HeadlessParticipant, HeadlessParticipant, HeadlessParticipant];
+    const chat = (p: HeadlessParticipant, text: string, to: string) => {
+      const r = p.media.chat.send(text, to, h!.clock.monotonic(), h!.clock.now());
+      expect(r.ok, `${p.name} chat`).toBe(true);
+      return r.ok ? r.id : '';
+    };
+    const shown = (p: HeadlessParticipant, text: string) =>
+      p.media.chat.messages.some((m) => m.text === text);
+    const chatIds = [
+      chat(pa, markers[0]!, 'all'),
+      chat(pa, markers[1]!, pb.session.participantId!),
+      chat(pb, markers[2]!, pa.session.participantId!),
+    ];
+    await waitFor(
+      () =>
+        people.every((p) => p === pa || shown(p, markers[0]!)) &&
+        shown(pb, markers[1]!) &&
+        shown(pa, markers[2]!) &&
+        [pa, pb].every((p) => p.media.chat.messages.every((m) => !m.mine || m.delivered)),
+      'chat shown and acknowledged',
+      20_000,
+    );
+    expect(chatIds.every((i) => i !== '')).toBe(true);
+    expect(shown(people[0]!, markers[1]!) || shown(people[0]!, markers[2]!)).toBe(false);
     recordingOn = false;
 
     // What was recorded: both directions of both channels.
@@ -214,6 +244,16 @@ describe('blind relay', () => {
       }
     }
     expect(scanned).toBeGreaterThan(100_000);
+
+    // ---- chat ----
+    const needles = markers.map((m) => Buffer.from(m));
+    expect(Buffer.from(`x${markers[1]}x`).indexOf(needles[1]!)).toBe(1);
+    for (const r of recording) {
+      for (const v of views(r)) {
+        const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+        for (const n of needles) expect(b.indexOf(n), `chat marker in ${r.dir} ${r.channel}`).toBe(-1);
+      }
+    }
 
     // ---- keys: the captured meeting keys are the ones in use ----
     const candidates = draws.filter((d) => d.length === 32);

@@ -24,6 +24,7 @@ function commands() {
     setVolume: vi.fn(async () => {}),
     ptz: vi.fn(async () => {}),
     react: vi.fn(async () => {}),
+    chat: vi.fn(async () => {}),
     acknowledgeSecurityCode: vi.fn(async () => {}),
   };
 }

@@ -191,6 +191,26 @@ describe('MediaCapture', () => {
     await cap.stop();
   });
 
+  it('runs the encoder under nice(1) at the niceness asked for, and plain ffmpeg at 0', async () => {
+    for (const [niceness, cmd, head] of [
+      [5, 'nice', ['-n', '5', 'ffmpeg']],
+      [0, 'ffmpeg', []],
+    ] as const) {
+      const runner = new FakeProcessRunner();
+      const cap = createVideoCapture(
+        { type: 'test', fontFile: null, label: 'x' },
+        { codec: 'vp8', width: 64, height: 36, framerate: 30, bitrateKbps: 300, niceness },
+        { runner, clock: new FakeClock(), logger: silentLogger() },
+      );
+      cap.start();
+      await flush();
+      expect(runner.calls[0]!.cmd).toBe(cmd);
+      expect(runner.calls[0]!.args.slice(0, head.length)).toEqual(head);
+      expect(runner.calls[0]!.args).toContain('-f');
+      await cap.stop();
+    }
+  });
+
   it('parses frames from the child, serves them as an async iterable, and restarts on garbage', async () => {
     const runner = new FakeProcessRunner();
     const clock = new FakeClock();

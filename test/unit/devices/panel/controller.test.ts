@@ -31,6 +31,7 @@ function commands(): RoomCommands & { [K in keyof RoomCommands]: ReturnType<type
     setVolume: vi.fn(async () => {}),
     ptz: vi.fn(async () => {}),
     react: vi.fn(async () => {}),
+    chat: vi.fn(async () => {}),
     acknowledgeSecurityCode: vi.fn(async () => {}),
   };
 }

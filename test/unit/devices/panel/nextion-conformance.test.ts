@@ -66,6 +66,7 @@ const COMMANDS = {
   setVolume: noop,
   ptz: noop,
   react: noop,
+  chat: noop,
   acknowledgeSecurityCode: noop,
 };
 

@@ -188,6 +188,7 @@ describe('meeting page identities on the panel emulator', () => {
         setVolume: noop,
         ptz: noop,
         react: noop,
+        chat: noop,
         acknowledgeSecurityCode: noop,
       },
     });
