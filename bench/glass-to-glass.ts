@@ -20,12 +20,23 @@
  * room daemon), → arriving on the kiosk's socket, → out of the page's VideoDecoder
  * (and drawn), → the animation frame that shows it (`glass-to-glass-stage`).
  *
- * A third scenario, `demo-only`, not run by default: the demo's load and its people's video alone,
- * without the 720p sender (whose encoder, on this same machine, is a far end's work, not the room's).
+ * A third scenario, `demo-load-remote-encoder`: the demo's load as in `demo-load`, but the far end's
+ * encoder off this machine, as it is on a real call. Its 720p30 VP8 stream is encoded once, before
+ * the demo starts, from the test source with the stamp in its frame-index mode (each frame's number
+ * in the clip), and replayed during the run in real time and without encoding
+ * (`{ type: 'file', loop: true }`: `ffmpeg -re -stream_loop -1 -c copy`). The replay's frames are
+ * counted as they come off its pipe; the time base `t0` is the lower envelope of
+ * `arrival(k) − k × 1000/30` over those frames (`replayStart`), and a painted frame stamped `n` was
+ * sent at `t0 + (pass × clip frames + n) × 1000/30` (`replayedFrameTime`).
  *
- * BENCH_SECONDS (default 15) per scenario; BENCH_SCENARIOS=idle,demo-load,demo-only picks scenarios;
- * BENCH_DUMP=PREFIX writes each scenario's raw samples to PREFIX-SCENARIO.json.
+ * A fourth, `demo-only`, not run by default: the demo's load and its people's video alone,
+ * without the 720p sender.
+ *
+ * BENCH_SECONDS (default 15) per scenario; BENCH_SCENARIOS=idle,demo-load,demo-load-remote-encoder,
+ * demo-only picks scenarios (default the first three); BENCH_DUMP=PREFIX writes each scenario's raw
+ * samples to PREFIX-SCENARIO.json.
  */
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
@@ -40,22 +51,29 @@ import { silentLogger } from '../src/core/logger.ts';
 import { AdminClient } from '../src/http/roomctl/client.ts';
 import type { RoomState } from '../src/http/schemas/state.ts';
 import { createAudioCapture, createVideoCapture } from '../src/media/capture.ts';
-import { unwrapStamp } from '../src/media/frame-stamp.ts';
+import { videoCaptureArgs } from '../src/media/ffmpeg-args.ts';
+import {
+  type ReplayTimeBase,
+  replayedFrameTime,
+  replayStart,
+  unwrapStamp,
+} from '../src/media/frame-stamp.ts';
 import { HeadlessParticipant } from '../src/meeting/headless.ts';
 import { NodeProcessRunner } from '../src/system/process.ts';
 import { WorkerPeerConnectionFactory } from '../src/transport/worker-peer.ts';
 import { launchChromium } from '../test/e2e/chromium.ts';
 import { ensureKioskBuilt } from '../test/e2e/kiosk-fixture.ts';
 import { freePort } from '../test/helpers/ports.ts';
-import { emit, percentile } from './_lib.ts';
+import { cpuTimes, emit, percentile } from './_lib.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 15);
 const WARMUP_MS = 3000;
-const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'idle,demo-load')
+const ALL_SCENARIOS = ['idle', 'demo-load', 'demo-load-remote-encoder', 'demo-only'] as const;
+type Scenario = (typeof ALL_SCENARIOS)[number];
+const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'idle,demo-load,demo-load-remote-encoder')
   .split(',')
   .map((s) => s.trim())
-  .filter((s): s is Scenario => s === 'idle' || s === 'demo-load' || s === 'demo-only');
-type Scenario = 'idle' | 'demo-load' | 'demo-only';
+  .filter((s): s is Scenario => (ALL_SCENARIOS as readonly string[]).includes(s));
 /**
  * The measured far end is another machine in real life. Here its encoder shares the room's 2 cores,
  * so it runs at a higher priority (root only) to make its frames when a camera of its own would;
@@ -71,6 +89,31 @@ const VIDEO = {
   niceness: FAR_END_NICENESS,
 };
 const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+/**
+ * The replayed clip's length (`demo-load-remote-encoder`): frame numbers repeat after it, so a frame
+ * must be painted within one pass of being sent to be timed right (ages here are under 2 s).
+ */
+const CLIP_SECONDS = 10;
+const FRAME_MS = 1000 / VIDEO.framerate;
+
+/**
+ * The far end's stream encoded once, before the run: the live far end's own command line (test
+ * source, VP8 at the same settings), the stamp holding each frame's number, without `-re` (as fast as
+ * it goes), written to `file`.
+ */
+async function encodeClip(file: string): Promise<number> {
+  const frames = CLIP_SECONDS * VIDEO.framerate;
+  const args = videoCaptureArgs(
+    { type: 'test', fontFile: fs.existsSync(FONT) ? FONT : null, label: 'g2g', frameStamp: 'frame-index' },
+    VIDEO,
+  );
+  args.splice(args.indexOf('-re'), 1);
+  args.splice(args.lastIndexOf('pipe:1'), 1, '-frames:v', String(frames), '-y', file);
+  await new Promise<void>((resolve, reject) =>
+    execFile('ffmpeg', args, (error) => (error === null ? resolve() : reject(error))),
+  );
+  return frames;
+}
 
 /** The frame-stamp reader as plain JavaScript for the page (it has no imports; exports dropped). */
 function readerScript(): string {
@@ -230,17 +273,6 @@ interface Taken {
   >;
 }
 
-function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    const t = c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle;
-    total += t;
-    busy += t - c.times.idle;
-  }
-  return { busy, total };
-}
-
 const round1 = (v: number) => Math.round(v * 10) / 10;
 
 /**
@@ -294,6 +326,14 @@ function cpuByProgram(): Map<string, number> {
 async function scenario(name: Scenario): Promise<void> {
   const stateDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-bench-g2g-'));
   const userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-chromium-'));
+  const remoteEncoder = name === 'demo-load-remote-encoder';
+  const clip = path.join(stateDir, 'far-end-720p30.ivf');
+  const clipStarted = performance.now();
+  const clipFrames = remoteEncoder ? await encodeClip(clip) : 0;
+  if (remoteEncoder)
+    process.stderr.write(
+      `${name}: ${clipFrames}-frame clip encoded in ${((performance.now() - clipStarted) / 1000).toFixed(1)} s\n`,
+    );
   const log = silentLogger();
   const demo = await startDemo({
     stateDir,
@@ -303,14 +343,16 @@ async function scenario(name: Scenario): Promise<void> {
     kioskPort: await freePort(),
     adminPort: await freePort(),
     botMedia: name === 'idle' ? 'synthetic' : 'ffmpeg',
-    // demo-load, demo-only: the room camera and microphone as the settings say (720p30 VP8), as
-    // `npm start` runs them.
+    // demo-load, demo-load-remote-encoder, demo-only: the room camera and microphone as the settings
+    // say (720p30 VP8), as `npm start` runs them.
     ...(name === 'idle' ? { roomMedia: null } : {}),
   });
   const clock = new SystemClock();
   const peers = new WorkerPeerConnectionFactory({ logger: log });
   const runner = new NodeProcessRunner();
   let far: HeadlessParticipant | null = null;
+  const replayArrivals: number[] = [];
+  let replayRestarts = 0;
   const context = await launchChromium(userDataDir);
   try {
     const kioskState = async () =>
@@ -332,11 +374,29 @@ async function scenario(name: Scenario): Promise<void> {
     await page.getByTestId(`join-${meeting.id}`).click({ timeout: 30_000 });
     await page.getByTestId('leave').waitFor({ timeout: 30_000 });
 
-    // The measured far-end person: 720p30 VP8 from ffmpeg's test source with the frame stamp
-    // (not in `demo-only`, which measures the demo's own people alone).
+    // The measured far-end person: 720p30 VP8 from ffmpeg's test source with the frame stamp, or
+    // that clip replayed (not in `demo-only`, which measures the demo's own people alone).
     let farId: string | null = null;
     if (name !== 'demo-only') {
       const deps = { runner, clock, logger: log };
+      const video = remoteEncoder
+        ? createVideoCapture({ type: 'file', path: clip, loop: true }, VIDEO, deps)
+        : createVideoCapture(
+            { type: 'test', fontFile: fs.existsSync(FONT) ? FONT : null, label: 'g2g' },
+            VIDEO,
+            deps,
+          );
+      if (remoteEncoder) {
+        // The k-th frame the replay sent, as it came off its pipe (the capture time the sender gives
+        // it). A restarted replay begins again at frame 0 of the clip with a new start: count anew.
+        video.onFrame((f) => replayArrivals.push(f.captureTs));
+        video.onStatus((st) => {
+          if (st.restarts !== replayRestarts) {
+            replayRestarts = st.restarts;
+            replayArrivals.length = 0;
+          }
+        });
+      }
       far = new HeadlessParticipant({
         meetingId: meeting.id,
         ...(meeting.passcode === null ? {} : { passcode: meeting.passcode }),
@@ -347,14 +407,7 @@ async function scenario(name: Scenario): Promise<void> {
         peers,
         clock,
         log,
-        captures: [
-          createVideoCapture(
-            { type: 'test', fontFile: fs.existsSync(FONT) ? FONT : null, label: 'g2g' },
-            VIDEO,
-            deps,
-          ),
-          createAudioCapture({ type: 'test', frequencyHz: 523 }, { bitrateKbps: 24 }, deps),
-        ],
+        captures: [video, createAudioCapture({ type: 'test', frequencyHz: 523 }, { bitrateKbps: 24 }, deps)],
       });
       await far.join();
       farId = far.session.participantId;
@@ -395,9 +448,33 @@ async function scenario(name: Scenario): Promise<void> {
     // how late its event loop ran while measuring.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
+    const restartsBefore = replayRestarts;
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     const taken = (await page.evaluate('window.__g2g.take()')) as Taken;
+    // The replay's time base, from every frame it sent so far (docs/benchmarks.md §glass-to-glass).
+    let replay: (ReplayTimeBase & { pacing: Record<string, number> }) | null = null;
+    if (remoteEncoder) {
+      if (replayRestarts !== restartsBefore)
+        throw new Error(`${name}: the far end's replay restarted while measuring; its time base is lost`);
+      const start = replayStart(replayArrivals, FRAME_MS);
+      if (start === null) throw new Error(`${name}: the far end's replay sent no frame`);
+      // How late each frame came off the pipe against that cadence: the pacing, and the bound on
+      // how far the start can be off (it is late by the promptest frame's own delay, ≥ 0).
+      const late = replayArrivals.map((a, k) => a - k * FRAME_MS - start);
+      replay = {
+        t0: start,
+        frameMs: FRAME_MS,
+        clipFrames,
+        pacing: {
+          frames: late.length,
+          lateP50Ms: round1(percentile(late, 50)),
+          lateP95Ms: round1(percentile(late, 95)),
+          lateMaxMs: round1(percentile(late, 100)),
+          restarts: replayRestarts,
+        },
+      };
+    }
     unsubscribe?.();
     const elapsed = (performance.now() - t0) / 1000;
     loopDelay.disable();
@@ -429,11 +506,21 @@ async function scenario(name: Scenario): Promise<void> {
         if (!main) continue;
         throw new Error(`${name}: no frame of the far-end camera was painted (${t.unread} unreadable)`);
       }
-      const ages = t.painted.map((p) => p.at - unwrapStamp(p.stamp, p.at));
+      // When the frame with this stamp was made (live: the stamp is the time) or sent (replayed:
+      // the stamp is its number in the clip); null for a number outside the clip.
+      const madeAt = (stamp: number, now: number): number | null =>
+        main && replay !== null ? replayedFrameTime(stamp, replay, now) : unwrapStamp(stamp, now);
+      const timed = t.painted.flatMap((p) => {
+        const made = madeAt(p.stamp, p.at);
+        return made === null ? [] : [{ ...p, made }];
+      });
+      const ages = timed.map((p) => p.at - p.made);
       const params = {
         scenario: name,
         source: main
-          ? '1280x720@30 vp8 2500 kbit/s (ffmpeg testsrc2)'
+          ? replay !== null
+            ? `1280x720@30 vp8 2500 kbit/s (ffmpeg testsrc2, ${clipFrames} frames encoded beforehand, replayed)`
+            : '1280x720@30 vp8 2500 kbit/s (ffmpeg testsrc2)'
           : '320x180@12 vp8 250 kbit/s (demo person)',
         seconds: SECONDS,
         framesOnKioskSocket: t.arrived,
@@ -442,6 +529,9 @@ async function scenario(name: Scenario): Promise<void> {
         framesPainted: t.painted.length,
         paintedFps: round1(t.painted.length / elapsed),
         unreadAnimationFrames: t.unread,
+        ...(main && replay !== null
+          ? { stampsOutsideClip: t.painted.length - timed.length, replayPacing: replay.pacing }
+          : {}),
         animationFrames: taken.raf,
         pageDecoderErrors: taken.decoderErrors,
         pageMaxDecodeQueue: taken.maxDecodeQueue,
@@ -460,8 +550,14 @@ async function scenario(name: Scenario): Promise<void> {
       emit({ name: `${figure}-fps-painted`, params, value: t.painted.length / elapsed, unit: 'frames/s' });
       if (!main) continue;
 
-      // Where the time goes: each painted frame matched with its decoder output by stamp.
-      const byStamp = new Map(t.decoded.map((d) => [d.stamp, d]));
+      // Where the time goes: each painted frame matched with its decoder output by the time its
+      // stamp stands for (a replayed clip's numbers repeat every pass; their times do not).
+      const byStamp = new Map(
+        t.decoded.flatMap((d) => {
+          const made = madeAt(d.stamp, d.out);
+          return made === null ? [] : [[Math.round(made), d] as const];
+        }),
+      );
       const stages: Record<string, number[]> = {
         'capture-to-encoder-out': [],
         'encoder-out-to-room-feed': [],
@@ -469,10 +565,10 @@ async function scenario(name: Scenario): Promise<void> {
         'kiosk-socket-to-decoded': [],
         'decoded-to-painted': [],
       };
-      for (const p of t.painted) {
-        const d = byStamp.get(p.stamp);
+      for (const p of timed) {
+        const d = byStamp.get(Math.round(p.made));
         if (d === undefined || d.arrived === null) continue;
-        const made = unwrapStamp(p.stamp, p.at);
+        const made = p.made;
         const sent = d.ts / 1000;
         stages['capture-to-encoder-out']!.push(sent - made);
         const fed = published.get(d.ts);
@@ -491,6 +587,11 @@ async function scenario(name: Scenario): Promise<void> {
             value: percentile(samples, stat),
             unit: 'ms',
           });
+      if (replay !== null)
+        process.stderr.write(
+          `${name}: replay of ${replay.pacing['frames']} frames, late against its cadence p50 ${replay.pacing['lateP50Ms']} / ` +
+            `p95 ${replay.pacing['lateP95Ms']} / max ${replay.pacing['lateMaxMs']} ms\n`,
+        );
       process.stderr.write(
         `${name}: ${t.painted.length} frames painted in ${elapsed.toFixed(1)} s, p50 ${percentile(ages, 50).toFixed(0)} ms, ` +
           `p95 ${percentile(ages, 95).toFixed(0)} ms (goal ${goal}); load ${machine.loadavg1Before} → ${machine.loadavg1After}, ` +

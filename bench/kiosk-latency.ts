@@ -27,7 +27,7 @@ import type { RoomState } from '../src/http/schemas/state.ts';
 import { launchChromium } from '../test/e2e/chromium.ts';
 import { ensureKioskBuilt } from '../test/e2e/kiosk-fixture.ts';
 import { freePort } from '../test/helpers/ports.ts';
-import { emit, percentile } from './_lib.ts';
+import { cpuTimes, emit, percentile } from './_lib.ts';
 
 const TAPS = Math.max(20, Number(process.env['BENCH_TAPS'] ?? 24));
 const JOINS = Math.max(10, Number(process.env['BENCH_JOINS'] ?? 20));
@@ -99,17 +99,6 @@ function ffmpegChildren(): number {
       }
   }
   return rows.filter(([pid, , comm]) => mine.has(Number(pid)) && comm === 'ffmpeg').length;
-}
-
-function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    const t = c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle;
-    total += t;
-    busy += t - c.times.idle;
-  }
-  return { busy, total };
 }
 
 const stateDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-bench-kiosk-'));

@@ -304,7 +304,7 @@ export class DemoCast {
     const video = createVideoCapture(
       { type: 'test', fontFile: existsSync(font) ? font : null, label: person.name },
       // Far-end people are other machines in real life: here they yield to the room under test.
-      { codec: 'vp8', width: 320, height: 180, framerate: 12, bitrateKbps: 250, niceness: 10 },
+      { codec: 'vp8', width: 320, height: 180, framerate: 12, bitrateKbps: 250, niceness: 15 },
       deps,
     );
     const audio = createAudioCapture({ type: 'test', frequencyHz: 440 + 110 * i }, { bitrateKbps: 24 }, deps);

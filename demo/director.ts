@@ -1,7 +1,8 @@
 /**
  * The demo's director (docs/kiosk-and-admin-api.md §roomctl demo; the routes are
  * src/http/admin/demo-director.ts): the host leaves and comes back, people join and leave, a phone
- * or an old app is refused, the relay restarts, a device is unplugged — on command, so a person can
+ * or an old app is refused, the relay restarts, a device is unplugged, a laptop is plugged into the
+ * room's HDMI capture (demo/devices.ts) — on command, so a person can
  * watch what the room screen says each time.
  */
 import { RoomdError } from '../src/core/errors.ts';

@@ -56,6 +56,10 @@ export async function startDemo(o: {
       {
         logRing: o.ring ?? new LogRing(),
         ...(o.roomMedia === undefined ? {} : { media: o.roomMedia }),
+        // Without an HDMI capture dongle the demo's room shares a test picture ("Slides").
+        testContent: true,
+        // …and the laptop on the table stands for its dongle: sharing follows its plug.
+        contentPresence: env.devicePaths.laptop,
         // The director exists on the demo's room only: `roomd run` never registers it.
         adminPlugins: [{ scope: 'admin', plugin: demoDirectorRoutes(env.director) }],
       },

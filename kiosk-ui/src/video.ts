@@ -7,13 +7,14 @@
  * roomd sends every stream from a keyframe on (and again after it skipped frames for a slow page),
  * so one VideoDecoder per stream decodes in order; the page still drops deltas until a keyframe
  * after a decoder error. Camera streams paint the participant's tile; self view paints the room's
- * own tile.
+ * own tile; content (the screen stream, whoever shares, the room too) paints the one share view
+ * (docs/kiosk-and-admin-api.md §Content sharing).
  */
-import { decodeFeedMessage, FEED_CAMERA_STREAM, type FeedFrame } from '../../src/media/kiosk-feed.ts';
+import { decodeFeedMessage, type FeedFrame } from '../../src/media/kiosk-feed.ts';
 import type { VideoCodec } from '../../src/media/types.ts';
+import { feedTarget, SELF_VIEW } from './feed-target.ts';
 
-/** Where the room's own camera is painted (the self-view tile registers under this key). */
-export const SELF_VIEW = '@self';
+export { SELF_VIEW, SHARE_VIEW } from './feed-target.ts';
 
 /** WebCodecs codec string; H.264 takes profile/constraints/level from the keyframe's SPS. */
 export function codecString(frame: FeedFrame): string | null {
@@ -42,17 +43,26 @@ interface Stream {
 export class VideoRouter {
   readonly #streams = new Map<string, Stream>();
   readonly #canvases = new Map<string, HTMLCanvasElement>();
+  /** Targets whose canvas has been painted since it was attached. */
+  readonly #painted = new Set<string>();
   readonly #listeners = new Set<(participantId: string) => void>();
   readonly supported = typeof globalThis.VideoDecoder === 'function';
 
-  attach(participantId: string, canvas: HTMLCanvasElement): () => void {
-    this.#canvases.set(participantId, canvas);
+  /**
+   * Paint `target`'s frames on `canvas` (a participant's id, SELF_VIEW or SHARE_VIEW). A canvas
+   * attached anew (a layout change remounts the tiles) hears its first frame again.
+   */
+  attach(target: string, canvas: HTMLCanvasElement): () => void {
+    this.#canvases.set(target, canvas);
+    this.#painted.delete(target);
     return () => {
-      if (this.#canvases.get(participantId) === canvas) this.#canvases.delete(participantId);
+      if (this.#canvases.get(target) !== canvas) return;
+      this.#canvases.delete(target);
+      this.#painted.delete(target);
     };
   }
 
-  /** Hear when a participant's first frame is painted (tiles hide their placeholder). */
+  /** Hear when a target's first frame is painted on its canvas (tiles hide their placeholder). */
   onFirstFrame(listener: (participantId: string) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -63,9 +73,10 @@ export class VideoRouter {
     const decoded = decodeFeedMessage(message);
     if (!decoded.ok) return;
     const frame = decoded.frame;
-    if (frame.streamId !== FEED_CAMERA_STREAM && !frame.self) return;
-    const target = frame.self ? SELF_VIEW : frame.participantId;
-    const key = `${target}/${frame.streamId}`;
+    const target = feedTarget(frame);
+    if (target === null) return;
+    // One decoder per stream: content from two sharers (a change of sharer) never shares one.
+    const key = `${frame.self ? SELF_VIEW : frame.participantId}/${frame.streamId}`;
     let stream = this.#streams.get(key);
     if (stream === undefined || stream.codec !== frame.codec || stream.decoder.state === 'closed') {
       if (!frame.keyframe) return;
@@ -77,7 +88,7 @@ export class VideoRouter {
     }
     if (stream.waitingForKeyframe && !frame.keyframe) return;
     stream.waitingForKeyframe = false;
-    if (stream.decoder.decodeQueueSize > 8) {
+    if (stream.decoder.decodeQueueSize > 3) {
       stream.waitingForKeyframe = true;
       return;
     }
@@ -98,7 +109,6 @@ export class VideoRouter {
   #open(target: string, frame: FeedFrame): Stream | null {
     const codec = codecString(frame);
     if (codec === null) return null;
-    let painted = false;
     const stream: Stream = {
       codec: frame.codec,
       waitingForKeyframe: true,
@@ -111,8 +121,8 @@ export class VideoRouter {
               canvas.height = video.displayHeight;
             }
             canvas.getContext('2d')?.drawImage(video, 0, 0);
-            if (!painted) {
-              painted = true;
+            if (!this.#painted.has(target)) {
+              this.#painted.add(target);
               for (const l of this.#listeners) l(target);
             }
           }

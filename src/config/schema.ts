@@ -22,10 +22,11 @@ const Host = (def: string, description: string) =>
     ...restart,
   });
 
-const DevicePath = (description: string) =>
+const DevicePath = (description: string, options: { requiresRestart?: true } = {}) =>
   Type.Union(
     [Type.String({ minLength: 1, maxLength: 512, pattern: '^(/|tcp://|hidstream:/)' }), Type.Null()],
     {
+      ...options,
       default: null,
       description: `${description} (an absolute path, ideally /dev/serial/by-id/… or /dev/v4l/by-id/…; tcp://host:port for a serial server; hidstream:/path for the speakerphone emulator; null when absent)`,
     },
@@ -86,6 +87,11 @@ export const SettingsSchema = Type.Object(
           default: true,
           description:
             'Meeting chat on the room screen: messages to everyone and to this room, and ready-made replies the room can send with one tap. Off: the room sends no chat and its screen shows none (docs/kiosk-and-admin-api.md §Chat).',
+        }),
+        autoShare: Type.Boolean({
+          default: true,
+          description:
+            'Share a laptop as soon as it is plugged into the HDMI capture during a meeting, and stop when it is unplugged (docs/kiosk-and-admin-api.md §Content sharing).',
         }),
       },
       { additionalProperties: false, default: {} },
@@ -205,6 +211,15 @@ export const SettingsSchema = Type.Object(
               'VISCA model family: auto asks the camera (CAM_VersionInq); sony-evi = EVI-D70/D80/D90, SRG-300H; sony-brc = BRC-H700/Z700 (5-digit pan); sony-srg-x = SRG-X400/X120; generic = other makers (docs/hardware.md §Conformance).',
             ),
             video: DevicePath('V4L2 capture device of the camera'),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        content: Type.Object(
+          {
+            video: DevicePath(
+              'V4L2 capture device of the HDMI capture dongle the room shares content from (docs/hardware.md §Content sharing)',
+              restart,
+            ),
           },
           { additionalProperties: false, default: {} },
         ),

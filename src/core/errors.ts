@@ -154,6 +154,10 @@ export const ERROR_CODES = {
     http: 409,
     message: 'Someone else is sharing; only the meeting host can take over.',
   },
+  'meeting.share_unavailable': {
+    http: 409,
+    message: 'This room has no content source to share: connect an HDMI capture device and set it up.',
+  },
   'meeting.chat_invalid': {
     http: 400,
     message: 'A chat message must have 1 to 1000 bytes of text, without control characters.',

@@ -30,6 +30,18 @@ export interface SpeakerphoneConfig {
   readonly muteButton?: MuteButtonMode;
 }
 
+/**
+ * The HDMI capture dongle the room shares content from (docs/hardware.md §Content sharing): a UVC
+ * video device like a camera, found by its V4L2 node.
+ */
+export interface ContentConfig {
+  /**
+   * The dongle's V4L2 capture node, `/dev/v4l/by-id/…-video-index0`; null: none set, a dongle the
+   * catalogue knows is only reported (it cannot be shared from until its node is set).
+   */
+  readonly device: string | null;
+}
+
 export interface DevicesConfig {
   readonly panel?: PanelConfig | null;
   readonly camera?: CameraConfig | null;
@@ -38,4 +50,7 @@ export interface DevicesConfig {
   readonly usb?: boolean;
   /** How often the camera is asked whether it is alive; default 5000 ms. */
   readonly cameraProbeMs?: number;
+  readonly content?: ContentConfig | null;
+  /** How often the content dongle's node is looked for; default 1000 ms. */
+  readonly contentProbeMs?: number;
 }

@@ -2,7 +2,8 @@
  * Device manager (docs/hardware.md §Device manager): supervises every configured device — panel, camera,
  * speakerphone, USB bus — keeps each one's state, health, last error, counters and reconnects, survives any
  * device vanishing and returning without a restart, and raises typed events on an EventBus
- * (camera lost/back, panel redraw, mute changed, hook, USB hot-plug). Configuration is a plain
+ * (camera lost/back, panel redraw, mute changed, hook, content dongle plugged/unplugged, USB hot-plug).
+ * Configuration is a plain
  * object (`DevicesConfig`); the app wires it to settings, the meeting and the kiosk.
  */
 import { existsSync } from 'node:fs';
@@ -41,7 +42,7 @@ import {
   type DeviceState,
   type DeviceStatus,
 } from './status.ts';
-import { NodeUsbBus, type UsbBus, UsbInventory } from './usb/bus.ts';
+import { type InventoryItem, NodeUsbBus, type UsbBus, UsbInventory } from './usb/bus.ts';
 import { type Catalogue, loadCatalogue } from './usb/catalogue.ts';
 
 export interface DeviceManagerDeps {
@@ -85,6 +86,11 @@ export class DeviceManager {
   #panelStream: SupervisedStream | null = null;
   #cameraStream: SupervisedStream | null = null;
   #cameraUp: boolean | null = null;
+  #contentPresent = false;
+  /** Looks for the content dongle's node now (set while a content device is configured). */
+  #contentCheck: (() => void) | null = null;
+  /** Catalogued HDMI capture dongles on the USB bus now, by USB key. */
+  readonly #contentDongles = new Map<string, string>();
   #running = false;
 
   constructor(config: DevicesConfig, deps: DeviceManagerDeps) {
@@ -104,9 +110,10 @@ export class DeviceManager {
             ? config.camera.path
             : config.camera.device;
       if (id === 'speakerphone') return config.speakerphone?.hidraw ?? null;
+      if (id === 'content') return config.content?.device ?? null;
       return null;
     };
-    for (const id of ['panel', 'camera', 'speakerphone', 'usb'] as const) {
+    for (const id of ['panel', 'camera', 'speakerphone', 'content', 'usb'] as const) {
       this.#records.set(id, new DeviceRecord(id, path(id), this.#clock, this.events));
     }
   }
@@ -124,6 +131,19 @@ export class DeviceManager {
     return [...this.#records.values()].map((r) => r.snapshot());
   }
 
+  /**
+   * Whether the content dongle's node is there now (docs/hardware.md §Content sharing); false
+   * while none is configured. The `content.plugged`/`content.unplugged` events report its changes.
+   */
+  get contentPresent(): boolean {
+    return this.#contentPresent;
+  }
+
+  /** Whether a content dongle's node is configured to be watched. */
+  get contentWatched(): boolean {
+    return (this.#config.content?.device ?? null) !== null;
+  }
+
   setView(view: RoomView): void {
     this.#panel?.setView(view);
   }
@@ -136,6 +156,8 @@ export class DeviceManager {
     if (this.#config.panel != null) this.#startPanel(this.#config.panel);
     if (this.#config.camera != null) this.#startCamera(this.#config.camera);
     if (this.#config.speakerphone != null) this.#startSpeakerphone(this.#config.speakerphone);
+    const content = this.#config.content?.device;
+    if (content != null) this.#startContent(content);
     if (this.#config.usb !== false) await this.#startUsb();
   }
 
@@ -383,6 +405,77 @@ export class DeviceManager {
     });
   }
 
+  /**
+   * The HDMI capture dongle: its node is looked for like the UVC camera's, every `contentProbeMs`
+   * and at once when the USB bus reports a catalogued dongle coming or going (the node appears a
+   * moment after the USB device, so the next look finds it).
+   */
+  #startContent(device: string): void {
+    const rec = this.#record('content');
+    let first = true;
+    /** The dongle's name as plugged, for the unplug too (by then the USB bus has forgotten it). */
+    let name: string | null = null;
+    const exists = this.#deps.pathExists ?? existsSync;
+    const check = () => {
+      if (!this.#running) return;
+      const present = exists(device);
+      const was = this.#contentPresent;
+      this.#contentPresent = present;
+      // Only a change is published (a look that finds the same says nothing new).
+      if (!first && present === was) return;
+      if (present) rec.set('ready');
+      else
+        rec.set(
+          'disconnected',
+          new RoomdError('device.unavailable', {
+            message: 'The HDMI capture dongle is not connected.',
+            context: { path: device },
+          }),
+        );
+      // The first look only sets the state; a change after it is a plug or an unplug.
+      if (!first) {
+        if (present) {
+          rec.count('plugged');
+          rec.reconnects++;
+          name = this.#contentDongles.values().next().value ?? null;
+        } else rec.count('unplugged');
+        this.events.emit(present ? 'content.plugged' : 'content.unplugged', { path: device, name });
+      }
+      first = false;
+    };
+    this.#contentCheck = check;
+    const t = this.#clock.setInterval(check, this.#config.contentProbeMs ?? 1000);
+    check();
+    this.#cleanup.push(() => {
+      this.#clock.clear(t);
+      this.#contentCheck = null;
+      this.#contentPresent = false;
+    });
+  }
+
+  /** A catalogued HDMI capture dongle came or went on the USB bus. */
+  #onContentUsb(item: InventoryItem, attached: boolean): void {
+    if (item.entry?.driver !== 'hdmi-capture') return;
+    if (attached) this.#contentDongles.set(item.key, item.entry.name);
+    else this.#contentDongles.delete(item.key);
+    if (this.#contentCheck !== null) {
+      this.#contentCheck();
+      return;
+    }
+    // No node configured: say there is a dongle the room cannot use yet.
+    const rec = this.#record('content');
+    const name = this.#contentDongles.values().next().value;
+    if (name === undefined) rec.set('not-configured');
+    else
+      rec.set(
+        'unavailable',
+        new RoomdError('device.unavailable', {
+          message: `${name} is plugged in; set devices.content.video to its /dev/v4l/by-id node to share from it.`,
+          context: { name },
+        }),
+      );
+  }
+
   async #startUsb(): Promise<void> {
     const rec = this.#record('usb');
     rec.set('connecting');
@@ -399,10 +492,12 @@ export class DeviceManager {
     inv.on('attach', (i) => {
       rec.count('attached');
       this.events.emit('usb.attached', i);
+      this.#onContentUsb(i, true);
     });
     inv.on('detach', (i) => {
       rec.count('detached');
       this.events.emit('usb.detached', i);
+      this.#onContentUsb(i, false);
     });
     await inv.start();
     const s = inv.status;
@@ -417,6 +512,12 @@ export class DeviceManager {
   }
 }
 
-export type { CameraConfig, DevicesConfig, PanelConfig, SpeakerphoneConfig } from './config.ts';
-export type { DeviceEvents, DeviceId, DeviceState, DeviceStatus } from './status.ts';
+export type {
+  CameraConfig,
+  ContentConfig,
+  DevicesConfig,
+  PanelConfig,
+  SpeakerphoneConfig,
+} from './config.ts';
+export type { ContentChange, DeviceEvents, DeviceId, DeviceState, DeviceStatus } from './status.ts';
 export type { Camera };

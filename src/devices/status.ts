@@ -9,7 +9,7 @@ import type { EventBus } from '../core/events.ts';
 import type { MuteChange } from './mute.ts';
 import type { InventoryItem, UsbBusStatus } from './usb/bus.ts';
 
-export type DeviceId = 'panel' | 'camera' | 'speakerphone' | 'usb';
+export type DeviceId = 'panel' | 'camera' | 'speakerphone' | 'content' | 'usb';
 
 export type DeviceState =
   | 'not-configured'
@@ -57,6 +57,14 @@ export interface DeviceStatus {
   readonly model?: CameraModelStatus;
 }
 
+/** A content dongle plugged in or pulled out. */
+export interface ContentChange {
+  /** The configured V4L2 node. */
+  readonly path: string;
+  /** The dongle's catalogue name, when the USB bus reported it. */
+  readonly name: string | null;
+}
+
 export type DeviceEvents = {
   'device.state': DeviceStatus;
   /** The camera stopped working: video should pause and say so. */
@@ -66,6 +74,15 @@ export type DeviceEvents = {
   'panel.redraw': { reason: string; instructions: number; ms: number };
   'mute.changed': MuteChange;
   'speakerphone.hook': { offHook: boolean };
+  /**
+   * The content source became available: the HDMI capture dongle's node appeared (the dongle, and
+   * with it a laptop, was plugged in; docs/hardware.md §Content sharing). `name` is the dongle's
+   * catalogue name when the USB bus saw it, else null. Raised on the change only: the state at start
+   * is `DeviceManager.contentPresent`.
+   */
+  'content.plugged': ContentChange;
+  /** The content source went away: the dongle's node disappeared. */
+  'content.unplugged': ContentChange;
   'usb.status': UsbBusStatus;
   'usb.attached': InventoryItem;
   'usb.detached': InventoryItem;

@@ -26,14 +26,30 @@ export type VideoSource =
     }
   /**
    * ffmpeg's testsrc2 with a wall-clock overlay when a font is available, and the frame stamp
-   * (src/media/frame-stamp.ts) across its top unless `frameStamp` is false.
+   * (src/media/frame-stamp.ts) across its top unless `frameStamp` is false: the wall-clock time
+   * (true, the default) or the frame's number from 0 ('frame-index', for a clip encoded once and
+   * replayed, docs/benchmarks.md §glass-to-glass).
    */
   | {
       readonly type: 'test';
       readonly fontFile?: string | null;
       readonly label?: string;
-      readonly frameStamp?: boolean;
-    };
+      readonly frameStamp?: boolean | 'frame-index';
+    }
+  /**
+   * Video encoded beforehand, in the settings' codec (VP8 in IVF, H.264 Annex B), sent as it is at
+   * its own frame rate (`-re`, no encoding), from its start again after its end when `loop`.
+   */
+  | { readonly type: 'file'; readonly path: string; readonly loop?: boolean }
+  /**
+   * A synthetic shared slide deck, for content sharing without an HDMI capture dongle (the demo's
+   * laptop, tests, benchmarks): a white page whose title and lines of small dark text change every
+   * `SLIDE_SECONDS` (slide N of `SLIDE_COUNT`), a moving mouse cursor, a frame counter in the
+   * bottom-right corner, and the frame stamp holding the frame's number (`frameStampFilters` in
+   * 'frame-index' mode). Without a font the text is drawn as dark boxes and the counter is the stamp
+   * alone. Where everything sits: `slidesLayout`.
+   */
+  | { readonly type: 'slides'; readonly label?: string; readonly fontFile: string | null };
 
 export type AudioSource =
   | { readonly type: 'alsa'; readonly device: string }
@@ -82,7 +98,146 @@ function filterQuote(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "'\\''").replace(/:/g, '\\:')}'`;
 }
 
-function videoInput(src: VideoSource, s: VideoEncodeSettings): string[] {
+/** Seconds each slide of the `slides` source is shown. */
+export const SLIDE_SECONDS = 4;
+/** Slides in the `slides` source's deck; after the last it starts again. */
+export const SLIDE_COUNT = 5;
+/** Lines of body text on each slide. */
+export const SLIDE_LINES = 6;
+
+const SLIDE_TITLES = ['Agenda', 'Where we are', 'The numbers', 'Risks', 'Next steps'] as const;
+
+export interface Rect {
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+}
+
+/** Where the `slides` source draws things in a `width`×`height` frame (pixels, integers). */
+export interface SlidesLayout {
+  /** Left and right page margin. */
+  readonly margin: number;
+  readonly titleSize: number;
+  /** Body text size: 20 px at 1080 lines, 13 at 720, never below 10. */
+  readonly bodySize: number;
+  /** Distance between the tops of two body lines. */
+  readonly linePitch: number;
+  readonly title: Rect;
+  /** The body text's lines, all of them. */
+  readonly body: Rect;
+  /** The frame counter's box, bottom right. */
+  readonly counter: Rect;
+  /** The "Slide N of M" line, bottom left. */
+  readonly footer: Rect;
+  /** The mouse cursor's size; it moves inside `body`. */
+  readonly cursor: { readonly w: number; readonly h: number };
+}
+
+export function slidesLayout(width: number, height: number): SlidesLayout {
+  const margin = Math.round(width / 24);
+  const titleSize = Math.max(14, Math.round(height / 20));
+  const bodySize = Math.max(10, Math.round(height / 54));
+  const linePitch = Math.round(bodySize * 1.8);
+  const top = stampBandHeight(height) + Math.round(height / 12);
+  const title = { x: margin, y: top, w: width - 2 * margin, h: titleSize };
+  const body = {
+    x: margin,
+    y: top + 2 * titleSize,
+    w: width - 2 * margin,
+    h: (SLIDE_LINES - 1) * linePitch + bodySize,
+  };
+  const counterH = Math.max(12, Math.round(height / 16));
+  const counterW = Math.max(40, Math.round(width / 8));
+  const counter = {
+    x: width - margin - counterW,
+    y: height - Math.round(margin / 2) - counterH,
+    w: counterW,
+    h: counterH,
+  };
+  const footer = { x: margin, y: counter.y, w: Math.round(width / 3), h: counterH };
+  const cursorH = Math.max(6, Math.round(height / 40));
+  return {
+    margin,
+    titleSize,
+    bodySize,
+    linePitch,
+    title,
+    body,
+    counter,
+    footer,
+    cursor: { w: Math.max(4, Math.round(cursorH * 0.65)), h: cursorH },
+  };
+}
+
+/** A line of body text: different on every slide and every line, so a slide change is visible. */
+function slideLine(slide: number, line: number): string {
+  const words = ['quarterly', 'roadmap', 'budget', 'latency', 'rollout', 'review', 'customers', 'release'];
+  const a = words[(slide * 3 + line) % words.length]!;
+  const b = words[(slide + line * 5 + 1) % words.length]!;
+  return `${line + 1}. The ${a} and the ${b} for item ${slide + 1}.${line + 1}, measured in week ${10 + slide * SLIDE_LINES + line}`;
+}
+
+/** The `slides` source's filter graph (see `VideoSource`): one lavfi input, the stamp drawn last. */
+function slidesGraph(src: Extract<VideoSource, { type: 'slides' }>, s: VideoEncodeSettings): string {
+  const L = slidesLayout(s.width, s.height);
+  const rate = s.framerate;
+  const label = (src.label ?? '').replace(/[^A-Za-z0-9 _.-]/g, '').slice(0, 32);
+  /** On while slide `k` (from 0) is shown. */
+  const on = (k: number) => `eq(mod(floor(t/${SLIDE_SECONDS}),${SLIDE_COUNT}),${k})`;
+  const dark = '0x202020';
+  const filters: string[] = [];
+  for (let k = 0; k < SLIDE_COUNT; k++) {
+    if (src.fontFile) {
+      const font = `fontfile=${filterQuote(src.fontFile)}`;
+      const title = `${label === '' ? '' : `${label} - `}${SLIDE_TITLES[k % SLIDE_TITLES.length]}`;
+      const lines = Array.from({ length: SLIDE_LINES }, (_, j) => slideLine(k, j)).join('\n');
+      filters.push(
+        `drawtext=${font}:text=${filterQuote(title)}:x=${L.title.x}:y=${L.title.y}:fontsize=${L.titleSize}:fontcolor=${dark}:enable='${on(k)}'`,
+        `drawtext=${font}:text=${filterQuote(lines)}:x=${L.body.x}:y=${L.body.y}:fontsize=${L.bodySize}` +
+          `:line_spacing=${L.linePitch - L.bodySize}:fontcolor=${dark}:enable='${on(k)}'`,
+        `drawtext=${font}:text=${filterQuote(`Slide ${k + 1} of ${SLIDE_COUNT}`)}:x=${L.footer.x}:y=${L.footer.y}` +
+          `:fontsize=${Math.round(L.footer.h / 2)}:fontcolor=0x606060:enable='${on(k)}'`,
+      );
+    } else {
+      // Boxes where the words would be: a title bar, lines of different lengths, one square per
+      // slide number in the footer.
+      const box = (r: Rect, color: string) =>
+        `drawbox=x=${r.x}:y=${r.y}:w=${Math.max(1, r.w)}:h=${Math.max(1, r.h)}:color=${color}:t=fill:enable='${on(k)}'`;
+      filters.push(box({ ...L.title, w: Math.round(L.title.w * (0.35 + 0.08 * k)) }, dark));
+      for (let j = 0; j < SLIDE_LINES; j++) {
+        const share = 0.45 + 0.1 * ((k * 3 + j * 2) % 6);
+        const y = L.body.y + j * L.linePitch + Math.round(L.bodySize * 0.15);
+        filters.push(
+          box({ x: L.body.x, y, w: Math.round(L.body.w * share), h: Math.round(L.bodySize * 0.7) }, dark),
+        );
+      }
+      const side = Math.max(2, Math.round(L.footer.h / 2));
+      for (let i = 0; i <= k; i++)
+        filters.push(box({ x: L.footer.x + i * 2 * side, y: L.footer.y, w: side, h: side }, '0x606060'));
+    }
+  }
+  if (src.fontFile) {
+    // A box of fixed size, so the counter does not grow and shrink with its digits.
+    filters.push(
+      `drawbox=x=${L.counter.x}:y=${L.counter.y}:w=${L.counter.w}:h=${L.counter.h}:color=${dark}:t=fill`,
+      `drawtext=fontfile=${filterQuote(src.fontFile)}:text=${filterQuote('#%{frame_num}')}` +
+        `:x=${L.counter.x}+(${L.counter.w}-tw)/2:y=${L.counter.y}+(${L.counter.h}-th)/2` +
+        `:fontsize=${Math.round(L.counter.h * 0.6)}:fontcolor=white`,
+    );
+  }
+  // The cursor sweeps a Lissajous path over the body text (overlay reevaluates x, y every frame).
+  const cx = `${L.body.x}+${L.body.w - L.cursor.w}*(0.5+0.45*sin(t*0.9))`;
+  const cy = `${L.body.y}+${Math.max(0, L.body.h - L.cursor.h)}*(0.5+0.45*sin(t*1.3))`;
+  const page = [`color=c=white:size=${s.width}x${s.height}:rate=${rate}`, ...filters].join(',');
+  const cursor = `color=c=black:size=${L.cursor.w}x${L.cursor.h}:rate=${rate}`;
+  let out = `overlay=x='${cx}':y='${cy}':shortest=1`;
+  // Narrower than two pixels a cell, the stamp would not be readable (as for the test source).
+  if (s.width >= STAMP_CELLS * 2) out += `,${frameStampFilters(s.width, s.height, rate, 'frame-index')}`;
+  return `${page}[page];${cursor}[cursor];[page][cursor]${out}`;
+}
+
+function videoInput(src: Exclude<VideoSource, { type: 'file' }>, s: VideoEncodeSettings): string[] {
   if (src.type === 'v4l2') {
     return [
       '-f',
@@ -98,6 +253,7 @@ function videoInput(src: VideoSource, s: VideoEncodeSettings): string[] {
       src.device,
     ];
   }
+  if (src.type === 'slides') return ['-re', '-f', 'lavfi', '-i', slidesGraph(src, s)];
   let graph = `testsrc2=size=${s.width}x${s.height}:rate=${s.framerate}`;
   if (src.fontFile) {
     const size = Math.max(12, Math.round(s.height / 12));
@@ -109,29 +265,36 @@ function videoInput(src: VideoSource, s: VideoEncodeSettings): string[] {
   }
   // Narrower than two pixels a cell, the stamp would not be readable (and drawbox reads w=0 as "all").
   if (src.frameStamp !== false && s.width >= STAMP_CELLS * 2)
-    graph += `,${frameStampFilters(s.width, s.height, s.framerate)}`;
+    graph += `,${frameStampFilters(s.width, s.height, s.framerate, src.frameStamp === 'frame-index' ? 'frame-index' : 'wall-clock')}`;
   return ['-re', '-f', 'lavfi', '-i', graph];
 }
 
 /**
  * The frame stamp (src/media/frame-stamp.ts, docs/benchmarks.md §glass-to-glass) as a filter chain,
- * drawn after everything else. The frame's timestamp becomes the wall clock in ms (`settb` +
- * `setpts=RTCTIME/1000`, RTCTIME being µs), so every cell's `enable=` expression reads the same
- * time `t`; the white reference, a black band over the other cells, one white box per set Gray-code
- * bit or check bit; then the timestamps go back to frame numbers at the frame rate, as testsrc2
- * made them.
+ * drawn after everything else. 'wall-clock': the frame's timestamp becomes the wall clock in ms
+ * (`settb` + `setpts=RTCTIME/1000`, RTCTIME being µs), so every cell's `enable=` expression reads the
+ * same time `t`, and after the cells the timestamps go back to frame numbers at the frame rate, as
+ * testsrc2 made them. 'frame-index': the cells hold the frame's number `n` (0 for the first), and
+ * the timestamps are left alone. Then the white reference, a black band over the other cells, one
+ * white box per set Gray-code bit or check bit.
  */
-export function frameStampFilters(width: number, height: number, framerate: number): string {
+export function frameStampFilters(
+  width: number,
+  height: number,
+  framerate: number,
+  value: 'wall-clock' | 'frame-index' = 'wall-clock',
+): string {
   const band = stampBandHeight(height);
-  const ms = 'floor(t*1000+0.5)';
-  /** Bit k of the Gray code of the time in ms: bit k+1 of (ms + 2^k). */
-  const gray = (k: number) => `mod(floor((${ms}+${2 ** k})/${2 ** (k + 1)}),2)`;
+  const wall = value === 'wall-clock';
+  const stamped = wall ? 'floor(t*1000+0.5)' : 'n';
+  /** Bit k of the Gray code of the stamped value: bit k+1 of (value + 2^k). */
+  const gray = (k: number) => `mod(floor((${stamped}+${2 ** k})/${2 ** (k + 1)}),2)`;
   const box = (cell: number, color: string, enable?: string) => {
     const x = stampCellX(cell, width);
     const w = stampCellX(cell + 1, width) - x;
     return `drawbox=x=${x}:y=0:w=${w}:h=${band}:color=${color}:t=fill${enable === undefined ? '' : `:enable='${enable}'`}`;
   };
-  const filters = ['settb=1/1000', 'setpts=RTCTIME/1000', box(0, 'white')];
+  const filters = [...(wall ? ['settb=1/1000', 'setpts=RTCTIME/1000'] : []), box(0, 'white')];
   filters.push(
     `drawbox=x=${stampCellX(1, width)}:y=0:w=${stampCellX(STAMP_CELLS, width) - stampCellX(1, width)}:h=${band}:color=black:t=fill`,
   );
@@ -142,11 +305,33 @@ export function frameStampFilters(width: number, height: number, framerate: numb
     for (let k = j; k < STAMP_DATA_BITS; k += STAMP_CHECK_BITS) terms.push(gray(k));
     filters.push(box(2 + STAMP_DATA_BITS + j, 'white', `mod(${terms.join('+')},2)`));
   }
-  filters.push(`settb=1/${framerate}`, 'setpts=N');
+  if (wall) filters.push(`settb=1/${framerate}`, 'setpts=N');
   return filters.join(',');
 }
 
 export function videoCaptureArgs(src: VideoSource, s: VideoEncodeSettings): string[] {
+  const format = s.codec === 'vp8' ? 'ivf' : 'h264';
+  if (src.type === 'file')
+    return [
+      ...COMMON,
+      '-nostdin',
+      '-re',
+      ...(src.loop === true ? ['-stream_loop', '-1'] : []),
+      '-f',
+      format,
+      // IVF carries each frame's time; an Annex B stream does not, so its rate is the settings'.
+      ...(format === 'h264' ? ['-framerate', String(s.framerate)] : []),
+      '-i',
+      src.path,
+      '-an',
+      '-c:v',
+      'copy',
+      '-f',
+      format,
+      '-flush_packets',
+      '1',
+      'pipe:1',
+    ];
   const gop = Math.max(1, Math.round(((s.keyframeIntervalMs ?? 2000) * s.framerate) / 1000));
   const gopSeconds = gop / s.framerate;
   const kbps = Math.round(s.bitrateKbps);

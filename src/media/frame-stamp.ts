@@ -13,6 +13,10 @@
  *   cells 2..33   the low 32 bits of the time in ms, Gray-coded, most significant bit first
  *   cells 34..39  check bits: check bit j = XOR of the Gray bits k (LSB = 0) with k mod 6 = j
  *
+ * The value is a wall-clock time in ms for a live synthetic camera, or a frame's number in its clip
+ * for a clip encoded once and replayed at its frame rate (`replayedFrameTime` turns that back into
+ * the time the frame was sent).
+ *
  * Gray code: two consecutive times differ in one cell, so a picture caught between two stamps reads
  * as one of them. The reader thresholds each cell's mean luma halfway between the references, and
  * gives up (null) on a cell too close to that threshold, too little contrast, or a failed check.
@@ -140,4 +144,36 @@ export function unwrapStamp(low32: number, nowMs: number): number {
   let d = (((Math.round(nowMs) - low32) % TWO_32) + TWO_32) % TWO_32;
   if (d >= TWO_32 / 2) d -= TWO_32;
   return Math.round(nowMs) - d;
+}
+
+/** How a looped clip whose frames are stamped with their number is replayed. */
+export interface ReplayTimeBase {
+  /** Wall-clock ms at which the replay sent its first frame (frame 0 of the first pass). */
+  readonly t0: number;
+  /** Ms between frames (1000 / frame rate). */
+  readonly frameMs: number;
+  /** Frames in the clip: the stamped numbers run 0..clipFrames-1, then start again. */
+  readonly clipFrames: number;
+}
+
+/**
+ * When the replay sent the frame stamped `index` that a reader sees at `nowMs`: the latest pass of
+ * the loop that had sent it by then, `t0 + (pass × clipFrames + index) × frameMs`. Right while the
+ * frame is younger than one pass of the clip; null for an index outside the clip.
+ */
+export function replayedFrameTime(index: number, base: ReplayTimeBase, nowMs: number): number | null {
+  if (!Number.isInteger(index) || index < 0 || index >= base.clipFrames) return null;
+  const pass = Math.max(0, Math.floor(((nowMs - base.t0) / base.frameMs - index) / base.clipFrames));
+  return base.t0 + (pass * base.clipFrames + index) * base.frameMs;
+}
+
+/**
+ * The replay's start from when its frames arrived, `arrivals[k]` being the wall-clock ms the k-th
+ * frame it sent arrived: frames are paced `frameMs` apart and can come late but never early, so
+ * the earliest `arrivals[k] − k × frameMs` is the start (late by that frame's own delay at most).
+ */
+export function replayStart(arrivals: readonly number[], frameMs: number): number | null {
+  let t0 = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < arrivals.length; k++) t0 = Math.min(t0, arrivals[k]! - k * frameMs);
+  return Number.isFinite(t0) ? t0 : null;
 }

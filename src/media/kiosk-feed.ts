@@ -3,9 +3,9 @@
  * binary WebSocket message from roomd to the room screen. Big-endian:
  *
  *   0  u8   version (1)
- *   1  u8   flags: bit 0 keyframe, bit 1 self view (this room's own camera); other bits 0
+ *   1  u8   flags: bit 0 keyframe, bit 1 self (this room's own camera or content); other bits 0
  *   2  u8   codec (1 vp8, 2 vp9, 3 h264)
- *   3  u8   stream id (per participant; 0 = camera)
+ *   3  u8   stream id: the meeting's id of the stream's kind (1 camera, 2 content)
  *   4  f64  capture timestamp, ms since the Unix epoch (sender's clock)
  *  12  u8   participant id length N (1..255)
  *  13  N    participant id, UTF-8

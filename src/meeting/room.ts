@@ -19,12 +19,13 @@ import type { AudioSource, VideoEncodeSettings, VideoSource } from '../media/ffm
 import { FEED_CAMERA_STREAM } from '../media/kiosk-feed.ts';
 import { VideoFeed } from '../media/video-feed.ts';
 import type { PtzCommand, RoomCommands } from '../protocol/room-commands.ts';
-import type { ClientType, EncryptionMode, Reaction } from '../protocol/vocabulary.ts';
+import { type ClientType, type EncryptionMode, type Reaction, STREAM_ID } from '../protocol/vocabulary.ts';
 import type { ProcessRunner } from '../system/process.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { ChatChannel, ChatEntry } from './chat.ts';
 import { MeetingMediaLink } from './media-link.ts';
 import type { MeetingPolicyBook } from './policy-pins.ts';
+import { type ContentConfig, RoomShare, type RoomShareView } from './room-share.ts';
 import type { BookedMeeting, ScheduleSource } from './schedule.ts';
 import { bareMeetingId, MeetingSession, type SessionIdentity } from './session.ts';
 import type { MeetingSnapshot } from './status.ts';
@@ -36,6 +37,13 @@ export interface RoomMediaConfig {
   audioBitrateKbps: number;
   /** ALSA playback device, or null for a null sink with a level meter. */
   playbackDevice: string | null;
+  /**
+   * What the room shares (docs/kiosk-and-admin-api.md §Content sharing): an HDMI capture device
+   * or the demo's test picture; null or absent when it has nothing to share.
+   */
+  content?: ContentConfig | null;
+  /** Whether the content source is there now (the HDMI dongle plugged in); always, when not given. */
+  contentPresent?: () => boolean;
 }
 
 export interface RoomOptions {
@@ -132,6 +140,7 @@ export class Room implements RoomCommands {
   readonly #log: Logger;
   #session: MeetingSession | null = null;
   #link: MeetingMediaLink | null = null;
+  #share: RoomShare | null = null;
   #mixer: AudioMixer | null = null;
   #videoCapture: MediaCapture | null = null;
   #audioCapture: MediaCapture | null = null;
@@ -154,7 +163,14 @@ export class Room implements RoomCommands {
     this.#log = options.log.child({ component: 'room' });
     this.#volume = options.volume;
     this.videoFeed = new VideoFeed({
-      onKeyframeNeeded: (participantId) => this.#link?.requestKeyframe(participantId, 'video'),
+      // The room's own pictures come from its own encoders; the others' from theirs.
+      onKeyframeNeeded: (participantId, streamId) => {
+        const screen = streamId === STREAM_ID.screen;
+        if (participantId === 'self') {
+          if (screen) this.#share?.requestKeyframe();
+          else this.#videoCapture?.requestKeyframe();
+        } else this.#link?.requestKeyframe(participantId, screen ? 'screen' : 'video');
+      },
     });
     this.#offMute = options.mute.on('change', (c) => {
       this.#applyMute(c.muted);
@@ -253,6 +269,16 @@ export class Room implements RoomCommands {
     this.#session = session;
     const link = new MeetingMediaLink({ session, clock: this.#o.clock, chatEnabled: () => this.chatEnabled });
     this.#link = link;
+    this.#share = new RoomShare({
+      link,
+      content: this.#o.media?.content ?? null,
+      ...(this.#o.media?.contentPresent === undefined ? {} : { contentPresent: this.#o.media.contentPresent }),
+      feed: this.videoFeed,
+      clock: this.#o.clock,
+      runner: this.#o.runner,
+      log: this.#log,
+      onChange: () => this.#changed(),
+    });
     link.onFrame((f) => {
       if (f.kind === 'video' && f.codec !== 'opus') {
         this.videoFeed.publish({
@@ -407,6 +433,29 @@ export class Room implements RoomCommands {
     return visibleChat(link.chat.messages, self, limit, this.#chatHidden);
   }
 
+  /**
+   * Share the room's content, or stop (docs/kiosk-and-admin-api.md §Content sharing). Refused with
+   * `meeting.share_unavailable` without a content source, `meeting.not_in_meeting` without a
+   * meeting and `meeting.share_busy` while someone else shares and the room is not the host.
+   */
+  async share(on: boolean): Promise<void> {
+    // The lasting reason first, whatever the meeting's state.
+    const content = this.#o.media;
+    if (on && ((content?.content ?? null) === null || !(content?.contentPresent?.() ?? true)))
+      throw new RoomdError('meeting.share_unavailable');
+    const share = this.#session === null ? null : this.#share;
+    if (share === null) throw new RoomdError('meeting.not_in_meeting');
+    if (on) share.start();
+    else await share.stop();
+  }
+
+  /** Who shares content now, for the room screen; null outside a meeting. */
+  shareView(): RoomShareView | null {
+    const people = this.#session?.snapshot.participants;
+    if (people === undefined || this.#share === null) return null;
+    return this.#share.view((id) => people.find((p) => p.id === id)?.name);
+  }
+
   /** Dismiss the code-change banner. */
   async acknowledgeSecurityCode(): Promise<void> {
     this.#session?.acknowledgeCodeChange();
@@ -472,6 +521,8 @@ export class Room implements RoomCommands {
     this.#controlTimer = null;
     this.#controlSent = false;
     this.#session = null;
+    const share = this.#share;
+    this.#share = null;
     this.#link?.close();
     this.#link = null;
     const caps = [this.#videoCapture, this.#audioCapture];
@@ -479,7 +530,7 @@ export class Room implements RoomCommands {
     this.#audioCapture = null;
     const mixer = this.#mixer;
     this.#mixer = null;
-    await Promise.all([...caps.map((c) => c?.stop()), mixer?.stop()]);
+    await Promise.all([...caps.map((c) => c?.stop()), mixer?.stop(), share?.close()]);
     if (session.snapshot.status !== 'left' && session.snapshot.status !== 'failed') await session.leave();
     this.#log.info({ meetingId: session.snapshot.id, status: session.snapshot.status }, 'meeting over');
     this.#changed();

@@ -34,6 +34,11 @@ export interface RoomCommands {
    * participant with id `to`, end-to-end encrypted.
    */
   chat(text: string, to?: string): Promise<void>;
+  /**
+   * Share the room's content (its HDMI input) with the meeting, or stop sharing
+   * (docs/kiosk-and-admin-api.md §Content sharing).
+   */
+  share(on: boolean): Promise<void>;
   /** The people in the room saw the "security code changed" banner. */
   acknowledgeSecurityCode(): Promise<void>;
 }

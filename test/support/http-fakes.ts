@@ -51,6 +51,8 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
   failNextJoin: RoomdError | null = null;
   /** The room's `room.chat` setting. */
   chatEnabled = true;
+  /** The room has a content source (`devices.content.video`, or the demo's test picture). */
+  canShare = true;
   #chatIds = 0;
   readonly #listeners = new Set<(s: RoomSnapshot) => void>();
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -196,6 +198,7 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
         volume: 60,
         chat: [],
         chatEnabled: this.chatEnabled,
+        share: { active: false, self: false, by: null, canShare: this.canShare },
       },
     });
     this.#later(() => this.updateMeeting({ joinSteps: stepState(2) }), 1);
@@ -312,6 +315,30 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
       mine: true,
       delivered: false,
       private: recipient !== null,
+    });
+  }
+
+  /**
+   * Like the room (src/meeting/room.ts share): refused without a content source, outside a
+   * meeting, and while someone else shares (`othersShare`); the room is never the host here.
+   */
+  async share(on: boolean): Promise<void> {
+    this.calls.push({ name: 'share', args: [on] });
+    if (on && !this.canShare) throw new RoomdError('meeting.share_unavailable');
+    const m = this.state.meeting;
+    if (m === null) throw new RoomdError('meeting.not_in_meeting');
+    const now = m.share ?? { active: false, self: false, by: null, canShare: this.canShare };
+    if (on && now.active && !now.self) throw new RoomdError('meeting.share_busy');
+    if (!on && !now.self) return;
+    this.updateMeeting({
+      share: { active: on, self: on, by: on ? this.state.room.name : null, canShare: this.canShare },
+    });
+  }
+
+  /** Someone else in the meeting shares (`name`), or stops (null). */
+  othersShare(name: string | null): void {
+    this.updateMeeting({
+      share: { active: name !== null, self: false, by: name, canShare: this.canShare },
     });
   }
 

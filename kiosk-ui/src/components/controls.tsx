@@ -1,8 +1,8 @@
 /**
  * In-meeting controls (docs/kiosk-and-admin-api.md §Room screen): microphone, camera, volume,
- * camera presets, reactions, chat (with the count of unread messages; §Chat), leave. A tapped
- * control shows at once that it was taken (pressed while roomd has not answered); Leave says
- * "Leaving…" and cannot be tapped twice.
+ * camera presets, sharing the room's content (§Content sharing), reactions, chat (with the count of
+ * unread messages; §Chat), leave. A tapped control shows at once that it was taken (pressed while
+ * roomd has not answered); Leave says "Leaving…" and cannot be tapped twice.
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { Meeting, RoomState } from '../api.ts';
@@ -10,6 +10,7 @@ import { REACTIONS, type Reaction } from '../../../src/protocol/vocabulary.ts';
 import { ChatPanel } from './chat.tsx';
 import { unreadCount } from './chat-view.ts';
 import { Icon } from './icons.tsx';
+import { shareButton } from './share-view.ts';
 
 /** What each reaction's button says. */
 const REACTION_LABELS: Readonly<Record<Reaction, string>> = {
@@ -56,6 +57,7 @@ export function Controls({
   const toggle = (p: 'react' | 'camera' | 'chat') => setPanel(panel === p ? 'none' : p);
   const leaving = actions.pending('leave') || meeting.leaving === true;
   const busy = (name: string) => (actions.pending(name) ? 'is-pending' : '');
+  const share = shareButton(meeting.share);
   return (
     <div class="controls-wrap">
       {panel === 'react' && (
@@ -149,6 +151,22 @@ export function Controls({
         <button type="button" class="control" onClick={() => toggle('camera')} data-testid="presets">
           <Icon name="target" />
           Camera view
+        </button>
+        <button
+          type="button"
+          class={`control control-share ${share.on ? '' : 'control-active'} ${busy('share')}`}
+          disabled={share.disabled}
+          onClick={() => actions.run('share', { on: share.on })}
+          aria-describedby={share.reason === null ? undefined : 'share-reason'}
+          data-testid="share-toggle"
+        >
+          <Icon name="share" />
+          {share.label}
+          {share.reason !== null && (
+            <span class="control-reason" id="share-reason" data-testid="share-reason">
+              {share.reason}
+            </span>
+          )}
         </button>
         <button type="button" class="control" onClick={() => toggle('react')} data-testid="react">
           <Icon name="smile" />

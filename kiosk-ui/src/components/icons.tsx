@@ -13,6 +13,9 @@ const paths: Record<string, string> = {
   leave: 'M3 14c5-5 13-5 18 0l-3 3-3-2v-3c-2-1-4-1-6 0v3l-3 2z',
   check: 'M5 12l5 5L19 7',
   chat: 'M4 5h16v11H10l-5 4v-4H4z M8 9h8 M8 12h5',
+  share: 'M3 5h18v12H3z M8 21h8 M12 17v4 M12 14V8 M9 11l3-3 3 3',
+  people:
+    'M9 11a3 3 0 1 0 0-6a3 3 0 0 0 0 6 M3 20a6 6 0 0 1 12 0 M17 11a2.5 2.5 0 1 0 0-5 M16 14a5 5 0 0 1 5 6',
 };
 
 export function Icon({ name }: { name: keyof typeof paths }) {

@@ -16,7 +16,7 @@ export function initials(name: string): string {
   ).toUpperCase();
 }
 
-function Tile({ p, router, self }: { p: Participant; router: VideoRouter; self?: boolean }) {
+export function Tile({ p, router, self }: { p: Participant; router: VideoRouter; self?: boolean }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [live, setLive] = useState(false);
   useEffect(() => {

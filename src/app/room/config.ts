@@ -4,7 +4,9 @@
  */
 import type { Settings } from '../../config/settings.ts';
 import type { DevicesConfig } from '../../devices/config.ts';
+import type { VideoSource } from '../../media/ffmpeg-args.ts';
 import type { RoomMediaConfig } from '../../meeting/room.ts';
+import type { ContentConfig } from '../../meeting/room-share.ts';
 
 export function devicesConfigFrom(s: Settings): DevicesConfig {
   const d = s.devices;
@@ -23,15 +25,52 @@ export function devicesConfigFrom(s: Settings): DevicesConfig {
     panel: d.panel.path === null ? null : { path: d.panel.path, baudRate: d.panel.baudRate },
     camera,
     speakerphone: d.speakerphone.hidraw === null ? null : { hidraw: d.speakerphone.hidraw },
+    content: { device: d.content.video },
     usb: true,
   };
 }
 
 /** nice(1) level of the room's own video encoder. */
-export const ROOM_ENCODER_NICENESS = 5;
+export const ROOM_ENCODER_NICENESS = 10;
+
+/** What the demo's room shares: a test picture, so content sharing can be seen without a dongle. */
+export const DEMO_CONTENT_LABEL = 'Slides';
+
+/**
+ * The room's content for sharing (docs/kiosk-and-admin-api.md §Content sharing): the HDMI capture
+ * dongle when `devices.content.video` is set, the test picture labelled "Slides" with `testContent`
+ * (the demo), none otherwise. Encoded for text, not motion: the settings' size at 5 fps, VP8, a
+ * keyframe at least every 5 s (a receiver's request brings one sooner).
+ */
+export function contentConfigFrom(
+  s: Settings,
+  fontFile: string | null,
+  testContent = false,
+): ContentConfig | null {
+  const device = s.devices.content.video;
+  const source: VideoSource | null =
+    device !== null
+      ? { type: 'v4l2', device }
+      : testContent
+        ? { type: 'slides', fontFile, label: DEMO_CONTENT_LABEL }
+        : null;
+  if (source === null) return null;
+  return {
+    source,
+    encode: {
+      codec: 'vp8',
+      width: s.media.width,
+      height: s.media.height,
+      framerate: 5,
+      bitrateKbps: 800,
+      keyframeIntervalMs: 5000,
+      niceness: ROOM_ENCODER_NICENESS,
+    },
+  };
+}
 
 /** Real devices where configured, ffmpeg's test sources where not (demo, a box without a camera). */
-export function mediaConfigFrom(s: Settings, fontFile: string | null): RoomMediaConfig {
+export function mediaConfigFrom(s: Settings, fontFile: string | null, testContent = false): RoomMediaConfig {
   return {
     video:
       s.devices.camera.video === null
@@ -53,7 +92,16 @@ export function mediaConfigFrom(s: Settings, fontFile: string | null): RoomMedia
         : { type: 'alsa', device: s.devices.speakerphone.captureDevice },
     audioBitrateKbps: s.media.audioBitrateKbps,
     playbackDevice: s.devices.speakerphone.playbackDevice,
+    content: contentConfigFrom(s, fontFile, testContent),
   };
 }
 
 export const DEFAULT_FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+
+/** The media config with the content source's presence (a watched dongle), when there is one. */
+export function withContentPresence(
+  media: RoomMediaConfig | null,
+  present: (() => boolean) | undefined,
+): RoomMediaConfig | null {
+  return media === null || present === undefined ? media : { ...media, contentPresent: present };
+}

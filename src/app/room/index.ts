@@ -27,7 +27,7 @@ import type { PeerConnectionFactory } from '../../transport/peer.ts';
 import { WorkerPeerConnectionFactory } from '../../transport/worker-peer.ts';
 import type { DaemonContext } from '../daemon.ts';
 import { createAdminBackend, LogRing } from './admin.ts';
-import { DEFAULT_FONT, devicesConfigFrom, mediaConfigFrom } from './config.ts';
+import { DEFAULT_FONT, devicesConfigFrom, mediaConfigFrom, withContentPresence } from './config.ts';
 import { createDeviceTests } from './device-tests.ts';
 import { assertIdentitySettings, RoomIdentity } from './identity.ts';
 import { RoomMetricsSource } from './metrics.ts';
@@ -40,6 +40,16 @@ export interface RoomAppOverrides {
   peers?: PeerConnectionFactory;
   logRing?: LogRing;
   restart?: () => void;
+  /**
+   * With no content source configured, share a test picture labelled "Slides" (the demo's room:
+   * demo/run.ts), so content sharing can be tried without an HDMI capture dongle.
+   */
+  testContent?: boolean;
+  /**
+   * Where the content dongle's presence is watched instead of `devices.content.video` (the demo's
+   * laptop: a file that exists while it is plugged in; demo/devices.ts).
+   */
+  contentPresence?: string;
   /** More admin routes behind the guard: only `roomd demo` gives its director (demo/run.ts). */
   adminPlugins?: AuthenticatedPlugin[];
 }
@@ -107,9 +117,15 @@ export async function roomModules(
     ptz: (c) => room.ptz(c),
     react: (r) => room.react(r),
     chat: (text, to) => room.chat(text, to),
+    share: (on) => room.share(on),
     acknowledgeSecurityCode: () => room.acknowledgeSecurityCode(),
   };
-  const devices = new DeviceManager(o.devices ?? devicesConfigFrom(settings), {
+  const devicesConfig = o.devices ?? devicesConfigFrom(settings);
+  const devices = new DeviceManager(
+    o.contentPresence === undefined
+      ? devicesConfig
+      : { ...devicesConfig, content: { device: o.contentPresence } },
+    {
     clock: ctx.clock,
     commands,
     view: { phase: 'idle', roomName: settings.room.name, meetings: [], notice: null, presets: [] },
@@ -143,10 +159,13 @@ export async function roomModules(
         policies,
         anchors: () => roomIdentity.trust().anchors ?? [],
       }),
-    media:
+    media: withContentPresence(
       o.media === undefined
-        ? mediaConfigFrom(settings, existsSync(DEFAULT_FONT) ? DEFAULT_FONT : null)
+        ? mediaConfigFrom(settings, existsSync(DEFAULT_FONT) ? DEFAULT_FONT : null, o.testContent === true)
         : o.media,
+      // A dongle (or the demo's laptop) is watched: sharing needs it plugged in.
+      devices.contentWatched ? () => devices.contentPresent : undefined,
+    ),
     volume: settings.media.volume,
     trust: () => roomIdentity.trust(),
     meetingPolicies: policies,
@@ -168,6 +187,20 @@ export async function roomModules(
   };
   room.events.on('change', refresh);
   devices.events.on('device.state', refresh);
+  // A laptop plugged into the HDMI capture while in a meeting shares at once, as room systems do
+  // (`room.autoShare`); pulling it out stops the share (docs/kiosk-and-admin-api.md §Content sharing).
+  devices.events.on('content.plugged', () => {
+    refresh();
+    if (!settings.room.autoShare || room.meeting() === null || room.shareView()?.self === true) return;
+    room.share(true).catch((err: unknown) => {
+      if (!(err instanceof RoomdError)) throw err;
+      log.info({ code: err.code }, 'a laptop was plugged in but the room could not share it');
+    });
+  });
+  devices.events.on('content.unplugged', () => {
+    refresh();
+    if (room.shareView()?.self === true) void room.share(false);
+  });
 
   const admin = createAdminBackend({
     stateDir: ctx.stateDir,
@@ -284,6 +317,7 @@ async function safeMode(
       ptz: refuse,
       react: refuse,
       chat: refuse,
+      share: refuse,
       acknowledgeSecurityCode: refuse,
     },
     admin: {

@@ -11,16 +11,19 @@ import {
   type DeviceInfo,
   type MeetingState,
   type RoomSnapshot,
+  type ShareState,
 } from '../../http/schemas/state.ts';
 import type { ChatEntry } from '../../meeting/chat.ts';
 import { FEATURE_NAMES } from '../../protocol/vocabulary.ts';
 import type { Room, RoomMeetingState } from '../../meeting/room.ts';
+import type { RoomShareView } from '../../meeting/room-share.ts';
 import { codeChangeText } from '../../meeting/status.ts';
 
 const KIND: Record<DeviceStatus['id'], string> = {
   panel: 'panel',
   camera: 'camera',
   speakerphone: 'speakerphone',
+  content: 'content',
   usb: 'usb',
 };
 
@@ -142,6 +145,17 @@ export function chatMessage(e: ChatEntry): ChatMessage {
   };
 }
 
+/** Content sharing as the room screen shows it (docs/kiosk-and-admin-api.md §Content sharing). */
+export function shareState(v: RoomShareView): ShareState {
+  return {
+    active: v.active,
+    self: v.self,
+    by: v.by,
+    canShare: v.canShare,
+    ...(v.notice === null ? {} : { notice: v.notice }),
+  };
+}
+
 export interface SnapshotInputs {
   room: Room;
   roomName: string;
@@ -149,6 +163,11 @@ export interface SnapshotInputs {
   addresses: string[];
   devices: readonly DeviceStatus[];
   problems: readonly RoomdError[];
+}
+
+function shareOf(room: Room): { share?: ShareState } {
+  const v = room.shareView();
+  return v === null ? {} : { share: shareState(v) };
 }
 
 export function roomSnapshot(i: SnapshotInputs): RoomSnapshot {
@@ -182,6 +201,7 @@ export function roomSnapshot(i: SnapshotInputs): RoomSnapshot {
             reactions: i.room.reactions(),
             chat: i.room.chatMessages(CHAT_SHOWN).map(chatMessage),
             chatEnabled: i.room.chatEnabled,
+            ...shareOf(i.room),
           },
     devices: i.devices.map(deviceInfo),
     errors,

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { RoomdError } from '../../core/errors.ts';
 
-export type DriverKind = 'uvc-camera' | 'visca-camera' | 'hid-speakerphone' | 'usb-serial';
+export type DriverKind = 'uvc-camera' | 'visca-camera' | 'hid-speakerphone' | 'hdmi-capture' | 'usb-serial';
 export type Capability = 'video' | 'ptz' | 'audio-in' | 'audio-out' | 'hid-mute' | 'hid-hook' | 'serial';
 
 export interface CatalogueEntry {
@@ -23,7 +23,13 @@ export interface Catalogue {
   lookup(vendorId: number, productId: number): CatalogueEntry | null;
 }
 
-const DRIVERS = new Set<string>(['uvc-camera', 'visca-camera', 'hid-speakerphone', 'usb-serial']);
+const DRIVERS = new Set<string>([
+  'uvc-camera',
+  'visca-camera',
+  'hid-speakerphone',
+  'hdmi-capture',
+  'usb-serial',
+]);
 const CAPS = new Set<string>(['video', 'ptz', 'audio-in', 'audio-out', 'hid-mute', 'hid-hook', 'serial']);
 
 function invalid(message: string, index: number): RoomdError {

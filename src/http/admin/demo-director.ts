@@ -2,7 +2,8 @@
  * The demo's director (docs/kiosk-and-admin-api.md §roomctl demo): admin routes that make the far
  * end of the demo's meetings do things — the host leaves or comes back, someone joins or leaves, a
  * phone or an old app tries to join the end-to-end encrypted meeting and is refused, the meeting
- * relay restarts, a device is unplugged and plugged back in. Only `roomd demo` registers this plugin (demo/run.ts); a production room
+ * relay restarts, a device is unplugged and plugged back in, a laptop is plugged into the room's HDMI
+ * capture (docs/hardware.md §Content sharing). Only `roomd demo` registers this plugin (demo/run.ts); a production room
  * never has these routes. Every route needs the `admin` scope.
  */
 import { type Static, Type } from '@sinclair/typebox';
@@ -52,7 +53,10 @@ export const DemoRefusedBody = Type.Object(
 
 export const DemoDeviceBody = Type.Object(
   {
-    device: Type.Union([Type.Literal('panel'), Type.Literal('camera'), Type.Literal('speakerphone')]),
+    device: Type.Union(
+      [Type.Literal('panel'), Type.Literal('camera'), Type.Literal('speakerphone'), Type.Literal('laptop')],
+      { description: "laptop: the laptop on the table, plugged into the room's HDMI capture" },
+    ),
     plugged: Type.Boolean({ description: 'false: pull the cable; true: plug it back in' }),
   },
   strict,
@@ -91,6 +95,7 @@ export const DemoRefusedReply = Type.Object({
 export type DemoRefusedReply = Static<typeof DemoRefusedReply>;
 
 type MeetingArg = { meetingId?: string };
+type DemoDeviceName = Static<typeof DemoDeviceBody>['device'];
 
 /** What the routes need from the demo environment (demo/director.ts implements it). */
 export interface DemoDirector {
@@ -103,8 +108,8 @@ export interface DemoDirector {
   personLeaves(o: MeetingArg & { name?: string }): Promise<string>;
   refusedJoin(o: MeetingArg & { client: 'phone' | 'web' | 'old-app' }): Promise<DemoRefusedReply>;
   restartRelay(): Promise<string>;
-  unplug(o: { device: 'panel' | 'camera' | 'speakerphone' }): Promise<string>;
-  replug(o: { device: 'panel' | 'camera' | 'speakerphone' }): Promise<string>;
+  unplug(o: { device: DemoDeviceName }): Promise<string>;
+  replug(o: { device: DemoDeviceName }): Promise<string>;
 }
 
 export function demoDirectorRoutes(director: DemoDirector): FastifyPluginAsync {

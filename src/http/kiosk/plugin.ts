@@ -23,6 +23,7 @@ import {
   OkReply,
   PtzBody,
   ReactBody,
+  ShareBody,
   VolumeBody,
 } from '../schemas/kiosk.ts';
 import { RoomState } from '../schemas/state.ts';
@@ -116,6 +117,7 @@ export async function kioskContext(app: FastifyInstance, opts: KioskContextOptio
   post<ChatBody>('/api/v1/chat', ChatBody, (b) =>
     b.to === undefined ? c.chat(b.text) : c.chat(b.text, b.to),
   );
+  post<ShareBody>('/api/v1/share', ShareBody, (b) => c.share(b.on));
   post<Record<string, never>>('/api/v1/security-code/ack', EmptyBody, () => c.acknowledgeSecurityCode());
 
   if (existsSync(`${opts.uiDir}/index.html`)) {

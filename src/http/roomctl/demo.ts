@@ -22,8 +22,10 @@ Makes the far end of the demo's meetings act (roomd demo only), so you can watch
   web-join                  a web browser tries to join it: refused
   old-app-join              an app too old for end-to-end encryption tries to join it: refused
   relay-restart             the meeting relay restarts; everyone reconnects
-  unplug DEVICE             pull a device's cable; DEVICE: panel, camera or speakerphone
-  replug DEVICE             plug it back in
+  unplug DEVICE             pull a device's cable; DEVICE: panel, camera, speakerphone or laptop
+  replug DEVICE             plug it back in (plug is the same)
+  plug laptop               plug the laptop into the room's HDMI capture: the room can share its
+                            slides (and shares them at once with room.autoShare on)
 
 --meeting ID picks the meeting (default: the end-to-end encrypted one). Uses the connection that
 'roomctl claim' saved (or --url, --fingerprint, --token).
@@ -41,20 +43,21 @@ const SUBCOMMANDS = new Set([
   'relay-restart',
   'unplug',
   'replug',
+  'plug',
 ]);
 
-const DEVICES = ['panel', 'camera', 'speakerphone'] as const;
+const DEVICES = ['panel', 'camera', 'speakerphone', 'laptop'] as const;
 type Device = (typeof DEVICES)[number];
 const isDevice = (d: string | undefined): d is Device =>
   (DEVICES as readonly (string | undefined)[]).includes(d);
 
 /** Throws a usage error for a subcommand or `--kind` this file does not know. */
 export function checkArgs(sub: string | undefined, rest: readonly string[], kind: string | undefined): void {
-  const takesDevice = sub === 'unplug' || sub === 'replug';
+  const takesDevice = sub === 'unplug' || sub === 'replug' || sub === 'plug';
   if (takesDevice && (rest.length !== 1 || !isDevice(rest[0])))
     throw new RoomctlError(
       RoomctlExit.usage,
-      `roomctl demo ${sub} takes one device: panel, camera or speakerphone.\n\n${DEMO_USAGE}`,
+      `roomctl demo ${sub} takes one device: panel, camera, speakerphone or laptop.\n\n${DEMO_USAGE}`,
     );
   if (sub === undefined || !SUBCOMMANDS.has(sub) || (rest.length > 0 && !takesDevice))
     throw new RoomctlError(
@@ -165,13 +168,14 @@ export async function runDemo(
       return done(await call(client, 'POST', '/api/v1/demo/relay/restart'));
     case 'unplug':
     case 'replug':
+    case 'plug':
       if (!isDevice(o.device))
         throw new RoomctlError(
           RoomctlExit.usage,
-          `Which device: panel, camera or speakerphone?\n\n${DEMO_USAGE}`,
+          `Which device: panel, camera, speakerphone or laptop?\n\n${DEMO_USAGE}`,
         );
       return done(
-        await call(client, 'POST', '/api/v1/demo/device', { device: o.device, plugged: sub === 'replug' }),
+        await call(client, 'POST', '/api/v1/demo/device', { device: o.device, plugged: sub !== 'unplug' }),
       );
     default:
       throw new RoomctlError(RoomctlExit.usage, `Unknown demo command "${sub}".\n\n${DEMO_USAGE}`);

@@ -1,6 +1,6 @@
 /**
  * Request and response schemas of the kiosk touch commands (docs/kiosk-and-admin-api.md
- * §Room screen: `POST /api/v1/{join,leave,mute,camera,volume,ptz,react,chat}`).
+ * §Room screen: `POST /api/v1/{join,leave,mute,camera,volume,ptz,react,chat,share}`).
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { PtzCommand } from '../../protocol/room-commands.ts';
@@ -21,6 +21,9 @@ export const EmptyBody = Type.Object({}, strict);
 export const MuteBody = Type.Object({ muted: Type.Boolean() }, strict);
 export const CameraBody = Type.Object({ enabled: Type.Boolean() }, strict);
 export const VolumeBody = Type.Object({ level: Type.Integer({ minimum: 0, maximum: 100 }) }, strict);
+/** Share the room's content or stop (docs/kiosk-and-admin-api.md §Content sharing). */
+export const ShareBody = Type.Object({ on: Type.Boolean() }, strict);
+export type ShareBody = Static<typeof ShareBody>;
 
 const Axis = Type.Number({ minimum: -1, maximum: 1 });
 /** A discriminated union on `op`, so a bad body gets one precise message instead of four. */

@@ -133,6 +133,24 @@ export const ChatMessage = Type.Object(
 );
 export type ChatMessage = Static<typeof ChatMessage>;
 
+export const ShareState = Type.Object(
+  {
+    active: Type.Boolean({ description: 'someone shares content (the room screen shows it large)' }),
+    self: Type.Boolean({ description: 'the room itself shares' }),
+    by: Type.Union([Type.String(), Type.Null()], {
+      description: "the sharer's name; null when nobody shares",
+    }),
+    canShare: Type.Boolean({ description: 'the room has a content source (`devices.content.video`)' }),
+    notice: Type.Optional(
+      Type.String({
+        description: "why the room's share ended when the room did not end it (the host took over)",
+      }),
+    ),
+  },
+  { description: 'content sharing (docs/kiosk-and-admin-api.md §Content sharing)' },
+);
+export type ShareState = Static<typeof ShareState>;
+
 export const MeetingState = Type.Object({
   id: Type.String(),
   title: Type.Optional(Type.String()),
@@ -191,6 +209,7 @@ export const MeetingState = Type.Object({
     }),
   ),
   chatEnabled: Type.Optional(Type.Boolean({ description: "the room's `room.chat` setting" })),
+  share: Type.Optional(ShareState),
 });
 export type MeetingState = Static<typeof MeetingState>;
 

@@ -34,6 +34,7 @@ export function spyCommands() {
     ptz: vi.fn(async (_c: PtzCommand) => {}),
     react: vi.fn(async (_r: Reaction) => {}),
     chat: vi.fn(async (_text: string, _to?: string) => {}),
+    share: vi.fn(async (_on: boolean) => {}),
     acknowledgeSecurityCode: vi.fn(async () => {}),
   };
 }

@@ -25,6 +25,7 @@ function commands() {
     ptz: vi.fn(async () => {}),
     react: vi.fn(async () => {}),
     chat: vi.fn(async () => {}),
+    share: vi.fn(async () => {}),
     acknowledgeSecurityCode: vi.fn(async () => {}),
   };
 }
@@ -99,7 +100,13 @@ describe('DeviceManager', () => {
     };
     await run(100);
     const state = () => Object.fromEntries(manager!.status().map((s) => [s.id, s.state]));
-    expect(state()).toEqual({ panel: 'ready', camera: 'ready', speakerphone: 'ready', usb: 'ready' });
+    expect(state()).toEqual({
+      panel: 'ready',
+      camera: 'ready',
+      speakerphone: 'ready',
+      content: 'not-configured',
+      usb: 'ready',
+    });
     expect(seen['usb.attached']?.[0]?.entry?.name).toBe('Jabra Speak 510');
     expect(panel.text('tRoom')).toBe('Room 1');
     expect(seen['panel.redraw']).toHaveLength(1);
@@ -147,7 +154,13 @@ describe('DeviceManager', () => {
     phone = new FakeSpeakerphone('toggle');
     phonePlugged = true;
     await run(2500);
-    expect(state()).toEqual({ panel: 'ready', camera: 'ready', speakerphone: 'ready', usb: 'ready' });
+    expect(state()).toEqual({
+      panel: 'ready',
+      camera: 'ready',
+      speakerphone: 'ready',
+      content: 'not-configured',
+      usb: 'ready',
+    });
     expect(seen['camera.back']).toHaveLength(2);
     expect(panel2.text('tRoom')).toBe('Room 1');
     expect(phone.leds).toEqual({ offHook: true, muted: true, ring: false });

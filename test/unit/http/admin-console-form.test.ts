@@ -99,6 +99,7 @@ describe('settings form model', () => {
     expect(root.groups.find((g) => g.id === 'devices')?.groups.map((g) => g.id)).toEqual([
       'devices.panel',
       'devices.camera',
+      'devices.content',
       'devices.speakerphone',
     ]);
   });

@@ -174,6 +174,7 @@ describe('roomctl demo', () => {
       'phone-join',
       'old-app-join',
       'relay-restart',
+      'plug laptop',
     ])
       expect(help.out).toContain(c);
     expect((await roomctl(config(), 'demo', 'dance')).code).toBe(RoomctlExit.usage);
@@ -207,6 +208,12 @@ describe('roomctl demo', () => {
       out: 'The camera is unplugged.',
     });
     expect((await roomctl(config(), 'demo', 'replug', 'camera')).code).toBe(0);
+    expect(await roomctl(config(), 'demo', 'plug', 'laptop')).toEqual({
+      code: 0,
+      out: 'The laptop is plugged in again.',
+    });
+    expect((await roomctl(config(), 'demo', 'unplug', 'laptop')).code).toBe(0);
+    expect((await roomctl(config(), 'demo', 'plug')).code).toBe(RoomctlExit.usage);
     const status = await roomctl(config(), 'demo', 'status');
     expect(status.out).toContain('in   Alice Moreau (host)');
     expect(calls).toEqual([
@@ -218,6 +225,8 @@ describe('roomctl demo', () => {
       'host-leaves 459-2536-4353',
       'unplug camera',
       'replug camera',
+      'replug laptop',
+      'unplug laptop',
     ]);
   });
 

@@ -8,6 +8,8 @@ import {
   grayCode,
   type RgbaImage,
   readFrameStamp,
+  replayedFrameTime,
+  replayStart,
   STAMP_CELLS,
   stampBandHeight,
   stampCells,
@@ -256,13 +258,25 @@ describe('frame stamp: reader', () => {
   });
 });
 
-/** Evaluate one of ffmpeg's `enable=` expressions (floor, mod, + / * and t only) at frame time t. */
-function evalEnable(expr: string, t: number): number {
-  expect(expr).toMatch(/^[0-9t+*/(),. a-z]+$/);
-  expect(expr.replace(/floor|mod|t/g, '')).toMatch(/^[0-9+*/(),. ]+$/);
+/**
+ * Evaluate one of ffmpeg's `enable=` expressions (floor, mod, + / * and the one variable `v`, t or n)
+ * at `value`.
+ */
+function evalEnable(expr: string, value: number, v: 't' | 'n' = 't'): number {
+  expect(expr).toMatch(/^[0-9tn+*/(),. a-z]+$/);
+  expect(expr.replace(/floor|mod/g, '').replace(new RegExp(v, 'g'), '')).toMatch(/^[0-9+*/(),. ]+$/);
   const floor = Math.floor;
   const mod = (a: number, b: number) => a - b * Math.floor(a / b);
-  return new Function('t', 'floor', 'mod', `return ${expr};`)(t, floor, mod) as number;
+  return new Function(v, 'floor', 'mod', `return ${expr};`)(value, floor, mod) as number;
+}
+
+/** The drawbox filters of a stamp chain, parsed. */
+function stampBoxes(filters: string[]) {
+  return filters.map((f) => {
+    const m = /^drawbox=x=(\d+):y=0:w=(\d+):h=(\d+):color=(white|black):t=fill(?::enable='(.*)')?$/.exec(f);
+    expect(m, f).not.toBeNull();
+    return { x: Number(m![1]), w: Number(m![2]), h: Number(m![3]), white: m![4] === 'white', enable: m![5] };
+  });
 }
 
 describe('frame stamp: the ffmpeg filter chain', () => {
@@ -326,5 +340,80 @@ describe('frame stamp: the ffmpeg filter chain', () => {
         }
       }
     }
+  });
+});
+
+describe('frame stamp: the frame-index mode, for a clip encoded once and replayed', () => {
+  const settings = { codec: 'vp8' as const, width: 1280, height: 720, framerate: 30, bitrateKbps: 2500 };
+
+  it('stamps the frame number n with the same cells and leaves the timestamps alone', () => {
+    for (const [w, h] of [
+      [1280, 720],
+      [320, 180],
+    ] as const) {
+      const chain = frameStampFilters(w, h, 30, 'frame-index');
+      expect(chain).not.toMatch(/settb|setpts|RTCTIME/);
+      const boxes = stampBoxes(chain.split(/,(?=[a-z]+=)/));
+      // The same boxes as the wall-clock stamp's, only the value differs.
+      const wall = stampBoxes(
+        frameStampFilters(w, h, 30)
+          .split(/,(?=[a-z]+=)/)
+          .slice(2, -2),
+      );
+      expect(boxes.map(({ enable, ...b }) => b)).toEqual(wall.map(({ enable, ...b }) => b));
+      expect(boxes[0]!.enable).toBeUndefined();
+      expect(boxes[1]!.enable).toBeUndefined();
+      for (const n of [0, 1, 2, 299, 300, 12_345, 2 ** 31 + 7]) {
+        const expected = stampCells(n);
+        for (const [i, b] of boxes.slice(2).entries())
+          expect(evalEnable(b.enable!, n, 'n') !== 0, `n=${n} cell ${i + 2}`).toBe(expected[i + 2]);
+      }
+    }
+  });
+
+  it('is what the test source draws when asked for it', () => {
+    const args = videoCaptureArgs({ type: 'test', frameStamp: 'frame-index' }, settings).join(' ');
+    expect(args).toContain(
+      `testsrc2=size=1280x720:rate=30,${frameStampFilters(1280, 720, 30, 'frame-index')} `,
+    );
+    expect(args).not.toContain('RTCTIME');
+  });
+
+  it('reads back as the frame number from a picture', () => {
+    for (const n of [0, 1, 29, 299, 300]) expect(readFrameStamp(image(frame(320, 180, n), 320, 180))).toBe(n);
+  });
+
+  it('turns a stamped index back into the time the replay sent it, across the loop', () => {
+    const base = { t0: NOW, frameMs: 1000 / 30, clipFrames: 300 }; // a 10-s clip
+    const pass = 300 * base.frameMs;
+    // Seen 100 ms after it was sent, in the first pass and in later ones.
+    expect(replayedFrameTime(0, base, NOW + 100)).toBe(NOW);
+    expect(replayedFrameTime(5, base, NOW + 5 * base.frameMs + 100)).toBeCloseTo(NOW + 5 * base.frameMs, 6);
+    expect(replayedFrameTime(5, base, NOW + 3 * pass + 5 * base.frameMs + 100)).toBeCloseTo(
+      NOW + 3 * pass + 5 * base.frameMs,
+      6,
+    );
+    // The last frames of one pass, seen after the next pass began (index 0 is then on the way).
+    expect(replayedFrameTime(299, base, NOW + pass + 200)).toBeCloseTo(NOW + 299 * base.frameMs, 6);
+    expect(replayedFrameTime(0, base, NOW + pass + 200)).toBeCloseTo(NOW + pass, 6);
+    // Up to just under a pass old it is still the right pass.
+    expect(replayedFrameTime(10, base, NOW + 10 * base.frameMs + pass - 1)).toBeCloseTo(
+      NOW + 10 * base.frameMs,
+      6,
+    );
+    // Before its first sending (a clock a hair off): the first pass, a small negative age.
+    expect(replayedFrameTime(3, base, NOW + 3 * base.frameMs - 2)).toBeCloseTo(NOW + 3 * base.frameMs, 6);
+    for (const bad of [-1, 300, 1.5, Number.NaN]) expect(replayedFrameTime(bad, base, NOW)).toBeNull();
+  });
+
+  it('finds the replay start as the least delay over the frames, late frames never moving it earlier', () => {
+    const frameMs = 1000 / 30;
+    const start = NOW + 0.25;
+    const r = rng(7);
+    const arrivals = Array.from({ length: 200 }, (_, k) => start + k * frameMs + 2 + 20 * r());
+    arrivals[17] = start + 17 * frameMs + 1.5; // the promptest frame
+    arrivals[3]! += 500; // one stuck frame
+    expect(replayStart(arrivals, frameMs)).toBeCloseTo(start + 1.5, 6);
+    expect(replayStart([], frameMs)).toBeNull();
   });
 });

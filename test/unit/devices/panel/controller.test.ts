@@ -32,6 +32,7 @@ function commands(): RoomCommands & { [K in keyof RoomCommands]: ReturnType<type
     ptz: vi.fn(async () => {}),
     react: vi.fn(async () => {}),
     chat: vi.fn(async () => {}),
+    share: vi.fn(async () => {}),
     acknowledgeSecurityCode: vi.fn(async () => {}),
   };
 }

@@ -67,6 +67,7 @@ const COMMANDS = {
   ptz: noop,
   react: noop,
   chat: noop,
+  share: noop,
   acknowledgeSecurityCode: noop,
 };
 

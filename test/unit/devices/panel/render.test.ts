@@ -189,6 +189,7 @@ describe('meeting page identities on the panel emulator', () => {
         ptz: noop,
         react: noop,
         chat: noop,
+        share: noop,
         acknowledgeSecurityCode: noop,
       },
     });
