@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FEED_CAMERA_STREAM } from '../../src/media/kiosk-feed.ts';
 import { makeHttpFixture } from '../support/http-fixture.ts';
 import { FakeRoom, verifiedAs } from '../support/http-fakes.ts';
 
@@ -58,7 +59,8 @@ export async function startKioskUnderTest(options: { stepMs?: number } = {}): Pr
         identity: verifiedAs(name, 'person', '5e5e 7a7a 1c1c 3d3d'),
       });
     },
-    publishVideo: (f) => fixture.video.publish({ ...f, streamId: 0, codec: 'vp8', captureTs: Date.now() }),
+    publishVideo: (f) =>
+      fixture.video.publish({ ...f, streamId: FEED_CAMERA_STREAM, codec: 'vp8', captureTs: Date.now() }),
     async exhaustGuessBudget() {
       // In parallel: each wrong password costs a scrypt check, and they run on the thread pool.
       await Promise.all(
