@@ -6,12 +6,9 @@
  * delivered once acknowledged. With chat off, the room neither shows nor acknowledges.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ephemeralIdentity } from '../../../src/app/bot.ts';
-import { silentLogger } from '../../../src/core/logger.ts';
-import { MuteState } from '../../../src/devices/mute.ts';
-import { Room } from '../../../src/meeting/room.ts';
-import { NodeProcessRunner } from '../../../src/system/process.ts';
+import type { Room } from '../../../src/meeting/room.ts';
 import { type Harness, sleep, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
+import { roomInMeeting } from './room-under-test.ts';
 
 let h: Harness | undefined;
 let room: Room | undefined;
@@ -29,28 +26,13 @@ async function setup(chat: { on: boolean }) {
   const bob = h.participant(id, 'Bob', { videoFps: 0, audioFps: 0 });
   await alice.join();
   await bob.join();
-  const r = new Room({
+  const { room: r, roomId } = await roomInMeeting(h, id, [alice, bob], {
     roomName: () => 'Chat Room',
-    relayUrl: () => h!.relay.address.signalUrl,
-    minimumEncryption: () => 'e2ee',
-    identity: ephemeralIdentity('room'),
-    clock: h.clock,
-    log: silentLogger(),
-    peers: h.peers,
-    runner: new NodeProcessRunner(),
-    mute: new MuteState(false),
-    camera: () => null,
-    schedule: { list: async () => [] },
     media: null,
-    volume: 50,
     chatEnabled: () => chat.on,
   });
   room = r;
-  await r.join(id);
-  const secure = (p: typeof alice) =>
-    p.session.snapshot.shield === 'e2ee' && p.session.snapshot.participants.length === 3;
-  await waitFor(() => r.meeting()?.shield === 'e2ee' && secure(alice) && secure(bob), 'all secure', 30_000);
-  return { r, alice, bob, roomId: r.session!.participantId! };
+  return { r, alice, bob, roomId };
 }
 
 const texts = (p: { media: { chat: { messages: readonly { text: string }[] } } }) =>

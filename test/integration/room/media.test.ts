@@ -7,13 +7,12 @@
  * camera-off stop the capture itself and the others see them through encrypted control frames.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/core/logger.ts';
 import { MuteState } from '../../../src/devices/mute.ts';
 import { DecodeCheck } from '../../../src/media/decode-check.ts';
-import { Room } from '../../../src/meeting/room.ts';
-import { ephemeralIdentity } from '../../../src/app/bot.ts';
+import type { Room } from '../../../src/meeting/room.ts';
 import { NodeProcessRunner } from '../../../src/system/process.ts';
 import { type Harness, sleep, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
+import { roomInMeeting } from './room-under-test.ts';
 
 let h: Harness | undefined;
 let room: Room | undefined;
@@ -53,18 +52,9 @@ async function setup() {
   await alice.join();
   await bob.join();
   const mute = new MuteState(false);
-  const r = new Room({
+  const { room: r, roomId } = await roomInMeeting(h, id, [alice, bob], {
     roomName: () => 'Media Room',
-    relayUrl: () => h!.relay.address.signalUrl,
-    minimumEncryption: () => 'e2ee',
-    identity: ephemeralIdentity('room'),
-    clock: h.clock,
-    log: silentLogger(),
-    peers: h.peers,
-    runner: new NodeProcessRunner(),
     mute,
-    camera: () => null,
-    schedule: { list: async () => [] },
     media: {
       video: { type: 'test', fontFile: null, label: 'room' },
       encode: {
@@ -79,14 +69,8 @@ async function setup() {
       audioBitrateKbps: 24,
       playbackDevice: null,
     },
-    volume: 50,
   });
   room = r;
-  await r.join(id);
-  const secure = (p: typeof alice) =>
-    p.session.snapshot.shield === 'e2ee' && p.session.snapshot.participants.length === 3;
-  await waitFor(() => r.meeting()?.shield === 'e2ee' && secure(alice) && secure(bob), 'all secure', 30_000);
-  const roomId = r.session!.participantId!;
   return { r, alice, bob, roomId, mute };
 }
 

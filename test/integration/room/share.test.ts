@@ -9,16 +9,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ephemeralIdentity } from '../../../src/app/bot.ts';
-import { silentLogger } from '../../../src/core/logger.ts';
 import { MuteState } from '../../../src/devices/mute.ts';
 import { slidesLayout } from '../../../src/media/ffmpeg-args.ts';
 import { readFrameStamp, stampBandHeight } from '../../../src/media/frame-stamp.ts';
 import { writeIvfFrame, writeIvfHeader } from '../../../src/media/ivf.ts';
 import { HOST_TOOK_OVER } from '../../../src/meeting/room-share.ts';
-import { Room } from '../../../src/meeting/room.ts';
-import { NodeProcessRunner } from '../../../src/system/process.ts';
+import type { Room } from '../../../src/meeting/room.ts';
 import { type Harness, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
+import { roomInMeeting } from './room-under-test.ts';
 
 const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
 const W = 640;
@@ -104,18 +102,9 @@ describe('the room shares content', () => {
     const guest = h.participant(id, 'Gus Guest', { videoFps: 0, audioFps: 0 });
     await host.join();
     await guest.join();
-    const r = new Room({
+    const { room: r, roomId } = await roomInMeeting(h, id, [host, guest], {
       roomName: () => 'Share Room',
-      relayUrl: () => h!.relay.address.signalUrl,
-      minimumEncryption: () => 'e2ee',
-      identity: ephemeralIdentity('room'),
-      clock: h.clock,
-      log: silentLogger(),
-      peers: h.peers,
-      runner: new NodeProcessRunner(),
       mute: new MuteState(true),
-      camera: () => null,
-      schedule: { list: async () => [] },
       media: {
         video: { type: 'test', fontFile: null, label: 'room' },
         encode: { codec: 'vp8', width: 160, height: 90, framerate: 5, bitrateKbps: 100 },
@@ -134,18 +123,8 @@ describe('the room shares content', () => {
           },
         },
       },
-      volume: 50,
     });
     room = r;
-    await r.join(id);
-    const secure = (p: typeof host) =>
-      p.session.snapshot.shield === 'e2ee' && p.session.snapshot.participants.length === 3;
-    await waitFor(
-      () => r.meeting()?.shield === 'e2ee' && secure(host) && secure(guest),
-      'all secure',
-      30_000,
-    );
-    const roomId = r.session!.participantId!;
 
     // The guest collects the room's screen frames from its first keyframe on.
     const got: Uint8Array[] = [];
