@@ -69,6 +69,8 @@ export function startBanner(f: BannerFacts): string[] {
   lines.push(
     `  On the room screen, tap Join on ${e2ee === undefined ? 'a meeting' : `"${e2ee.title}"`}; then make the far end act:`,
     '    npx roomctl demo --help',
+    '    npx roomctl demo share          (someone shares slides; unshare stops it)',
+    '    npx roomctl demo say "Hello"    (someone writes in the chat; whisper: privately)',
     '',
     ...f.meetings.map((m) => `  Meeting ${m.id}  ${m.encryption.padEnd(8)}  ${m.title}`),
     ...(f.logFile === null ? [] : [`  Logs: ${f.logFile}`]),

@@ -10,6 +10,7 @@ import { RoomdError } from '../src/core/errors.ts';
 import type { Logger } from '../src/core/logger.ts';
 import type { IdentityCertificate } from '../src/e2ee/index.ts';
 import { createAudioCapture, createVideoCapture, type MediaCapture } from '../src/media/capture.ts';
+import type { ChatSendError } from '../src/meeting/chat.ts';
 import { HeadlessParticipant } from '../src/meeting/headless.ts';
 import { toBase64Url } from '../src/protocol/codec.ts';
 import type { ClientType, EncryptionMode } from '../src/protocol/vocabulary.ts';
@@ -19,6 +20,14 @@ import type { WorkerPeerConnectionFactory } from '../src/transport/worker-peer.t
 import type { DemoOrg, Identity } from './org.ts';
 
 export const DEMO_ROOM = 'Huddle Room 3';
+
+/** Why a demo person's chat message was not sent, in the director's words. */
+const CHAT_REFUSED: Record<ChatSendError, string> = {
+  'meeting.chat_no_private': 'This meeting has no private messages: it is not end-to-end encrypted.',
+  'meeting.chat_invalid': 'A chat message is 1 to 1000 bytes of text, with no control characters.',
+  'meeting.chat_unknown_recipient': 'The room does not hold the meeting key yet.',
+  'meeting.chat_not_ready': 'That person does not hold the meeting key yet.',
+};
 
 /** What a test asks `addFarEndPerson` for. */
 export type ExtraPersonKind = 'certified' | 'uncertified' | 'rekeyed';
@@ -99,6 +108,8 @@ export class DemoCast {
   readonly #o: CastOptions;
   readonly #captures: MediaCapture[] = [];
   readonly #roles = new WeakMap<HeadlessParticipant, BotRole>();
+  /** Who shares slides on the director's word, and the capture that makes them. */
+  readonly #shares = new Map<HeadlessParticipant, MediaCapture>();
   #extra = 0;
 
   constructor(options: CastOptions) {
@@ -153,7 +164,89 @@ export class DemoCast {
   /** Everyone leaves; the test sources stop. */
   async stop(): Promise<void> {
     await Promise.all(this.meetings.flatMap((m) => m.bots.map((b) => b.leave().catch(() => {}))));
-    await Promise.all(this.#captures.map((c) => c.stop().catch(() => {})));
+    const shares = [...this.#shares.values()];
+    this.#shares.clear();
+    await Promise.all([...this.#captures, ...shares].map((c) => c.stop().catch(() => {})));
+  }
+
+  /**
+   * `bot` shares a slide deck (the `slides` test source with its name on it) on its screen stream,
+   * as a laptop's content would be (docs/protocol.md "# Content sharing"). Throws http.conflict when
+   * someone else shares (the first to share keeps it) or `bot` shares already.
+   */
+  shareSlides(bot: HeadlessParticipant): void {
+    const { clock } = this.#o;
+    if (this.#shares.has(bot))
+      throw new RoomdError('http.conflict', { message: `${bot.name} is sharing already.` });
+    const font = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+    const capture = createVideoCapture(
+      { type: 'slides', label: bot.name, fontFile: existsSync(font) ? font : null },
+      {
+        codec: 'vp8',
+        width: 1280,
+        height: 720,
+        framerate: 5,
+        bitrateKbps: 800,
+        keyframeIntervalMs: 5000,
+        niceness: 15,
+      },
+      { runner: this.#o.runner, clock, logger: this.#o.log.child({ component: 'demo-bots' }) },
+    );
+    bot.media.attach(capture, 'screen');
+    const started = bot.media.share.start(clock.monotonic(), clock.now());
+    if (!started.ok) {
+      bot.media.detach('screen');
+      const by = this.sharerName(bot);
+      throw new RoomdError('http.conflict', {
+        message: `${by ?? 'Someone'} is sharing: the first to share keeps it.`,
+      });
+    }
+    this.#shares.set(bot, capture);
+    capture.start();
+  }
+
+  /** `bot` stops sharing its slides; false when it was not sharing them. */
+  async stopSlides(bot: HeadlessParticipant): Promise<boolean> {
+    const capture = this.#shares.get(bot);
+    if (capture === undefined) return false;
+    this.#shares.delete(bot);
+    bot.media.share.stop(this.#o.clock.monotonic());
+    bot.media.detach('screen');
+    await capture.stop();
+    return true;
+  }
+
+  /** Who shares slides on the director's word in `m`. */
+  slidesSharer(m: DemoMeetingInfo): HeadlessParticipant | undefined {
+    return m.bots.find((b) => this.#shares.has(b));
+  }
+
+  /** The name of whoever shares in `bot`'s meeting, as `bot` sees it; null when nobody does. */
+  sharerName(bot: HeadlessParticipant): string | null {
+    const claim = bot.media.share.sharer(this.#o.clock.monotonic());
+    if (claim === null) return null;
+    return bot.session.snapshot.participants.find((p) => p.id === claim.id)?.name ?? null;
+  }
+
+  /**
+   * `bot` sends `text` in the meeting's chat: to everyone, or privately to the room (the member that
+   * joined as a room). Throws http.conflict when it cannot be sent (docs/protocol.md "# Chat").
+   */
+  say(bot: HeadlessParticipant, text: string, to: 'everyone' | 'room'): void {
+    const { clock } = this.#o;
+    let recipient = 'all';
+    if (to === 'room') {
+      const room = bot.session.snapshot.participants.find((p) => !p.self && p.clientType === 'room');
+      if (room === undefined)
+        throw new RoomdError('core.not_found', { message: 'The room is not in the meeting.' });
+      recipient = room.id;
+    }
+    const sent = bot.media.chat.send(text, recipient, clock.monotonic(), clock.now());
+    if (!sent.ok)
+      throw new RoomdError('http.conflict', {
+        message: CHAT_REFUSED[sent.code],
+        context: { reason: sent.code },
+      });
   }
 
   role(bot: HeadlessParticipant): BotRole | undefined {

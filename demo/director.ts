@@ -2,13 +2,14 @@
  * The demo's director (docs/kiosk-and-admin-api.md §roomctl demo; the routes are
  * src/http/admin/demo-director.ts): the host leaves and comes back, people join and leave, a phone
  * or an old app is refused, the relay restarts, a device is unplugged, a laptop is plugged into the
- * room's HDMI capture (demo/devices.ts) — on command, so a person can
+ * room's HDMI capture (demo/devices.ts), someone shares slides or writes in the chat — on command, so a person can
  * watch what the room screen says each time.
  */
 import { RoomdError } from '../src/core/errors.ts';
 import type { DemoDirector, DemoRefusedReply, DemoStatusReply } from '../src/http/admin/demo-director.ts';
 import type { ClientType } from '../src/protocol/vocabulary.ts';
-import { type DemoCast, type ExtraPersonKind, isPresent } from './cast.ts';
+import type { HeadlessParticipant } from '../src/meeting/headless.ts';
+import { type DemoCast, type DemoMeetingInfo, type ExtraPersonKind, isPresent } from './cast.ts';
 import type { DemoDevice, DemoDevices } from './devices.ts';
 
 const REFUSED_CLIENTS: Record<
@@ -145,6 +146,58 @@ export class Director implements DemoDirector {
   async restartRelay(): Promise<string> {
     await this.#stage.restartRelay();
     return `The meeting relay restarted at ${this.#stage.signalUrl()}; everyone reconnects.`;
+  }
+
+  /** A far-end person (default: the first one in who has a screen to share) shares slides. */
+  share(o: { meetingId?: string; name?: string } = {}): Promise<string> {
+    const cast = this.#stage.cast();
+    const m = cast.meeting(o.meetingId);
+    const bot = this.#person(m, o.name);
+    cast.shareSlides(bot);
+    return Promise.resolve(`${bot.name} shares slides in "${m.title}".`);
+  }
+
+  /** Whoever shares slides on the director's word stops. */
+  async unshare(o: { meetingId?: string } = {}): Promise<string> {
+    const cast = this.#stage.cast();
+    const m = cast.meeting(o.meetingId);
+    const bot = cast.slidesSharer(m);
+    if (bot === undefined || !(await cast.stopSlides(bot)))
+      throw new RoomdError('core.not_found', {
+        message: `Nobody the director asked to share is sharing in "${m.title}".`,
+      });
+    return `${bot.name} stopped sharing in "${m.title}".`;
+  }
+
+  /** A far-end person sends `text` to everyone, or privately to the room. */
+  say(o: { meetingId?: string; name?: string; text: string; to: 'everyone' | 'room' }): Promise<string> {
+    const cast = this.#stage.cast();
+    const m = cast.meeting(o.meetingId);
+    const bot = this.#person(m, o.name);
+    cast.say(bot, o.text, o.to);
+    return Promise.resolve(
+      o.to === 'room'
+        ? `${bot.name} wrote privately to the room in "${m.title}".`
+        : `${bot.name} wrote to everyone in "${m.title}".`,
+    );
+  }
+
+  /** `name`, or the first person present who can share and chat (not a phone). */
+  #person(m: DemoMeetingInfo, name: string | undefined): HeadlessParticipant {
+    const cast = this.#stage.cast();
+    const present = m.bots.filter(isPresent);
+    const bot =
+      name === undefined
+        ? present.find((b) => cast.role(b)?.client !== 'phone')
+        : present.find((b) => b.name === name);
+    if (bot === undefined)
+      throw new RoomdError('core.not_found', {
+        message:
+          name === undefined
+            ? `Nobody who can do that is in "${m.title}".`
+            : `Nobody called "${name}" is in "${m.title}".`,
+      });
+    return bot;
   }
 
   unplug(o: { device: DemoDevice }): Promise<string> {

@@ -272,7 +272,9 @@ export class Room implements RoomCommands {
     this.#share = new RoomShare({
       link,
       content: this.#o.media?.content ?? null,
-      ...(this.#o.media?.contentPresent === undefined ? {} : { contentPresent: this.#o.media.contentPresent }),
+      ...(this.#o.media?.contentPresent === undefined
+        ? {}
+        : { contentPresent: this.#o.media.contentPresent }),
       feed: this.videoFeed,
       clock: this.#o.clock,
       runner: this.#o.runner,

@@ -18,8 +18,9 @@ export interface ShareButton {
 export function shareButton(share: ShareState | undefined): ShareButton {
   if (share?.self === true) return { label: 'Stop sharing', on: false, disabled: false, reason: null };
   const off = (reason: string): ShareButton => ({ label: 'Share', on: true, disabled: true, reason });
+  // Who shares says more than a missing content source: check it first.
+  if (share?.active === true) return off(`${share.by ?? 'Someone'} is sharing`);
   if (share === undefined || !share.canShare) return off('No content source connected');
-  if (share.active) return off(`${share.by ?? 'Someone'} is sharing`);
   return { label: 'Share', on: true, disabled: false, reason: null };
 }
 

@@ -126,11 +126,12 @@ export async function roomModules(
       ? devicesConfig
       : { ...devicesConfig, content: { device: o.contentPresence } },
     {
-    clock: ctx.clock,
-    commands,
-    view: { phase: 'idle', roomName: settings.room.name, meetings: [], notice: null, presets: [] },
-    logger: log.child({ component: 'devices' }),
-  });
+      clock: ctx.clock,
+      commands,
+      view: { phase: 'idle', roomName: settings.room.name, meetings: [], notice: null, presets: [] },
+      logger: log.child({ component: 'devices' }),
+    },
+  );
   // The media worker (docs/decisions/0013-media-worker.md) the room made is stopped with it.
   const ownPeers =
     o.peers === undefined

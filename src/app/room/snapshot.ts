@@ -241,8 +241,11 @@ export function panelView(i: SnapshotInputs): RoomView {
       joining: { title: m.title || m.id, progress: m.status === 'keying' ? 66 : 33, step },
     };
   }
+  const share = i.room.shareView();
   return {
     ...base,
+    // Why the room's share ended when it did not end it itself (the host took over).
+    notice: base.notice ?? share?.notice ?? null,
     phase: 'in-meeting',
     meeting: {
       title: m.title || m.id,
@@ -258,6 +261,10 @@ export function panelView(i: SnapshotInputs): RoomView {
         clientType: p.clientType,
         self: p.self,
       })),
+      share:
+        share === null
+          ? null
+          : { active: share.active, self: share.self, by: share.by, canShare: share.canShare },
     },
   };
 }

@@ -88,8 +88,8 @@ export const PARTICIPANT_LINES = 4;
 
 /**
  * In a meeting: title, shield picture + label, 8 code groups, controls, presets; then (added
- * after the first contract, so earlier ids are unchanged) the roster code and one line per
- * participant with what is known about their identity.
+ * after the first contract, so earlier ids are unchanged) the roster code, one line per
+ * participant with what is known about their identity, and the Share button.
  */
 export const MEETING: PageSpec = {
   id: 3,
@@ -111,6 +111,7 @@ export const MEETING: PageSpec = {
     t(26, 'tRoster', 36),
     ...Array.from({ length: PARTICIPANT_LINES }, (_, i) => t(27 + i, `tPart${i}`, 40)),
     t(27 + PARTICIPANT_LINES, 'tPartMore', 40),
+    b(28 + PARTICIPANT_LINES, 'bShare', 32),
   ],
 };
 
@@ -136,7 +137,8 @@ export function componentByName(page: PageSpec, name: string): ComponentSpec | u
 export const SHIELD_PICTURES = { e2ee: 1, enhanced: 2, partial: 3, verifying: 4, none: 5 } as const;
 
 /**
- * Colours (RGB565): button backgrounds (`normal`, `active`, `muted`) and the participant lines'
+ * Colours (RGB565): button backgrounds (`normal`, `active`, `muted`), button captions (`pco`:
+ * `caption` black, `disabled` grey for a button that does nothing now) and the participant lines'
  * text (`pco`): `ok` green (verified), `warn` orange (not verified), `alarm` red (key changed),
  * `text` white.
  */
@@ -148,4 +150,6 @@ export const COLOURS = {
   warn: 62689,
   alarm: 63488,
   text: 65535,
+  caption: 0,
+  disabled: 33808,
 } as const;

@@ -15,7 +15,14 @@ import { ins } from './codec.ts';
 import { componentById, pageById } from './contract.ts';
 import type { NextionLink } from './link.ts';
 import type { ResetReason } from './link-types.ts';
-import { MAX_MEETING_ID_DIGITS, MAX_PASSCODE_DIGITS, type KeypadState, render, upcoming } from './render.ts';
+import {
+  type KeypadState,
+  MAX_MEETING_ID_DIGITS,
+  MAX_PASSCODE_DIGITS,
+  render,
+  shareButton,
+  upcoming,
+} from './render.ts';
 import type { RoomCommands } from '../../protocol/room-commands.ts';
 import type { RoomView } from './view.ts';
 
@@ -272,6 +279,13 @@ export class PanelController {
         return this.#run('setVolume', Math.min(100, Math.round(m.volume) + 10));
       case 'bLeave':
         return this.#run('leave');
+      case 'bShare': {
+        // A disabled button (someone else shares, no content source) does nothing; its caption says why.
+        const share = m.share ?? null;
+        const on = share === null ? null : shareButton(share).on;
+        if (on !== null) return this.#run('share', on);
+        return;
+      }
       case 'hVol': {
         const v = await this.#link.get('hVol.val').catch(() => null);
         if (typeof v === 'number') return this.#run('setVolume', Math.max(0, Math.min(100, v)));

@@ -22,6 +22,7 @@ import {
   type RoomView,
   SHIELD_LABELS,
   type ScheduledMeeting,
+  type ShareView,
 } from './view.ts';
 
 export interface KeypadState {
@@ -153,6 +154,33 @@ export function participantLines(
   return { lines: shown, more: { text: parts.join(', '), colour } };
 }
 
+export interface ShareButton {
+  readonly text: string;
+  /** What a touch asks of the room (`share(on)`); null while the button is disabled. */
+  readonly on: boolean | null;
+}
+
+const IS_SHARING = ' is sharing';
+
+/**
+ * The meeting page's Share button (docs/hardware.md, page 3 `meeting`): `Share` while the room can
+ * share and nobody does, `Stop sharing` while the room shares, otherwise disabled with the reason
+ * (`<name> is sharing`, `No content source connected`), in the kiosk's words (docs/kiosk-and-admin-api.md
+ * §Content sharing). A long name is cut, never ` is sharing`.
+ */
+export function shareButton(share: ShareView, limit = maxChars(MEETING, 'bShare')): ShareButton {
+  if (share.self) return { text: 'Stop sharing', on: false };
+  if (share.active) {
+    const name = (share.by ?? '').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim() || 'Someone';
+    return {
+      text: `${name.slice(0, Math.max(1, limit - IS_SHARING.length)).trimEnd()}${IS_SHARING}`,
+      on: null,
+    };
+  }
+  if (!share.canShare) return { text: 'No content source connected', on: null };
+  return { text: 'Share', on: true };
+}
+
 class Items {
   readonly map = new Map<string, string>();
   constructor(readonly page: PageSpec) {}
@@ -207,6 +235,12 @@ export function render(view: RoomView, ui: UiState, now: number): Rendered {
     it.text('tPartMore', more?.text ?? '');
     it.num('tPartMore', 'pco', more?.colour ?? COLOURS.text);
     it.vis('tPartMore', more !== null);
+    const share = m.share ?? null;
+    const button = share === null ? null : shareButton(share);
+    it.text('bShare', button?.text ?? '');
+    it.num('bShare', 'bco', button?.on === false ? COLOURS.active : COLOURS.normal);
+    it.num('bShare', 'pco', button === null || button.on !== null ? COLOURS.caption : COLOURS.disabled);
+    it.vis('bShare', button !== null);
     return { page: MEETING, items: it.map };
   }
   if (view.phase === 'joining') {

@@ -36,6 +36,21 @@ export interface ParticipantView {
   readonly self?: boolean;
 }
 
+/**
+ * Content sharing in the meeting (docs/kiosk-and-admin-api.md §Content sharing), for the meeting
+ * page's Share button (docs/hardware.md, page 3 `meeting`).
+ */
+export interface ShareView {
+  /** Someone shares (this room or another participant). */
+  readonly active: boolean;
+  /** This room shares. */
+  readonly self: boolean;
+  /** The sharer's name, null when nobody shares. */
+  readonly by: string | null;
+  /** The room has a content source to share (an HDMI capture device plugged in). */
+  readonly canShare: boolean;
+}
+
 export interface MeetingView {
   readonly title: string;
   readonly shield: Shield;
@@ -49,6 +64,8 @@ export interface MeetingView {
   readonly cameraOn: boolean;
   /** 0–100. */
   readonly volume: number;
+  /** Null/absent: the room cannot share in this meeting, and the Share button is hidden. */
+  readonly share?: ShareView | null;
 }
 
 export interface PresetView {

@@ -3,7 +3,7 @@
  * end of the demo's meetings do things — the host leaves or comes back, someone joins or leaves, a
  * phone or an old app tries to join the end-to-end encrypted meeting and is refused, the meeting
  * relay restarts, a device is unplugged and plugged back in, a laptop is plugged into the room's HDMI
- * capture (docs/hardware.md §Content sharing). Only `roomd demo` registers this plugin (demo/run.ts); a production room
+ * capture (docs/hardware.md §Content sharing), someone shares slides or writes in the chat. Only `roomd demo` registers this plugin (demo/run.ts); a production room
  * never has these routes. Every route needs the `admin` scope.
  */
 import { type Static, Type } from '@sinclair/typebox';
@@ -62,6 +62,29 @@ export const DemoDeviceBody = Type.Object(
   strict,
 );
 
+export const DemoShareBody = Type.Object(
+  {
+    meetingId: MeetingRef,
+    name: Type.Optional(
+      Type.String({ ...PersonName, description: 'who shares (default: the first one in, not a phone)' }),
+    ),
+  },
+  strict,
+);
+export const DemoChatBody = Type.Object(
+  {
+    meetingId: MeetingRef,
+    name: Type.Optional(
+      Type.String({ ...PersonName, description: 'who writes (default: the first one in, not a phone)' }),
+    ),
+    text: Type.String({ minLength: 1, maxLength: 1000, description: 'the message' }),
+    to: Type.Union([Type.Literal('everyone'), Type.Literal('room')], {
+      description: 'everyone, or privately to the room (end-to-end encrypted meetings only)',
+    }),
+  },
+  strict,
+);
+
 export const DemoPerson = Type.Object({
   name: Type.String(),
   client: Type.String(),
@@ -108,6 +131,9 @@ export interface DemoDirector {
   personLeaves(o: MeetingArg & { name?: string }): Promise<string>;
   refusedJoin(o: MeetingArg & { client: 'phone' | 'web' | 'old-app' }): Promise<DemoRefusedReply>;
   restartRelay(): Promise<string>;
+  share(o: MeetingArg & { name?: string }): Promise<string>;
+  unshare(o: MeetingArg): Promise<string>;
+  say(o: MeetingArg & { name?: string; text: string; to: 'everyone' | 'room' }): Promise<string>;
   unplug(o: { device: DemoDeviceName }): Promise<string>;
   replug(o: { device: DemoDeviceName }): Promise<string>;
 }
@@ -155,6 +181,21 @@ export function demoDirectorRoutes(director: DemoDirector): FastifyPluginAsync {
     app.post('/api/v1/demo/relay/restart', s('The meeting relay restarts', { response: done }), async () => ({
       done: await director.restartRelay(),
     }));
+    app.post<{ Body: Static<typeof DemoShareBody> }>(
+      '/api/v1/demo/share',
+      s('Someone at the far end shares slides', { body: DemoShareBody, response: done }),
+      async (request) => ({ done: await director.share(request.body) }),
+    );
+    app.post<{ Body: Static<typeof DemoMeetingBody> }>(
+      '/api/v1/demo/share/stop',
+      s('The far-end share the director started stops', { body: DemoMeetingBody, response: done }),
+      async (request) => ({ done: await director.unshare(request.body) }),
+    );
+    app.post<{ Body: Static<typeof DemoChatBody> }>(
+      '/api/v1/demo/chat',
+      s('Someone at the far end writes in the chat', { body: DemoChatBody, response: done }),
+      async (request) => ({ done: await director.say(request.body) }),
+    );
     app.post<{ Body: Static<typeof DemoDeviceBody> }>(
       '/api/v1/demo/device',
       s("A device's cable is pulled or plugged back in", { body: DemoDeviceBody, response: done }),

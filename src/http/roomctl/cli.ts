@@ -40,7 +40,7 @@ Commands:
   identity issue --org-key FILE --name NAME --kind room|person|bot --key IVK [--days N]
   identity show | identity pins | identity forget --org ORG --name NAME
   identity provision [--anchor FILE] [--cert FILE]
-  demo status | host-leaves | host-rejoins | join | leave | phone-join | relay-restart | …
+  demo status | host-leaves | join | leave | phone-join | share | say | relay-restart | …
                                                (roomd demo only; roomctl demo --help)
 
 Connection: --url, --fingerprint, --token, --insecure, --config FILE
@@ -312,7 +312,7 @@ export async function runRoomctl(argv: string[], io: RoomctlIo): Promise<number>
           ...(v.meeting === undefined ? {} : { meetingId: v.meeting }),
           ...(v.kind === undefined ? {} : { kind: v.kind }),
           ...(v.name === undefined ? {} : { name: v.name }),
-          ...(rest[0] === undefined ? {} : { device: rest[0] }),
+          ...(rest[0] === undefined ? {} : { device: rest[0], text: rest.join(' ') }),
         });
         break;
       case 'schedule': {

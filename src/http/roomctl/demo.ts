@@ -26,6 +26,11 @@ Makes the far end of the demo's meetings act (roomd demo only), so you can watch
   replug DEVICE             plug it back in (plug is the same)
   plug laptop               plug the laptop into the room's HDMI capture: the room can share its
                             slides (and shares them at once with room.autoShare on)
+  share [--name NAME]       someone at the far end shares slides: the screen shows them large
+  unshare                   they stop sharing
+  say TEXT [--name NAME]    someone writes TEXT in the chat, to everyone
+  whisper TEXT [--name NAME]
+                            someone writes TEXT privately to the room (end-to-end encrypted only)
 
 --meeting ID picks the meeting (default: the end-to-end encrypted one). Uses the connection that
 'roomctl claim' saved (or --url, --fingerprint, --token).
@@ -44,6 +49,10 @@ const SUBCOMMANDS = new Set([
   'unplug',
   'replug',
   'plug',
+  'share',
+  'unshare',
+  'say',
+  'whisper',
 ]);
 
 const DEVICES = ['panel', 'camera', 'speakerphone', 'laptop'] as const;
@@ -59,7 +68,13 @@ export function checkArgs(sub: string | undefined, rest: readonly string[], kind
       RoomctlExit.usage,
       `roomctl demo ${sub} takes one device: panel, camera, speakerphone or laptop.\n\n${DEMO_USAGE}`,
     );
-  if (sub === undefined || !SUBCOMMANDS.has(sub) || (rest.length > 0 && !takesDevice))
+  const takesText = sub === 'say' || sub === 'whisper';
+  if (takesText && rest.join(' ').trim() === '')
+    throw new RoomctlError(
+      RoomctlExit.usage,
+      `roomctl demo ${sub} takes the message to send.\n\n${DEMO_USAGE}`,
+    );
+  if (sub === undefined || !SUBCOMMANDS.has(sub) || (rest.length > 0 && !takesDevice && !takesText))
     throw new RoomctlError(
       RoomctlExit.usage,
       `Unknown demo command "${[sub ?? '', ...rest].join(' ')}".\n\n${DEMO_USAGE}`,
@@ -112,7 +127,7 @@ function done(json: unknown): CommandResult {
 export async function runDemo(
   client: AdminClient,
   sub: string,
-  o: { meetingId?: string; kind?: string; name?: string; device?: string },
+  o: { meetingId?: string; kind?: string; name?: string; device?: string; text?: string },
 ): Promise<CommandResult> {
   const meeting = o.meetingId === undefined ? {} : { meetingId: o.meetingId };
   switch (sub) {
@@ -166,6 +181,30 @@ export async function runDemo(
     }
     case 'relay-restart':
       return done(await call(client, 'POST', '/api/v1/demo/relay/restart'));
+    case 'share':
+      return done(
+        await call(client, 'POST', '/api/v1/demo/share', {
+          ...meeting,
+          ...(o.name === undefined ? {} : { name: o.name }),
+        }),
+      );
+    case 'unshare':
+      return done(await call(client, 'POST', '/api/v1/demo/share/stop', meeting));
+    case 'say':
+    case 'whisper':
+      if (o.text === undefined || o.text.trim() === '')
+        throw new RoomctlError(
+          RoomctlExit.usage,
+          `roomctl demo ${sub} takes the message to send.\n\n${DEMO_USAGE}`,
+        );
+      return done(
+        await call(client, 'POST', '/api/v1/demo/chat', {
+          ...meeting,
+          ...(o.name === undefined ? {} : { name: o.name }),
+          text: o.text,
+          to: sub === 'say' ? 'everyone' : 'room',
+        }),
+      );
     case 'unplug':
     case 'replug':
     case 'plug':

@@ -1,7 +1,7 @@
 /**
  * Integration: the device manager on real socat ptys with the panel and VISCA emulators
  * (docs/hardware.md §Device manager): one-touch join, shield + code groups, unplug/replug redraw, preset
- * recall moving the camera, VISCA timeout and error replies as device states.
+ * recall moving the camera, sharing from the panel, VISCA timeout and error replies as device states.
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { ViscaEmulator } from '../../../device/camera/emulator.ts';
 import { NextionEmulator } from '../../../device/panel/emulator.ts';
 import { createPtyPair, type PtyPair } from '../../../device/pty.ts';
 import { SystemClock } from '../../../src/core/clock.ts';
+import { RoomdError } from '../../../src/core/errors.ts';
 import { DeviceManager, type DeviceEvents } from '../../../src/devices/manager.ts';
 import type { RoomView } from '../../../src/devices/panel/view.ts';
 import { parseCatalogue } from '../../../src/devices/usb/catalogue.ts';
@@ -137,6 +138,22 @@ describe('room hardware on socat ptys', () => {
     fresh.touch('bPre2');
     await eventually(() => expect(cam.state).toMatchObject({ pan: 900, tilt: -100, zoom: 2000 }));
     expect(commands.ptz).toHaveBeenCalledWith({ op: 'preset', preset: 2 });
+
+    // Share from the panel; a refusal shows on the notice line.
+    const share = { active: false, self: false, by: null, canShare: true };
+    manager.setView({ ...inMeeting, meeting: { ...inMeeting.meeting, share } });
+    await eventually(() => expect(fresh.text('bShare')).toBe('Share'));
+    commands.share.mockRejectedValueOnce(new RoomdError('meeting.share_busy'));
+    fresh.touch('bShare');
+    await eventually(() => expect(fresh.text('tNotice')).toMatch(/^Someone else is sharing/));
+    expect(commands.share).toHaveBeenCalledWith(true);
+    manager.setView({
+      ...inMeeting,
+      meeting: { ...inMeeting.meeting, share: { ...share, active: true, self: true } },
+    });
+    await eventually(() => expect(fresh.text('bShare')).toBe('Stop sharing'));
+    fresh.touch('bShare');
+    await eventually(() => expect(commands.share).toHaveBeenLastCalledWith(false));
 
     // A VISCA error reply and a timeout each become a clear camera state.
     cam.failNext(0x41);

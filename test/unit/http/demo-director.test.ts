@@ -59,6 +59,20 @@ const director: DemoDirector = {
     calls.push('relay-restart');
     return 'The meeting relay restarted.';
   },
+  share: async (o) => {
+    calls.push(`share ${o.name ?? '-'}`);
+    return `${o.name ?? 'Alice Moreau'} shares slides in "Design review".`;
+  },
+  unshare: async () => {
+    calls.push('unshare');
+    return 'Alice Moreau stopped sharing in "Design review".';
+  },
+  say: async (o) => {
+    calls.push(`say ${o.to} ${o.name ?? '-'} ${o.text}`);
+    return o.to === 'room'
+      ? 'Alice Moreau wrote privately to the room in "Design review".'
+      : 'Alice Moreau wrote to everyone in "Design review".';
+  },
   unplug: async (o) => {
     calls.push(`unplug ${o.device}`);
     return `The ${o.device} is unplugged.`;
@@ -146,6 +160,20 @@ describe('the director routes', () => {
     });
     expect(ok.statusCode).toBe(200);
     expect(calls).toContain('join rekeyed Bongani Dlamini');
+    for (const payload of [
+      { text: '', to: 'everyone' },
+      { text: 'x'.repeat(1001), to: 'everyone' },
+      { text: 'hi', to: 'Bongani' },
+      { text: 'hi' },
+    ]) {
+      const res = await session.asToken({ method: 'POST', url: '/api/v1/demo/chat', payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+    }
+    expect(
+      (await session.asToken({ method: 'POST', url: '/api/v1/demo/share', payload: { name: '' } }))
+        .statusCode,
+    ).toBe(400);
+    expect(calls.filter((c) => c.startsWith('say') || c.startsWith('share'))).toEqual([]);
   });
 
   test('do not exist on a room without the director', async () => {
@@ -175,6 +203,10 @@ describe('roomctl demo', () => {
       'old-app-join',
       'relay-restart',
       'plug laptop',
+      'share',
+      'unshare',
+      'say TEXT',
+      'whisper TEXT',
     ])
       expect(help.out).toContain(c);
     expect((await roomctl(config(), 'demo', 'dance')).code).toBe(RoomctlExit.usage);
@@ -182,6 +214,9 @@ describe('roomctl demo', () => {
     expect((await roomctl(config(), 'demo', 'status', 'extra')).code).toBe(RoomctlExit.usage);
     expect((await roomctl(config(), 'demo', 'unplug')).code).toBe(RoomctlExit.usage);
     expect((await roomctl(config(), 'demo', 'unplug', 'toaster')).code).toBe(RoomctlExit.usage);
+    expect((await roomctl(config(), 'demo', 'say')).code).toBe(RoomctlExit.usage);
+    expect((await roomctl(config(), 'demo', 'whisper', ' ')).code).toBe(RoomctlExit.usage);
+    expect((await roomctl(config(), 'demo', 'unshare', 'now')).code).toBe(RoomctlExit.usage);
   });
 
   test('each command asks the director and prints what happened', async () => {
@@ -214,6 +249,17 @@ describe('roomctl demo', () => {
     });
     expect((await roomctl(config(), 'demo', 'unplug', 'laptop')).code).toBe(0);
     expect((await roomctl(config(), 'demo', 'plug')).code).toBe(RoomctlExit.usage);
+    expect(await roomctl(config(), 'demo', 'share')).toEqual({
+      code: 0,
+      out: 'Alice Moreau shares slides in "Design review".',
+    });
+    expect((await roomctl(config(), 'demo', 'share', '--name', 'Bongani Dlamini')).code).toBe(0);
+    expect((await roomctl(config(), 'demo', 'unshare')).code).toBe(0);
+    expect(await roomctl(config(), 'demo', 'say', 'Hello from Alice')).toEqual({
+      code: 0,
+      out: 'Alice Moreau wrote to everyone in "Design review".',
+    });
+    expect((await roomctl(config(), 'demo', 'whisper', 'Just', 'for', 'the', 'room')).code).toBe(0);
     const status = await roomctl(config(), 'demo', 'status');
     expect(status.out).toContain('in   Alice Moreau (host)');
     expect(calls).toEqual([
@@ -227,6 +273,11 @@ describe('roomctl demo', () => {
       'replug camera',
       'replug laptop',
       'unplug laptop',
+      'share -',
+      'share Bongani Dlamini',
+      'unshare',
+      'say everyone - Hello from Alice',
+      'say room - Just for the room',
     ]);
   });
 
