@@ -27,6 +27,7 @@ import type { PeerConnectionFactory } from '../../transport/peer.ts';
 import { WorkerPeerConnectionFactory } from '../../transport/worker-peer.ts';
 import type { DaemonContext } from '../daemon.ts';
 import { createAdminBackend, LogRing } from './admin.ts';
+import { autoShare } from './auto-share.ts';
 import { DEFAULT_FONT, devicesConfigFrom, mediaConfigFrom, withContentPresence } from './config.ts';
 import { createDeviceTests } from './device-tests.ts';
 import { assertIdentitySettings, RoomIdentity } from './identity.ts';
@@ -188,20 +189,10 @@ export async function roomModules(
   };
   room.events.on('change', refresh);
   devices.events.on('device.state', refresh);
-  // A laptop plugged into the HDMI capture while in a meeting shares at once, as room systems do
-  // (`room.autoShare`); pulling it out stops the share (docs/kiosk-and-admin-api.md §Content sharing).
-  devices.events.on('content.plugged', () => {
-    refresh();
-    if (!settings.room.autoShare || room.meeting() === null || room.shareView()?.self === true) return;
-    room.share(true).catch((err: unknown) => {
-      if (!(err instanceof RoomdError)) throw err;
-      log.info({ code: err.code }, 'a laptop was plugged in but the room could not share it');
-    });
-  });
-  devices.events.on('content.unplugged', () => {
-    refresh();
-    if (room.shareView()?.self === true) void room.share(false);
-  });
+  // The room screen follows the dongle; a plugged laptop is shared at once (`room.autoShare`).
+  devices.events.on('content.plugged', refresh);
+  devices.events.on('content.unplugged', refresh);
+  autoShare(devices, room, { enabled: () => settings.room.autoShare, log });
 
   const admin = createAdminBackend({
     stateDir: ctx.stateDir,

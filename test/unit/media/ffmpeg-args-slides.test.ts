@@ -4,6 +4,8 @@ import {
   frameStampFilters,
   SLIDE_COUNT,
   SLIDE_LINES,
+  SCROLL_LINES,
+  SCROLL_LINES_PER_SECOND,
   SLIDE_SECONDS,
   slidesLayout,
   videoCaptureArgs,
@@ -18,6 +20,13 @@ function graphOf(args: string[]): string {
   expect(args.slice(i - 2, i + 1)).toEqual(['-re', '-f', 'lavfi']);
   expect(args[i + 1]).toBe('-i');
   return args[i + 2]!;
+}
+
+/** A 1080p slides graph without the frame stamp drawn at its end. */
+function withoutStamp(g: string): string {
+  const stamp = `,${frameStampFilters(1920, 1080, 5, 'frame-index')}`;
+  expect(g.endsWith(stamp)).toBe(true);
+  return g.slice(0, -stamp.length);
 }
 
 describe('slidesLayout', () => {
@@ -98,5 +107,60 @@ describe('videoCaptureArgs: the slides source', () => {
     const args = videoCaptureArgs({ type: 'slides', fontFile: null }, { ...encode, codec: 'h264' });
     expect(args).toContain('libx264');
     expect(graphOf(args)).toContain('color=c=white');
+  });
+
+  it("motion 'static': the first slide always on, no cursor, the counter and the stamp kept", () => {
+    for (const fontFile of ['/fonts/f.ttf', null]) {
+      const g = graphOf(videoCaptureArgs({ type: 'slides', fontFile, motion: 'static' }, encode));
+      // Nothing before the stamp switches on or off with time.
+      expect(withoutStamp(g)).not.toContain('enable=');
+      expect(g).not.toContain('overlay');
+      expect(g).not.toContain('sin(t');
+      expect(g).not.toMatch(/\[page\]|\[cursor\]/);
+      expect(g.startsWith('color=c=white:size=1920x1080:rate=5,')).toBe(true);
+      expect(g.endsWith(frameStampFilters(1920, 1080, 5, 'frame-index'))).toBe(true);
+      if (fontFile !== null) {
+        expect(g).toContain('Agenda');
+        expect(g).toContain('Slide 1 of');
+        expect(g).not.toContain('Slide 2 of');
+        expect(g).toContain("text='#%{frame_num}'");
+      } else {
+        // The first slide's boxes only: a title bar, the lines, one square.
+        expect(withoutStamp(g).split('drawbox=').length - 1).toBe(1 + SLIDE_LINES + 1);
+      }
+    }
+  });
+
+  it("motion 'scroll': a long page moving up steadily, wrapping without a gap, no slides or cursor", () => {
+    const l = slidesLayout(1920, 1080);
+    const block = SCROLL_LINES * l.linePitch;
+    // Taller than the frame, so no frame shows the page's end and start at once but for the wrap.
+    expect(block).toBeGreaterThan(1080);
+    const speed = SCROLL_LINES_PER_SECOND * l.linePitch;
+    const g = graphOf(
+      videoCaptureArgs({ type: 'slides', fontFile: '/fonts/f.ttf', motion: 'scroll' }, encode),
+    );
+    expect(withoutStamp(g)).not.toContain('enable=');
+    expect(g).not.toContain('overlay');
+    expect(g).not.toContain('Slide 1 of');
+    const top = stampBandHeight(1080) + Math.round(l.margin / 2);
+    // Two copies of the page, one a page's height under the other, both moving at the same speed.
+    expect(g).toContain(`y='${top}-mod(t*${speed},${block})'`);
+    expect(g).toContain(`y='${top + block}-mod(t*${speed},${block})'`);
+    const page = /text='([^']*\n[^']*)'/.exec(g);
+    const lines = page?.[1]?.split('\n') ?? [];
+    expect(lines).toHaveLength(SCROLL_LINES);
+    expect(new Set(lines).size).toBe(SCROLL_LINES);
+    expect(g.endsWith(frameStampFilters(1920, 1080, 5, 'frame-index'))).toBe(true);
+
+    const boxes = graphOf(videoCaptureArgs({ type: 'slides', fontFile: null, motion: 'scroll' }, encode));
+    expect(boxes).not.toContain('drawtext');
+    // A box per line in each copy, each moving with the page.
+    expect(boxes.split(`-mod(t*${speed},${block})+`).length - 1).toBe(2 * SCROLL_LINES);
+  });
+
+  it("motion 'deck' is the default", () => {
+    const src = { type: 'slides', fontFile: null } as const;
+    expect(videoCaptureArgs({ ...src, motion: 'deck' }, encode)).toEqual(videoCaptureArgs(src, encode));
   });
 });
