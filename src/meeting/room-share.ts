@@ -34,7 +34,10 @@ export const HOST_TOOK_OVER = 'The host took over sharing.';
 
 /** The parts of the meeting's media link sharing uses. */
 export type ShareLink = Pick<MeetingMediaLink, 'attach' | 'detach' | 'onFrame'> & {
-  readonly share: Pick<ShareChannel, 'start' | 'stop' | 'sharer' | 'sharing' | 'onChange' | 'onPreempted'>;
+  readonly share: Pick<
+    ShareChannel,
+    'start' | 'stop' | 'sharer' | 'sharing' | 'onChange' | 'onPreempted' | 'selfHost'
+  >;
 };
 
 export interface RoomShareOptions {
@@ -59,6 +62,8 @@ export interface RoomShareView {
   readonly by: string | null;
   /** The room has a content source to share. */
   readonly canShare: boolean;
+  /** The meeting service lists the room as the meeting's host: it may take over someone's share. */
+  readonly host: boolean;
   /** Why the room's share ended when it did not end it itself (the host took over), else null. */
   readonly notice: string | null;
 }
@@ -119,6 +124,7 @@ export class RoomShare {
       self: this.#o.link.share.sharing && this.#capture !== null,
       by: sharer === null ? null : (nameOf(sharer.id) ?? sharer.id),
       canShare: this.canShare,
+      host: this.#o.link.share.selfHost,
       notice: this.#notice,
     };
   }

@@ -79,6 +79,11 @@ export class ShareChannel {
     this.#onPreempted = fn;
   }
 
+  /** Whether the meeting service lists us as the meeting's host: we may take a share over. */
+  get selfHost(): boolean {
+    return this.#port.members().find((m) => m.self)?.host === true;
+  }
+
   /** Whether we hold the share now. */
   get sharing(): boolean {
     return this.#mine !== null;

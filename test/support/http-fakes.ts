@@ -198,7 +198,7 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
         volume: 60,
         chat: [],
         chatEnabled: this.chatEnabled,
-        share: { active: false, self: false, by: null, canShare: this.canShare },
+        share: { active: false, self: false, by: null, canShare: this.canShare, host: false },
       },
     });
     this.#later(() => this.updateMeeting({ joinSteps: stepState(2) }), 1);
@@ -327,18 +327,24 @@ export class FakeRoom implements RoomStateSource, RoomCommands {
     if (on && !this.canShare) throw new RoomdError('meeting.share_unavailable');
     const m = this.state.meeting;
     if (m === null) throw new RoomdError('meeting.not_in_meeting');
-    const now = m.share ?? { active: false, self: false, by: null, canShare: this.canShare };
+    const now = m.share ?? { active: false, self: false, by: null, canShare: this.canShare, host: false };
     if (on && now.active && !now.self) throw new RoomdError('meeting.share_busy');
     if (!on && !now.self) return;
     this.updateMeeting({
-      share: { active: on, self: on, by: on ? this.state.room.name : null, canShare: this.canShare },
+      share: {
+        active: on,
+        self: on,
+        by: on ? this.state.room.name : null,
+        canShare: this.canShare,
+        host: false,
+      },
     });
   }
 
   /** Someone else in the meeting shares (`name`), or stops (null). */
   othersShare(name: string | null): void {
     this.updateMeeting({
-      share: { active: name !== null, self: false, by: name, canShare: this.canShare },
+      share: { active: name !== null, self: false, by: name, canShare: this.canShare, host: false },
     });
   }
 

@@ -6,7 +6,7 @@
 import type { ShareState } from '../../../src/http/schemas/state.ts';
 
 export interface ShareButton {
-  readonly label: 'Share' | 'Stop sharing';
+  readonly label: 'Share' | 'Stop sharing' | 'Take over sharing';
   /** The body of `POST /api/v1/share` a tap sends. */
   readonly on: boolean;
   readonly disabled: boolean;
@@ -18,6 +18,14 @@ export interface ShareButton {
 export function shareButton(share: ShareState | undefined): ShareButton {
   if (share?.self === true) return { label: 'Stop sharing', on: false, disabled: false, reason: null };
   const off = (reason: string): ShareButton => ({ label: 'Share', on: true, disabled: true, reason });
+  // The meeting's host takes a share over (docs/protocol.md "# Content sharing").
+  if (share?.active === true && share.host && share.canShare)
+    return {
+      label: 'Take over sharing',
+      on: true,
+      disabled: false,
+      reason: `${share.by ?? 'Someone'} is sharing`,
+    };
   // Who shares says more than a missing content source: check it first.
   if (share?.active === true) return off(`${share.by ?? 'Someone'} is sharing`);
   if (share === undefined || !share.canShare) return off('No content source connected');

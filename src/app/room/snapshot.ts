@@ -152,6 +152,7 @@ export function shareState(v: RoomShareView): ShareState {
     self: v.self,
     by: v.by,
     canShare: v.canShare,
+    host: v.host,
     ...(v.notice === null ? {} : { notice: v.notice }),
   };
 }
@@ -264,7 +265,13 @@ export function panelView(i: SnapshotInputs): RoomView {
       share:
         share === null
           ? null
-          : { active: share.active, self: share.self, by: share.by, canShare: share.canShare },
+          : {
+              active: share.active,
+              self: share.self,
+              by: share.by,
+              canShare: share.canShare,
+              host: share.host,
+            },
     },
   };
 }

@@ -170,6 +170,8 @@ const IS_SHARING = ' is sharing';
  */
 export function shareButton(share: ShareView, limit = maxChars(MEETING, 'bShare')): ShareButton {
   if (share.self) return { text: 'Stop sharing', on: false };
+  // The meeting's host takes a share over (docs/protocol.md "# Content sharing").
+  if (share.active && share.host === true && share.canShare) return { text: 'Take over sharing', on: true };
   if (share.active) {
     const name = (share.by ?? '').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim() || 'Someone';
     return {

@@ -49,6 +49,8 @@ export interface ShareView {
   readonly by: string | null;
   /** The room has a content source to share (an HDMI capture device plugged in). */
   readonly canShare: boolean;
+  /** The room is the meeting's host: it may take over another's share. */
+  readonly host?: boolean;
 }
 
 export interface MeetingView {

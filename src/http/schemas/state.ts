@@ -141,6 +141,10 @@ export const ShareState = Type.Object(
       description: "the sharer's name; null when nobody shares",
     }),
     canShare: Type.Boolean({ description: 'the room has a content source (`devices.content.video`)' }),
+    host: Type.Boolean({
+      description:
+        "the meeting service lists the room as the meeting's host: it may take over another's share",
+    }),
     notice: Type.Optional(
       Type.String({
         description: "why the room's share ended when the room did not end it (the host took over)",

@@ -34,11 +34,11 @@ function inputs(share: RoomShareView | null, meeting: RoomMeetingState | null = 
 describe('panelView, content sharing', () => {
   it('gives the meeting page the share without its notice', () => {
     const v = panelView(
-      inputs({ active: true, self: false, by: 'Alice Smith', canShare: true, notice: null }),
+      inputs({ active: true, self: false, by: 'Alice Smith', canShare: true, host: false, notice: null }),
     );
     expect(v.phase).toBe('in-meeting');
     if (v.phase !== 'in-meeting') return;
-    expect(v.meeting.share).toEqual({ active: true, self: false, by: 'Alice Smith', canShare: true });
+    expect(v.meeting.share).toEqual({ active: true, self: false, by: 'Alice Smith', canShare: true, host: false });
     expect(v.notice).toBeNull();
   });
 
@@ -46,7 +46,14 @@ describe('panelView, content sharing', () => {
     const none = panelView(inputs(null));
     expect(none.phase === 'in-meeting' && none.meeting.share).toBeNull();
     const taken = panelView(
-      inputs({ active: true, self: false, by: 'Hanna Host', canShare: true, notice: HOST_TOOK_OVER }),
+      inputs({
+        active: true,
+        self: false,
+        by: 'Hanna Host',
+        canShare: true,
+        host: false,
+        notice: HOST_TOOK_OVER,
+      }),
     );
     expect(taken.notice).toBe(HOST_TOOK_OVER);
   });
@@ -57,7 +64,10 @@ describe('panelView, content sharing', () => {
       error: { code: 'meeting.relay_unreachable' as const, message: 'Relay lost.' },
     };
     const v = panelView(
-      inputs({ active: false, self: false, by: null, canShare: true, notice: HOST_TOOK_OVER }, failing),
+      inputs(
+        { active: false, self: false, by: null, canShare: true, host: false, notice: HOST_TOOK_OVER },
+        failing,
+      ),
     );
     expect(v.notice).toBe('Relay lost.');
   });

@@ -64,13 +64,21 @@ describe('Room.share', () => {
 
 describe('shareState', () => {
   it('maps the room’s view onto the kiosk state; the notice only when there is one', () => {
-    const quiet = shareState({ active: true, self: false, by: 'Alice Smith', canShare: true, notice: null });
-    expect(quiet).toEqual({ active: true, self: false, by: 'Alice Smith', canShare: true });
+    const quiet = shareState({
+      active: true,
+      self: false,
+      by: 'Alice Smith',
+      canShare: true,
+      host: false,
+      notice: null,
+    });
+    expect(quiet).toEqual({ active: true, self: false, by: 'Alice Smith', canShare: true, host: false });
     const taken = shareState({
       active: true,
       self: false,
       by: 'Hanna Host',
       canShare: true,
+      host: true,
       notice: HOST_TOOK_OVER,
     });
     expect(taken).toEqual({
@@ -78,6 +86,7 @@ describe('shareState', () => {
       self: false,
       by: 'Hanna Host',
       canShare: true,
+      host: true,
       notice: 'The host took over sharing.',
     });
     for (const s of [quiet, taken]) expect(Value.Check(ShareState, s)).toBe(true);

@@ -10,6 +10,7 @@ const share = (s: Partial<ShareState>): ShareState => ({
   self: false,
   by: null,
   canShare: true,
+  host: false,
   ...s,
 });
 
@@ -34,6 +35,21 @@ describe('shareButton', () => {
       label: 'Share',
       disabled: true,
       reason: 'Alice Smith is sharing',
+    });
+  });
+
+  it('lets the room take a share over when the meeting service lists it as host', () => {
+    expect(shareButton(share({ active: true, by: 'Alice Smith', host: true }))).toEqual({
+      label: 'Take over sharing',
+      on: true,
+      disabled: false,
+      reason: 'Alice Smith is sharing',
+    });
+    // Without a content source even the host has nothing to share.
+    expect(
+      shareButton(share({ active: true, by: 'Alice Smith', host: true, canShare: false })),
+    ).toMatchObject({
+      disabled: true,
     });
   });
 });

@@ -76,6 +76,11 @@ describe('render, the Share button', () => {
     );
   });
 
+  it('"Take over sharing" when the room is the meeting\'s host and someone else shares', () => {
+    expect(shareButton({ ...OTHER, host: true })).toEqual({ text: 'Take over sharing', on: true });
+    expect(shareButton({ ...OTHER, host: true, canShare: false }).on).toBeNull();
+  });
+
   it('is hidden when the room cannot share in this meeting', () => {
     expect(items(null).get('bShare.vis')).toBe('vis bShare,0');
     expect(items(undefined).get('bShare.vis')).toBe('vis bShare,0');
