@@ -38,7 +38,13 @@ describe('panelView, content sharing', () => {
     );
     expect(v.phase).toBe('in-meeting');
     if (v.phase !== 'in-meeting') return;
-    expect(v.meeting.share).toEqual({ active: true, self: false, by: 'Alice Smith', canShare: true, host: false });
+    expect(v.meeting.share).toEqual({
+      active: true,
+      self: false,
+      by: 'Alice Smith',
+      canShare: true,
+      host: false,
+    });
     expect(v.notice).toBeNull();
   });
 

@@ -37,11 +37,23 @@ const error = (res: { json<T>(): T }) =>
 describe('POST /api/v1/share', () => {
   test('on, then off: the room shares and the state says so', async () => {
     await inMeeting();
-    expect((await state()).meeting?.share).toEqual({ active: false, self: false, by: null, canShare: true, host: false });
+    expect((await state()).meeting?.share).toEqual({
+      active: false,
+      self: false,
+      by: null,
+      canShare: true,
+      host: false,
+    });
     const res = await share({ on: true });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ ok: true });
-    expect((await state()).meeting?.share).toEqual({ active: true, self: true, by: 'Fjord', canShare: true, host: false });
+    expect((await state()).meeting?.share).toEqual({
+      active: true,
+      self: true,
+      by: 'Fjord',
+      canShare: true,
+      host: false,
+    });
     expect((await share({ on: false })).statusCode).toBe(200);
     expect(f.room.calls).toEqual([
       { name: 'share', args: [true] },

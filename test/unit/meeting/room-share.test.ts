@@ -152,7 +152,14 @@ describe('RoomShare', () => {
     expect(t.channel.sharing).toBe(true);
     expect(t.sent.at(-1)).toMatchObject({ type: 'share', sharing: true });
     expect(t.attached.get('screen')).toBe(t.share.capture);
-    expect(t.view()).toEqual({ active: true, self: true, by: 'Fjord', canShare: true, host: false, notice: null });
+    expect(t.view()).toEqual({
+      active: true,
+      self: true,
+      by: 'Fjord',
+      canShare: true,
+      host: false,
+      notice: null,
+    });
     expect(t.changes()).toBeGreaterThan(0);
     await vi.waitFor(() => expect(t.runner.children).toHaveLength(1));
     const child = t.runner.children[0]!;
@@ -178,7 +185,14 @@ describe('RoomShare', () => {
     expect(t.runner.children[0]!.running).toBe(false);
     expect(t.channel.sharing).toBe(false);
     expect(t.sent.at(-1)).toMatchObject({ type: 'share', sharing: false });
-    expect(t.view()).toEqual({ active: false, self: false, by: null, canShare: true, host: false, notice: null });
+    expect(t.view()).toEqual({
+      active: false,
+      self: false,
+      by: null,
+      canShare: true,
+      host: false,
+      notice: null,
+    });
   });
 
   it('while someone else shares, start is refused as busy and nothing runs', () => {
@@ -196,7 +210,14 @@ describe('RoomShare', () => {
     expect(t.share.canShare).toBe(false);
     expect(() => t.share.start()).toThrow(expect.objectContaining({ code: 'meeting.share_unavailable' }));
     expect(t.sent).toEqual([]);
-    expect(t.view()).toEqual({ active: false, self: false, by: null, canShare: false, host: false, notice: null });
+    expect(t.view()).toEqual({
+      active: false,
+      self: false,
+      by: null,
+      canShare: false,
+      host: false,
+      notice: null,
+    });
   });
 
   it('the host taking over stops the encoder and the room screen says so, until the host’s share ends', async () => {
@@ -218,7 +239,14 @@ describe('RoomShare', () => {
       notice: HOST_TOOK_OVER,
     });
     t.claim('p-host', false);
-    expect(t.view()).toEqual({ active: false, self: false, by: null, canShare: true, host: false, notice: null });
+    expect(t.view()).toEqual({
+      active: false,
+      self: false,
+      by: null,
+      canShare: true,
+      host: false,
+      notice: null,
+    });
   });
 
   it("only the sharer's content reaches the screen, on stream 2", () => {
