@@ -4,6 +4,7 @@
  * unread messages; §Chat), leave. A tapped control shows at once that it was taken (pressed while
  * roomd has not answered); Leave says "Leaving…" and cannot be tapped twice.
  */
+import { createPortal } from 'preact/compat';
 import { useEffect, useState } from 'preact/hooks';
 import type { Meeting, RoomState } from '../api.ts';
 import { REACTIONS, type Reaction } from '../../../src/protocol/vocabulary.ts';
@@ -26,6 +27,15 @@ export interface ControlActions {
   run(name: string, body?: Record<string, unknown>): void;
   /** Whether a command of that name is on its way to roomd. */
   pending(name: string): boolean;
+}
+
+/**
+ * The chat panel opens over the people and the roster, never over the encryption area: the shield
+ * and the security code stay in view whatever else is open.
+ */
+function inMeetingBody(panel: preact.VNode): preact.VNode {
+  const body = document.querySelector('.meeting-body');
+  return body === null ? panel : (createPortal(panel, body) as preact.VNode);
 }
 
 export function Controls({
@@ -77,16 +87,17 @@ export function Controls({
           ))}
         </div>
       )}
-      {chatOpen && (
-        <ChatPanel
-          meeting={meeting}
-          target={replyTo}
-          onTarget={setReplyTo}
-          onSend={(text, to) => actions.run('chat', to === null ? { text } : { text, to })}
-          onClose={() => setPanel('none')}
-          sending={actions.pending('chat')}
-        />
-      )}
+      {chatOpen &&
+        inMeetingBody(
+          <ChatPanel
+            meeting={meeting}
+            target={replyTo}
+            onTarget={setReplyTo}
+            onSend={(text, to) => actions.run('chat', to === null ? { text } : { text, to })}
+            onClose={() => setPanel('none')}
+            sending={actions.pending('chat')}
+          />,
+        )}
       {panel === 'camera' && (
         <div class="popover" data-testid="camera-presets">
           {presets.map((p) => (
