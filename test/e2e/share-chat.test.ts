@@ -108,6 +108,23 @@ afterAll(async () => {
   await run?.stop();
 }, 60_000);
 
+/** The open chat panel leaves the shield and the whole security code in view. */
+async function expectCodeInView(page: Page): Promise<void> {
+  const panelBox = await page.getByTestId('chat-panel').boundingBox();
+  for (const id of ['security-code', 'encryption-title']) {
+    const box = await page.getByTestId(id).first().boundingBox();
+    expect(box, id).not.toBeNull();
+    const overlaps =
+      panelBox !== null &&
+      box !== null &&
+      box.x < panelBox.x + panelBox.width &&
+      panelBox.x < box.x + box.width &&
+      box.y < panelBox.y + panelBox.height &&
+      panelBox.y < box.y + box.height;
+    expect(overlaps, `${id} covered by the chat panel`).toBe(false);
+  }
+}
+
 describe('sharing and chat on the room screen', () => {
   test('claim, then join the E2EE meeting from the room screen', async () => {
     await page.goto(demo.kioskUrl);
@@ -251,6 +268,7 @@ describe('sharing and chat on the room screen', () => {
       private: true,
       to: 'room',
     });
+    await expectCodeInView(page);
     await shot('04-chat');
     await page.screenshot({ path: path.join(SHOTS, 'demo-chat.png') });
     await publishDocShots(['demo-chat.png']);
