@@ -6,7 +6,9 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { type DemoRun, startDemo } from '../../demo/run.ts';
+import { runRoomctl } from '../../src/http/roomctl/cli.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { RoomMediaConfig } from '../../src/meeting/room.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -76,4 +78,46 @@ export async function startDemoInChromium(o: {
 export async function shotOnFailure(page: Page | undefined, prefix: string, failed: boolean): Promise<void> {
   if (failed)
     await page?.screenshot({ path: path.join(SHOTS, `${prefix}-failed-${Date.now()}.png`) }).catch(() => {});
+}
+
+/** roomctl as a person runs it, with its config in `configDir` (the demo's state dir). */
+export async function roomctlIn(configDir: string, ...args: string[]): Promise<{ rc: number; out: string }> {
+  const out: string[] = [];
+  const rc = await runRoomctl([...args, '--config', path.join(configDir, 'roomctl.json')], {
+    stdout: (t) => out.push(t),
+    stderr: (t) => out.push(t),
+    env: { ROOMCTL_PASSWORD: 'correct horse battery staple' },
+  });
+  return { rc, out: out.join('\n') };
+}
+
+/**
+ * Claim the room with the command its setup screen shows, then tap Join on the E2EE meeting and
+ * wait for the green shield. Returns the command the screen showed.
+ */
+export async function claimAndJoinE2ee(
+  page: Page,
+  demo: DemoRun,
+  roomctl: (...args: string[]) => Promise<{ rc: number; out: string }>,
+): Promise<string> {
+  const command = (await page.getByTestId('claim-command').textContent({ timeout: 20_000 })) ?? '';
+  const words = command.split(' ');
+  const arg = (flag: string) => words[words.indexOf(flag) + 1]!;
+  const claim = await roomctl(
+    'claim',
+    '--url',
+    arg('--url'),
+    '--fingerprint',
+    arg('--fingerprint'),
+    '--code',
+    arg('--code'),
+  );
+  expect(claim.rc, claim.out).toBe(0);
+  const e2ee = demo.env.meetings.find((m) => m.encryption === 'e2ee')!;
+  await page.getByTestId(`join-${e2ee.id}`).click({ timeout: 20_000 });
+  await page.getByTestId('screen-meeting').waitFor({ timeout: 30_000 });
+  await expect
+    .poll(() => page.getByTestId('encryption').getAttribute('data-shield'), { timeout: 30_000 })
+    .toBe('e2ee');
+  return command;
 }

@@ -10,10 +10,16 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { DemoRun } from '../../demo/run.ts';
-import { runRoomctl } from '../../src/http/roomctl/cli.ts';
 import type { RoomState } from '../../src/http/schemas/state.ts';
 import { kioskState } from '../support/kiosk-state.ts';
-import { type DemoInChromium, SHOTS, shotOnFailure, startDemoInChromium } from './demo-fixture.ts';
+import {
+  claimAndJoinE2ee,
+  type DemoInChromium,
+  roomctlIn,
+  SHOTS,
+  shotOnFailure,
+  startDemoInChromium,
+} from './demo-fixture.ts';
 
 let demo: DemoRun;
 let page: Page;
@@ -22,15 +28,7 @@ let run: DemoInChromium | undefined;
 
 const state = (): Promise<RoomState> => kioskState(demo.kioskUrl);
 
-async function roomctl(...args: string[]): Promise<{ rc: number; out: string }> {
-  const out: string[] = [];
-  const rc = await runRoomctl([...args, '--config', path.join(dirs[0]!, 'roomctl.json')], {
-    stdout: (t) => out.push(t),
-    stderr: (t) => out.push(t),
-    env: { ROOMCTL_PASSWORD: 'correct horse battery staple' },
-  });
-  return { rc, out: out.join('\n') };
-}
+const roomctl = (...args: string[]) => roomctlIn(dirs[0]!, ...args);
 
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `director-${name}.png`) });
 const codeOnScreen = async () =>
@@ -52,29 +50,11 @@ afterAll(async () => {
 describe('the director and the room screen', () => {
   test('claim with the command the setup screen shows; join the E2EE meeting', async () => {
     await page.goto(demo.kioskUrl);
-    const command = await page.getByTestId('claim-command').textContent({ timeout: 20_000 });
     const s = await state();
+    const command = await claimAndJoinE2ee(page, demo, roomctl);
     expect(command).toBe(
       `roomctl claim --url https://127.0.0.1:${new URL(demo.app.http.urls().admin).port} --fingerprint ${s.setup?.certFingerprint} --code ${s.setup?.setupCode} --password-stdin`,
     );
-    const words = (command ?? '').split(' ');
-    const arg = (flag: string) => words[words.indexOf(flag) + 1]!;
-    const claim = await roomctl(
-      'claim',
-      '--url',
-      arg('--url'),
-      '--fingerprint',
-      arg('--fingerprint'),
-      '--code',
-      arg('--code'),
-    );
-    expect(claim.rc, claim.out).toBe(0);
-    const e2ee = demo.env.meetings.find((m) => m.encryption === 'e2ee')!;
-    await page.getByTestId(`join-${e2ee.id}`).click({ timeout: 20_000 });
-    await page.getByTestId('screen-meeting').waitFor({ timeout: 30_000 });
-    await expect
-      .poll(() => page.getByTestId('encryption').getAttribute('data-shield'), { timeout: 30_000 })
-      .toBe('e2ee');
     expect(await page.getByTestId('code-label').textContent()).toContain('Alice Moreau holds the keys');
   }, 90_000);
 

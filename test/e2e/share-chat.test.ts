@@ -14,11 +14,12 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { DemoRun } from '../../demo/run.ts';
 import { DEFAULT_FONT } from '../../src/app/room/config.ts';
-import { runRoomctl } from '../../src/http/roomctl/cli.ts';
 import type { RoomState } from '../../src/http/schemas/state.ts';
 import { kioskState } from '../support/kiosk-state.ts';
 import {
+  claimAndJoinE2ee,
   type DemoInChromium,
+  roomctlIn,
   SHOTS,
   SMALL_ROOM_MEDIA,
   shotOnFailure,
@@ -32,15 +33,7 @@ let run: DemoInChromium | undefined;
 
 const state = (): Promise<RoomState> => kioskState(demo.kioskUrl);
 
-async function roomctl(...args: string[]): Promise<{ rc: number; out: string }> {
-  const out: string[] = [];
-  const rc = await runRoomctl([...args, '--config', path.join(run!.stateDir, 'roomctl.json')], {
-    stdout: (t) => out.push(t),
-    stderr: (t) => out.push(t),
-    env: { ROOMCTL_PASSWORD: 'correct horse battery staple' },
-  });
-  return { rc, out: out.join('\n') };
-}
+const roomctl = (...args: string[]) => roomctlIn(run!.stateDir, ...args);
 
 async function director(...args: string[]): Promise<string> {
   const r = await roomctl('demo', ...args);
@@ -128,25 +121,7 @@ async function expectCodeInView(page: Page): Promise<void> {
 describe('sharing and chat on the room screen', () => {
   test('claim, then join the E2EE meeting from the room screen', async () => {
     await page.goto(demo.kioskUrl);
-    const command = await page.getByTestId('claim-command').textContent({ timeout: 20_000 });
-    const words = (command ?? '').split(' ');
-    const arg = (flag: string) => words[words.indexOf(flag) + 1]!;
-    const claim = await roomctl(
-      'claim',
-      '--url',
-      arg('--url'),
-      '--fingerprint',
-      arg('--fingerprint'),
-      '--code',
-      arg('--code'),
-    );
-    expect(claim.rc, claim.out).toBe(0);
-    const e2ee = demo.env.meetings.find((m) => m.encryption === 'e2ee')!;
-    await page.getByTestId(`join-${e2ee.id}`).click({ timeout: 20_000 });
-    await page.getByTestId('screen-meeting').waitFor({ timeout: 30_000 });
-    await expect
-      .poll(() => page.getByTestId('encryption').getAttribute('data-shield'), { timeout: 30_000 })
-      .toBe('e2ee');
+    await claimAndJoinE2ee(page, demo, roomctl);
     // Nobody shares: the people grid, and Share disabled for want of a content source.
     expect(await page.getByTestId('share-view').count()).toBe(0);
     expect(await page.getByTestId('share-reason').textContent()).toBe('No content source connected');
