@@ -102,7 +102,7 @@ export class DirectKeys {
     if (answered.length > MAX_ANSWERED) answered.shift();
     this.#answered.set(from, answered);
     const { cipherText, sharedSecret } = ml_kem768.encapsulate(peer.mlkem);
-    const x = x25519.getSharedSecret(this.#o.self.x25519Secret, peer.x25519);
+    const x = sharedX25519(this.#o.self.x25519Secret, peer.x25519);
     const keys = derive(x, sharedSecret, peer.hash, fromB64u(this.#o.bindingHash), cipherText, msg.nonce);
     this.#set(from, {
       peerHash: peer.hashB64,
@@ -126,12 +126,7 @@ export class DirectKeys {
     if (pending === undefined || pending.nonce !== msg.nonce)
       throw new RoomdError('e2ee.unexpected', { message: 'A direct reply answers no hello of ours.' });
     const peer = this.#check(msg.binding, from);
-    let x: Uint8Array;
-    try {
-      x = x25519.getSharedSecret(this.#o.self.x25519Secret, peer.x25519);
-    } catch (cause) {
-      throw new RoomdError('e2ee.decrypt_failed', { message: 'A direct reply carries a bad key.', cause });
-    }
+    const x = sharedX25519(this.#o.self.x25519Secret, peer.x25519);
     const kemCt = fromB64u(msg.kem);
     const k = ml_kem768.decapsulate(kemCt, this.#o.self.mlkemSecret);
     const keys = derive(x, k, fromB64u(this.#o.bindingHash), peer.hash, kemCt, msg.nonce);
@@ -219,6 +214,18 @@ export class DirectKeys {
     const old = this.#pairs.get(peer);
     if (old !== undefined) zeroize(old.send, old.recv);
     this.#pairs.set(peer, pair);
+  }
+}
+
+/** X25519 with a peer's key; a key that gives no secret (low order) is a typed refusal. */
+function sharedX25519(secret: Uint8Array, peer: Uint8Array): Uint8Array {
+  try {
+    return x25519.getSharedSecret(secret, peer);
+  } catch (cause) {
+    throw new RoomdError('e2ee.decrypt_failed', {
+      message: 'A direct key exchange carries a bad key.',
+      cause,
+    });
   }
 }
 

@@ -28,6 +28,8 @@ const HOLD_MS = 5000;
 const MAX_HELD = 32;
 const MAX_ACK_IDS = 16;
 const MAX_SEEN = 1024;
+/** The last millisecond a JavaScript Date can show. */
+const MAX_DATE_MS = 8.64e15;
 
 export interface ChatEntry {
   readonly id: string;
@@ -276,8 +278,9 @@ export class ChatChannel {
       id.length > 64 ||
       !isSeq(seq) ||
       typeof to !== 'string' ||
-      typeof at !== 'number' ||
-      !Number.isFinite(at)
+      // The sender's wall clock in whole ms: anything else would show as a nonsense time.
+      !isSeq(at) ||
+      at > MAX_DATE_MS
     ) {
       this.refused++;
       return;

@@ -507,3 +507,25 @@ describe('chat text and private messages', () => {
     expect(parseDataMessage(sent[0]!)).toMatchObject({ type: 'chat', to: 'all', text: 'everyone' });
   });
 });
+
+describe('chat times', () => {
+  it('refuses a sender time that no clock shows: fractional, negative or past the last Date', () => {
+    const ch = new ChatChannel({
+      send: () => true,
+      direct: () => null,
+      requestDirect: () => {},
+      members: () => [
+        { id: 'room', name: 'Room', keyed: true, self: true },
+        { id: 'p', name: 'P', keyed: true, self: false },
+      ],
+      random: (n) => new Uint8Array(n),
+      privateMessages: () => true,
+    });
+    const msg = (seq: number, at: number) =>
+      parseDataMessage(encodeDataMessage({ type: 'chat', id: `m${seq}`, seq, to: 'all', at, text: 'hi' }))!;
+    for (const [i, at] of [1.5, -1, 9e15].entries()) ch.receive('p', msg(i, at), 0);
+    expect(ch.refused).toBe(3);
+    ch.receive('p', msg(3, 1_764_000_000_000), 0);
+    expect(ch.messages.map((m) => m.at)).toEqual([1_764_000_000_000]);
+  });
+});
