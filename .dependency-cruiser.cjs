@@ -69,6 +69,16 @@ const forbidden = [
     from: { path: '^src/(?!transport/)' },
     to: { path: 'node_modules/(serialport|@serialport)/' },
   },
+  {
+    name: 'wrtc-only-in-the-media-worker',
+    comment:
+      'The native WebRTC library can crash the process that hosts it: only the media worker loads it, ' +
+      'and nothing outside src/transport reaches it directly — tests included ' +
+      '(docs/decisions/0013-media-worker.md).',
+    severity: 'error',
+    from: { path: '^(?!src/transport/)' },
+    to: { path: '(node_modules/@roamhq/wrtc/|^src/transport/wrtc-peer\\.ts$)' },
+  },
 ];
 
 for (const [name, rank] of layers) {

@@ -2,8 +2,10 @@
 // `npm test`: the whole suite in two phases — everything but the browser tests, then the browser
 // tests (real Chromium against the real demo) one file at a time, so a loaded 2-core machine does
 // not starve them — and one plain closing line "N passed, N failed, N skipped" for any CI log
-// reader, which also names any file run twice after its process died (see withRetry). Exits
-// non-zero when any phase failed. With arguments, runs just those (one phase, no second run).
+// reader, which also names any test file whose process died before it finished: that is a failure,
+// never retried (the tests' WebRTC runs in supervised media workers, docs/decisions/0013-media-worker.md,
+// so a native crash there costs a reconnect, not the test process). Exits non-zero when any phase
+// failed. With arguments, runs just those (one phase).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +32,7 @@ function phase(name, args) {
       total: 0,
       crashed: [],
       crashedPending: 0,
+      crashedEmpty: 0,
     };
   const j = JSON.parse(readFileSync(report, 'utf8'));
   // A file whose process died did not finish: vitest leaves its tests pending (nothing in this
@@ -50,35 +53,9 @@ function phase(name, args) {
       (n, f) => n + (f.assertionResults ?? []).filter((a) => a.status === 'pending').length,
       0,
     ),
-  };
-}
-
-/**
- * The test process hosts the test participants' and the test relay's WebRTC in-process, and the
- * native library can crash it (docs/decisions/0013-media-worker.md: the appliance runs it in a
- * supervised worker for that reason). A file whose process died is run once more, alone, and said
- * so on the closing line; a second death, or a failure, fails the run.
- */
-function withRetry(name, args) {
-  const first = phase(name, args);
-  if (first.crashed.length === 0) return { ...first, reran: [] };
-  for (const f of first.crashed)
-    process.stdout.write(`\n[test] ${f} did not finish (its process died): running it again\n`);
-  const again = phase(`${name}-again`, [
-    ...first.crashed,
-    ...(name === 'browser' ? ['--no-file-parallelism'] : []),
-  ]);
-  for (const f of again.crashed) process.stdout.write(`\n[test] ${f} did not finish again: a failure\n`);
-  // The first run's tests of those files were left pending: count the second run's instead (its
-  // passes; it has no pending tests unless it died too, which fails the run).
-  return {
-    code: first.failed > 0 || again.code !== 0 ? 1 : 0,
-    passed: first.passed + again.passed,
-    failed: first.failed + again.failed + again.crashed.length,
-    skipped:
-      Math.max(0, first.skipped - first.crashedPending) + Math.max(0, again.skipped - again.crashedPending),
-    total: first.total,
-    reran: first.crashed,
+    // A file that died before its tests were collected has none pending: it counts as one failure.
+    crashedEmpty: crashed.filter((f) => !(f.assertionResults ?? []).some((a) => a.status === 'pending'))
+      .length,
   };
 }
 
@@ -86,17 +63,18 @@ const args = process.argv.slice(2);
 const results =
   args.length > 0
     ? [phase('selected', args)]
-    : [
-        withRetry('main', ['--exclude', 'test/e2e/**']),
-        withRetry('browser', ['test/e2e', '--no-file-parallelism']),
-      ];
+    : [phase('main', ['--exclude', 'test/e2e/**']), phase('browser', ['test/e2e', '--no-file-parallelism'])];
 const sum = (k) => results.reduce((s, r) => s + r[k], 0);
 let code = results.find((r) => r.code !== 0)?.code ?? 0;
 if (sum('total') === 0) code = code || 1;
-const reran = results.flatMap((r) => r.reran ?? []);
+const died = results.flatMap((r) => r.crashed);
+for (const f of died) process.stdout.write(`\n[test] ${f} did not finish: its process died\n`);
+// A file whose process died left its tests pending, not skipped: they count as failed.
+const failed = sum('failed') + sum('crashedPending') + sum('crashedEmpty');
+const skipped = Math.max(0, sum('skipped') - sum('crashedPending'));
 process.stdout.write(
-  `\ntests: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped${
-    reran.length > 0 ? ` (${reran.length} file(s) ran twice after a crash: ${reran.join(', ')})` : ''
+  `\ntests: ${sum('passed')} passed, ${failed} failed, ${skipped} skipped${
+    died.length > 0 ? ` (${died.length} file(s) whose process died: ${died.join(', ')})` : ''
   }\n`,
 );
 process.exit(code);

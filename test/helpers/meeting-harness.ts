@@ -2,6 +2,10 @@
  * Integration harness for meetings: a real relay (wrtc on loopback) with optional misbehaviour
  * hooks, meetings created on it, headless participants joining through the real client session,
  * and polling helpers. Everything it starts is stopped by `close()`.
+ *
+ * The participants' WebRTC runs in a supervised media worker, as the room's and the relay's do
+ * (docs/decisions/0013-media-worker.md): the native library can crash the process that hosts it,
+ * and a test process must not be that process.
  */
 import { ephemeralIdentity } from '../../src/app/bot.ts';
 import { SystemClock } from '../../src/core/clock.ts';
@@ -10,7 +14,7 @@ import { HeadlessParticipant, type HeadlessOptions } from '../../src/meeting/hea
 import { toBase64Url } from '../../src/protocol/codec.ts';
 import type { ClientType, EncryptionMode } from '../../src/protocol/vocabulary.ts';
 import { createRelay, type Relay, type RelayHooks, type RelayOptions } from '../../src/relay/index.ts';
-import { WrtcPeerConnectionFactory } from '../../src/transport/wrtc-peer.ts';
+import { WorkerPeerConnectionFactory } from '../../src/transport/worker-peer.ts';
 
 export type Identity = ReturnType<typeof ephemeralIdentity>;
 
@@ -18,7 +22,7 @@ export interface Harness {
   relay: Relay;
   host: Identity;
   clock: SystemClock;
-  peers: WrtcPeerConnectionFactory;
+  peers: WorkerPeerConnectionFactory;
   hooks: RelayHooks;
   meeting(opts?: {
     encryption?: EncryptionMode;
@@ -48,7 +52,7 @@ export async function startHarness(
   const hooks: RelayHooks = options.hooks ?? {};
   const log = silentLogger();
   const clock = new SystemClock();
-  const peers = new WrtcPeerConnectionFactory();
+  const peers = new WorkerPeerConnectionFactory({ logger: log });
   const relayOptions: RelayOptions = { logger: log, hooks, ...options.relay };
   let relay = createRelay(relayOptions);
   await relay.start();
@@ -101,6 +105,7 @@ export async function startHarness(
     async close() {
       await Promise.all(people.map((p) => p.leave().catch(() => {})));
       await relay.stop();
+      await peers.close();
     },
   };
 }

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from '../../../src/relay/server.ts';
-import { WrtcPeerConnectionFactory } from '../../../src/transport/wrtc-peer.ts';
+import { WorkerPeerConnectionFactory } from '../../../src/transport/worker-peer.ts';
 import { hostKey, type Participant, participant, until, waitFor } from './helpers.ts';
 
 let dir: string;
 let relay: Relay;
-const clientPeers = new WrtcPeerConnectionFactory();
+const clientPeers = new WorkerPeerConnectionFactory();
 const everyone: Participant[] = [];
 const join = (...args: Parameters<typeof participant>): Participant => {
   const p = participant(...args);
@@ -32,6 +32,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
   expect(clientPeers.openCount).toBe(0);
   expect(relay.peers.openCount).toBe(0);
+  await clientPeers.close();
 });
 
 describe('relay over wrtc', () => {
