@@ -141,6 +141,7 @@ export class FrameKeys implements FrameCrypto {
   /** Install the meeting key of `epoch` (copied). Older epochs are dropped `retentionMs` from `now`. */
   install(epoch: number, meetingKey: Uint8Array, now: number, retentionMs: number): void {
     if (epoch <= this.highestEpoch) throw new RoomdError('e2ee.stale_epoch', { context: { epoch } });
+    if (now > this.#lastNow) this.#lastNow = now;
     const ring = epoch % EPOCH_RING;
     const old = this.#held.get(ring);
     if (old !== undefined) this.#dropEpoch(old);
@@ -239,7 +240,11 @@ export class FrameKeys implements FrameCrypto {
         throw new RoomdError('e2ee.unknown_key', { context: { kid: header.kid.toString() } });
       }
       // Late frames of a retired epoch look the same as forged ones: dropped, not an integrity alarm.
-      if (held.epoch < (this.#floor.get(senderId) ?? 0)) {
+      // An epoch whose retention ran out is refused at once, not at the next prune.
+      if (
+        held.epoch < (this.#floor.get(senderId) ?? 0) ||
+        (held.dropAt !== null && now >= held.dropAt && held.epoch !== this.#sendEpoch)
+      ) {
         throw new RoomdError('e2ee.unknown_key', {
           message: 'This sender already moved to a newer key.',
           context: { kid: header.kid.toString() },

@@ -35,7 +35,8 @@ export interface TrustOptions {
    * `allow`: the roster says who is unverified; the shield ignores it. `warn` (default): the shield
    * is not green (partial) while a member whose identity is not verified holds the meeting key.
    * `refuse`: as leader, keys only verified members (the others are listed, not keyed). Without any
-   * trust anchor nobody can be verified, so the policy is `allow` whatever is configured.
+   * trust anchor nobody can be verified: `warn` then means no green shield while anyone else holds
+   * the key, and `refuse` acts as `warn`. Default: `warn` with anchors, `allow` without.
    */
   unverified?: UnverifiedPolicy;
   /** Wall-clock ms since the Unix epoch, for certificate validity (the protocol's `now` is monotonic). */
@@ -54,7 +55,11 @@ export class RosterIdentities {
   constructor(trust: TrustOptions = {}) {
     this.anchors = trust.anchors ?? [];
     this.pins = trust.pins ?? new MemoryIdentityPins();
-    this.policy = this.anchors.length === 0 ? 'allow' : (trust.unverified ?? 'warn');
+    // Without an anchor nobody can be verified: `warn` then keeps every shield that shares the key
+    // with anyone else from green (the people compare codes aloud instead), and `refuse`, which would
+    // key nobody, acts as `warn`. Unconfigured, a participant without anchors allows.
+    const asked = trust.unverified ?? (this.anchors.length === 0 ? 'allow' : 'warn');
+    this.policy = this.anchors.length === 0 && asked === 'refuse' ? 'warn' : asked;
     this.#wall = trust.wallClock ?? Date.now;
   }
 

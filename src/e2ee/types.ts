@@ -71,7 +71,9 @@ export interface ProtocolParams {
   oldKeyRetentionMs: number;
   /**
    * After a leave rekey (switch 'immediate') the older epochs are dropped this soon instead: the
-   * leaver knows them. Senders switch on receipt, so only frames in flight need it.
+   * leaver knows them, and with the relay's help could seal frames in them as any member who has
+   * not sent since. Default 0: dropped the moment the new key is installed, at the cost of the few
+   * frames other members had in flight (docs/protocol.md "Protocol", old keys).
    */
   leaveKeyRetentionMs: number;
   /** How long the relay's roster may differ from the verified one before the shield turns partial. */
@@ -87,7 +89,7 @@ export const DEFAULT_PARAMS: Readonly<ProtocolParams> = Object.freeze({
   rekeyIntervalMs: 5 * 60_000,
   switchBoundMs: 3000,
   oldKeyRetentionMs: 10_000,
-  leaveKeyRetentionMs: 2000,
+  leaveKeyRetentionMs: 0,
   rosterGraceMs: 8000,
   integrityAlarmMs: 10_000,
 });

@@ -10,6 +10,7 @@ import type { ServerMessageOf } from '../protocol/schemas.ts';
 import type { ClientType, EncryptionMode } from '../protocol/vocabulary.ts';
 import type { SessionIdentity } from './session-types.ts';
 import type { MeetingSnapshot } from './status.ts';
+import type { MinimumSetting } from './policy-gate.ts';
 
 /**
  * How long a join may wait for the meeting service's answer (admitted, waiting or refused) before the
@@ -29,8 +30,8 @@ export interface MeetingMachineOptions {
   displayName: string;
   clientType: ClientType;
   identity: SessionIdentity;
-  /** 'e2ee' refuses meetings whose keys the service holds (default 'enhanced'). */
-  minimumEncryption?: EncryptionMode;
+  /** The room's `encryption.minimum` (policy-gate.ts; default 'enhanced', for bots). */
+  minimumEncryption?: MinimumSetting;
   /** The encryption the meeting was booked with (session-types.ts). */
   bookedEncryption?: EncryptionMode;
   /** The policy pinned for this meeting when the session was made (sets the expected encryption). */

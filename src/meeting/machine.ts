@@ -25,6 +25,7 @@ import type { ServerMessageOf } from '../protocol/schemas.ts';
 import type { EncryptionMode } from '../protocol/vocabulary.ts';
 import { admissionError } from '../protocol/schemas.ts';
 import { checkMeetingInfo } from './machine-info.ts';
+import { settingFloor } from './policy-gate.ts';
 import {
   JOIN_ANSWER_TIMEOUT_MS,
   type MeetingEffect,
@@ -80,7 +81,7 @@ class Machine implements MeetingMachine {
   constructor(o: MeetingMachineOptions) {
     this.#o = o;
     const expected = strongerMode(
-      strongerMode(o.minimumEncryption ?? 'enhanced', o.bookedEncryption),
+      strongerMode(settingFloor(o.minimumEncryption), o.bookedEncryption),
       o.pinned?.encryption,
     );
     this.#snap = emptySnapshot(o.meetingId, expected);

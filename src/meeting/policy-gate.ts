@@ -2,7 +2,8 @@
  * The weakest encryption the room accepts for one meeting (docs/protocol.md "Meeting policy"), as a
  * pure function of what it knows: the room's setting `encryption.minimum`, the encryption its
  * schedule lists, the verified policy it pinned for the meeting, and the policy the relay sent in
- * `meeting-info`. The strongest of them wins; a policy counts only once it verified
+ * `meeting-info`. The strongest of them wins (under the `booked` setting only a verified `enhanced`
+ * booking by a host the room trusts allows less than E2EE); a policy counts only once it verified
  * (`verifyMeetingPolicy`), so the relay can add strength but never take it away.
  */
 import {
@@ -14,11 +15,22 @@ import {
 } from '../e2ee/index.ts';
 import type { EncryptionMode } from '../protocol/vocabulary.ts';
 
+/**
+ * The room's setting `encryption.minimum`: `e2ee` only; `booked` (default) E2EE unless a host the
+ * room trusts signed the meeting's booking as `enhanced`; `enhanced` joins either.
+ */
+export type MinimumSetting = EncryptionMode | 'booked';
+
+/** What a setting asks before anything about the meeting is known. */
+export function settingFloor(setting: MinimumSetting | undefined): EncryptionMode {
+  return setting === undefined ? 'enhanced' : setting === 'booked' ? 'e2ee' : setting;
+}
+
 export interface MinimumInputs {
   /** The meeting the room asked for. */
   meetingId: string;
   /** The room's setting `encryption.minimum`. */
-  setting: EncryptionMode;
+  setting: MinimumSetting;
   /** The encryption the room's schedule lists for the meeting, if it is booked. */
   booked?: EncryptionMode;
   /** A verified policy pinned earlier for this meeting. */
@@ -29,8 +41,11 @@ export interface MinimumInputs {
   trust: Omit<PolicyExpectation, 'meetingId'>;
 }
 
-/** Why the minimum is what it is: the most specific source that asks for it. */
-export type MinimumSource = 'setting' | 'booking' | 'policy';
+/**
+ * Why the minimum is what it is: the most specific source that asks for it (`unsigned`: the
+ * `booked` setting, with no signed `enhanced` booking from a trusted host).
+ */
+export type MinimumSource = 'setting' | 'booking' | 'policy' | 'unsigned';
 
 export type RefusedPolicy = Extract<PolicyCheck, { ok: false }>;
 
@@ -63,8 +78,20 @@ export function meetingMinimum(i: MinimumInputs): MinimumDecision {
     } else ignored = check;
   }
   const signedE2ee = i.pinned?.encryption === 'e2ee' || verified?.encryption === 'e2ee';
-  const minimum: EncryptionMode = signedE2ee ? 'e2ee' : strongerMode(i.setting, i.booked);
-  const source: MinimumSource = signedE2ee ? 'policy' : i.booked === 'e2ee' ? 'booking' : 'setting';
+  // `booked`: a host the room trusts (its own key, or one certified by an organization it trusts)
+  // booking the meeting `enhanced`, signed, is the one thing that lets the room join with less than
+  // E2EE. Nothing the relay says unsigned can.
+  const signedEnhanced =
+    !signedE2ee && (i.pinned?.encryption === 'enhanced' || verified?.encryption === 'enhanced');
+  const floor: EncryptionMode = i.setting === 'booked' ? (signedEnhanced ? 'enhanced' : 'e2ee') : i.setting;
+  const minimum: EncryptionMode = signedE2ee ? 'e2ee' : strongerMode(floor, i.booked);
+  const source: MinimumSource = signedE2ee
+    ? 'policy'
+    : i.booked === 'e2ee'
+      ? 'booking'
+      : i.setting === 'booked'
+        ? 'unsigned'
+        : 'setting';
   return { ok: true, minimum, source, verified, ignored };
 }
 
@@ -84,6 +111,9 @@ export function belowMinimum(
     text = `This meeting's host signed it as end-to-end encrypted, but the meeting service offered it with weaker encryption, ${action}.`;
   } else if (d.source === 'booking') {
     text = `This meeting was booked as end-to-end encrypted, but the meeting service offered it with weaker encryption, ${action}.`;
+  } else if (d.source === 'unsigned' && !joined) {
+    text =
+      'This meeting is not end-to-end encrypted, and no host this room trusts booked it that way, so the room did not join.';
   } else {
     text = joined
       ? 'The meeting service tried to turn off end-to-end encryption, so the room left the meeting.'

@@ -19,7 +19,7 @@ import type { AudioSource, VideoEncodeSettings, VideoSource } from '../media/ffm
 import { FEED_CAMERA_STREAM } from '../media/kiosk-feed.ts';
 import { VideoFeed } from '../media/video-feed.ts';
 import type { PtzCommand, RoomCommands } from '../protocol/room-commands.ts';
-import { type ClientType, type EncryptionMode, type Reaction, STREAM_ID } from '../protocol/vocabulary.ts';
+import { type ClientType, type Reaction, STREAM_ID } from '../protocol/vocabulary.ts';
 import type { ProcessRunner } from '../system/process.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { ChatChannel, ChatEntry } from './chat.ts';
@@ -29,6 +29,7 @@ import { type ContentConfig, RoomShare, type RoomShareView } from './room-share.
 import type { BookedMeeting, ScheduleSource } from './schedule.ts';
 import { bareMeetingId, MeetingSession, type SessionIdentity } from './session.ts';
 import type { MeetingSnapshot } from './status.ts';
+import type { MinimumSetting } from './policy-gate.ts';
 
 export interface RoomMediaConfig {
   video: VideoSource;
@@ -49,7 +50,7 @@ export interface RoomMediaConfig {
 export interface RoomOptions {
   roomName: () => string;
   relayUrl: () => string;
-  minimumEncryption: () => EncryptionMode;
+  minimumEncryption: () => MinimumSetting;
   identity: SessionIdentity;
   clientType?: ClientType;
   clock: Clock;

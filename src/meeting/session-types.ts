@@ -12,6 +12,7 @@ import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { SignalingClientOptions } from '../transport/signaling-client.ts';
 import type { MeetingPolicyBook } from './policy-pins.ts';
 import type { MeetingSnapshot } from './status.ts';
+import type { MinimumSetting } from './policy-gate.ts';
 
 export interface SessionIdentity {
   deviceId: string;
@@ -29,8 +30,8 @@ export interface MeetingSessionOptions {
   peers: PeerConnectionFactory;
   clock: Clock;
   log: Logger;
-  /** 'e2ee' refuses meetings whose keys the service holds. */
-  minimumEncryption?: EncryptionMode;
+  /** The room's `encryption.minimum` (policy-gate.ts): 'e2ee', 'booked' or 'enhanced'. */
+  minimumEncryption?: MinimumSetting;
   /**
    * The encryption the meeting was booked with, when joining a booking from the schedule: 'e2ee'
    * makes 'e2ee' the minimum for this join, whatever `minimumEncryption` says.

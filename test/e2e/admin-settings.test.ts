@@ -150,7 +150,7 @@ describe('Encryption page', () => {
     const minimum = page.locator('[data-field="encryption.minimum"]');
     const unverified = page.locator('[data-field="encryption.unverifiedParticipants"]');
     await minimum.waitFor();
-    expect(await minimum.locator('input[value="enhanced"]').isChecked()).toBe(true);
+    expect(await minimum.locator('input[value="booked"]').isChecked()).toBe(true);
     expect(await unverified.locator('input[value="warn"]').isChecked()).toBe(true);
     expect(await minimum.textContent()).toContain(
       'The room refuses to join a meeting whose keys the service holds',

@@ -138,7 +138,7 @@ function partialReason(m: Meeting): string {
   if (changed > 0)
     return `${changed === 1 ? 'Someone joined' : `${changed} people joined`} with another identity key than before. Check who it is.${tail}`;
   if (unverified > 0)
-    return `${unverified === 1 ? 'One participant is' : `${unverified} participants are`} not verified by an organization this room trusts.${tail}`;
+    return `${unverified === 1 ? 'One participant is' : `${unverified} participants are`} not verified by an organization this room trusts. Compare the roster code aloud with them.${tail}`;
   if (unkeyed > 0)
     return `${unkeyed === 1 ? 'One participant cannot' : `${unkeyed} participants cannot`} take part in end-to-end encryption.${tail}`;
   return `The encryption of this meeting could not be fully verified.${tail}`;

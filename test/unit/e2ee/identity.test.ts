@@ -335,6 +335,39 @@ describe('meetings with organization identities', () => {
     expect(codeOf(relay, 'p9')).not.toBe(codeOf(relay, 'p0'));
   });
 
+  it('without any organization, under warn, no honest shield is green while the impostor holds the key', () => {
+    const relay = new ScriptedRelay();
+    const trust = () => ({ unverified: 'warn' as const });
+    for (const id of ['p0', 'p1', 'p2']) relay.join(id, { trust });
+    relay.pump();
+    relay.advance(2500);
+    // Before anyone unexpected arrives, still not green: nobody can be verified without an anchor.
+    for (const id of ['p0', 'p1', 'p2']) expect(relay.session(id).shield(relay.now)).toBe('partial');
+    let fake: BindingMessage | null = null;
+    relay.intercept = (env) => {
+      if (is('e2ee.binding')(env) && env.from === 'p9') {
+        fake ??= impostor(relay, 'p9', false);
+        return [{ ...env, message: fake }];
+      }
+      return [env];
+    };
+    relay.join('p9', { trust });
+    relay.pump();
+    relay.advance(4000);
+    for (const id of ['p0', 'p1', 'p2', 'p9']) expect(relay.session(id).shield(relay.now)).not.toBe('e2ee');
+    for (const id of ['p0', 'p1', 'p2'])
+      expect(identityOf(relay, id, 'p9')).toMatchObject({ status: 'unverified', reason: 'no_certificate' });
+    expect(codeOf(relay, 'p9')).not.toBe(codeOf(relay, 'p0'));
+    // refuse without an anchor would key nobody: it acts as warn.
+    const refusing = new ScriptedRelay();
+    refusing.join('a', { trust: () => ({ unverified: 'refuse' }) });
+    refusing.join('b', { trust: () => ({ unverified: 'refuse' }) });
+    refusing.pump();
+    refusing.advance(2500);
+    expect(refusing.session('b').status(refusing.now).identityPolicy).toBe('warn');
+    expect(refusing.session('b').frames.sendEpoch).toBeGreaterThan(0);
+  });
+
   it('a certified name seen before with another key alarms, even with a valid certificate', () => {
     const acme = org();
     const relay = new ScriptedRelay();

@@ -77,6 +77,38 @@ describe('meetingMinimum', () => {
     });
   });
 
+  it('booked (the default): E2EE unless a host the room trusts signed the booking enhanced', () => {
+    const booked = { ...base, setting: 'booked' as const };
+    // The relay says "enhanced" with no signed policy: refused, in words that say why.
+    const bare = meetingMinimum(booked);
+    expect(bare).toMatchObject({ ok: true, minimum: 'e2ee', source: 'unsigned' });
+    if (!bare.ok) throw new Error('unreachable');
+    expect(belowMinimum(bare, 'enhanced', false)).toMatch(/no host this room trusts booked it that way/);
+    expect(belowMinimum(bare, 'enhanced', true)).toMatch(/tried to turn off end-to-end encryption/);
+    // Nor can the relay's schedule (unsigned) or its own signature make it less.
+    expect(meetingMinimum({ ...booked, booked: 'enhanced' })).toMatchObject({ minimum: 'e2ee' });
+    expect(meetingMinimum({ ...booked, offered: policy('enhanced', ID, relayKey) })).toMatchObject({
+      minimum: 'e2ee',
+      ignored: { reason: 'untrusted_host' },
+    });
+    // The room's own signed booking (pinned, or offered again) says enhanced: joined as enhanced.
+    expect(meetingMinimum({ ...booked, pinned: policy('enhanced') })).toMatchObject({ minimum: 'enhanced' });
+    expect(meetingMinimum({ ...booked, offered: policy('enhanced') })).toMatchObject({
+      minimum: 'enhanced',
+      verified: { encryption: 'enhanced' },
+    });
+    // A pinned e2ee policy beats an enhanced one offered later, and the relay's schedule can still
+    // only add strength.
+    expect(meetingMinimum({ ...booked, pinned: policy('e2ee'), offered: policy('enhanced') })).toMatchObject({
+      minimum: 'e2ee',
+      source: 'policy',
+    });
+    expect(meetingMinimum({ ...booked, booked: 'e2ee', pinned: policy('enhanced') })).toMatchObject({
+      minimum: 'e2ee',
+      source: 'booking',
+    });
+  });
+
   it("a policy signed by the relay's own key counts for nothing, and the refusal says so", () => {
     const forged = policy('enhanced', ID, relayKey);
     const d = meetingMinimum({ ...base, pinned: policy('e2ee'), offered: forged });

@@ -25,6 +25,16 @@ const MINIMUM: Record<string, Option> = {
       </>
     ),
   },
+  booked: {
+    title: 'End-to-end encrypted, unless booked otherwise',
+    words: (
+      <>
+        As above, except for meetings that a host this room trusts — the room itself, or someone your
+        organization certified — booked with enhanced encryption and signed that way. The meeting service
+        alone can never make the room join with less than end-to-end encryption.
+      </>
+    ),
+  },
   enhanced: {
     title: 'Also meetings with enhanced encryption',
     words: (
@@ -177,8 +187,9 @@ export function EncryptionPage({ ed }: { ed: SettingsEditor }) {
           </p>
           {trustsNobody && (
             <div class="notice notice-warn" data-testid="trusts-nobody">
-              This room trusts no organization yet, so it cannot verify anyone: each choice here works like
-              Allow. Add your organization under{' '}
+              This room trusts no organization yet, so it cannot verify anyone: under Warn (and Refuse, which
+              then works like Warn) its shield is not green while anyone else holds the key, and people
+              compare the roster code aloud; Allow shows the green padlock anyway. Add your organization under{' '}
               <a href="#/settings/identity">Settings › Organization identity</a>.
             </div>
           )}
