@@ -62,6 +62,8 @@ export async function startDemo(o: {
         contentPresence: env.devicePaths.laptop,
         // The director exists on the demo's room only: `roomd run` never registers it.
         adminPlugins: [{ scope: 'admin', plugin: demoDirectorRoutes(env.director) }],
+        // The admin of the demo works in this checkout, where roomctl runs through npx.
+        roomctlCommand: 'npx roomctl',
       },
       (a) => {
         app = a;

@@ -143,9 +143,9 @@ export const SettingsSchema = Type.Object(
     encryption: Type.Object(
       {
         minimum: Enum(
-          ['e2ee', 'enhanced'] as const,
-          'enhanced',
-          "Weakest encryption the room joins: 'e2ee' refuses meetings whose keys the service holds.",
+          ['e2ee', 'booked', 'enhanced'] as const,
+          'booked',
+          "Weakest encryption the room joins. 'e2ee': only end-to-end encrypted meetings. 'booked': end-to-end encrypted ones, and meetings whose keys the service holds only when a host this room trusts (the room itself, or one its organization certified) signed the booking that way — the service alone can never make the room join with less. 'enhanced': also any meeting whose keys the service holds.",
         ),
         defaultForNewMeetings: Enum(
           ['e2ee', 'enhanced'] as const,
@@ -155,7 +155,7 @@ export const SettingsSchema = Type.Object(
         unverifiedParticipants: Enum(
           ['allow', 'warn', 'refuse'] as const,
           'warn',
-          "People in an end-to-end encrypted meeting whose identity no trusted organization vouches for. 'allow': the participant list says who is not verified, nothing more. 'warn': also a warning on the room screen, and the shield is not green (partial) while one of them holds the meeting key. 'refuse': as 'warn', and when this room hands out the meeting key it gives none to them. A room that trusts no organization cannot verify anyone and behaves as 'allow'.",
+          "People in an end-to-end encrypted meeting whose identity no trusted organization vouches for. 'allow': the participant list says who is not verified, nothing more. 'warn': also a warning on the room screen, and the shield is not green (partial) while one of them holds the meeting key. 'refuse': as 'warn', and when this room hands out the meeting key it gives none to them. A room that trusts no organization cannot verify anyone: under 'warn' its shield is then not green while anyone else holds the key (people compare the roster code aloud); 'refuse' acts as 'warn'.",
         ),
       },
       { additionalProperties: false, default: {} },

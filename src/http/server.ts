@@ -53,6 +53,8 @@ export interface HttpOptions {
     port?: number;
     /** Extra subjectAltNames for the certificate (LAN addresses, host name). */
     altNames?: string[];
+    /** The command the setup screen's claim line starts with (default `roomctl`). */
+    roomctlCommand?: string;
     rateLimitPerMinute?: number;
     loginRateLimitPerMinute?: number;
     /**
@@ -128,6 +130,7 @@ export async function createHttpServers(opts: HttpOptions): Promise<HttpServers>
     certFingerprint: certificate.fingerprint,
     port: listeningAdminPort,
     host: adminHost,
+    roomctl: opts.adminServer?.roomctlCommand ?? 'roomctl',
   });
 
   const kioskLog = opts.log.child({ component: 'http.kiosk' });

@@ -9,6 +9,7 @@
  * and leaves. Every screen goes to test-output/screenshots/walkthrough-NN-*.png; `npm run
  * screenshots` copies the set to docs/screenshots/walkthrough-*.png, which README.md links.
  */
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -26,6 +27,7 @@ import {
 } from './demo-fixture.ts';
 
 const PASSWORD = 'correct horse battery staple';
+const ROOT = new URL('../..', import.meta.url).pathname;
 
 let demo: DemoRun;
 /** The room screen. */
@@ -48,6 +50,25 @@ async function roomctl(args: string[]): Promise<{ rc: number; out: string }> {
     readStdin: async () => `${PASSWORD}\n`,
   });
   return { rc, out: out.join('\n') };
+}
+
+/** A command line typed in a terminal in the checkout; the admin types the password and Ctrl-D. */
+async function typed(words: string[], extra: string[]): Promise<{ rc: number; out: string }> {
+  const child = spawn(words[0]!, [...words.slice(1), ...extra], {
+    cwd: ROOT,
+    env: { ...process.env, npm_config_offline: 'true', npm_config_yes: 'false' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stdin.end(`${PASSWORD}\n`);
+  const rc = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  return { rc, out };
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -92,13 +113,14 @@ describe('a facilities admin’s first hour with the demo room', () => {
     expect(fingerprint).toBe(demo.app.http.certificate.fingerprint);
     const command = (await kiosk.getByTestId('claim-command').textContent()) ?? '';
     expect(command).toBe(
-      `roomctl claim --url ${adminUrl.replace(/\/$/, '')} --fingerprint ${fingerprint} --code ${code} --password-stdin`,
+      `npx roomctl claim --url ${adminUrl.replace(/\/$/, '')} --fingerprint ${fingerprint} --code ${code} --password-stdin`,
     );
     await shot(kiosk, 'setup');
 
+    // Typed as the screen shows it, in the checkout, with npm kept offline: npx must run this
+    // checkout's roomctl, never ask a registry for a package of that name.
     const words = command.split(' ');
-    expect(words[0]).toBe('roomctl');
-    const claim = await roomctl([...words.slice(1), '--json']);
+    const claim = await typed(words, ['--config', path.join(dirs[0]!, 'roomctl.json'), '--json']);
     expect(claim.rc, claim.out).toBe(0);
     expect(claim.out).toContain('"claimed":true');
     await kiosk.getByTestId('screen-idle').waitFor({ timeout: 20_000 });

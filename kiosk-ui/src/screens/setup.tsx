@@ -14,7 +14,7 @@ export function SetupScreen({ state }: { state: RoomState }) {
   const claim =
     setup === null || setup === undefined || url === undefined
       ? null
-      : `roomctl claim --url ${url.replace(/\/$/, '')} --fingerprint ${setup.certFingerprint} --code ${setup.setupCode} --password-stdin`;
+      : `${setup.roomctl} claim --url ${url.replace(/\/$/, '')} --fingerprint ${setup.certFingerprint} --code ${setup.setupCode} --password-stdin`;
   return (
     <main class="screen setup" data-testid="screen-setup">
       <h1>Set up this room</h1>
@@ -54,7 +54,9 @@ export function SetupScreen({ state }: { state: RoomState }) {
       </div>
       {claim !== null && (
         <section class="card setup-command">
-          <div class="label">Or from a terminal (then type the new admin password and press Ctrl-D)</div>
+          <div class="label">
+            Or from a terminal (then type a new admin password of 10 characters or more and press Ctrl-D)
+          </div>
           <div class="mono claim-command" data-testid="claim-command">
             {claim}
           </div>

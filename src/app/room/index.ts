@@ -53,6 +53,11 @@ export interface RoomAppOverrides {
   contentPresence?: string;
   /** More admin routes behind the guard: only `roomd demo` gives its director (demo/run.ts). */
   adminPlugins?: AuthenticatedPlugin[];
+  /**
+   * How the setup screen tells the admin to run roomctl: `roomctl` where it is installed (default),
+   * `npx roomctl` from a checkout (the demo).
+   */
+  roomctlCommand?: string;
 }
 
 export interface RoomApp {
@@ -125,7 +130,7 @@ export async function roomModules(
   const devices = new DeviceManager(
     o.contentPresence === undefined
       ? devicesConfig
-      : { ...devicesConfig, content: { device: o.contentPresence } },
+      : { ...devicesConfig, content: { device: o.contentPresence, presence: 'laptop' } },
     {
       clock: ctx.clock,
       commands,
@@ -238,6 +243,7 @@ export async function roomModules(
     kiosk: options.kiosk,
     adminServer: {
       ...options.adminServer,
+      ...(o.roomctlCommand === undefined ? {} : { roomctlCommand: o.roomctlCommand }),
       authenticatedPlugins: [
         {
           scope: 'metrics',

@@ -18,6 +18,7 @@ export class KioskStateHub {
   readonly #source: RoomStateSource;
   readonly #auth: AuthView;
   readonly #certFingerprint: string;
+  readonly #roomctl: string;
   readonly #adminPort: () => number;
   /** The address the admin server listens on; a wildcard means every LAN address. */
   readonly #adminHost: string;
@@ -28,12 +29,13 @@ export class KioskStateHub {
   constructor(
     source: RoomStateSource,
     auth: AuthView,
-    admin: { certFingerprint: string; port: number | (() => number); host?: string },
+    admin: { certFingerprint: string; port: number | (() => number); host?: string; roomctl?: string },
   ) {
     this.#source = source;
     this.#auth = auth;
     this.#certFingerprint = admin.certFingerprint;
     this.#adminHost = admin.host ?? '0.0.0.0';
+    this.#roomctl = admin.roomctl ?? 'roomctl';
     const port = admin.port;
     this.#adminPort = typeof port === 'number' ? () => port : port;
   }
@@ -64,6 +66,7 @@ export class KioskStateHub {
                 (a) => `https://${a.includes(':') ? `[${a}]` : a}:${this.#adminPort()}/`,
               ),
               certFingerprint: this.#certFingerprint,
+              roomctl: this.#roomctl,
             },
       admin: {
         loginLocked: lock.locked,

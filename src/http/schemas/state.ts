@@ -291,6 +291,9 @@ export const SetupInfo = Type.Object({
   addresses: Type.Array(Type.String()),
   adminUrls: Type.Array(Type.String()),
   certFingerprint: Type.String({ description: 'SHA-256 of the admin certificate, colon-separated hex' }),
+  roomctl: Type.String({
+    description: "How the admin runs roomctl: 'roomctl', or 'npx roomctl' from a checkout",
+  }),
 });
 export type SetupInfo = Static<typeof SetupInfo>;
 
