@@ -8,11 +8,16 @@
  * exists while it is plugged in. The room's device manager looks for that path as it looks for a
  * real dongle's node, so plugging it raises the same `content.plugged` event a real dongle does
  * (docs/hardware.md §Content sharing); what the room then shares is the slide-deck test source.
+ * The laptop is what is plugged in or not, so its absence is "no laptop connected", never a fault.
+ *
+ * The camera plays a Sony EVI-D70 (`DEMO_CAMERA`; docs/hardware.md §Emulator profiles): a
+ * meeting-room PTZ camera whose six memories are the panel's six preset buttons, and which reports
+ * its model to the version inquiry, so the admin console shows it. Room preset N is its memory N − 1.
  */
 import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { ViscaEmulator } from '../device/camera/emulator.ts';
+import { ViscaEmulator, type ViscaEmulatorProfileName } from '../device/camera/emulator.ts';
 import { NextionEmulator } from '../device/panel/emulator.ts';
 import { createPtyPair, type PtyPair } from '../device/pty.ts';
 import { FakeSpeakerphone } from '../device/speakerphone/emulator.ts';
@@ -35,6 +40,9 @@ const DEVICE_NAME: Record<DemoDevice, string> = {
 
 const BAUD = 115200;
 
+/** The camera the demo room has. */
+export const DEMO_CAMERA: ViscaEmulatorProfileName = 'sony-evi-d70';
+
 /** One plugged-in device: the pty pair and the emulator's end of the line. */
 interface Line {
   readonly pty: PtyPair;
@@ -45,7 +53,7 @@ interface Line {
 
 export class DemoDevices {
   #panel = new NextionEmulator();
-  #camera = new ViscaEmulator();
+  #camera = new ViscaEmulator({ profile: DEMO_CAMERA });
   #speakerphone: FakeSpeakerphone | undefined;
   readonly #lines = new Map<LineDevice, Line>();
   #paths: Record<DemoDevice, string> | undefined;
@@ -140,7 +148,7 @@ export class DemoDevices {
       this.#panel.attach(stream);
       this.#lines.set(device, { pty, stream });
     } else if (device === 'camera') {
-      if (fresh) this.#camera = new ViscaEmulator();
+      if (fresh) this.#camera = new ViscaEmulator({ profile: DEMO_CAMERA });
       this.#camera.attach(stream);
       this.#lines.set(device, { pty, stream });
     } else {

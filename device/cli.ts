@@ -1,27 +1,33 @@
 /**
  * Run an emulator for people: `node --import tsx device/cli.ts panel|camera|speakerphone
- * [--dir DIR] [--web PORT] [--profile classic|editor-1.65]`. Creates a socat pty pair, attaches
- * the emulator to one end and prints the path roomd should open (its config value). Reads simple
- * commands from stdin (`help` lists them). The panel can also show a small web view of its current
- * page (--web); it follows the speed roomd sets on its end of the pty (device/panel/line.ts).
+ * [--dir DIR] [--web PORT] [--profile NAME]`. Creates a socat pty pair, attaches the emulator to
+ * one end and prints the path roomd should open (its config value). `--profile` picks the real
+ * behaviour the emulator plays (docs/hardware.md §Emulator profiles; the names are listed by a
+ * wrong one). Reads simple commands from stdin (`help` lists them). The panel can also show a small
+ * web view of its current page (--web); it follows the speed roomd sets on its end of the pty
+ * (device/panel/line.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SerialPortByteStream } from '../src/transport/serial/serialport.ts';
-import { ViscaEmulator } from './camera/emulator.ts';
+import { EMULATOR_PROFILES, ViscaEmulator, type ViscaEmulatorProfileName } from './camera/emulator.ts';
 import { NextionEmulator } from './panel/emulator.ts';
 import { PANEL_PROFILES, type PanelProfileName } from './panel/profiles.ts';
 import { type PtyRateWatch, watchPtyRate } from './panel/line.ts';
 import { createPtyPair } from './pty.ts';
-import { FakeSpeakerphone } from './speakerphone/emulator.ts';
+import {
+  FakeSpeakerphone,
+  SPEAKERPHONE_PROFILES,
+  type SpeakerphoneProfile,
+} from './speakerphone/emulator.ts';
 import { serveSpeakerphone } from './speakerphone/serve.ts';
 
 type Kind = 'panel' | 'camera' | 'speakerphone';
 const HELP: Record<Kind, string> = {
   panel: 'show | state | touch <component> | slide <component> <value> | restart | quit',
-  camera: 'state | silent on|off | fail <hex code> | quit',
+  camera: 'state | silent on|off | fail <hex code> | network-change | quit',
   speakerphone: 'mute | hook on|off | leds | quit',
 };
 
@@ -29,6 +35,13 @@ function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i < 0 ? undefined : process.argv[i + 1];
 }
+
+/** Each emulator's profile names; the first is its default. */
+const PROFILES: Record<Kind, readonly string[]> = {
+  panel: Object.keys(PANEL_PROFILES),
+  camera: Object.keys(EMULATOR_PROFILES),
+  speakerphone: SPEAKERPHONE_PROFILES,
+};
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -83,7 +96,15 @@ function panelWeb(panel: NextionEmulator, port: number): Server {
 async function main(): Promise<void> {
   const kind = process.argv[2] as Kind | undefined;
   if (kind === undefined || !(kind in HELP)) {
-    process.stderr.write('usage: device/cli.ts panel|camera|speakerphone [--dir DIR] [--web PORT]\n');
+    process.stderr.write(
+      'usage: device/cli.ts panel|camera|speakerphone [--dir DIR] [--web PORT] [--profile NAME]\n',
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const profile = arg('--profile') ?? PROFILES[kind][0]!;
+  if (!PROFILES[kind].includes(profile)) {
+    process.stderr.write(`unknown ${kind} --profile ${profile}: ${PROFILES[kind].join(', ')}\n`);
     process.exitCode = 2;
     return;
   }
@@ -95,15 +116,7 @@ async function main(): Promise<void> {
   let rateWatch: PtyRateWatch | null = null;
   let handle: (words: string[]) => string;
   if (kind === 'panel') {
-    const profile = (arg('--profile') ?? 'classic') as PanelProfileName;
-    if (!(profile in PANEL_PROFILES)) {
-      process.stderr.write(`unknown --profile ${profile}: ${Object.keys(PANEL_PROFILES).join(', ')}\n`);
-      process.exitCode = 2;
-      await stream.close();
-      await pty.close();
-      return;
-    }
-    const panel = new NextionEmulator(profile);
+    const panel = new NextionEmulator(profile as PanelProfileName);
     rateWatch = watchPtyRate(pty.hostPath);
     panel.attach(stream, { hostRate: rateWatch.read });
     const port = arg('--web');
@@ -120,16 +133,23 @@ async function main(): Promise<void> {
     process.stdout.write(`panel: profile ${profile} (${panel.profile.description})\n`);
     if (port !== undefined) process.stdout.write(`panel: web view on http://127.0.0.1:${port}/\n`);
   } else if (kind === 'camera') {
-    const cam = new ViscaEmulator();
+    const cam = new ViscaEmulator({ profile: profile as ViscaEmulatorProfileName });
     cam.attach(stream);
     handle = ([cmd, a]) => {
       if (cmd === 'silent') cam.silent = a === 'on';
       else if (cmd === 'fail' && a) cam.failNext(Number.parseInt(a, 16));
-      return JSON.stringify({ ...cam.state, silent: cam.silent, presets: Object.fromEntries(cam.presets) });
+      else if (cmd === 'network-change') cam.networkChange();
+      return JSON.stringify({
+        ...cam.state,
+        address: cam.address,
+        silent: cam.silent,
+        presets: Object.fromEntries(cam.presets),
+      });
     };
     process.stdout.write(`camera: configure devices.camera = { kind: 'visca', path: '${pty.hostPath}' }\n`);
+    process.stdout.write(`camera: profile ${profile} (${cam.profile.name})\n`);
   } else {
-    const phone = new FakeSpeakerphone('toggle', pty.devicePath);
+    const phone = new FakeSpeakerphone(profile as SpeakerphoneProfile, pty.devicePath);
     serveSpeakerphone(stream, phone);
     handle = ([cmd, a]) => {
       if (cmd === 'mute') phone.pressMute();
@@ -137,6 +157,7 @@ async function main(): Promise<void> {
       return JSON.stringify(phone.leds);
     };
     process.stdout.write(`speakerphone: configure devices.speakerphone.hidraw = hidstream:${pty.hostPath}\n`);
+    process.stdout.write(`speakerphone: profile ${profile}\n`);
   }
   process.stdout.write(`commands: ${HELP[kind]}\n`);
   const rl = createInterface({ input: process.stdin });

@@ -89,6 +89,11 @@ export interface ViscaEmulatorOptions {
   readonly powerOnMs?: number;
   /** Which camera to be; default `generic`. */
   readonly profile?: ViscaEmulatorProfileName;
+  /**
+   * Answer CAM_VersionInq as the profile says (default true); false answers it with a syntax
+   * error, as a camera behind a converter that does not pass it on, or older firmware.
+   */
+  readonly answersVersion?: boolean;
 }
 
 export const PAN_RANGE = EMULATOR_PROFILES.generic.panRange;
@@ -117,6 +122,7 @@ export class ViscaEmulator {
   readonly #delay: number;
   readonly #ups: number;
   readonly #powerOnMs: number;
+  readonly #answersVersion: boolean;
   readonly #splitter = new ViscaSplitter();
   readonly #sockets = new Map<number, TimerHandle>();
   #stream: ByteStream | null = null;
@@ -128,6 +134,7 @@ export class ViscaEmulator {
     this.#ups = o.unitsPerSecond ?? 2000;
     this.#powerOnMs = o.powerOnMs ?? 300;
     this.profile = EMULATOR_PROFILES[o.profile ?? 'generic'];
+    this.#answersVersion = o.answersVersion ?? true;
     this.address = this.profile.needsAddress ? null : 1;
   }
 
@@ -239,7 +246,7 @@ export class ViscaEmulator {
   #inquiry(what: ViscaInquiry): void {
     const s = this.state;
     if (what === 'version') {
-      const v = this.profile.version;
+      const v = this.#answersVersion ? this.profile.version : null;
       if (v === null) this.#send({ kind: 'error', address: 1, socket: 0, code: 0x02, name: '' });
       else {
         const w = (x: number) => [(x >> 8) & 0xff, x & 0xff];

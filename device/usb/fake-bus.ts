@@ -31,7 +31,7 @@ export class FakeUsbBus implements UsbBus {
 
   async start(): Promise<void> {
     this.#status = this.#absent
-      ? { available: false, reason: '/sys/bus/usb is absent' }
+      ? { available: false, reason: '/sys/bus/usb is absent', absent: true }
       : { available: true };
     this.#events.emit('status', this.#status);
   }

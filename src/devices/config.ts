@@ -40,6 +40,13 @@ export interface ContentConfig {
    * catalogue knows is only reported (it cannot be shared from until its node is set).
    */
   readonly device: string | null;
+  /**
+   * What the node being there stands for: `dongle` (default), the dongle itself — absent since
+   * start is `absent` (optional equipment, no laptop), gone after it was there is `disconnected`, a
+   * fault; `laptop`, a laptop on a dongle that is always there (the demo's laptop file) — gone is
+   * always `absent`, "no laptop connected".
+   */
+  readonly presence?: 'dongle' | 'laptop';
 }
 
 export interface DevicesConfig {

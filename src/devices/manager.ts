@@ -156,8 +156,8 @@ export class DeviceManager {
     if (this.#config.panel != null) this.#startPanel(this.#config.panel);
     if (this.#config.camera != null) this.#startCamera(this.#config.camera);
     if (this.#config.speakerphone != null) this.#startSpeakerphone(this.#config.speakerphone);
-    const content = this.#config.content?.device;
-    if (content != null) this.#startContent(content);
+    const content = this.#config.content;
+    if (content?.device != null) this.#startContent(content.device, content.presence ?? 'dongle');
     if (this.#config.usb !== false) await this.#startUsb();
   }
 
@@ -408,11 +408,15 @@ export class DeviceManager {
   /**
    * The HDMI capture dongle: its node is looked for like the UVC camera's, every `contentProbeMs`
    * and at once when the USB bus reports a catalogued dongle coming or going (the node appears a
-   * moment after the USB device, so the next look finds it).
+   * moment after the USB device, so the next look finds it). A dongle is optional equipment: not
+   * there since start (or, for `presence: 'laptop'`, no laptop) is `absent`, no fault; a dongle
+   * that was there and vanished is `disconnected`.
    */
-  #startContent(device: string): void {
+  #startContent(device: string, presence: 'dongle' | 'laptop'): void {
     const rec = this.#record('content');
     let first = true;
+    /** The node was there since start. */
+    let seen = false;
     /** The dongle's name as plugged, for the unplug too (by then the USB bus has forgotten it). */
     let name: string | null = null;
     const exists = this.#deps.pathExists ?? existsSync;
@@ -423,7 +427,10 @@ export class DeviceManager {
       this.#contentPresent = present;
       // Only a change is published (a look that finds the same says nothing new).
       if (!first && present === was) return;
-      if (present) rec.set('ready');
+      if (present) {
+        seen = true;
+        rec.set('ready');
+      } else if (presence === 'laptop' || !seen) rec.set('absent');
       else
         rec.set(
           'disconnected',
@@ -503,6 +510,7 @@ export class DeviceManager {
     const s = inv.status;
     this.events.emit('usb.status', s);
     if (s.available) rec.set('ready');
+    else if (s.absent === true) rec.set('absent');
     else
       rec.set(
         'unavailable',

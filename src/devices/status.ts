@@ -13,6 +13,11 @@ export type DeviceId = 'panel' | 'camera' | 'speakerphone' | 'content' | 'usb';
 
 export type DeviceState =
   | 'not-configured'
+  /**
+   * Optional equipment that is not there, which is no fault: nothing on the content input (no
+   * laptop), no USB bus on this machine (docs/hardware.md §Device manager).
+   */
+  | 'absent'
   | 'connecting'
   | 'ready'
   | 'degraded'
@@ -90,6 +95,7 @@ export type DeviceEvents = {
 
 const HEALTH: Record<DeviceState, DeviceHealth> = {
   'not-configured': 'ok',
+  absent: 'ok',
   connecting: 'warning',
   ready: 'ok',
   degraded: 'warning',

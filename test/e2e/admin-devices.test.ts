@@ -40,16 +40,25 @@ describe('Devices page', () => {
       expect(d.since).toBeDefined();
     }
     const camera = devices.find((d) => d.id === 'camera')!;
-    expect(camera.model).toBeDefined();
+    // The demo's camera plays a Sony EVI-D70 (demo/devices.ts) and says so to the version inquiry.
+    expect(camera.model).toMatchObject({
+      family: 'sony-evi',
+      name: 'EVI-D70',
+      vendorId: '0020',
+      modelId: '040e',
+      source: 'detected',
+    });
     const model = await page.getByTestId('camera-model').textContent();
-    expect(model).toContain(`VISCA ${camera.model!.family}`);
-    expect(model).toContain(camera.model!.name ?? 'Model not reported');
+    expect(model).toContain('EVI-D70');
+    expect(model).toContain('VISCA sony-evi');
+    expect(model).toContain('model 040e');
   }, 60_000);
 
   test('the camera moves to a preset and home', async () => {
     const page = t.page;
     const cam = t.demo.env.camera;
-    cam.presets.set(2, { pan: 600, tilt: 120, zoom: 0 });
+    // An EVI-D70: the room's preset 2 is its memory 1.
+    cam.presets.set(1, { pan: 600, tilt: 120, zoom: 0 });
     await page.getByTestId('camera-preset-number').fill('2');
     await page.getByTestId('camera-preset').click();
     await expect

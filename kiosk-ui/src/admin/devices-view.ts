@@ -17,12 +17,14 @@ export const KIND_LABEL: Record<string, string> = {
 export const kindLabel = (kind: string) => KIND_LABEL[kind] ?? kind.charAt(0).toUpperCase() + kind.slice(1);
 
 export function deviceTone(d: DeviceInfo): Tone {
-  if (d.state === 'not-configured') return 'idle';
+  // Not set up, or optional equipment that is not there (no laptop): neither is a fault.
+  if (d.state === 'not-configured' || d.state === 'absent') return 'idle';
   return d.status === 'ok' ? 'good' : d.status === 'degraded' ? 'warn' : 'bad';
 }
 
 export function deviceWords(d: DeviceInfo): string {
   if (d.state === 'not-configured') return 'Not set up';
+  if (d.state === 'absent') return d.kind === 'content' ? 'No laptop connected' : 'Not connected';
   if (d.status === 'ok') return 'Working';
   return d.status === 'degraded' ? 'Degraded' : 'Not working';
 }

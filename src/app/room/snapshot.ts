@@ -29,7 +29,7 @@ const KIND: Record<DeviceStatus['id'], string> = {
 
 export function deviceInfo(d: DeviceStatus): DeviceInfo {
   const status =
-    d.state === 'ready' || d.state === 'not-configured'
+    d.state === 'ready' || d.state === 'not-configured' || d.state === 'absent'
       ? 'ok'
       : d.health === 'error'
         ? 'missing'

@@ -6,8 +6,9 @@
  * Preset numbers in roomd are the numbers people see: "Preset 1" on the panel. Sony numbers its
  * memories from 0 ("Memory Number (=0 to 5), corresponds to 1 to 6 on the Remote Commander",
  * EVI-D80/D90 Technical Manual, Command List 3/3), so on a Sony profile preset N is memory N − 1.
- * Cameras roomd does not know keep the memory number as the preset number (the convention of the
- * VISCA clones whose own menus show "preset 0").
+ * A Sony camera (by vendor ID) whose model roomd does not know gets the Sony numbering and the
+ * EVI-class layout (`SONY_DEFAULT`); cameras of other makers keep the memory number as the preset
+ * number (the convention of the VISCA clones whose own menus show "preset 0").
  */
 import { RoomdError } from '../../core/errors.ts';
 import {
@@ -54,6 +55,13 @@ const PROFILES: Record<ViscaFamily, ViscaProfile> = {
 /** Sony answers vendor 0x0020 on EVI-D70/FCB/BRC-300 and 0x0001 on EVI-D80/D90, BRC-H700, SRG. */
 export const SONY_VENDORS: readonly number[] = [0x0001, 0x0020];
 
+/**
+ * The family of a Sony camera whose model ID is not in `KNOWN`: every Sony manual numbers memories
+ * from 0, and the `VV WW` 4+4 layout is the one most Sony models document (docs/hardware.md
+ * §Conformance).
+ */
+export const SONY_DEFAULT: ViscaFamily = 'sony-evi';
+
 interface KnownModel {
   readonly name: string;
   readonly family: ViscaFamily;
@@ -63,7 +71,10 @@ interface KnownModel {
 /**
  * Model IDs from each model's CAM_VersionInq table: EVI-D70 Technical Manual (VISCA Device Setting
  * Command), EVI-D80/D90 Technical Manual p. 24, SRG-300H Technical Manual (VISCA interface and
- * inquiry), BRC-Z700 Command List p. 6 (which also lists the BRC-H700), FCB-EV7500 Technical Manual.
+ * inquiry), BRC-Z700 Command List p. 6 (0501 BRC-H700, 0502 BRU-H700, 0505 BRC-Z700), BRC-H900
+ * Command List p. 6 (adds 0507 BRC-Z330, 050B BRC-H900), FCB-EV7500 Technical Manual. The
+ * BRU-H700 (the BRC-H700's optical multiplex unit) is assumed to take the BRC-H700's layout; the
+ * BRC-Z330 and BRC-H900 pan/tilt pages were not checked, so they keep the Sony default.
  */
 const KNOWN: ReadonlyMap<number, KnownModel> = new Map([
   [0x040e, { name: 'EVI-D70', family: 'sony-evi', maxMemory: 5 }],
@@ -73,7 +84,10 @@ const KNOWN: ReadonlyMap<number, KnownModel> = new Map([
   [0x0513, { name: 'SRG-300H', family: 'sony-evi' }],
   [0x0467, { name: 'FCB-EV7500', family: 'sony-evi' }],
   [0x0501, { name: 'BRC-H700', family: 'sony-brc' }],
+  [0x0502, { name: 'BRU-H700', family: 'sony-brc' }],
   [0x0505, { name: 'BRC-Z700', family: 'sony-brc' }],
+  [0x0507, { name: 'BRC-Z330', family: SONY_DEFAULT }],
+  [0x050b, { name: 'BRC-H900', family: SONY_DEFAULT }],
 ]);
 
 export function profileOf(family: ViscaFamily, maxMemory?: number): ViscaProfile {
@@ -83,9 +97,9 @@ export function profileOf(family: ViscaFamily, maxMemory?: number): ViscaProfile
 
 /** The profile and status for a CAM_VersionInq answer (or none: the camera did not answer it). */
 export function identify(version: ViscaVersion | null): { profile: ViscaProfile; info: ViscaModelInfo } {
-  const known =
-    version !== null && SONY_VENDORS.includes(version.vendor) ? KNOWN.get(version.model) : undefined;
-  const family = known?.family ?? 'generic';
+  const sony = version !== null && SONY_VENDORS.includes(version.vendor);
+  const known = sony ? KNOWN.get(version.model) : undefined;
+  const family = known?.family ?? (sony ? SONY_DEFAULT : 'generic');
   return {
     profile: profileOf(family, known?.maxMemory),
     info: {

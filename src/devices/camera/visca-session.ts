@@ -9,8 +9,10 @@
  * then (with `identify`) CAM_VersionInq `8x 09 00 02 FF`. The session runs it when the line opens,
  * when the camera sends Network Change `z0 38 FF` ("the address must be re-set when this message is
  * received") and to recover from a missing ACK, answer or completion (`device.timeout`). Commands
- * queue meanwhile and are encoded when sent, with the layout of the model found. If the camera
- * does not answer the setup, the session is `unresponsive` until any reply arrives.
+ * queue meanwhile and are encoded when sent, with the layout of the model found. Network Changes
+ * coalesce: one setup runs at a time, and any number of them arriving while it runs make one more
+ * setup after it (the chain may have changed again), never a restart. If the camera does not
+ * answer the setup, the session is `unresponsive` until any reply arrives.
  * Pure over a write function, replies and a Clock. docs/hardware.md §Conformance.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
@@ -109,6 +111,8 @@ export class ViscaSession {
   #awaiting: Item | null = null;
   #health: ViscaHealth = 'ok';
   #setup: { step: SetupStep; timer: TimerHandle } | null = null;
+  /** A Network Change arrived while a setup ran: set up once more when it ends. */
+  #setupAgain = false;
   /** Setup commands (Address Set, IF_Clear) the line refused to carry. */
   setupWriteFailures = 0;
   #chain = 0;
@@ -182,6 +186,7 @@ export class ViscaSession {
     const err = () => new RoomdError('device.unavailable', { context: { device: 'camera', reason } });
     this.#rejectAll(err);
     this.#endSetup();
+    this.#setupAgain = false;
     if (this.#health === 'recovering') this.#setHealth('ok', null);
   }
 
@@ -190,7 +195,8 @@ export class ViscaSession {
     if (r.kind === 'network-change') {
       this.counters.networkChanges++;
       this.#events.emit('network-change', { address: r.address });
-      this.#startSetup(null);
+      if (this.#setup !== null) this.#setupAgain = true;
+      else this.#startSetup(null);
       return;
     }
     const step = this.#setup?.step;
@@ -307,6 +313,7 @@ export class ViscaSession {
   }
 
   #startSetup(error: RoomdError | null): void {
+    this.#setupAgain = false;
     this.counters.recoveries++;
     // IF_Clear cancels whatever the camera holds, and a command sent before a new address has no
     // answer to wait for: those commands fail now; queued ones wait for the setup.
@@ -333,6 +340,7 @@ export class ViscaSession {
       });
       this.#rejectAll(() => e);
       this.#setHealth('unresponsive', e);
+      this.#again();
       return;
     }
     this.#step('clear', encodeCommand({ kind: 'if-clear' }));
@@ -362,6 +370,7 @@ export class ViscaSession {
       });
       this.#rejectAll(() => e);
       this.#setHealth('unresponsive', e);
+      this.#again();
     }, ms);
     this.#setup = { step, timer };
     this.#write(bytes).catch(() => {
@@ -373,9 +382,17 @@ export class ViscaSession {
 
   #finishSetup(version: ViscaVersion | null): void {
     this.#endSetup();
+    if (this.#again()) return;
     if (this.#health !== 'ok') this.#setHealth('ok', null);
     this.#events.emit('ready', { chain: this.#chain, version });
     this.#pump();
+  }
+
+  /** Runs the setup a Network Change asked for while one ran; true when it started. */
+  #again(): boolean {
+    if (!this.#setupAgain) return false;
+    this.#startSetup(null);
+    return true;
   }
 
   #endSetup(): void {

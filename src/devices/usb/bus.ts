@@ -18,7 +18,8 @@ export interface UsbDeviceInfo {
 
 export type UsbBusStatus =
   | { readonly available: true }
-  | { readonly available: false; readonly reason: string };
+  /** `absent`: the machine has no USB bus (no /sys/bus/usb, e.g. a container): not a fault. */
+  | { readonly available: false; readonly reason: string; readonly absent?: boolean };
 
 export type UsbBusEvents = {
   attach: UsbDeviceInfo;
@@ -85,7 +86,7 @@ export class NodeUsbBus implements UsbBus {
 
   async start(): Promise<void> {
     if (!existsSync(this.#sysPath))
-      return this.#set({ available: false, reason: `${this.#sysPath} is absent` });
+      return this.#set({ available: false, reason: `${this.#sysPath} is absent`, absent: true });
     try {
       const mod = (await import('usb')) as unknown as {
         WebUSB: new (o: { allowAllDevices: boolean }) => WebUsbLike;

@@ -44,6 +44,21 @@ afterAll(async () => {
 }, 60_000);
 
 describe('the demo room with emulated hardware', () => {
+  it('a fresh demo is healthy: no laptop is no fault, and the camera names its model', async () => {
+    const s = await stateWhen(
+      (x) => x.devices.length > 0 && x.devices.every((d) => d.status === 'ok'),
+      'every device ok',
+      30_000,
+    );
+    // The laptop is on the shelf (docs/hardware.md §Content sharing): neutral, not "missing".
+    expect(s.devices.find((d) => d.id === 'content')).toMatchObject({ status: 'ok', state: 'absent' });
+    // The demo's camera plays a Sony EVI-D70 (demo/devices.ts).
+    expect(s.devices.find((d) => d.id === 'camera')?.model).toMatchObject({
+      family: 'sony-evi',
+      name: 'EVI-D70',
+    });
+  }, 40_000);
+
   it('Join on the touch panel joins the booked E2EE meeting; the panel shows the shield and the kiosk code', async () => {
     const panel = demo.env.panel;
     const e2ee = demo.env.meetings.find((m) => m.encryption === 'e2ee')!;
@@ -171,7 +186,8 @@ describe('the demo room with emulated hardware', () => {
 
   it('a camera preset on the panel moves the emulated VISCA camera', async () => {
     const cam = demo.env.camera;
-    cam.presets.set(2, { pan: 800, tilt: 200, zoom: 0x1000 });
+    // The demo's camera is an EVI-D70: the room's preset 2 is its memory 1.
+    cam.presets.set(1, { pan: 800, tilt: 200, zoom: 0x1000 });
     const before = { ...cam.state };
     demo.env.panel.touch('bPre2');
     await waitFor(() => cam.state.pan === 800 && cam.state.tilt === 200, 'camera at preset 2', 15_000);

@@ -1,7 +1,9 @@
 /**
  * The demo's laptop (demo/devices.ts; docs/kiosk-and-admin-api.md §roomctl demo): plugging it into
  * the room's HDMI capture makes the device manager raise `content.plugged`, as a real dongle's node
- * appearing does (docs/hardware.md §Content sharing), and pulling it out `content.unplugged`.
+ * appearing does (docs/hardware.md §Content sharing), and pulling it out `content.unplugged`. The
+ * demo watches it as `presence: 'laptop'` (src/app/room/index.ts): no laptop is "no laptop
+ * connected", never a fault, so a fresh demo's devices are all ok.
  */
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
@@ -9,6 +11,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DemoDevices } from '../../../demo/devices.ts';
 import { SystemClock } from '../../../src/core/clock.ts';
+import { deviceInfo } from '../../../src/app/room/snapshot.ts';
 import { type ContentChange, DeviceManager } from '../../../src/devices/manager.ts';
 import { idleView } from '../../../src/devices/panel/view.ts';
 import { waitFor } from '../../helpers/meeting-harness.ts';
@@ -27,7 +30,7 @@ describe('the demo laptop', () => {
     await devices.start(dir);
     cleanup.push(() => devices.stop());
     const manager = new DeviceManager(
-      { content: { device: devices.paths.laptop }, contentProbeMs: 50, usb: false },
+      { content: { device: devices.paths.laptop, presence: 'laptop' }, contentProbeMs: 50, usb: false },
       { clock: new SystemClock(), commands: spyCommands(), view: idleView('Demo') },
     );
     const events: [string, ContentChange][] = [];
@@ -37,9 +40,10 @@ describe('the demo laptop', () => {
     cleanup.push(() => manager.stop());
     const content = () => manager.status().find((s) => s.id === 'content')!;
 
-    // The laptop starts on the shelf: the room has nothing to share.
+    // The laptop starts on the shelf: the room has nothing to share, and nothing is wrong.
     expect(devices.laptopPlugged).toBe(false);
-    expect(content().state).toBe('disconnected');
+    expect(content()).toMatchObject({ state: 'absent', health: 'ok' });
+    expect(deviceInfo(content()).status).toBe('ok');
     expect(manager.contentPresent).toBe(false);
 
     expect(await devices.replug('laptop')).toBe(
@@ -54,6 +58,8 @@ describe('the demo laptop', () => {
     await waitFor(() => events.length === 2, 'content.unplugged');
     expect(events[1]?.[0]).toBe('unplugged');
     expect(manager.contentPresent).toBe(false);
+    // Taken away again: still no fault.
+    expect(content()).toMatchObject({ state: 'absent', health: 'ok' });
     expect(await devices.unplug('laptop')).toBe('The laptop is not plugged in.');
   });
 });

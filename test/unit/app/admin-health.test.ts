@@ -81,6 +81,17 @@ describe('health agrees with the devices', () => {
     expect(health.checks.find((c) => c.name === 'device:usb')?.detail).toBe('unavailable: usb is not there');
   });
 
+  test('optional equipment that is not there (absent) is ok and a passing check', async () => {
+    const b = await backend([device('panel', 'ready', 'ok'), device('content', 'absent', 'ok')]);
+    expect((await b.devices()).find((d) => d.id === 'content')).toMatchObject({
+      status: 'ok',
+      state: 'absent',
+    });
+    const health = await b.health();
+    expect(health.status).toBe('ok');
+    expect(health.checks.find((c) => c.name === 'device:content')).toMatchObject({ ok: true });
+  });
+
   test('everything ready: ok; devices not set up are no checks at all', async () => {
     const b = await backend([device('panel', 'ready', 'ok'), device('speakerphone', 'not-configured', 'ok')]);
     const health = await b.health();

@@ -37,9 +37,9 @@ afterEach(async () => {
   manager = null;
 });
 
-function setup(config: DevicesConfig, nodePresent = false) {
+function setup(config: DevicesConfig, nodePresent = false, usbAbsent = false) {
   const clock = new FakeClock();
-  const usb = new FakeUsbBus();
+  const usb = new FakeUsbBus({ absent: usbAbsent });
   const nodes = new Set<string>(nodePresent ? [NODE] : []);
   const m = new DeviceManager(config, {
     clock,
@@ -72,12 +72,8 @@ describe('DeviceManager: the content dongle', () => {
   it('a configured dongle plugged in and pulled out on the USB bus: plugged and unplugged, at once', async () => {
     const { m, usb, nodes, events, content } = setup({ content: { device: NODE } });
     await m.start();
-    expect(content()).toMatchObject({
-      path: NODE,
-      state: 'disconnected',
-      health: 'error',
-      lastError: { code: 'device.unavailable', message: 'The HDMI capture dongle is not connected.' },
-    });
+    // Not plugged in yet: optional equipment that is not there, no fault.
+    expect(content()).toMatchObject({ path: NODE, state: 'absent', health: 'ok', lastError: null });
     expect(m.contentPresent).toBe(false);
     expect(events).toEqual([]);
 
@@ -97,8 +93,38 @@ describe('DeviceManager: the content dongle', () => {
     usb.unplug(dongle);
     await settle();
     expect(events[1]).toEqual(['unplugged', { path: NODE, name: 'MacroSilicon MS2109 HDMI capture' }]);
-    expect(content()).toMatchObject({ state: 'disconnected', counters: { plugged: 1, unplugged: 1 } });
+    // A configured dongle that was there and vanished is a fault.
+    expect(content()).toMatchObject({
+      state: 'disconnected',
+      health: 'error',
+      lastError: { code: 'device.unavailable', message: 'The HDMI capture dongle is not connected.' },
+      counters: { plugged: 1, unplugged: 1 },
+    });
     expect(m.contentPresent).toBe(false);
+  });
+
+  it("presence 'laptop' (the demo's laptop): no laptop is never a fault, before or after one was plugged", async () => {
+    const { m, clock, nodes, events, content } = setup({
+      content: { device: NODE, presence: 'laptop' },
+      contentProbeMs: 500,
+      usb: false,
+    });
+    await m.start();
+    expect(content()).toMatchObject({ state: 'absent', health: 'ok' });
+    nodes.add(NODE);
+    clock.advance(500);
+    expect(content()).toMatchObject({ state: 'ready', health: 'ok' });
+    nodes.delete(NODE);
+    clock.advance(500);
+    expect(events.map(([e]) => e)).toEqual(['plugged', 'unplugged']);
+    expect(content()).toMatchObject({ state: 'absent', health: 'ok', counters: { unplugged: 1 } });
+    expect(m.contentPresent).toBe(false);
+  });
+
+  it('an absent USB bus (a container) is not a fault either', async () => {
+    const { m } = setup({ usb: true }, false, true);
+    await m.start();
+    expect(m.status().find((s) => s.id === 'usb')).toMatchObject({ state: 'absent', health: 'ok' });
   });
 
   it('without the USB bus the node is looked for every contentProbeMs; one event per change', async () => {

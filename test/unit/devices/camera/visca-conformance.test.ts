@@ -5,7 +5,9 @@
  * - EVI-D80/D90 Technical Manual, "VISCA Device Setting Command" (p. 24) and "Command List (3/3)"
  *   (p. 31, CAM_Memory);
  * - BRC-H700 Command List v1.20 (A-C8L-100-13), "BRC-H700 Command List (4/5)" (p. 12);
- *   BRC-Z700 Command List (A-CY3-100-11), "VISCA Device Setting Command" (p. 6, model IDs);
+ *   BRC-Z700 Command List (A-CY3-100-11), "VISCA Device Setting Command" (p. 6, model IDs:
+ *   0501 BRC-H700, 0502 BRU-H700, 0505 BRC-Z700); BRC-H900 Command List, "VISCA Device Setting
+ *   Command" (p. 6: the same, plus 0507 BRC-Z330 and 050B BRC-H900);
  *   BRC-300 Command List, "Inquiry Command List (2/2)" (p. 14, PanTilt_Position);
  * - SRG-X400 Command List, "Command List (7/8)" (p. 20) and "VISCA Command/ACK Protocol" (p. 7);
  * - SRG-300H Technical Manual, "VISCA interface and inquiry"; FCB-EV7500 Technical Manual,
@@ -226,7 +228,27 @@ describe('preset numbering per model', () => {
     await t.stop();
   });
 
-  it('a camera roomd does not know keeps memory = preset', async () => {
+  it('an unknown Sony model: preset 1 is memory 0, moves in the VV WW 4+4 layout', async () => {
+    // BRC-Z700 Command List p. 6: vendor 0001 is Sony; model 0577 is in no table.
+    const t = await line();
+    await t.setUp('90 50 00 01 05 77 01 00 02 ff');
+    expect(t.camera.model).toMatchObject({ family: 'sony-evi', name: null, modelId: 0x0577 });
+    const recall = t.camera.recallPreset(1);
+    await settle();
+    expect(t.sent.at(-1)).toBe('81 01 04 3f 02 00 ff');
+    await t.reply('90 41 ff');
+    await t.reply('90 51 ff');
+    await recall;
+    const move = t.camera.moveTo({ pan: 0x100, tilt: -1 }, 1);
+    await settle();
+    expect(t.sent.at(-1)).toBe('81 01 06 02 18 14 00 01 00 00 0f 0f 0f 0f ff');
+    await t.reply('90 41 ff');
+    await t.reply('90 51 ff');
+    await move;
+    await t.stop();
+  });
+
+  it('a camera of another maker keeps memory = preset', async () => {
     const t = await line();
     await t.setUp('90 60 02 ff');
     expect(t.camera.model).toMatchObject({ family: 'generic', source: 'default' });
@@ -248,18 +270,30 @@ describe('CAM_VersionInq answers', () => {
     ['SRG-300H (0001 / 0513)', '00 01 05 13 01 00 02', 'SRG-300H', 'sony-evi'],
     ['BRC-Z700 p. 6 (0001 / 0505)', '00 01 05 05 01 00 02', 'BRC-Z700', 'sony-brc'],
     ['FCB-EV7500 (0020 / 0467)', '00 20 04 67 03 00 02', 'FCB-EV7500', 'sony-evi'],
+    ['BRC-Z700 Command List p. 6 (0001 / 0502 BRU-H700)', '00 01 05 02 01 00 02', 'BRU-H700', 'sony-brc'],
+    ['BRC-H900 Command List p. 6 (0001 / 0507 BRC-Z330)', '00 01 05 07 01 00 02', 'BRC-Z330', 'sony-evi'],
+    ['BRC-H900 Command List p. 6 (0001 / 050B BRC-H900)', '00 01 05 0b 01 00 02', 'BRC-H900', 'sony-evi'],
   ])('%s', (_doc, data, name, family) => {
     const v = parseVersionReply([...hex(data)]);
     expect(v).not.toBeNull();
     expect(identify(v).info).toMatchObject({ name, family, source: 'detected' });
   });
 
-  it('an unknown vendor or model is generic; a short answer is no answer', () => {
+  it('an unknown vendor is generic; a short answer is no answer', () => {
     expect(identify(parseVersionReply([...hex('12 34 05 01 00 00 02')])).info).toMatchObject({
       family: 'generic',
       name: null,
       vendorId: 0x1234,
     });
     expect(parseVersionReply([0, 1, 5])).toBeNull();
+  });
+
+  it.each([
+    ['0001', '00 01 05 99 01 00 02'],
+    ['0020', '00 20 04 99 01 00 02'],
+  ])('a Sony model roomd does not know (vendor %s) gets Sony numbering and the EVI layout', (_v, data) => {
+    const { profile, info } = identify(parseVersionReply([...hex(data)]));
+    expect(info).toMatchObject({ family: 'sony-evi', name: null, source: 'detected' });
+    expect(profile).toMatchObject({ layout: LAYOUT_EVI, presetBase: 1 });
   });
 });

@@ -47,7 +47,11 @@ describe('USB inventory', () => {
   it('reports an absent USB bus as a normal state, not a crash', async () => {
     const bus = new NodeUsbBus('/nonexistent/sys/bus/usb');
     await bus.start();
-    expect(bus.status).toEqual({ available: false, reason: '/nonexistent/sys/bus/usb is absent' });
+    expect(bus.status).toEqual({
+      available: false,
+      reason: '/nonexistent/sys/bus/usb is absent',
+      absent: true,
+    });
     expect(await bus.list()).toEqual([]);
     await bus.stop();
     const inv = new UsbInventory(new FakeUsbBus({ absent: true }), parseCatalogue({ devices: [] }));
