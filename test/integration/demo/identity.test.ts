@@ -38,6 +38,12 @@ const stateWhen = (ok: (s: RoomState) => boolean, what: string, timeoutMs?: numb
 const people = (s: RoomState, name: string): Person[] =>
   s.meeting?.participants.filter((p) => p.name === name) ?? [];
 
+/** The participant lines the emulated touch panel shows on its meeting page (tPart0–3, tPartMore). */
+const panelLines = (): string[] =>
+  [0, 1, 2, 3]
+    .map((i) => demo.env.panel.text(`tPart${i}`) ?? '')
+    .concat(demo.env.panel.text('tPartMore') ?? '');
+
 async function roomctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
@@ -168,6 +174,15 @@ describe('organization identities in the demo', () => {
       },
     });
     expect(v.meeting?.identityPolicy).toBe('warn');
+    // The touch panel says the same: the unverified first, then the verified, each led by its mark.
+    await waitFor(
+      () => {
+        const lines = panelLines();
+        return lines[0] === `not verified: ${visitor.name}` && lines[1]?.startsWith('verified: ');
+      },
+      `the panel lists ${visitor.name} as not verified, before the verified people`,
+      15_000,
+    );
     await visitor.leave();
   }, 90_000);
 
@@ -188,6 +203,11 @@ describe('organization identities in the demo', () => {
       'key changed',
     );
     const changed = people(s, name).find((p) => p.identity.status === 'key-changed')!;
+    await waitFor(
+      () => panelLines()[0] === `KEY CHANGED: ${name}`,
+      'the panel lists the changed key first',
+      15_000,
+    );
     expect(changed).toMatchObject({ verified: false, identity: { org: DEMO_ORG, certifiedName: name } });
     expect((changed.identity as { fingerprint: string }).fingerprint).not.toBe(before!.fingerprint);
 
