@@ -251,7 +251,7 @@ export class Participant {
     return this.#alarm(
       'e2ee.binding_conflict',
       self
-        ? 'The meeting service offered other encryption keys in this room’s name; the leader stopped keying it.'
+        ? 'The meeting service offered other encryption keys in our name; the leader stopped keying us.'
         : `The meeting service offered two different encryption keys for ${conflicted.join(', ')}.`,
     );
   }

@@ -54,6 +54,9 @@ export interface MeetingMachine {
 
 const DEFAULT_TICK_MS = 200;
 const DEFAULT_BANNER_MS = 60_000;
+/** One log line per (code, sender) of rejected E2EE input this often; at most this many pairs kept. */
+const REJECT_LOG_INTERVAL_MS = 60_000;
+const REJECT_LOG_KEYS = 256;
 
 class Machine implements MeetingMachine {
   readonly counters: MeetingCounters = { e2eeRejected: 0, rekeys: 0, reconnects: 0 };
@@ -74,6 +77,8 @@ class Machine implements MeetingMachine {
   #wasSecure = false;
   #lastEpoch = 0;
   readonly #codeChange = new CodeChangeFacts();
+  /** The last logged rejection per (code, sender), and how many since were left out of the log. */
+  readonly #rejectLog = new Map<string, { at: number; quiet: number }>();
   /** Effects of the event being handled, and its time. */
   #out: MeetingEffect[] = [];
   #now = 0;
@@ -361,7 +366,20 @@ class Machine implements MeetingMachine {
     if (fact.type === 'alarm') this.#warn({ code: fact.code }, fact.reason);
     if (fact.type === 'rejected') {
       this.counters.e2eeRejected++;
-      this.#warn({ code: fact.code, from: fact.from, what: fact.what }, 'e2ee input rejected');
+      // Every rejection is counted; the log gets one line per sender and code a minute (with how
+      // many were left out), so a peer or relay repeating a refused message cannot flood it.
+      const key = `${fact.code}|${fact.from}`;
+      const seen = this.#rejectLog.get(key);
+      if (seen !== undefined && this.#now - seen.at < REJECT_LOG_INTERVAL_MS) {
+        seen.quiet++;
+        return;
+      }
+      if (this.#rejectLog.size >= REJECT_LOG_KEYS) this.#rejectLog.clear();
+      this.#rejectLog.set(key, { at: this.#now, quiet: 0 });
+      this.#warn(
+        { code: fact.code, from: fact.from, what: fact.what, ...(seen ? { leftOut: seen.quiet } : {}) },
+        'e2ee input rejected',
+      );
     }
   }
 

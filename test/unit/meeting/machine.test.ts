@@ -250,6 +250,20 @@ describe('what the relay says about the meeting', () => {
     expect(m.room.counters.e2eeRejected).toBe(1);
     expect(m.of('warn').at(-1)?.message).toBe('e2ee input rejected');
   });
+
+  it('the same refused input repeated is counted every time but logged once a minute per sender', () => {
+    const m = secureMeeting();
+    const forged = JSON.stringify({ t: 'e2ee.key', v: 1 });
+    const logged = () => m.of('warn').filter((w) => w.message === 'e2ee input rejected');
+    for (let i = 0; i < 50; i++) m.feed({ type: 'e2ee', from: '10', payload: forged });
+    m.feed({ type: 'e2ee', from: '11', payload: forged });
+    expect(m.room.counters.e2eeRejected).toBe(51);
+    expect(logged().map((w) => w.fields['from'])).toEqual(['10', '11']);
+    m.advance(60_000);
+    m.feed({ type: 'e2ee', from: '10', payload: forged });
+    expect(logged()).toHaveLength(3);
+    expect(logged().at(-1)?.fields).toMatchObject({ from: '10', leftOut: 49 });
+  });
 });
 
 describe('the leader changes', () => {
