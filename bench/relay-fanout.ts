@@ -1,13 +1,27 @@
 /**
- * Benchmark `relay-fanout` (docs/benchmarks.md): 6 participants each send 2.5 Mbit/s of
- * 1200–60000-byte frames (chunked to <= 16 KiB) through the relay over real wrtc on loopback for
- * 10 s. Prints JSON lines: delivered ratio (frames whole at every other participant / frames that
- * should arrive; goal >= 0.999), relay CPU % of one core (the relay runs in a child process), and
- * p50/p95 one-way frame latency sender -> relay -> receiver.
+ * Benchmark `relay-fanout` (docs/benchmarks.md, docs/decisions/0018-media-planes.md): the same
+ * workloads through each media plane in one run — the relay's own fan-out (`embedded`) and Janus
+ * VideoRoom (`janus`, Janus in a network namespace of its own as the integration tests run it,
+ * test/helpers/janus.ts; needs root). Workloads: 6 participants × 2.5 Mbit/s, 12 × 1.0, 20 × 0.5,
+ * each sending 1200–60000-byte frames (chunked to <= 16 KiB) over real wrtc for `seconds`.
  *
- *   node --import tsx bench/relay-fanout.ts [--participants 6] [--mbit 2.5] [--seconds 10]
+ * Every participant first sends small warm-up frames until it has received one from every other
+ * (both planes: the downlink is complete), then the window starts. Figures, one JSON line each
+ * (bench/_lib.ts; the Janus line carries the embedded figure as `baseline` and `ratio` = janus / embedded):
+ * - `delivered_fraction`: frames sent in the window that arrived whole at every other participant
+ *   by 1 s after it, over frames sent × (N − 1); frames the sender's channel refused count as lost.
+ * - `latency_p50` / `latency_p95`: sender → plane → receiver, per delivered frame (ms).
+ * - `relay_cpu`: the relay (a child process) and its media worker process, % of one core (on the
+ *   embedded plane they carry all media; on the janus plane, signaling only).
+ * - `janus_cpu`: the Janus process, % of one core (janus plane only).
+ * - `clients_cpu`: the benchmark process (all participants, their wrtc stacks), % of one core.
+ * - `relay_rss` (relay + media worker), `janus_rss`: resident memory at the end of the window (MiB).
+ *
+ *   node --import tsx bench/relay-fanout.ts [--workloads 6x2.5,12x1,20x0.5] [--planes embedded,janus]
+ *                                           [--seconds 10]
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import {
@@ -18,9 +32,14 @@ import {
   toBase64Url,
   tryDecodeMediaChunk,
 } from '../src/protocol/index.ts';
+import type { MediaPlaneChoice } from '../src/relay/media-plane.ts';
 import { createRelay } from '../src/relay/server.ts';
 import { RelayClient } from '../src/transport/relay-client.ts';
 import { WrtcPeerConnectionFactory } from '../src/transport/wrtc-peer.ts';
+import { startJanus } from '../test/helpers/janus.ts';
+import { emit, percentile } from './_lib.ts';
+
+type Plane = 'embedded' | 'janus';
 
 interface ChildReady {
   kind: 'ready';
@@ -31,21 +50,37 @@ interface ChildCpu {
   kind: 'cpu';
   userUs: number;
   systemUs: number;
+  /** CPU time of the relay's media worker process over the window (ms). */
+  workerMs: number;
   wallMs: number;
+  rssBytes: number;
+  workerRssBytes: number;
   stats: unknown;
 }
 
-async function relayChild(hostKey: string): Promise<void> {
+const WARMUP_STREAM = 2;
+const MEASURED_STREAM = 1;
+
+async function relayChild(hostKey: string, plane: Plane, janusUrl: string): Promise<void> {
+  const mediaPlane: MediaPlaneChoice =
+    plane === 'janus' ? { kind: 'janus', url: janusUrl } : { kind: 'embedded' };
   // Every participant connects from this machine: loopback is exempt from the per-address caps
   // (docs/protocol.md §Limits), as a reverse proxy in front of the relay would be.
-  const relay = createRelay({ limits: { uncappedAddresses: ['127.0.0.1', '::1'] } });
+  const relay = createRelay({ limits: { uncappedAddresses: ['127.0.0.1', '::1'] }, mediaPlane });
   await relay.start();
   const m = await relay.registry.create({ hostIdentityKey: hostKey, passcode: 'bench' });
+  // The relay's peer connections live in its media worker, a process of its own.
+  // Started with the first peer connection: read its pid when the window opens.
+  let workerPid: number | null = null;
+  const workerMs = () => (workerPid === null ? 0 : procCpuMs(workerPid));
   let cpu0 = process.cpuUsage();
+  let w0 = workerMs();
   let t0 = performance.now();
   process.on('message', (msg: { kind: string }) => {
     if (msg.kind === 'cpu-start') {
+      workerPid = relay.stats().mediaWorker?.pid ?? null;
       cpu0 = process.cpuUsage();
+      w0 = workerMs();
       t0 = performance.now();
     } else if (msg.kind === 'cpu-end') {
       const d = process.cpuUsage(cpu0);
@@ -53,8 +88,15 @@ async function relayChild(hostKey: string): Promise<void> {
         kind: 'cpu',
         userUs: d.user,
         systemUs: d.system,
+        workerMs: workerMs() - w0,
         wallMs: performance.now() - t0,
-        stats: relay.stats(),
+        rssBytes: process.memoryUsage().rss,
+        workerRssBytes: workerPid === null ? 0 : procRssBytes(workerPid),
+        stats: (({ media, mediaPlane, mediaConnectionsLost }) => ({
+          media,
+          mediaPlane,
+          mediaConnectionsLost,
+        }))(relay.stats()),
       };
       process.send?.(out);
     } else if (msg.kind === 'stop') {
@@ -77,23 +119,92 @@ function prng(seed: number): () => number {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const progress = (line: string): void => {
+  process.stderr.write(`[relay-fanout] ${line}\n`);
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A process's CPU time so far (ms), from /proc (Janus runs as a separate process). */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of stat(5) (utime, stime), counted from field 3 after the command name.
+  return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1000;
+}
+function procRssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? Number.NaN : Number(m[1]) * 1024;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { participants: { type: 'string' }, mbit: { type: 'string' }, seconds: { type: 'string' } },
-  });
-  const n = Number(values.participants ?? 6);
-  const mbit = Number(values.mbit ?? 2.5);
-  const seconds = Number(values.seconds ?? 10);
-  const params = { participants: n, mbitPerSec: mbit, seconds, frameBytes: '1200-60000', chunkBytes: 16384 };
+interface Result {
+  delivered: number;
+  p50: number;
+  p95: number;
+  relayCpu: number;
+  janusCpu: number;
+  clientsCpu: number;
+  relayRssMiB: number;
+  janusRssMiB: number;
+  detail: Record<string, unknown>;
+}
 
+/** What runOnce needs of Janus: its URL, and its process for CPU and memory. */
+interface JanusTarget {
+  url: string;
+  pid: number;
+}
+
+/**
+ * One workload on one plane, in a process of its own: wrtc can crash a process that has made and
+ * closed many peer connections, and a crash must cost one figure, not the run and its Janus.
+ */
+function runIsolated(
+  plane: Plane,
+  n: number,
+  mbit: number,
+  seconds: number,
+  janus?: JanusTarget,
+): Promise<Result> {
+  const child = fork(
+    new URL(import.meta.url).pathname,
+    ['--clients-child', JSON.stringify({ plane, n, mbit, seconds, janus: janus ?? null })],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  return new Promise((resolve, reject) => {
+    let result: Result | undefined;
+    child.on('message', (m: { kind: string; result: Result }) => {
+      if (m.kind === 'result') result = m.result;
+    });
+    child.once('exit', (code, signal) => {
+      if (result !== undefined) resolve(result);
+      else reject(new Error(`${plane} ${n}: the run's process exited (${signal ?? code}) without a result`));
+    });
+  });
+}
+
+async function clientsChild(spec: string): Promise<void> {
+  const o = JSON.parse(spec) as {
+    plane: Plane;
+    n: number;
+    mbit: number;
+    seconds: number;
+    janus: JanusTarget | null;
+  };
+  const result = await runOnce(o.plane, o.n, o.mbit, o.seconds, o.janus ?? undefined);
+  process.send?.({ kind: 'result', result }, () => process.exit(0));
+}
+
+async function runOnce(
+  plane: Plane,
+  n: number,
+  mbit: number,
+  seconds: number,
+  janus?: JanusTarget,
+): Promise<Result> {
   const secret = ed25519.utils.randomSecretKey();
   const hostKey = toBase64Url(ed25519.getPublicKey(secret));
-  const child = fork(new URL(import.meta.url).pathname, ['--relay-child', hostKey], {
+  const child = fork(new URL(import.meta.url).pathname, ['--relay-child', hostKey, plane, janus?.url ?? ''], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -111,9 +222,13 @@ async function main(): Promise<void> {
   const peers = new WrtcPeerConnectionFactory();
   const latencies: number[] = [];
   let received = 0;
+  let measuring = false;
   const clients: RelayClient[] = [];
+  const heard: Set<number>[] = [];
   for (let i = 0; i < n; i++) {
     const reassembler = new Reassembler({ timeoutMs: 2000, maxPendingFrames: 256 });
+    const seen = new Set<number>();
+    heard.push(seen);
     const client = new RelayClient({
       url,
       peers,
@@ -140,8 +255,13 @@ async function main(): Promise<void> {
       if (!decoded.ok) return;
       const f = reassembler.push(decoded.chunk, performance.now());
       if (f === undefined) return;
-      received++;
+      if (f.streamId === WARMUP_STREAM) {
+        seen.add(f.sender);
+        return;
+      }
       const sentAt = new DataView(f.data.buffer, f.data.byteOffset).getFloat64(0);
+      if (!measuring) return;
+      received++;
       latencies.push(performance.timeOrigin + performance.now() - sentAt);
     });
     const open = new Promise<void>((resolve) => client.events.once('media-open', () => resolve()));
@@ -150,12 +270,35 @@ async function main(): Promise<void> {
     clients.push(client);
   }
 
+  progress(`${plane} ${n}: ${n} joined`);
+  // Warm-up: small frames until everyone has heard everyone (the Janus downlinks are complete).
+  const warmUntil = performance.now() + 60_000;
+  let warmFrame = 0;
+  while (!heard.every((s) => s.size >= n - 1)) {
+    if (performance.now() > warmUntil) throw new Error(`${plane}: not everyone heard everyone within 60 s`);
+    for (const c of clients)
+      c.sendChunks(
+        chunkFrame(new Uint8Array(1200), {
+          kind: 'video',
+          streamId: WARMUP_STREAM,
+          keyframe: false,
+          frameNumber: warmFrame,
+        }),
+      );
+    warmFrame++;
+    await sleep(100);
+  }
+  progress(`${plane} ${n}: everyone hears everyone`);
+  await sleep(500);
+
   const bytesPerSec = (mbit * 1e6) / 8;
   let attempted = 0;
   let senderDrops = 0;
+  measuring = true;
   child.send({ kind: 'cpu-start' });
   const clientCpu0 = process.cpuUsage();
   const clientT0 = performance.now();
+  const janusCpu0 = janus === undefined ? 0 : procCpuMs(janus.pid);
   const frameNumbers = clients.map(() => 0);
   const endAt = performance.now() + seconds * 1000;
   await Promise.all(
@@ -164,58 +307,153 @@ async function main(): Promise<void> {
       let next = performance.now() + rand() * 100;
       while (next < endAt) {
         const wait = next - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (wait > 0) await sleep(wait);
         const size = 1200 + Math.floor(rand() * (60_000 - 1200 + 1));
         const frame = new Uint8Array(size);
         new DataView(frame.buffer).setFloat64(0, performance.timeOrigin + performance.now());
         attempted++;
-        const meta = { kind: 'video' as const, streamId: 1, keyframe: false, frameNumber: frameNumbers[i]! };
+        const meta = {
+          kind: 'video' as const,
+          streamId: MEASURED_STREAM,
+          keyframe: false,
+          frameNumber: frameNumbers[i]!,
+        };
         frameNumbers[i]!++;
         if (!client.sendChunks(chunkFrame(frame, meta))) senderDrops++;
         next += (size / bytesPerSec) * 1000;
       }
     }),
   );
-  await new Promise((r) => setTimeout(r, 1000));
+  await sleep(1000);
+  measuring = false;
   child.send({ kind: 'cpu-end' });
   const clientCpu = process.cpuUsage(clientCpu0);
   const clientWall = performance.now() - clientT0;
+  const janusCpuMs = janus === undefined ? Number.NaN : procCpuMs(janus.pid) - janusCpu0;
+  const janusRss = janus === undefined ? Number.NaN : procRssBytes(janus.pid);
   const cpu = await fromChild<ChildCpu>('cpu');
-  for (const c of clients) await c.close();
+  progress(`${plane} ${n}: window done, closing`);
+  // The clients' connections are not closed one by one: their process exits once it sent the result.
   child.send({ kind: 'stop' });
   await new Promise((r) => child.once('exit', r));
 
   const expected = attempted * (n - 1);
-  latencies.sort((a, b) => a - b);
-  const cpuPercent = ((cpu.userUs + cpu.systemUs) / 1000 / cpu.wallMs) * 100;
-  const line = (name: string, value: number, unit: string, extra: Record<string, unknown> = {}) =>
-    console.log(
-      JSON.stringify({ name, params: { ...params, ...extra }, value: Number(value.toFixed(4)), unit }),
-    );
-  line('relay-fanout.delivered_ratio', expected === 0 ? 0 : received / expected, 'ratio', {
-    goal: 0.999,
-    framesSent: attempted,
-    framesExpected: expected,
-    framesReceived: received,
-    senderDrops,
-    relay: cpu.stats,
-  });
-  line('relay-fanout.relay_cpu', cpuPercent, '%', { of: 'one core' });
-  line('relay-fanout.clients_cpu', ((clientCpu.user + clientCpu.system) / 1000 / clientWall) * 100, '%', {
-    of: 'one core',
-    note: 'all participants in the benchmark process',
-  });
-  line('relay-fanout.latency_p50', percentile(latencies, 50), 'ms', {
-    path: 'sender->relay->receiver, loopback',
-  });
-  line('relay-fanout.latency_p95', percentile(latencies, 95), 'ms', {
-    path: 'sender->relay->receiver, loopback',
-  });
-  process.exit(0);
+  const mib = (b: number) => b / (1024 * 1024);
+  return {
+    delivered: expected === 0 ? 0 : received / expected,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    relayCpu: (((cpu.userUs + cpu.systemUs) / 1000 + cpu.workerMs) / cpu.wallMs) * 100,
+    janusCpu: (janusCpuMs / clientWall) * 100,
+    clientsCpu: ((clientCpu.user + clientCpu.system) / 1000 / clientWall) * 100,
+    relayRssMiB: mib(cpu.rssBytes + cpu.workerRssBytes),
+    janusRssMiB: mib(janusRss),
+    detail: {
+      framesSent: attempted,
+      framesExpected: expected,
+      framesReceived: received,
+      senderDrops,
+      relayMainCpuPct: Number((((cpu.userUs + cpu.systemUs) / 1000 / cpu.wallMs) * 100).toFixed(1)),
+      relayWorkerCpuPct: Number(((cpu.workerMs / cpu.wallMs) * 100).toFixed(1)),
+      relayStats: cpu.stats,
+    },
+  };
 }
 
-if (process.argv[2] === '--relay-child') {
-  await relayChild(process.argv[3] ?? '');
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      workloads: { type: 'string' },
+      planes: { type: 'string' },
+      seconds: { type: 'string' },
+    },
+  });
+  const workloads = (values.workloads ?? '6x2.5,12x1,20x0.5').split(',').map((w) => {
+    const [n, mbit] = w.split('x').map(Number);
+    if (!Number.isInteger(n) || n! < 2 || !(mbit! > 0)) throw new Error(`bad workload "${w}" (NxMBIT)`);
+    return { n: n!, mbit: mbit! };
+  });
+  const planes = (values.planes ?? 'embedded,janus').split(',') as Plane[];
+  const seconds = Number(values.seconds ?? 10);
+  const janus = planes.includes('janus') ? await startJanus() : undefined;
+  let failures = 0;
+  try {
+    for (const { n, mbit } of workloads) {
+      const base: Record<string, Result> = {};
+      for (const plane of planes) {
+        // A fresh Janus per workload: its CPU and memory are this workload's alone.
+        if (plane === 'janus') await janus!.restart();
+        let r: Result;
+        try {
+          r = await runIsolated(
+            plane,
+            n,
+            mbit,
+            seconds,
+            plane === 'janus' ? { url: janus!.url, pid: janus!.pid } : undefined,
+          );
+        } catch (error) {
+          // The other runs still report; the benchmark exits 1 at the end (bench/run.ts: failed).
+          progress(`FAILED: ${(error as Error).message}`);
+          failures++;
+          continue;
+        }
+        base[plane] = r;
+        const params = {
+          plane,
+          participants: n,
+          mbitPerSec: mbit,
+          seconds,
+          frameBytes: '1200-60000',
+          chunkBytes: 16384,
+        };
+        const embedded = plane === 'janus' ? base.embedded : undefined;
+        const figure = (name: string, value: number, unit: string, key?: keyof Result, extra = {}) => {
+          const b = embedded !== undefined && key !== undefined ? (embedded[key] as number) : undefined;
+          emit({
+            name: `relay-fanout.${name}`,
+            params: { ...params, ...extra },
+            value,
+            unit,
+            ...(b === undefined || !Number.isFinite(b)
+              ? {}
+              : {
+                  baseline: Number(b.toFixed(4)),
+                  ...(b === 0 || !Number.isFinite(value) ? {} : { ratio: Number((value / b).toFixed(3)) }),
+                }),
+          });
+        };
+        figure('delivered_fraction', r.delivered, 'fraction', 'delivered', {
+          goal: 0.999,
+          window: `frames sent in ${seconds} s, arrived whole at every other participant by 1 s after`,
+          ...r.detail,
+        });
+        figure('latency_p50', r.p50, 'ms', 'p50', { path: 'sender->plane->receiver' });
+        figure('latency_p95', r.p95, 'ms', 'p95', { path: 'sender->plane->receiver' });
+        figure('relay_cpu', r.relayCpu, '% of one core', 'relayCpu', {
+          process: 'relay (child process) + its media worker process',
+        });
+        if (plane === 'janus')
+          figure('janus_cpu', r.janusCpu, '% of one core', undefined, { process: 'janus' });
+        figure('clients_cpu', r.clientsCpu, '% of one core', 'clientsCpu', {
+          process: 'benchmark (all participants)',
+        });
+        figure('relay_rss', r.relayRssMiB, 'MiB', 'relayRssMiB', {
+          process: 'relay (child process) + its media worker process',
+        });
+        if (plane === 'janus') figure('janus_rss', r.janusRssMiB, 'MiB', undefined, { process: 'janus' });
+      }
+    }
+  } finally {
+    await janus?.stop();
+  }
+  process.exit(failures === 0 ? 0 : 1);
+}
+
+if (process.argv[2] === '--clients-child') {
+  await clientsChild(process.argv[3] ?? '{}');
+} else if (process.argv[2] === '--relay-child') {
+  await relayChild(process.argv[3] ?? '', (process.argv[4] ?? 'embedded') as Plane, process.argv[5] ?? '');
 } else {
   await main();
 }

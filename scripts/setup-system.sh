@@ -8,9 +8,10 @@
 #   v4l-utils   v4l2-ctl for UVC camera pan/tilt/zoom
 #   fonts-dejavu-core  readable text in the kiosk and its screenshots
 #   systemd, udev  systemd-analyze verify and udevadm for the unit and rules tests
+#   janus       the relay's second media plane (Janus VideoRoom), and its tests
 set -euo pipefail
 
-PACKAGES=(ffmpeg socat chromium v4l-utils fonts-dejavu-core systemd udev)
+PACKAGES=(ffmpeg socat chromium v4l-utils fonts-dejavu-core systemd udev janus)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

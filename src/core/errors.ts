@@ -139,6 +139,7 @@ export const ERROR_CODES = {
   'relay.meeting_exists': { http: 409, message: 'A meeting with that ID already exists.' },
   'relay.bad_host_proof': { http: 403, message: 'The host identity could not be proven.' },
   'relay.rate_limited': { http: 429, message: 'Too many messages; some were dropped.' },
+  'relay.media_plane_failed': { http: 502, message: 'The media server refused or failed a request.' },
 
   // meeting: the client session
   'meeting.join_failed': { http: 502, message: 'The room could not join the meeting.' },

@@ -125,6 +125,13 @@ export const ClientMessages = {
     { v: V, type: Type.Literal('feature-request'), feature: FeatureSchema },
     closed,
   ),
+  /** Janus plane: the answer to `media-down-offer`, from the downlink peer connection. */
+  'media-down-answer': Type.Object(
+    { v: V, type: Type.Literal('media-down-answer'), sdp: Type.String({ maxLength: MAX_SDP_CHARS }) },
+    closed,
+  ),
+  /** Janus plane: a candidate of the downlink peer connection (`ice` is the uplink's). */
+  'media-down-ice': Type.Object({ ...Ice.properties, type: Type.Literal('media-down-ice') }, closed),
   leave: Type.Object({ v: V, type: Type.Literal('leave') }, closed),
   ping: Type.Object(
     { v: V, type: Type.Literal('ping'), id: Type.Integer({ minimum: 0, maximum: 2 ** 31 }) },
@@ -299,6 +306,35 @@ export const ServerMessages = {
    */
   'media-lost': Type.Object(
     { v: V, type: Type.Literal('media-lost'), reason: lit(['failed', 'setup_failed'] as const) },
+    closed,
+  ),
+  /**
+   * Janus plane (docs/protocol.md §Media planes): the media server's offer for the participant's
+   * downlink peer connection. Added to wire version 1; a client that does not know it drops it.
+   */
+  'media-down-offer': Type.Object(
+    { v: V, type: Type.Literal('media-down-offer'), sdp: Type.String({ maxLength: MAX_SDP_CHARS }) },
+    closed,
+  ),
+  /**
+   * Janus plane: which participant each downlink channel's feed id is. The client writes a chunk's
+   * sender from this map, never from the payload, and drops chunks of feeds not in it.
+   */
+  'media-feeds': Type.Object(
+    {
+      v: V,
+      type: Type.Literal('media-feeds'),
+      feeds: Type.Array(
+        Type.Object(
+          {
+            feed: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+            participantId: ParticipantId,
+          },
+          closed,
+        ),
+        { maxItems: 1000 },
+      ),
+    },
     closed,
   ),
 } satisfies Record<string, TSchema>;

@@ -3,6 +3,8 @@
  * running one through its HTTP API.
  *
  *   roomd relay [serve] [--host 127.0.0.1] [--port 7443] [--state-dir DIR] [--cert F --key F] [--admin-token-file F]
+ *                       [--media-plane embedded|janus --janus ws://HOST:8188 [--janus ws://HOST2:8188]...]
+ *   roomd relay janus-config --out DIR --ice-interface IFACE --media-address ADDR [...] (janus/config-cli.ts)
  *   roomd relay create --host-key KEY [--title T] [--passcode P] [--start ISO] [--end ISO] [--room R]
  *                      [--encryption e2ee|enhanced] [--join-before-host] [--id ID] [--policy FILE]
  *   roomd relay list [--json]
@@ -20,6 +22,7 @@ import { ExitCode } from '../core/exit-codes.ts';
 import type { Logger } from '../core/logger.ts';
 import { writeFileAtomic } from '../core/store.ts';
 import { checkAdminToken, generateAdminToken } from './http-api.ts';
+import { janusConfigCommand } from './janus/config-cli.ts';
 import { createRelay } from './server.ts';
 
 /** Where `serve` keeps the admin token it made, in its state directory (mode 0600). */
@@ -60,7 +63,7 @@ const DEFAULT_PORT = 7443;
 /** A meeting policy is under 2 KiB as JSON; a larger file is not one. */
 const MAX_POLICY_FILE_CHARS = 16 * 1024;
 const USAGE =
-  'usage: roomd relay [serve|create|list|delete|account|room-token|rooms] [options] (see docs/protocol.md)';
+  'usage: roomd relay [serve|create|list|delete|account|room-token|rooms|janus-config] [options] (see docs/protocol.md)';
 
 export async function runRelayCli(argv: readonly string[], io: RelayCliIo): Promise<number> {
   const [first, ...rest] = argv;
@@ -70,6 +73,8 @@ export async function runRelayCli(argv: readonly string[], io: RelayCliIo): Prom
     switch (sub) {
       case 'serve':
         return await serve(args, io);
+      case 'janus-config':
+        return await janusConfigCommand(args, io);
       case 'create':
       case 'list':
       case 'delete':
@@ -102,9 +107,23 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
       cert: { type: 'string' },
       key: { type: 'string' },
       'admin-token-file': { type: 'string' },
+      'media-plane': { type: 'string' },
+      janus: { type: 'string', multiple: true },
     },
     strict: true,
   });
+  const planeKind = values['media-plane'] ?? 'embedded';
+  if (planeKind !== 'embedded' && planeKind !== 'janus') {
+    io.stderr('--media-plane is embedded or janus');
+    return ExitCode.usage;
+  }
+  const janus = values.janus ?? [];
+  if ((planeKind === 'janus') !== janus.length > 0 || !janus.every((u) => /^wss?:\/\/./.test(u))) {
+    io.stderr(
+      '--media-plane janus needs --janus ws://HOST:PORT, once per instance (and --janus needs --media-plane janus)',
+    );
+    return ExitCode.usage;
+  }
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     io.stderr('--port must be a number from 0 to 65535');
@@ -146,6 +165,7 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
     ...(tls === undefined ? {} : { tls }),
     ...(adminToken === undefined ? {} : { adminToken }),
     ...(io.logger === undefined ? {} : { logger: io.logger }),
+    ...(janus.length === 0 ? {} : { mediaPlane: { kind: 'janus' as const, instances: janus } }),
   });
   await relay.start();
   io.stdout(

@@ -19,6 +19,7 @@ import { MediaRouter } from './fanout.ts';
 import type { OutgoingBody, RelayHooks } from './hooks.ts';
 import { asList } from './hooks.ts';
 import { LiveMeeting, type Participant } from './live-meeting.ts';
+import { EmbeddedMediaPlane, type MediaPlane, type MediaPlaneStats } from './media-plane.ts';
 import type { MeetingRegistry } from './registry.ts';
 
 export interface ClientLink {
@@ -103,6 +104,8 @@ export interface RelayCoreOptions {
   limits?: Partial<SignalingLimits>;
   /** The media worker's counters, when the relay's peers run in one (docs/decisions/0013-media-worker.md). */
   mediaWorker?: () => MediaWorkerStats;
+  /** What carries the media (docs/decisions/0018-media-planes.md); default the relay's own fan-out. */
+  mediaPlane?: MediaPlane;
 }
 
 /**
@@ -127,6 +130,7 @@ export class RelayCore {
   readonly maxParticipants: number;
   readonly lockout: PasscodeLockout;
   readonly router: MediaRouter;
+  readonly plane: MediaPlane;
   readonly live = new Map<string, LiveMeeting>();
   /** Connections waiting for the host, per meeting id. */
   readonly waiting = new Map<string, Set<ConnectionLike>>();
@@ -166,6 +170,7 @@ export class RelayCore {
       ...(options.lockout === undefined ? {} : { policy: options.lockout }),
     });
     this.router = new MediaRouter(this.hooks, this.log);
+    this.plane = options.mediaPlane ?? new EmbeddedMediaPlane();
     this.limits = { ...DEFAULT_SIGNALING_LIMITS, ...options.limits };
     this.#mediaWorker = options.mediaWorker;
   }
@@ -256,6 +261,7 @@ export class RelayCore {
   maybeEnd(m: LiveMeeting): void {
     if (m.participants.size > 0 || (this.waiting.get(m.record.id)?.size ?? 0) > 0) return;
     m.wipe();
+    this.plane.end(m);
     this.live.delete(m.record.id);
     this.log.info({ meeting: m.record.id, instance: m.instanceId }, 'meeting occurrence ended');
   }
@@ -362,6 +368,7 @@ export class RelayCore {
     waiting: number;
     connections: number;
     media: MediaRouter['totals'];
+    mediaPlane: MediaPlaneStats;
     signaling: SignalingTotals;
     mediaConnectionsLost: number;
     /** null when the relay's peer connections do not run in a media worker (tests). */
@@ -377,6 +384,7 @@ export class RelayCore {
       waiting,
       connections: this.connections.size,
       media: { ...this.router.totals },
+      mediaPlane: this.plane.stats(),
       signaling: { ...this.signaling },
       mediaConnectionsLost: this.mediaConnectionsLost,
       mediaWorker: this.#mediaWorker?.() ?? null,
@@ -391,10 +399,13 @@ export class RelayCore {
     }
   }
 
-  /** Closes every connection and peer connection. */
+  /** Closes every connection and peer connection (the media plane itself is closed by the server). */
   closeAll(): void {
     for (const conn of [...this.connections]) conn.terminate(1001, 'relay shutting down');
-    for (const m of this.live.values()) m.wipe();
+    for (const m of this.live.values()) {
+      m.wipe();
+      this.plane.end(m);
+    }
     this.live.clear();
     this.waiting.clear();
   }

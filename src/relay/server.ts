@@ -18,6 +18,8 @@ import { type MediaWorkerStats, RelayCore, type SignalingLimits } from './core.t
 import type { OutgoingBody, RelayHooks } from './hooks.ts';
 import type { LockoutPolicy } from './admission.ts';
 import { checkAdminToken, generateAdminToken, registerHttpApi } from './http-api.ts';
+import { JanusMediaPlane } from './janus/pool.ts';
+import { janusInstances, type MediaPlaneChoice } from './media-plane.ts';
 import { Connection, describeError } from './session.ts';
 import { type Account, MeetingRegistry } from './registry.ts';
 
@@ -52,6 +54,12 @@ export interface RelayOptions {
    * the rate limit. Defaults in DEFAULT_SIGNALING_LIMITS.
    */
   limits?: Partial<SignalingLimits>;
+  /**
+   * What carries the media (docs/decisions/0018-media-planes.md): the relay's own fan-out (default)
+   * or Janus VideoRoom data channels at `url`, or on several `instances` with each meeting occurrence
+   * placed on one (the relay drives Janus's WebSocket API).
+   */
+  mediaPlane?: MediaPlaneChoice;
 }
 
 /** Close code for a connection refused because its address is over a cap ("try again later"). */
@@ -113,6 +121,16 @@ export function createRelay(options: RelayOptions = {}): Relay {
     ...(options.lockout === undefined ? {} : { lockout: options.lockout }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(worker === null ? {} : { mediaWorker: () => mediaWorkerStats(worker) }),
+    ...(options.mediaPlane?.kind === 'janus'
+      ? {
+          mediaPlane: new JanusMediaPlane({
+            urls: janusInstances(options.mediaPlane),
+            clock,
+            logger: log,
+            maxPublishers: options.maxParticipants ?? 100,
+          }),
+        }
+      : {}),
   });
   let app: FastifyInstance | undefined;
   let address: RelayAddress | undefined;
@@ -233,6 +251,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     if (pingTimer !== undefined) clock.clear(pingTimer);
     pingTimer = undefined;
     core.closeAll();
+    await core.plane.close();
     if (server !== undefined) {
       for (const client of server.websocketServer?.clients ?? []) client.terminate();
       await server.close();

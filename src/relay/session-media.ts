@@ -7,13 +7,23 @@ import { RoomdError } from '../core/errors.ts';
 import { errorMessage } from '../protocol/codec.ts';
 import { MediaChannel } from '../transport/media-channel.ts';
 import { MEDIA_CHANNEL_LABEL } from '../transport/peer.ts';
-import type { RelayCore } from './core.ts';
+import type { Logger } from '../core/logger.ts';
+import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { OutgoingBody } from './hooks.ts';
 import type { Participant } from './live-meeting.ts';
 
+/** What the media setup needs of the relay (`RelayCore` in core.ts, which imports the planes). */
+export interface MediaCore {
+  readonly peers: PeerConnectionFactory;
+  readonly receiverBufferBytes: number;
+  readonly router: { forward(from: Participant, data: Uint8Array): void };
+  readonly log: Logger;
+  mediaConnectionsLost: number;
+}
+
 /** What the media setup needs of its connection (`Connection` in session.ts). */
 export interface MediaHost {
-  readonly core: RelayCore;
+  readonly core: MediaCore;
   readonly state: 'new' | 'waiting' | 'admitted' | 'closed';
   send(body: OutgoingBody): void;
   guardTrip(where: 'signaling' | 'media', error: unknown): void;

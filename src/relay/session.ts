@@ -21,7 +21,6 @@ import {
 import type { ClientLink, RelayCore } from './core.ts';
 import type { OutgoingBody } from './hooks.ts';
 import { type LiveMeeting, newStats, type Participant } from './live-meeting.ts';
-import { answerOffer } from './session-media.ts';
 
 type JoinMessage = ClientMessageOf<'join'>;
 const MAX_BAD_MESSAGES = 20;
@@ -230,10 +229,16 @@ export class Connection {
       case 'sdp':
         if (msg.sdpType !== 'offer')
           throw new RoomdError('protocol.unexpected', { message: 'The relay only takes offers.' });
-        answerOffer(this, p, msg.sdp).catch((error: unknown) => this.guardTrip('media', error));
+        this.core.plane.offer(this, p, msg.sdp);
         return;
       case 'ice':
-        p.pc?.addIceCandidate(msg).catch(() => {});
+        this.core.plane.candidate(p, msg, 'up');
+        return;
+      case 'media-down-answer':
+        this.core.plane.downAnswer(this, p, msg.sdp);
+        return;
+      case 'media-down-ice':
+        this.core.plane.candidate(p, msg, 'down');
         return;
       case 'keyframe-request': {
         const target = p.meeting.participants.get(msg.to);
@@ -405,10 +410,7 @@ export class Connection {
   #removeParticipant(p: Participant): void {
     const core = this.core;
     const m = p.meeting;
-    p.media?.close();
-    p.pc?.close();
-    p.media = undefined;
-    p.pc = undefined;
+    core.plane.detach(p);
     m.participants.delete(p.id);
     core.log.info({ meeting: m.record.id, participant: p.id }, 'participant left');
     if (m.participants.size === 0) {

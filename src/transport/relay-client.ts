@@ -15,6 +15,7 @@ import { type Logger, silentLogger } from '../core/logger.ts';
 import { fromBase64Url } from '../protocol/codec.ts';
 import type { ClientMessageOf, ServerMessage, ServerMessageOf, WithoutV } from '../protocol/schemas.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { Downlink, type DownlinkCounters } from './downlink.ts';
 import { MediaChannel } from './media-channel.ts';
 import {
   MEDIA_CHANNEL_LABEL,
@@ -86,6 +87,8 @@ export class RelayClient {
   #peerRetries = 0;
   #peerRetry: TimerHandle | undefined;
   #media: MediaChannel | undefined;
+  /** Janus plane only: the second peer connection, which Janus offers (transport/downlink.ts). */
+  readonly #downlink: Downlink;
   #participantId: string | undefined;
   #closed = false;
   #relayReady = false;
@@ -106,6 +109,19 @@ export class RelayClient {
     if (options.wsOptions !== undefined) sig.wsOptions = options.wsOptions;
     if (options.tap !== undefined) sig.tap = options.tap;
     this.signaling = new SignalingClient(sig);
+    this.#downlink = new Downlink({
+      peers: options.peers,
+      log: this.#log,
+      send: (m) => this.#trySend(m),
+      onChunk: (data) => {
+        try {
+          this.events.emit('chunk', data);
+        } catch (error) {
+          this.#guardTrip('downlink channel', error); // last-resort guard: drop the chunk, count, log once
+        }
+      },
+      onFailed: (error) => this.#peerFailed(this.#pc, error),
+    });
     this.signaling.events.on('message', (m) => this.#onMessage(m));
     this.signaling.events.on('protocol-error', (e) => this.events.emit('protocol-error', e));
     this.signaling.events.on('reconnecting', (r) => this.events.emit('reconnecting', r));
@@ -138,6 +154,11 @@ export class RelayClient {
       binaryFrames: sig.binaryFrames,
       guardTrips: sig.guardTrips + this.#guardTrips,
     };
+  }
+
+  /** Janus plane: downlink offers taken and chunks dropped for a feed the relay did not name. */
+  get downlinkCounters(): DownlinkCounters {
+    return { ...this.#downlink.counters };
   }
 
   /** Media connections the relay said it lost (`media-lost`), each replaced at once. */
@@ -218,6 +239,12 @@ export class RelayClient {
       case 'ice':
         this.#pc?.addIceCandidate(m).catch(() => {});
         return;
+      case 'media-down-offer':
+        this.#downlink.offer(m.sdp).catch((e: unknown) => this.#peerFailed(this.#pc, e));
+        return;
+      case 'media-feeds':
+        this.#downlink.setFeeds(m.feeds);
+        return;
       case 'media-ready':
         this.#relayReady = true;
         this.#onMediaReady?.();
@@ -245,7 +272,20 @@ export class RelayClient {
   }
 
   #emitPlain(
-    m: Exclude<ServerMessage, { type: 'hello' | 'admission' | 'sdp' | 'ice' | 'meeting-key' | 'error' }>,
+    m: Exclude<
+      ServerMessage,
+      {
+        type:
+          | 'hello'
+          | 'admission'
+          | 'sdp'
+          | 'ice'
+          | 'meeting-key'
+          | 'error'
+          | 'media-down-offer'
+          | 'media-feeds';
+      }
+    >,
   ): void {
     (this.events.emit as (k: string, p: unknown) => void)(m.type, m);
   }
@@ -367,5 +407,6 @@ export class RelayClient {
     this.#pc = undefined;
     media?.close();
     pc?.close();
+    this.#downlink.close();
   }
 }
