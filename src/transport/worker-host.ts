@@ -9,6 +9,7 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { RoomdError } from '../core/errors.ts';
 import { ChannelOwner } from './channel-owner.ts';
+import { ProgressReport } from './worker-progress.ts';
 import type { PeerConnection, PeerConnectionFactory, PeerState } from './peer.ts';
 import {
   decodeToWorker,
@@ -57,12 +58,11 @@ interface OwnerEntry {
   id: number;
   peer: PeerEntry;
   owner: ChannelOwner;
-  /** The last (taken, buffered) reported to roomd. */
-  reportedTaken: number;
-  reportedBuffered: number;
+  /** What roomd was told of its send progress, and when to tell it more (worker-progress.ts). */
+  progress: ProgressReport;
 }
 
-/** How often channels with bytes still buffered in wrtc report their drain. */
+/** How often channels with bytes still buffered in wrtc are checked for their drain. */
 export const BUFFERED_POLL_MS = 5;
 
 export class WorkerHost {
@@ -74,6 +74,8 @@ export class WorkerHost {
   readonly #dirty = new Set<OwnerEntry>();
   #nextRemoteChannel = -1;
   #poll: TimerHandle | null = null;
+  /** When the pending check runs (clock.monotonic()). */
+  #pollAt = 0;
   #done = false;
   #loggedInvalid = false;
   #loggedGuard = false;
@@ -252,8 +254,7 @@ export class WorkerHost {
       id: ch,
       peer,
       owner: undefined as unknown as ChannelOwner,
-      reportedTaken: 0,
-      reportedBuffered: 0,
+      progress: new ProgressReport(),
     };
     const live = () => this.#channels.get(ch) === entry;
     entry.owner = new ChannelOwner(channel, {
@@ -332,25 +333,34 @@ export class WorkerHost {
     }
   }
 
-  /** Reports send progress of channels that sent since the last report, and polls wrtc's drain. */
+  /**
+   * Checks the send progress of channels that sent or still hold bytes, reports what is due
+   * (worker-progress.ts bounds what roomd's figure may over-count), and sets the next check: in
+   * BUFFERED_POLL_MS while wrtc holds bytes, else when the oldest unreported change is due.
+   */
   #reportBuffered(): void {
+    const now = this.#o.clock.monotonic();
+    let next = Number.POSITIVE_INFINITY;
     for (const entry of this.#dirty) {
       const buffered = entry.owner.bufferedAmount;
       const taken = entry.owner.taken;
-      if (taken === entry.reportedTaken && buffered === entry.reportedBuffered) {
-        if (buffered === 0) this.#dirty.delete(entry);
-        continue;
-      }
-      entry.reportedTaken = taken;
-      entry.reportedBuffered = buffered;
-      this.#emit({ type: 'buffered', ch: entry.id, taken, buffered });
-      if (buffered === 0) this.#dirty.delete(entry);
+      if (entry.progress.check(taken, buffered, now))
+        this.#emit({ type: 'buffered', ch: entry.id, taken, buffered });
+      if (buffered > 0) next = Math.min(next, BUFFERED_POLL_MS);
+      else if (entry.progress.settled) this.#dirty.delete(entry);
+      else next = Math.min(next, entry.progress.dueIn(now));
     }
-    if (this.#dirty.size > 0 && this.#poll === null && !this.#done) {
-      this.#poll = this.#o.clock.setInterval(() => this.#reportBuffered(), BUFFERED_POLL_MS);
-    } else if (this.#dirty.size === 0 && this.#poll !== null) {
+    if (this.#poll !== null && (next === Number.POSITIVE_INFINITY || this.#pollAt > now + next)) {
       this.#o.clock.clear(this.#poll);
       this.#poll = null;
+    }
+    if (this.#poll === null && next < Number.POSITIVE_INFINITY && !this.#done) {
+      const delay = Math.max(1, next);
+      this.#pollAt = now + delay;
+      this.#poll = this.#o.clock.setTimeout(() => {
+        this.#poll = null;
+        this.#reportBuffered();
+      }, delay);
     }
   }
 

@@ -181,8 +181,9 @@ function invalid(message: string, context: Record<string, unknown> = {}): { ok: 
 const HEAD = 2; // version, kind
 const CH_BYTES = 4;
 
+/** The signed 32-bit channel id after the head (read by hand: no view allocated per frame). */
 function readChannel(body: Uint8Array): number {
-  return new DataView(body.buffer, body.byteOffset + HEAD, CH_BYTES).getInt32(0);
+  return (body[HEAD]! << 24) | (body[HEAD + 1]! << 16) | (body[HEAD + 2]! << 8) | body[HEAD + 3]!;
 }
 
 function validChannelId(ch: number): boolean {
@@ -324,12 +325,19 @@ export function encodeFromWorker(m: FromWorker): Uint8Array {
 }
 
 /**
- * Splits a byte stream into frame bodies. A partial frame is kept (at most one, so at most
- * MAX_FRAME_BODY + 3 bytes); a length of 0 or over the limit breaks the stream for good — there is
- * no way to find the next frame — and every later push returns the same error.
+ * Splits a byte stream into frame bodies: views into the chunk pushed (a consumer that keeps one
+ * beyond the push copies it). A frame split across chunks is gathered in a buffer of its own size,
+ * so at most one frame's bytes (MAX_FRAME_BODY + 4) are held and each byte is copied at most once;
+ * the rest of the chunk is never copied. A length of 0 or over the limit breaks the stream for good
+ * — there is no way to find the next frame — and every later push returns the same error.
  */
 export class FrameReader {
-  #pending: Uint8Array | null = null;
+  /** The length prefix of a frame split inside it (its first `#headBytes` bytes). */
+  readonly #head = new Uint8Array(4);
+  #headBytes = 0;
+  /** A frame whose length is known and whose body is still arriving: its first `#filled` bytes. */
+  #body: Uint8Array | null = null;
+  #filled = 0;
   #broken: RoomdError | null = null;
   readonly #max: number;
 
@@ -342,32 +350,59 @@ export class FrameReader {
   }
 
   push(chunk: Uint8Array): { bodies: Uint8Array[]; error: RoomdError | null } {
-    if (this.#broken !== null) return { bodies: [], error: this.#broken };
-    let buf = chunk;
-    if (this.#pending !== null) {
-      buf = new Uint8Array(this.#pending.byteLength + chunk.byteLength);
-      buf.set(this.#pending, 0);
-      buf.set(chunk, this.#pending.byteLength);
-      this.#pending = null;
-    }
     const bodies: Uint8Array[] = [];
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (this.#broken !== null) return { bodies, error: this.#broken };
     let off = 0;
-    while (buf.byteLength - off >= 4) {
+    // First the frame split at the end of the last chunk, if any.
+    if (this.#headBytes > 0) {
+      while (this.#headBytes < 4 && off < chunk.byteLength) this.#head[this.#headBytes++] = chunk[off++]!;
+      if (this.#headBytes < 4) return { bodies, error: null };
+      this.#headBytes = 0;
+      const len = new DataView(this.#head.buffer).getUint32(0);
+      if (!this.#startBody(len)) return { bodies, error: this.#broken };
+    }
+    if (this.#body !== null) {
+      const take = Math.min(this.#body.byteLength - this.#filled, chunk.byteLength - off);
+      this.#body.set(chunk.subarray(off, off + take), this.#filled);
+      this.#filled += take;
+      off += take;
+      if (this.#filled < this.#body.byteLength) return { bodies, error: null };
+      bodies.push(this.#body);
+      this.#body = null;
+    }
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    while (chunk.byteLength - off >= 4) {
       const len = view.getUint32(off);
-      if (len === 0 || len > this.#max) {
-        this.#broken = new RoomdError('transport.worker_message_invalid', {
-          message: `A media worker frame declared ${len} bytes (1 to ${this.#max} allowed); the stream is unusable.`,
-          context: { size: len, limit: this.#max },
-        });
-        return { bodies, error: this.#broken };
-      }
-      if (buf.byteLength - off - 4 < len) break;
-      bodies.push(buf.subarray(off + 4, off + 4 + len));
+      if (!this.#valid(len)) return { bodies, error: this.#broken };
+      if (chunk.byteLength - off - 4 < len) break;
+      bodies.push(chunk.subarray(off + 4, off + 4 + len));
       off += 4 + len;
     }
-    // Copy the tail so a partial frame never keeps a whole read buffer alive.
-    if (off < buf.byteLength) this.#pending = buf.slice(off);
+    // A partial frame: its length prefix, or its body once the prefix is whole.
+    if (chunk.byteLength - off >= 4) {
+      this.#startBody(view.getUint32(off));
+      const part = chunk.subarray(off + 4);
+      this.#body!.set(part, 0);
+      this.#filled = part.byteLength;
+    } else {
+      while (off < chunk.byteLength) this.#head[this.#headBytes++] = chunk[off++]!;
+    }
     return { bodies, error: null };
+  }
+
+  #valid(len: number): boolean {
+    if (len !== 0 && len <= this.#max) return true;
+    this.#broken = new RoomdError('transport.worker_message_invalid', {
+      message: `A media worker frame declared ${len} bytes (1 to ${this.#max} allowed); the stream is unusable.`,
+      context: { size: len, limit: this.#max },
+    });
+    return false;
+  }
+
+  #startBody(len: number): boolean {
+    if (!this.#valid(len)) return false;
+    this.#body = new Uint8Array(len);
+    this.#filled = 0;
+    return true;
   }
 }
