@@ -8,8 +8,9 @@ import { certify, ephemeralIdentity, orgTrust } from '../src/app/bot.ts';
 import type { Clock } from '../src/core/clock.ts';
 import { RoomdError } from '../src/core/errors.ts';
 import type { Logger } from '../src/core/logger.ts';
-import type { IdentityCertificate } from '../src/e2ee/index.ts';
+import { type IdentityCertificate, signMeetingPolicy } from '../src/e2ee/index.ts';
 import { createAudioCapture, createVideoCapture, type MediaCapture } from '../src/media/capture.ts';
+import { randomMeetingId } from '../src/meeting/booking.ts';
 import type { ChatSendError } from '../src/meeting/chat.ts';
 import { HeadlessParticipant } from '../src/meeting/headless.ts';
 import { toBase64Url } from '../src/protocol/codec.ts';
@@ -127,9 +128,25 @@ export class DemoCast {
       const identities = spec.people.map((p) => org.personIdentity(p.name));
       const hostIndex = spec.people.findIndex((p) => p.host);
       const now = clock.now();
+      // The host books it and signs its encryption with its Demo Org certificate, as a person of
+      // the room's organization would (docs/protocol.md "Meeting policy"): the room joins the
+      // enhanced meeting because a host it trusts booked it so, not because the relay says so.
+      const host = identities[hostIndex]!;
+      const id = randomMeetingId();
+      const policy = signMeetingPolicy(
+        {
+          meetingId: id,
+          encryption: spec.encryption,
+          issuedAt: now,
+          cert: certify(org.key, host, spec.people[hostIndex]!.name, 'person', now),
+        },
+        host,
+      );
       const record = await registry.create({
+        id,
+        policy,
         title: spec.title,
-        hostIdentityKey: toBase64Url(identities[hostIndex]!.publicKey),
+        hostIdentityKey: toBase64Url(host.publicKey),
         encryption: spec.encryption,
         passcode: spec.passcode,
         room: roomDeviceId,

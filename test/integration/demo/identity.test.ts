@@ -20,6 +20,7 @@ import { silentLogger } from '../../../src/core/logger.ts';
 import { issueCertificate } from '../../../src/e2ee/index.ts';
 import { signBundle } from '../../../src/http/admin/bundle.ts';
 import { runRoomctl } from '../../../src/http/roomctl/cli.ts';
+import { toBase64Url } from '../../../src/protocol/codec.ts';
 import { RoomctlExit } from '../../../src/http/roomctl/exit.ts';
 import type { RoomState } from '../../../src/http/schemas/state.ts';
 import { waitFor } from '../../helpers/meeting-harness.ts';
@@ -247,6 +248,44 @@ describe('organization identities in the demo', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     await again.leave();
+  }, 90_000);
+
+  it('the enhanced meeting a Demo Org host booked and signed is joined; one the relay alone calls enhanced is refused', async () => {
+    const post = (url: string, body: unknown) =>
+      fetch(new URL(url, demo.kioskUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // Out of the E2EE meeting the earlier tests joined, if any.
+    await post('/api/v1/leave', {});
+    await stateWhen((x) => x.meeting === null || x.meeting.status === 'ended', 'out of the meeting');
+    const enhanced = demo.env.meetings.find((m) => m.encryption === 'enhanced')!;
+    expect((await post('/api/v1/join', { meetingId: enhanced.id })).status).toBe(200);
+    const joined = await stateWhen((x) => x.meeting?.shield === 'enhanced', 'the enhanced shield');
+    expect(joined.meeting?.securityCode).toBeNull();
+    expect((await post('/api/v1/leave', {})).status).toBe(200);
+    await stateWhen((x) => x.meeting === null || x.meeting.status === 'ended', 'out of the meeting');
+    // The same kind of meeting without a host's signature: under the default `booked` minimum the
+    // relay's word is not enough.
+    const bare = await demo.env.relay.registry.create({
+      title: 'Unsigned',
+      hostIdentityKey: toBase64Url(ed25519.getPublicKey(ed25519.utils.randomSecretKey())),
+      encryption: 'enhanced',
+      joinBeforeHost: true,
+    });
+    expect((await post('/api/v1/join', { meetingId: bare.id.replaceAll('-', '') })).status).toBe(200);
+    const refused = await waitFor(
+      () => {
+        const m = demo.app.room?.meeting();
+        return m?.id === bare.id.replaceAll('-', '') && m.error !== null ? m : null;
+      },
+      'the refusal',
+      30_000,
+    );
+    expect(refused?.error?.code).toBe('e2ee.downgrade');
+    expect(refused?.error?.message).toMatch(/no host this room trusts booked it that way/);
+    expect(refused?.shield).toBe('none');
   }, 90_000);
 
   it('the admin API and signed bundles refuse a certificate for another key, and install a right one', async () => {
