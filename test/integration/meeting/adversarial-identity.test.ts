@@ -5,17 +5,26 @@
  * joiner's binding from its very first message — the one attack binding pinning cannot see — and the
  * test checks what every honest screen shows: the joiner "Not verified", no green padlock anywhere
  * while the impostor holds the key, the victim alarmed, and the victim's roster code differing from
- * everyone else's.
+ * everyone else's. The attack needs no media, so it runs on both of the relay's media planes
+ * (docs/decisions/0018-media-planes.md) and every screen must read the same on both.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ephemeralIdentity } from '../../../src/app/bot.ts';
 import { toB64u } from '../../../src/e2ee/bytes.ts';
 import { issueCertificate, type TrustOptions } from '../../../src/e2ee/index.ts';
 import type { BindingMessage } from '../../../src/e2ee/messages.ts';
 import type { HeadlessParticipant } from '../../../src/meeting/headless.ts';
 import { impostorOf } from '../../helpers/impostor.ts';
-import { type Harness, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
+import {
+  type Harness,
+  PLANES,
+  PlaneComparison,
+  screens,
+  startHarness,
+  stopSharedJanus,
+  waitFor,
+} from '../../helpers/meeting-harness.ts';
 import { e2eePayload, withPayload } from './adversary.ts';
 
 const LONG = 30_000;
@@ -52,11 +61,15 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
+afterAll(stopSharedJanus);
 
-describe('certified identities over the real relay', () => {
+const compared = new PlaneComparison();
+
+describe.each(PLANES)('certified identities over the real relay (%s media plane)', (plane) => {
   it('a joiner’s binding swapped from its first message: honest screens show it unverified and never the padlock; the victim alarms; roster codes differ', async () => {
     const impostors = new Map<string, BindingMessage>();
     h = await startHarness({
+      plane,
       hooks: {
         outgoing(body) {
           const m = e2eePayload(body);
@@ -116,5 +129,11 @@ describe('certified identities over the real relay', () => {
     expect(codes[1]).toBe(codes[0]);
     await waitFor(() => victim.session.snapshot.rosterCode !== null, 'the victim has a roster code', LONG);
     expect(victim.session.snapshot.rosterCode).not.toBe(codes[0]);
+    compared.record(plane, 'an impostor from the first binding', screens([...honest, victim]));
   });
+});
+
+it('every screen reads the same on both media planes', () => {
+  expect(compared.size).toBe(1);
+  expect(compared.differences()).toEqual([]);
 });

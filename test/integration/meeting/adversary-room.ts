@@ -8,7 +8,14 @@ import { expect } from 'vitest';
 import { memoryLogger } from '../../../src/core/logger.ts';
 import type { HeadlessParticipant } from '../../../src/meeting/headless.ts';
 import type { RelayHooks } from '../../../src/relay/index.ts';
-import { allSecure, FAST_E2EE, type Harness, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
+import {
+  allSecure,
+  FAST_E2EE,
+  type Harness,
+  type Plane,
+  startHarness,
+  waitFor,
+} from '../../helpers/meeting-harness.ts';
 import { ShieldWatch } from './adversary.ts';
 
 export const PARAMS = { ...FAST_E2EE, integrityAlarmMs: 2500 };
@@ -38,9 +45,16 @@ export async function closeRoom(): Promise<void> {
   room = undefined;
 }
 
-/** A meeting with `names` (the first is the host) all secure, every shield watched; [] for none yet. */
-export async function secureRoom(hooks: RelayHooks, names: string[]): Promise<Room> {
-  const h = await startHarness({ hooks });
+/**
+ * A meeting with `names` (the first is the host) all secure, every shield watched; [] for none yet.
+ * Its media goes through `plane` (docs/decisions/0018-media-planes.md).
+ */
+export async function secureRoom(
+  hooks: RelayHooks,
+  names: string[],
+  plane: Plane = 'embedded',
+): Promise<Room> {
+  const h = await startHarness({ hooks, plane });
   const id = await h.meeting();
   const people = new Map<string, HeadlessParticipant>();
   const logs = new Map<string, ReturnType<typeof memoryLogger>>();

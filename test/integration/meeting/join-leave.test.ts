@@ -6,10 +6,11 @@
  * - the camera and microphone start only once the service let the room in;
  * - Leave says "leaving" at once, a second Leave joins the first, and the captures end with it;
  * - a service that never answers a join is given up on, in words.
+ * The two with a meeting run on both of the relay's media planes (docs/decisions/0018-media-planes.md).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { ephemeralIdentity } from '../../../src/app/bot.ts';
 import { roomSnapshot } from '../../../src/app/room/snapshot.ts';
@@ -21,7 +22,13 @@ import type { RoomSnapshot } from '../../../src/http/schemas/state.ts';
 import { Room, type RoomMediaConfig } from '../../../src/meeting/room.ts';
 import { MeetingSession } from '../../../src/meeting/session.ts';
 import { FakeProcessRunner } from '../../../src/system/process.ts';
-import { type Harness, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
+import {
+  type Harness,
+  PLANES,
+  startHarness,
+  stopSharedJanus,
+  waitFor,
+} from '../../helpers/meeting-harness.ts';
 
 const MEDIA: RoomMediaConfig = {
   video: { type: 'test', fontFile: null, label: 'room' },
@@ -41,6 +48,7 @@ afterEach(async () => {
   room = undefined;
   h = undefined;
 });
+afterAll(stopSharedJanus);
 
 /** A room on the harness relay with fake ffmpeg; its schedule cannot be loaded. */
 async function makeRoom(runner: FakeProcessRunner): Promise<Room> {
@@ -110,46 +118,6 @@ describe('joining and leaving', () => {
     expect(after.errors.map((e) => e.message)).toContain('There is no meeting with that ID.');
   }, 30_000);
 
-  it('camera and microphone start only once the service let the room in, not while it waits for the host', async () => {
-    h = await startHarness();
-    const meetingId = await h.meeting({ encryption: 'e2ee' });
-    const runner = new FakeProcessRunner();
-    const r = await makeRoom(runner);
-    await r.join(meetingId);
-    expect(r.meeting()?.status).toBe('waiting-for-host');
-    expect(snapshotOf(r).meeting?.encryptionConfirmed).toBe(true);
-    expect(runner.children).toHaveLength(0);
-    const host = h.participant(meetingId, 'Host', { identity: h.host });
-    await host.join();
-    await waitFor(() => r.meeting()?.shield === 'e2ee', 'the room keyed', 20_000);
-    // Video and audio capture (and the speaker's playout) now run.
-    expect(runner.children.filter((c) => c.running).length).toBeGreaterThanOrEqual(2);
-  }, 40_000);
-
-  it('Leave says "leaving" at once, a second Leave waits for the same one, and the captures end', async () => {
-    h = await startHarness();
-    const meetingId = await h.meeting({ encryption: 'e2ee' });
-    await h.participant(meetingId, 'Host', { identity: h.host }).join();
-    const runner = new FakeProcessRunner();
-    const r = await makeRoom(runner);
-    await r.join(meetingId);
-    await waitFor(() => r.meeting()?.shield === 'e2ee', 'the room keyed', 20_000);
-    const leavingSeen: boolean[] = [];
-    r.events.on('change', () => leavingSeen.push(snapshotOf(r).meeting?.leaving === true));
-    const t0 = performance.now();
-    const first = r.leave();
-    // The first change after the tap already says so.
-    expect(leavingSeen[0]).toBe(true);
-    const second = r.leave();
-    await Promise.all([first, second]);
-    const ms = performance.now() - t0;
-    console.log(`[leave] back to idle after ${ms.toFixed(0)} ms`);
-    expect(ms).toBeLessThan(3000);
-    expect(snapshotOf(r).meeting).toBeNull();
-    expect(runner.children.every((c) => !c.running)).toBe(true);
-    await expect(r.leave()).rejects.toMatchObject({ code: 'meeting.not_in_meeting' });
-  }, 40_000);
-
   it('a meeting service that never answers a join is given up on, in words', async () => {
     const server = createServer();
     const wss = new WebSocketServer({ server });
@@ -180,4 +148,46 @@ describe('joining and leaving', () => {
     expect(performance.now() - t0).toBeLessThan(3000);
     expect(session.snapshot.status).toBe('failed');
   }, 20_000);
+});
+
+describe.each(PLANES)('joining and leaving a meeting (%s media plane)', (plane) => {
+  it('camera and microphone start only once the service let the room in, not while it waits for the host', async () => {
+    h = await startHarness({ plane });
+    const meetingId = await h.meeting({ encryption: 'e2ee' });
+    const runner = new FakeProcessRunner();
+    const r = await makeRoom(runner);
+    await r.join(meetingId);
+    expect(r.meeting()?.status).toBe('waiting-for-host');
+    expect(snapshotOf(r).meeting?.encryptionConfirmed).toBe(true);
+    expect(runner.children).toHaveLength(0);
+    const host = h.participant(meetingId, 'Host', { identity: h.host });
+    await host.join();
+    await waitFor(() => r.meeting()?.shield === 'e2ee', 'the room keyed', 20_000);
+    // Video and audio capture (and the speaker's playout) now run.
+    expect(runner.children.filter((c) => c.running).length).toBeGreaterThanOrEqual(2);
+  }, 40_000);
+
+  it('Leave says "leaving" at once, a second Leave waits for the same one, and the captures end', async () => {
+    h = await startHarness({ plane });
+    const meetingId = await h.meeting({ encryption: 'e2ee' });
+    await h.participant(meetingId, 'Host', { identity: h.host }).join();
+    const runner = new FakeProcessRunner();
+    const r = await makeRoom(runner);
+    await r.join(meetingId);
+    await waitFor(() => r.meeting()?.shield === 'e2ee', 'the room keyed', 20_000);
+    const leavingSeen: boolean[] = [];
+    r.events.on('change', () => leavingSeen.push(snapshotOf(r).meeting?.leaving === true));
+    const t0 = performance.now();
+    const first = r.leave();
+    // The first change after the tap already says so.
+    expect(leavingSeen[0]).toBe(true);
+    const second = r.leave();
+    await Promise.all([first, second]);
+    const ms = performance.now() - t0;
+    console.log(`[leave] back to idle after ${ms.toFixed(0)} ms`);
+    expect(ms).toBeLessThan(3000);
+    expect(snapshotOf(r).meeting).toBeNull();
+    expect(runner.children.every((c) => !c.running)).toBe(true);
+    await expect(r.leave()).rejects.toMatchObject({ code: 'meeting.not_in_meeting' });
+  }, 40_000);
 });

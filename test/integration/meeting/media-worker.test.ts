@@ -5,12 +5,21 @@
  * admission, and it is back to shield `e2ee` with the others decrypting its frames again — without
  * rejoining. And when the relay's worker dies, the relay tells every participant that its media
  * connection is gone (`media-lost`, docs/protocol.md §Session flow) and each opens a new one at once.
- * Recovery times are measured and printed, not asserted.
+ * The participant's crash runs on both of the relay's media planes (docs/decisions/0018-media-planes.md:
+ * on Janus its uplink and its downlink both die and are both set up again); the relay's worker
+ * exists on the embedded plane only. Recovery times are measured and printed, not asserted.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.ts';
 import { WorkerPeerConnectionFactory } from '../../../src/transport/worker-peer.ts';
-import { allSecure, type Harness, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
+import {
+  allSecure,
+  type Harness,
+  PLANES,
+  startHarness,
+  stopSharedJanus,
+  waitFor,
+} from '../../helpers/meeting-harness.ts';
 
 let h: Harness | undefined;
 const factories: WorkerPeerConnectionFactory[] = [];
@@ -20,6 +29,7 @@ afterEach(async () => {
   h = undefined;
   await Promise.all(factories.splice(0).map((f) => f.close()));
 });
+afterAll(stopSharedJanus);
 
 function workerFactory(): WorkerPeerConnectionFactory {
   const f = new WorkerPeerConnectionFactory({ logger: silentLogger() });
@@ -27,9 +37,9 @@ function workerFactory(): WorkerPeerConnectionFactory {
   return f;
 }
 
-describe('media worker crash mid-meeting', () => {
+describe.each(PLANES)('media worker crash mid-meeting (%s media plane)', (plane) => {
   it('the participant is back to e2ee and seen by the others after its worker dies of SIGSEGV', async () => {
-    h = await startHarness();
+    h = await startHarness({ plane });
     const id = await h.meeting();
     const roomPeers = workerFactory();
     const othersPeers = workerFactory();
@@ -71,7 +81,7 @@ describe('media worker crash mid-meeting', () => {
     );
     const recoveredMs = performance.now() - t0;
     process.stdout.write(
-      `[media-worker] SIGSEGV to worker ${pid}: death noticed after ${noticedMs.toFixed(0)} ms, ` +
+      `[media-worker] ${plane}: SIGSEGV to worker ${pid}: death noticed after ${noticedMs.toFixed(0)} ms, ` +
         `media both ways again after ${recoveredMs.toFixed(0)} ms (new worker ${roomPeers.workerPid})\n`,
     );
 
@@ -85,7 +95,9 @@ describe('media worker crash mid-meeting', () => {
     expect(othersPeers.counters).toMatchObject({ deaths: 0, restarts: 0 });
     expect(people.reduce((s, p) => s + p.badTotal(), 0)).toBe(0);
   }, 90_000);
+});
 
+describe('relay media worker crash mid-meeting (embedded media plane)', () => {
   it('when the relay’s media worker dies, every participant is told and opens a new media connection', async () => {
     h = await startHarness();
     const relayPeers = h.relay.peers as WorkerPeerConnectionFactory;

@@ -1,15 +1,36 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { allSecure, type Harness, sleep, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
+/**
+ * E2EE meetings as people leave, drop and come back, on both of the relay's media planes
+ * (docs/decisions/0018-media-planes.md; docs/protocol.md §Session flow): a leave rekeys and the
+ * leaver decrypts nothing after it, a leader change gives a new code, a dropped participant comes
+ * back with a new id. Every screen reads the same whichever plane carries the media.
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  allSecure,
+  framesFlow,
+  type Harness,
+  mediaPlaneProblem,
+  PLANES,
+  PlaneComparison,
+  screens,
+  sleep,
+  startHarness,
+  stopSharedJanus,
+  waitFor,
+} from '../../helpers/meeting-harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
 });
+afterAll(stopSharedJanus);
 
-describe('E2EE meetings as people come and go', () => {
-  it('a leaver cannot decrypt what is sent after the rekey', async () => {
-    h = await startHarness();
+const compared = new PlaneComparison();
+
+describe.each(PLANES)('E2EE meetings as people come and go (%s media plane)', (plane) => {
+  it('a leaver cannot decrypt what is sent after the rekey; the others carry on without its media', async () => {
+    h = await startHarness({ plane });
     const id = await h.meeting();
     const host = h.participant(id, 'Host', { identity: h.host });
     const stay = h.participant(id, 'Stays');
@@ -31,12 +52,20 @@ describe('E2EE meetings as people come and go', () => {
       'rekey after leave',
     );
     await waitFor(() => allSecure([host, stay]), 'two secure after leave');
+    await framesFlow([host, stay], 5, 'frames after the rekey');
+    await waitFor(() => mediaPlaneProblem(h!, 2) === null, 'the leaver gone from the media plane');
+    const fromLeaver = host.okFrom(leaverSession.participantId ?? '');
+    await framesFlow([host, stay], 5);
     expect(afterLeaveOk).toBe(0);
+    expect(host.okFrom(leaverSession.participantId ?? '')).toBe(fromLeaver);
+    expect(host.badTotal() + stay.badTotal()).toBe(0);
+    expect(host.session.relay.downlinkCounters.unmappedChunks).toBe(0);
     expect(leaverSession.snapshot.status).toBe('left');
+    compared.record(plane, 'after a leave', screens([host, stay]));
   });
 
   it('the host leaving makes a new leader, a new epoch and a new code, and says so', async () => {
-    h = await startHarness();
+    h = await startHarness({ plane });
     const id = await h.meeting();
     const host = h.participant(id, 'Host', { identity: h.host });
     const a = h.participant(id, 'A');
@@ -59,10 +88,11 @@ describe('E2EE meetings as people come and go', () => {
     expect(a.session.snapshot.epoch).toBeGreaterThan(oldEpoch);
     expect(b.session.snapshot.securityCodeChanged).toBe(true);
     expect(b.session.snapshot.securityCode).toBe(a.session.snapshot.securityCode);
+    compared.record(plane, 'after the host left', screens([a, b]));
   });
 
   it('a host who drops and rejoins gets back in securely, and the leader (and code) stay put', async () => {
-    h = await startHarness();
+    h = await startHarness({ plane });
     const id = await h.meeting();
     const host = h.participant(id, 'Host', { identity: h.host });
     const a = h.participant(id, 'A');
@@ -79,10 +109,38 @@ describe('E2EE meetings as people come and go', () => {
     await waitFor(() => allSecure([back, a, b]), 'secure with the host back');
     expect(back.session.snapshot.leader).toBe(a.session.participantId);
     expect(back.session.snapshot.securityCode).toBe(code);
+    compared.record(plane, 'after the host came back', screens([back, a, b]));
+  });
+
+  it('a participant whose connection drops comes back with a new id and media both ways', async () => {
+    h = await startHarness({ plane });
+    const id = await h.meeting();
+    const people = [
+      h.participant(id, 'Host', { identity: h.host, client: 'room' }),
+      h.participant(id, 'A'),
+      h.participant(id, 'B'),
+    ];
+    await Promise.all(people.map((p) => p.join()));
+    await waitFor(() => allSecure(people), 'three secure', 30_000);
+    const a = people[1]!;
+    const old = a.session.participantId!;
+    for (const conn of h.relay.core.connections)
+      if (conn.participant?.id === old) conn.terminate(1011, 'test');
+    await waitFor(
+      () => a.session.participantId !== undefined && a.session.participantId !== old,
+      'A back with a new id',
+      20_000,
+    );
+    await waitFor(() => allSecure(people), 'three secure again', 30_000);
+    await framesFlow(people, 5, 'frames both ways after the reconnect');
+    expect(a.session.counters.reconnects).toBeGreaterThanOrEqual(1);
+    expect(people.reduce((n, p) => n + p.badTotal(), 0)).toBe(0);
+    await waitFor(() => mediaPlaneProblem(h!, 3) === null, 'three publishers');
+    compared.record(plane, 'after a reconnect', screens(people));
   });
 
   it('an enhanced meeting shows enhanced and no security code', async () => {
-    h = await startHarness();
+    h = await startHarness({ plane });
     const id = await h.meeting({ encryption: 'enhanced' });
     const people = [h.participant(id, 'Host', { identity: h.host }), h.participant(id, 'Guest')];
     await Promise.all(people.map((p) => p.join()));
@@ -101,5 +159,11 @@ describe('E2EE meetings as people come and go', () => {
       expect(p.session.snapshot.securityCode).toBeNull();
       expect(p.session.snapshot.encryption).toBe('enhanced');
     }
+    compared.record(plane, 'an enhanced meeting', screens(people));
   });
+});
+
+it('every screen reads the same on both media planes', () => {
+  expect(compared.size).toBe(5);
+  expect(compared.differences()).toEqual([]);
 });

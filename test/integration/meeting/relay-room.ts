@@ -24,7 +24,7 @@ import type { HeadlessOptions, HeadlessParticipant } from '../../../src/meeting/
 import { encodeMediaChunk, MEDIA_HEADER_BYTES } from '../../../src/protocol/media-header.ts';
 import { STREAM_ID, STREAM_KINDS, type StreamKind } from '../../../src/protocol/vocabulary.ts';
 import type { RelayHooks } from '../../../src/relay/index.ts';
-import { allSecure, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
+import { allSecure, type Plane, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
 import { ShieldWatch } from './adversary.ts';
 import { LONG, PARAMS, type Room } from './adversary-room.ts';
 
@@ -47,14 +47,16 @@ export async function closeRelayRoom(): Promise<void> {
 
 /**
  * A meeting with `names` (the first is the host) all secure, every shield watched. `extra(name)`
- * adds session options per participant (over PARAMS and the captured logger).
+ * adds session options per participant (over PARAMS and the captured logger). Its media goes
+ * through `plane` (docs/decisions/0018-media-planes.md).
  */
 export async function relayRoom(
   hooks: RelayHooks,
   names: string[],
   extra: (name: string) => Extra = () => ({}),
+  plane: Plane = 'embedded',
 ): Promise<RelayRoom> {
-  const h = await startHarness({ hooks });
+  const h = await startHarness({ hooks, plane });
   const id = await h.meeting();
   const people = new Map<string, HeadlessParticipant>();
   const logs = new Map<string, ReturnType<typeof memoryLogger>>();
