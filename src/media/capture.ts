@@ -86,6 +86,8 @@ export class MediaCapture {
       ...options.deps.supervisor,
       onSpawn: () => {
         this.#parser = this.#makeParser();
+        // A new child starts with a keyframe: a request made to the one before is not overdue here.
+        this.#pendingRequestAt = undefined;
       },
       onStdout: (chunk) => this.#onData(chunk),
       onStatus: (s) => {
@@ -135,9 +137,10 @@ export class MediaCapture {
   }
 
   /**
-   * A receiver asked for a keyframe (or the meeting key changed). The encoder makes one at least
-   * every keyframe interval; if none has come by twice that after a request, the encoder is restarted
-   * (its first frame is a keyframe).
+   * A receiver asked for a keyframe (or the meeting key changed, or a frame could not be sent). The
+   * encoder makes one at least every keyframe interval; if none has come by twice that after a
+   * request, the encoder is restarted (its first frame is a keyframe). Requests until then — from any
+   * number of receivers — are coalesced into that one: they restart nothing.
    */
   requestKeyframe(): KeyframeRequestResult {
     const st = this.#supervisor.state;

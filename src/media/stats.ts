@@ -1,5 +1,5 @@
 /**
- * Per-stream media statistics: frames and bytes sent/received, frames lost,
+ * Per-stream media statistics: frames and bytes sent/received, frames lost or skipped,
  * decrypt failures, keyframe requests, end-to-end latency p50/p95 over a sliding window.
  * Plain counters the sender/receiver bump, and a snapshot for the state API and metrics.
  */
@@ -22,6 +22,8 @@ export interface MediaStatsSnapshot {
   readonly framesLate: number;
   /** Whole frames thrown away while waiting for a keyframe after a gap. */
   readonly framesDiscarded: number;
+  /** Delta frames a sender did not send because a frame they depend on was not sent. */
+  readonly dependentFramesSkipped: number;
   readonly decryptFailures: number;
   /** Keyframe requests sent (receiver) or received (sender). */
   readonly keyframeRequests: number;
@@ -42,6 +44,7 @@ export class MediaStats {
   framesLost = 0;
   framesLate = 0;
   framesDiscarded = 0;
+  dependentFramesSkipped = 0;
   decryptFailures = 0;
   keyframeRequests = 0;
   keyframes = 0;
@@ -98,6 +101,7 @@ export class MediaStats {
       framesLost: this.framesLost,
       framesLate: this.framesLate,
       framesDiscarded: this.framesDiscarded,
+      dependentFramesSkipped: this.dependentFramesSkipped,
       decryptFailures: this.decryptFailures,
       keyframeRequests: this.keyframeRequests,
       keyframes: this.keyframes,

@@ -147,6 +147,9 @@ export class HeadlessParticipant {
       this.sent.video++;
       this.#videoSeq++;
       if (keyframe) this.#forceKeyframe = false;
+    } else {
+      // Not sent: the sender sends no delta frame until a keyframe (docs/protocol.md "Media chunks").
+      this.#forceKeyframe = true;
     }
   }
 

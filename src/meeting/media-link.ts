@@ -4,7 +4,8 @@
  * chunks) → the relay connection; and the relay connection's chunks → one StreamReceiver
  * (reassembly, order, open against the sender the relay claims, envelope) → consumers, with the
  * `data` kind going to the control channel. Keyframe requests go both ways: receivers ask senders
- * through the relay after a gap; a request or a key switch makes our encoder send a keyframe.
+ * through the relay after a gap; a request, a key switch or a frame of ours that could not be sent
+ * asks our encoder for a keyframe.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../core/clock.ts';
@@ -65,7 +66,13 @@ export class MeetingMediaLink {
     this.#relay = relay;
     if (options.onFrame !== undefined) this.#listeners.add(options.onFrame);
     const keys = () => session.frames;
-    const make = (kind: StreamKind) => new StreamSender({ kind, keys, out: relay });
+    const make = (kind: StreamKind) =>
+      new StreamSender({
+        kind,
+        keys,
+        out: relay,
+        requestKeyframe: () => this.#captures.get(kind)?.capture.requestKeyframe(),
+      });
     this.#senders = {
       audio: make('audio'),
       video: make('video'),
@@ -117,9 +124,7 @@ export class MeetingMediaLink {
       relay.events.on('chunk', (chunk) => this.receiver.push(chunk)),
       relay.events.on('keyframe-request', (m) => {
         const kind = streamKindOf(m.streamId);
-        if (kind === undefined) return;
-        this.#senders[kind].stats.keyframeRequests++;
-        this.#captures.get(kind)?.capture.requestKeyframe();
+        if (kind !== undefined) this.#senders[kind].keyframeRequested();
       }),
       relay.events.on('roster', (m) => {
         this.#hostIds = new Set(m.participants.filter((p) => p.host).map((p) => p.participantId));

@@ -5,8 +5,9 @@
  * claimed → envelope unpacked → the consumer. Audio and data frames pass on as they complete (the
  * jitter buffer orders audio).
  *
- * After a gap a video stream drops frames until the next keyframe and asks its sender for one, at
- * most once per `keyframeRequestIntervalMs`; a frame that fails to open counts as a gap. Memory is
+ * After a gap a video stream drops frames until the next keyframe and asks its sender for one: at
+ * once, then with back-off while the gap lasts (KeyframeBackoff: 500 ms doubling to 4 s by default),
+ * starting over when a keyframe is delivered; a frame that fails to open counts as a gap. Memory is
  * bounded: reassembly keeps <= maxPendingFrames and <= maxPendingBytes (each frame within the caps
  * of docs/protocol.md §Limits), each video stream holds <= maxHeldFrames. Nothing a sender or the
  * relay sends makes `push` throw: bad chunks and frames are counted and dropped.
@@ -19,6 +20,11 @@ import { STREAM_ID, type StreamKind } from '../../protocol/vocabulary.ts';
 import { type PayloadCodec, payloadFits, unpackFrame } from '../envelope.ts';
 import { MediaStats } from '../stats.ts';
 import { frameMetadata, type KeySource } from './frame.ts';
+import {
+  DEFAULT_KEYFRAME_BACKOFF,
+  KeyframeBackoff,
+  type KeyframeBackoffSettings,
+} from './keyframe-backoff.ts';
 
 export interface StreamKey {
   readonly sender: number;
@@ -49,13 +55,16 @@ export interface StreamReceiverOptions {
   readonly clock: Clock;
   readonly keys: KeySource;
   readonly onFrame: (frame: ReceivedFrame) => void;
-  /** Ask `key.sender` for a keyframe (through the relay's signaling). Rate-limited here. */
+  /** Ask `key.sender` for a keyframe (through the relay's signaling). Backed off here. */
   readonly requestKeyframe: (key: StreamKey) => void;
   /** Give up on a frame whose chunks have not all arrived after this long (default 1 s). */
   readonly reassemblyTimeoutMs?: number;
   /** Wait this long for a missing video frame before declaring a gap (default 100 ms). */
   readonly reorderWindowMs?: number;
+  /** The wait after a stream's first keyframe request in a gap (default 500 ms); it doubles after each. */
   readonly keyframeRequestIntervalMs?: number;
+  /** The longest wait between two keyframe requests of one stream (default 4 s). */
+  readonly keyframeRequestMaxIntervalMs?: number;
   readonly maxPendingFrames?: number;
   /** Payload bytes all incomplete frames together may hold (default 16 MiB). */
   readonly maxPendingBytes?: number;
@@ -69,7 +78,7 @@ interface VideoState {
   dropUntilKeyframe: boolean;
   readonly held: Map<number, AssembledFrame>;
   timer: TimerHandle | undefined;
-  lastRequestAt: number;
+  readonly backoff: KeyframeBackoff;
 }
 
 /** Frame-number distance that means the sender started over rather than a late frame. */
@@ -93,7 +102,7 @@ export class StreamReceiver {
   readonly #clock: Clock;
   readonly #reassembler: Reassembler;
   readonly #reorderMs: number;
-  readonly #requestIntervalMs: number;
+  readonly #backoff: Required<KeyframeBackoffSettings>;
   readonly #maxHeld: number;
   readonly #video = new Map<string, VideoState>();
   readonly #stats = new Map<string, MediaStats>();
@@ -113,7 +122,10 @@ export class StreamReceiver {
       perKind: { data: { maxChunksPerFrame: 2, maxFrameBytes: MAX_DATA_FRAME_BYTES } },
     });
     this.#reorderMs = options.reorderWindowMs ?? 100;
-    this.#requestIntervalMs = options.keyframeRequestIntervalMs ?? 1000;
+    this.#backoff = {
+      initialMs: options.keyframeRequestIntervalMs ?? DEFAULT_KEYFRAME_BACKOFF.initialMs,
+      maxMs: options.keyframeRequestMaxIntervalMs ?? DEFAULT_KEYFRAME_BACKOFF.maxMs,
+    };
     this.#maxHeld = options.maxHeldFrames ?? 32;
   }
 
@@ -226,6 +238,8 @@ export class StreamReceiver {
     }
     const latencyMs = this.#clock.now() - opened.captureTs;
     stats.recordLatency(latencyMs);
+    // The gap, if there was one, is over: the next one asks at once.
+    if (frame.keyframe) this.#video.get(keyId(key))?.backoff.reset();
     this.#o.onFrame({
       participantId,
       kind: frame.kind,
@@ -241,7 +255,7 @@ export class StreamReceiver {
 
   /**
    * A video frame turned out unusable: the decoder must not see what follows, so drop to the next
-   * keyframe and ask for one (rate-limited).
+   * keyframe and ask for one (backed off).
    */
   #markBroken(key: StreamKey): void {
     if (key.kind !== 'video' && key.kind !== 'screen') return;
@@ -262,7 +276,7 @@ export class StreamReceiver {
         dropUntilKeyframe: true,
         held: new Map(),
         timer: undefined,
-        lastRequestAt: Number.NEGATIVE_INFINITY,
+        backoff: new KeyframeBackoff(this.#backoff),
       };
       this.#video.set(id, st);
     }
@@ -393,9 +407,7 @@ export class StreamReceiver {
   }
 
   #requestKeyframe(st: VideoState): void {
-    const now = this.#clock.monotonic();
-    if (now - st.lastRequestAt < this.#requestIntervalMs) return;
-    st.lastRequestAt = now;
+    if (!st.backoff.ask(this.#clock.monotonic())) return;
     st.stats.keyframeRequests += 1;
     this.#o.requestKeyframe(st.key);
   }

@@ -36,14 +36,16 @@ function counter(
 }
 
 /** Chunks to `dropTo` are dropped while `drop.on`; the relay hook the loss test flips. */
-const drop = { on: false, to: '' };
+const drop = { on: false, to: '', dropped: 0 };
 
 async function setup() {
   drop.on = false;
   h = await startHarness({
     hooks: {
       media: (chunk, ctx) =>
-        drop.on && ctx.to === drop.to && chunk[1] === 1 && Math.random() < 0.5 ? null : chunk,
+        drop.on && ctx.to === drop.to && chunk[1] === 1 && Math.random() < 0.5 && ++drop.dropped > 0
+          ? null
+          : chunk,
     },
   });
   const id = await h.meeting();
@@ -86,9 +88,11 @@ describe('the room sends and receives real media', () => {
         decoder.push(f.data);
       }
     });
+    // A window of sixty frames (about 2 s at 30 fps), however long a loaded machine takes to send them.
     const sentBefore = r.link!.sendStats('video').snapshot().framesSent;
-    await sleep(4000);
-    const sent = r.link!.sendStats('video').snapshot().framesSent - sentBefore;
+    const sentSince = () => r.link!.sendStats('video').snapshot().framesSent - sentBefore;
+    await waitFor(() => sentSince() >= 60 && got > 0, 'sixty frames sent and some received', 60_000);
+    const sent = sentSince();
     const result = await decoder.finish();
     expect(sent).toBeGreaterThan(20);
     // Frames received mid-GOP before the first keyframe are held back by design: allow that start.
@@ -100,8 +104,9 @@ describe('the room sends and receives real media', () => {
     drop.to = bob.session.participantId!;
     const bobCount = counter(bob, () => roomId);
     const bobVideo = () => bobCount.video;
+    drop.dropped = 0;
     drop.on = true;
-    await sleep(1500);
+    await waitFor(() => drop.dropped >= 20, 'twenty of the room’s video chunks to Bob dropped', 30_000);
     drop.on = false;
     const lost = r.link === null ? 0 : bob.media.receiveStats(roomId, 'video').snapshot().framesLost;
     expect(lost).toBeGreaterThan(0);

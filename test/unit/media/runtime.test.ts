@@ -300,6 +300,34 @@ describe('MediaCapture', () => {
     expect(runner.children[0]!.running).toBe(false);
     await cap.stop();
   });
+
+  it('does not hold a new encoder to a request made to the one before (camera off and on)', async () => {
+    const runner = new FakeProcessRunner();
+    const clock = new FakeClock();
+    const cap = createVideoCapture(
+      { type: 'test' },
+      { codec: 'vp8', width: 64, height: 36, framerate: 30, bitrateKbps: 300, keyframeIntervalMs: 1000 },
+      { runner, clock, logger: silentLogger() },
+    );
+    cap.start();
+    await flush();
+    runner.children[0]!.stdout.write(ivfHeader());
+    await flush();
+    cap.requestKeyframe(); // never answered: the camera goes off first
+    await cap.stop();
+    clock.advance(5000);
+    cap.start();
+    await flush();
+    expect(runner.children).toHaveLength(2);
+    // Asked before the new encoder's first frame (which is a keyframe): nothing is overdue yet.
+    expect(cap.requestKeyframe().accepted).toBe(true);
+    clock.advance(1999);
+    cap.requestKeyframe();
+    await flush();
+    expect(runner.children).toHaveLength(2);
+    expect(runner.children[1]!.running).toBe(true);
+    await cap.stop();
+  });
 });
 
 describe('VideoFeed', () => {
