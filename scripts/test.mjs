@@ -23,18 +23,26 @@ function phase(name, args) {
     [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
     { cwd: root, stdio: 'inherit' },
   );
-  if (!existsSync(report))
-    return {
-      code: r.status || 1,
-      passed: 0,
-      failed: 1,
-      skipped: 0,
-      total: 0,
-      crashed: [],
-      crashedPending: 0,
-      crashedEmpty: 0,
-    };
-  const j = JSON.parse(readFileSync(report, 'utf8'));
+  // vitest killed by a signal has no status: never a pass, whatever its report says.
+  const failedRun = {
+    code: r.status || 1,
+    passed: 0,
+    failed: 1,
+    skipped: 0,
+    total: 0,
+    crashed: [],
+    crashedPending: 0,
+    crashedEmpty: 0,
+  };
+  if (!existsSync(report)) return failedRun;
+  let j;
+  try {
+    j = JSON.parse(readFileSync(report, 'utf8'));
+  } catch (error) {
+    // A report cut short (vitest died while writing it) is a failed run, not a crash of this script.
+    if (error instanceof SyntaxError) return failedRun;
+    throw error;
+  }
   // A file whose process died did not finish: vitest leaves its tests pending (nothing in this
   // suite is skipped) and no test failed.
   const crashed = (j.testResults ?? []).filter(
@@ -43,7 +51,7 @@ function phase(name, args) {
       (f.assertionResults ?? []).every((a) => a.status !== 'failed'),
   );
   return {
-    code: r.status || (crashed.length > 0 ? 1 : 0),
+    code: r.status === 0 ? (crashed.length > 0 ? 1 : 0) : (r.status ?? 1),
     passed: j.numPassedTests,
     failed: j.numFailedTests,
     skipped: (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0),

@@ -149,7 +149,9 @@ export class FrameKeys implements FrameCrypto {
       // Keep at most the two epochs before this one: the ring residue of epoch+1 must be free, or a
       // sender already on the next epoch would be tried against a stale key and look like tampering.
       if (e.epoch <= epoch - 3) this.#dropEpoch(e);
-      else if (e.epoch < epoch && e.dropAt === null) e.dropAt = now + retentionMs;
+      // A shorter retention wins: after a leave key, an epoch an earlier rekey was keeping for 10 s
+      // goes at once too (the leaver knows it as well).
+      else if (e.epoch < epoch) e.dropAt = Math.min(e.dropAt ?? Number.POSITIVE_INFINITY, now + retentionMs);
     }
     this.#held.set(ring, {
       epoch,

@@ -48,13 +48,17 @@ export class MemoryPolicyBook implements MeetingPolicyBook {
     if (held !== undefined && (held.encryption === 'e2ee' || policy.encryption === held.encryption)) {
       return 'kept';
     }
+    // Full: an `enhanced` pin goes first (the oldest), so a relay listing many genuine policies
+    // cannot push out the `e2ee` pins that hold meetings to E2EE; an `enhanced` newcomer never
+    // displaces an `e2ee` pin.
+    if (held === undefined && this.#pins.size >= this.#max) {
+      const weaker = [...this.#pins].find(([, p]) => p.encryption === 'enhanced')?.[0];
+      if (weaker !== undefined) this.#pins.delete(weaker);
+      else if (policy.encryption === 'enhanced') return 'kept';
+      else this.#pins.delete(this.#pins.keys().next().value as string);
+    }
     this.#pins.delete(k);
     this.#pins.set(k, policy);
-    while (this.#pins.size > this.#max) {
-      const oldest = this.#pins.keys().next().value;
-      if (oldest === undefined) break;
-      this.#pins.delete(oldest);
-    }
     return held === undefined ? 'new' : 'stronger';
   }
 

@@ -1,6 +1,7 @@
 /**
- * Transport layer (docs/protocol.md §Transport): peer connections over wrtc (with an in-memory
- * fake) and through the supervised media worker process, the media channel's size and backpressure
+ * Transport layer (docs/protocol.md §Transport): peer connections through the supervised media
+ * worker process (wrtc itself is loaded only there: worker-main.ts, wrtc-peer.ts) and an in-memory
+ * fake, the media channel's size and backpressure
  * rules, the signaling socket and the relay client.
  */
 export * from './backoff.ts';
@@ -13,4 +14,3 @@ export { MAX_IN_FLIGHT_BYTES, WorkerDataChannel } from './worker-channel.ts';
 export { WorkerPeerConnection } from './worker-connection.ts';
 export * from './worker-counters.ts';
 export * from './worker-peer.ts';
-export * from './wrtc-peer.ts';

@@ -43,6 +43,21 @@ describe('FrameKeys', () => {
     expect(a.integrityFailures).toBe(0);
   });
 
+  it('a leave key (retention 0) ends every older epoch at once, also one an earlier rekey kept for 10 s', () => {
+    const { a, b } = pair();
+    for (const f of [a, b]) f.install(1, key(1), 0, 10_000);
+    a.setSendEpoch(1);
+    const inEpoch1 = a.seal('audio', Uint8Array.of(1));
+    // An ordinary rekey at t=1000 keeps epoch 1 until 11 000 …
+    for (const f of [a, b]) f.install(2, key(2), 1000, 10_000);
+    a.setSendEpoch(2);
+    const inEpoch2 = a.seal('audio', Uint8Array.of(2));
+    // … then someone leaves at t=2000: epochs 1 and 2 are both known to the leaver.
+    b.install(3, key(3), 2000, 0);
+    expect(() => b.open(inEpoch1, undefined, 2000)).toThrow(/unknown|moved|hold/i);
+    expect(() => b.open(inEpoch2, undefined, 2000)).toThrow(/unknown|moved|hold/i);
+  });
+
   it('keeps older epochs 10 s after a newer one, and frees the ring slot of the next epoch at once', () => {
     const { a, b } = pair();
     for (const f of [a, b]) f.install(1, key(1), 0, 10_000);

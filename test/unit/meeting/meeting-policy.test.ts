@@ -163,6 +163,24 @@ describe('MemoryPolicyBook', () => {
     expect(book.get('111-1111-1111')).toBeUndefined();
     expect(book.get('444-4444-4444')).toBeDefined();
   });
+
+  it('full: enhanced pins go before e2ee ones, and an enhanced newcomer never pushes out an e2ee pin', () => {
+    const book = new MemoryPolicyBook([], 3);
+    book.pin(policy('e2ee', '111-1111-1111'));
+    book.pin(policy('enhanced', '222-2222-2222'));
+    book.pin(policy('e2ee', '333-3333-3333'));
+    book.pin(policy('e2ee', '444-4444-4444'));
+    expect(book.get('222-2222-2222')).toBeUndefined();
+    expect(book.get('111-1111-1111')?.encryption).toBe('e2ee');
+    // Only e2ee pins now: a relay listing genuine enhanced policies cannot evict them.
+    expect(book.pin(policy('enhanced', '555-5555-5555'))).toBe('kept');
+    expect(book.get('555-5555-5555')).toBeUndefined();
+    expect(book.get('111-1111-1111')?.encryption).toBe('e2ee');
+    // A new e2ee pin still takes the oldest slot.
+    book.pin(policy('e2ee', '666-6666-6666'));
+    expect(book.get('111-1111-1111')).toBeUndefined();
+    expect(book.size).toBe(3);
+  });
 });
 
 const dirs: string[] = [];
