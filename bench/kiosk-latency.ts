@@ -76,6 +76,13 @@ window.__klArm = (kind, testid) => {
   });
 };`;
 
+/** The part of the page's `document` the tap loop reads. */
+interface MiniDocument {
+  querySelector(
+    selector: string,
+  ): { classList: { contains(c: string): boolean }; textContent: string | null } | null;
+}
+
 /** Tap `selector` like a person (real input events) and time it in the page. */
 async function timedTap(page: Page, kind: Kind, testid: string, selector: string): Promise<Timing> {
   await page.evaluate(`window.__klArm(${JSON.stringify(kind)}, ${JSON.stringify(testid)})`);
@@ -151,10 +158,20 @@ try {
         const muted = (await kioskState()).meeting?.muted === true;
         taps.push(await timedTap(page, 'pending', 'mute', '[data-testid="mute"]'));
         // Next tap once roomd answered: no longer pending, and the state flipped.
-        const el = `document.querySelector('[data-testid="mute"]')`;
+        // A function, not a string: the kiosk's CSP forbids eval, which a string predicate needs.
         await page.waitForFunction(
-          `${el} !== null && !${el}.classList.contains('is-pending') && ${el}.textContent.includes('Unmute') !== ${muted}`,
-          undefined,
+          (wasMuted) => {
+            // Runs in the page (this file is type-checked without the DOM library).
+            const el = (globalThis as unknown as { document: MiniDocument }).document.querySelector(
+              '[data-testid="mute"]',
+            );
+            return (
+              el !== null &&
+              !el.classList.contains('is-pending') &&
+              (el.textContent ?? '').includes('Unmute') !== wasMuted
+            );
+          },
+          muted,
           { timeout: 10_000 },
         );
       }
