@@ -4,7 +4,9 @@
  * talk to Janus's API. The relay's plane (pool.ts) places each meeting occurrence on one instance.
  *
  * - One Janus session for the relay; one VideoRoom room per meeting occurrence, created on its
- *   first offer and destroyed when the occurrence ends.
+ *   first offer and destroyed when the occurrence ends (none is created for one that has ended).
+ *   Janus keeps a room until it is destroyed, whatever becomes of the session that made it: the
+ *   rooms of a lost session are destroyed once a session on the instance opens again.
  * - Uplink: the participant's offer (one `media` channel) is published on a publisher handle under
  *   a feed id the relay picks; Janus's answer goes back as `sdp answer`, and `webrtcup` as `media-ready`.
  * - Downlink: a subscriber handle per participant with every other live feed; Janus's offer goes to
@@ -35,6 +37,8 @@ import * as vr from './videoroom.ts';
 const MAX_HELD_CANDIDATES = 64;
 /** Stream ids asked for a key frame when a subscriber starts receiving a feed (video, screen). */
 const KEYFRAME_STREAMS = [1, 2] as const;
+/** Rooms of lost sessions remembered for destroying; beyond this the oldest are forgotten. */
+const MAX_LOST_ROOMS = 1024;
 
 export interface JanusPlaneOptions {
   url: string;
@@ -62,13 +66,25 @@ interface PeerState {
   lane: Promise<void>;
 }
 
+/** A meeting's room: its id (picked before it is created) and its creation. */
+interface Room {
+  readonly id: number;
+  readonly ready: Promise<number>;
+}
+
 /** The plane's work on one Janus instance: its session, rooms and handles. */
 export class JanusInstancePlane {
   readonly client: JanusClient;
   readonly #log: Logger;
   readonly #maxPublishers: number;
   readonly #random: () => number;
-  readonly #rooms = new Map<LiveMeeting, Promise<number>>();
+  readonly #rooms = new Map<LiveMeeting, Room>();
+  /** Occurrences that have ended: no room is created for them again. */
+  readonly #ended = new WeakSet<LiveMeeting>();
+  /** Rooms left on Janus by lost sessions (or a failed destroy), oldest first. */
+  #lostRooms: number[] = [];
+  #lostRoomsForgotten = 0;
+  #purging = false;
   readonly #peers = new Map<Participant, PeerState>();
   readonly #handles = new Map<number, { s: PeerState; role: 'pub' | 'sub'; gen: number }>();
   #admin: Promise<number> | undefined;
@@ -115,8 +131,9 @@ export class JanusInstancePlane {
     const state = s;
     const gen = state.gen;
     this.#run(state, async () => {
+      if (!this.#current(state, gen)) return;
       const room = await this.#room(p.meeting);
-      if (state.gen !== gen) return;
+      if (!this.#current(state, gen)) return;
       const pub = await this.client.attach(vr.VIDEOROOM_PLUGIN);
       if (!this.#adopt(state, gen, pub, 'pub')) return;
       state.pub = pub;
@@ -167,18 +184,57 @@ export class JanusInstancePlane {
     this.#dropHandles(s);
   }
 
+  /** The occurrence has ended: its room is destroyed (once created, if that is under way). */
   end(m: LiveMeeting): void {
+    this.#ended.add(m);
     const room = this.#rooms.get(m);
     if (room === undefined) return;
     this.#rooms.delete(m);
-    const admin = this.#admin;
-    const destroying = (async () => {
-      const id = await room;
-      if (admin !== undefined) await vr.destroyRoom(this.client, await admin, id);
-    })()
-      .catch((error: unknown) => this.#log.debug({ err: errorText(error) }, 'could not destroy a Janus room'))
-      .finally(() => this.#destroying.delete(destroying));
-    this.#destroying.add(destroying);
+    this.#track(
+      (async () => {
+        // Not created: its failure was the offer's to report, and #room remembered the id if needed.
+        const created = await room.ready.then(
+          () => true,
+          () => false,
+        );
+        if (!created) return;
+        try {
+          await vr.destroyRoom(this.client, await this.#adminHandle(), room.id);
+        } catch (error) {
+          if (!(error instanceof RoomdError)) throw error;
+          this.#log.debug({ err: errorText(error) }, 'could not destroy a Janus room; tried again later');
+          this.#rememberLost([room.id]);
+        }
+      })(),
+    );
+  }
+
+  /**
+   * A session on the instance is open (again): destroys the rooms lost sessions left on Janus.
+   * "No such room" counts as destroyed; what fails is remembered for the next session.
+   */
+  sessionOpened(): void {
+    if (this.#purging || this.#lostRooms.length === 0 || this.client.session === undefined) return;
+    this.#purging = true;
+    const ids = this.#lostRooms.splice(0);
+    this.#track(
+      (async () => {
+        try {
+          const admin = await this.#adminHandle();
+          while (ids.length > 0) {
+            await vr.destroyRoom(this.client, admin, ids[0]!);
+            ids.shift();
+          }
+          this.#log.info('Janus rooms of a lost session destroyed');
+        } catch (error) {
+          if (!(error instanceof RoomdError)) throw error;
+          this.#log.debug({ err: errorText(error), left: ids.length }, 'could not destroy lost Janus rooms');
+          this.#rememberLost(ids);
+        } finally {
+          this.#purging = false;
+        }
+      })(),
+    );
   }
 
   counts(): JanusInstanceCounts {
@@ -205,6 +261,7 @@ export class JanusInstancePlane {
     this.#peers.clear();
     this.#handles.clear();
     for (const m of [...this.#rooms.keys()]) this.end(m);
+    this.sessionOpened();
     await Promise.allSettled([...this.#destroying]);
     this.client.close();
   }
@@ -217,6 +274,43 @@ export class JanusInstancePlane {
     s.lane = s.lane.then(step).catch((error: unknown) => this.#failed(s, gen, error));
   }
 
+  /** The participant is still here and no newer offer or leaving has come since `gen`. */
+  #current(s: PeerState, gen: number): boolean {
+    return s.gen === gen && this.#peers.get(s.p) === s;
+  }
+
+  /** Room work close() waits for; an error that is not a RoomdError is a bug, logged here as the last resort. */
+  #track(work: Promise<void>): void {
+    const done = work
+      .catch((error: unknown) => this.#log.error({ err: errorText(error) }, 'destroying Janus rooms failed'))
+      .finally(() => this.#destroying.delete(done));
+    this.#destroying.add(done);
+  }
+
+  #adminHandle(): Promise<number> {
+    if (this.#admin === undefined) {
+      const admin = this.client.attach(vr.VIDEOROOM_PLUGIN);
+      this.#admin = admin;
+      admin.catch(() => {
+        if (this.#admin === admin) this.#admin = undefined;
+      });
+    }
+    return this.#admin;
+  }
+
+  #rememberLost(ids: readonly number[]): void {
+    for (const id of ids) if (!this.#lostRooms.includes(id)) this.#lostRooms.push(id);
+    const over = this.#lostRooms.length - MAX_LOST_ROOMS;
+    if (over <= 0) return;
+    this.#lostRooms.splice(0, over);
+    if (this.#lostRoomsForgotten === 0)
+      this.#log.warn(
+        { limit: MAX_LOST_ROOMS },
+        'too many Janus rooms left to destroy; forgetting the oldest',
+      );
+    this.#lostRoomsForgotten += over;
+  }
+
   #adopt(s: PeerState, gen: number, handle: number, role: 'pub' | 'sub'): boolean {
     if (s.gen !== gen) {
       this.#detachHandle(handle);
@@ -226,27 +320,38 @@ export class JanusInstancePlane {
     return true;
   }
 
+  /** The meeting's room, created on first use; refused for an occurrence that has ended. */
   #room(m: LiveMeeting): Promise<number> {
-    let room = this.#rooms.get(m);
-    if (room === undefined) {
-      const made = (async () => {
-        this.#admin ??= this.client.attach(vr.VIDEOROOM_PLUGIN);
-        const admin = await this.#admin.catch((error: unknown) => {
-          this.#admin = undefined;
-          throw error;
-        });
-        const id = freshId(this.#random, () => false);
-        await vr.createRoom(this.client, admin, id, this.#maxPublishers);
-        this.#log.info({ meeting: m.record.id, instance: m.instanceId, room: id }, 'Janus room created');
-        return id;
-      })();
-      room = made;
-      this.#rooms.set(m, made);
-      made.catch(() => {
-        if (this.#rooms.get(m) === made) this.#rooms.delete(m);
-      });
-    }
-    return room;
+    const have = this.#rooms.get(m);
+    if (have !== undefined) return have.ready;
+    if (this.#ended.has(m))
+      return Promise.reject(
+        new RoomdError('relay.media_plane_failed', { message: 'The meeting occurrence has ended.' }),
+      );
+    const id = freshId(this.#random, (n) => this.#roomTaken(n));
+    const ready = (async () => {
+      await vr.createRoom(this.client, await this.#adminHandle(), id, this.#maxPublishers);
+      this.#log.info({ meeting: m.record.id, instance: m.instanceId, room: id }, 'Janus room created');
+      return id;
+    })();
+    const room: Room = { id, ready };
+    this.#rooms.set(m, room);
+    ready.catch((error: unknown) => {
+      if (this.#rooms.get(m) === room) this.#rooms.delete(m);
+      // Unanswered: Janus may have made it all the same.
+      if (
+        error instanceof RoomdError &&
+        (error.code === 'core.timeout' || error.code === 'transport.disconnected')
+      )
+        this.#rememberLost([id]);
+    });
+    return ready;
+  }
+
+  #roomTaken(id: number): boolean {
+    if (this.#lostRooms.includes(id)) return true;
+    for (const r of this.#rooms.values()) if (r.id === id) return true;
+    return false;
   }
 
   #feeds(m: LiveMeeting): FeedEntry[] {
@@ -285,13 +390,13 @@ export class JanusInstancePlane {
   #reconcile(s: PeerState): void {
     const gen = s.gen;
     this.#run(s, async () => {
-      if (s.gen !== gen || s.pub === undefined) return;
+      if (!this.#current(s, gen) || s.pub === undefined) return;
       const m = s.p.meeting;
       const wanted = wantedFeeds(this.#feeds(m), s.p.id);
       if (s.subState === 'none') {
         if (wanted.length === 0) return;
         const room = await this.#room(m);
-        if (s.gen !== gen) return;
+        if (!this.#current(s, gen)) return;
         s.subState = 'joining';
         const sub = await this.client.attach(vr.VIDEOROOM_PLUGIN);
         if (!this.#adopt(s, gen, sub, 'sub')) return;
@@ -400,8 +505,12 @@ export class JanusInstancePlane {
       .catch((error: unknown) => this.#log.debug({ err: errorText(error) }, 'Janus trickle failed'));
   }
 
-  /** The Janus session is gone, and every handle and room with it. */
+  /**
+   * The Janus session is gone, and every handle with it. Its rooms stay on Janus until destroyed:
+   * they are remembered for the next session (sessionOpened).
+   */
   #sessionLost(): void {
+    this.#rememberLost([...this.#rooms.values()].map((r) => r.id));
     this.#rooms.clear();
     this.#admin = undefined;
     this.#handles.clear();

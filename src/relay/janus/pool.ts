@@ -4,7 +4,8 @@
  * offer and stays there while the instance is up; the work on an instance is plane.ts's.
  *
  * - Every instance is connected at start and, while down, probed every `probeMs` (a new session);
- *   an instance is up from a session opened until that session is lost.
+ *   an instance is up from a session opened until that session is lost. A session opened after a
+ *   lost one first destroys the rooms the lost one left on Janus (plane.ts).
  * - An instance whose session is lost (its socket closed, a keepalive unanswered, Janus said the
  *   session timed out) goes down: its participants are told `media-lost` by plane.ts, its meetings
  *   are unplaced, and their offers that follow land on an instance that is up.
@@ -189,7 +190,10 @@ export class JanusMediaPlane implements MediaPlane {
     inst.plane.client
       .ready()
       .then(
-        () => this.#report(inst, 'session-opened'),
+        () => {
+          this.#report(inst, 'session-opened');
+          inst.plane.sessionOpened();
+        },
         (error: unknown) => {
           // Still down (refused, unreachable, no answer in time): the next probe tries again.
           if (!(error instanceof RoomdError))
