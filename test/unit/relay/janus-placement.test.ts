@@ -10,10 +10,7 @@ import { silentLogger } from '../../../src/core/logger.ts';
 import type { JanusConnect, JanusSocketListeners } from '../../../src/relay/janus/client.ts';
 import { nextHealth, placeMeeting } from '../../../src/relay/janus/placement.ts';
 import { JanusMediaPlane } from '../../../src/relay/janus/pool.ts';
-import { LiveMeeting, newStats, type Participant } from '../../../src/relay/live-meeting.ts';
-import type { OutgoingBody } from '../../../src/relay/hooks.ts';
-import type { MediaHost } from '../../../src/relay/media-plane.ts';
-import type { MeetingRecord } from '../../../src/relay/registry.ts';
+import { flush, join, meeting } from './janus-fixtures.ts';
 
 describe('placeMeeting', () => {
   const up = (participants: number, rooms = 0) => ({ up: true, participants, rooms });
@@ -117,38 +114,6 @@ function fakeJanuses() {
     },
   };
 }
-
-function meeting(id: string): LiveMeeting {
-  return new LiveMeeting({ id } as MeetingRecord);
-}
-
-function join(m: LiveMeeting, id: string): { p: Participant; host: MediaHost; sent: OutgoingBody[] } {
-  const sent: OutgoingBody[] = [];
-  const p = {
-    id,
-    seq: m.nextSeq(),
-    meeting: m,
-    pc: undefined,
-    media: undefined,
-    dropping: new Map(),
-    stats: newStats(),
-    send: (b: OutgoingBody) => sent.push(b),
-  } as unknown as Participant;
-  m.participants.set(id, p);
-  const host: MediaHost = {
-    core: { mediaConnectionsLost: 0 } as unknown as MediaHost['core'],
-    state: 'admitted',
-    send: (b) => sent.push(b),
-    guardTrip: (_where, error) => {
-      throw error;
-    },
-  };
-  return { p, host, sent };
-}
-
-const flush = async (): Promise<void> => {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-};
 
 describe('JanusMediaPlane over several instances', () => {
   const A = 'ws://a.test';

@@ -10,10 +10,9 @@ import { silentLogger } from '../../../src/core/logger.ts';
 import type { JanusConnect, JanusSocketListeners } from '../../../src/relay/janus/client.ts';
 import { JanusInstancePlane } from '../../../src/relay/janus/plane.ts';
 import { JanusMediaPlane } from '../../../src/relay/janus/pool.ts';
-import { LiveMeeting, newStats, type Participant } from '../../../src/relay/live-meeting.ts';
-import type { OutgoingBody } from '../../../src/relay/hooks.ts';
-import type { MediaHost } from '../../../src/relay/media-plane.ts';
+import { LiveMeeting } from '../../../src/relay/live-meeting.ts';
 import type { MeetingRecord } from '../../../src/relay/registry.ts';
+import { flush, join, tick } from './janus-fixtures.ts';
 
 interface Wire {
   janus: string;
@@ -113,33 +112,6 @@ function fakeJanus() {
     },
   };
 }
-
-function join(m: LiveMeeting, id: string): { p: Participant; host: MediaHost; sent: OutgoingBody[] } {
-  const sent: OutgoingBody[] = [];
-  const p = {
-    id,
-    seq: m.nextSeq(),
-    meeting: m,
-    dropping: new Map(),
-    stats: newStats(),
-    send: (b: OutgoingBody) => sent.push(b),
-  } as unknown as Participant;
-  m.participants.set(id, p);
-  const host: MediaHost = {
-    core: { mediaConnectionsLost: 0 } as unknown as MediaHost['core'],
-    state: 'admitted',
-    send: (b) => sent.push(b),
-    guardTrip: (_where, error) => {
-      throw error;
-    },
-  };
-  return { p, host, sent };
-}
-
-const tick = () => new Promise<void>((r) => setImmediate(r));
-const flush = async (): Promise<void> => {
-  for (let i = 0; i < 30; i++) await tick();
-};
 
 function instancePlane(j: ReturnType<typeof fakeJanus>) {
   return new JanusInstancePlane({
