@@ -53,7 +53,7 @@ describe('the director and the room screen', () => {
     const s = await state();
     const command = await claimAndJoinE2ee(page, demo, roomctl);
     expect(command).toBe(
-      `roomctl claim --url https://127.0.0.1:${new URL(demo.app.http.urls().admin).port} --fingerprint ${s.setup?.certFingerprint} --code ${s.setup?.setupCode} --password-stdin`,
+      `npx roomctl claim --url https://127.0.0.1:${new URL(demo.app.http.urls().admin).port} --fingerprint ${s.setup?.certFingerprint} --code ${s.setup?.setupCode} --password-stdin`,
     );
     expect(await page.getByTestId('code-label').textContent()).toContain('Alice Moreau holds the keys');
   }, 90_000);

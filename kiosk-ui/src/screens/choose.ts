@@ -17,3 +17,19 @@ export function chooseScreen(state: Pick<RoomState, 'room' | 'meeting'>): Screen
   }
   return state.room.provisioned ? 'idle' : 'setup';
 }
+
+/** How far ahead the idle screen lists meetings. */
+export const UPCOMING_WINDOW_MS = 12 * 60 * 60 * 1000;
+
+/**
+ * The meetings the idle screen lists, soonest first: not over yet and starting within the next
+ * 12 hours — so at 23:30 the 00:15 meeting is there too, marked "Tomorrow" by the screen.
+ */
+export function upcomingMeetings<M extends { start: string; end: string }>(
+  schedule: readonly M[],
+  now: number,
+): M[] {
+  return schedule
+    .filter((m) => Date.parse(m.end) > now && Date.parse(m.start) < now + UPCOMING_WINDOW_MS)
+    .sort((a, b) => a.start.localeCompare(b.start));
+}

@@ -1,12 +1,13 @@
 /**
- * Idle (docs/kiosk-and-admin-api.md §Room screen): room name, clock, today's meetings with one-touch
- * Join, Join by ID. The tapped Join says "Joining…" at once, until roomd answers.
+ * Idle (docs/kiosk-and-admin-api.md §Room screen): room name, clock, the meetings of the next
+ * hours with one-touch Join, Join by ID. The tapped Join says "Joining…" at once, until roomd answers.
  */
 import { useState } from 'preact/hooks';
 import type { RoomState } from '../api.ts';
 import { Clock, timeOf, useNow } from '../components/common.tsx';
 import { ShieldIcon } from '../components/encryption.tsx';
 import { formatMeetingId, JoinByIdPanel } from '../components/keypad.tsx';
+import { upcomingMeetings } from './choose.ts';
 
 export function IdleScreen({
   state,
@@ -24,12 +25,7 @@ export function IdleScreen({
     setTapped(meetingId);
     onJoin(meetingId, passcode);
   };
-  const today = state.schedule
-    .filter(
-      (m) =>
-        new Date(m.end).getTime() > now.getTime() && new Date(m.start).toDateString() === now.toDateString(),
-    )
-    .sort((a, b) => a.start.localeCompare(b.start));
+  const upcoming = upcomingMeetings(state.schedule, now.getTime());
   return (
     <main class="screen idle" data-testid="screen-idle">
       <header class="idle-header">
@@ -43,10 +39,10 @@ export function IdleScreen({
       </header>
       <div class="idle-body">
         <section class="card schedule" data-testid="schedule">
-          <h2>Today</h2>
-          {today.length === 0 && <p class="empty">No more meetings booked for this room today.</p>}
+          <h2>Next meetings</h2>
+          {upcoming.length === 0 && <p class="empty">No meetings booked for this room in the next hours.</p>}
           <ul>
-            {today.map((m) => {
+            {upcoming.map((m) => {
               const startsAt = new Date(m.start);
               const live = startsAt.getTime() <= now.getTime();
               return (
@@ -56,6 +52,7 @@ export function IdleScreen({
                   data-testid="schedule-item"
                 >
                   <div class="meeting-time">
+                    {startsAt.toDateString() === now.toDateString() ? '' : 'Tomorrow '}
                     {timeOf(startsAt)}–{timeOf(new Date(m.end))}
                     {live && <span class="pill pill-live">Now</span>}
                   </div>

@@ -3,7 +3,7 @@
 // screen says before the meeting service confirmed the encryption; who reads the code aloud.
 import { describe, expect, it } from 'vitest';
 import type { MeetingState, RoomState } from '../../../src/http/schemas/state.ts';
-import { chooseScreen } from '../../../kiosk-ui/src/screens/choose.ts';
+import { chooseScreen, upcomingMeetings } from '../../../kiosk-ui/src/screens/choose.ts';
 import { codeChangedText, codeLabel, joiningLead } from '../../../kiosk-ui/src/components/wording.ts';
 
 const meeting = (m: Partial<MeetingState>): MeetingState => ({
@@ -95,5 +95,22 @@ describe('wording', () => {
       /^This room now holds the meeting keys/,
     );
     expect(codeChangedText({ leader: '2', participants: people })).not.toMatch(/the host/i);
+  });
+});
+
+describe('the meetings the idle screen lists', () => {
+  const at = (iso: string) => Date.parse(iso);
+  const m = (title: string, start: string, end: string) => ({ title, start, end });
+  it('late in the evening, the meeting after midnight is listed; ended and far-off ones are not', () => {
+    const schedule = [
+      m('after midnight', '2026-11-27T00:15:00Z', '2026-11-27T01:15:00Z'),
+      m('running', '2026-11-26T23:00:00Z', '2026-11-26T23:45:00Z'),
+      m('over', '2026-11-26T21:00:00Z', '2026-11-26T22:00:00Z'),
+      m('tomorrow afternoon', '2026-11-27T14:00:00Z', '2026-11-27T15:00:00Z'),
+    ];
+    expect(upcomingMeetings(schedule, at('2026-11-26T23:30:00Z')).map((x) => x.title)).toEqual([
+      'running',
+      'after midnight',
+    ]);
   });
 });
