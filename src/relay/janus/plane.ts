@@ -4,9 +4,7 @@
  * talk to Janus's API. The relay's plane (pool.ts) places each meeting occurrence on one instance.
  *
  * - One Janus session for the relay; one VideoRoom room per meeting occurrence, created on its
- *   first offer and destroyed when the occurrence ends (none is created for one that has ended).
- *   Janus keeps a room until it is destroyed, whatever becomes of the session that made it: the
- *   rooms of a lost session are destroyed once a session on the instance opens again.
+ *   first offer and destroyed when the occurrence ends (rooms.ts, with the rooms of lost sessions).
  * - Uplink: the participant's offer (one `media` channel) is published on a publisher handle under
  *   a feed id the relay picks; Janus's answer goes back as `sdp answer`, and `webrtcup` as `media-ready`.
  * - Downlink: a subscriber handle per participant with every other live feed; Janus's offer goes to
@@ -31,14 +29,13 @@ import type { JanusInstanceCounts, MediaHost } from '../media-plane.ts';
 import { type JanusConnect, JanusClient } from './client.ts';
 import type { JanusMessage } from './messages.ts';
 import { type FeedEntry, feedMap, freshId, subscriptionChanges, wantedFeeds } from './plane-state.ts';
+import { errorText, JanusRooms } from './rooms.ts';
 import * as vr from './videoroom.ts';
 
 /** Candidates held per direction until the handle they belong to exists. */
 const MAX_HELD_CANDIDATES = 64;
 /** Stream ids asked for a key frame when a subscriber starts receiving a feed (video, screen). */
 const KEYFRAME_STREAMS = [1, 2] as const;
-/** Rooms of lost sessions remembered for destroying; beyond this the oldest are forgotten. */
-const MAX_LOST_ROOMS = 1024;
 
 export interface JanusPlaneOptions {
   url: string;
@@ -66,34 +63,18 @@ interface PeerState {
   lane: Promise<void>;
 }
 
-/** A meeting's room: its id (picked before it is created) and its creation. */
-interface Room {
-  readonly id: number;
-  readonly ready: Promise<number>;
-}
-
 /** The plane's work on one Janus instance: its session, rooms and handles. */
 export class JanusInstancePlane {
   readonly client: JanusClient;
   readonly #log: Logger;
-  readonly #maxPublishers: number;
   readonly #random: () => number;
-  readonly #rooms = new Map<LiveMeeting, Room>();
-  /** Occurrences that have ended: no room is created for them again. */
-  readonly #ended = new WeakSet<LiveMeeting>();
-  /** Rooms left on Janus by lost sessions (or a failed destroy), oldest first. */
-  #lostRooms: number[] = [];
-  #lostRoomsForgotten = 0;
-  #purging = false;
+  readonly #rooms: JanusRooms;
   readonly #peers = new Map<Participant, PeerState>();
   readonly #handles = new Map<number, { s: PeerState; role: 'pub' | 'sub'; gen: number }>();
-  #admin: Promise<number> | undefined;
-  readonly #destroying = new Set<Promise<void>>();
   #requestsFailed = 0;
 
   constructor(options: JanusPlaneOptions) {
     this.#log = options.logger.child({ component: 'janus', janus: options.url });
-    this.#maxPublishers = options.maxPublishers;
     this.#random = options.random ?? Math.random;
     this.client = new JanusClient({
       url: options.url,
@@ -101,6 +82,12 @@ export class JanusInstancePlane {
       logger: this.#log,
       ...(options.connect === undefined ? {} : { connect: options.connect }),
       ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    });
+    this.#rooms = new JanusRooms({
+      client: this.client,
+      logger: this.#log,
+      maxPublishers: options.maxPublishers,
+      random: this.#random,
     });
     this.client.events.on('handle-event', ({ handle, message }) => this.#onHandleEvent(handle, message));
     this.client.events.on('down', () => this.#sessionLost());
@@ -132,7 +119,7 @@ export class JanusInstancePlane {
     const gen = state.gen;
     this.#run(state, async () => {
       if (!this.#current(state, gen)) return;
-      const room = await this.#room(p.meeting);
+      const room = await this.#rooms.room(p.meeting);
       if (!this.#current(state, gen)) return;
       const pub = await this.client.attach(vr.VIDEOROOM_PLUGIN);
       if (!this.#adopt(state, gen, pub, 'pub')) return;
@@ -186,55 +173,12 @@ export class JanusInstancePlane {
 
   /** The occurrence has ended: its room is destroyed (once created, if that is under way). */
   end(m: LiveMeeting): void {
-    this.#ended.add(m);
-    const room = this.#rooms.get(m);
-    if (room === undefined) return;
-    this.#rooms.delete(m);
-    this.#track(
-      (async () => {
-        // Not created: its failure was the offer's to report, and #room remembered the id if needed.
-        const created = await room.ready.then(
-          () => true,
-          () => false,
-        );
-        if (!created) return;
-        try {
-          await vr.destroyRoom(this.client, await this.#adminHandle(), room.id);
-        } catch (error) {
-          if (!(error instanceof RoomdError)) throw error;
-          this.#log.debug({ err: errorText(error) }, 'could not destroy a Janus room; tried again later');
-          this.#rememberLost([room.id]);
-        }
-      })(),
-    );
+    this.#rooms.end(m);
   }
 
-  /**
-   * A session on the instance is open (again): destroys the rooms lost sessions left on Janus.
-   * "No such room" counts as destroyed; what fails is remembered for the next session.
-   */
+  /** A session on the instance is open (again): the rooms lost sessions left on Janus are destroyed. */
   sessionOpened(): void {
-    if (this.#purging || this.#lostRooms.length === 0 || this.client.session === undefined) return;
-    this.#purging = true;
-    const ids = this.#lostRooms.splice(0);
-    this.#track(
-      (async () => {
-        try {
-          const admin = await this.#adminHandle();
-          while (ids.length > 0) {
-            await vr.destroyRoom(this.client, admin, ids[0]!);
-            ids.shift();
-          }
-          this.#log.info('Janus rooms of a lost session destroyed');
-        } catch (error) {
-          if (!(error instanceof RoomdError)) throw error;
-          this.#log.debug({ err: errorText(error), left: ids.length }, 'could not destroy lost Janus rooms');
-          this.#rememberLost(ids);
-        } finally {
-          this.#purging = false;
-        }
-      })(),
-    );
+    this.#rooms.sessionOpened();
   }
 
   counts(): JanusInstanceCounts {
@@ -260,9 +204,7 @@ export class JanusInstancePlane {
     for (const s of this.#peers.values()) s.gen++;
     this.#peers.clear();
     this.#handles.clear();
-    for (const m of [...this.#rooms.keys()]) this.end(m);
-    this.sessionOpened();
-    await Promise.allSettled([...this.#destroying]);
+    await this.#rooms.close();
     this.client.close();
   }
 
@@ -279,38 +221,6 @@ export class JanusInstancePlane {
     return s.gen === gen && this.#peers.get(s.p) === s;
   }
 
-  /** Room work close() waits for; an error that is not a RoomdError is a bug, logged here as the last resort. */
-  #track(work: Promise<void>): void {
-    const done = work
-      .catch((error: unknown) => this.#log.error({ err: errorText(error) }, 'destroying Janus rooms failed'))
-      .finally(() => this.#destroying.delete(done));
-    this.#destroying.add(done);
-  }
-
-  #adminHandle(): Promise<number> {
-    if (this.#admin === undefined) {
-      const admin = this.client.attach(vr.VIDEOROOM_PLUGIN);
-      this.#admin = admin;
-      admin.catch(() => {
-        if (this.#admin === admin) this.#admin = undefined;
-      });
-    }
-    return this.#admin;
-  }
-
-  #rememberLost(ids: readonly number[]): void {
-    for (const id of ids) if (!this.#lostRooms.includes(id)) this.#lostRooms.push(id);
-    const over = this.#lostRooms.length - MAX_LOST_ROOMS;
-    if (over <= 0) return;
-    this.#lostRooms.splice(0, over);
-    if (this.#lostRoomsForgotten === 0)
-      this.#log.warn(
-        { limit: MAX_LOST_ROOMS },
-        'too many Janus rooms left to destroy; forgetting the oldest',
-      );
-    this.#lostRoomsForgotten += over;
-  }
-
   #adopt(s: PeerState, gen: number, handle: number, role: 'pub' | 'sub'): boolean {
     if (s.gen !== gen) {
       this.#detachHandle(handle);
@@ -318,40 +228,6 @@ export class JanusInstancePlane {
     }
     this.#handles.set(handle, { s, role, gen });
     return true;
-  }
-
-  /** The meeting's room, created on first use; refused for an occurrence that has ended. */
-  #room(m: LiveMeeting): Promise<number> {
-    const have = this.#rooms.get(m);
-    if (have !== undefined) return have.ready;
-    if (this.#ended.has(m))
-      return Promise.reject(
-        new RoomdError('relay.media_plane_failed', { message: 'The meeting occurrence has ended.' }),
-      );
-    const id = freshId(this.#random, (n) => this.#roomTaken(n));
-    const ready = (async () => {
-      await vr.createRoom(this.client, await this.#adminHandle(), id, this.#maxPublishers);
-      this.#log.info({ meeting: m.record.id, instance: m.instanceId, room: id }, 'Janus room created');
-      return id;
-    })();
-    const room: Room = { id, ready };
-    this.#rooms.set(m, room);
-    ready.catch((error: unknown) => {
-      if (this.#rooms.get(m) === room) this.#rooms.delete(m);
-      // Unanswered: Janus may have made it all the same.
-      if (
-        error instanceof RoomdError &&
-        (error.code === 'core.timeout' || error.code === 'transport.disconnected')
-      )
-        this.#rememberLost([id]);
-    });
-    return ready;
-  }
-
-  #roomTaken(id: number): boolean {
-    if (this.#lostRooms.includes(id)) return true;
-    for (const r of this.#rooms.values()) if (r.id === id) return true;
-    return false;
   }
 
   #feeds(m: LiveMeeting): FeedEntry[] {
@@ -395,7 +271,7 @@ export class JanusInstancePlane {
       const wanted = wantedFeeds(this.#feeds(m), s.p.id);
       if (s.subState === 'none') {
         if (wanted.length === 0) return;
-        const room = await this.#room(m);
+        const room = await this.#rooms.room(m);
         if (!this.#current(s, gen)) return;
         s.subState = 'joining';
         const sub = await this.client.attach(vr.VIDEOROOM_PLUGIN);
@@ -510,15 +386,9 @@ export class JanusInstancePlane {
    * they are remembered for the next session (sessionOpened).
    */
   #sessionLost(): void {
-    this.#rememberLost([...this.#rooms.values()].map((r) => r.id));
-    this.#rooms.clear();
-    this.#admin = undefined;
+    this.#rooms.sessionLost();
     this.#handles.clear();
     for (const s of [...this.#peers.values()])
       if (s.pub !== undefined || s.subState !== 'none' || s.feed !== undefined) this.#lost(s, 'failed');
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
