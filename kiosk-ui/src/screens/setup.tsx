@@ -20,7 +20,7 @@ export function SetupScreen({ state }: { state: RoomState }) {
       <h1>Set up this room</h1>
       <p class="lead">
         An administrator claims this device from a laptop on the same network, or with{' '}
-        <code>roomctl claim</code>.
+        <code>{setup?.roomctl ?? 'roomctl'} claim</code>.
       </p>
       <div class="setup-grid">
         <section class="card setup-code-card">
