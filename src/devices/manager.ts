@@ -4,7 +4,8 @@
  * device vanishing and returning without a restart, and raises typed events on an EventBus
  * (camera lost/back, panel redraw, mute changed, hook, content dongle plugged/unplugged, USB hot-plug).
  * Configuration is a plain
- * object (`DevicesConfig`); the app wires it to settings, the meeting and the kiosk.
+ * object (`DevicesConfig`); the app wires it to settings, the meeting and the kiosk. The speakerphone's
+ * supervision is in speakerphone-link.ts, the content dongle's watch in content-watch.ts.
  */
 import { existsSync } from 'node:fs';
 import type { Clock, TimerHandle } from '../core/clock.ts';
@@ -17,7 +18,6 @@ import { openByteStream } from '../transport/serial/open.ts';
 import type { ByteStreamOpener } from '../transport/serial/stream.ts';
 import {
   type BackoffOptions,
-  backoffDelay,
   DEFAULT_BACKOFF,
   type LinkState,
   SupervisedStream,
@@ -27,12 +27,13 @@ import { UvcCamera } from './camera/uvc-camera.ts';
 import { ViscaCamera } from './camera/visca-camera.ts';
 import type { HidrawOpener } from './hid/hidraw.ts';
 import { hidrawOpener } from './hid/open.ts';
-import { Speakerphone } from './hid/speakerphone.ts';
-import type { CameraConfig, DevicesConfig, PanelConfig, SpeakerphoneConfig } from './config.ts';
+import type { CameraConfig, DevicesConfig, PanelConfig } from './config.ts';
+import { ContentWatch } from './content-watch.ts';
 import { ManagedCamera } from './managed-camera.ts';
 import { MuteState } from './mute.ts';
 import { PanelController } from './panel/controller.ts';
 import { NextionLink } from './panel/link.ts';
+import { startSpeakerphone } from './speakerphone-link.ts';
 import type { RoomCommands } from '../protocol/room-commands.ts';
 import type { RoomView } from './panel/view.ts';
 import {
@@ -42,7 +43,7 @@ import {
   type DeviceState,
   type DeviceStatus,
 } from './status.ts';
-import { type InventoryItem, NodeUsbBus, type UsbBus, UsbInventory } from './usb/bus.ts';
+import { NodeUsbBus, type UsbBus, UsbInventory } from './usb/bus.ts';
 import { type Catalogue, loadCatalogue } from './usb/catalogue.ts';
 
 export interface DeviceManagerDeps {
@@ -86,11 +87,7 @@ export class DeviceManager {
   #panelStream: SupervisedStream | null = null;
   #cameraStream: SupervisedStream | null = null;
   #cameraUp: boolean | null = null;
-  #contentPresent = false;
-  /** Looks for the content dongle's node now (set while a content device is configured). */
-  #contentCheck: (() => void) | null = null;
-  /** Catalogued HDMI capture dongles on the USB bus now, by USB key. */
-  readonly #contentDongles = new Map<string, string>();
+  readonly #content: ContentWatch;
   #running = false;
 
   constructor(config: DevicesConfig, deps: DeviceManagerDeps) {
@@ -116,6 +113,13 @@ export class DeviceManager {
     for (const id of ['panel', 'camera', 'speakerphone', 'content', 'usb'] as const) {
       this.#records.set(id, new DeviceRecord(id, path(id), this.#clock, this.events));
     }
+    this.#content = new ContentWatch({
+      record: this.#record('content'),
+      clock: this.#clock,
+      events: this.events,
+      pathExists: deps.pathExists ?? existsSync,
+      running: () => this.#running,
+    });
   }
 
   /** The panel controller, when a panel is configured. */
@@ -136,7 +140,7 @@ export class DeviceManager {
    * while none is configured. The `content.plugged`/`content.unplugged` events report its changes.
    */
   get contentPresent(): boolean {
-    return this.#contentPresent;
+    return this.#content.present;
   }
 
   /** Whether a content dongle's node is configured to be watched. */
@@ -155,9 +159,26 @@ export class DeviceManager {
     this.#cleanup.push(offMute);
     if (this.#config.panel != null) this.#startPanel(this.#config.panel);
     if (this.#config.camera != null) this.#startCamera(this.#config.camera);
-    if (this.#config.speakerphone != null) this.#startSpeakerphone(this.#config.speakerphone);
+    const sp = this.#config.speakerphone;
+    if (sp != null) {
+      const open = this.#deps.openHidraw ?? hidrawOpener(this.#deps.openStream ?? openByteStream);
+      this.#cleanup.push(
+        startSpeakerphone(sp, {
+          record: this.#record('speakerphone'),
+          clock: this.#clock,
+          open,
+          backoff: this.#deps.backoff ?? DEFAULT_BACKOFF,
+          mute: this.mute,
+          events: this.events,
+          running: () => this.#running,
+        }),
+      );
+    }
     const content = this.#config.content;
-    if (content?.device != null) this.#startContent(content.device, content.presence ?? 'dongle');
+    if (content?.device != null) {
+      const probeMs = this.#config.contentProbeMs ?? 1000;
+      this.#cleanup.push(this.#content.start(content.device, content.presence ?? 'dongle', probeMs));
+    }
     if (this.#config.usb !== false) await this.#startUsb();
   }
 
@@ -340,149 +361,6 @@ export class DeviceManager {
     }
   }
 
-  #startSpeakerphone(cfg: SpeakerphoneConfig): void {
-    const rec = this.#record('speakerphone');
-    const open = this.#deps.openHidraw ?? hidrawOpener(this.#deps.openStream ?? openByteStream);
-    const backoff = this.#deps.backoff ?? DEFAULT_BACKOFF;
-    let attempt = 0;
-    let timer: TimerHandle | null = null;
-    let current: { sp: Speakerphone; close: () => Promise<void> } | null = null;
-    let everOpen = false;
-    const schedule = () => {
-      if (!this.#running) return;
-      timer = this.#clock.setTimeout(() => void tryOpen(), backoffDelay(++attempt, backoff));
-    };
-    const tryOpen = async () => {
-      timer = null;
-      if (!this.#running) return;
-      rec.set(everOpen ? 'reconnecting' : 'connecting');
-      try {
-        const dev = await open(cfg.hidraw);
-        const sp = new Speakerphone({
-          device: dev,
-          mute: this.mute,
-          ...(cfg.muteButton ? { muteButton: cfg.muteButton } : {}),
-        });
-        await sp.start();
-        if (!this.#running) {
-          sp.stop();
-          await dev.close();
-          return;
-        }
-        sp.on('hook', (h) => this.events.emit('speakerphone.hook', h));
-        sp.on('leds', () => rec.count('ledWrites'));
-        dev.on('report', () => rec.count('reports'));
-        dev.on('close', ({ disconnected }) => {
-          sp.stop();
-          current = null;
-          if (!disconnected || !this.#running) return;
-          rec.set(
-            'disconnected',
-            new RoomdError('transport.disconnected', { context: { path: cfg.hidraw } }),
-          );
-          attempt = 0;
-          void tryOpen();
-        });
-        if (everOpen) rec.reconnects++;
-        everOpen = true;
-        attempt = 0;
-        current = { sp, close: () => dev.close() };
-        rec.set('ready');
-      } catch (e) {
-        rec.set('failed', toRoomdError(e, 'device.unavailable'));
-        schedule();
-      }
-    };
-    void tryOpen();
-    this.#cleanup.push(async () => {
-      if (timer !== null) this.#clock.clear(timer);
-      const c = current;
-      current = null;
-      if (c !== null) {
-        c.sp.stop();
-        await c.close();
-      }
-    });
-  }
-
-  /**
-   * The HDMI capture dongle: its node is looked for like the UVC camera's, every `contentProbeMs`
-   * and at once when the USB bus reports a catalogued dongle coming or going (the node appears a
-   * moment after the USB device, so the next look finds it). A dongle is optional equipment: not
-   * there since start (or, for `presence: 'laptop'`, no laptop) is `absent`, no fault; a dongle
-   * that was there and vanished is `disconnected`.
-   */
-  #startContent(device: string, presence: 'dongle' | 'laptop'): void {
-    const rec = this.#record('content');
-    let first = true;
-    /** The node was there since start. */
-    let seen = false;
-    /** The dongle's name as plugged, for the unplug too (by then the USB bus has forgotten it). */
-    let name: string | null = null;
-    const exists = this.#deps.pathExists ?? existsSync;
-    const check = () => {
-      if (!this.#running) return;
-      const present = exists(device);
-      const was = this.#contentPresent;
-      this.#contentPresent = present;
-      // Only a change is published (a look that finds the same says nothing new).
-      if (!first && present === was) return;
-      if (present) {
-        seen = true;
-        rec.set('ready');
-      } else if (presence === 'laptop' || !seen) rec.set('absent');
-      else
-        rec.set(
-          'disconnected',
-          new RoomdError('device.unavailable', {
-            message: 'The HDMI capture dongle is not connected.',
-            context: { path: device },
-          }),
-        );
-      // The first look only sets the state; a change after it is a plug or an unplug.
-      if (!first) {
-        if (present) {
-          rec.count('plugged');
-          rec.reconnects++;
-          name = this.#contentDongles.values().next().value ?? null;
-        } else rec.count('unplugged');
-        this.events.emit(present ? 'content.plugged' : 'content.unplugged', { path: device, name });
-      }
-      first = false;
-    };
-    this.#contentCheck = check;
-    const t = this.#clock.setInterval(check, this.#config.contentProbeMs ?? 1000);
-    check();
-    this.#cleanup.push(() => {
-      this.#clock.clear(t);
-      this.#contentCheck = null;
-      this.#contentPresent = false;
-    });
-  }
-
-  /** A catalogued HDMI capture dongle came or went on the USB bus. */
-  #onContentUsb(item: InventoryItem, attached: boolean): void {
-    if (item.entry?.driver !== 'hdmi-capture') return;
-    if (attached) this.#contentDongles.set(item.key, item.entry.name);
-    else this.#contentDongles.delete(item.key);
-    if (this.#contentCheck !== null) {
-      this.#contentCheck();
-      return;
-    }
-    // No node configured: say there is a dongle the room cannot use yet.
-    const rec = this.#record('content');
-    const name = this.#contentDongles.values().next().value;
-    if (name === undefined) rec.set('not-configured');
-    else
-      rec.set(
-        'unavailable',
-        new RoomdError('device.unavailable', {
-          message: `${name} is plugged in; set devices.content.video to its /dev/v4l/by-id node to share from it.`,
-          context: { name },
-        }),
-      );
-  }
-
   async #startUsb(): Promise<void> {
     const rec = this.#record('usb');
     rec.set('connecting');
@@ -499,12 +377,12 @@ export class DeviceManager {
     inv.on('attach', (i) => {
       rec.count('attached');
       this.events.emit('usb.attached', i);
-      this.#onContentUsb(i, true);
+      this.#content.onUsb(i, true);
     });
     inv.on('detach', (i) => {
       rec.count('detached');
       this.events.emit('usb.detached', i);
-      this.#onContentUsb(i, false);
+      this.#content.onUsb(i, false);
     });
     await inv.start();
     const s = inv.status;

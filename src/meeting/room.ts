@@ -5,6 +5,9 @@
  * seams; the app layer adapts it to HTTP and the panel.
  *
  * Privacy: camera off and mute stop the capture process itself, not just the sending.
+ *
+ * The room's own media is started in room-media.ts, what its screen shows is mapped in
+ * room-view.ts, and its chat rules are in room-chat.ts.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { RoomdError } from '../core/errors.ts';
@@ -13,39 +16,28 @@ import type { Logger } from '../core/logger.ts';
 import type { Camera } from '../devices/camera/camera.ts';
 import type { TrustOptions } from '../e2ee/index.ts';
 import type { MuteState } from '../devices/mute.ts';
-import { AudioMixer } from '../media/audio-mixer.ts';
-import { createAudioCapture, createVideoCapture, type MediaCapture } from '../media/capture.ts';
-import type { AudioSource, VideoEncodeSettings, VideoSource } from '../media/ffmpeg-args.ts';
+import type { AudioMixer } from '../media/audio-mixer.ts';
+import type { MediaCapture } from '../media/capture.ts';
 import { FEED_CAMERA_STREAM } from '../media/kiosk-feed.ts';
 import { VideoFeed } from '../media/video-feed.ts';
 import type { PtzCommand, RoomCommands } from '../protocol/room-commands.ts';
 import { type ClientType, type Reaction, STREAM_ID } from '../protocol/vocabulary.ts';
 import type { ProcessRunner } from '../system/process.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
-import type { ChatChannel, ChatEntry } from './chat.ts';
+import type { ChatEntry } from './chat.ts';
 import { MeetingMediaLink } from './media-link.ts';
 import type { MeetingPolicyBook } from './policy-pins.ts';
-import { type ContentConfig, RoomShare, type RoomShareView } from './room-share.ts';
+import { sendChat, visibleChat } from './room-chat.ts';
+import { type RoomMediaConfig, startRoomMedia } from './room-media.ts';
+import { RoomShare, type RoomShareView } from './room-share.ts';
+import { type RoomMeetingState, recentReactions, roomMeetingState } from './room-view.ts';
 import type { BookedMeeting, ScheduleSource } from './schedule.ts';
 import { bareMeetingId, MeetingSession, type SessionIdentity } from './session.ts';
-import type { MeetingSnapshot } from './status.ts';
 import type { MinimumSetting } from './policy-gate.ts';
 
-export interface RoomMediaConfig {
-  video: VideoSource;
-  encode: VideoEncodeSettings;
-  audio: AudioSource;
-  audioBitrateKbps: number;
-  /** ALSA playback device, or null for a null sink with a level meter. */
-  playbackDevice: string | null;
-  /**
-   * What the room shares (docs/kiosk-and-admin-api.md §Content sharing): an HDMI capture device
-   * or the demo's test picture; null or absent when it has nothing to share.
-   */
-  content?: ContentConfig | null;
-  /** Whether the content source is there now (the HDMI dongle plugged in); always, when not given. */
-  contentPresent?: () => boolean;
-}
+export { type ChatSender, sendChat, visibleChat } from './room-chat.ts';
+export type { RoomMediaConfig } from './room-media.ts';
+export type { RoomMeetingState } from './room-view.ts';
 
 export interface RoomOptions {
   roomName: () => string;
@@ -79,55 +71,6 @@ export interface RoomOptions {
    * while it is off the room sends no chat and its screen shows none. On when not given.
    */
   chatEnabled?: () => boolean;
-}
-
-/** What a meeting's chat channel offers the room: sending (src/meeting/chat.ts ChatChannel). */
-export type ChatSender = Pick<ChatChannel, 'send'>;
-
-/**
- * Send one chat message for the room: to everyone (`to` absent or 'all') or to one participant.
- * Refused with `meeting.chat_off` while the room's setting is off, `meeting.not_in_meeting` without
- * a meeting, and the channel's own code otherwise (`meeting.chat_invalid`,
- * `meeting.chat_unknown_recipient`, `meeting.chat_no_private`, `meeting.chat_not_ready`).
- */
-export function sendChat(
-  channel: ChatSender | null,
-  enabled: boolean,
-  clock: Pick<Clock, 'monotonic' | 'now'>,
-  text: string,
-  to?: string,
-): string {
-  // The setting first: it is the lasting reason, whatever the meeting's state.
-  if (!enabled) throw new RoomdError('meeting.chat_off');
-  if (channel === null) throw new RoomdError('meeting.not_in_meeting');
-  const sent = channel.send(text, to ?? 'all', clock.monotonic(), clock.now());
-  if (!sent.ok) throw new RoomdError(sent.code);
-  return sent.id;
-}
-
-/**
- * The chat messages a room screen may show, newest last: group messages and those to or from the
- * room (`selfId`), never another pair's conversation nor one `hidden` (there while chat was off),
- * at most `limit`.
- */
-export function visibleChat(
-  entries: readonly ChatEntry[],
-  selfId: string | undefined,
-  limit: number,
-  hidden: ReadonlySet<string> = new Set(),
-): ChatEntry[] {
-  const shown = entries.filter(
-    (e) => !hidden.has(e.id) && (e.to === 'all' || e.mine || (selfId !== undefined && e.to === selfId)),
-  );
-  return shown.slice(Math.max(0, shown.length - limit));
-}
-
-export interface RoomMeetingState extends MeetingSnapshot {
-  muted: boolean;
-  cameraOn: boolean;
-  volume: number;
-  /** Someone tapped Leave and the room is on its way out. */
-  leaving: boolean;
 }
 
 export interface RoomEvents {
@@ -219,19 +162,13 @@ export class Room implements RoomCommands {
   meeting(): RoomMeetingState | null {
     const s = this.#session?.snapshot;
     if (s === undefined) return this.#lastEnded;
-    const remote = this.#link?.control.remote;
-    const participants = s.participants.map((p) => {
-      const c = p.self ? { muted: this.#o.mute.muted, cameraOn: this.#cameraOn } : remote?.get(p.id);
-      return c === undefined ? p : { ...p, muted: c.muted, cameraOff: !c.cameraOn };
-    });
-    return {
-      ...s,
-      participants,
+    const own = {
       muted: this.#o.mute.muted,
       cameraOn: this.#cameraOn,
       volume: this.#volume,
       leaving: this.#leaving,
     };
+    return roomMeetingState(s, own, this.#link?.control.remote);
   }
 
   async refreshSchedule(): Promise<void> {
@@ -407,14 +344,8 @@ export class Room implements RoomCommands {
 
   /** Reactions the others sent in the last minute (for the room screen). */
   reactions(): { participantId: string; name: string; reaction: string; at: number }[] {
-    const s = this.#session?.snapshot;
-    const cutoff = this.#o.clock.now() - 60_000;
-    return (this.#link?.control.reactions ?? [])
-      .filter((r) => r.at >= cutoff)
-      .map((r) => ({
-        ...r,
-        name: s?.participants.find((p) => p.id === r.participantId)?.name ?? r.participantId,
-      }));
+    const people = this.#session?.snapshot.participants;
+    return recentReactions(this.#link?.control.reactions ?? [], people, this.#o.clock.now());
   }
 
   /** Send a chat message to everyone or, with `to`, privately to one participant. */
@@ -469,40 +400,12 @@ export class Room implements RoomCommands {
   #startMedia(link: MeetingMediaLink): void {
     const m = this.#o.media;
     if (m === null) return;
-    const deps = {
-      runner: this.#o.runner,
-      clock: this.#o.clock,
-      logger: this.#o.log.child({ component: 'media' }),
-    };
-    const video = createVideoCapture(m.video, m.encode, deps);
-    const audio = createAudioCapture(m.audio, { bitrateKbps: m.audioBitrateKbps }, deps);
-    this.#videoCapture = video;
-    this.#audioCapture = audio;
-    link.attach(video);
-    link.attach(audio);
-    video.onFrame((f) => {
-      if (f.codec === 'opus') return;
-      // Self-view: our own picture goes to the kiosk too (it never leaves the box unencrypted).
-      this.videoFeed.publish({
-        participantId: 'self',
-        streamId: FEED_CAMERA_STREAM,
-        codec: f.codec,
-        keyframe: f.keyframe,
-        captureTs: f.captureTs,
-        data: f.data,
-        self: true,
-      });
-    });
-    if (this.#cameraOn) video.start();
-    if (!this.#o.mute.muted) audio.start();
-    const mixer = new AudioMixer({
-      settings: { device: m.playbackDevice, volume: this.#volume },
-      runner: this.#o.runner,
-      clock: this.#o.clock,
-      logger: this.#o.log.child({ component: 'playout' }),
-    });
-    this.#mixer = mixer;
-    mixer.start();
+    const state = { cameraOn: this.#cameraOn, muted: this.#o.mute.muted, volume: this.#volume };
+    const deps = { runner: this.#o.runner, clock: this.#o.clock, log: this.#o.log, feed: this.videoFeed };
+    const media = startRoomMedia(m, link, state, deps);
+    this.#videoCapture = media.video;
+    this.#audioCapture = media.audio;
+    this.#mixer = media.mixer;
   }
 
   #sendControl(): boolean {
