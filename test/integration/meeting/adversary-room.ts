@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import { memoryLogger } from '../../../src/core/logger.ts';
-import type { HeadlessParticipant } from '../../../src/meeting/headless.ts';
+import type { HeadlessOptions, HeadlessParticipant } from '../../../src/meeting/headless.ts';
 import type { RelayHooks } from '../../../src/relay/index.ts';
 import {
   allSecure,
@@ -29,7 +29,10 @@ export interface Room {
   watch: ShieldWatch;
   /** Per-test reaction to what a client's signaling socket receives (before it is processed). */
   onTap: (name: string, text: string) => void;
-  add(name: string, host?: boolean): HeadlessParticipant;
+  /** Heartbeats each participant's client has received (the leader sends them, so receives none). */
+  heartbeats: Map<string, number>;
+  /** `extra`: session options for this participant (over PARAMS and the captured logger). */
+  add(name: string, host?: boolean, extra?: Partial<HeadlessOptions>): HeadlessParticipant;
   p(name: string): HeadlessParticipant;
   pid(name: string): string;
   rejected(name: string): string[];
@@ -47,34 +50,42 @@ export async function closeRoom(): Promise<void> {
 
 /**
  * A meeting with `names` (the first is the host) all secure, every shield watched; [] for none yet.
- * Its media goes through `plane` (docs/decisions/0018-media-planes.md).
+ * Its media goes through `plane` (docs/decisions/0018-media-planes.md). `extra(name)` adds session
+ * options per participant.
  */
 export async function secureRoom(
   hooks: RelayHooks,
   names: string[],
   plane: Plane = 'embedded',
+  extra: (name: string) => Partial<HeadlessOptions> = () => ({}),
 ): Promise<Room> {
   const h = await startHarness({ hooks, plane });
   const id = await h.meeting();
   const people = new Map<string, HeadlessParticipant>();
   const logs = new Map<string, ReturnType<typeof memoryLogger>>();
+  const heartbeats = new Map<string, number>();
   const r: Room = {
     h,
     id,
     people,
     logs,
+    heartbeats,
     watch: new ShieldWatch([]),
     onTap: () => {},
-    add(name, host = false) {
+    add(name, host = false, more = extra(name)) {
       const mem = memoryLogger('warn');
       logs.set(name, mem);
+      heartbeats.set(name, 0);
       const p = h.participant(id, name, {
         log: mem.logger,
         e2eeParams: PARAMS,
         tap: (dir, text) => {
-          if (dir === 'in') r.onTap(name, text);
+          if (dir !== 'in') return;
+          if (text.includes('e2ee.heartbeat')) heartbeats.set(name, (heartbeats.get(name) ?? 0) + 1);
+          r.onTap(name, text);
         },
         ...(host ? { identity: h.host, client: 'room' as const } : {}),
+        ...more,
       });
       people.set(name, p);
       r.watch.add(p);

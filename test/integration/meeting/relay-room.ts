@@ -26,82 +26,25 @@ import { STREAM_ID, STREAM_KINDS, type StreamKind } from '../../../src/protocol/
 import type { RelayHooks } from '../../../src/relay/index.ts';
 import { allSecure, type Plane, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
 import { ShieldWatch } from './adversary.ts';
-import { LONG, PARAMS, type Room } from './adversary-room.ts';
+import { closeRoom, LONG, type Room, secureRoom } from './adversary-room.ts';
 
 export type Extra = Partial<HeadlessOptions>;
-
-export interface RelayRoom extends Room {
-  add(name: string, host?: boolean, extra?: Extra): HeadlessParticipant;
-  /** Heartbeats each participant's client has received (the leader sends them, so receives none). */
-  heartbeats: Map<string, number>;
-}
-
-let room: RelayRoom | undefined;
+export type RelayRoom = Room;
 
 /** Stops the watch and everything the current room started (call from afterEach). */
-export async function closeRelayRoom(): Promise<void> {
-  room?.watch.stop();
-  await room?.h.close();
-  room = undefined;
-}
+export const closeRelayRoom = closeRoom;
 
 /**
- * A meeting with `names` (the first is the host) all secure, every shield watched. `extra(name)`
- * adds session options per participant (over PARAMS and the captured logger). Its media goes
- * through `plane` (docs/decisions/0018-media-planes.md).
+ * A meeting with `names` (the first is the host) all secure, every shield watched, `extra(name)`
+ * session options per participant (adversary-room.ts's room). Its media goes through `plane`.
  */
-export async function relayRoom(
+export function relayRoom(
   hooks: RelayHooks,
   names: string[],
   extra: (name: string) => Extra = () => ({}),
   plane: Plane = 'embedded',
 ): Promise<RelayRoom> {
-  const h = await startHarness({ hooks, plane });
-  const id = await h.meeting();
-  const people = new Map<string, HeadlessParticipant>();
-  const logs = new Map<string, ReturnType<typeof memoryLogger>>();
-  const heartbeats = new Map<string, number>();
-  const r: RelayRoom = {
-    h,
-    id,
-    people,
-    logs,
-    heartbeats,
-    watch: new ShieldWatch([]),
-    onTap: () => {},
-    add(name, host = false, more = extra(name)) {
-      const mem = memoryLogger('warn');
-      logs.set(name, mem);
-      heartbeats.set(name, 0);
-      const p = h.participant(id, name, {
-        log: mem.logger,
-        e2eeParams: PARAMS,
-        tap: (dir, text) => {
-          if (dir !== 'in') return;
-          if (text.includes('e2ee.heartbeat')) heartbeats.set(name, (heartbeats.get(name) ?? 0) + 1);
-          r.onTap(name, text);
-        },
-        ...(host ? { identity: h.host, client: 'room' as const } : {}),
-        ...more,
-      });
-      people.set(name, p);
-      r.watch.add(p);
-      return p;
-    },
-    p: (name) => people.get(name)!,
-    pid: (name) => people.get(name)!.session.participantId!,
-    rejected: (name) =>
-      (logs.get(name)?.lines ?? []).filter((l) => l.msg === 'e2ee input rejected').map((l) => String(l.code)),
-    alarms: (name) =>
-      (logs.get(name)?.lines ?? [])
-        .filter((l) => l.msg !== 'e2ee input rejected' && typeof l.code === 'string')
-        .map((l) => String(l.code)),
-  };
-  room = r;
-  for (const [i, n] of names.entries()) await r.add(n, i === 0).join();
-  if (names.length > 0)
-    await waitFor(() => allSecure([...people.values()]), `${names.join(', ')} secure`, LONG);
-  return r;
+  return secureRoom(hooks, names, plane, extra);
 }
 
 /**
