@@ -5,6 +5,8 @@ import './styles/base.css';
 import './styles/screens.css';
 import './styles/encryption.css';
 import './styles/meeting.css';
+import './styles/roster.css';
+import './styles/share.css';
 import './styles/chat.css';
 
 const root = document.getElementById('app');

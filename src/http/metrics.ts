@@ -1,8 +1,8 @@
 /**
  * Prometheus metrics of a room (docs/admin.md §Health and metrics): meeting and shield state, E2EE
- * epoch and rekeys, per-stream-kind frame counters, device states and reconnects, and the process
- * statistics of prom-client's default collectors — and a fastify plugin that serves them as
- * `GET /metrics` in the Prometheus text format.
+ * epoch and rekeys, per-stream-kind frame and keyframe-request counters, device states and
+ * reconnects, and the process statistics of prom-client's default collectors — and a fastify
+ * plugin that serves them as `GET /metrics` in the Prometheus text format.
  *
  * The app layer describes the room with a small `MetricsInput` snapshot (cumulative counts, the
  * way the media and device layers keep them) and either pushes it with `update()` or hands the
@@ -26,6 +26,14 @@ export interface StreamCounters {
   decryptFailures: number;
   bytesSent?: number;
   bytesReceived?: number;
+  /** Delta frames not sent because a frame they depend on was not sent. */
+  dependentFramesSkipped?: number;
+  /** Times a frame that was not sent made the sender ask its own encoder for a keyframe. */
+  keyframesAskedAfterDrop?: number;
+  /** Keyframe requests the room's receivers sent to other participants (after a gap). */
+  keyframeRequestsSent?: number;
+  /** Keyframe requests other participants sent for the room's stream (each passed to its encoder). */
+  keyframeRequestsReceived?: number;
   /** End-to-end latency percentiles over the source's recent window, when measured. */
   latencyP50Ms?: number | null;
   latencyP95Ms?: number | null;
@@ -88,6 +96,12 @@ export interface RefusedCounters {
 
 type WorkerCounterKey = Exclude<keyof MediaWorkerMetrics, 'rssBytes'>;
 
+type KeyframeCounterKey =
+  | 'dependentFramesSkipped'
+  | 'keyframesAskedAfterDrop'
+  | 'keyframeRequestsSent'
+  | 'keyframeRequestsReceived';
+
 export const MEETING_STATES = ['idle', ...MEETING_STATUSES] as const;
 
 export interface RoomMetricsOptions {
@@ -137,6 +151,7 @@ export class RoomMetrics {
   readonly #rekeys: CounterFeed;
   readonly #frames: Record<'sent' | 'received' | 'lost' | 'decryptFailures', CounterFeed>;
   readonly #bytes: Record<'sent' | 'received', CounterFeed>;
+  readonly #keyframes: Record<KeyframeCounterKey, CounterFeed>;
   readonly #latency: Gauge<string>;
   readonly #deviceState: Gauge<string>;
   readonly #deviceReconnects: CounterFeed;
@@ -192,6 +207,28 @@ export class RoomMetrics {
     this.#bytes = {
       sent: counter('roomd_media_bytes_sent_total', 'Encrypted media bytes sent.', ['kind']),
       received: counter('roomd_media_bytes_received_total', 'Encrypted media bytes received.', ['kind']),
+    };
+    this.#keyframes = {
+      dependentFramesSkipped: counter(
+        'roomd_media_dependent_frames_skipped_total',
+        'Delta frames not sent because a frame they depend on was not sent.',
+        ['kind'],
+      ),
+      keyframesAskedAfterDrop: counter(
+        'roomd_media_encoder_keyframe_requests_after_unsent_frame_total',
+        'Keyframes the sender asked its own encoder for because a frame was not sent (no key or channel yet, congestion, send key used up).',
+        ['kind'],
+      ),
+      keyframeRequestsSent: counter(
+        'roomd_media_keyframe_requests_sent_total',
+        'Keyframe requests sent to other participants after a gap in a stream received from them.',
+        ['kind'],
+      ),
+      keyframeRequestsReceived: counter(
+        'roomd_media_keyframe_requests_received_total',
+        "Keyframe requests received from other participants for the room's own stream.",
+        ['kind'],
+      ),
     };
     this.#latency = gauge(
       'roomd_media_latency_seconds',
@@ -301,6 +338,10 @@ export class RoomMetrics {
       this.#frames.decryptFailures.set(labels, s.decryptFailures);
       if (s.bytesSent !== undefined) this.#bytes.sent.set(labels, s.bytesSent);
       if (s.bytesReceived !== undefined) this.#bytes.received.set(labels, s.bytesReceived);
+      for (const k of Object.keys(this.#keyframes) as KeyframeCounterKey[]) {
+        const total = s[k];
+        if (total !== undefined) this.#keyframes[k].set(labels, total);
+      }
       this.#setLatency(kind, '0.5', s.latencyP50Ms);
       this.#setLatency(kind, '0.95', s.latencyP95Ms);
     }

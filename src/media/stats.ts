@@ -1,6 +1,7 @@
 /**
  * Per-stream media statistics: frames and bytes sent/received, frames lost or skipped,
- * decrypt failures, keyframe requests, end-to-end latency p50/p95 over a sliding window.
+ * decrypt failures, keyframe requests (from receivers, and a sender's own to its encoder),
+ * end-to-end latency p50/p95 over a sliding window.
  * Plain counters the sender/receiver bump, and a snapshot for the state API and metrics.
  */
 
@@ -24,6 +25,8 @@ export interface MediaStatsSnapshot {
   readonly framesDiscarded: number;
   /** Delta frames a sender did not send because a frame they depend on was not sent. */
   readonly dependentFramesSkipped: number;
+  /** Times a frame a sender did not send made it ask its own encoder for a keyframe. */
+  readonly keyframesAskedAfterDrop: number;
   readonly decryptFailures: number;
   /** Keyframe requests sent (receiver) or received (sender). */
   readonly keyframeRequests: number;
@@ -45,6 +48,7 @@ export class MediaStats {
   framesLate = 0;
   framesDiscarded = 0;
   dependentFramesSkipped = 0;
+  keyframesAskedAfterDrop = 0;
   decryptFailures = 0;
   keyframeRequests = 0;
   keyframes = 0;
@@ -102,6 +106,7 @@ export class MediaStats {
       framesLate: this.framesLate,
       framesDiscarded: this.framesDiscarded,
       dependentFramesSkipped: this.dependentFramesSkipped,
+      keyframesAskedAfterDrop: this.keyframesAskedAfterDrop,
       decryptFailures: this.decryptFailures,
       keyframeRequests: this.keyframeRequests,
       keyframes: this.keyframes,

@@ -1,6 +1,6 @@
 /**
  * What `/metrics` reports, read from the room: meeting and shield state, epoch and rekeys, frames
- * per stream kind (totals survive meetings), device states, input refused from the meeting
+ * and keyframe requests per stream kind (totals survive meetings), device states, input refused from the meeting
  * service (docs/protocol.md §Validation), and the media worker's supervision counters
  * (docs/decisions/0013-media-worker.md). Counts only; no identities.
  */
@@ -17,6 +17,14 @@ import type { WorkerPeerConnectionFactory } from '../../transport/worker-peer.ts
 import { deviceInfo, meetingState } from './snapshot.ts';
 
 const KINDS = ['audio', 'video'] as const;
+
+/** The optional keyframe counts of `StreamCounters`, summed like the frame counts. */
+const KEYFRAME_COUNTS = [
+  'dependentFramesSkipped',
+  'keyframesAskedAfterDrop',
+  'keyframeRequestsSent',
+  'keyframeRequestsReceived',
+] as const;
 
 const noneRefused = (): RefusedCounters => ({ relayMessages: 0, mediaChunks: 0, guardTrips: 0 });
 
@@ -52,6 +60,10 @@ export class RoomMetricsSource {
         decryptFailures: 0,
         bytesSent: 0,
         bytesReceived: 0,
+        dependentFramesSkipped: 0,
+        keyframesAskedAfterDrop: 0,
+        keyframeRequestsSent: 0,
+        keyframeRequestsReceived: 0,
       };
   }
 
@@ -70,6 +82,7 @@ export class RoomMetricsSource {
           d.decryptFailures += l.decryptFailures;
           d.bytesSent = (d.bytesSent ?? 0) + (l.bytesSent ?? 0);
           d.bytesReceived = (d.bytesReceived ?? 0) + (l.bytesReceived ?? 0);
+          for (const f of KEYFRAME_COUNTS) d[f] = (d[f] ?? 0) + (l[f] ?? 0);
         }
       }
       this.#doneRekeys += this.#last.rekeys;
@@ -89,6 +102,10 @@ export class RoomMetricsSource {
         bytesReceived: 0,
         framesLost: 0,
         decryptFailures: link?.decryptFailures[k] ?? 0,
+        dependentFramesSkipped: sent?.dependentFramesSkipped ?? 0,
+        keyframesAskedAfterDrop: sent?.keyframesAskedAfterDrop ?? 0,
+        keyframeRequestsSent: 0,
+        keyframeRequestsReceived: sent?.keyframeRequests ?? 0,
       };
       const p50: number[] = [];
       const p95: number[] = [];
@@ -98,6 +115,7 @@ export class RoomMetricsSource {
         c.framesReceived += r.framesReceived;
         c.bytesReceived = (c.bytesReceived ?? 0) + r.bytesReceived;
         c.framesLost += r.framesLost;
+        c.keyframeRequestsSent = (c.keyframeRequestsSent ?? 0) + r.keyframeRequests;
         if (r.latency.p50Ms !== null) p50.push(r.latency.p50Ms);
         if (r.latency.p95Ms !== null) p95.push(r.latency.p95Ms);
       }
@@ -120,7 +138,7 @@ export class RoomMetricsSource {
     for (const k of KINDS) {
       const d = this.#done[k]!;
       const c = current[k]!;
-      streams[k] = {
+      const s: StreamCounters = {
         framesSent: d.framesSent + c.framesSent,
         framesReceived: d.framesReceived + c.framesReceived,
         framesLost: d.framesLost + c.framesLost,
@@ -130,6 +148,8 @@ export class RoomMetricsSource {
         ...(c.latencyP50Ms === undefined ? {} : { latencyP50Ms: c.latencyP50Ms }),
         ...(c.latencyP95Ms === undefined ? {} : { latencyP95Ms: c.latencyP95Ms }),
       };
+      for (const f of KEYFRAME_COUNTS) s[f] = (d[f] ?? 0) + (c[f] ?? 0);
+      streams[k] = s;
     }
     const m = this.#room.meeting();
     const ms = m === null || session === null ? null : meetingState(m);

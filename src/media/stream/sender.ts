@@ -53,8 +53,6 @@ export class StreamSender {
   framesDropped = 0;
   /** Frames refused because the send key's counter ran out (a rekey brings a fresh key). */
   keyExhausted = 0;
-  /** Times a frame that was not sent made this sender ask its encoder for a keyframe. */
-  keyframesAskedAfterDrop = 0;
   readonly #o: StreamSenderOptions;
   /** Video and screen only: whether the next delta frame still has all it depends on. */
   readonly #gate: DependencyGate | undefined;
@@ -72,6 +70,11 @@ export class StreamSender {
   /** Delta frames not sent because a frame they depend on was not sent (in `stats` too). */
   get dependentFramesSkipped(): number {
     return this.stats.dependentFramesSkipped;
+  }
+
+  /** Times a frame that was not sent made this sender ask its encoder for a keyframe (in `stats` too). */
+  get keyframesAskedAfterDrop(): number {
+    return this.stats.keyframesAskedAfterDrop;
   }
 
   /** A receiver asked for a keyframe on this stream: counted, and passed to the encoder. */
@@ -127,7 +130,7 @@ export class StreamSender {
 
   #notSent(keyframe: boolean): void {
     if (this.#gate === undefined || !this.#gate.notSent(keyframe)) return;
-    this.keyframesAskedAfterDrop += 1;
+    this.stats.keyframesAskedAfterDrop += 1;
     this.#o.requestKeyframe?.();
   }
 }

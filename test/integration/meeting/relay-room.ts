@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { memoryLogger } from '../../../src/core/logger.ts';
 import { encodeFields } from '../../../src/e2ee/bytes.ts';
 import { CONTEXT } from '../../../src/e2ee/context.ts';
 import {
@@ -20,12 +19,11 @@ import {
   SFrameReceiveKey,
   SFrameSendKey,
 } from '../../../src/e2ee/index.ts';
-import type { HeadlessOptions, HeadlessParticipant } from '../../../src/meeting/headless.ts';
+import type { HeadlessOptions } from '../../../src/meeting/headless.ts';
 import { encodeMediaChunk, MEDIA_HEADER_BYTES } from '../../../src/protocol/media-header.ts';
 import { STREAM_ID, STREAM_KINDS, type StreamKind } from '../../../src/protocol/vocabulary.ts';
 import type { RelayHooks } from '../../../src/relay/index.ts';
-import { allSecure, type Plane, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
-import { ShieldWatch } from './adversary.ts';
+import { type Plane, waitFor } from '../../helpers/meeting-harness.ts';
 import { closeRoom, LONG, type Room, secureRoom } from './adversary-room.ts';
 
 export type Extra = Partial<HeadlessOptions>;

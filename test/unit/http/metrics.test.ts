@@ -35,7 +35,17 @@ function inMeeting(over: Partial<MetricsInput> = {}): MetricsInput {
     meeting: { status: 'in_meeting', shield: 'e2ee', epoch: 3, participants: 4 },
     rekeys: 2,
     streams: {
-      video: { framesSent: 300, framesReceived: 290, framesLost: 2, decryptFailures: 1, bytesSent: 90_000 },
+      video: {
+        framesSent: 300,
+        framesReceived: 290,
+        framesLost: 2,
+        decryptFailures: 1,
+        bytesSent: 90_000,
+        dependentFramesSkipped: 7,
+        keyframesAskedAfterDrop: 3,
+        keyframeRequestsSent: 5,
+        keyframeRequestsReceived: 4,
+      },
       audio: { framesSent: 500, framesReceived: 499, framesLost: 0, decryptFailures: 0, latencyP95Ms: 42 },
     },
     devices: [
@@ -59,6 +69,10 @@ describe('RoomMetrics', () => {
       'roomd_media_frames_received_total',
       'roomd_media_frames_lost_total',
       'roomd_media_decrypt_failures_total',
+      'roomd_media_dependent_frames_skipped_total',
+      'roomd_media_encoder_keyframe_requests_after_unsent_frame_total',
+      'roomd_media_keyframe_requests_sent_total',
+      'roomd_media_keyframe_requests_received_total',
       'roomd_device_state',
       'roomd_device_reconnects_total',
       'process_cpu_seconds_total',
@@ -94,6 +108,12 @@ describe('RoomMetrics', () => {
     expect(s.get('roomd_media_frames_lost_total{kind="video"}')).toBe(2);
     expect(s.get('roomd_media_decrypt_failures_total{kind="video"}')).toBe(1);
     expect(s.get('roomd_media_bytes_sent_total{kind="video"}')).toBe(90_000);
+    expect(s.get('roomd_media_dependent_frames_skipped_total{kind="video"}')).toBe(7);
+    expect(s.get('roomd_media_encoder_keyframe_requests_after_unsent_frame_total{kind="video"}')).toBe(3);
+    expect(s.get('roomd_media_keyframe_requests_sent_total{kind="video"}')).toBe(5);
+    expect(s.get('roomd_media_keyframe_requests_received_total{kind="video"}')).toBe(4);
+    // A source that does not report them (audio here) gets no series.
+    expect(s.has('roomd_media_keyframe_requests_sent_total{kind="audio"}')).toBe(false);
     expect(s.get('roomd_media_latency_seconds{kind="audio",quantile="0.95"}')).toBeCloseTo(0.042);
     expect(s.get('roomd_device_state{device="cam-1",kind="camera",state="ok"}')).toBe(1);
     expect(s.get('roomd_device_state{device="panel",kind="panel",state="degraded"}')).toBe(1);
@@ -105,7 +125,18 @@ describe('RoomMetrics', () => {
       inMeeting({
         meeting: { status: 'in_meeting', shield: 'verifying', epoch: 4, participants: 5 },
         rekeys: 3,
-        streams: { video: { framesSent: 360, framesReceived: 350, framesLost: 2, decryptFailures: 1 } },
+        streams: {
+          video: {
+            framesSent: 360,
+            framesReceived: 350,
+            framesLost: 2,
+            decryptFailures: 1,
+            dependentFramesSkipped: 9,
+            keyframesAskedAfterDrop: 4,
+            keyframeRequestsSent: 5,
+            keyframeRequestsReceived: 6,
+          },
+        },
         devices: [
           { id: 'cam-1', kind: 'camera', status: 'missing', reconnects: 1 },
           { id: 'panel', kind: 'panel', status: 'ok', reconnects: 1 },
@@ -118,6 +149,10 @@ describe('RoomMetrics', () => {
     expect(s.get('roomd_shield_state{state="verifying"}')).toBe(1);
     expect(s.get('roomd_shield_state{state="e2ee"}')).toBe(0);
     expect(s.get('roomd_media_frames_sent_total{kind="video"}')).toBe(360);
+    expect(s.get('roomd_media_dependent_frames_skipped_total{kind="video"}')).toBe(9);
+    expect(s.get('roomd_media_encoder_keyframe_requests_after_unsent_frame_total{kind="video"}')).toBe(4);
+    expect(s.get('roomd_media_keyframe_requests_sent_total{kind="video"}')).toBe(5);
+    expect(s.get('roomd_media_keyframe_requests_received_total{kind="video"}')).toBe(6);
     expect(s.get('roomd_device_state{device="cam-1",kind="camera",state="missing"}')).toBe(1);
     expect(s.get('roomd_device_state{device="cam-1",kind="camera",state="ok"}')).toBe(0);
     expect(s.get('roomd_device_reconnects_total{device="cam-1",kind="camera"}')).toBe(1);
