@@ -16,7 +16,8 @@ import { reportedWorkerCounters } from '../../transport/worker-counters.ts';
 import type { WorkerPeerConnectionFactory } from '../../transport/worker-peer.ts';
 import { deviceInfo, meetingState } from './snapshot.ts';
 
-const KINDS = ['audio', 'video'] as const;
+// The media kinds /metrics reports (docs/admin.md §Health and metrics); data frames (chat, control) are not media.
+const KINDS = ['audio', 'video', 'screen'] as const;
 
 /** The optional keyframe counts of `StreamCounters`, summed like the frame counts. */
 const KEYFRAME_COUNTS = [
