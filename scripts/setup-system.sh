@@ -9,9 +9,10 @@
 #   fonts-dejavu-core  readable text in the kiosk and its screenshots
 #   systemd, udev  systemd-analyze verify and udevadm for the unit and rules tests
 #   janus       the relay's second media plane (Janus VideoRoom), and its tests
+#   coturn      the TURN server the relay hands credentials for (docs/admin.md §TURN), and its tests
 set -euo pipefail
 
-PACKAGES=(ffmpeg socat chromium v4l-utils fonts-dejavu-core systemd udev janus)
+PACKAGES=(ffmpeg socat chromium v4l-utils fonts-dejavu-core systemd udev janus coturn)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -23,6 +23,26 @@ export const Bytes32 = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
 /** 64 bytes, base64url without padding (an Ed25519 signature). */
 export const Bytes64 = Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' });
 export const InstanceId = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' });
+/** ICE servers in one `ice-servers` message, and URLs in one server (docs/protocol.md §ICE servers). */
+export const MAX_ICE_SERVERS = 4;
+export const MAX_ICE_URLS = 4;
+/**
+ * One STUN/TURN server as RTCPeerConnection takes it. URLs are `stun:`, `stuns:`, `turn:` or
+ * `turns:` with no spaces; the TURN REST API username is `<expiry>:<participant id>` and the
+ * credential is base64 of an HMAC-SHA1 (28 characters), so 256 characters bound them with room.
+ */
+export const IceServerSchema = Type.Object(
+  {
+    urls: Type.Array(Type.String({ pattern: '^(stun|stuns|turn|turns):[!-~]{1,250}$', maxLength: 256 }), {
+      minItems: 1,
+      maxItems: MAX_ICE_URLS,
+    }),
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    credential: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  closed,
+);
+export type IceServer = Static<typeof IceServerSchema>;
 export const ClientTypeSchema = lit(CLIENT_TYPES);
 export const EncryptionSchema = lit(ENCRYPTION_MODES);
 export const FeatureSchema = lit(MEETING_FEATURES);
@@ -306,6 +326,21 @@ export const ServerMessages = {
    */
   'media-lost': Type.Object(
     { v: V, type: Type.Literal('media-lost'), reason: lit(['failed', 'setup_failed'] as const) },
+    closed,
+  ),
+  /**
+   * The STUN/TURN servers for this participant's media connections, with time-limited TURN
+   * credentials (docs/protocol.md §ICE servers). Sent just before `admission {status:'admitted'}`,
+   * and only by a relay configured with TURN. Added to wire version 1 as a type of its own, not a
+   * field of `admission`: objects are closed, so an older client would refuse the whole admission;
+   * this way it drops only this message.
+   */
+  'ice-servers': Type.Object(
+    {
+      v: V,
+      type: Type.Literal('ice-servers'),
+      iceServers: Type.Array(IceServerSchema, { maxItems: MAX_ICE_SERVERS }),
+    },
     closed,
   ),
   /**

@@ -4,6 +4,7 @@
  *
  *   roomd relay [serve] [--host 127.0.0.1] [--port 7443] [--state-dir DIR] [--cert F --key F] [--admin-token-file F]
  *                       [--media-plane embedded|janus --janus ws://HOST:8188 [--janus ws://HOST2:8188]...]
+ *                       [--turn-url turns:HOST:443?transport=tcp [--turn-url ...]... --turn-secret-file F [--turn-ttl S]]
  *   roomd relay janus-config --out DIR --ice-interface IFACE --media-address ADDR [...] (janus/config-cli.ts)
  *   roomd relay create --host-key KEY [--title T] [--passcode P] [--start ISO] [--end ISO] [--room R]
  *                      [--encryption e2ee|enhanced] [--join-before-host] [--id ID] [--policy FILE]
@@ -18,12 +19,14 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { RoomdError } from '../core/errors.ts';
 import { ExitCode } from '../core/exit-codes.ts';
 import type { Logger } from '../core/logger.ts';
 import { writeFileAtomic } from '../core/store.ts';
 import { checkAdminToken, generateAdminToken } from './http-api.ts';
 import { janusConfigCommand } from './janus/config-cli.ts';
 import { createRelay } from './server.ts';
+import { checkTurnSettings, type TurnSettings } from './turn.ts';
 
 /** Where `serve` keeps the admin token it made, in its state directory (mode 0600). */
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -109,6 +112,9 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
       'admin-token-file': { type: 'string' },
       'media-plane': { type: 'string' },
       janus: { type: 'string', multiple: true },
+      'turn-url': { type: 'string', multiple: true },
+      'turn-secret-file': { type: 'string' },
+      'turn-ttl': { type: 'string' },
     },
     strict: true,
   });
@@ -132,6 +138,32 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
   if ((values.cert === undefined) !== (values.key === undefined)) {
     io.stderr('--cert and --key go together');
     return ExitCode.usage;
+  }
+  const turnUrls = values['turn-url'] ?? [];
+  if (
+    turnUrls.length > 0 !== (values['turn-secret-file'] !== undefined) ||
+    (values['turn-ttl'] !== undefined && turnUrls.length === 0)
+  ) {
+    io.stderr(
+      "--turn-url and --turn-secret-file go together (the secret is coturn's static-auth-secret); --turn-ttl needs them",
+    );
+    return ExitCode.usage;
+  }
+  let turn: TurnSettings | undefined;
+  if (values['turn-secret-file'] !== undefined) {
+    const secret = (await fsp.readFile(values['turn-secret-file'], 'utf8')).trim();
+    turn = {
+      urls: turnUrls,
+      secret,
+      ...(values['turn-ttl'] === undefined ? {} : { ttlSeconds: Number(values['turn-ttl']) }),
+    };
+    try {
+      checkTurnSettings(turn);
+    } catch (error) {
+      if (!(error instanceof RoomdError) || error.code !== 'config.invalid') throw error;
+      io.stderr(`--turn-*: ${error.message}`);
+      return ExitCode.usage;
+    }
   }
   const stateDir = values['state-dir'] ?? io.env['ROOMD_RELAY_STATE_DIR'];
   const tls =
@@ -166,6 +198,7 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
     ...(adminToken === undefined ? {} : { adminToken }),
     ...(io.logger === undefined ? {} : { logger: io.logger }),
     ...(janus.length === 0 ? {} : { mediaPlane: { kind: 'janus' as const, instances: janus } }),
+    ...(turn === undefined ? {} : { turn }),
   });
   await relay.start();
   io.stdout(

@@ -11,7 +11,7 @@ import type { Logger } from '../core/logger.ts';
 import { encodeServerMessage, toBase64Url } from '../protocol/codec.ts';
 import { WIRE_VERSION } from '../protocol/limits.ts';
 import { FEATURE_NAMES, isE2eeCapable, MEETING_FEATURES } from '../protocol/vocabulary.ts';
-import type { ClientMessageOf, MeetingInfoMessage, WithoutV } from '../protocol/schemas.ts';
+import type { ClientMessageOf, IceServer, MeetingInfoMessage, WithoutV } from '../protocol/schemas.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { ReportedWorkerCounters } from '../transport/worker-counters.ts';
 import { type LockoutPolicy, PasscodeLockout } from './admission.ts';
@@ -21,6 +21,7 @@ import { asList } from './hooks.ts';
 import { LiveMeeting, type Participant } from './live-meeting.ts';
 import { EmbeddedMediaPlane, type MediaPlane, type MediaPlaneStats } from './media-plane.ts';
 import type { MeetingRegistry } from './registry.ts';
+import { checkTurnSettings, type TurnSettings, turnIceServer } from './turn.ts';
 
 export interface ClientLink {
   readonly remoteAddress: string;
@@ -106,6 +107,8 @@ export interface RelayCoreOptions {
   mediaWorker?: () => MediaWorkerStats;
   /** What carries the media (docs/decisions/0018-media-planes.md); default the relay's own fan-out. */
   mediaPlane?: MediaPlane;
+  /** TURN for the media connections, with per-participant credentials (docs/protocol.md §ICE servers). */
+  turn?: TurnSettings;
 }
 
 /**
@@ -150,6 +153,7 @@ export class RelayCore {
   /** Media connections whose relay end failed; each client was told with `media-lost`. */
   mediaConnectionsLost = 0;
   readonly #mediaWorker: (() => MediaWorkerStats) | undefined;
+  readonly #turn: TurnSettings | undefined;
   /** Open connections per remote address (for the per-address caps). */
   readonly #byAddress = new Map<string, Set<ConnectionLike>>();
   /** Links already logged as having been sent an invalid message (log once per link). */
@@ -173,6 +177,16 @@ export class RelayCore {
     this.plane = options.mediaPlane ?? new EmbeddedMediaPlane();
     this.limits = { ...DEFAULT_SIGNALING_LIMITS, ...options.limits };
     this.#mediaWorker = options.mediaWorker;
+    if (options.turn !== undefined) checkTurnSettings(options.turn);
+    this.#turn = options.turn;
+  }
+
+  /**
+   * The ICE servers for `user`'s media connections (a participant id, or RELAY_TURN_USER for the
+   * relay's own end), with credentials valid from now; empty without TURN.
+   */
+  iceServersFor(user: string): IceServer[] {
+    return this.#turn === undefined ? [] : [turnIceServer(this.#turn, user, this.clock.now())];
   }
 
   /**

@@ -16,3 +16,4 @@ export {
   type RoomScheduleEntry,
 } from './registry.ts';
 export { createRelay, type Relay, type RelayAddress, type RelayOptions, SIGNAL_PATH } from './server.ts';
+export { DEFAULT_TURN_TTL_SECONDS, type TurnSettings, turnCredential, turnIceServer } from './turn.ts';

@@ -22,6 +22,7 @@ import { JanusMediaPlane } from './janus/pool.ts';
 import { janusInstances, type MediaPlaneChoice } from './media-plane.ts';
 import { Connection, describeError } from './session.ts';
 import { type Account, MeetingRegistry } from './registry.ts';
+import type { TurnSettings } from './turn.ts';
 
 export const SIGNAL_PATH = '/v1/signal';
 
@@ -60,6 +61,12 @@ export interface RelayOptions {
    * placed on one (the relay drives Janus's WebSocket API).
    */
   mediaPlane?: MediaPlaneChoice;
+  /**
+   * TURN for every media connection (docs/protocol.md §ICE servers): each admitted participant gets
+   * time-limited credentials for `urls` made with `secret` (coturn's `static-auth-secret`), and the
+   * relay's own end of each connection uses the same servers.
+   */
+  turn?: TurnSettings;
 }
 
 /** Close code for a connection refused because its address is over a cap ("try again later"). */
@@ -120,6 +127,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     ...(options.maxParticipants === undefined ? {} : { maxParticipants: options.maxParticipants }),
     ...(options.lockout === undefined ? {} : { lockout: options.lockout }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.turn === undefined ? {} : { turn: options.turn }),
     ...(worker === null ? {} : { mediaWorker: () => mediaWorkerStats(worker) }),
     ...(options.mediaPlane?.kind === 'janus'
       ? {

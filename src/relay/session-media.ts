@@ -8,14 +8,17 @@ import { errorMessage } from '../protocol/codec.ts';
 import { MediaChannel } from '../transport/media-channel.ts';
 import { MEDIA_CHANNEL_LABEL } from '../transport/peer.ts';
 import type { Logger } from '../core/logger.ts';
-import type { PeerConnectionFactory } from '../transport/peer.ts';
+import type { PeerConnectionFactory, PeerConnectionOptions } from '../transport/peer.ts';
 import type { OutgoingBody } from './hooks.ts';
 import type { Participant } from './live-meeting.ts';
+import { RELAY_TURN_USER } from './turn.ts';
 
 /** What the media setup needs of the relay (`RelayCore` in core.ts, which imports the planes). */
 export interface MediaCore {
   readonly peers: PeerConnectionFactory;
   readonly receiverBufferBytes: number;
+  /** The relay end's ICE servers (TURN with its own credentials; docs/protocol.md §ICE servers). */
+  iceServersFor(user: string): NonNullable<PeerConnectionOptions['iceServers']>;
   readonly router: { forward(from: Participant, data: Uint8Array): void };
   readonly log: Logger;
   mediaConnectionsLost: number;
@@ -33,7 +36,7 @@ export async function answerOffer(conn: MediaHost, p: Participant, sdp: string):
   const core = conn.core;
   p.media?.close();
   p.pc?.close();
-  const pc = core.peers.create();
+  const pc = core.peers.create({ iceServers: core.iceServersFor(RELAY_TURN_USER) });
   p.pc = pc;
   p.media = undefined;
   pc.onIceCandidate((c) => {

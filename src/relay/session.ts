@@ -387,6 +387,9 @@ export class Connection {
     m.participants.set(p.id, p);
     this.participant = p;
     this.state = 'admitted';
+    // The TURN credentials come first so the client has them when it creates its media connection.
+    const iceServers = core.iceServersFor(p.id);
+    if (iceServers.length > 0) this.send({ type: 'ice-servers', iceServers });
     this.send({ type: 'admission', status: 'admitted', participantId: p.id, instanceId: m.instanceId, host });
     this.send(core.meetingInfo(m, p));
     core.sendKey(m, p);

@@ -11,7 +11,7 @@
 import type { Logger } from '../core/logger.ts';
 import { MEDIA_HEADER_BYTES, setChunkSender } from '../protocol/media-header.ts';
 import type { ClientMessageOf, WithoutV } from '../protocol/schemas.ts';
-import type { PeerConnection, PeerConnectionFactory } from './peer.ts';
+import type { PeerConnection, PeerConnectionFactory, PeerConnectionOptions } from './peer.ts';
 
 /** The label of the channel the subscriber must create itself (Janus's name for it). */
 export const JANUS_SUBSCRIBER_CHANNEL = 'JanusDataChannel';
@@ -25,6 +25,8 @@ export interface DownlinkCounters {
 
 export interface DownlinkOptions {
   peers: PeerConnectionFactory;
+  /** The options of each new downlink connection (the relay's ICE servers; docs/protocol.md §ICE servers). */
+  peerOptions?: () => PeerConnectionOptions;
   log: Logger;
   /** Sends on the signaling socket; false when it is not open. */
   send(message: WithoutV<ClientMessageOf<'media-down-answer' | 'media-down-ice'>>): boolean;
@@ -58,7 +60,7 @@ export class Downlink {
   async offer(sdp: string): Promise<void> {
     this.close();
     this.counters.offers++;
-    const pc = this.#o.peers.create();
+    const pc = this.#o.peers.create(this.#o.peerOptions?.() ?? {});
     this.#pc = pc;
     pc.onIceCandidate((c) => {
       if (this.#pc === pc) this.#o.send({ type: 'media-down-ice', ...c });

@@ -57,8 +57,13 @@ export interface PeerConnection {
 }
 
 export interface PeerConnectionOptions {
-  /** STUN/TURN servers; empty on loopback and in tests. */
+  /** STUN/TURN servers; empty on loopback and in tests (docs/protocol.md §ICE servers). */
   iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+  /**
+   * RTCPeerConnection's `iceTransportPolicy`: 'relay' uses TURN candidates only. Default 'all';
+   * nothing in roomd sets 'relay' — tests do, to prove media goes through TURN.
+   */
+  iceTransportPolicy?: 'all' | 'relay';
 }
 
 export interface PeerConnectionFactory {

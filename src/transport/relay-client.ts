@@ -13,7 +13,13 @@ import { RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { fromBase64Url } from '../protocol/codec.ts';
-import type { ClientMessageOf, ServerMessage, ServerMessageOf, WithoutV } from '../protocol/schemas.ts';
+import type {
+  ClientMessageOf,
+  IceServer,
+  ServerMessage,
+  ServerMessageOf,
+  WithoutV,
+} from '../protocol/schemas.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { Downlink, type DownlinkCounters } from './downlink.ts';
 import { MediaChannel } from './media-channel.ts';
@@ -22,6 +28,7 @@ import {
   mediaChannelOptions,
   type PeerConnection,
   type PeerConnectionFactory,
+  type PeerConnectionOptions,
 } from './peer.ts';
 import { SignalingClient, type SignalingClientOptions, type SignalingCounters } from './signaling-client.ts';
 
@@ -90,6 +97,8 @@ export class RelayClient {
   /** Janus plane only: the second peer connection, which Janus offers (transport/downlink.ts). */
   readonly #downlink: Downlink;
   #participantId: string | undefined;
+  /** The relay's `ice-servers` for this signaling connection (docs/protocol.md §ICE servers). */
+  #iceServers: IceServer[] = [];
   #closed = false;
   #relayReady = false;
   #onMediaReady: (() => void) | undefined;
@@ -111,6 +120,7 @@ export class RelayClient {
     this.signaling = new SignalingClient(sig);
     this.#downlink = new Downlink({
       peers: options.peers,
+      peerOptions: () => this.#peerOptions(),
       log: this.#log,
       send: (m) => this.#trySend(m),
       onChunk: (data) => {
@@ -129,6 +139,7 @@ export class RelayClient {
       this.#guardLogged = false;
       this.#teardownPeer();
       this.#participantId = undefined;
+      this.#iceServers = [];
       this.events.emit('disconnected', { willReconnect, code });
     });
   }
@@ -230,6 +241,11 @@ export class RelayClient {
           this.events.emit('admission', m);
         }
         return;
+      case 'ice-servers':
+        // Used by the media connections made from now on; credentials the TURN server refuses
+        // only fail ICE, which the media connection's own retry handles.
+        this.#iceServers = m.iceServers;
+        return;
       case 'sdp':
         if (m.sdpType === 'answer' && this.#pc !== undefined) {
           const pc = this.#pc;
@@ -283,7 +299,8 @@ export class RelayClient {
           | 'meeting-key'
           | 'error'
           | 'media-down-offer'
-          | 'media-feeds';
+          | 'media-feeds'
+          | 'ice-servers';
       }
     >,
   ): void {
@@ -299,10 +316,14 @@ export class RelayClient {
     }
   }
 
+  #peerOptions(): PeerConnectionOptions {
+    return { iceServers: this.#iceServers.map((s) => ({ ...s, urls: [...s.urls] })) };
+  }
+
   async #startPeer(): Promise<void> {
     this.#teardownPeer();
     if (this.#closed) return;
-    const pc = this.#opts.peers.create();
+    const pc = this.#opts.peers.create(this.#peerOptions());
     this.#pc = pc;
     const channel = pc.createDataChannel(MEDIA_CHANNEL_LABEL, mediaChannelOptions(this.#opts.maxRetransmits));
     const media = new MediaChannel(

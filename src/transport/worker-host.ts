@@ -136,7 +136,7 @@ export class WorkerHost {
         return;
       }
       case 'create-pc':
-        this.#createPeer(m.pc, m.iceServers);
+        this.#createPeer(m);
         return;
       case 'close-pc': {
         const peer = this.#peers.get(m.pc);
@@ -182,7 +182,8 @@ export class WorkerHost {
     return 'pc' in m ? m.pc : undefined;
   }
 
-  #createPeer(id: number, iceServers: Extract<ToWorker, { type: 'create-pc' }>['iceServers']): void {
+  #createPeer(m: Extract<ToWorker, { type: 'create-pc' }>): void {
+    const id = m.pc;
     if (this.#peers.has(id)) {
       this.counters.invalid++;
       return;
@@ -192,11 +193,12 @@ export class WorkerHost {
       return;
     }
     const pc = this.#o.peers.create({
-      iceServers: iceServers.map((s) => ({
+      iceServers: m.iceServers.map((s) => ({
         urls: s.urls,
         ...(s.username === undefined ? {} : { username: s.username }),
         ...(s.credential === undefined ? {} : { credential: s.credential }),
       })),
+      ...(m.iceTransportPolicy === undefined ? {} : { iceTransportPolicy: m.iceTransportPolicy }),
     });
     const peer: PeerEntry = { id, pc, channels: new Set() };
     this.#peers.set(id, peer);

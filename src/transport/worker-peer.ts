@@ -145,7 +145,12 @@ export class WorkerPeerConnectionFactory implements PeerConnectionFactory, Conne
       return pc;
     }
     gen.peers.set(id, pc);
-    gen.write({ type: 'create-pc', pc: id, iceServers: options.iceServers ?? [] });
+    gen.write({
+      type: 'create-pc',
+      pc: id,
+      iceServers: options.iceServers ?? [],
+      ...(options.iceTransportPolicy === undefined ? {} : { iceTransportPolicy: options.iceTransportPolicy }),
+    });
     this.#updateRef(gen);
     return pc;
   }

@@ -59,7 +59,11 @@ const obj = <P extends Record<string, TSchema>>(p: P) => Type.Object(p, { additi
 
 /** JSON bodies of the kinds roomd sends, by kind name. */
 const ToWorkerJson = {
-  'create-pc': obj({ pc: Id, iceServers: Type.Array(IceServer, { maxItems: 8 }) }),
+  'create-pc': obj({
+    pc: Id,
+    iceServers: Type.Array(IceServer, { maxItems: 8 }),
+    iceTransportPolicy: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('relay')])),
+  }),
   'close-pc': obj({ pc: Id }),
   'create-channel': obj({
     pc: Id,

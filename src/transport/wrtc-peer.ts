@@ -45,7 +45,7 @@ interface WrtcPc {
   close(): void;
 }
 interface WrtcModule {
-  RTCPeerConnection: new (config: { iceServers: unknown[] }) => WrtcPc;
+  RTCPeerConnection: new (config: { iceServers: unknown[]; iceTransportPolicy?: 'all' | 'relay' }) => WrtcPc;
 }
 
 let wrtcModule: WrtcModule | undefined;
@@ -214,7 +214,10 @@ export class WrtcPeerConnectionFactory implements PeerConnectionFactory {
 
   create(options: PeerConnectionOptions = {}): PeerConnection {
     const { RTCPeerConnection } = loadWrtc();
-    const pc = new RTCPeerConnection({ iceServers: options.iceServers ?? [] });
+    const pc = new RTCPeerConnection({
+      iceServers: options.iceServers ?? [],
+      ...(options.iceTransportPolicy === undefined ? {} : { iceTransportPolicy: options.iceTransportPolicy }),
+    });
     this.#open++;
     return new WrtcPeerConnection(pc, () => {
       this.#open--;
