@@ -2,7 +2,7 @@
  * Valid values of a TypeBox schema as a fast-check arbitrary: the "near-valid" half of the
  * structure-aware inputs starts here (valid messages, then mutated). Covers what roomd's schemas
  * use: objects (optional keys sometimes left out), literals, unions, strings with pattern and
- * length bounds, integers and numbers with bounds, booleans, null, arrays with maxItems, unknown.
+ * length bounds, integers and numbers with bounds, booleans, null, arrays with minItems and maxItems, unknown.
  * Arrays stay short (a few items) so cases are cheap; the mutators grow them to their bounds.
  */
 import type { TSchema } from '@sinclair/typebox';
@@ -42,8 +42,12 @@ export function schemaArbitrary(schema: TSchema, maxArray = 4): fc.Arbitrary<unk
       return fc.constant(null);
     case 'array': {
       const items = schema['items'] as TSchema;
+      const minItems = (schema['minItems'] as number | undefined) ?? 0;
       const maxItems = (schema['maxItems'] as number | undefined) ?? maxArray;
-      return fc.array(schemaArbitrary(items, maxArray), { maxLength: Math.min(maxItems, maxArray) });
+      return fc.array(schemaArbitrary(items, maxArray), {
+        minLength: minItems,
+        maxLength: Math.max(minItems, Math.min(maxItems, maxArray)),
+      });
     }
     default:
       // Type.Unknown / Type.Any: any JSON.

@@ -5,9 +5,11 @@ import type { FuzzTarget } from '../lib/target.ts';
 import { bundle } from './bundle.ts';
 import { chat } from './chat.ts';
 import { control } from './control.ts';
+import { downlink } from './downlink.ts';
 import { e2eeMessage } from './e2ee-message.ts';
 import { hidDescriptor } from './hid-descriptor.ts';
 import { identity } from './identity.ts';
+import { janus } from './janus.ts';
 import { mediaChunk } from './media-chunk.ts';
 import { annexb, ivf, oggOpus } from './media-parsers.ts';
 import { panel } from './panel.ts';
@@ -21,7 +23,9 @@ import { visca } from './visca.ts';
 export const TARGETS: readonly FuzzTarget<never>[] = [
   signalClient,
   signalServer,
+  janus,
   mediaChunk,
+  downlink,
   control,
   chat,
   e2eeMessage,

@@ -47,6 +47,20 @@ const CLIENT_EXAMPLES: Record<string, unknown>[] = [
     sdpMLineIndex: 0,
   },
   { v: 1, type: 'keyframe-request', to: '17', streamId: 1 },
+  // The Janus plane's downlink connection (docs/protocol.md §Media planes).
+  {
+    v: 1,
+    type: 'media-down-answer',
+    sdp: 'v=0\r\no=- 2 2 IN IP4 10.0.0.2\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\na=sctp-port:5000\r\n',
+  },
+  {
+    v: 1,
+    type: 'media-down-ice',
+    candidate: 'candidate:2 1 udp 2122260223 10.0.0.2 40123 typ host',
+    sdpMid: '0',
+    sdpMLineIndex: 0,
+  },
+  { v: 1, type: 'media-down-ice', candidate: '', sdpMid: null, sdpMLineIndex: null },
   { v: 1, type: 'feature-request', feature: 'recording' },
   { v: 1, type: 'leave' },
   { v: 1, type: 'ping', id: 7 },
@@ -90,6 +104,23 @@ const SERVER_EXAMPLES: Record<string, unknown>[] = [
   { v: 1, type: 'error', code: 'relay.rate_limited', message: 'slow down', ref: 'e2ee' },
   { v: 1, type: 'pong', id: 7 },
   { v: 1, type: 'media-ready' },
+  // The Janus plane's downlink (docs/protocol.md §Media planes): the feed map, then Janus's offer.
+  {
+    v: 1,
+    type: 'media-feeds',
+    feeds: [
+      { feed: 4_503_599_627_370_497, participantId: '3' },
+      { feed: 1, participantId: '17' },
+      { feed: Number.MAX_SAFE_INTEGER, participantId: '4294967295' },
+    ],
+  },
+  { v: 1, type: 'media-feeds', feeds: [] },
+  {
+    v: 1,
+    type: 'media-down-offer',
+    sdp: 'v=0\r\no=- 1700000000 1 IN IP4 10.0.0.1\r\ns=VideoRoom 1234\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 10.0.0.1\r\na=mid:0\r\na=sctp-port:5000\r\na=candidate:1 1 udp 2015363327 10.0.0.1 20000 typ host\r\n',
+  },
+  { v: 1, type: 'media-lost', reason: 'failed' },
 ];
 
 function schemaArbitraries(schemas: Record<string, TSchema>): fc.Arbitrary<Record<string, unknown>> {
@@ -154,7 +185,9 @@ function signalTarget(
     },
     fromBytes: (bytes) => bytes,
     seeds: () => [
-      ...examples.slice(0, 3).map((m) => ({ note: `valid ${String(m['type'])}`, input: JSON.stringify(m) })),
+      ...examples
+        .filter((m, i) => i < 3 || String(m['type']).startsWith('media-'))
+        .map((m) => ({ note: `valid ${String(m['type'])}`, input: JSON.stringify(m) })),
       { note: 'deep array nesting', input: `${'['.repeat(20_000)}${']'.repeat(20_000)}` },
       {
         note: 'deep nesting in the version field',

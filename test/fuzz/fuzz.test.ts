@@ -21,7 +21,9 @@ const SEED = 20_261_126;
 const CASES: Record<string, number> = {
   'signal-client': 12_000,
   'signal-server': 12_000,
+  janus: 12_000,
   'media-chunk': 4000,
+  downlink: 8000,
   control: 20_000,
   chat: 3000,
   'e2ee-message': 8000,

@@ -109,12 +109,15 @@ export function decodeVideoRoom<K extends keyof typeof VideoRoomSchemas>(
   data: unknown,
 ): Decoded<VideoRoomData[K]> {
   if (typeof data === 'object' && data !== null && 'error_code' in data && kind !== 'event') {
-    const e = data as { error_code?: unknown; error?: unknown };
+    // Only an integer code is read: anything else (an object whose toString is not a function
+    // would make String() throw, a long string a long message) is "no code", -1.
+    const raw = (data as { error_code?: unknown }).error_code;
+    const code = Number.isSafeInteger(raw) ? (raw as number) : -1;
     return {
       ok: false,
       error: new RoomdError('relay.media_plane_failed', {
-        message: `The media server refused a request (${String(e.error_code)}).`,
-        context: { janusError: typeof e.error_code === 'number' ? e.error_code : -1 },
+        message: `The media server refused a request (${code === -1 ? 'no code' : code}).`,
+        context: { janusError: code },
       }),
     };
   }
