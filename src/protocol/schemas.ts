@@ -15,7 +15,14 @@ const lit = <const T extends readonly string[]>(values: T): TUnion<Literals<T>> 
 
 export const MeetingId = Type.String({ pattern: '^[A-Za-z0-9-]{3,64}$' });
 /** Chosen by the relay: the decimal form of a u32 >= 1, also the `sender` of media chunk headers. */
-export const ParticipantId = Type.String({ pattern: '^[1-9][0-9]{0,9}$' });
+/**
+ * A decimal u32 ≥ 1 (docs/protocol.md §Limits): the chunk header's sender field is a u32, so an id
+ * above 4294967295 could not be told apart from a smaller one there.
+ */
+export const ParticipantId = Type.String({
+  pattern:
+    '^(?:[1-9][0-9]{0,8}|[1-3][0-9]{9}|4(?:[01][0-9]{8}|2(?:[0-8][0-9]{7}|9(?:[0-3][0-9]{6}|4(?:[0-8][0-9]{5}|9(?:[0-5][0-9]{4}|6(?:[0-6][0-9]{3}|7(?:[01][0-9]{2}|2(?:[0-8][0-9]|9[0-5])))))))))$',
+});
 export const DeviceId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
 export const DisplayName = Type.String({ minLength: 1, maxLength: 64 });
 /** 32 bytes, base64url without padding (an Ed25519 public key, a nonce, a meeting key). */

@@ -1,4 +1,5 @@
 // Wire protocol codec: docs/protocol.md "# Wire protocol" §Validation and §Limits.
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { describe, expect, it } from 'vitest';
 import {
   decodeClientMessage,
@@ -9,6 +10,7 @@ import {
   MAX_SIGNAL_BYTES,
   WIRE_VERSION,
 } from '../../../src/protocol/index.ts';
+import { ParticipantId } from '../../../src/protocol/schemas.ts';
 
 const join = {
   v: 1,
@@ -134,5 +136,15 @@ describe('encode', () => {
     expect(() => encodeServerMessage({ type: 'leader', participantId: 'abc', reason: 'host' })).toThrowError(
       expect.objectContaining({ code: 'protocol.malformed' }),
     );
+  });
+});
+
+describe('participant ids', () => {
+  it('are decimal u32 ≥ 1, the range of the chunk header’s sender field', () => {
+    const ok = TypeCompiler.Compile(ParticipantId);
+    for (const id of ['1', '9', '999999999', '1000000000', '3999999999', '4294967289', '4294967295'])
+      expect(ok.Check(id), id).toBe(true);
+    for (const id of ['0', '01', '4294967296', '4294967300', '4295000000', '9999999999', '', '1e3', ' 1'])
+      expect(ok.Check(id), id).toBe(false);
   });
 });
