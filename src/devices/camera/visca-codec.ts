@@ -213,8 +213,11 @@ export class ViscaSplitter {
         this.garbageBytes++;
         continue;
       }
-      // A header byte (bit 7 set) in the middle starts a new packet: resynchronise.
-      if ((b & 0x80) !== 0 && this.#buf.length > 0) {
+      // A header byte (bit 7 set) in the middle starts a new packet: resynchronise — except in the
+      // data of a `y0 50` answer's first seven bytes, which CAM_VersionInq fills with whole bytes
+      // (vendor, model, ROM: `GG GG HH HH JJ JJ KK`), not nibbles (docs/hardware.md §Conformance).
+      const wholeBytes = this.#buf.length >= 2 && this.#buf.length <= 8 && this.#buf[1] === 0x50;
+      if ((b & 0x80) !== 0 && this.#buf.length > 0 && !wholeBytes) {
         this.garbageBytes += this.#buf.length;
         this.#buf = [];
       }

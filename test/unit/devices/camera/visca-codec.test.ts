@@ -115,6 +115,24 @@ describe('VISCA replies', () => {
     expect(s.garbageBytes).toBe(2 + 18);
   });
 
+  it('a CAM_VersionInq answer whose model or ROM bytes have bit 7 set stays one packet', () => {
+    // EVI-D70 Technical Manual p. 33: `y0 50 GG GG HH HH JJ JJ KK FF`, whole bytes. A model id such
+    // as 0x0599 or a ROM revision 0x8A would otherwise read as the start of a new packet.
+    const s = new ViscaSplitter();
+    const got = s.push(hex('90 41 ff 90 50 00 20 05 99 8a 01 02 ff 90 51 ff'));
+    expect(got.map((p) => [...p].map((b) => b.toString(16).padStart(2, '0')).join(' '))).toEqual([
+      '90 41 ff',
+      '90 50 00 20 05 99 8a 01 02 ff',
+      '90 51 ff',
+    ]);
+    expect(s.garbageBytes).toBe(0);
+    // Elsewhere a header byte still resynchronises: an ACK cut short, then a completion. (Inside a
+    // `y0 50` answer a cut cannot be told from whole-byte data: that packet is lost with the next.)
+    const t = new ViscaSplitter();
+    expect(t.push(hex('90 41 90 51 ff')).map((p) => decodeReply(p).kind)).toEqual(['completion']);
+    expect(t.garbageBytes).toBe(2);
+  });
+
   it('fuzz: replies, commands and the splitter take any bytes without throwing, bounded', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 6 }), (chunks) => {
