@@ -13,13 +13,14 @@
  */
 import { WebSocket } from 'ws';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
-import { RoomdError } from '../../core/errors.ts';
+import { hasCode, RoomdError } from '../../core/errors.ts';
 import { EventBus } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { IceCandidate } from '../../transport/peer.ts';
 import { decodeJanusMessage, type JanusMessage, type Jsep } from './messages.ts';
 
 export interface JanusSocket {
+  /** Throws RoomdError `transport.closed` when the socket is no longer open; nothing else. */
   send(text: string): void;
   close(): void;
 }
@@ -172,7 +173,8 @@ export class JanusClient {
       try {
         socket.send(JSON.stringify({ janus: 'destroy', session_id: session, transaction: this.#txn() }));
       } catch (error) {
-        this.#log.debug({ err: (error as Error).message }, 'could not say goodbye to Janus');
+        if (!hasCode(error, 'transport.closed')) throw error;
+        this.#log.debug('the connection to Janus closed before the goodbye');
       }
     }
     this.#lost('closed');
@@ -236,6 +238,7 @@ export class JanusClient {
         socket.send(JSON.stringify({ ...body, transaction }));
       } catch (error) {
         this.#settle(transaction);
+        if (!hasCode(error, 'transport.closed')) throw error;
         reject(new RoomdError('transport.closed', { message: 'Janus is not connected.', cause: error }));
       }
     });
@@ -321,7 +324,12 @@ export const wsConnect: JanusConnect = (url, on) =>
     ws.on('open', () => {
       open = true;
       resolve({
-        send: (text) => ws.send(text),
+        // Sending on a socket that is no longer open is the one failure a send reports, typed.
+        send: (text) => {
+          if (ws.readyState !== WebSocket.OPEN)
+            throw new RoomdError('transport.closed', { message: 'The connection to Janus is closed.' });
+          ws.send(text);
+        },
         close: () => ws.close(),
       });
     });
