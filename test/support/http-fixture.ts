@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { type Clock, SystemClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { type DeviceCertificate, ensureDeviceCertificate } from '../../src/http/admin/certificate.ts';
+import type { RoomState } from '../../src/http/schemas/state.ts';
 import { createHttpServers, type HttpOptions, type HttpServers } from '../../src/http/server.ts';
 import { VideoFeed } from '../../src/media/video-feed.ts';
 import { FakeAdminBackend, FakeRoom } from './http-fakes.ts';
@@ -81,4 +82,30 @@ export async function makeHttpFixture(
       if (options.stateDir === undefined) await fsp.rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A touch command to the kiosk server (`POST url`), as the room screen sends it. */
+export function kioskPost(
+  f: HttpFixture,
+  url: string,
+  payload: unknown,
+  headers: Record<string, string> = {},
+) {
+  return f.servers.kiosk.inject({ method: 'POST', url, payload: payload as object, headers });
+}
+
+/** `GET /api/v1/state` of the kiosk server. */
+export async function kioskStateOf(f: HttpFixture): Promise<RoomState> {
+  return (await f.servers.kiosk.inject({ method: 'GET', url: '/api/v1/state' })).json<RoomState>();
+}
+
+/** The `error` body of a refused request. */
+export function errorBody(res: { json<T>(): T }) {
+  return res.json<{ error: { code: string; message: string; fields?: { path: string }[] } }>().error;
+}
+
+/** The fake room joins a test meeting; the calls it recorded so far are forgotten. */
+export async function inTestMeeting(f: HttpFixture): Promise<void> {
+  await f.room.join('81234567890');
+  f.room.calls.length = 0;
 }

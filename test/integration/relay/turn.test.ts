@@ -6,6 +6,7 @@
  * made with each participant's own username. A wrong secret only fails TURN: nothing crashes.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HeadlessParticipant } from '../../../src/meeting/headless.ts';
 import type { PeerConnectionFactory } from '../../../src/transport/peer.ts';
 import { type CoturnFixture, startCoturn } from '../../helpers/coturn.ts';
 import {
@@ -47,6 +48,19 @@ function relayOnly(f: PeerConnectionFactory): PeerConnectionFactory {
 const idOf = (username: string) => username.slice(username.indexOf(':') + 1);
 /** The participant ids coturn granted an allocation to (usernames are `<expiry>:<id>`). */
 const allocatedIds = () => new Set(turn.allocations().users.map(idOf));
+/** The host and a far end, both limited to relay candidates, joined and secure. */
+async function twoRelayOnly(harness: Harness, note = ''): Promise<HeadlessParticipant[]> {
+  const id = await harness.meeting();
+  const peers = relayOnly(harness.peers);
+  const people = [
+    harness.participant(id, 'Host', { identity: harness.host, client: 'room', peers }),
+    harness.participant(id, 'Far end', { peers }),
+  ];
+  await Promise.all(people.map((p) => p.join()));
+  await waitFor(() => allSecure(people), `both participants secure${note}`, 30_000);
+  return people;
+}
+
 /** The participant ids coturn refused credentials of. */
 const refusedIds = () => new Set(turn.allocations().refused.map(idOf));
 
@@ -57,14 +71,7 @@ describe.each(['udp', 'tcp'] as const)('media through TURN over %s', (transport)
         turn: { urls: [`turn:${turn.address}:${turn.port}?transport=${transport}`], secret: turn.secret },
       },
     });
-    const id = await h.meeting();
-    const peers = relayOnly(h.peers);
-    const people = [
-      h.participant(id, 'Host', { identity: h.host, client: 'room', peers }),
-      h.participant(id, 'Far end', { peers }),
-    ];
-    await Promise.all(people.map((p) => p.join()));
-    await waitFor(() => allSecure(people), 'both participants secure', 30_000);
+    const people = await twoRelayOnly(h);
     await framesFlow(people, 5);
     expect(people.reduce((s, p) => s + p.badTotal(), 0)).toBe(0);
     // Both media connections were relayed by coturn, each with its participant's own credentials.
@@ -93,14 +100,7 @@ it('a relay with the wrong secret only fails TURN: coturn refuses, nothing crash
     relay: { turn: { urls: [`turn:${turn.address}:${turn.port}?transport=udp`], secret: 'not-the-secret' } },
   });
   const allocatedBefore = turn.allocations().users.length;
-  const id = await h.meeting();
-  const peers = relayOnly(h.peers);
-  const people = [
-    h.participant(id, 'Host', { identity: h.host, client: 'room', peers }),
-    h.participant(id, 'Far end', { peers }),
-  ];
-  await Promise.all(people.map((p) => p.join()));
-  await waitFor(() => allSecure(people), 'both participants secure (signaling only)', 30_000);
+  const people = await twoRelayOnly(h, ' (signaling only)');
   // Each participant's media worker tried its credentials and coturn refused them.
   const ids = people.map((p) => p.session.participantId!);
   await waitFor(
@@ -125,14 +125,7 @@ it('on the Janus plane, both media connections of each participant (uplink and d
       plane: 'janus',
       relay: { turn: { urls: [`turn:${turnJ.address}:${turnJ.port}?transport=udp`], secret: turnJ.secret } },
     });
-    const id = await h.meeting();
-    const peers = relayOnly(h.peers);
-    const people = [
-      h.participant(id, 'Host', { identity: h.host, client: 'room', peers }),
-      h.participant(id, 'Far end', { peers }),
-    ];
-    await Promise.all(people.map((p) => p.join()));
-    await waitFor(() => allSecure(people), 'both participants secure', 30_000);
+    const people = await twoRelayOnly(h);
     // Frames from the other participant arrive on the downlink, which Janus offers: limited to relay
     // candidates, it connects only with the TURN servers the relay handed out.
     await framesFlow(people, 5);

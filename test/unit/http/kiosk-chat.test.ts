@@ -5,7 +5,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import type { RoomState } from '../../../src/http/schemas/state.ts';
-import { type HttpFixture, makeHttpFixture } from '../../support/http-fixture.ts';
+import {
+  errorBody,
+  type HttpFixture,
+  inTestMeeting,
+  kioskPost,
+  makeHttpFixture,
+} from '../../support/http-fixture.ts';
 
 let f: HttpFixture;
 beforeAll(async () => {
@@ -20,16 +26,12 @@ beforeEach(async () => {
   f.room.calls.length = 0;
 });
 
-async function inMeeting(): Promise<void> {
-  await f.room.join('81234567890');
-  f.room.calls.length = 0;
-}
+const inMeeting = () => inTestMeeting(f);
 
 const chat = (payload: unknown, headers: Record<string, string> = {}) =>
-  f.servers.kiosk.inject({ method: 'POST', url: '/api/v1/chat', payload: payload as object, headers });
+  kioskPost(f, '/api/v1/chat', payload, headers);
 
-const error = (res: { json<T>(): T }) =>
-  res.json<{ error: { code: string; message: string; fields?: { path: string }[] } }>().error;
+const error = errorBody;
 
 describe('POST /api/v1/chat', () => {
   test('a message to everyone reaches the room and shows in the state as the room’s', async () => {

@@ -4,8 +4,14 @@
  * sentences, the same Origin rule as every touch command, and `meeting.share` in `GET /api/v1/state`.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import type { RoomState } from '../../../src/http/schemas/state.ts';
-import { type HttpFixture, makeHttpFixture } from '../../support/http-fixture.ts';
+import {
+  errorBody,
+  type HttpFixture,
+  inTestMeeting,
+  kioskPost,
+  kioskStateOf,
+  makeHttpFixture,
+} from '../../support/http-fixture.ts';
 
 let f: HttpFixture;
 beforeAll(async () => {
@@ -20,19 +26,14 @@ beforeEach(async () => {
   f.room.calls.length = 0;
 });
 
-async function inMeeting(): Promise<void> {
-  await f.room.join('81234567890');
-  f.room.calls.length = 0;
-}
+const inMeeting = () => inTestMeeting(f);
 
 const share = (payload: unknown, headers: Record<string, string> = {}) =>
-  f.servers.kiosk.inject({ method: 'POST', url: '/api/v1/share', payload: payload as object, headers });
+  kioskPost(f, '/api/v1/share', payload, headers);
 
-const state = async () =>
-  (await f.servers.kiosk.inject({ method: 'GET', url: '/api/v1/state' })).json<RoomState>();
+const state = () => kioskStateOf(f);
 
-const error = (res: { json<T>(): T }) =>
-  res.json<{ error: { code: string; message: string; fields?: { path: string }[] } }>().error;
+const error = errorBody;
 
 describe('POST /api/v1/share', () => {
   test('on, then off: the room shares and the state says so', async () => {
