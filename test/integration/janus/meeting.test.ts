@@ -89,7 +89,9 @@ describe('E2EE meetings on the Janus media plane', () => {
       'the relabelled-frames alarm',
       20_000,
     );
-    expect(victim.media.decryptFailures.audio).toBeGreaterThan(0);
+    // Which kinds arrived mislabelled first depends on timing; every one of them is refused.
+    const refused = Object.values(victim.media.decryptFailures).reduce((n, k) => n + k, 0);
+    expect(refused).toBeGreaterThan(0);
     const fromHost = victim.okFrom(attack.from);
     await framesFlow([a, host], 5);
     // Nothing of the Host's decrypted at the victim while mislabelled, and its shield stayed down.
