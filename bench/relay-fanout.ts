@@ -61,12 +61,36 @@ interface ChildCpu {
 const WARMUP_STREAM = 2;
 const MEASURED_STREAM = 1;
 
-async function relayChild(hostKey: string, plane: Plane, janusUrl: string): Promise<void> {
+/**
+ * The big meeting (docs/protocol.md §Big meetings): `participants` people, all sending audio
+ * (20-ms frames; silent ones skip all but one every 400 ms, as DTX does), the first `videoSenders`
+ * also sending video at 15 fps and taking turns to speak, `turnMs` each; last N = `lastN`. A full
+ * layer is `fullMbit`, a small one `smallMbit`.
+ */
+const BIG = {
+  participants: 50,
+  videoSenders: 5,
+  lastN: 4,
+  loudest: 3,
+  turnMs: 2000,
+  fullMbit: 1.0,
+  smallMbit: 0.1,
+  videoFps: 15,
+  speakingLevel: 20,
+  audioFrameMs: 20,
+  dtxMs: 400,
+} as const;
+
+async function relayChild(hostKey: string, plane: Plane, janusUrl: string, big: boolean): Promise<void> {
   const mediaPlane: MediaPlaneChoice =
     plane === 'janus' ? { kind: 'janus', url: janusUrl } : { kind: 'embedded' };
   // Every participant connects from this machine: loopback is exempt from the per-address caps
   // (docs/protocol.md §Limits), as a reverse proxy in front of the relay would be.
-  const relay = createRelay({ limits: { uncappedAddresses: ['127.0.0.1', '::1'] }, mediaPlane });
+  const relay = createRelay({
+    limits: { uncappedAddresses: ['127.0.0.1', '::1'] },
+    mediaPlane,
+    ...(big ? { bigMeeting: { lastN: BIG.lastN, loudest: BIG.loudest } } : {}),
+  });
   await relay.start();
   const m = await relay.registry.create({ hostIdentityKey: hostKey, passcode: 'bench' });
   // The relay's peer connections live in its media worker, a process of its own.
@@ -165,10 +189,11 @@ function runIsolated(
   mbit: number,
   seconds: number,
   janus?: JanusTarget,
+  big = false,
 ): Promise<Result> {
   const child = fork(
     new URL(import.meta.url).pathname,
-    ['--clients-child', JSON.stringify({ plane, n, mbit, seconds, janus: janus ?? null })],
+    ['--clients-child', JSON.stringify({ plane, n, mbit, seconds, janus: janus ?? null, big })],
     { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   return new Promise((resolve, reject) => {
@@ -190,24 +215,47 @@ async function clientsChild(spec: string): Promise<void> {
     mbit: number;
     seconds: number;
     janus: JanusTarget | null;
+    big: boolean;
   };
-  const result = await runOnce(o.plane, o.n, o.mbit, o.seconds, o.janus ?? undefined);
+  const result = o.big
+    ? await runBig(o.plane, o.seconds, o.janus ?? undefined)
+    : await runOnce(o.plane, o.n, o.mbit, o.seconds, o.janus ?? undefined);
   process.send?.({ kind: 'result', result }, () => process.exit(0));
 }
 
-async function runOnce(
+/** A frame of the measured window as a receiver reassembled it. */
+interface MeasuredFrame {
+  kind: 'audio' | 'video' | 'screen' | 'data';
+  sender: number;
+  data: Uint8Array;
+}
+
+/** A meeting on its relay (a child process), with `n` joined participants who all hear each other. */
+interface BenchMeeting {
+  child: ReturnType<typeof fork>;
+  fromChild: <T>(kind: string) => Promise<T>;
+  clients: RelayClient[];
+}
+
+/**
+ * Starts the relay child, joins `n` participants one by one and warms up: small frames until
+ * everyone has heard everyone (both planes: the Janus downlinks are complete). Frames of the
+ * window go to `onFrame(receiver index, frame)`.
+ */
+async function setUp(
   plane: Plane,
   n: number,
-  mbit: number,
-  seconds: number,
-  janus?: JanusTarget,
-): Promise<Result> {
+  janus: JanusTarget | undefined,
+  big: boolean,
+  onFrame: (receiver: number, f: MeasuredFrame) => void,
+): Promise<BenchMeeting> {
   const secret = ed25519.utils.randomSecretKey();
   const hostKey = toBase64Url(ed25519.getPublicKey(secret));
-  const child = fork(new URL(import.meta.url).pathname, ['--relay-child', hostKey, plane, janus?.url ?? ''], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = fork(
+    new URL(import.meta.url).pathname,
+    ['--relay-child', hostKey, plane, janus?.url ?? '', big ? 'big' : ''],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
   const fromChild = <T>(kind: string) =>
     new Promise<T>((resolve) => {
       const on = (m: { kind: string }) => {
@@ -220,9 +268,6 @@ async function runOnce(
   const { url, meetingId } = await fromChild<ChildReady>('ready');
 
   const peers = new WrtcPeerConnectionFactory();
-  const latencies: number[] = [];
-  let received = 0;
-  let measuring = false;
   const clients: RelayClient[] = [];
   const heard: Set<number>[] = [];
   for (let i = 0; i < n; i++) {
@@ -259,10 +304,7 @@ async function runOnce(
         seen.add(f.sender);
         return;
       }
-      const sentAt = new DataView(f.data.buffer, f.data.byteOffset).getFloat64(0);
-      if (!measuring) return;
-      received++;
-      latencies.push(performance.timeOrigin + performance.now() - sentAt);
+      onFrame(i, f);
     });
     const open = new Promise<void>((resolve) => client.events.once('media-open', () => resolve()));
     client.start();
@@ -271,11 +313,10 @@ async function runOnce(
   }
 
   progress(`${plane} ${n}: ${n} joined`);
-  // Warm-up: small frames until everyone has heard everyone (the Janus downlinks are complete).
-  const warmUntil = performance.now() + 60_000;
+  const warmUntil = performance.now() + 120_000;
   let warmFrame = 0;
   while (!heard.every((s) => s.size >= n - 1)) {
-    if (performance.now() > warmUntil) throw new Error(`${plane}: not everyone heard everyone within 60 s`);
+    if (performance.now() > warmUntil) throw new Error(`${plane}: not everyone heard everyone within 120 s`);
     for (const c of clients)
       c.sendChunks(
         chunkFrame(new Uint8Array(1200), {
@@ -290,6 +331,25 @@ async function runOnce(
   }
   progress(`${plane} ${n}: everyone hears everyone`);
   await sleep(500);
+  return { child, fromChild, clients };
+}
+
+async function runOnce(
+  plane: Plane,
+  n: number,
+  mbit: number,
+  seconds: number,
+  janus?: JanusTarget,
+): Promise<Result> {
+  const latencies: number[] = [];
+  let received = 0;
+  let measuring = false;
+  const { child, fromChild, clients } = await setUp(plane, n, janus, false, (_i, f) => {
+    if (!measuring) return;
+    const sentAt = new DataView(f.data.buffer, f.data.byteOffset).getFloat64(0);
+    received++;
+    latencies.push(performance.timeOrigin + performance.now() - sentAt);
+  });
 
   const bytesPerSec = (mbit * 1e6) / 8;
   let attempted = 0;
@@ -360,6 +420,166 @@ async function runOnce(
   };
 }
 
+/**
+ * The big meeting on one plane (BIG): delivered = frames that arrived whole at every other
+ * participant by 1 s after the window, over what the plane was to deliver (every video frame; every
+ * audio frame the relay did not leave out as not among the loudest); latency per kind; and the
+ * time from a speaker's turn starting to its first full-layer video frame at each receiver.
+ */
+async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promise<Result> {
+  const n = BIG.participants;
+  const audioLatencies: number[] = [];
+  const videoLatencies: number[] = [];
+  const toFull: number[] = [];
+  let received = 0;
+  let fullFrames = 0;
+  let smallFrames = 0;
+  let measuring = false;
+  /** Per sender index, when its current turn began (performance.now()), and which receivers saw it full since. */
+  const turnAt = new Map<number, number>();
+  const sawFull = new Map<number, Set<number>>();
+  const layer: ('full' | 'small')[] = [];
+  const { child, fromChild, clients } = await setUp(plane, n, janus, true, (i, f) => {
+    if (!measuring) return;
+    const dv = new DataView(f.data.buffer, f.data.byteOffset);
+    const lat = performance.timeOrigin + performance.now() - dv.getFloat64(0);
+    received++;
+    if (f.kind === 'audio') {
+      audioLatencies.push(lat);
+      return;
+    }
+    videoLatencies.push(lat);
+    const full = dv.getUint8(8) === 1;
+    if (full) fullFrames++;
+    else smallFrames++;
+    const sender = dv.getUint8(9);
+    const began = turnAt.get(sender);
+    const seen = sawFull.get(sender);
+    if (full && began !== undefined && seen !== undefined && !seen.has(i)) {
+      seen.add(i);
+      toFull.push(performance.now() - began);
+    }
+  });
+  clients.forEach((c, i) => {
+    layer[i] = 'full';
+    c.events.on('video-layer', (m) => {
+      layer[i] = m.layer;
+    });
+  });
+  let audioSent = 0;
+  let videoSent = 0;
+  let dtxSkipped = 0;
+  let senderDrops = 0;
+  measuring = true;
+  child.send({ kind: 'cpu-start' });
+  const clientCpu0 = process.cpuUsage();
+  const clientT0 = performance.now();
+  const janusCpu0 = janus === undefined ? 0 : procCpuMs(janus.pid);
+  const endAt = clientT0 + seconds * 1000;
+  const speaker = (t: number) => Math.floor((t - clientT0) / BIG.turnMs) % BIG.videoSenders;
+  const audio = async (client: RelayClient, i: number) => {
+    let frameNumber = 0;
+    let lastSent = Number.NEGATIVE_INFINITY;
+    let next = clientT0 + (i % BIG.audioFrameMs);
+    while (next < endAt) {
+      const wait = next - performance.now();
+      if (wait > 0) await sleep(wait);
+      const now = performance.now();
+      next += BIG.audioFrameMs;
+      const speaking = i < BIG.videoSenders && speaker(now) === i;
+      if (speaking && !turnAt.has(i)) {
+        turnAt.set(i, now);
+        sawFull.set(i, new Set());
+      } else if (!speaking && turnAt.has(i)) {
+        turnAt.delete(i);
+        sawFull.delete(i);
+      }
+      const level = speaking ? BIG.speakingLevel : 127;
+      if (!speaking && now - lastSent < BIG.dtxMs) {
+        dtxSkipped++;
+        continue;
+      }
+      const frame = new Uint8Array(120);
+      new DataView(frame.buffer).setFloat64(0, performance.timeOrigin + now);
+      const meta = { kind: 'audio' as const, streamId: 0, keyframe: true, frameNumber, audioLevel: level };
+      frameNumber++;
+      audioSent++;
+      lastSent = now;
+      if (!client.sendChunks(chunkFrame(frame, meta))) senderDrops++;
+      client.audioLevelSent(level);
+    }
+  };
+  const video = async (client: RelayClient, i: number) => {
+    const rand = prng(1000 + i);
+    let frameNumber = 0;
+    let next = clientT0 + rand() * 66;
+    while (next < endAt) {
+      const wait = next - performance.now();
+      if (wait > 0) await sleep(wait);
+      next += 1000 / BIG.videoFps;
+      const full = layer[i] === 'full';
+      const mean = (((full ? BIG.fullMbit : BIG.smallMbit) * 1e6) / 8 / BIG.videoFps) | 0;
+      const size = Math.max(64, Math.round(mean * (0.5 + rand())));
+      const frame = new Uint8Array(size);
+      const dv = new DataView(frame.buffer);
+      dv.setFloat64(0, performance.timeOrigin + performance.now());
+      dv.setUint8(8, full ? 1 : 0);
+      dv.setUint8(9, i);
+      const meta = { kind: 'video' as const, streamId: MEASURED_STREAM, keyframe: false, frameNumber };
+      frameNumber++;
+      videoSent++;
+      if (!client.sendChunks(chunkFrame(frame, meta))) senderDrops++;
+    }
+  };
+  // Receivers learn the senders' indexes from the payload; the sender ids the relay writes differ.
+  await Promise.all([
+    ...clients.map((c, i) => audio(c, i)),
+    ...clients.slice(0, BIG.videoSenders).map((c, i) => video(c, i)),
+  ]);
+  await sleep(1000);
+  measuring = false;
+  child.send({ kind: 'cpu-end' });
+  const clientCpu = process.cpuUsage(clientCpu0);
+  const clientWall = performance.now() - clientT0;
+  const janusCpuMs = janus === undefined ? Number.NaN : procCpuMs(janus.pid) - janusCpu0;
+  const janusRss = janus === undefined ? Number.NaN : procRssBytes(janus.pid);
+  const cpu = await fromChild<ChildCpu>('cpu');
+  child.send({ kind: 'stop' });
+  await new Promise((r) => child.once('exit', r));
+  const relayStats = cpu.stats as { media: { audioNotSelected: number } };
+  // Audio frames are one chunk each: the chunks the relay left out are frames it was not to deliver.
+  const notSelected = relayStats.media.audioNotSelected;
+  const expected = (audioSent - notSelected + videoSent) * (n - 1);
+  const mib = (b: number) => b / (1024 * 1024);
+  const all = [...audioLatencies, ...videoLatencies];
+  return {
+    delivered: expected === 0 ? 0 : received / expected,
+    p50: percentile(all, 50),
+    p95: percentile(all, 95),
+    relayCpu: (((cpu.userUs + cpu.systemUs) / 1000 + cpu.workerMs) / cpu.wallMs) * 100,
+    janusCpu: (janusCpuMs / clientWall) * 100,
+    clientsCpu: ((clientCpu.user + clientCpu.system) / 1000 / clientWall) * 100,
+    relayRssMiB: mib(cpu.rssBytes + cpu.workerRssBytes),
+    janusRssMiB: mib(janusRss),
+    detail: {
+      audioFramesSent: audioSent,
+      audioFramesNotSelected: notSelected,
+      audioFramesSkippedAsSilent: dtxSkipped,
+      videoFramesSent: videoSent,
+      framesExpected: expected,
+      framesReceived: received,
+      videoFramesReceivedFull: fullFrames,
+      videoFramesReceivedSmall: smallFrames,
+      senderDrops,
+      audioLatencyP95: Number(percentile(audioLatencies, 95).toFixed(1)),
+      videoLatencyP95: Number(percentile(videoLatencies, 95).toFixed(1)),
+      speakerToFullP50: Number(percentile(toFull, 50).toFixed(1)),
+      speakerToFullP95: Number(percentile(toFull, 95).toFixed(1)),
+      relayStats: cpu.stats,
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -368,17 +588,19 @@ async function main(): Promise<void> {
       seconds: { type: 'string' },
     },
   });
-  const workloads = (values.workloads ?? '6x2.5,12x1,20x0.5').split(',').map((w) => {
+  const workloads = (values.workloads ?? '6x2.5,12x1,20x0.5,big').split(',').map((w) => {
+    if (w === 'big') return { n: BIG.participants, mbit: BIG.fullMbit, big: true };
     const [n, mbit] = w.split('x').map(Number);
-    if (!Number.isInteger(n) || n! < 2 || !(mbit! > 0)) throw new Error(`bad workload "${w}" (NxMBIT)`);
-    return { n: n!, mbit: mbit! };
+    if (!Number.isInteger(n) || n! < 2 || !(mbit! > 0))
+      throw new Error(`bad workload "${w}" (NxMBIT or big)`);
+    return { n: n!, mbit: mbit!, big: false };
   });
   const planes = (values.planes ?? 'embedded,janus').split(',') as Plane[];
   const seconds = Number(values.seconds ?? 10);
   const janus = planes.includes('janus') ? await startJanus() : undefined;
   let failures = 0;
   try {
-    for (const { n, mbit } of workloads) {
+    for (const { n, mbit, big } of workloads) {
       const base: Record<string, Result> = {};
       for (const plane of planes) {
         // A fresh Janus per workload: its CPU and memory are this workload's alone.
@@ -391,6 +613,7 @@ async function main(): Promise<void> {
             mbit,
             seconds,
             plane === 'janus' ? { url: janus!.url, pid: janus!.pid } : undefined,
+            big,
           );
         } catch (error) {
           // The other runs still report; the benchmark exits 1 at the end (bench/run.ts: failed).
@@ -399,19 +622,32 @@ async function main(): Promise<void> {
           continue;
         }
         base[plane] = r;
-        const params = {
-          plane,
-          participants: n,
-          mbitPerSec: mbit,
-          seconds,
-          frameBytes: '1200-60000',
-          chunkBytes: 16384,
-        };
+        const params = big
+          ? {
+              plane,
+              participants: n,
+              videoSenders: BIG.videoSenders,
+              lastN: BIG.lastN,
+              loudest: BIG.loudest,
+              fullMbitPerSec: BIG.fullMbit,
+              smallMbitPerSec: BIG.smallMbit,
+              turnMs: BIG.turnMs,
+              seconds,
+            }
+          : {
+              plane,
+              participants: n,
+              mbitPerSec: mbit,
+              seconds,
+              frameBytes: '1200-60000',
+              chunkBytes: 16384,
+            };
+        const prefix = big ? 'relay-fanout.big_meeting' : 'relay-fanout';
         const embedded = plane === 'janus' ? base.embedded : undefined;
         const figure = (name: string, value: number, unit: string, key?: keyof Result, extra = {}) => {
           const b = embedded !== undefined && key !== undefined ? (embedded[key] as number) : undefined;
           emit({
-            name: `relay-fanout.${name}`,
+            name: `${prefix}.${name}`,
             params: { ...params, ...extra },
             value,
             unit,
@@ -425,9 +661,17 @@ async function main(): Promise<void> {
         };
         figure('delivered_fraction', r.delivered, 'fraction', 'delivered', {
           goal: 0.999,
-          window: `frames sent in ${seconds} s, arrived whole at every other participant by 1 s after`,
+          window: big
+            ? `frames sent in ${seconds} s that the plane was to deliver (all video; audio the relay selected), arrived whole at every other participant by 1 s after`
+            : `frames sent in ${seconds} s, arrived whole at every other participant by 1 s after`,
           ...r.detail,
         });
+        if (big) {
+          const d = r.detail as { speakerToFullP50: number; speakerToFullP95: number };
+          const path = "a speaker's turn starts -> its first full-layer video frame at each receiver";
+          figure('speaker_to_full_p50', d.speakerToFullP50, 'ms', undefined, { path });
+          figure('speaker_to_full_p95', d.speakerToFullP95, 'ms', undefined, { path });
+        }
         figure('latency_p50', r.p50, 'ms', 'p50', { path: 'sender->plane->receiver' });
         figure('latency_p95', r.p95, 'ms', 'p95', { path: 'sender->plane->receiver' });
         figure('relay_cpu', r.relayCpu, '% of one core', 'relayCpu', {
@@ -453,7 +697,12 @@ async function main(): Promise<void> {
 if (process.argv[2] === '--clients-child') {
   await clientsChild(process.argv[3] ?? '{}');
 } else if (process.argv[2] === '--relay-child') {
-  await relayChild(process.argv[3] ?? '', (process.argv[4] ?? 'embedded') as Plane, process.argv[5] ?? '');
+  await relayChild(
+    process.argv[3] ?? '',
+    (process.argv[4] ?? 'embedded') as Plane,
+    process.argv[5] ?? '',
+    process.argv[6] === 'big',
+  );
 } else {
   await main();
 }

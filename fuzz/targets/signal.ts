@@ -62,6 +62,9 @@ const CLIENT_EXAMPLES: Record<string, unknown>[] = [
   },
   { v: 1, type: 'media-down-ice', candidate: '', sdpMid: null, sdpMLineIndex: null },
   { v: 1, type: 'feature-request', feature: 'recording' },
+  // Big meetings on the Janus plane (docs/protocol.md §Big meetings).
+  { v: 1, type: 'audio-level', level: 0 },
+  { v: 1, type: 'audio-level', level: 127 },
   { v: 1, type: 'leave' },
   { v: 1, type: 'ping', id: 7 },
 ];
@@ -121,6 +124,8 @@ const SERVER_EXAMPLES: Record<string, unknown>[] = [
     sdp: 'v=0\r\no=- 1700000000 1 IN IP4 10.0.0.1\r\ns=VideoRoom 1234\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 10.0.0.1\r\na=mid:0\r\na=sctp-port:5000\r\na=candidate:1 1 udp 2015363327 10.0.0.1 20000 typ host\r\n',
   },
   { v: 1, type: 'media-lost', reason: 'failed' },
+  { v: 1, type: 'video-layer', layer: 'small' },
+  { v: 1, type: 'video-layer', layer: 'full' },
 ];
 
 function schemaArbitraries(schemas: Record<string, TSchema>): fc.Arbitrary<Record<string, unknown>> {

@@ -17,7 +17,7 @@ import { decoderArgs, playoutArgs } from './ffmpeg-args.ts';
 import { JitterBuffer } from './jitter.ts';
 import { OggOpusWriter, opusPacketSamples } from './opus.ts';
 import { PcmFifo, mixToS16le } from './pcm.ts';
-import { type AudioLevel, LevelMeter } from './playout.ts';
+import { type AudioLevel, LevelMeter } from './level-meter.ts';
 import { type RunnerStatus, SupervisedProcess } from './supervisor.ts';
 
 const RATE = 48_000;

@@ -2,24 +2,33 @@
  * Capture + encode: a supervised ffmpeg child whose stdout runs
  * through the matching bitstream parser, handing out MediaFrames by callback or async iteration.
  * A new parser is made for every child, so a restarted encoder starts a clean stream (it begins with
- * a keyframe). Keyframe requests follow docs/decisions/0005-media-keyframes-on-demand.md.
+ * a keyframe). Keyframe requests follow docs/decisions/0005-media-keyframes-on-demand.md. A video
+ * capture switches its encoded size the same way: a controlled restart at the new output.
+ *
+ * Audio capture also reads the microphone's level: the same ffmpeg writes an 8 kHz meter stream on
+ * its fd 3, and each audio frame handed out carries the latest 20 ms level as `audioLevel` (RFC 6464
+ * −dBov), or 127 when there is no reading from the last 200 ms. That stream is always drained and
+ * never trusted to keep flowing: when it stops or errs, frames still flow, reading silent (counted
+ * in `levelStats`).
  */
 import { access } from 'node:fs/promises';
 import type { Clock } from '../core/clock.ts';
 import { RoomdError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { ProcessRunner } from '../system/process.ts';
+import type { ChildHandle, ProcessRunner } from '../system/process.ts';
 import { AnnexBParser } from './annexb.ts';
 import {
   type AudioEncodeSettings,
   type AudioSource,
   audioCaptureArgs,
   type VideoEncodeSettings,
+  type VideoOutputSettings,
   type VideoSource,
   videoCaptureArgs,
 } from './ffmpeg-args.ts';
 import { FrameQueue } from './frame-queue.ts';
 import { IvfParser } from './ivf.ts';
+import { CaptureLevel } from './level-meter.ts';
 import { OggOpusParser } from './opus.ts';
 import { type Precheck, type RunnerStatus, SupervisedProcess } from './supervisor.ts';
 import type { FrameParser, MediaFrame, MediaKind } from './types.ts';
@@ -46,9 +55,27 @@ export interface KeyframeRequestResult {
 
 type FrameListener = (frame: MediaFrame) => void;
 
+export interface CaptureLevelStats {
+  /** 20 ms meter windows read from the meter stream (all children). */
+  readonly readings: number;
+  /** Audio frames that carried 127 because no meter reading was fresh (none yet, or stream stopped). */
+  readonly staleFrames: number;
+  /** Errors on the meter stream (each ignored: the frames go on without a level). */
+  readonly streamErrors: number;
+}
+
+/** The same runner, but every spawn opens the child's fd 3 for the meter stream. */
+function withExtraOutput(runner: ProcessRunner): ProcessRunner {
+  return {
+    run: (cmd, args, options) => runner.run(cmd, args, options),
+    spawn: (cmd, args, options) => runner.spawn(cmd, args, { ...options, extraOutput: true }),
+  };
+}
+
 export class MediaCapture {
   readonly kind: MediaKind;
   readonly #clock: Clock;
+  readonly #logger: Logger;
   readonly #supervisor: SupervisedProcess;
   readonly #makeParser: () => FrameParser;
   readonly #listeners = new Set<FrameListener>();
@@ -59,6 +86,12 @@ export class MediaCapture {
   #lastKeyframeAt = Number.NEGATIVE_INFINITY;
   #pendingRequestAt: number | undefined;
   #frames = 0;
+  /** Audio with a meter stream only. */
+  readonly #level: CaptureLevel | undefined;
+  /** The child whose meter stream is current (older children's are drained and ignored). */
+  #levelChild: ChildHandle | undefined;
+  #levelStale = 0;
+  #levelErrors = 0;
 
   constructor(options: {
     name: string;
@@ -67,27 +100,39 @@ export class MediaCapture {
     command?: string;
     args: () => readonly string[];
     makeParser: () => FrameParser;
+    /**
+     * The child writes 8 kHz mono s16le meter PCM on fd 3 (audio): frames carry `audioLevel`.
+     * `maxAgeMs` is how old a reading may be and still describe a frame (default 200 ms).
+     */
+    level?: { readonly maxAgeMs?: number };
     precheck?: Precheck;
     keyframeIntervalMs: number;
     deps: CaptureDeps;
   }) {
     this.kind = options.kind;
     this.#clock = options.deps.clock;
+    this.#logger = options.deps.logger;
     this.#makeParser = options.makeParser;
     this.#keyframeIntervalMs = options.keyframeIntervalMs;
+    const level = options.level;
+    this.#level =
+      level === undefined
+        ? undefined
+        : new CaptureLevel(level.maxAgeMs === undefined ? {} : { maxAgeMs: level.maxAgeMs });
     this.#supervisor = new SupervisedProcess({
       name: options.name,
-      runner: options.deps.runner,
+      runner: level === undefined ? options.deps.runner : withExtraOutput(options.deps.runner),
       clock: options.deps.clock,
       logger: options.deps.logger,
       args: options.args,
       ...(options.command === undefined ? {} : { command: options.command }),
       ...(options.precheck === undefined ? {} : { precheck: options.precheck }),
       ...options.deps.supervisor,
-      onSpawn: () => {
+      onSpawn: (child) => {
         this.#parser = this.#makeParser();
         // A new child starts with a keyframe: a request made to the one before is not overdue here.
         this.#pendingRequestAt = undefined;
+        if (this.#level !== undefined) this.#attachLevel(child);
       },
       onStdout: (chunk) => this.#onData(chunk),
       onStatus: (s) => {
@@ -99,6 +144,12 @@ export class MediaCapture {
   /** Frames handed out since start (all children). */
   get framesOut(): number {
     return this.#frames;
+  }
+
+  /** The meter stream's health; null for a capture without one (video). */
+  levelStats(): CaptureLevelStats | null {
+    if (this.#level === undefined) return null;
+    return { readings: this.#level.readings, staleFrames: this.#levelStale, streamErrors: this.#levelErrors };
   }
 
   status(): RunnerStatus {
@@ -132,8 +183,22 @@ export class MediaCapture {
   async stop(): Promise<void> {
     await this.#supervisor.stop();
     this.#parser = undefined;
+    this.#levelChild = undefined;
+    this.#level?.reset();
     for (const q of this.#queues) q.close();
     this.#queues.clear();
+  }
+
+  /**
+   * Replace the running encoder at once (not counted as a failure): the new child reads its
+   * arguments again and its first frame is a keyframe. A capture with no child (stopped, in backoff,
+   * waiting on its precheck) is left as it is; its next start reads the arguments anyway. Returns
+   * whether a child was replaced.
+   */
+  restart(reason: string): boolean {
+    if (this.#supervisor.status().pid === null) return false;
+    this.#supervisor.restart(reason);
+    return true;
   }
 
   /**
@@ -159,6 +224,41 @@ export class MediaCapture {
     return { accepted: true, expectedWithinMs: Math.round(wait) };
   }
 
+  #attachLevel(child: ChildHandle): void {
+    const level = this.#level;
+    if (level === undefined) return;
+    level.reset();
+    this.#levelChild = child;
+    const meter = child.extraOutput;
+    // A runner without the pipe: every frame reads stale (counted), and nothing else changes.
+    if (meter === undefined) return;
+    // Always read, even once this child is no longer current: ffmpeg blocks on a full pipe.
+    meter.on('data', (chunk: Uint8Array) => {
+      if (this.#levelChild === child) level.push(chunk, this.#clock.monotonic());
+    });
+    // Last-resort guard: the meter stream is optional to the capture, so any error on it costs only
+    // the level (frames read 127 once the last reading is stale); counted, logged once per child.
+    let logged = false;
+    meter.on('error', (err: NodeJS.ErrnoException) => {
+      this.#levelErrors += 1;
+      if (logged) return;
+      logged = true;
+      this.#logger.warn({ code: err.code ?? null, pid: child.pid ?? null }, 'audio meter stream failed');
+    });
+  }
+
+  #stamp(frame: MediaFrame): MediaFrame {
+    if (this.#level === undefined || frame.kind !== 'audio') return frame;
+    const { level, fresh } = this.#level.current(this.#clock.monotonic());
+    // No fresh reading (meter stream stalled or broken): no level at all, so the sender neither
+    // skips the frame as silent (DTX) nor claims silence for it; its header then says 127.
+    if (!fresh) {
+      this.#levelStale += 1;
+      return frame;
+    }
+    return { ...frame, audioLevel: level };
+  }
+
   #onData(chunk: Uint8Array): void {
     const parser = this.#parser;
     if (parser === undefined) return;
@@ -172,7 +272,8 @@ export class MediaCapture {
       this.#supervisor.fail('parse_failed');
       return;
     }
-    for (const f of frames) {
+    for (const parsed of frames) {
+      const f = this.#stamp(parsed);
       if (f.keyframe) {
         this.#lastKeyframeAt = this.#clock.monotonic();
         this.#pendingRequestAt = undefined;
@@ -195,43 +296,90 @@ async function defaultExists(path: string): Promise<boolean> {
   }
 }
 
-/** Camera (V4L2) or test-pattern video, VP8 in IVF or H.264 Annex-B. */
+/**
+ * Camera (V4L2) or test-pattern video, VP8 in IVF or H.264 Annex-B, encoded at the settings or at a
+ * smaller output (`reconfigure`, a big meeting's thumbnail layer: docs/protocol.md §Big meetings).
+ */
+export class VideoCapture extends MediaCapture {
+  readonly #source: VideoSource;
+  readonly #output: { current: VideoOutputSettings };
+
+  constructor(source: VideoSource, settings: VideoEncodeSettings, deps: CaptureDeps) {
+    const exists = deps.deviceExists ?? defaultExists;
+    const precheck: Precheck | undefined =
+      source.type === 'v4l2'
+        ? async () => ((await exists(source.device)) ? { ok: true } : { ok: false, reason: 'device_missing' })
+        : undefined;
+    const niceness = settings.niceness ?? 0;
+    // Read at every (re)start of the encoder: what `reconfigure` set last.
+    const output = { current: outputOf(settings) };
+    super({
+      name: 'video-capture',
+      kind: 'video',
+      // nice(1) runs ffmpeg in its own place (same pid) at the priority asked for.
+      ...(niceness !== 0 ? { command: 'nice' } : {}),
+      args: () =>
+        niceness !== 0
+          ? [
+              '-n',
+              String(Math.max(-20, Math.min(19, Math.round(niceness)))),
+              'ffmpeg',
+              ...videoCaptureArgs(source, settings, output.current),
+            ]
+          : videoCaptureArgs(source, settings, output.current),
+      makeParser: () =>
+        settings.codec === 'vp8'
+          ? new IvfParser({ clock: deps.clock })
+          : new AnnexBParser({ clock: deps.clock }),
+      ...(precheck === undefined ? {} : { precheck }),
+      keyframeIntervalMs: settings.keyframeIntervalMs ?? 2000,
+      deps,
+    });
+    this.#source = source;
+    this.#output = output;
+  }
+
+  /** The size, frame rate and bitrate the encoder makes now (or will at its next start). */
+  get output(): VideoOutputSettings {
+    return this.#output.current;
+  }
+
+  /**
+   * Encode at `output` from now on. A running encoder is replaced at once by one at the new output
+   * (a controlled restart: its first frame is a keyframe); a capture that is not running — a camera
+   * turned off stays off — only starts at it next time. Codec, keyframe interval, threads and
+   * priority stay the settings'. A file source is sent as it is and ignores this. Returns whether
+   * the encoder was restarted.
+   */
+  reconfigure(output: VideoOutputSettings): boolean {
+    if (this.#source.type === 'file' || sameOutput(output, this.#output.current)) return false;
+    this.#output.current = outputOf(output);
+    return this.restart('reconfigured');
+  }
+}
+
+function outputOf(s: VideoOutputSettings): VideoOutputSettings {
+  return { width: s.width, height: s.height, framerate: s.framerate, bitrateKbps: s.bitrateKbps };
+}
+
+function sameOutput(a: VideoOutputSettings, b: VideoOutputSettings): boolean {
+  return (
+    a.width === b.width &&
+    a.height === b.height &&
+    a.framerate === b.framerate &&
+    a.bitrateKbps === b.bitrateKbps
+  );
+}
+
 export function createVideoCapture(
   source: VideoSource,
   settings: VideoEncodeSettings,
   deps: CaptureDeps,
-): MediaCapture {
-  const exists = deps.deviceExists ?? defaultExists;
-  const precheck: Precheck | undefined =
-    source.type === 'v4l2'
-      ? async () => ((await exists(source.device)) ? { ok: true } : { ok: false, reason: 'device_missing' })
-      : undefined;
-  const niceness = settings.niceness ?? 0;
-  return new MediaCapture({
-    name: 'video-capture',
-    kind: 'video',
-    // nice(1) runs ffmpeg in its own place (same pid) at the priority asked for.
-    ...(niceness !== 0 ? { command: 'nice' } : {}),
-    args: () =>
-      niceness !== 0
-        ? [
-            '-n',
-            String(Math.max(-20, Math.min(19, Math.round(niceness)))),
-            'ffmpeg',
-            ...videoCaptureArgs(source, settings),
-          ]
-        : videoCaptureArgs(source, settings),
-    makeParser: () =>
-      settings.codec === 'vp8'
-        ? new IvfParser({ clock: deps.clock })
-        : new AnnexBParser({ clock: deps.clock }),
-    ...(precheck === undefined ? {} : { precheck }),
-    keyframeIntervalMs: settings.keyframeIntervalMs ?? 2000,
-    deps,
-  });
+): VideoCapture {
+  return new VideoCapture(source, settings, deps);
 }
 
-/** ALSA microphone or sine-tone audio, Opus in Ogg. */
+/** ALSA microphone or sine-tone audio, Opus in Ogg, each frame with the microphone's level. */
 export function createAudioCapture(
   source: AudioSource,
   settings: AudioEncodeSettings,
@@ -242,6 +390,7 @@ export function createAudioCapture(
     kind: 'audio',
     args: () => audioCaptureArgs(source, settings),
     makeParser: () => new OggOpusParser({ clock: deps.clock }),
+    level: {},
     keyframeIntervalMs: 0,
     deps,
   });

@@ -73,6 +73,12 @@ export interface VideoEncodeSettings {
   readonly niceness?: number;
 }
 
+/**
+ * What a video layer changes of an encoding (docs/protocol.md §Big meetings): the encoded size, frame
+ * rate and bitrate. The source (a camera's capture mode, the test picture) stays at the full settings.
+ */
+export type VideoOutputSettings = Pick<VideoEncodeSettings, 'width' | 'height' | 'framerate' | 'bitrateKbps'>;
+
 export interface AudioEncodeSettings {
   readonly bitrateKbps: number;
   readonly channels?: 1 | 2;
@@ -89,8 +95,11 @@ export interface PlayoutSettings {
   readonly input?: 'ogg' | 'pcm';
 }
 
-/** Sample rate of the level-meter stream playout writes to stdout. */
+/** Sample rate of the level-meter stream playout writes to stdout (and audio capture to fd 3). */
 export const METER_RATE = 8000;
+
+/** The descriptor on which audio capture writes its meter stream (ProcessRunner `extraOutput`). */
+export const CAPTURE_LEVEL_FD = 3;
 
 const COMMON = ['-hide_banner', '-nostats', '-loglevel', 'warning'] as const;
 
@@ -126,7 +135,16 @@ function videoInput(src: Exclude<VideoSource, { type: 'file' }>, s: VideoEncodeS
   return ['-re', '-f', 'lavfi', '-i', graph];
 }
 
-export function videoCaptureArgs(src: VideoSource, s: VideoEncodeSettings): string[] {
+/**
+ * The capture+encode command line. `out` (default: the settings' own) is what the encoder makes: a
+ * smaller layer scales and thins the source's frames, so a camera is still opened in the mode the
+ * full settings ask for. A file source is sent as it is, whatever `out` says.
+ */
+export function videoCaptureArgs(
+  src: VideoSource,
+  s: VideoEncodeSettings,
+  out: VideoOutputSettings = s,
+): string[] {
   const format = s.codec === 'vp8' ? 'ivf' : 'h264';
   if (src.type === 'file')
     return [
@@ -149,9 +167,10 @@ export function videoCaptureArgs(src: VideoSource, s: VideoEncodeSettings): stri
       '1',
       'pipe:1',
     ];
-  const gop = Math.max(1, Math.round(((s.keyframeIntervalMs ?? 2000) * s.framerate) / 1000));
-  const gopSeconds = gop / s.framerate;
-  const kbps = Math.round(s.bitrateKbps);
+  const gop = Math.max(1, Math.round(((s.keyframeIntervalMs ?? 2000) * out.framerate) / 1000));
+  const gopSeconds = gop / out.framerate;
+  const kbps = Math.round(out.bitrateKbps);
+  const resized = out.width !== s.width || out.height !== s.height || out.framerate !== s.framerate;
   const rate = [
     '-b:v',
     `${kbps}k`,
@@ -164,7 +183,9 @@ export function videoCaptureArgs(src: VideoSource, s: VideoEncodeSettings): stri
     '-fflags',
     'nobuffer',
     '-an',
-    ...(src.type === 'v4l2' ? ['-vf', `scale=${s.width}:${s.height},fps=${s.framerate}`] : []),
+    ...(src.type === 'v4l2' || resized
+      ? ['-vf', `scale=${out.width}:${out.height},fps=${out.framerate}`]
+      : []),
     '-pix_fmt',
     'yuv420p',
     '-g',
@@ -224,6 +245,11 @@ export function videoCaptureArgs(src: VideoSource, s: VideoEncodeSettings): stri
   ];
 }
 
+/**
+ * Microphone (or sine) → Opus in Ogg on stdout, and the same input as the 8 kHz mono s16le meter
+ * stream on fd 3 (`pipe:3`), from which the capture reads the level each audio frame carries. The
+ * child must be spawned with that pipe open (ProcessRunner `extraOutput`) and it must be drained.
+ */
 export function audioCaptureArgs(src: AudioSource, s: AudioEncodeSettings): string[] {
   const channels = s.channels ?? 1;
   const input =
@@ -265,6 +291,19 @@ export function audioCaptureArgs(src: AudioSource, s: AudioEncodeSettings): stri
     '-f',
     'ogg',
     'pipe:1',
+    '-map',
+    '0:a',
+    '-ac',
+    '1',
+    '-ar',
+    String(METER_RATE),
+    '-c:a',
+    'pcm_s16le',
+    '-f',
+    's16le',
+    '-flush_packets',
+    '1',
+    `pipe:${CAPTURE_LEVEL_FD}`,
   ];
 }
 

@@ -12,18 +12,14 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ProcessRunner } from '../system/process.ts';
-import { METER_RATE, type PlayoutSettings, playoutArgs } from './ffmpeg-args.ts';
+import { type PlayoutSettings, playoutArgs } from './ffmpeg-args.ts';
 import { JitterBuffer, type JitterStats } from './jitter.ts';
+import { type AudioLevel, LevelMeter } from './level-meter.ts';
 import { OggOpusWriter, opusPacketSamples } from './opus.ts';
 import { type RunnerStatus, SupervisedProcess } from './supervisor.ts';
 
-export interface AudioLevel {
-  /** RMS over the window, dBFS (−∞ … 0); -120 for digital silence. */
-  readonly rmsDbfs: number;
-  readonly peakDbfs: number;
-  /** Wall-clock ms when the window closed. */
-  readonly at: number;
-}
+// The meter lives in its own module (capture uses it too); importers of playout keep finding it here.
+export { type AudioLevel, LevelMeter } from './level-meter.ts';
 
 export interface AudioPlayoutOptions {
   readonly settings: Omit<PlayoutSettings, 'meter'>;
@@ -37,53 +33,6 @@ export interface AudioPlayoutOptions {
     ConstructorParameters<typeof SupervisedProcess>[0],
     'backoff' | 'stableAfterMs' | 'failedAfter'
   >;
-}
-
-const WINDOW_SAMPLES = METER_RATE / 10;
-const SILENCE_DB = -120;
-
-export class LevelMeter {
-  readonly #window: number;
-  #sumSq = 0;
-  #peak = 0;
-  #n = 0;
-  #odd: number | undefined;
-
-  /** `windowSamples` per reported level (default 100 ms at the 8 kHz meter rate). */
-  constructor(windowSamples = WINDOW_SAMPLES) {
-    this.#window = windowSamples;
-  }
-
-  /** Feed s16le bytes; returns the levels of any windows completed. */
-  push(bytes: Uint8Array, now: number): AudioLevel[] {
-    const out: AudioLevel[] = [];
-    let i = 0;
-    const sample = (lo: number, hi: number): void => {
-      const v = ((hi << 24) >> 16) | lo; // sign-extend the high byte
-      const x = v / 32768;
-      this.#sumSq += x * x;
-      this.#peak = Math.max(this.#peak, Math.abs(x));
-      this.#n += 1;
-      if (this.#n === this.#window) {
-        out.push({ rmsDbfs: toDb(Math.sqrt(this.#sumSq / this.#n)), peakDbfs: toDb(this.#peak), at: now });
-        this.#sumSq = 0;
-        this.#peak = 0;
-        this.#n = 0;
-      }
-    };
-    if (this.#odd !== undefined && bytes.length > 0) {
-      sample(this.#odd, bytes[0]!);
-      this.#odd = undefined;
-      i = 1;
-    }
-    for (; i + 1 < bytes.length; i += 2) sample(bytes[i]!, bytes[i + 1]!);
-    if (i < bytes.length) this.#odd = bytes[i]!;
-    return out;
-  }
-}
-
-function toDb(x: number): number {
-  return x <= 1e-6 ? SILENCE_DB : Math.max(SILENCE_DB, 20 * Math.log10(x));
 }
 
 export class AudioPlayout {

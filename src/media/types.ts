@@ -21,6 +21,11 @@ export interface MediaFrame {
   readonly ptsMs?: number;
   /** Duration in milliseconds, when known (Opus packets). */
   readonly durationMs?: number;
+  /**
+   * Audio only, when measured: the level as -dBov, an integer 0 (loudest) .. 127 (silence), carried
+   * in the chunk header and driving DTX (docs/protocol.md §Media chunks).
+   */
+  readonly audioLevel?: number;
   readonly data: Uint8Array;
 }
 

@@ -17,6 +17,11 @@ export interface HeadlessOptions extends MeetingSessionOptions {
   videoFrameBytes?: number;
   audioFps?: number;
   audioFrameBytes?: number;
+  /**
+   * The level each synthetic audio frame declares (−dBov, docs/protocol.md §Big meetings), read per
+   * frame; without it frames carry none (and are never skipped as silent).
+   */
+  audioLevel?: () => number;
   /** Every how many video frames one is a keyframe. */
   keyframeInterval?: number;
   /** Real encoded media instead of synthetic frames (demo far-end people); started on join. */
@@ -81,6 +86,10 @@ export class HeadlessParticipant {
     this.session.relay.events.on('keyframe-request', () => {
       this.#forceKeyframe = true;
     });
+    // A new layer starts with a keyframe, as an encoder restarted at another size does.
+    this.media.onVideoLayer(() => {
+      this.#forceKeyframe = true;
+    });
   }
 
   get name(): string {
@@ -141,7 +150,9 @@ export class HeadlessParticipant {
 
   #sendVideo(): void {
     const keyframe = this.#forceKeyframe || this.#videoSeq % (this.#o.keyframeInterval ?? 30) === 0;
-    const size = (this.#o.videoFrameBytes ?? 1200) * (keyframe ? 4 : 1);
+    // The small layer (docs/protocol.md §Big meetings) is a thumbnail: an eighth of the bytes.
+    const full = (this.#o.videoFrameBytes ?? 1200) * (keyframe ? 4 : 1);
+    const size = this.media.videoLayer === 'small' ? Math.max(64, full >> 3) : full;
     const data = makeSyntheticFrame(this.#videoSeq, size, this.#clock.now());
     if (this.media.sendFrame({ kind: 'video', codec: 'vp8', keyframe, captureTs: this.#clock.now(), data })) {
       this.sent.video++;
@@ -162,6 +173,7 @@ export class HeadlessParticipant {
         keyframe: true,
         captureTs: this.#clock.now(),
         data,
+        ...(this.#o.audioLevel === undefined ? {} : { audioLevel: this.#o.audioLevel() }),
       })
     ) {
       this.sent.audio++;

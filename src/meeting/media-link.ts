@@ -14,12 +14,16 @@ import type { MediaStats } from '../media/stats.ts';
 import { type ReceivedFrame, StreamReceiver, type StreamReceiverOptions } from '../media/stream/receiver.ts';
 import { StreamSender } from '../media/stream/sender.ts';
 import type { MediaCodec, MediaFrame } from '../media/types.ts';
+import type { ServerMessageOf } from '../protocol/schemas.ts';
 import { STREAM_ID, STREAM_KINDS, type StreamKind, streamKindOf } from '../protocol/vocabulary.ts';
 import { ChatChannel } from './chat.ts';
 import { ControlChannel } from './control.ts';
 import { parseDataMessage } from './data-message.ts';
 import { ShareChannel } from './share.ts';
 import type { MeetingSession } from './session.ts';
+
+/** docs/protocol.md §Big meetings. */
+export type VideoLayer = ServerMessageOf<'video-layer'>['layer'];
 
 /** A decrypted audio or video frame from another participant. */
 export interface ReceivedMedia extends Omit<ReceivedFrame, 'codec'> {
@@ -59,6 +63,8 @@ export class MeetingMediaLink {
   readonly #listeners = new Set<(frame: ReceivedMedia) => void>();
   readonly #captures = new Map<StreamKind, { capture: MediaCapture; detach: () => void }>();
   readonly #offs: (() => void)[] = [];
+  #videoLayer: VideoLayer = 'full';
+  readonly #layerListeners = new Set<(layer: VideoLayer) => void>();
 
   constructor(options: MediaLinkOptions) {
     const { session, clock } = options;
@@ -72,6 +78,7 @@ export class MeetingMediaLink {
         keys,
         out: relay,
         requestKeyframe: () => this.#captures.get(kind)?.capture.requestKeyframe(),
+        clock,
       });
     this.#senders = {
       audio: make('audio'),
@@ -126,6 +133,11 @@ export class MeetingMediaLink {
         const kind = streamKindOf(m.streamId);
         if (kind !== undefined) this.#senders[kind].keyframeRequested();
       }),
+      relay.events.on('video-layer', (m) => {
+        if (m.layer === this.#videoLayer) return;
+        this.#videoLayer = m.layer;
+        for (const l of this.#layerListeners) l(m.layer);
+      }),
       relay.events.on('roster', (m) => {
         this.#hostIds = new Set(m.participants.filter((p) => p.host).map((p) => p.participantId));
       }),
@@ -140,9 +152,26 @@ export class MeetingMediaLink {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Encrypt and send one frame; false when not sent (no key or channel yet, congestion). */
+  /** Encrypt and send one frame; false when not sent (no key or channel yet, congestion, DTX silence). */
   sendFrame(frame: MediaFrame, kind: StreamKind = frame.kind): boolean {
-    return this.#senders[kind].send(frame, frame.keyframe) === 'sent';
+    const sent = this.#senders[kind].send(frame, frame.keyframe, frame.audioLevel) === 'sent';
+    if (sent && kind === 'audio' && frame.audioLevel !== undefined)
+      this.#relay.audioLevelSent(frame.audioLevel);
+    return sent;
+  }
+
+  /**
+   * The video layer the relay wants from us (docs/protocol.md §Big meetings): `full` unless a big
+   * meeting has us outside its last N active speakers.
+   */
+  get videoLayer(): VideoLayer {
+    return this.#videoLayer;
+  }
+
+  /** Called on every change of `videoLayer`; returns the unsubscribe. */
+  onVideoLayer(listener: (layer: VideoLayer) => void): () => void {
+    this.#layerListeners.add(listener);
+    return () => this.#layerListeners.delete(listener);
   }
 
   /** Send everything `capture` produces on our stream of `kind` (a screen capture: 'screen'). */
@@ -187,6 +216,7 @@ export class MeetingMediaLink {
   close(): void {
     this.#clock.clear(this.#tick);
     for (const off of this.#offs.splice(0)) off();
+    this.#layerListeners.clear();
     for (const kind of [...this.#captures.keys()]) this.detach(kind);
     this.receiver.close();
   }

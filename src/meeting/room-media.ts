@@ -4,16 +4,30 @@
  * them once the service let it in and stops them with the meeting.
  *
  * Privacy: a camera that is off or a muted microphone is not started at all.
+ *
+ * Big meetings (docs/protocol.md §Big meetings): while the relay asks the room for its `small` video
+ * layer, the camera's encoder makes a thumbnail (`THUMBNAIL`) instead of its configured video; the
+ * switch either way is a controlled restart of the encoder, whose first frame is a keyframe.
  */
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { AudioMixer } from '../media/audio-mixer.ts';
-import { createAudioCapture, createVideoCapture, type MediaCapture } from '../media/capture.ts';
-import type { AudioSource, VideoEncodeSettings, VideoSource } from '../media/ffmpeg-args.ts';
+import {
+  createAudioCapture,
+  createVideoCapture,
+  type MediaCapture,
+  type VideoCapture,
+} from '../media/capture.ts';
+import type {
+  AudioSource,
+  VideoEncodeSettings,
+  VideoOutputSettings,
+  VideoSource,
+} from '../media/ffmpeg-args.ts';
 import { FEED_CAMERA_STREAM } from '../media/kiosk-feed.ts';
 import type { VideoFeed } from '../media/video-feed.ts';
 import type { ProcessRunner } from '../system/process.ts';
-import type { MeetingMediaLink } from './media-link.ts';
+import type { MeetingMediaLink, VideoLayer } from './media-link.ts';
 import type { ContentConfig } from './room-share.ts';
 
 export interface RoomMediaConfig {
@@ -40,20 +54,41 @@ export interface RoomMediaDeps {
   readonly feed: VideoFeed;
 }
 
+/**
+ * The `small` video layer: a thumbnail 320 pixels wide (the full settings' aspect, height rounded to
+ * even), at most 15 frames a second and 150 kbps — never more than the full settings themselves.
+ */
+export const THUMBNAIL = { width: 320, maxFramerate: 15, bitrateKbps: 150 } as const;
+
+/** What the room's encoder makes for `layer`: the configured settings, or their thumbnail. */
+export function videoLayerOutput(layer: VideoLayer, full: VideoEncodeSettings): VideoOutputSettings {
+  if (layer === 'full') return full;
+  const width = Math.min(full.width, THUMBNAIL.width);
+  return {
+    width,
+    height: Math.max(2, 2 * Math.round((width * full.height) / full.width / 2)),
+    framerate: Math.min(full.framerate, THUMBNAIL.maxFramerate),
+    bitrateKbps: Math.min(full.bitrateKbps, THUMBNAIL.bitrateKbps),
+  };
+}
+
 /** The room's running media in one meeting. */
 export interface RoomMedia {
-  readonly video: MediaCapture;
+  readonly video: VideoCapture;
   readonly audio: MediaCapture;
   readonly mixer: AudioMixer;
+  /** Stop following the link's video layer (the captures and mixer are stopped by their owner). */
+  readonly offVideoLayer: () => void;
 }
 
 /**
  * Start the room's media for a meeting: both captures attached to `link` (the camera's started
  * unless `cameraOn` is false, the microphone's unless `muted`) and the playout mixer at `volume`.
+ * The camera's encoder follows the link's video layer from the start.
  */
 export function startRoomMedia(
   m: RoomMediaConfig,
-  link: MeetingMediaLink,
+  link: Pick<MeetingMediaLink, 'attach' | 'videoLayer' | 'onVideoLayer'>,
   state: { cameraOn: boolean; muted: boolean; volume: number },
   deps: RoomMediaDeps,
 ): RoomMedia {
@@ -66,9 +101,22 @@ export function startRoomMedia(
   const audio = createAudioCapture(m.audio, { bitrateKbps: m.audioBitrateKbps }, captureDeps);
   link.attach(video);
   link.attach(audio);
+  // Admitted into a big meeting already outside its speakers: the first start makes the thumbnail.
+  video.reconfigure(videoLayerOutput(link.videoLayer, m.encode));
+  const offVideoLayer = link.onVideoLayer((layer) => {
+    const out = videoLayerOutput(layer, m.encode);
+    // A camera that is off stays off: its next start encodes at this layer.
+    const restarted = video.reconfigure(out);
+    captureDeps.logger.info(
+      { layer, width: out.width, height: out.height, restarted },
+      'video layer changed',
+    );
+  });
   video.onFrame((f) => {
     if (f.codec === 'opus') return;
-    // Self-view: our own picture goes to the kiosk too (it never leaves the box unencrypted).
+    // Self-view: our own picture goes to the kiosk too (it never leaves the box unencrypted). It is
+    // the encoder's output, so while the room sends its small layer the self-view is that thumbnail
+    // scaled up: the room sees what the others get.
     deps.feed.publish({
       participantId: 'self',
       streamId: FEED_CAMERA_STREAM,
@@ -88,5 +136,5 @@ export function startRoomMedia(
     logger: deps.log.child({ component: 'playout' }),
   });
   mixer.start();
-  return { video, audio, mixer };
+  return { video, audio, mixer, offVideoLayer };
 }

@@ -88,6 +88,8 @@ export class Room implements RoomCommands {
   #mixer: AudioMixer | null = null;
   #videoCapture: MediaCapture | null = null;
   #audioCapture: MediaCapture | null = null;
+  /** Unsubscribes the camera's encoder from the link's video layer (room-media.ts). */
+  #offVideoLayer: (() => void) | null = null;
   #cameraOn = true;
   #volume: number;
   #schedule: BookedMeeting[] = [];
@@ -406,6 +408,7 @@ export class Room implements RoomCommands {
     this.#videoCapture = media.video;
     this.#audioCapture = media.audio;
     this.#mixer = media.mixer;
+    this.#offVideoLayer = media.offVideoLayer;
   }
 
   #sendControl(): boolean {
@@ -429,6 +432,8 @@ export class Room implements RoomCommands {
     this.#session = null;
     const share = this.#share;
     this.#share = null;
+    this.#offVideoLayer?.();
+    this.#offVideoLayer = null;
     this.#link?.close();
     this.#link = null;
     const caps = [this.#videoCapture, this.#audioCapture];

@@ -8,6 +8,10 @@
  * and `maxFrameBytes` payload bytes (both per stream kind if wanted), and all pending frames together
  * at most `maxPendingBytes`. A chunk over a per-frame cap is refused (and its frame given up); over
  * the total budget the oldest other pending frames are given up to make room.
+ *
+ * All chunks of one frame carry the same header but for the chunk index: a chunk whose count or
+ * flags (keyframe, audio level) differ from the frame's first chunk is ignored and counted
+ * (`inconsistent`), like a duplicate; the frame then completes only if consistent chunks arrive.
  */
 import { MAX_FRAME_BYTES } from './limits.ts';
 import { MAX_CHUNK_PAYLOAD, type MediaChunk, type MediaChunkHeader } from './media-header.ts';
@@ -19,6 +23,8 @@ export interface AssembledFrame {
   streamId: number;
   frameNumber: number;
   keyframe: boolean;
+  /** From the chunk header: the audio level (-dBov) for audio, AUDIO_LEVEL_SILENT otherwise. */
+  audioLevel: number;
   data: Uint8Array;
 }
 
@@ -69,6 +75,8 @@ export class Reassembler {
   completed = 0;
   /** Chunks refused because their frame is over a cap (chunk count or bytes). */
   refused = 0;
+  /** Chunks ignored because their chunk count or flags differ from their frame's first chunk. */
+  inconsistent = 0;
 
   constructor(options: ReassemblerOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 1000;
@@ -112,7 +120,15 @@ export class Reassembler {
       p = { header: h, parts: new Array(h.chunkCount), received: 0, bytes: 0, firstAt: now };
       this.#pending.set(key, p);
     }
-    if (h.chunkCount !== p.header.chunkCount || p.parts[h.chunkIndex] !== undefined) return undefined;
+    if (
+      h.chunkCount !== p.header.chunkCount ||
+      h.keyframe !== p.header.keyframe ||
+      h.audioLevel !== p.header.audioLevel
+    ) {
+      this.inconsistent++;
+      return undefined;
+    }
+    if (p.parts[h.chunkIndex] !== undefined) return undefined;
     const size = chunk.payload.byteLength;
     if (p.bytes + size > caps.bytes) {
       this.refused++;
@@ -126,7 +142,6 @@ export class Reassembler {
     p.received++;
     p.bytes += size;
     this.#pendingBytes += size;
-    if (h.keyframe) p.header = { ...p.header, keyframe: true };
     if (p.received < h.chunkCount) return undefined;
     this.#pending.delete(key);
     this.#pendingBytes -= p.bytes;
@@ -188,6 +203,7 @@ export class Reassembler {
       streamId: h.streamId,
       frameNumber: h.frameNumber,
       keyframe: h.keyframe,
+      audioLevel: h.audioLevel,
       data,
     };
   }

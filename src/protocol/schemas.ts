@@ -159,6 +159,15 @@ export const ClientMessages = {
   ),
   /** Janus plane: a candidate of the downlink peer connection (`ice` is the uplink's). */
   'media-down-ice': Type.Object({ ...Ice.properties, type: Type.Literal('media-down-ice') }, closed),
+  /**
+   * Janus plane (docs/protocol.md §Big meetings): the level the client writes into its audio chunks'
+   * headers, which no relay reads on the way there. Sent while the client speaks, at most every
+   * AUDIO_LEVEL_REPORT_MS; nothing while it is silent.
+   */
+  'audio-level': Type.Object(
+    { v: V, type: Type.Literal('audio-level'), level: Type.Integer({ minimum: 0, maximum: 127 }) },
+    closed,
+  ),
   leave: Type.Object({ v: V, type: Type.Literal('leave') }, closed),
   ping: Type.Object(
     { v: V, type: Type.Literal('ping'), id: Type.Integer({ minimum: 0, maximum: 2 ** 31 }) },
@@ -379,7 +388,21 @@ export const ServerMessages = {
     },
     closed,
   ),
+  /**
+   * Big meetings (docs/protocol.md §Big meetings): which layer of its video the relay wants from this
+   * participant, `full` (the default) while it is among the last N active speakers, `small`
+   * otherwise. Added to wire version 1; a client that does not know it drops it and stays full.
+   */
+  'video-layer': Type.Object(
+    { v: V, type: Type.Literal('video-layer'), layer: lit(['full', 'small'] as const) },
+    closed,
+  ),
 } satisfies Record<string, TSchema>;
+
+/** A level at or below this (−dBov, RFC 6464) is speech (docs/protocol.md §Big meetings). */
+export const SPEAKING_LEVEL = 50;
+/** Janus plane: a speaking client reports its level at most this often. */
+export const AUDIO_LEVEL_REPORT_MS = 250;
 
 type Values<T> = T[keyof T];
 export type ClientMessage = Values<{

@@ -5,6 +5,7 @@
  *   roomd relay [serve] [--host 127.0.0.1] [--port 7443] [--state-dir DIR] [--cert F --key F] [--admin-token-file F]
  *                       [--media-plane embedded|janus --janus ws://HOST:8188 [--janus ws://HOST2:8188]...]
  *                       [--turn-url turns:HOST:443?transport=tcp [--turn-url ...]... --turn-secret-file F [--turn-ttl S]]
+ *                       [--last-n N] [--loudest K]   (docs/protocol.md §Big meetings)
  *   roomd relay janus-config --out DIR --ice-interface IFACE --media-address ADDR [...] (janus/config-cli.ts)
  *   roomd relay create --host-key KEY [--title T] [--passcode P] [--start ISO] [--end ISO] [--room R]
  *                      [--encryption e2ee|enhanced] [--join-before-host] [--id ID] [--policy FILE]
@@ -115,9 +116,22 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
       'turn-url': { type: 'string', multiple: true },
       'turn-secret-file': { type: 'string' },
       'turn-ttl': { type: 'string' },
+      'last-n': { type: 'string' },
+      loudest: { type: 'string' },
     },
     strict: true,
   });
+  const lastN = values['last-n'] === undefined ? undefined : Number(values['last-n']);
+  const loudest = values.loudest === undefined ? undefined : Number(values.loudest);
+  for (const [flag, n] of [
+    ['--last-n', lastN],
+    ['--loudest', loudest],
+  ] as const) {
+    if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 100)) {
+      io.stderr(`${flag} must be a whole number from 1 to 100`);
+      return ExitCode.usage;
+    }
+  }
   const planeKind = values['media-plane'] ?? 'embedded';
   if (planeKind !== 'embedded' && planeKind !== 'janus') {
     io.stderr('--media-plane is embedded or janus');
@@ -198,6 +212,14 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
     ...(adminToken === undefined ? {} : { adminToken }),
     ...(io.logger === undefined ? {} : { logger: io.logger }),
     ...(janus.length === 0 ? {} : { mediaPlane: { kind: 'janus' as const, instances: janus } }),
+    ...(lastN === undefined && loudest === undefined
+      ? {}
+      : {
+          bigMeeting: {
+            ...(lastN === undefined ? {} : { lastN }),
+            ...(loudest === undefined ? {} : { loudest }),
+          },
+        }),
     ...(turn === undefined ? {} : { turn }),
   });
   await relay.start();

@@ -11,7 +11,13 @@ import type { Logger } from '../core/logger.ts';
 import { encodeServerMessage, toBase64Url } from '../protocol/codec.ts';
 import { WIRE_VERSION } from '../protocol/limits.ts';
 import { FEATURE_NAMES, isE2eeCapable, MEETING_FEATURES } from '../protocol/vocabulary.ts';
-import type { ClientMessageOf, IceServer, MeetingInfoMessage, WithoutV } from '../protocol/schemas.ts';
+import {
+  type ClientMessageOf,
+  type IceServer,
+  type MeetingInfoMessage,
+  SPEAKING_LEVEL,
+  type WithoutV,
+} from '../protocol/schemas.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { ReportedWorkerCounters } from '../transport/worker-counters.ts';
 import { type LockoutPolicy, PasscodeLockout } from './admission.ts';
@@ -21,6 +27,7 @@ import { asList } from './hooks.ts';
 import { LiveMeeting, type Participant } from './live-meeting.ts';
 import { EmbeddedMediaPlane, type MediaPlane, type MediaPlaneStats } from './media-plane.ts';
 import type { MeetingRegistry } from './registry.ts';
+import type { SpeakerEvent, SpeakerParams } from './speakers.ts';
 import { checkTurnSettings, type TurnSettings, turnIceServer } from './turn.ts';
 
 export interface ClientLink {
@@ -109,6 +116,16 @@ export interface RelayCoreOptions {
   mediaPlane?: MediaPlane;
   /** TURN for the media connections, with per-participant credentials (docs/protocol.md §ICE servers). */
   turn?: TurnSettings;
+  /** Big meetings (docs/protocol.md §Big meetings): last N and how many speakers' audio at once. */
+  bigMeeting?: BigMeetingSettings;
+}
+
+/** docs/protocol.md §Big meetings. */
+export interface BigMeetingSettings {
+  /** Participants whose video is wanted full; past this many people, the others send small (default 9). */
+  lastN?: number;
+  /** Embedded plane, big meetings: speakers whose audio is forwarded at once (default 3). */
+  loudest?: number;
 }
 
 /**
@@ -152,6 +169,9 @@ export class RelayCore {
   };
   /** Media connections whose relay end failed; each client was told with `media-lost`. */
   mediaConnectionsLost = 0;
+  /** Big meetings: `video-layer` messages sent (docs/protocol.md §Big meetings). */
+  videoLayerChanges = 0;
+  readonly #speakerParams: Partial<SpeakerParams>;
   readonly #mediaWorker: (() => MediaWorkerStats) | undefined;
   readonly #turn: TurnSettings | undefined;
   /** Open connections per remote address (for the per-address caps). */
@@ -173,7 +193,16 @@ export class RelayCore {
       clock: options.clock,
       ...(options.lockout === undefined ? {} : { policy: options.lockout }),
     });
-    this.router = new MediaRouter(this.hooks, this.log);
+    this.#speakerParams = {
+      lastN: options.bigMeeting?.lastN ?? 9,
+      loudest: options.bigMeeting?.loudest ?? 3,
+      speakingAtOrBelow: SPEAKING_LEVEL,
+    };
+    this.router = new MediaRouter(this.hooks, this.log, (from, level) => {
+      const m = from.meeting;
+      this.speakerEvent(m, { type: 'level', participant: from.id, level });
+      return m.speakers.audioForwarded(from.id, this.clock.monotonic());
+    });
     this.plane = options.mediaPlane ?? new EmbeddedMediaPlane();
     this.limits = { ...DEFAULT_SIGNALING_LIMITS, ...options.limits };
     this.#mediaWorker = options.mediaWorker;
@@ -264,11 +293,24 @@ export class RelayCore {
       return existing;
     }
     if (record === undefined) return undefined;
-    const m = new LiveMeeting(record);
+    const m = new LiveMeeting(record, this.#speakerParams);
     if (record.encryption === 'enhanced' || this.hooks.serverKeyInE2ee?.(record.id) === true) m.rotateKey();
     this.live.set(meetingId, m);
     this.log.info({ meeting: record.id, instance: m.instanceId }, 'meeting occurrence started');
     return m;
+  }
+
+  /**
+   * Feeds the meeting's speaker tracker and tells each participant whose wanted video layer changed
+   * (docs/protocol.md §Big meetings).
+   */
+  speakerEvent(m: LiveMeeting, event: SpeakerEvent): void {
+    for (const effect of m.speakers.handle(event, this.clock.monotonic())) {
+      const p = m.participants.get(effect.participant);
+      if (p === undefined) continue;
+      this.videoLayerChanges++;
+      p.send({ type: 'video-layer', layer: effect.layer });
+    }
   }
 
   /** Drops an empty occurrence (nobody in it and nobody waiting). */
@@ -385,6 +427,8 @@ export class RelayCore {
     mediaPlane: MediaPlaneStats;
     signaling: SignalingTotals;
     mediaConnectionsLost: number;
+    /** Big meetings: `video-layer` messages sent. */
+    videoLayerChanges: number;
     /** null when the relay's peer connections do not run in a media worker (tests). */
     mediaWorker: MediaWorkerStats | null;
   } {
@@ -401,6 +445,7 @@ export class RelayCore {
       mediaPlane: this.plane.stats(),
       signaling: { ...this.signaling },
       mediaConnectionsLost: this.mediaConnectionsLost,
+      videoLayerChanges: this.videoLayerChanges,
       mediaWorker: this.#mediaWorker?.() ?? null,
     };
   }

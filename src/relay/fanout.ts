@@ -12,6 +12,8 @@ import { asList, type RelayHooks } from './hooks.ts';
 import type { Participant } from './live-meeting.ts';
 
 export interface FanoutTotals {
+  /** Big meetings: audio chunks not forwarded because their sender is not among the loudest. */
+  audioNotSelected: number;
   chunksIn: number;
   chunksForwarded: number;
   chunksDropped: number;
@@ -19,8 +21,12 @@ export interface FanoutTotals {
   malformed: number;
 }
 
+/** Called with each audio chunk's sender and level; false: the chunk is not forwarded. */
+export type AudioGate = (from: Participant, level: number) => boolean;
+
 export class MediaRouter {
   readonly totals: FanoutTotals = {
+    audioNotSelected: 0,
     chunksIn: 0,
     chunksForwarded: 0,
     chunksDropped: 0,
@@ -29,10 +35,13 @@ export class MediaRouter {
   };
   readonly #hooks: RelayHooks;
   readonly #log: Logger;
+  readonly #audio: AudioGate;
 
-  constructor(hooks: RelayHooks, logger: Logger) {
+  /** `audio` sees every audio chunk's level and says whether the chunk is forwarded. */
+  constructor(hooks: RelayHooks, logger: Logger, audio: AudioGate = () => true) {
     this.#hooks = hooks;
     this.#log = logger;
+    this.#audio = audio;
   }
 
   /** One chunk arrived from `from`'s media channel. */
@@ -50,6 +59,12 @@ export class MediaRouter {
       return;
     }
     const header = decoded.chunk.header;
+    // Big meetings (docs/protocol.md §Big meetings): the level in the cleartext header picks the
+    // speakers; audio of the others is not forwarded.
+    if (header.kind === 'audio' && !this.#audio(from, header.audioLevel)) {
+      this.totals.audioNotSelected++;
+      return;
+    }
     setChunkSender(data, Number(from.id));
     const streamKey = `${from.id}/${header.kind}/${header.streamId}`;
     for (const to of from.meeting.participants.values()) {

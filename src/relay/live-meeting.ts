@@ -11,6 +11,7 @@ import type { PeerConnection } from '../transport/peer.ts';
 import type { OutgoingBody } from './hooks.ts';
 import { chooseLeader, type LeaderChoice } from './leader.ts';
 import type { MeetingRecord } from './registry.ts';
+import { type SpeakerParams, SpeakerTracker } from './speakers.ts';
 
 export interface ParticipantStats {
   chunksIn: number;
@@ -51,9 +52,12 @@ export class LiveMeeting {
   #seq = 0;
   /** Enhanced meetings: the relay's key and its id (grows on every rotation). */
   key: { keyId: number; key: Uint8Array } | undefined;
+  /** Big meetings: who speaks, whose video is wanted full, whose audio is forwarded (speakers.ts). */
+  readonly speakers: SpeakerTracker;
 
-  constructor(record: MeetingRecord) {
+  constructor(record: MeetingRecord, speakers: Partial<SpeakerParams> = {}) {
     this.record = record;
+    this.speakers = new SpeakerTracker(speakers);
   }
 
   nextSeq(): number {

@@ -14,7 +14,7 @@ import { MAX_SIGNAL_BYTES } from '../protocol/limits.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import { reportedWorkerCounters } from '../transport/worker-counters.ts';
 import { WorkerPeerConnectionFactory } from '../transport/worker-peer.ts';
-import { type MediaWorkerStats, RelayCore, type SignalingLimits } from './core.ts';
+import { type BigMeetingSettings, type MediaWorkerStats, RelayCore, type SignalingLimits } from './core.ts';
 import type { OutgoingBody, RelayHooks } from './hooks.ts';
 import type { LockoutPolicy } from './admission.ts';
 import { checkAdminToken, generateAdminToken, registerHttpApi } from './http-api.ts';
@@ -67,6 +67,8 @@ export interface RelayOptions {
    * relay's own end of each connection uses the same servers.
    */
   turn?: TurnSettings;
+  /** Big meetings (docs/protocol.md §Big meetings): last N, and speakers heard at once. */
+  bigMeeting?: BigMeetingSettings;
 }
 
 /** Close code for a connection refused because its address is over a cap ("try again later"). */
@@ -128,6 +130,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     ...(options.lockout === undefined ? {} : { lockout: options.lockout }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.turn === undefined ? {} : { turn: options.turn }),
+    ...(options.bigMeeting === undefined ? {} : { bigMeeting: options.bigMeeting }),
     ...(worker === null ? {} : { mediaWorker: () => mediaWorkerStats(worker) }),
     ...(options.mediaPlane?.kind === 'janus'
       ? {

@@ -240,6 +240,9 @@ export class Connection {
       case 'media-down-ice':
         this.core.plane.candidate(p, msg, 'down');
         return;
+      case 'audio-level':
+        this.core.speakerEvent(p.meeting, { type: 'level', participant: p.id, level: msg.level });
+        return;
       case 'keyframe-request': {
         const target = p.meeting.participants.get(msg.to);
         if (target === undefined) throw new RoomdError('relay.unknown_participant');
@@ -393,6 +396,7 @@ export class Connection {
     this.send({ type: 'admission', status: 'admitted', participantId: p.id, instanceId: m.instanceId, host });
     this.send(core.meetingInfo(m, p));
     core.sendKey(m, p);
+    core.speakerEvent(m, { type: 'joined', participant: p.id });
   }
 
   /** A proof by `join.identityKey` over `message(nonce, meeting id as the client sent it)`. */
@@ -415,6 +419,7 @@ export class Connection {
     const m = p.meeting;
     core.plane.detach(p);
     m.participants.delete(p.id);
+    core.speakerEvent(m, { type: 'left', participant: p.id });
     core.log.info({ meeting: m.record.id, participant: p.id }, 'participant left');
     if (m.participants.size === 0) {
       core.maybeEnd(m);

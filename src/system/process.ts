@@ -5,6 +5,9 @@
  *
  * Contract: `run` never rejects. A non-zero exit is in `code`; a program that could not start
  * gives code `null` with the reason in `stderr`; a child killed by the timeout has `timedOut`.
+ *
+ * A spawned child can get one extra output pipe as its fd 3 (`extraOutput`), for a second stream
+ * beside stdout (ffmpeg writes it as `pipe:3`, e.g. the microphone's level-meter PCM).
  */
 import { spawn as nodeSpawn } from 'node:child_process';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -31,6 +34,11 @@ export interface RunResult {
 export interface SpawnOptions {
   readonly cwd?: string;
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Open a pipe from the child's fd 3 to `ChildHandle.extraOutput`. Read it to its end: a child
+   * writing to a full pipe nobody drains blocks.
+   */
+  readonly extraOutput?: boolean;
 }
 
 export interface ExitInfo {
@@ -45,6 +53,8 @@ export interface ChildHandle {
   readonly stdin: Writable;
   readonly stdout: Readable;
   readonly stderr: Readable;
+  /** The child's fd 3, when spawned with `extraOutput`. */
+  readonly extraOutput?: Readable;
   /** Resolves once, when the child has exited (never rejects). */
   readonly exited: Promise<ExitInfo>;
   kill(signal?: NodeJS.Signals): void;
@@ -105,9 +115,11 @@ export class NodeProcessRunner implements ProcessRunner {
     const child = nodeSpawn(cmd, [...args], {
       cwd: options.cwd,
       env: options.env === undefined ? process.env : { ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: options.extraOutput === true ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
     });
     child.stdin.on('error', () => {});
+    // Node types stdio[3] as a Duplex (a socket pair end); the child only writes to it.
+    const fd3 = options.extraOutput === true ? (child.stdio[3] as Readable | null) : null;
     const exited = new Promise<ExitInfo>((resolve) => {
       let startError: Error | undefined;
       child.on('error', (e) => {
@@ -123,6 +135,7 @@ export class NodeProcessRunner implements ProcessRunner {
       stdin: child.stdin,
       stdout: child.stdout,
       stderr: child.stderr,
+      ...(fd3 === null ? {} : { extraOutput: fd3 }),
       exited,
       kill: (signal: NodeJS.Signals = 'SIGTERM') => {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -134,13 +147,16 @@ export class NodeProcessRunner implements ProcessRunner {
 export interface FakeCall {
   readonly cmd: string;
   readonly args: readonly string[];
+  /** The options a `spawn` was given, when it was given any. */
+  readonly options?: SpawnOptions;
 }
 
 export type FakeHandler = (args: readonly string[], input?: string | Uint8Array) => Partial<RunResult>;
 
 /**
  * A scripted runner: `on(cmd, handler)` answers `run`; unknown commands exit 127 like a shell.
- * `spawn` returns a child whose streams the test drives and which exits on `kill`.
+ * `spawn` returns a child whose streams (and fd 3, with `extraOutput`) the test drives and which
+ * exits on `kill`.
  */
 export class FakeProcessRunner implements ProcessRunner {
   readonly calls: FakeCall[] = [];
@@ -162,9 +178,9 @@ export class FakeProcessRunner implements ProcessRunner {
     return { code: 0, signal: null, stdout: '', stderr: '', timedOut: false, ...r };
   }
 
-  spawn(cmd: string, args: readonly string[]): ChildHandle {
-    this.calls.push({ cmd, args: [...args] });
-    const child = new FakeChild(this.children.length + 1000);
+  spawn(cmd: string, args: readonly string[], options?: SpawnOptions): ChildHandle {
+    this.calls.push({ cmd, args: [...args], ...(options === undefined ? {} : { options }) });
+    const child = new FakeChild(this.children.length + 1000, options?.extraOutput === true);
     this.children.push(child);
     return child;
   }
@@ -175,12 +191,14 @@ export class FakeChild implements ChildHandle {
   readonly stdin = new PassThrough();
   readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
+  readonly extraOutput?: PassThrough;
   readonly exited: Promise<ExitInfo>;
   #resolve: (e: ExitInfo) => void = () => {};
   #done = false;
 
-  constructor(pid: number) {
+  constructor(pid: number, extraOutput = false) {
     this.pid = pid;
+    if (extraOutput) this.extraOutput = new PassThrough();
     this.exited = new Promise((r) => {
       this.#resolve = r;
     });
@@ -196,6 +214,7 @@ export class FakeChild implements ChildHandle {
     this.#done = true;
     this.stdout.end();
     this.stderr.end();
+    this.extraOutput?.end();
     this.#resolve({ code, signal });
   }
 

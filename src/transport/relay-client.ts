@@ -13,12 +13,14 @@ import { RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { fromBase64Url } from '../protocol/codec.ts';
-import type {
-  ClientMessageOf,
-  IceServer,
-  ServerMessage,
-  ServerMessageOf,
-  WithoutV,
+import {
+  AUDIO_LEVEL_REPORT_MS,
+  type ClientMessageOf,
+  type IceServer,
+  type ServerMessage,
+  type ServerMessageOf,
+  SPEAKING_LEVEL,
+  type WithoutV,
 } from '../protocol/schemas.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { Downlink, type DownlinkCounters } from './downlink.ts';
@@ -53,6 +55,8 @@ export interface RelayClientEvents {
   e2ee: ServerMessageOf<'e2ee'>;
   'keyframe-request': ServerMessageOf<'keyframe-request'>;
   'feature-result': ServerMessageOf<'feature-result'>;
+  /** Big meetings: the video layer the relay wants from us now (docs/protocol.md §Big meetings). */
+  'video-layer': ServerMessageOf<'video-layer'>;
   /** A typed error the relay replied with. */
   'relay-error': ServerMessageOf<'error'>;
   pong: ServerMessageOf<'pong'>;
@@ -104,6 +108,11 @@ export class RelayClient {
   #onMediaReady: (() => void) | undefined;
   #guardTrips = 0;
   #mediaLost = 0;
+  /** Janus plane: this relay offered a downlink, so nobody reads our chunk headers on the way. */
+  #janusPlane = false;
+  /** When our level was last reported (`audio-level`), by the clock's monotonic time. */
+  #levelReportedAt = Number.NEGATIVE_INFINITY;
+  #levelReports = 0;
   /** Whether a guard trip was logged on the current connection (log once per connection). */
   #guardLogged = false;
 
@@ -175,6 +184,26 @@ export class RelayClient {
   /** Media connections the relay said it lost (`media-lost`), each replaced at once. */
   get mediaLost(): number {
     return this.#mediaLost;
+  }
+
+  /** `audio-level` messages sent (Janus plane only). */
+  get levelReports(): number {
+    return this.#levelReports;
+  }
+
+  /**
+   * The level (−dBov, RFC 6464) of an audio frame we just sent. On the Janus plane, which reads no
+   * chunk header, a speaking level is also sent to the relay, at most every AUDIO_LEVEL_REPORT_MS
+   * (docs/protocol.md §Big meetings); on the embedded plane the relay reads it from the header.
+   */
+  audioLevelSent(level: number): void {
+    if (!this.#janusPlane || level > SPEAKING_LEVEL) return;
+    const now = this.#clock.monotonic();
+    if (now - this.#levelReportedAt < AUDIO_LEVEL_REPORT_MS) return;
+    if (this.#trySend({ type: 'audio-level', level })) {
+      this.#levelReportedAt = now;
+      this.#levelReports++;
+    }
   }
 
   start(): void {
@@ -256,6 +285,7 @@ export class RelayClient {
         this.#pc?.addIceCandidate(m).catch(() => {});
         return;
       case 'media-down-offer':
+        this.#janusPlane = true;
         this.#downlink.offer(m.sdp).catch((e: unknown) => this.#peerFailed(this.#pc, e));
         return;
       case 'media-feeds':

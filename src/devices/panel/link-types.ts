@@ -46,6 +46,8 @@ export const HEARTBEAT = 'sys0=sys0';
 
 /** Time the panel gets to change its speed after `baud=` before we follow. */
 export const BAUD_SETTLE_MS = 50;
+/** `baud=` tries while the panel keeps answering at its old speed, before the link stays there. */
+export const BAUD_SWITCH_ATTEMPTS = 3;
 /** How long `88` may lag behind `00 00 00 FF FF FF`. */
 export const BOOT_GRACE_MS = 300;
 

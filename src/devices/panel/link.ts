@@ -11,7 +11,8 @@
  *   probes: `FF FF FF connect FF FF FF` at the current speed, then at the configured one and the
  *   common ones, each waited for 1e6/baud + 30 ms (Nextion Upload Protocol, step 1) plus a margin,
  *   until `comok` answers.
- * - A panel found at another speed is switched with `baud=` (not stored on the panel) and checked
+ * - A panel found at another speed is switched with `baud=` (not stored on the panel; up to three
+ *   tries while it keeps answering at its old speed) and checked
  *   again at the configured speed; if it does not follow, the link stays at the speed it answered.
  * - Then `bkcmd=3`, `sys0=sys0` and `sendme`: the `01` before the page frame proves acknowledgements
  *   are on. Only then is `reset` emitted, so the controller redraws everything.
@@ -29,6 +30,7 @@ import { encodeInstruction, ins, type NextionFrame, NextionParser, TERMINATOR } 
 import { FrameWaiter } from './frame-waiter.ts';
 import {
   BAUD_SETTLE_MS,
+  BAUD_SWITCH_ATTEMPTS,
   BOOT_GRACE_MS,
   concat,
   type Expect,
@@ -433,15 +435,19 @@ export class NextionLink {
   async #establish(rate: number | null, gen: number): Promise<boolean> {
     const target = this.#targetRate;
     if (rate !== null && target !== null && rate !== target) {
-      if (!(await this.#write(encodeInstruction(ins.baud(target))))) return false;
-      await this.#waiter.sleep(BAUD_SETTLE_MS);
-      if (gen !== this.#probeGen) return false;
-      if (await this.#tryRate(target, gen)) this.counters.baudSwitches++;
-      else {
+      // A `baud=` garbled on the way (noise, or its bytes still in flight when we changed our
+      // speed) leaves the panel where it was: it answers at `rate` again, and gets another go.
+      let switched = false;
+      for (let attempt = 0; attempt < BAUD_SWITCH_ATTEMPTS && !switched; attempt++) {
+        if (!(await this.#write(encodeInstruction(ins.baud(target))))) return false;
+        await this.#waiter.sleep(BAUD_SETTLE_MS);
         if (gen !== this.#probeGen) return false;
-        this.counters.baudFallbacks++;
-        if (!(await this.#tryRate(rate, gen))) return false;
+        switched = await this.#tryRate(target, gen);
+        if (gen !== this.#probeGen) return false;
+        if (!switched && !(await this.#tryRate(rate, gen))) return false;
       }
+      if (switched) this.counters.baudSwitches++;
+      else this.counters.baudFallbacks++;
     }
     let acks = 0;
     const fence = this.#waiter.wait((f) => {

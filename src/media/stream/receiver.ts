@@ -222,7 +222,13 @@ export class StreamReceiver {
     let epoch: number;
     try {
       if (keys === null) throw new RoomdError('e2ee.unknown_key', { message: 'No media keys.' });
-      const meta = frameMetadata(frame.kind, frame.streamId, frame.keyframe, frame.frameNumber);
+      const meta = frameMetadata(
+        frame.kind,
+        frame.streamId,
+        frame.keyframe,
+        frame.frameNumber,
+        frame.audioLevel,
+      );
       const plain = keys.openAs(participantId, frame.kind, frame.data, meta, this.#clock.monotonic());
       epoch = plain.epoch;
       opened = unpackFrame(plain.payload);

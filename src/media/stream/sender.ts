@@ -6,9 +6,16 @@
  * Video and screen frames pass a DependencyGate: once a frame is not sent, for whatever reason, the
  * delta frames after it are not sent either (they could not be decoded) until the next keyframe,
  * and the encoder is asked for that keyframe at once. Audio and data frames stand alone.
+ *
+ * An audio frame may carry its level (-dBov, RFC 6464), which goes into the chunk header and the
+ * authenticated metadata. Discontinuous transmission (DTX, docs/protocol.md §Media chunks): with a
+ * clock, an audio frame at level DTX_FROM_LEVEL or more (that quiet or quieter) is sent only when
+ * DTX_KEEPALIVE_MS have passed since the last frame sent; the others are skipped without using a
+ * frame number, so receivers see no gap.
  */
+import type { Clock } from '../../core/clock.ts';
 import { RoomdError } from '../../core/errors.ts';
-import { chunkFrame } from '../../protocol/media-header.ts';
+import { chunkFrame, mediaFlags } from '../../protocol/media-header.ts';
 import { STREAM_ID, type StreamKind } from '../../protocol/vocabulary.ts';
 import { type FramePayload, packFrame } from '../envelope.ts';
 import { MediaStats } from '../stats.ts';
@@ -35,13 +42,20 @@ export interface StreamSenderOptions {
    * repeated requests): after a frame was not sent, and for every request from a receiver.
    */
   readonly requestKeyframe?: () => void;
+  /** Time for DTX (audio); without a clock every frame is sent. */
+  readonly clock?: Clock;
 }
 
+/** Audio levels from this one on (quieter than -65 dBov) count as silence for DTX. */
+export const DTX_FROM_LEVEL = 65;
+/** During silence an audio sender still sends a frame this often (ms), so receivers keep the stream. */
+export const DTX_KEEPALIVE_MS = 400;
+
 /**
- * Why a frame was not sent: no key or channel yet, congestion, the send key is used up, or it is a
- * delta frame that depends on a frame that was not sent.
+ * Why a frame was not sent: no key or channel yet, congestion, the send key is used up, it is a
+ * delta frame that depends on a frame that was not sent, or it is a silent audio frame left out by DTX.
  */
-export type SendOutcome = 'sent' | 'not-ready' | 'congested' | 'key-exhausted' | 'skipped';
+export type SendOutcome = 'sent' | 'not-ready' | 'congested' | 'key-exhausted' | 'skipped' | 'silent';
 
 export class StreamSender {
   readonly kind: StreamKind;
@@ -53,10 +67,14 @@ export class StreamSender {
   framesDropped = 0;
   /** Frames refused because the send key's counter ran out (a rekey brings a fresh key). */
   keyExhausted = 0;
+  /** Silent audio frames left out by DTX (not dropped: nothing was lost). */
+  silentSkipped = 0;
   readonly #o: StreamSenderOptions;
   /** Video and screen only: whether the next delta frame still has all it depends on. */
   readonly #gate: DependencyGate | undefined;
   #frameNumber: number;
+  /** Clock.monotonic() when this sender last sent a frame (DTX), or undefined before the first. */
+  #lastSentAt: number | undefined;
 
   constructor(options: StreamSenderOptions) {
     this.#o = options;
@@ -88,8 +106,26 @@ export class StreamSender {
     return this.#frameNumber;
   }
 
-  /** Encrypt, chunk and send one frame. */
-  send(payload: FramePayload, keyframe: boolean): SendOutcome {
+  /**
+   * Encrypt, chunk and send one frame. `audioLevel` (audio only: -dBov, 0..127) goes into the chunk
+   * header and the metadata; given on an audio sender with a clock, it also drives DTX. A level the
+   * header cannot carry (not an integer 0..127, or any level but 127 on another kind) is the caller's
+   * mistake: protocol.malformed is thrown before anything is counted or sent.
+   */
+  send(payload: FramePayload, keyframe: boolean, audioLevel?: number): SendOutcome {
+    mediaFlags(this.kind, keyframe, audioLevel);
+    const now = this.#o.clock?.monotonic();
+    if (
+      this.kind === 'audio' &&
+      audioLevel !== undefined &&
+      audioLevel >= DTX_FROM_LEVEL &&
+      now !== undefined &&
+      this.#lastSentAt !== undefined &&
+      now - this.#lastSentAt < DTX_KEEPALIVE_MS
+    ) {
+      this.silentSkipped++;
+      return 'silent';
+    }
     const keys = this.#o.keys();
     if (keys === null || keys.sendEpoch === 0 || !this.#o.out.mediaOpen) {
       this.notReady++;
@@ -103,7 +139,8 @@ export class StreamSender {
     const n = this.#frameNumber;
     let sealed: Uint8Array;
     try {
-      sealed = keys.seal(this.kind, packFrame(payload), frameMetadata(this.kind, this.streamId, keyframe, n));
+      const meta = frameMetadata(this.kind, this.streamId, keyframe, n, audioLevel);
+      sealed = keys.seal(this.kind, packFrame(payload), meta);
     } catch (err) {
       if (!(err instanceof RoomdError)) throw err;
       if (err.code === 'e2ee.counter_exhausted') {
@@ -117,13 +154,15 @@ export class StreamSender {
       return 'not-ready';
     }
     this.#frameNumber = (n + 1) >>> 0;
-    const chunks = chunkFrame(sealed, { kind: this.kind, streamId: this.streamId, keyframe, frameNumber: n });
+    const meta = { kind: this.kind, streamId: this.streamId, keyframe, frameNumber: n, audioLevel };
+    const chunks = chunkFrame(sealed, meta);
     if (!this.#o.out.sendChunks(chunks)) {
       this.framesDropped++;
       this.#notSent(keyframe);
       return 'congested';
     }
     this.#gate?.sent(keyframe);
+    this.#lastSentAt = now;
     this.stats.recordSent(sealed.length, keyframe);
     return 'sent';
   }

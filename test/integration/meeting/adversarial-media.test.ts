@@ -113,4 +113,47 @@ describe('the relay is the adversary: media frames', () => {
       LONG,
     );
   });
+
+  it('a relay that rewrites the audio level in the cleartext header: frames refused, alarm, never e2ee; recovers', async () => {
+    // Making someone look silent (or loud) to the screens would move the big-meeting layers; the
+    // level is authenticated with the frame (docs/protocol.md §Big meetings), so it cannot be changed.
+    const attack = { on: false };
+    let ids = { from: '', to: '' };
+    let rewritten = 0;
+    const r = await secureRoom(
+      {
+        media(chunk, ctx) {
+          if (!attack.on || ctx.from !== ids.from || ctx.to !== ids.to || chunk[1] !== 0) return chunk;
+          const quiet = chunk.slice();
+          quiet[3] = (quiet[3]! & 1) | (127 << 1); // audio, flags: keyframe bit kept, level 127
+          if (quiet[3] === chunk[3]) quiet[3] = (quiet[3]! & 1) | (0 << 1);
+          rewritten++;
+          return quiet;
+        },
+      },
+      ['Host', 'Victim'],
+    );
+    const victim = r.p('Victim');
+    ids = { from: r.pid('Host'), to: r.pid('Victim') };
+    openOnDecryptFailure(r, 'Victim', () => attack.on);
+    attack.on = true;
+    await waitFor(
+      () => victim.media.decryptFailures.audio > 3,
+      'frames with a rewritten level refused',
+      LONG,
+    );
+    await waitFor(() => victim.session.snapshot.shield === 'partial', 'integrity alarm', LONG);
+    expect(rewritten).toBeGreaterThan(3);
+    await sleep(500);
+    attack.on = false;
+    r.watch.closeAll();
+    expectNeverE2ee(r, ['Victim']);
+    expect(victim.badTotal()).toBe(0);
+    const ok = victim.okFrom(ids.from);
+    await waitFor(
+      () => allSecure([r.p('Host'), victim]) && victim.okFrom(ids.from) > ok + 5,
+      'frames and e2ee back',
+      LONG,
+    );
+  });
 });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.ts';
 import { RoomdError } from '../../../src/core/errors.ts';
+import { FrameKeys } from '../../../src/e2ee/frames.ts';
 import type { PayloadCodec } from '../../../src/media/envelope.ts';
 import type { StreamKeys } from '../../../src/media/stream/frame.ts';
 import {
@@ -14,12 +15,19 @@ import {
   type StreamKey,
   StreamReceiver,
 } from '../../../src/media/stream/receiver.ts';
-import { type ChunkOut, StreamSender } from '../../../src/media/stream/sender.ts';
-import { setChunkSender } from '../../../src/protocol/media-header.ts';
+import {
+  type ChunkOut,
+  DTX_FROM_LEVEL,
+  DTX_KEEPALIVE_MS,
+  type SendOutcome,
+  StreamSender,
+} from '../../../src/media/stream/sender.ts';
+import { AUDIO_LEVEL_SILENT, chunkAudioLevel, setChunkSender } from '../../../src/protocol/media-header.ts';
 import type { StreamKind } from '../../../src/protocol/vocabulary.ts';
 import { chunkSink, plainKeys, toyKeys } from '../../support/stream-keys.ts';
 
-function setup() {
+/** Senders and a receiver over a fake wire; toy keys unless `keys` names real ones. */
+function setup(keys?: { send: StreamKeys; receive: StreamKeys }) {
   const clock = new FakeClock();
   const out: ReceivedFrame[] = [];
   const requests: StreamKey[] = [];
@@ -30,7 +38,8 @@ function setup() {
     const sink = chunkSink(3, setChunkSender);
     return new StreamSender({
       kind,
-      keys: () => toyKeys({ byte: key }),
+      keys: () => keys?.send ?? toyKeys({ byte: key }),
+      clock,
       out: {
         mediaOpen: true,
         sendChunks: (chunks) => {
@@ -44,7 +53,7 @@ function setup() {
   const tx = sender('video');
   const rx = new StreamReceiver({
     clock,
-    keys: () => toyKeys({ byte: 5 }),
+    keys: () => keys?.receive ?? toyKeys({ byte: 5 }),
     onFrame: (f) => out.push(f),
     requestKeyframe: (k) => requests.push(k),
   });
@@ -260,5 +269,151 @@ describe('StreamSender outcomes', () => {
     const other = rig({ sealError: new RoomdError('e2ee.malformed') });
     expect(() => other.tx.send(payload, true)).toThrow(expect.objectContaining({ code: 'e2ee.malformed' }));
     expect(other.tx.notReady + other.tx.keyExhausted + other.sends()).toBe(0);
+  });
+});
+
+/** Real SFrame keys: sender '3' (the id the fake wire stamps) and receiver '9' in one epoch. */
+function frameKeyPair(): { send: FrameKeys; receive: FrameKeys } {
+  const opts = { meetingId: 'm', instanceId: 'i', label: 'roomd-e2ee v1 media key' };
+  const send = new FrameKeys({ ...opts, selfId: '3' });
+  const receive = new FrameKeys({ ...opts, selfId: '9' });
+  for (const [i, f] of [send, receive].entries()) {
+    f.setSlots([
+      { participantId: '3', slot: 0 },
+      { participantId: '9', slot: 1 },
+    ]);
+    f.setSelfSlot(i);
+    f.install(1, new Uint8Array(32).fill(1), 0, 10_000);
+  }
+  send.setSendEpoch(1);
+  return { send, receive };
+}
+
+const AUDIO_3 = { sender: 3, kind: 'audio' } as const;
+
+describe('audio level (docs/protocol.md §Media chunks)', () => {
+  it('carries the level in the header of every chunk and opens the frame with it', () => {
+    const s = setup();
+    const audio = s.sender('audio');
+    expect(audio.send(s.frame(20_000, 'opus'), true, 17)).toBe('sent');
+    expect(audio.send(s.frame(10, 'opus'), true)).toBe('sent');
+    expect(s.wire.map((c) => chunkAudioLevel(c))).toEqual([17, 17, AUDIO_LEVEL_SILENT]);
+    s.deliver();
+    expect(s.out.map((f) => [f.frameNumber, f.data.length])).toEqual([
+      [0, 20_000],
+      [1, 10],
+    ]);
+    expect(s.rx.decryptFailures.audio).toBe(0);
+  });
+
+  it('refuses a frame whose level a relay changed on the way, and raises the integrity alarm', () => {
+    const keys = frameKeyPair();
+    const s = setup(keys);
+    const audio = s.sender('audio');
+    expect(audio.send(s.frame(10, 'opus'), true, 60)).toBe('sent');
+    expect(audio.send(s.frame(10, 'opus'), true, 60)).toBe('sent');
+    s.wire[1]![3] = (3 << 1) | 1; // a relay makes a quiet participant look loud (level 3)
+    s.deliver();
+    expect(s.out.map((f) => f.frameNumber)).toEqual([0]);
+    expect(s.rx.decryptFailures).toEqual({ audio: 1, video: 0, screen: 0, data: 0 });
+    expect(s.rx.stats(AUDIO_3).snapshot().decryptFailures).toBe(1);
+    expect(keys.receive.integrityFailures).toBe(1);
+    expect(keys.receive.lastIntegrityFailureAt).not.toBeNull();
+  });
+
+  it('refuses a level on another kind, or one out of range, before counting or sending anything', () => {
+    const s = setup();
+    for (const [tx, level] of [
+      [s.tx, 20],
+      [s.sender('audio'), 128],
+      [s.sender('audio'), -1],
+      [s.sender('audio'), 2.5],
+    ] as const) {
+      expect(() => tx.send(s.frame(10, tx.kind === 'audio' ? 'opus' : 'vp8'), true, level)).toThrow(
+        expect.objectContaining({ code: 'protocol.malformed' }),
+      );
+      expect([tx.nextFrameNumber, tx.notReady, tx.silentSkipped, tx.stats.framesSent]).toEqual([0, 0, 0, 0]);
+    }
+    expect(s.wire).toHaveLength(0);
+    // 127 ("no level") is fine on any kind.
+    expect(s.tx.send(s.frame(10), true, AUDIO_LEVEL_SILENT)).toBe('sent');
+  });
+});
+
+describe('audio DTX', () => {
+  /** Sends one 20 ms Opus packet per step at each level, then delivers. */
+  function talk(levels: readonly (number | undefined)[]) {
+    const s = setup();
+    const audio = s.sender('audio');
+    const outcomes: SendOutcome[] = [];
+    for (const level of levels) {
+      outcomes.push(audio.send(s.frame(10, 'opus'), true, level));
+      s.clock.advance(20);
+    }
+    s.deliver();
+    return { s, audio, outcomes };
+  }
+
+  it('sends silence only every 400 ms, without using frame numbers or counting drops', () => {
+    expect([DTX_FROM_LEVEL, DTX_KEEPALIVE_MS]).toEqual([65, 400]);
+    // 3 loud packets, 1 s of silence (50 packets), 2 loud packets.
+    const levels = [10, 30, 64, ...Array<number>(50).fill(DTX_FROM_LEVEL), 127, 20, 12];
+    const { s, audio, outcomes } = talk(levels);
+    const sentAt = outcomes.flatMap((o, i) => (o === 'sent' ? [i] : []));
+    // Loud at 0, 20, 40 ms; the first silent packet at 60 ms is within 400 ms of the last one sent
+    // (40 ms), so silence goes out at 440 and 840 ms (packets 22, 42); packet 53 (127, 1060 ms) is
+    // still silence, and speech is sent again from packet 54.
+    expect(sentAt).toEqual([0, 1, 2, 22, 42, 54, 55]);
+    expect(outcomes.filter((o) => o === 'silent')).toHaveLength(levels.length - 7);
+    expect(audio.silentSkipped).toBe(levels.length - 7);
+    expect([audio.framesDropped, audio.notReady, audio.stats.framesSent]).toEqual([0, 0, 7]);
+    // Receivers see frames 0..6 with no gap.
+    expect(s.out.map((f) => f.frameNumber)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(audio.nextFrameNumber).toBe(7);
+  });
+
+  it('is off without a level, and on other kinds', () => {
+    const { audio, outcomes } = talk(Array(10).fill(undefined));
+    expect(outcomes.every((o) => o === 'sent')).toBe(true);
+    expect(audio.silentSkipped).toBe(0);
+    const s = setup();
+    for (let i = 0; i < 5; i++) expect(s.sender('data').send(s.frame(10, 'control'), true, 127)).toBe('sent');
+  });
+
+  it('is off without a clock', () => {
+    const tx = new StreamSender({
+      kind: 'audio',
+      keys: () => plainKeys(),
+      out: chunkSink(3, setChunkSender),
+    });
+    for (let i = 0; i < 5; i++)
+      expect(tx.send({ codec: 'opus', captureTs: 0, data: Uint8Array.of(1) }, true, 127)).toBe('sent');
+    expect(tx.silentSkipped).toBe(0);
+  });
+
+  it('tries a silent frame again when the last one was not sent', () => {
+    const s = setup();
+    let open = false;
+    const tx = new StreamSender({
+      kind: 'audio',
+      keys: () => plainKeys(),
+      clock: s.clock,
+      out: {
+        get mediaOpen() {
+          return open;
+        },
+        sendChunks: () => true,
+      },
+    });
+    const opus = { codec: 'opus', captureTs: 0, data: Uint8Array.of(1) } as const;
+    expect(tx.send(opus, true, 100)).toBe('not-ready');
+    open = true;
+    s.clock.advance(20);
+    expect(tx.send(opus, true, 100)).toBe('sent');
+    s.clock.advance(20);
+    expect(tx.send(opus, true, 100)).toBe('silent');
+    s.clock.advance(DTX_KEEPALIVE_MS - 20);
+    expect(tx.send(opus, true, 100)).toBe('sent');
+    expect([tx.notReady, tx.silentSkipped, tx.nextFrameNumber]).toEqual([1, 1, 2]);
   });
 });

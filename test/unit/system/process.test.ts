@@ -32,6 +32,30 @@ describe('NodeProcessRunner', () => {
     expect(exit.signal).toBe('SIGTERM');
     expect(chunks.join('')).toBe('ping');
   });
+
+  it('opens fd 3 as a second output pipe only when asked', async () => {
+    const runner = new NodeProcessRunner();
+    const child = runner.spawn('sh', ['-c', 'echo meter >&3; echo out'], { extraOutput: true });
+    const read = (s: NodeJS.ReadableStream) =>
+      new Promise<string>((resolve) => {
+        const parts: string[] = [];
+        s.on('data', (c: Buffer) => parts.push(c.toString()));
+        s.on('end', () => resolve(parts.join('')));
+      });
+    expect(child.extraOutput).toBeDefined();
+    const [extra, out, exit] = await Promise.all([
+      read(child.extraOutput!),
+      read(child.stdout),
+      child.exited,
+    ]);
+    expect({ extra, out, code: exit.code }).toEqual({ extra: 'meter\n', out: 'out\n', code: 0 });
+
+    const plain = runner.spawn('sh', ['-c', 'echo x >&3']);
+    expect(plain.extraOutput).toBeUndefined();
+    const stderr = read(plain.stderr);
+    expect((await plain.exited).code).not.toBe(0); // no fd 3 in the child
+    expect(await stderr).not.toBe('');
+  });
 });
 
 describe('FakeProcessRunner', () => {
@@ -43,5 +67,20 @@ describe('FakeProcessRunner', () => {
     c.kill();
     expect(await c.exited).toEqual({ code: null, signal: 'SIGTERM' });
     expect(f.calls.map((x) => x.cmd)).toEqual(['v4l2-ctl', 'ffmpeg', 'ffmpeg']);
+    expect(c.extraOutput).toBeUndefined();
+  });
+
+  it('gives a child spawned with extraOutput a drivable fd 3 that ends when it exits', async () => {
+    const f = new FakeProcessRunner();
+    f.spawn('ffmpeg', ['pipe:3'], { extraOutput: true });
+    expect(f.calls[0]).toEqual({ cmd: 'ffmpeg', args: ['pipe:3'], options: { extraOutput: true } });
+    const c = f.children[0]!;
+    const got: string[] = [];
+    c.extraOutput!.on('data', (b: Buffer) => got.push(b.toString()));
+    const ended = new Promise((r) => c.extraOutput!.on('end', r));
+    c.extraOutput!.write('level');
+    c.kill();
+    await ended;
+    expect(got).toEqual(['level']);
   });
 });

@@ -305,4 +305,45 @@ describe('Nextion Upload Protocol, step 1: finding the panel', () => {
     link.dispose();
     await stream.stop();
   });
+
+  it('a baud= lost on the way is sent again: the panel still ends up at the configured speed', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 26, 9, 0));
+    const hub = new PanelLineHub();
+    const panel = new NextionEmulator('editor-1.65');
+    let lost = 0;
+    hub.plug('/dev/panel', (device, hostRate) => panel.attach(device, { hostRate }));
+    // The line eats the first `baud=` (noise, or its bytes overtaken by our own speed change).
+    const opener: typeof hub.opener = async (path, options) => {
+      const host = await hub.opener(path, options);
+      const write = host.write.bind(host);
+      host.write = async (bytes) => {
+        if (lost === 0 && Buffer.from(bytes).toString('latin1').includes('baud=')) {
+          lost++;
+          return;
+        }
+        return write(bytes);
+      };
+      return host;
+    };
+    const stream = new SupervisedStream({
+      path: '/dev/panel',
+      opener,
+      clock,
+      openOptions: { baudRate: 115200 },
+    });
+    const link = new NextionLink({ stream, clock });
+    const ctl = new PanelController({ link, clock, commands: COMMANDS, view: VIEW });
+    ctl.start();
+    stream.start();
+    await run(clock, 1500);
+    expect(lost).toBe(1);
+    expect(panel.text('tRoom')).toBe('Hopper');
+    expect(panel.rate).toBe(115200);
+    expect(link.baudRate).toBe(115200);
+    expect(link.counters.baudSwitches).toBe(1);
+    expect(link.counters.baudFallbacks).toBe(0);
+    ctl.stop();
+    link.dispose();
+    await stream.stop();
+  });
 });

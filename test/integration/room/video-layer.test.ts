@@ -1,0 +1,105 @@
+/**
+ * The room's camera encoder switching video layer with real ffmpeg (the synthetic camera, VP8): on
+ * `small` the next frame sent comes from a new encoder, is a keyframe and is a 320×180 picture; on
+ * `full` likewise at the configured size. The gap from the layer change to that first frame is
+ * printed (docs/decisions/0019-big-meetings.md), not asserted: it depends on the machine.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { SystemClock } from '../../../src/core/clock.ts';
+import { silentLogger } from '../../../src/core/logger.ts';
+import type { MediaCapture } from '../../../src/media/capture.ts';
+import type { MediaFrame } from '../../../src/media/types.ts';
+import { VideoFeed } from '../../../src/media/video-feed.ts';
+import type { VideoLayer } from '../../../src/meeting/media-link.ts';
+import { type RoomMedia, startRoomMedia } from '../../../src/meeting/room-media.ts';
+import { NodeProcessRunner } from '../../../src/system/process.ts';
+import { until } from '../media/harness.ts';
+
+/** The relay's side of MeetingMediaLink's video layer, and the frames the room would send. */
+class LayerLink {
+  videoLayer: VideoLayer = 'full';
+  readonly listeners = new Set<(layer: VideoLayer) => void>();
+  readonly sent: MediaFrame[] = [];
+
+  attach(capture: MediaCapture): void {
+    if (capture.kind === 'video') capture.onFrame((f) => this.sent.push(f));
+  }
+
+  onVideoLayer(listener: (layer: VideoLayer) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  relaySays(layer: VideoLayer): void {
+    this.videoLayer = layer;
+    for (const l of this.listeners) l(layer);
+  }
+}
+
+/** A VP8 keyframe's picture size (RFC 6386 §9.1: after the 3-byte tag and the start code). */
+function vp8Size(frame: Uint8Array): { width: number; height: number } {
+  const v = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  return { width: v.getUint16(6, true) & 0x3fff, height: v.getUint16(8, true) & 0x3fff };
+}
+
+let media: RoomMedia | undefined;
+afterEach(async () => {
+  media?.offVideoLayer();
+  await Promise.all([media?.video.stop(), media?.audio.stop(), media?.mixer.stop()]);
+  media = undefined;
+});
+
+describe('the room switches its video layer', () => {
+  it('the first frame after a change is a keyframe of the new size, from a new encoder', async () => {
+    const link = new LayerLink();
+    media = startRoomMedia(
+      {
+        video: { type: 'test', fontFile: null, label: 'room' },
+        encode: {
+          codec: 'vp8',
+          width: 640,
+          height: 360,
+          framerate: 30,
+          bitrateKbps: 800,
+          keyframeIntervalMs: 2000,
+        },
+        audio: { type: 'test' },
+        audioBitrateKbps: 24,
+        playbackDevice: null,
+      },
+      link,
+      { cameraOn: true, muted: true, volume: 50 },
+      {
+        runner: new NodeProcessRunner(),
+        clock: new SystemClock(),
+        log: silentLogger(),
+        feed: new VideoFeed(),
+      },
+    );
+    const video = media.video;
+    await until(() => link.sent.length >= 10, 20_000, 'the full layer flowing');
+    expect(vp8Size(link.sent.find((f) => f.keyframe)!.data)).toEqual({ width: 640, height: 360 });
+
+    for (const [layer, size] of [
+      ['small', { width: 320, height: 180 }],
+      ['full', { width: 640, height: 360 }],
+    ] as const) {
+      const pid = video.status().pid;
+      const from = link.sent.length;
+      const t0 = performance.now();
+      link.relaySays(layer);
+      await until(() => link.sent.length > from, 20_000, `the first ${layer} frame`);
+      const ms = Math.round(performance.now() - t0);
+      const what = layer === 'small' ? 'first thumbnail frame' : 'first full frame';
+      console.log(`[room video-layer] ${layer} → ${what} after ${ms} ms`);
+      const first = link.sent[from]!;
+      expect(first.keyframe).toBe(true);
+      expect(vp8Size(first.data)).toEqual(size);
+      expect(video.status().pid).not.toBe(pid);
+      // And it keeps flowing at that size.
+      await until(() => link.sent.length > from + 10, 20_000, `${layer} frames flowing`);
+      const keys = link.sent.slice(from).filter((f) => f.keyframe);
+      for (const k of keys) expect(vp8Size(k.data)).toEqual(size);
+    }
+  }, 60_000);
+});
