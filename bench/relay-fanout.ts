@@ -35,6 +35,7 @@ import {
 import type { MediaPlaneChoice } from '../src/relay/media-plane.ts';
 import { createRelay } from '../src/relay/server.ts';
 import { RelayClient } from '../src/transport/relay-client.ts';
+import { WorkerPeerConnectionFactory } from '../src/transport/worker-peer.ts';
 import { WrtcPeerConnectionFactory } from '../src/transport/wrtc-peer.ts';
 import { startJanus } from '../test/helpers/janus.ts';
 import { emit, percentile } from './_lib.ts';
@@ -235,7 +236,14 @@ interface BenchMeeting {
   child: ReturnType<typeof fork>;
   fromChild: <T>(kind: string) => Promise<T>;
   clients: RelayClient[];
+  /** CPU time of the participants' media worker processes so far (ms; 0 without workers). */
+  workersCpuMs: () => number;
+  /** Stops the participants' media worker processes. */
+  close: () => Promise<void>;
 }
+
+/** Participants per media worker process in the big meeting. */
+const CLIENTS_PER_WORKER = 10;
 
 /**
  * Starts the relay child, joins `n` participants one by one and warms up: small frames until
@@ -267,7 +275,18 @@ async function setUp(
     });
   const { url, meetingId } = await fromChild<ChildReady>('ready');
 
-  const peers = new WrtcPeerConnectionFactory();
+  // The big meeting's 50 participants hold up to 100 peer connections and thousands of data
+  // channels: more than one process of wrtc survives here, so they run in media workers
+  // (docs/decisions/0013-media-worker.md), CLIENTS_PER_WORKER each; the smaller workloads keep
+  // theirs in this process, as before.
+  const direct = new WrtcPeerConnectionFactory();
+  const workers: WorkerPeerConnectionFactory[] = [];
+  const peersFor = (i: number) => {
+    if (!big) return direct;
+    const w = Math.floor(i / CLIENTS_PER_WORKER);
+    workers[w] ??= new WorkerPeerConnectionFactory({ recycleAfter: 1_000_000 });
+    return workers[w];
+  };
   const clients: RelayClient[] = [];
   const heard: Set<number>[] = [];
   for (let i = 0; i < n; i++) {
@@ -276,7 +295,7 @@ async function setUp(
     heard.push(seen);
     const client = new RelayClient({
       url,
-      peers,
+      peers: peersFor(i),
       reconnect: false,
       join: (hello) => ({
         meetingId,
@@ -316,7 +335,12 @@ async function setUp(
   const warmUntil = performance.now() + 120_000;
   let warmFrame = 0;
   while (!heard.every((s) => s.size >= n - 1)) {
-    if (performance.now() > warmUntil) throw new Error(`${plane}: not everyone heard everyone within 120 s`);
+    if (performance.now() > warmUntil) {
+      const sizes = heard.map((s) => s.size).sort((a, b) => a - b);
+      throw new Error(
+        `${plane}: not everyone heard everyone within 120 s (heard others: min ${sizes[0]}, median ${sizes[sizes.length >> 1]}, of ${n - 1})`,
+      );
+    }
     for (const c of clients)
       c.sendChunks(
         chunkFrame(new Uint8Array(1200), {
@@ -327,11 +351,24 @@ async function setUp(
         }),
       );
     warmFrame++;
-    await sleep(100);
+    // Fifty participants' warm-up at 10 Hz would be a load test of its own.
+    await sleep(big ? 500 : 100);
   }
   progress(`${plane} ${n}: everyone hears everyone`);
   await sleep(500);
-  return { child, fromChild, clients };
+  return {
+    child,
+    fromChild,
+    clients,
+    workersCpuMs: () =>
+      workers.reduce((sum, w) => {
+        const pid = w.workerPid;
+        return pid === undefined ? sum : sum + procCpuMs(pid);
+      }, 0),
+    close: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
 }
 
 async function runOnce(
@@ -439,7 +476,7 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
   const turnAt = new Map<number, number>();
   const sawFull = new Map<number, Set<number>>();
   const layer: ('full' | 'small')[] = [];
-  const { child, fromChild, clients } = await setUp(plane, n, janus, true, (i, f) => {
+  const meeting = await setUp(plane, n, janus, true, (i, f) => {
     if (!measuring) return;
     const dv = new DataView(f.data.buffer, f.data.byteOffset);
     const lat = performance.timeOrigin + performance.now() - dv.getFloat64(0);
@@ -460,6 +497,7 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
       toFull.push(performance.now() - began);
     }
   });
+  const { child, fromChild, clients } = meeting;
   clients.forEach((c, i) => {
     layer[i] = 'full';
     c.events.on('video-layer', (m) => {
@@ -473,6 +511,7 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
   measuring = true;
   child.send({ kind: 'cpu-start' });
   const clientCpu0 = process.cpuUsage();
+  const workersCpu0 = meeting.workersCpuMs();
   const clientT0 = performance.now();
   const janusCpu0 = janus === undefined ? 0 : procCpuMs(janus.pid);
   const endAt = clientT0 + seconds * 1000;
@@ -543,9 +582,11 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
   const clientWall = performance.now() - clientT0;
   const janusCpuMs = janus === undefined ? Number.NaN : procCpuMs(janus.pid) - janusCpu0;
   const janusRss = janus === undefined ? Number.NaN : procRssBytes(janus.pid);
+  const workersCpuMs = meeting.workersCpuMs() - workersCpu0;
   const cpu = await fromChild<ChildCpu>('cpu');
   child.send({ kind: 'stop' });
   await new Promise((r) => child.once('exit', r));
+  await meeting.close();
   const relayStats = cpu.stats as { media: { audioNotSelected: number } };
   // Audio frames are one chunk each: the chunks the relay left out are frames it was not to deliver.
   const notSelected = relayStats.media.audioNotSelected;
@@ -558,10 +599,11 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
     p95: percentile(all, 95),
     relayCpu: (((cpu.userUs + cpu.systemUs) / 1000 + cpu.workerMs) / cpu.wallMs) * 100,
     janusCpu: (janusCpuMs / clientWall) * 100,
-    clientsCpu: ((clientCpu.user + clientCpu.system) / 1000 / clientWall) * 100,
+    clientsCpu: (((clientCpu.user + clientCpu.system) / 1000 + workersCpuMs) / clientWall) * 100,
     relayRssMiB: mib(cpu.rssBytes + cpu.workerRssBytes),
     janusRssMiB: mib(janusRss),
     detail: {
+      clientsWorkersCpuPct: Number(((workersCpuMs / clientWall) * 100).toFixed(1)),
       audioFramesSent: audioSent,
       audioFramesNotSelected: notSelected,
       audioFramesSkippedAsSilent: dtxSkipped,
@@ -680,7 +722,9 @@ async function main(): Promise<void> {
         if (plane === 'janus')
           figure('janus_cpu', r.janusCpu, '% of one core', undefined, { process: 'janus' });
         figure('clients_cpu', r.clientsCpu, '% of one core', 'clientsCpu', {
-          process: 'benchmark (all participants)',
+          process: big
+            ? 'benchmark (all participants) + their media worker processes'
+            : 'benchmark (all participants)',
         });
         figure('relay_rss', r.relayRssMiB, 'MiB', 'relayRssMiB', {
           process: 'relay (child process) + its media worker process',

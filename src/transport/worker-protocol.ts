@@ -21,8 +21,12 @@ export const WORKER_PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BODY = MAX_DATA_CHANNEL_MESSAGE + 64;
 /** Peer connections one worker holds at once; more are refused (reported closed). */
 export const MAX_PEERS_PER_WORKER = 512;
-/** Data channels per peer connection (roomd uses one). */
-export const MAX_CHANNELS_PER_PEER = 8;
+/**
+ * Data channels per peer connection. The uplink and the embedded plane's connection use one; a
+ * Janus downlink has one per publisher in the meeting (docs/protocol.md §Media planes), up to the
+ * 1000 a `media-feeds` map can name.
+ */
+export const MAX_CHANNELS_PER_PEER = 1024;
 /** Requests (offers, answers, candidates) awaiting a reply from one worker. */
 export const MAX_PENDING_REQUESTS = 2048;
 /** Ids are 31-bit: channels roomd opens are positive, channels the far end opens are negative. */

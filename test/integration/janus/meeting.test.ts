@@ -100,4 +100,16 @@ describe('E2EE meetings on the Janus media plane', () => {
     expect(victim.session.snapshot.shield).not.toBe('e2ee');
     off();
   });
+
+  it('ten people: every downlink carries the other nine feeds, and everyone decrypts everyone', async () => {
+    // One data channel per publisher on a Janus downlink: more than a media worker once allowed.
+    h = await onJanus();
+    const id = await h.meeting();
+    const people = [h.participant(id, 'Host', { identity: h.host, client: 'room' })];
+    for (let i = 1; i < 10; i++) people.push(h.participant(id, `P${i}`, { videoFps: 5, audioFps: 10 }));
+    for (const p of people) await p.join();
+    await waitFor(() => allSecure(people), 'ten secure', 60_000);
+    await framesFlow(people, 3, 'frames between all ten');
+    expect(h.relay.stats().mediaPlane.janus?.subscribers).toBe(10);
+  });
 });
