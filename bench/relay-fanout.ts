@@ -21,7 +21,7 @@
  *                                           [--seconds 10]
  */
 import { execFileSync, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import {
@@ -73,7 +73,7 @@ const BIG = {
   videoSenders: 5,
   lastN: 4,
   loudest: 3,
-  turnMs: 2000,
+  turnMs: 1000,
   fullMbit: 1.0,
   smallMbit: 0.1,
   videoFps: 15,
@@ -157,6 +157,34 @@ function procCpuMs(pid: number): number {
   // Fields 14 and 15 of stat(5) (utime, stime), counted from field 3 after the command name.
   return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1000;
 }
+/**
+ * Time a process's threads spent runnable but waiting for a CPU so far (ms), summed over its threads
+ * (/proc/PID/task/TID/schedstat, second field, ns): where the machine, not the code, is the limit.
+ */
+function procRunQueueWaitMs(pid: number): number {
+  let ns = 0;
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return 0; // the process is gone
+  }
+  for (const tid of tasks) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+    } catch (error) {
+      // A thread that ended between the listing and the read.
+      if (
+        (error as NodeJS.ErrnoException).code !== 'ENOENT' &&
+        (error as NodeJS.ErrnoException).code !== 'ESRCH'
+      )
+        throw error;
+    }
+  }
+  return ns / 1e6;
+}
+
 function procRssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m === null ? Number.NaN : Number(m[1]) * 1024;
@@ -240,6 +268,8 @@ interface BenchMeeting {
   workersCpuMs: () => number;
   /** Stops the participants' media worker processes. */
   close: () => Promise<void>;
+  /** The participants' processes: this one and their media workers. */
+  clientPids: () => number[];
 }
 
 /** Participants per media worker process in the big meeting. */
@@ -368,6 +398,10 @@ async function setUp(
     close: async () => {
       await Promise.all(workers.map((w) => w.close()));
     },
+    clientPids: () => [
+      process.pid,
+      ...workers.flatMap((w) => (w.workerPid === undefined ? [] : [w.workerPid])),
+    ],
   };
 }
 
@@ -492,7 +526,9 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
     const sender = dv.getUint8(9);
     const began = turnAt.get(sender);
     const seen = sawFull.get(sender);
-    if (full && began !== undefined && seen !== undefined && !seen.has(i)) {
+    // Only a full frame sent after the turn began: one still in flight from before does not count.
+    const sentAt = dv.getFloat64(0) - performance.timeOrigin;
+    if (full && began !== undefined && sentAt >= began && seen !== undefined && !seen.has(i)) {
       seen.add(i);
       toFull.push(performance.now() - began);
     }
@@ -504,6 +540,8 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
       layer[i] = m.layer;
     });
   });
+  const turnStarted = clients.map(() => false);
+  let promotions = 0;
   let audioSent = 0;
   let videoSent = 0;
   let dtxSkipped = 0;
@@ -512,6 +550,20 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
   child.send({ kind: 'cpu-start' });
   const clientCpu0 = process.cpuUsage();
   const workersCpu0 = meeting.workersCpuMs();
+  // Run-queue wait over the window, per group of processes (ms).
+  const waitGroups = {
+    clients: () => meeting.clientPids(),
+    relayMain: () => (child.pid === undefined ? [] : [child.pid]),
+    janus: () => (janus === undefined ? [] : [janus.pid]),
+  };
+  const waited = () =>
+    Object.fromEntries(
+      Object.entries(waitGroups).map(([k, pids]) => [
+        k,
+        pids().reduce((s, pid) => s + procRunQueueWaitMs(pid), 0),
+      ]),
+    ) as Record<keyof typeof waitGroups, number>;
+  const wait0 = waited();
   const clientT0 = performance.now();
   const janusCpu0 = janus === undefined ? 0 : procCpuMs(janus.pid);
   const endAt = clientT0 + seconds * 1000;
@@ -526,10 +578,16 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
       const now = performance.now();
       next += BIG.audioFrameMs;
       const speaking = i < BIG.videoSenders && speaker(now) === i;
-      if (speaking && !turnAt.has(i)) {
-        turnAt.set(i, now);
-        sawFull.set(i, new Set());
-      } else if (!speaking && turnAt.has(i)) {
+      if (speaking && !turnStarted[i]) {
+        turnStarted[i] = true;
+        // Measured only for a speaker who is small when its turn starts: a promotion.
+        if (layer[i] === 'small') {
+          turnAt.set(i, now);
+          sawFull.set(i, new Set());
+          promotions++;
+        }
+      } else if (!speaking && turnStarted[i]) {
+        turnStarted[i] = false;
         turnAt.delete(i);
         sawFull.delete(i);
       }
@@ -583,6 +641,9 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
   const janusCpuMs = janus === undefined ? Number.NaN : procCpuMs(janus.pid) - janusCpu0;
   const janusRss = janus === undefined ? Number.NaN : procRssBytes(janus.pid);
   const workersCpuMs = meeting.workersCpuMs() - workersCpu0;
+  const wait1 = waited();
+  const waitPerSec = (k: keyof typeof waitGroups) =>
+    Number((((wait1[k] - wait0[k]) / clientWall) * 1000).toFixed(1));
   const cpu = await fromChild<ChildCpu>('cpu');
   child.send({ kind: 'stop' });
   await new Promise((r) => child.once('exit', r));
@@ -604,6 +665,12 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
     janusRssMiB: mib(janusRss),
     detail: {
       clientsWorkersCpuPct: Number(((workersCpuMs / clientWall) * 100).toFixed(1)),
+      // Summed over each group's threads: ms spent runnable but waiting for a CPU, per second.
+      runQueueWaitMsPerSec: {
+        clients: waitPerSec('clients'),
+        relayMain: waitPerSec('relayMain'),
+        janus: waitPerSec('janus'),
+      },
       audioFramesSent: audioSent,
       audioFramesNotSelected: notSelected,
       audioFramesSkippedAsSilent: dtxSkipped,
@@ -615,6 +682,8 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
       senderDrops,
       audioLatencyP95: Number(percentile(audioLatencies, 95).toFixed(1)),
       videoLatencyP95: Number(percentile(videoLatencies, 95).toFixed(1)),
+      speakerPromotions: promotions,
+      speakerToFullSamples: toFull.length,
       speakerToFullP50: Number(percentile(toFull, 50).toFixed(1)),
       speakerToFullP95: Number(percentile(toFull, 95).toFixed(1)),
       relayStats: cpu.stats,
@@ -710,7 +779,8 @@ async function main(): Promise<void> {
         });
         if (big) {
           const d = r.detail as { speakerToFullP50: number; speakerToFullP95: number };
-          const path = "a speaker's turn starts -> its first full-layer video frame at each receiver";
+          const path =
+            "a small sender's turn to speak starts -> its first full-layer video frame at each receiver";
           figure('speaker_to_full_p50', d.speakerToFullP50, 'ms', undefined, { path });
           figure('speaker_to_full_p95', d.speakerToFullP95, 'ms', undefined, { path });
         }

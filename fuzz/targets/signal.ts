@@ -65,6 +65,7 @@ const CLIENT_EXAMPLES: Record<string, unknown>[] = [
   // Big meetings on the Janus plane (docs/protocol.md §Big meetings).
   { v: 1, type: 'audio-level', level: 0 },
   { v: 1, type: 'audio-level', level: 127 },
+  { v: 1, type: 'media-behind', behind: true },
   { v: 1, type: 'leave' },
   { v: 1, type: 'ping', id: 7 },
 ];

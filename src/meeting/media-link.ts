@@ -17,6 +17,7 @@ import type { MediaCodec, MediaFrame } from '../media/types.ts';
 import type { ServerMessageOf } from '../protocol/schemas.ts';
 import { STREAM_ID, STREAM_KINDS, type StreamKind, streamKindOf } from '../protocol/vocabulary.ts';
 import { ChatChannel } from './chat.ts';
+import { LagMonitor } from './lag-monitor.ts';
 import { ControlChannel } from './control.ts';
 import { parseDataMessage } from './data-message.ts';
 import { ShareChannel } from './share.ts';
@@ -64,6 +65,8 @@ export class MeetingMediaLink {
   readonly #captures = new Map<StreamKind, { capture: MediaCapture; detach: () => void }>();
   readonly #offs: (() => void)[] = [];
   #videoLayer: VideoLayer = 'full';
+  /** Whether our downlink keeps up (docs/protocol.md §Big meetings). */
+  readonly #lag = new LagMonitor();
   readonly #layerListeners = new Set<(layer: VideoLayer) => void>();
 
   constructor(options: MediaLinkOptions) {
@@ -133,6 +136,8 @@ export class MeetingMediaLink {
         const kind = streamKindOf(m.streamId);
         if (kind !== undefined) this.#senders[kind].keyframeRequested();
       }),
+      // A new connection: new ids, a fresh downlink, and the relay's view of us starts anew.
+      relay.events.on('admission', () => this.#lag.reset()),
       relay.events.on('video-layer', (m) => {
         if (m.layer === this.#videoLayer) return;
         this.#videoLayer = m.layer;
@@ -222,6 +227,8 @@ export class MeetingMediaLink {
   }
 
   #onFrame(f: ReceivedFrame): void {
+    const behind = this.#lag.observe(f.participantId, f.latencyMs, this.#clock.monotonic());
+    if (behind !== null) this.#relay.downlinkBehind(behind);
     if (f.kind === 'data') {
       const msg = parseDataMessage(f.data);
       if (msg === null) this.malformedData++;

@@ -168,6 +168,11 @@ export const ClientMessages = {
     { v: V, type: Type.Literal('audio-level'), level: Type.Integer({ minimum: 0, maximum: 127 }) },
     closed,
   ),
+  /**
+   * Janus plane (docs/protocol.md §Big meetings): our downlink is behind (frames arrive ever later)
+   * or has caught up. While behind, the relay subscribes it to the most recent speakers only.
+   */
+  'media-behind': Type.Object({ v: V, type: Type.Literal('media-behind'), behind: Type.Boolean() }, closed),
   leave: Type.Object({ v: V, type: Type.Literal('leave') }, closed),
   ping: Type.Object(
     { v: V, type: Type.Literal('ping'), id: Type.Integer({ minimum: 0, maximum: 2 ** 31 }) },
@@ -403,6 +408,11 @@ export const ServerMessages = {
 export const SPEAKING_LEVEL = 50;
 /** Janus plane: a speaking client reports its level at most this often. */
 export const AUDIO_LEVEL_REPORT_MS = 250;
+/**
+ * …except the second report of a speech onset (the first after a second without one), which
+ * follows this soon: a speaker starts on two loud levels this far apart (relay/speakers.ts).
+ */
+export const AUDIO_LEVEL_ONSET_MS = 100;
 
 type Values<T> = T[keyof T];
 export type ClientMessage = Values<{

@@ -171,6 +171,8 @@ export class RelayCore {
   mediaConnectionsLost = 0;
   /** Big meetings: `video-layer` messages sent (docs/protocol.md §Big meetings). */
   videoLayerChanges = 0;
+  /** Janus plane: times a participant said its downlink fell behind (`media-behind`). */
+  downlinksBehind = 0;
   readonly #speakerParams: Partial<SpeakerParams>;
   readonly #mediaWorker: (() => MediaWorkerStats) | undefined;
   readonly #turn: TurnSettings | undefined;
@@ -305,12 +307,28 @@ export class RelayCore {
    * (docs/protocol.md §Big meetings).
    */
   speakerEvent(m: LiveMeeting, event: SpeakerEvent): void {
+    const watched = this.#anyBehind(m) ? [...m.speakers.behindFeeds()].join() : undefined;
     for (const effect of m.speakers.handle(event, this.clock.monotonic())) {
       const p = m.participants.get(effect.participant);
       if (p === undefined) continue;
       this.videoLayerChanges++;
       p.send({ type: 'video-layer', layer: effect.layer });
     }
+    if (watched !== undefined && [...m.speakers.behindFeeds()].join() !== watched)
+      this.plane.selectionChanged(m);
+  }
+
+  /** A participant's downlink fell behind or caught up (Janus plane; docs/protocol.md §Big meetings). */
+  setBehind(p: Participant, behind: boolean): void {
+    if (p.behind === behind) return;
+    p.behind = behind;
+    if (behind) this.downlinksBehind++;
+    this.plane.selectionChanged(p.meeting);
+  }
+
+  #anyBehind(m: LiveMeeting): boolean {
+    for (const p of m.participants.values()) if (p.behind) return true;
+    return false;
   }
 
   /** Drops an empty occurrence (nobody in it and nobody waiting). */
@@ -429,6 +447,8 @@ export class RelayCore {
     mediaConnectionsLost: number;
     /** Big meetings: `video-layer` messages sent. */
     videoLayerChanges: number;
+    /** Janus plane: times a participant's downlink fell behind. */
+    downlinksBehind: number;
     /** null when the relay's peer connections do not run in a media worker (tests). */
     mediaWorker: MediaWorkerStats | null;
   } {
@@ -446,6 +466,7 @@ export class RelayCore {
       signaling: { ...this.signaling },
       mediaConnectionsLost: this.mediaConnectionsLost,
       videoLayerChanges: this.videoLayerChanges,
+      downlinksBehind: this.downlinksBehind,
       mediaWorker: this.#mediaWorker?.() ?? null,
     };
   }

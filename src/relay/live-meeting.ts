@@ -33,6 +33,8 @@ export interface Participant {
   media: MediaChannel | undefined;
   /** Per sender stream, the frame number currently being dropped for this receiver. */
   dropping: Map<string, number>;
+  /** Janus plane: its downlink said it is behind (`media-behind`); it receives the speakers only. */
+  behind: boolean;
   stats: ParticipantStats;
   /** Sends a signaling message to this participant's connection (through hooks and tap). */
   send: (body: OutgoingBody) => void;

@@ -86,6 +86,12 @@ export interface MediaPlane {
   detach(p: Participant): void;
   /** The meeting occurrence ended (nobody left in it). */
   end(m: LiveMeeting): void;
+  /**
+   * Who a participant that is behind receives changed (its flag, or the meeting's most recent
+   * speakers): Janus plane, its subscription follows; the embedded plane bounds each receiver's
+   * queue itself and does nothing.
+   */
+  selectionChanged(m: LiveMeeting): void;
   stats(): MediaPlaneStats;
   /** The relay stops (after every participant was detached and every meeting ended). */
   close(): Promise<void>;
@@ -115,6 +121,8 @@ export class EmbeddedMediaPlane implements MediaPlane {
   }
 
   end(): void {}
+
+  selectionChanged(): void {}
 
   stats(): MediaPlaneStats {
     return { kind: 'embedded', janus: null };

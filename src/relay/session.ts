@@ -240,6 +240,9 @@ export class Connection {
       case 'media-down-ice':
         this.core.plane.candidate(p, msg, 'down');
         return;
+      case 'media-behind':
+        this.core.setBehind(p, msg.behind);
+        return;
       case 'audio-level':
         this.core.speakerEvent(p.meeting, { type: 'level', participant: p.id, level: msg.level });
         return;
@@ -383,6 +386,7 @@ export class Connection {
       pc: undefined,
       media: undefined,
       dropping: new Map(),
+      behind: false,
       stats: newStats(),
       send: (body) => this.send(body),
     };

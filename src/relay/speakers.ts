@@ -83,12 +83,12 @@ interface Member {
 }
 
 export class SpeakerTracker {
-  private readonly params: SpeakerParams;
-  private readonly members = new Map<string, Member>();
-  private joinSeq = 0;
-  private speechSeq = 0;
-  private ignored = 0;
-  private unknown = 0;
+  readonly #params: SpeakerParams;
+  readonly #members = new Map<string, Member>();
+  #joinSeq = 0;
+  #speechSeq = 0;
+  #ignored = 0;
+  #unknown = 0;
 
   constructor(params: Partial<SpeakerParams> = {}) {
     const p = { ...DEFAULT_SPEAKER_PARAMS, ...params };
@@ -104,35 +104,47 @@ export class SpeakerTracker {
       bad('speakingAtOrBelow must be a whole number from 0 to 127');
     }
     if (!Number.isFinite(p.heldMs) || p.heldMs < 0) bad('heldMs must be a finite number ≥ 0');
-    this.params = p;
+    this.#params = p;
+  }
+
+  get params(): Readonly<SpeakerParams> {
+    return this.#params;
+  }
+
+  /**
+   * Whose media a receiver that is behind still gets (docs/protocol.md §Big meetings): the `loudest`
+   * most recent speakers.
+   */
+  behindFeeds(): ReadonlySet<string> {
+    return new Set(this.order().slice(0, this.#params.loudest));
   }
 
   /** More participants than `lastN`: video layers and audio are selected. */
   get big(): boolean {
-    return this.members.size > this.params.lastN;
+    return this.#members.size > this.#params.lastN;
   }
 
   /** Levels dropped for being out of range or not whole numbers. */
   get ignoredLevels(): number {
-    return this.ignored;
+    return this.#ignored;
   }
 
   /** Levels dropped because their participant is not in the meeting. */
   get unknownLevels(): number {
-    return this.unknown;
+    return this.#unknown;
   }
 
   get size(): number {
-    return this.members.size;
+    return this.#members.size;
   }
 
   handle(event: SpeakerEvent, now: number): SpeakerEffect[] {
     switch (event.type) {
       case 'joined': {
-        if (this.members.has(event.participant)) return [];
-        const before = this.layers();
-        this.members.set(event.participant, {
-          joinSeq: ++this.joinSeq,
+        if (this.#members.has(event.participant)) return [];
+        const before = this.#layers();
+        this.#members.set(event.participant, {
+          joinSeq: ++this.#joinSeq,
           layer: 'full',
           spokeSeq: 0,
           speakingUntil: undefined,
@@ -143,57 +155,57 @@ export class SpeakerTracker {
         });
         // A joiner's recorded layer is the default (full); the diff reports it only if it is small.
         before.set(event.participant, 'full');
-        return this.relayer(before);
+        return this.#relayer(before);
       }
       case 'left': {
-        if (!this.members.delete(event.participant)) return [];
-        return this.relayer(this.layers());
+        if (!this.#members.delete(event.participant)) return [];
+        return this.#relayer(this.#layers());
       }
       case 'level':
-        return this.level(event.participant, event.level, now);
+        return this.#level(event.participant, event.level, now);
       case 'tick':
-        for (const m of this.members.values()) this.expire(m, now);
+        for (const m of this.#members.values()) this.#expire(m, now);
         return [];
     }
   }
 
   /** This participant's video layer, or undefined when it is not in the meeting. */
   layerOf(participant: string): VideoLayer | undefined {
-    return this.members.get(participant)?.layer;
+    return this.#members.get(participant)?.layer;
   }
 
   /** Participants by recency of speech, most recent first, then those who never spoke in join order. */
   order(): readonly string[] {
-    return [...this.members.entries()].sort(([, a], [, b]) => compareRecency(a, b)).map(([id]) => id);
+    return [...this.#members.entries()].sort(([, a], [, b]) => compareRecency(a, b)).map(([id]) => id);
   }
 
   /** Whether the relay forwards this participant's audio now (embedded plane). */
   audioForwarded(participant: string, now: number): boolean {
     if (!this.big) return true;
-    const m = this.members.get(participant);
-    if (m === undefined || !this.loudWithinHeld(m, now)) return false;
-    const level = this.effectiveLevel(m, now);
+    const m = this.#members.get(participant);
+    if (m === undefined || !this.#loudWithinHeld(m, now)) return false;
+    const level = this.#effectiveLevel(m, now);
     let ahead = 0;
-    for (const other of this.members.values()) {
-      if (other === m || !this.loudWithinHeld(other, now)) continue;
-      const l = this.effectiveLevel(other, now);
-      if (louder(l, other, level, m) && ++ahead >= this.params.loudest) return false;
+    for (const other of this.#members.values()) {
+      if (other === m || !this.#loudWithinHeld(other, now)) continue;
+      const l = this.#effectiveLevel(other, now);
+      if (louder(l, other, level, m) && ++ahead >= this.#params.loudest) return false;
     }
-    return ahead < this.params.loudest;
+    return ahead < this.#params.loudest;
   }
 
-  private level(participant: string, level: number, now: number): SpeakerEffect[] {
+  #level(participant: string, level: number, now: number): SpeakerEffect[] {
     if (!Number.isInteger(level) || level < 0 || level > SILENCE_LEVEL) {
-      this.ignored++;
+      this.#ignored++;
       return [];
     }
-    const m = this.members.get(participant);
+    const m = this.#members.get(participant);
     if (m === undefined) {
-      this.unknown++;
+      this.#unknown++;
       return [];
     }
-    const loud = level <= this.params.speakingAtOrBelow;
-    this.smooth(m, level, loud, now);
+    const loud = level <= this.#params.speakingAtOrBelow;
+    this.#smooth(m, level, loud, now);
     if (!loud) return [];
 
     const within = (at: number | undefined) =>
@@ -209,66 +221,66 @@ export class SpeakerTracker {
     m.lastLoudAt = now;
     if (!speaking && !onset) return [];
 
-    m.speakingUntil = now + this.params.heldMs;
+    m.speakingUntil = now + this.#params.heldMs;
     // A full speaker's every loud level keeps it recent (only the full ones are reordered). A small
     // one moves only at its onset, a promotion; demoted while still speaking, it stays small until
     // its next onset, so more simultaneous speakers than lastN do not swap layers at every level.
     if (m.layer === 'full') {
-      m.spokeSeq = ++this.speechSeq;
+      m.spokeSeq = ++this.#speechSeq;
       return [];
     }
     if (!onset) return [];
-    m.spokeSeq = ++this.speechSeq;
-    return this.relayer(this.layers());
+    m.spokeSeq = ++this.#speechSeq;
+    return this.#relayer(this.#layers());
   }
 
   /**
    * Time-based exponential average of the levels, so 20 ms and 250 ms observations weigh alike. A
    * gap longer than SILENT_GAP_MS counts as silence; a loud level after held silence starts afresh.
    */
-  private smooth(m: Member, level: number, loud: boolean, now: number): void {
-    if (m.smoothedAt === undefined || (loud && !this.loudWithinHeld(m, now))) {
+  #smooth(m: Member, level: number, loud: boolean, now: number): void {
+    if (m.smoothedAt === undefined || (loud && !this.#loudWithinHeld(m, now))) {
       m.smoothed = level;
     } else {
       const dt = Math.max(0, now - m.smoothedAt);
-      const base = this.effectiveLevel(m, now);
+      const base = this.#effectiveLevel(m, now);
       m.smoothed = base + (1 - Math.exp(-Math.min(dt, SILENT_GAP_MS) / SMOOTHING_MS)) * (level - base);
     }
     m.smoothedAt = now;
   }
 
   /** The smoothed level, decayed toward silence for the time beyond SILENT_GAP_MS without a level. */
-  private effectiveLevel(m: Member, now: number): number {
+  #effectiveLevel(m: Member, now: number): number {
     if (m.smoothedAt === undefined) return SILENCE_LEVEL;
     const silentMs = now - m.smoothedAt - SILENT_GAP_MS;
     if (silentMs <= 0) return m.smoothed;
     return SILENCE_LEVEL - (SILENCE_LEVEL - m.smoothed) * Math.exp(-silentMs / SMOOTHING_MS);
   }
 
-  private loudWithinHeld(m: Member, now: number): boolean {
-    return m.lastLoudAt !== undefined && now >= m.lastLoudAt && now - m.lastLoudAt <= this.params.heldMs;
+  #loudWithinHeld(m: Member, now: number): boolean {
+    return m.lastLoudAt !== undefined && now >= m.lastLoudAt && now - m.lastLoudAt <= this.#params.heldMs;
   }
 
   /** Forgets what has expired (held speech, the onset anchor); changes no decision. */
-  private expire(m: Member, now: number): void {
+  #expire(m: Member, now: number): void {
     if (m.speakingUntil !== undefined && now > m.speakingUntil) m.speakingUntil = undefined;
     if (m.anchorAt !== undefined && now - m.anchorAt > ONSET_WINDOW_MS) m.anchorAt = undefined;
-    const horizon = Math.max(this.params.heldMs, ONSET_WINDOW_MS);
+    const horizon = Math.max(this.#params.heldMs, ONSET_WINDOW_MS);
     if (m.lastLoudAt !== undefined && now - m.lastLoudAt > horizon) m.lastLoudAt = undefined;
   }
 
-  private layers(): Map<string, VideoLayer> {
-    return new Map([...this.members].map(([id, m]) => [id, m.layer]));
+  #layers(): Map<string, VideoLayer> {
+    return new Map([...this.#members].map(([id, m]) => [id, m.layer]));
   }
 
   /** Sets every layer from the ranking and returns the changes from `before`: promotions first. */
-  private relayer(before: Map<string, VideoLayer>): SpeakerEffect[] {
+  #relayer(before: Map<string, VideoLayer>): SpeakerEffect[] {
     const up: SpeakerEffect[] = [];
     const down: SpeakerEffect[] = [];
     const big = this.big;
     this.order().forEach((id, rank) => {
-      const m = this.members.get(id)!;
-      m.layer = !big || rank < this.params.lastN ? 'full' : 'small';
+      const m = this.#members.get(id)!;
+      m.layer = !big || rank < this.#params.lastN ? 'full' : 'small';
       if (before.get(id) !== m.layer) {
         (m.layer === 'full' ? up : down).push({ type: 'video-layer', participant: id, layer: m.layer });
       }

@@ -14,6 +14,7 @@ import { EventBus } from '../core/events.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { fromBase64Url } from '../protocol/codec.ts';
 import {
+  AUDIO_LEVEL_ONSET_MS,
   AUDIO_LEVEL_REPORT_MS,
   type ClientMessageOf,
   type IceServer,
@@ -113,6 +114,8 @@ export class RelayClient {
   /** When our level was last reported (`audio-level`), by the clock's monotonic time. */
   #levelReportedAt = Number.NEGATIVE_INFINITY;
   #levelReports = 0;
+  /** The last report started speech (docs/protocol.md §Big meetings). */
+  #levelOnset = false;
   /** Whether a guard trip was logged on the current connection (log once per connection). */
   #guardLogged = false;
 
@@ -186,6 +189,15 @@ export class RelayClient {
     return this.#mediaLost;
   }
 
+  /**
+   * Our downlink fell behind or caught up (meeting/lag-monitor.ts). On the Janus plane the relay is
+   * told (`media-behind`) and then sends us the most recent speakers only; the embedded relay
+   * bounds each receiver's queue itself, so nothing is sent there.
+   */
+  downlinkBehind(behind: boolean): void {
+    if (this.#janusPlane) this.#trySend({ type: 'media-behind', behind });
+  }
+
   /** `audio-level` messages sent (Janus plane only). */
   get levelReports(): number {
     return this.#levelReports;
@@ -199,8 +211,11 @@ export class RelayClient {
   audioLevelSent(level: number): void {
     if (!this.#janusPlane || level > SPEAKING_LEVEL) return;
     const now = this.#clock.monotonic();
-    if (now - this.#levelReportedAt < AUDIO_LEVEL_REPORT_MS) return;
+    const since = now - this.#levelReportedAt;
+    if (since < (this.#levelOnset ? AUDIO_LEVEL_ONSET_MS : AUDIO_LEVEL_REPORT_MS)) return;
     if (this.#trySend({ type: 'audio-level', level })) {
+      // The first report after a second without one starts speech: its second comes sooner.
+      this.#levelOnset = since >= 1000;
       this.#levelReportedAt = now;
       this.#levelReports++;
     }

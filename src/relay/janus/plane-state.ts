@@ -12,10 +12,15 @@ export interface FeedEntry {
   live: boolean;
 }
 
-/** The live feeds `self` should receive (everyone else's), in feed order. */
-export function wantedFeeds(feeds: Iterable<FeedEntry>, self: string): number[] {
+/**
+ * The live feeds `self` should receive (everyone else's, or only those of the participants in
+ * `only`: a receiver that is behind), in feed order.
+ */
+export function wantedFeeds(feeds: Iterable<FeedEntry>, self: string, only?: ReadonlySet<string>): number[] {
   const out: number[] = [];
-  for (const f of feeds) if (f.live && f.participantId !== self) out.push(f.feed);
+  for (const f of feeds)
+    if (f.live && f.participantId !== self && (only === undefined || only.has(f.participantId)))
+      out.push(f.feed);
   return out.sort((a, b) => a - b);
 }
 

@@ -177,6 +177,14 @@ export class JanusInstancePlane {
   }
 
   /** A session on the instance is open (again): the rooms lost sessions left on Janus are destroyed. */
+  /** Participants that are behind follow the meeting's most recent speakers. */
+  selectionChanged(m: LiveMeeting): void {
+    for (const q of m.participants.values()) {
+      const s = this.#peers.get(q);
+      if (s !== undefined) this.#reconcile(s);
+    }
+  }
+
   sessionOpened(): void {
     this.#rooms.sessionOpened();
   }
@@ -268,7 +276,8 @@ export class JanusInstancePlane {
     this.#run(s, async () => {
       if (!this.#current(s, gen) || s.pub === undefined) return;
       const m = s.p.meeting;
-      const wanted = wantedFeeds(this.#feeds(m), s.p.id);
+      // Behind: only the most recent speakers' feeds (docs/protocol.md §Big meetings).
+      const wanted = wantedFeeds(this.#feeds(m), s.p.id, s.p.behind ? m.speakers.behindFeeds() : undefined);
       if (s.subState === 'none') {
         if (wanted.length === 0) return;
         const room = await this.#rooms.room(m);

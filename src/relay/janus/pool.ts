@@ -113,6 +113,10 @@ export class JanusMediaPlane implements MediaPlane {
     this.#where.delete(p);
   }
 
+  selectionChanged(m: LiveMeeting): void {
+    this.#placed.get(m)?.plane.selectionChanged(m);
+  }
+
   end(m: LiveMeeting): void {
     this.#placed.delete(m);
     // A meeting moved off a lost instance has no room left there; ending it anywhere else is a no-op.

@@ -112,4 +112,40 @@ describe('E2EE meetings on the Janus media plane', () => {
     await framesFlow(people, 3, 'frames between all ten');
     expect(h.relay.stats().mediaPlane.janus?.subscribers).toBe(10);
   });
+
+  it('a receiver that says it is behind gets the three most recent speakers only, and everyone again once caught up', async () => {
+    h = await onJanus();
+    const id = await h.meeting();
+    const speaking = new Set<string>();
+    const person = (name: string, extra = {}) =>
+      h!.participant(id, name, { audioLevel: () => (speaking.has(name) ? 20 : 127), ...extra });
+    const people = [
+      person('Host', { identity: h.host, client: 'room' }),
+      person('A'),
+      person('B'),
+      person('C'),
+      person('Slow'),
+    ];
+    for (const p of people) await p.join();
+    await waitFor(() => allSecure(people), 'five secure', 30_000);
+    await framesFlow(people);
+    const slow = people[4]!;
+    const ids = people.map((p) => p.session.participantId!);
+    // C speaks last: the most recent speakers are C, then Host and A (the earliest joiners).
+    speaking.add('C');
+    await waitFor(() => people[3]!.session.relay.levelReports >= 2, "C's speech reported");
+    slow.session.relay.downlinkBehind(true);
+    await waitFor(() => h!.relay.stats().downlinksBehind === 1, 'the relay told');
+    // B is not among the three: its feed leaves Slow's downlink while the speakers' keep coming.
+    let fromB = -1;
+    for (let round = 0; round < 10 && fromB !== 0; round++) {
+      const before = slow.okFrom(ids[2]!);
+      await framesFlow([slow, people[3]!, people[0]!, people[1]!], 5, 'the speakers at Slow');
+      fromB = slow.okFrom(ids[2]!) - before;
+    }
+    expect(fromB).toBe(0);
+    expect(allSecure(people)).toBe(true);
+    slow.session.relay.downlinkBehind(false);
+    await framesFlow(people, 5, 'everyone at everyone again');
+  });
 });

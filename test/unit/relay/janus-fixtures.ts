@@ -22,6 +22,7 @@ export function join(m: LiveMeeting, id: string): { p: Participant; host: MediaH
     pc: undefined,
     media: undefined,
     dropping: new Map(),
+    behind: false,
     stats: newStats(),
     send: (b: OutgoingBody) => sent.push(b),
   } as unknown as Participant;

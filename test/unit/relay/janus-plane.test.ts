@@ -27,6 +27,13 @@ describe('Janus plane state', () => {
     expect(feedMap(feeds, '2')).toEqual([{ feed: 500, participantId: '1' }]);
   });
 
+  it('a receiver that is behind wants only the feeds of the participants it is given, never its own', () => {
+    expect(wantedFeeds(feeds, '3', new Set(['1']))).toEqual([500]);
+    expect(wantedFeeds(feeds, '1', new Set(['1', '2']))).toEqual([300]);
+    expect(wantedFeeds(feeds, '2', new Set(['3']))).toEqual([]); // not live
+    expect(wantedFeeds(feeds, '3', new Set())).toEqual([]);
+  });
+
   it('subscription changes add new feeds, unsubscribe unwanted ones still published, and forget departed ones', () => {
     const published = new Set([300, 500, 600]);
     expect(subscriptionChanges([300, 500], new Set([300, 600, 700]), (f) => published.has(f))).toEqual({
