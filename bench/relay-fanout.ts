@@ -78,6 +78,8 @@ const BIG = {
   smallMbit: 0.1,
   videoFps: 15,
   speakingLevel: 20,
+  // A quiet room, measured: not speech (127 would say the sender measures no level).
+  quietLevel: 100,
   audioFrameMs: 20,
   dtxMs: 400,
 } as const;
@@ -591,7 +593,7 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
         turnAt.delete(i);
         sawFull.delete(i);
       }
-      const level = speaking ? BIG.speakingLevel : 127;
+      const level = speaking ? BIG.speakingLevel : BIG.quietLevel;
       if (!speaking && now - lastSent < BIG.dtxMs) {
         dtxSkipped++;
         continue;

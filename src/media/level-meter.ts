@@ -70,8 +70,9 @@ function toDb(x: number): number {
  * as silence.
  */
 export function audioLevelFromDbfs(rmsDbfs: number): number {
-  if (Number.isNaN(rmsDbfs)) return AUDIO_LEVEL_SILENT;
-  return Math.min(AUDIO_LEVEL_SILENT, Math.max(0, Math.round(-rmsDbfs)));
+  // 127 is kept for "no level" (docs/protocol.md §Media chunks): a measured level is at most 126.
+  if (Number.isNaN(rmsDbfs)) return AUDIO_LEVEL_SILENT - 1;
+  return Math.min(AUDIO_LEVEL_SILENT - 1, Math.max(0, Math.round(-rmsDbfs)));
 }
 
 /** 20 ms windows: one reading per Opus packet the capture sends. */

@@ -126,11 +126,17 @@ export class SupervisedProcess {
   restart(reason: string): void {
     if (this.#state === 'stopped' || this.#child === undefined) return;
     this.#log.info({ reason }, 'restarting ffmpeg on request');
-    this.#kill(this.#child);
+    const old = this.#child;
+    this.#kill(old);
     this.#detach();
     this.#setState('restarting', reason);
     this.#restarts += 1;
-    void this.#launch();
+    // The new encoder starts once the old one is gone (at most the 2 s until SIGKILL): a camera
+    // is busy while its old reader still holds it. A stop or another restart meanwhile wins.
+    const gen = ++this.#generation;
+    void old.exited.then(() => {
+      if (gen === this.#generation && this.#state === 'restarting') void this.#launch();
+    });
   }
 
   /** Report a fatal problem seen in the output (e.g. a parse failure): restart with backoff. */

@@ -136,13 +136,13 @@ export class MeetingMediaLink {
         const kind = streamKindOf(m.streamId);
         if (kind !== undefined) this.#senders[kind].keyframeRequested();
       }),
-      // A new connection: new ids, a fresh downlink, and the relay's view of us starts anew.
-      relay.events.on('admission', () => this.#lag.reset()),
-      relay.events.on('video-layer', (m) => {
-        if (m.layer === this.#videoLayer) return;
-        this.#videoLayer = m.layer;
-        for (const l of this.#layerListeners) l(m.layer);
+      // A new connection: new ids, a fresh downlink, and the relay's view of us starts anew: full,
+      // as every joiner is, until it says otherwise.
+      relay.events.on('admission', () => {
+        this.#lag.reset();
+        this.#setVideoLayer('full');
       }),
+      relay.events.on('video-layer', (m) => this.#setVideoLayer(m.layer)),
       relay.events.on('roster', (m) => {
         this.#hostIds = new Set(m.participants.filter((p) => p.host).map((p) => p.participantId));
       }),
@@ -224,6 +224,12 @@ export class MeetingMediaLink {
     this.#layerListeners.clear();
     for (const kind of [...this.#captures.keys()]) this.detach(kind);
     this.receiver.close();
+  }
+
+  #setVideoLayer(layer: VideoLayer): void {
+    if (layer === this.#videoLayer) return;
+    this.#videoLayer = layer;
+    for (const l of this.#layerListeners) l(layer);
   }
 
   #onFrame(f: ReceivedFrame): void {

@@ -9,7 +9,7 @@
  * layer, the camera's encoder makes a thumbnail (`THUMBNAIL`) instead of its configured video; the
  * switch either way is a controlled restart of the encoder, whose first frame is a keyframe.
  */
-import type { Clock } from '../core/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { AudioMixer } from '../media/audio-mixer.ts';
 import {
@@ -60,6 +60,9 @@ export interface RoomMediaDeps {
  */
 export const THUMBNAIL = { width: 320, maxFramerate: 15, bitrateKbps: 150 } as const;
 
+/** Least time between two video layer changes the room's encoder follows. */
+export const LAYER_MIN_INTERVAL_MS = 2000;
+
 /** What the room's encoder makes for `layer`: the configured settings, or their thumbnail. */
 export function videoLayerOutput(layer: VideoLayer, full: VideoEncodeSettings): VideoOutputSettings {
   if (layer === 'full') return full;
@@ -103,7 +106,14 @@ export function startRoomMedia(
   link.attach(audio);
   // Admitted into a big meeting already outside its speakers: the first start makes the thumbnail.
   video.reconfigure(videoLayerOutput(link.videoLayer, m.encode));
-  const offVideoLayer = link.onVideoLayer((layer) => {
+  // Each change restarts the encoder: at most one every LAYER_MIN_INTERVAL_MS, the latest layer
+  // winning, so a meeting whose speakers churn cannot keep the camera restarting.
+  let appliedAt = Number.NEGATIVE_INFINITY;
+  let pending: TimerHandle | null = null;
+  const apply = () => {
+    pending = null;
+    appliedAt = deps.clock.monotonic();
+    const layer = link.videoLayer;
     const out = videoLayerOutput(layer, m.encode);
     // A camera that is off stays off: its next start encodes at this layer.
     const restarted = video.reconfigure(out);
@@ -111,7 +121,18 @@ export function startRoomMedia(
       { layer, width: out.width, height: out.height, restarted },
       'video layer changed',
     );
+  };
+  const offLayer = link.onVideoLayer(() => {
+    if (pending !== null) return; // it reads the latest layer when it runs
+    const wait = appliedAt + LAYER_MIN_INTERVAL_MS - deps.clock.monotonic();
+    if (wait <= 0) apply();
+    else pending = deps.clock.setTimeout(apply, wait);
   });
+  const offVideoLayer = () => {
+    offLayer();
+    if (pending !== null) deps.clock.clear(pending);
+    pending = null;
+  };
   video.onFrame((f) => {
     if (f.codec === 'opus') return;
     // Self-view: our own picture goes to the kiosk too (it never leaves the box unencrypted). It is

@@ -139,6 +139,9 @@ export interface MediaWorkerStats extends ReportedWorkerCounters {
   rssBytes: number;
 }
 
+/** Least time between two changes of a participant's `behind` (docs/protocol.md §Big meetings). */
+export const BEHIND_MIN_INTERVAL_MS = 1000;
+
 export class RelayCore {
   readonly registry: MeetingRegistry;
   readonly peers: PeerConnectionFactory;
@@ -173,6 +176,8 @@ export class RelayCore {
   videoLayerChanges = 0;
   /** Janus plane: times a participant said its downlink fell behind (`media-behind`). */
   downlinksBehind = 0;
+  /** `media-behind` changes held back to a second after the previous one. */
+  behindDeferred = 0;
   readonly #speakerParams: Partial<SpeakerParams>;
   readonly #mediaWorker: (() => MediaWorkerStats) | undefined;
   readonly #turn: TurnSettings | undefined;
@@ -307,20 +312,41 @@ export class RelayCore {
    * (docs/protocol.md §Big meetings).
    */
   speakerEvent(m: LiveMeeting, event: SpeakerEvent): void {
-    const watched = this.#anyBehind(m) ? [...m.speakers.behindFeeds()].join() : undefined;
+    const watched = this.#anyBehind(m) ? m.speakers.behindKey() : undefined;
     for (const effect of m.speakers.handle(event, this.clock.monotonic())) {
       const p = m.participants.get(effect.participant);
       if (p === undefined) continue;
       this.videoLayerChanges++;
       p.send({ type: 'video-layer', layer: effect.layer });
     }
-    if (watched !== undefined && [...m.speakers.behindFeeds()].join() !== watched)
-      this.plane.selectionChanged(m);
+    if (watched !== undefined && m.speakers.behindKey() !== watched) this.plane.selectionChanged(m);
   }
 
   /** A participant's downlink fell behind or caught up (Janus plane; docs/protocol.md §Big meetings). */
   setBehind(p: Participant, behind: boolean): void {
-    if (p.behind === behind) return;
+    // Only the Janus plane queues without bound; the embedded one bounds each receiver itself.
+    if (this.plane.kind !== 'janus') return;
+    p.behindWanted = behind;
+    if (p.behindTimer !== undefined) return; // it applies the latest word when it fires
+    // At most one change a second, the latest word winning: nobody makes the plane resubscribe in
+    // a loop, and nobody is left in a state it no longer claims.
+    const wait =
+      (p.behindChangedAt ?? Number.NEGATIVE_INFINITY) + BEHIND_MIN_INTERVAL_MS - this.clock.monotonic();
+    if (wait <= 0) {
+      this.#applyBehind(p);
+      return;
+    }
+    this.behindDeferred++;
+    p.behindTimer = this.clock.setTimeout(() => {
+      p.behindTimer = undefined;
+      this.#applyBehind(p);
+    }, wait);
+  }
+
+  #applyBehind(p: Participant): void {
+    const behind = p.behindWanted ?? false;
+    if (p.behind === behind || !p.meeting.participants.has(p.id)) return;
+    p.behindChangedAt = this.clock.monotonic();
     p.behind = behind;
     if (behind) this.downlinksBehind++;
     this.plane.selectionChanged(p.meeting);
@@ -449,6 +475,8 @@ export class RelayCore {
     videoLayerChanges: number;
     /** Janus plane: times a participant's downlink fell behind. */
     downlinksBehind: number;
+    /** `media-behind` changes held back to a second after the previous one. */
+    behindDeferred: number;
     /** null when the relay's peer connections do not run in a media worker (tests). */
     mediaWorker: MediaWorkerStats | null;
   } {
@@ -467,6 +495,7 @@ export class RelayCore {
       mediaConnectionsLost: this.mediaConnectionsLost,
       videoLayerChanges: this.videoLayerChanges,
       downlinksBehind: this.downlinksBehind,
+      behindDeferred: this.behindDeferred,
       mediaWorker: this.#mediaWorker?.() ?? null,
     };
   }

@@ -7,7 +7,12 @@
  */
 import { hasCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { setChunkSender, tryDecodeMediaChunk } from '../protocol/media-header.ts';
+import {
+  AUDIO_LEVEL_SILENT,
+  type MediaChunkHeader,
+  setChunkSender,
+  tryDecodeMediaChunk,
+} from '../protocol/media-header.ts';
 import { asList, type RelayHooks } from './hooks.ts';
 import type { Participant } from './live-meeting.ts';
 
@@ -61,7 +66,7 @@ export class MediaRouter {
     const header = decoded.chunk.header;
     // Big meetings (docs/protocol.md §Big meetings): the level in the cleartext header picks the
     // speakers; audio of the others is not forwarded.
-    if (header.kind === 'audio' && !this.#audio(from, header.audioLevel)) {
+    if (header.kind === 'audio' && !this.#audioGate(from, header)) {
       this.totals.audioNotSelected++;
       return;
     }
@@ -74,6 +79,20 @@ export class MediaRouter {
         : [data];
       for (const out of outs) this.#sendTo(to, out, streamKey, header.frameNumber);
     }
+  }
+
+  /**
+   * One decision per audio frame, taken at its first chunk (a frame is forwarded whole or not at
+   * all). A frame without a level (127: its sender measures none) is always forwarded, and never
+   * counts as speech.
+   */
+  #audioGate(from: Participant, header: MediaChunkHeader): boolean {
+    if (header.audioLevel === AUDIO_LEVEL_SILENT) return true;
+    const last = from.audioGate;
+    if (header.chunkIndex > 0 && last !== undefined && last.frame === header.frameNumber) return last.forward;
+    const forward = this.#audio(from, header.audioLevel);
+    from.audioGate = { frame: header.frameNumber, forward };
+    return forward;
   }
 
   #sendTo(to: Participant, chunk: Uint8Array, streamKey: string, frameNumber: number): void {

@@ -5,6 +5,7 @@
  * A new occurrence (new instance id) starts when someone joins an empty meeting.
  */
 import { randomBytes } from 'node:crypto';
+import type { TimerHandle } from '../core/clock.ts';
 import type { ClientMessageOf, RosterEntry } from '../protocol/schemas.ts';
 import type { MediaChannel } from '../transport/media-channel.ts';
 import type { PeerConnection } from '../transport/peer.ts';
@@ -35,6 +36,12 @@ export interface Participant {
   dropping: Map<string, number>;
   /** Janus plane: its downlink said it is behind (`media-behind`); it receives the speakers only. */
   behind: boolean;
+  /** When `behind` last changed (monotonic ms), what it last said, and the change held back. */
+  behindChangedAt?: number;
+  behindWanted?: boolean;
+  behindTimer?: TimerHandle | undefined;
+  /** Embedded plane, big meetings: whether its current audio frame is forwarded (fanout.ts). */
+  audioGate?: { frame: number; forward: boolean };
   stats: ParticipantStats;
   /** Sends a signaling message to this participant's connection (through hooks and tap). */
   send: (body: OutgoingBody) => void;

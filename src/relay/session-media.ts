@@ -43,7 +43,9 @@ export async function answerOffer(conn: MediaHost, p: Participant, sdp: string):
     if (p.pc === pc) conn.send({ type: 'ice', ...c });
   });
   pc.onDataChannel((channel) => {
-    if (channel.label !== MEDIA_CHANNEL_LABEL || p.pc !== pc) {
+    // One media channel per connection: a second one (or any other label) is closed unread, so a
+    // client cannot multiply what the relay forwards for it.
+    if (channel.label !== MEDIA_CHANNEL_LABEL || p.pc !== pc || p.media !== undefined) {
       channel.close();
       return;
     }

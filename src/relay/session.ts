@@ -422,6 +422,7 @@ export class Connection {
     const core = this.core;
     const m = p.meeting;
     core.plane.detach(p);
+    if (p.behindTimer !== undefined) core.clock.clear(p.behindTimer);
     m.participants.delete(p.id);
     core.speakerEvent(m, { type: 'left', participant: p.id });
     core.log.info({ meeting: m.record.id, participant: p.id }, 'participant left');

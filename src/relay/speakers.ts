@@ -115,8 +115,20 @@ export class SpeakerTracker {
    * Whose media a receiver that is behind still gets (docs/protocol.md §Big meetings): the `loudest`
    * most recent speakers.
    */
-  behindFeeds(): ReadonlySet<string> {
-    return new Set(this.order().slice(0, this.#params.loudest));
+  behindFeeds(self?: string): ReadonlySet<string> {
+    return new Set(
+      this.order()
+        .filter((id) => id !== self)
+        .slice(0, this.#params.loudest),
+    );
+  }
+
+  /** What `behindFeeds` depends on for anyone: the `loudest` + 1 most recent speakers, as a set key. */
+  behindKey(): string {
+    return this.order()
+      .slice(0, this.#params.loudest + 1)
+      .sort()
+      .join();
   }
 
   /** More participants than `lastN`: video layers and audio are selected. */

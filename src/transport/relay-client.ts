@@ -152,6 +152,10 @@ export class RelayClient {
       this.#teardownPeer();
       this.#participantId = undefined;
       this.#iceServers = [];
+      // Per connection: the next relay may be another plane, and speech starts anew.
+      this.#janusPlane = false;
+      this.#levelOnset = false;
+      this.#levelReportedAt = Number.NEGATIVE_INFINITY;
       this.events.emit('disconnected', { willReconnect, code });
     });
   }

@@ -107,8 +107,10 @@ export async function startJanus(options: { debugLevel?: number } = {}): Promise
     const url = `ws://${janusAddress}:8188`;
     const launch = async (): Promise<void> => {
       // `ip netns exec` execs janus in place: the PID is Janus's.
+      // Its working directory is its own folder: a core dump lands there and goes with it.
       const c = spawn('ip', ['netns', 'exec', ns, 'janus', '-F', folder, '-N', '-L', logFile], {
         stdio: 'ignore',
+        cwd: folder,
       });
       child = c;
       await waitUntilServing(url, c, 15_000);

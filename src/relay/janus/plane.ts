@@ -176,7 +176,6 @@ export class JanusInstancePlane {
     this.#rooms.end(m);
   }
 
-  /** A session on the instance is open (again): the rooms lost sessions left on Janus are destroyed. */
   /** Participants that are behind follow the meeting's most recent speakers. */
   selectionChanged(m: LiveMeeting): void {
     for (const q of m.participants.values()) {
@@ -185,6 +184,7 @@ export class JanusInstancePlane {
     }
   }
 
+  /** A session on the instance is open (again): the rooms lost sessions left on Janus are destroyed. */
   sessionOpened(): void {
     this.#rooms.sessionOpened();
   }
@@ -277,7 +277,11 @@ export class JanusInstancePlane {
       if (!this.#current(s, gen) || s.pub === undefined) return;
       const m = s.p.meeting;
       // Behind: only the most recent speakers' feeds (docs/protocol.md §Big meetings).
-      const wanted = wantedFeeds(this.#feeds(m), s.p.id, s.p.behind ? m.speakers.behindFeeds() : undefined);
+      const wanted = wantedFeeds(
+        this.#feeds(m),
+        s.p.id,
+        s.p.behind ? m.speakers.behindFeeds(s.p.id) : undefined,
+      );
       if (s.subState === 'none') {
         if (wanted.length === 0) return;
         const room = await this.#rooms.room(m);

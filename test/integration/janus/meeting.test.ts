@@ -118,7 +118,7 @@ describe('E2EE meetings on the Janus media plane', () => {
     const id = await h.meeting();
     const speaking = new Set<string>();
     const person = (name: string, extra = {}) =>
-      h!.participant(id, name, { audioLevel: () => (speaking.has(name) ? 20 : 127), ...extra });
+      h!.participant(id, name, { audioLevel: () => (speaking.has(name) ? 20 : 100), ...extra });
     const people = [
       person('Host', { identity: h.host, client: 'room' }),
       person('A'),

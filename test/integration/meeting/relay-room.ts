@@ -83,7 +83,7 @@ export function chunkMetadata(chunk: Uint8Array): Uint8Array {
   const m = new Uint8Array(8);
   m[0] = chunk[1] ?? 0;
   m[1] = chunk[2] ?? 0;
-  m[2] = (chunk[3] ?? 0) & 1;
+  m[2] = chunk[3] ?? 0; // the whole flags byte: keyframe bit and, on audio, the level
   m.set(chunk.subarray(8, 12), 4);
   return m;
 }

@@ -11,7 +11,7 @@ import type { MediaCapture } from '../../../src/media/capture.ts';
 import type { MediaFrame } from '../../../src/media/types.ts';
 import { VideoFeed } from '../../../src/media/video-feed.ts';
 import type { VideoLayer } from '../../../src/meeting/media-link.ts';
-import { type RoomMedia, startRoomMedia } from '../../../src/meeting/room-media.ts';
+import { LAYER_MIN_INTERVAL_MS, type RoomMedia, startRoomMedia } from '../../../src/meeting/room-media.ts';
 import { NodeProcessRunner } from '../../../src/system/process.ts';
 import { until } from '../media/harness.ts';
 
@@ -84,6 +84,10 @@ describe('the room switches its video layer', () => {
       ['small', { width: 320, height: 180 }],
       ['full', { width: 640, height: 360 }],
     ] as const) {
+      // One change per LAYER_MIN_INTERVAL_MS is followed at once: wait that long, so the gap measured
+      // is the encoder's alone.
+      const since = performance.now();
+      await until(() => performance.now() - since >= LAYER_MIN_INTERVAL_MS, 10_000, 'the layer interval');
       const pid = video.status().pid;
       const from = link.sent.length;
       const t0 = performance.now();

@@ -16,16 +16,16 @@ function square(samples: number, amplitude: number): Uint8Array {
 }
 
 describe('audioLevelFromDbfs', () => {
-  it('is −dBov rounded and clamped to 0..127', () => {
+  it('is −dBov rounded and clamped to 0..126 (127 means no level)', () => {
     expect(audioLevelFromDbfs(0)).toBe(0);
     expect(audioLevelFromDbfs(-3.01)).toBe(3);
     expect(audioLevelFromDbfs(-6.6)).toBe(7);
     expect(audioLevelFromDbfs(-120)).toBe(120);
-    expect(audioLevelFromDbfs(-127.4)).toBe(127);
-    expect(audioLevelFromDbfs(-200)).toBe(127);
-    expect(audioLevelFromDbfs(Number.NEGATIVE_INFINITY)).toBe(127);
+    expect(audioLevelFromDbfs(-127.4)).toBe(126);
+    expect(audioLevelFromDbfs(-200)).toBe(126);
+    expect(audioLevelFromDbfs(Number.NEGATIVE_INFINITY)).toBe(126);
     expect(audioLevelFromDbfs(4)).toBe(0);
-    expect(audioLevelFromDbfs(Number.NaN)).toBe(127);
+    expect(audioLevelFromDbfs(Number.NaN)).toBe(126);
   });
 });
 

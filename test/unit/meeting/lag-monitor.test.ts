@@ -4,6 +4,7 @@ import {
   BEHIND_AFTER_MS,
   BEHIND_EXCESS_MS,
   CAUGHT_UP_AFTER_MS,
+  FLOOR_WINDOW_MS,
   LagMonitor,
   MAX_SENDERS,
 } from '../../../src/meeting/lag-monitor.ts';
@@ -40,6 +41,30 @@ describe('LagMonitor: a downlink falling behind', () => {
     expect(m.behind).toBe(true);
     const back = feed(m, ['a', 'b'], 8000, 14_000, () => 60);
     expect(back).toEqual([{ at: 8000 + CAUGHT_UP_AFTER_MS, behind: false }]);
+  });
+
+  it('a clock that steps 2 s costs at most the floor window: then on time again', () => {
+    const m = new LagMonitor();
+    feed(m, ['a', 'b'], 0, 10_000, () => 50);
+    const changes = feed(m, ['a', 'b'], 10_000, 10_000 + FLOOR_WINDOW_MS + 10_000, () => 2050);
+    expect(changes.map((c) => c.behind)).toEqual([true, false]);
+    expect(changes[1]!.at).toBeLessThanOrEqual(10_000 + FLOOR_WINDOW_MS + 5000 + CAUGHT_UP_AFTER_MS);
+  });
+
+  it('each catching up must last twice as long as the one before', () => {
+    const m = new LagMonitor();
+    let t = 0;
+    const times: number[] = [];
+    for (let episode = 0; episode < 3; episode++) {
+      feed(m, ['a'], t, t + 1000, () => 10);
+      feed(m, ['a'], t + 1000, t + 4000, () => 10 + BEHIND_EXCESS_MS * 2);
+      expect(m.behind).toBe(true);
+      const back = feed(m, ['a'], t + 4000, t + 30_000, () => 10);
+      expect(back).toHaveLength(1);
+      times.push(back[0]!.at - (t + 4000));
+      t += 30_000;
+    }
+    expect(times).toEqual([CAUGHT_UP_AFTER_MS, 2 * CAUGHT_UP_AFTER_MS, 4 * CAUGHT_UP_AFTER_MS]);
   });
 
   it('one late burst shorter than a second is no lag', () => {

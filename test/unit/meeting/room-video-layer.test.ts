@@ -17,6 +17,7 @@ import type { MediaFrame } from '../../../src/media/types.ts';
 import { VideoFeed } from '../../../src/media/video-feed.ts';
 import type { VideoLayer } from '../../../src/meeting/media-link.ts';
 import {
+  LAYER_MIN_INTERVAL_MS,
   type RoomMediaConfig,
   startRoomMedia,
   THUMBNAIL,
@@ -87,13 +88,14 @@ function start(opts: { cameraOn?: boolean; layer?: VideoLayer; video?: VideoSour
     playbackDevice: null,
   };
   const feed = new VideoFeed();
+  const clock = new FakeClock();
   const media = startRoomMedia(
     config,
     link,
     { cameraOn: opts.cameraOn ?? true, muted: true, volume: 50 },
-    { runner, clock: new FakeClock(), log: silentLogger(), feed },
+    { runner, clock, log: silentLogger(), feed },
   );
-  return { media, link, encoders, copies };
+  return { media, link, encoders, copies, clock };
 }
 
 /** The value after `flag` in an argument vector. */
@@ -147,7 +149,7 @@ describe('thumbnail settings', () => {
 
 describe('the room follows its video layer', () => {
   it('small restarts the encoder at the thumbnail, full back at the configured settings', async () => {
-    const { media, link, encoders } = start();
+    const { media, link, encoders, clock } = start();
     expect(encoders()).toHaveLength(1);
     const full = encoders()[0]!;
     expect(arg(full.args, '-i')).toContain('testsrc2=size=1280x720:rate=30');
@@ -156,6 +158,9 @@ describe('the room follows its video layer', () => {
 
     link.relaySays('small');
     expect(full.child.running).toBe(false);
+    // The new encoder starts once the old one exited (a camera is busy until then).
+    expect(encoders()).toHaveLength(1);
+    await flush();
     expect(encoders()).toHaveLength(2);
     const small = encoders()[1]!;
     expect(small.child.running).toBe(true);
@@ -176,7 +181,11 @@ describe('the room follows its video layer', () => {
     expect(link.sent).toHaveLength(1);
     expect(link.sent[0]!.keyframe).toBe(true);
 
+    // Within LAYER_MIN_INTERVAL_MS of the last change: followed when the interval is over.
     link.relaySays('full');
+    expect(small.child.running).toBe(true);
+    clock.advance(LAYER_MIN_INTERVAL_MS);
+    await flush();
     expect(small.child.running).toBe(false);
     expect(encoders()).toHaveLength(3);
     expect(encoders()[2]!.args).toEqual(full.args);
@@ -192,7 +201,7 @@ describe('the room follows its video layer', () => {
   });
 
   it('a camera that is off stays off; its next start uses the layer of that moment', async () => {
-    const { media, link, encoders } = start({ cameraOn: false });
+    const { media, link, encoders, clock } = start({ cameraOn: false });
     link.relaySays('small');
     expect(encoders()).toHaveLength(0);
     expect(media.video.status().state).toBe('stopped');
@@ -205,6 +214,8 @@ describe('the room follows its video layer', () => {
     link.relaySays('full');
     link.relaySays('small');
     link.relaySays('full');
+    clock.advance(LAYER_MIN_INTERVAL_MS);
+    await flush();
     expect(encoders()).toHaveLength(1);
     expect(media.video.status().state).toBe('stopped');
     media.video.start();
@@ -215,14 +226,29 @@ describe('the room follows its video layer', () => {
   });
 
   it('flips leave one encoder running and one listener, none after unsubscribing', async () => {
-    const { media, link, encoders } = start();
-    for (let i = 0; i < 20; i++) link.relaySays(i % 2 === 0 ? 'small' : 'full');
+    const { media, link, encoders, clock } = start();
+    for (let i = 0; i < 20; i++) {
+      link.relaySays(i % 2 === 0 ? 'small' : 'full');
+      clock.advance(LAYER_MIN_INTERVAL_MS);
+      await flush();
+    }
     expect(encoders()).toHaveLength(21);
     expect(encoders().filter((e) => e.child.running)).toHaveLength(1);
     expect(link.listeners.size).toBe(1);
     // The same layer again changes nothing.
     expect(media.video.reconfigure(videoLayerOutput('full', FULL))).toBe(false);
     expect(encoders()).toHaveLength(21);
+
+    // Twenty flips at once: the first is followed now, the other nineteen by one restart to the
+    // last layer when the interval is over.
+    for (let i = 0; i < 20; i++) link.relaySays(i % 2 === 0 ? 'small' : 'full');
+    await flush();
+    expect(encoders()).toHaveLength(22);
+    clock.advance(LAYER_MIN_INTERVAL_MS);
+    await flush();
+    expect(encoders()).toHaveLength(23);
+    expect(arg(encoders()[22]!.args, '-b:v')).toBe('1200k');
+    expect(encoders().filter((e) => e.child.running)).toHaveLength(1);
 
     media.offVideoLayer();
     expect(link.listeners.size).toBe(0);

@@ -155,4 +155,78 @@ describe('media fan-out', () => {
     for (const x of [ma, mb, mc]) x.pc.close();
     h0.core.closeAll();
   });
+
+  it('a second media channel on one connection is closed unread: nothing of it is forwarded', async () => {
+    const h = await makeCore();
+    const m = await h.meeting();
+    const host = h.client();
+    host.joinAsHost(m.id);
+    const other = h.client();
+    other.join(m.id);
+    const rx = await connectMedia(h, other);
+    // The host's connection carries two channels labelled media.
+    const pc = h.net.create();
+    const first = pc.createDataChannel(MEDIA_CHANNEL_LABEL, mediaChannelOptions()) as FakeDataChannel;
+    const second = pc.createDataChannel(MEDIA_CHANNEL_LABEL, mediaChannelOptions()) as FakeDataChannel;
+    const offer = await pc.createOffer();
+    host.send({ type: 'sdp', sdpType: 'offer', sdp: offer.sdp });
+    for (let i = 0; i < 5 && host.last('sdp') === undefined; i++) await tick();
+    await pc.acceptAnswer({ type: 'answer', sdp: host.last('sdp')!.sdp });
+    await flush();
+    expect(first.readyState).toBe('open');
+    expect(second.readyState).not.toBe('open');
+    const frame = chunkFrame(new Uint8Array(100), {
+      kind: 'video',
+      streamId: 1,
+      keyframe: true,
+      frameNumber: 0,
+    });
+    expect(new MediaChannel(first).trySendAll(frame)).toBe(true);
+    await flush();
+    expect(rx.received).toHaveLength(1);
+    h.core.closeAll();
+  });
+
+  it('big meetings: silent audio is not forwarded, audio without a level always is, a frame whole or not at all', async () => {
+    const h = await makeCore({ core: { bigMeeting: { lastN: 1, loudest: 1 } } });
+    const m = await h.meeting();
+    const clients: TestClient[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = h.client();
+      if (i === 0) c.joinAsHost(m.id);
+      else c.join(m.id);
+      clients.push(c);
+    }
+    const media = [];
+    for (const c of clients) media.push(await connectMedia(h, c));
+    const audio = (frameNumber: number, audioLevel: number | undefined, bytes = 100) =>
+      chunkFrame(
+        new Uint8Array(bytes),
+        {
+          kind: 'audio',
+          streamId: 0,
+          keyframe: true,
+          frameNumber,
+          ...(audioLevel === undefined ? {} : { audioLevel }),
+        },
+        4096,
+      );
+    // Quiet (level 90): not speech, not forwarded in a big meeting.
+    expect(media[1]!.media.trySendAll(audio(0, 90))).toBe(true);
+    await flush();
+    expect(media[0]!.received).toHaveLength(0);
+    expect(h.core.stats().media.audioNotSelected).toBe(1);
+    // No level (127: the sender measures none): forwarded, whatever the meeting.
+    expect(media[1]!.media.trySendAll(audio(1, undefined))).toBe(true);
+    await flush();
+    expect(media[0]!.received).toHaveLength(1);
+    // A loud three-chunk frame: all three forwarded, to both others.
+    const loud = audio(2, 10, 10_000);
+    expect(loud).toHaveLength(3);
+    expect(media[1]!.media.trySendAll(loud)).toBe(true);
+    await flush();
+    expect(media[0]!.received).toHaveLength(4);
+    expect(media[2]!.received).toHaveLength(4);
+    h.core.closeAll();
+  });
 });
