@@ -407,6 +407,84 @@ async function setUp(
   };
 }
 
+/** The processes' figures of one measured window (Result's CPU and memory fields, and detail). */
+interface WindowFigures {
+  cpu: Pick<Result, 'relayCpu' | 'janusCpu' | 'clientsCpu' | 'relayRssMiB' | 'janusRssMiB'>;
+  /** The relay child's own counters at the window's end (`relay.stats()` excerpt). */
+  relayStats: unknown;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Opens the measured window: CPU, run-queue wait and the relay child's counters from now. `close()`
+ * (once the senders are done and the last frames had their second) ends it, stops the relay child
+ * and the participants' workers, and returns the figures.
+ */
+function openWindow(meeting: BenchMeeting, janus: JanusTarget | undefined) {
+  const { child, fromChild } = meeting;
+  child.send({ kind: 'cpu-start' });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const janus0 = janus === undefined ? 0 : procCpuMs(janus.pid);
+  const workers0 = meeting.workersCpuMs();
+  // Run-queue wait over the window, per group of processes (ms).
+  const groups = {
+    clients: () => meeting.clientPids(),
+    relayMain: () => (child.pid === undefined ? [] : [child.pid]),
+    janus: () => (janus === undefined ? [] : [janus.pid]),
+  };
+  type Group = keyof typeof groups;
+  const waited = () =>
+    Object.fromEntries(
+      Object.entries(groups).map(([k, pids]) => [
+        k,
+        pids().reduce((s, pid) => s + procRunQueueWaitMs(pid), 0),
+      ]),
+    ) as Record<Group, number>;
+  const wait0 = waited();
+  return {
+    t0,
+    async close(): Promise<WindowFigures> {
+      child.send({ kind: 'cpu-end' });
+      const clientCpu = process.cpuUsage(cpu0);
+      const wall = performance.now() - t0;
+      const janusCpuMs = janus === undefined ? Number.NaN : procCpuMs(janus.pid) - janus0;
+      const janusRss = janus === undefined ? Number.NaN : procRssBytes(janus.pid);
+      const workersCpuMs = meeting.workersCpuMs() - workers0;
+      const wait1 = waited();
+      const perSec = (k: Group) => Number((((wait1[k] - wait0[k]) / wall) * 1000).toFixed(1));
+      const cpu = await fromChild<ChildCpu>('cpu');
+      // The clients' connections are not closed one by one: their process exits once it sent the result.
+      child.send({ kind: 'stop' });
+      await new Promise((r) => child.once('exit', r));
+      await meeting.close();
+      const mib = (b: number) => b / (1024 * 1024);
+      return {
+        cpu: {
+          relayCpu: (((cpu.userUs + cpu.systemUs) / 1000 + cpu.workerMs) / cpu.wallMs) * 100,
+          janusCpu: (janusCpuMs / wall) * 100,
+          clientsCpu: (((clientCpu.user + clientCpu.system) / 1000 + workersCpuMs) / wall) * 100,
+          relayRssMiB: mib(cpu.rssBytes + cpu.workerRssBytes),
+          janusRssMiB: mib(janusRss),
+        },
+        relayStats: cpu.stats,
+        detail: {
+          relayMainCpuPct: Number((((cpu.userUs + cpu.systemUs) / 1000 / cpu.wallMs) * 100).toFixed(1)),
+          relayWorkerCpuPct: Number(((cpu.workerMs / cpu.wallMs) * 100).toFixed(1)),
+          clientsWorkersCpuPct: Number(((workersCpuMs / wall) * 100).toFixed(1)),
+          // Summed over each group's threads: ms spent runnable but waiting for a CPU, per second.
+          runQueueWaitMsPerSec: {
+            clients: perSec('clients'),
+            relayMain: perSec('relayMain'),
+            janus: perSec('janus'),
+          },
+          relayStats: cpu.stats,
+        },
+      };
+    },
+  };
+}
+
 async function runOnce(
   plane: Plane,
   n: number,
@@ -417,21 +495,19 @@ async function runOnce(
   const latencies: number[] = [];
   let received = 0;
   let measuring = false;
-  const { child, fromChild, clients } = await setUp(plane, n, janus, false, (_i, f) => {
+  const meeting = await setUp(plane, n, janus, false, (_i, f) => {
     if (!measuring) return;
     const sentAt = new DataView(f.data.buffer, f.data.byteOffset).getFloat64(0);
     received++;
     latencies.push(performance.timeOrigin + performance.now() - sentAt);
   });
+  const { clients } = meeting;
 
   const bytesPerSec = (mbit * 1e6) / 8;
   let attempted = 0;
   let senderDrops = 0;
   measuring = true;
-  child.send({ kind: 'cpu-start' });
-  const clientCpu0 = process.cpuUsage();
-  const clientT0 = performance.now();
-  const janusCpu0 = janus === undefined ? 0 : procCpuMs(janus.pid);
+  const window = openWindow(meeting, janus);
   const frameNumbers = clients.map(() => 0);
   const endAt = performance.now() + seconds * 1000;
   await Promise.all(
@@ -459,36 +535,20 @@ async function runOnce(
   );
   await sleep(1000);
   measuring = false;
-  child.send({ kind: 'cpu-end' });
-  const clientCpu = process.cpuUsage(clientCpu0);
-  const clientWall = performance.now() - clientT0;
-  const janusCpuMs = janus === undefined ? Number.NaN : procCpuMs(janus.pid) - janusCpu0;
-  const janusRss = janus === undefined ? Number.NaN : procRssBytes(janus.pid);
-  const cpu = await fromChild<ChildCpu>('cpu');
   progress(`${plane} ${n}: window done, closing`);
-  // The clients' connections are not closed one by one: their process exits once it sent the result.
-  child.send({ kind: 'stop' });
-  await new Promise((r) => child.once('exit', r));
-
+  const w = await window.close();
   const expected = attempted * (n - 1);
-  const mib = (b: number) => b / (1024 * 1024);
   return {
     delivered: expected === 0 ? 0 : received / expected,
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
-    relayCpu: (((cpu.userUs + cpu.systemUs) / 1000 + cpu.workerMs) / cpu.wallMs) * 100,
-    janusCpu: (janusCpuMs / clientWall) * 100,
-    clientsCpu: ((clientCpu.user + clientCpu.system) / 1000 / clientWall) * 100,
-    relayRssMiB: mib(cpu.rssBytes + cpu.workerRssBytes),
-    janusRssMiB: mib(janusRss),
+    ...w.cpu,
     detail: {
       framesSent: attempted,
       framesExpected: expected,
       framesReceived: received,
       senderDrops,
-      relayMainCpuPct: Number((((cpu.userUs + cpu.systemUs) / 1000 / cpu.wallMs) * 100).toFixed(1)),
-      relayWorkerCpuPct: Number(((cpu.workerMs / cpu.wallMs) * 100).toFixed(1)),
-      relayStats: cpu.stats,
+      ...w.detail,
     },
   };
 }
@@ -535,7 +595,7 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
       toFull.push(performance.now() - began);
     }
   });
-  const { child, fromChild, clients } = meeting;
+  const { clients } = meeting;
   clients.forEach((c, i) => {
     layer[i] = 'full';
     c.events.on('video-layer', (m) => {
@@ -549,25 +609,8 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
   let dtxSkipped = 0;
   let senderDrops = 0;
   measuring = true;
-  child.send({ kind: 'cpu-start' });
-  const clientCpu0 = process.cpuUsage();
-  const workersCpu0 = meeting.workersCpuMs();
-  // Run-queue wait over the window, per group of processes (ms).
-  const waitGroups = {
-    clients: () => meeting.clientPids(),
-    relayMain: () => (child.pid === undefined ? [] : [child.pid]),
-    janus: () => (janus === undefined ? [] : [janus.pid]),
-  };
-  const waited = () =>
-    Object.fromEntries(
-      Object.entries(waitGroups).map(([k, pids]) => [
-        k,
-        pids().reduce((s, pid) => s + procRunQueueWaitMs(pid), 0),
-      ]),
-    ) as Record<keyof typeof waitGroups, number>;
-  const wait0 = waited();
-  const clientT0 = performance.now();
-  const janusCpu0 = janus === undefined ? 0 : procCpuMs(janus.pid);
+  const window = openWindow(meeting, janus);
+  const clientT0 = window.t0;
   const endAt = clientT0 + seconds * 1000;
   const speaker = (t: number) => Math.floor((t - clientT0) / BIG.turnMs) % BIG.videoSenders;
   const audio = async (client: RelayClient, i: number) => {
@@ -637,42 +680,18 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
   ]);
   await sleep(1000);
   measuring = false;
-  child.send({ kind: 'cpu-end' });
-  const clientCpu = process.cpuUsage(clientCpu0);
-  const clientWall = performance.now() - clientT0;
-  const janusCpuMs = janus === undefined ? Number.NaN : procCpuMs(janus.pid) - janusCpu0;
-  const janusRss = janus === undefined ? Number.NaN : procRssBytes(janus.pid);
-  const workersCpuMs = meeting.workersCpuMs() - workersCpu0;
-  const wait1 = waited();
-  const waitPerSec = (k: keyof typeof waitGroups) =>
-    Number((((wait1[k] - wait0[k]) / clientWall) * 1000).toFixed(1));
-  const cpu = await fromChild<ChildCpu>('cpu');
-  child.send({ kind: 'stop' });
-  await new Promise((r) => child.once('exit', r));
-  await meeting.close();
-  const relayStats = cpu.stats as { media: { audioNotSelected: number } };
+  const w = await window.close();
+  const relayStats = w.relayStats as { media: { audioNotSelected: number } };
   // Audio frames are one chunk each: the chunks the relay left out are frames it was not to deliver.
   const notSelected = relayStats.media.audioNotSelected;
   const expected = (audioSent - notSelected + videoSent) * (n - 1);
-  const mib = (b: number) => b / (1024 * 1024);
   const all = [...audioLatencies, ...videoLatencies];
   return {
     delivered: expected === 0 ? 0 : received / expected,
     p50: percentile(all, 50),
     p95: percentile(all, 95),
-    relayCpu: (((cpu.userUs + cpu.systemUs) / 1000 + cpu.workerMs) / cpu.wallMs) * 100,
-    janusCpu: (janusCpuMs / clientWall) * 100,
-    clientsCpu: (((clientCpu.user + clientCpu.system) / 1000 + workersCpuMs) / clientWall) * 100,
-    relayRssMiB: mib(cpu.rssBytes + cpu.workerRssBytes),
-    janusRssMiB: mib(janusRss),
+    ...w.cpu,
     detail: {
-      clientsWorkersCpuPct: Number(((workersCpuMs / clientWall) * 100).toFixed(1)),
-      // Summed over each group's threads: ms spent runnable but waiting for a CPU, per second.
-      runQueueWaitMsPerSec: {
-        clients: waitPerSec('clients'),
-        relayMain: waitPerSec('relayMain'),
-        janus: waitPerSec('janus'),
-      },
       audioFramesSent: audioSent,
       audioFramesNotSelected: notSelected,
       audioFramesSkippedAsSilent: dtxSkipped,
@@ -688,7 +707,7 @@ async function runBig(plane: Plane, seconds: number, janus?: JanusTarget): Promi
       speakerToFullSamples: toFull.length,
       speakerToFullP50: Number(percentile(toFull, 50).toFixed(1)),
       speakerToFullP95: Number(percentile(toFull, 95).toFixed(1)),
-      relayStats: cpu.stats,
+      ...w.detail,
     },
   };
 }

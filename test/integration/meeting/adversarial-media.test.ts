@@ -1,8 +1,34 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { allSecure, sleep, waitFor } from '../../helpers/meeting-harness.ts';
-import { closeRoom, expectNeverE2ee, LONG, openOnDecryptFailure, secureRoom } from './adversary-room.ts';
+import {
+  closeRoom,
+  expectNeverE2ee,
+  LONG,
+  openOnDecryptFailure,
+  type Room,
+  secureRoom,
+} from './adversary-room.ts';
 
 afterEach(closeRoom);
+
+/**
+ * The attack stops after half a second more of it: meanwhile the victim never showed e2ee and
+ * opened nothing wrong; then it is back to e2ee with everyone, with fresh frames from `from`.
+ */
+async function endAttack(r: Room, attack: { on: boolean }, from: string, everyone: string[]): Promise<void> {
+  await sleep(500);
+  attack.on = false;
+  r.watch.closeAll();
+  expectNeverE2ee(r, ['Victim']);
+  const victim = r.p('Victim');
+  expect(victim.badTotal()).toBe(0);
+  const ok = victim.okFrom(from);
+  await waitFor(
+    () => allSecure(everyone.map((n) => r.p(n))) && victim.okFrom(from) > ok + 5,
+    'frames and e2ee back',
+    LONG,
+  );
+}
 
 describe('the relay is the adversary: media frames', () => {
   it('tampered frames are refused and raise the integrity alarm; never e2ee; recovers', async () => {
@@ -27,17 +53,7 @@ describe('the relay is the adversary: media frames', () => {
     await waitFor(() => victim.media.decryptFailures.audio > 3, 'decrypt failures', LONG);
     await waitFor(() => victim.session.snapshot.shield === 'partial', 'integrity alarm', LONG);
     expect(victim.session.snapshot.alarms.join(' ')).toMatch(/altered or replayed/);
-    await sleep(500);
-    attack.on = false;
-    r.watch.closeAll();
-    expectNeverE2ee(r, ['Victim']);
-    expect(victim.badTotal()).toBe(0);
-    const ok = victim.okFrom(ids.from);
-    await waitFor(
-      () => allSecure([r.p('Host'), victim]) && victim.okFrom(ids.from) > ok + 5,
-      'frames and e2ee back',
-      LONG,
-    );
+    await endAttack(r, attack, ids.from, ['Host', 'Victim']);
   });
 
   it('replayed frames (with fresh cleartext frame numbers) are refused; never e2ee; recovers', async () => {
@@ -67,18 +83,8 @@ describe('the relay is the adversary: media frames', () => {
     attack.on = true;
     await waitFor(() => victim.media.decryptFailures.audio > 3, 'replays refused', LONG);
     await waitFor(() => victim.session.snapshot.shield === 'partial', 'integrity alarm', LONG);
-    await sleep(500);
-    attack.on = false;
-    r.watch.closeAll();
+    await endAttack(r, attack, ids.from, ['Host', 'Victim']);
     expect(replays).toBeGreaterThan(3);
-    expectNeverE2ee(r, ['Victim']);
-    expect(victim.badTotal()).toBe(0);
-    const ok = victim.okFrom(ids.from);
-    await waitFor(
-      () => allSecure([r.p('Host'), victim]) && victim.okFrom(ids.from) > ok + 5,
-      'frames and e2ee back',
-      LONG,
-    );
   });
 
   it('frames relabelled with another sender are refused and raise the integrity alarm; never e2ee; recovers', async () => {
@@ -101,17 +107,7 @@ describe('the relay is the adversary: media frames', () => {
     attack.on = true;
     await waitFor(() => victim.media.decryptFailures.audio > 3, 'relabelled frames refused', LONG);
     await waitFor(() => victim.session.snapshot.shield === 'partial', 'integrity alarm', LONG);
-    await sleep(500);
-    attack.on = false;
-    r.watch.closeAll();
-    expectNeverE2ee(r, ['Victim']);
-    expect(victim.badTotal()).toBe(0);
-    const ok = victim.okFrom(ids.from);
-    await waitFor(
-      () => allSecure([r.p('Host'), r.p('A'), victim]) && victim.okFrom(ids.from) > ok + 5,
-      'frames and e2ee back',
-      LONG,
-    );
+    await endAttack(r, attack, ids.from, ['Host', 'A', 'Victim']);
   });
 
   it('a relay that rewrites the audio level in the cleartext header: frames refused, alarm, never e2ee; recovers', async () => {
@@ -144,16 +140,6 @@ describe('the relay is the adversary: media frames', () => {
     );
     await waitFor(() => victim.session.snapshot.shield === 'partial', 'integrity alarm', LONG);
     expect(rewritten).toBeGreaterThan(3);
-    await sleep(500);
-    attack.on = false;
-    r.watch.closeAll();
-    expectNeverE2ee(r, ['Victim']);
-    expect(victim.badTotal()).toBe(0);
-    const ok = victim.okFrom(ids.from);
-    await waitFor(
-      () => allSecure([r.p('Host'), victim]) && victim.okFrom(ids.from) > ok + 5,
-      'frames and e2ee back',
-      LONG,
-    );
+    await endAttack(r, attack, ids.from, ['Host', 'Victim']);
   });
 });

@@ -7,34 +7,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../src/core/clock.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
-import type { MediaCapture } from '../../../src/media/capture.ts';
-import type { MediaFrame } from '../../../src/media/types.ts';
 import { VideoFeed } from '../../../src/media/video-feed.ts';
-import type { VideoLayer } from '../../../src/meeting/media-link.ts';
 import { LAYER_MIN_INTERVAL_MS, type RoomMedia, startRoomMedia } from '../../../src/meeting/room-media.ts';
 import { NodeProcessRunner } from '../../../src/system/process.ts';
 import { until } from '../media/harness.ts';
-
-/** The relay's side of MeetingMediaLink's video layer, and the frames the room would send. */
-class LayerLink {
-  videoLayer: VideoLayer = 'full';
-  readonly listeners = new Set<(layer: VideoLayer) => void>();
-  readonly sent: MediaFrame[] = [];
-
-  attach(capture: MediaCapture): void {
-    if (capture.kind === 'video') capture.onFrame((f) => this.sent.push(f));
-  }
-
-  onVideoLayer(listener: (layer: VideoLayer) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  relaySays(layer: VideoLayer): void {
-    this.videoLayer = layer;
-    for (const l of this.listeners) l(layer);
-  }
-}
+import { LayerLink } from '../../helpers/layer-link.ts';
 
 /** A VP8 keyframe's picture size (RFC 6386 §9.1: after the 3-byte tag and the start code). */
 function vp8Size(frame: Uint8Array): { width: number; height: number } {

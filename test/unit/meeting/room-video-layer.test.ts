@@ -6,14 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
-import { createVideoCapture, type MediaCapture } from '../../../src/media/capture.ts';
+import { createVideoCapture } from '../../../src/media/capture.ts';
 import {
   type VideoEncodeSettings,
   type VideoSource,
   videoCaptureArgs,
 } from '../../../src/media/ffmpeg-args.ts';
 import { writeIvfFrame, writeIvfHeader } from '../../../src/media/ivf.ts';
-import type { MediaFrame } from '../../../src/media/types.ts';
 import { VideoFeed } from '../../../src/media/video-feed.ts';
 import type { VideoLayer } from '../../../src/meeting/media-link.ts';
 import {
@@ -24,6 +23,7 @@ import {
   videoLayerOutput,
 } from '../../../src/meeting/room-media.ts';
 import { type FakeChild, FakeProcessRunner, type ProcessRunner } from '../../../src/system/process.ts';
+import { LayerLink } from '../../helpers/layer-link.ts';
 
 const FULL: VideoEncodeSettings = {
   codec: 'vp8',
@@ -33,29 +33,6 @@ const FULL: VideoEncodeSettings = {
   bitrateKbps: 1200,
   keyframeIntervalMs: 2000,
 };
-
-/** The parts of MeetingMediaLink the room's media uses, with the relay's `video-layer` in our hands. */
-class StubLink {
-  videoLayer: VideoLayer = 'full';
-  readonly listeners = new Set<(layer: VideoLayer) => void>();
-  readonly sent: MediaFrame[] = [];
-
-  attach(capture: MediaCapture): void {
-    if (capture.kind === 'video') capture.onFrame((f) => this.sent.push(f));
-  }
-
-  onVideoLayer(listener: (layer: VideoLayer) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** What MeetingMediaLink does with a relay `video-layer` message. */
-  relaySays(layer: VideoLayer): void {
-    if (layer === this.videoLayer) return;
-    this.videoLayer = layer;
-    for (const l of this.listeners) l(layer);
-  }
-}
 
 /** A fake runner that remembers every spawned child with its arguments. */
 function recordingRunner() {
@@ -78,7 +55,7 @@ function recordingRunner() {
 
 function start(opts: { cameraOn?: boolean; layer?: VideoLayer; video?: VideoSource } = {}) {
   const { runner, encoders, copies } = recordingRunner();
-  const link = new StubLink();
+  const link = new LayerLink();
   if (opts.layer !== undefined) link.videoLayer = opts.layer;
   const config: RoomMediaConfig = {
     video: opts.video ?? { type: 'test', fontFile: null },
