@@ -103,6 +103,9 @@ class FakePeer implements PeerConnection {
     this.#onChannel = listener;
   }
   onStateChange(): void {}
+  async path(): Promise<null> {
+    return null;
+  }
   close(): void {}
   /** Janus's message on the channel labelled `label` (opened on first use, as Janus does). */
   deliver(label: string, data: Uint8Array): void {

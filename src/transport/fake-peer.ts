@@ -6,7 +6,13 @@
  */
 import { RoomdError } from '../core/errors.ts';
 import type { ChannelState, DataChannel, DataChannelOptions, IceCandidate } from './peer.ts';
-import type { PeerConnection, PeerConnectionFactory, PeerState, SessionDescription } from './peer.ts';
+import type {
+  MediaPath,
+  PeerConnection,
+  PeerConnectionFactory,
+  PeerState,
+  SessionDescription,
+} from './peer.ts';
 import { ChannelEvents, PeerEvents } from './peer-events.ts';
 
 export class FakeDataChannel extends ChannelEvents implements DataChannel {
@@ -132,6 +138,14 @@ export class FakePeerConnection extends PeerEvents implements PeerConnection {
   }
 
   async addIceCandidate(_candidate: IceCandidate): Promise<void> {}
+
+  /** Connected fakes say `path` (default direct UDP). */
+  async path(): Promise<MediaPath | null> {
+    return this.state === 'connected' ? this.fakePath : null;
+  }
+
+  /** What `path()` says once connected. */
+  fakePath: MediaPath = 'direct-udp';
 
   close(): void {
     if (this.state === 'closed') return;

@@ -52,8 +52,32 @@ export interface PeerConnection {
   onIceCandidate(listener: (candidate: IceCandidate) => void): void;
   onDataChannel(listener: (channel: DataChannel) => void): void;
   onStateChange(listener: (state: PeerState) => void): void;
+  /** How its media goes now (the selected ICE candidate pair), or null before one is selected. */
+  path(): Promise<MediaPath | null>;
   /** Closes every channel and the connection; idempotent. */
   close(): void;
+}
+
+/**
+ * How a peer connection's packets go (docs/admin.md §Firewalls): straight to the far end over UDP or
+ * TCP, or through a TURN server, reached over UDP, TCP or TLS.
+ */
+export const MEDIA_PATHS = ['direct-udp', 'direct-tcp', 'turn-udp', 'turn-tcp', 'turn-tls'] as const;
+export type MediaPath = (typeof MEDIA_PATHS)[number];
+
+/**
+ * The path of a selected candidate pair, from the local candidate's WebRTC stats (`candidateType`,
+ * `protocol`, `relayProtocol`); null when they name none we know.
+ */
+export function mediaPathOf(local: {
+  candidateType?: unknown;
+  protocol?: unknown;
+  relayProtocol?: unknown;
+}): MediaPath | null {
+  const via = local.candidateType === 'relay' ? (local.relayProtocol ?? local.protocol) : local.protocol;
+  if (typeof via !== 'string' || typeof local.candidateType !== 'string') return null;
+  const path = `${local.candidateType === 'relay' ? 'turn' : 'direct'}-${via}`;
+  return (MEDIA_PATHS as readonly string[]).includes(path) ? (path as MediaPath) : null;
 }
 
 export interface PeerConnectionOptions {

@@ -28,6 +28,7 @@ import { Downlink, type DownlinkCounters } from './downlink.ts';
 import { MediaChannel } from './media-channel.ts';
 import {
   MEDIA_CHANNEL_LABEL,
+  type MediaPath,
   mediaChannelOptions,
   type PeerConnection,
   type PeerConnectionFactory,
@@ -200,6 +201,14 @@ export class RelayClient {
    */
   downlinkBehind(behind: boolean): void {
     if (this.#janusPlane) this.#trySend({ type: 'media-behind', behind });
+  }
+
+  /**
+   * How our media goes now (docs/admin.md §Firewalls): the uplink connection's selected candidate
+   * pair; null while there is none.
+   */
+  async mediaPath(): Promise<MediaPath | null> {
+    return (await this.#pc?.path()) ?? null;
   }
 
   /** `audio-level` messages sent (Janus plane only). */

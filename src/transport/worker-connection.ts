@@ -10,6 +10,7 @@ import type {
   DataChannel,
   DataChannelOptions,
   IceCandidate,
+  MediaPath,
   PeerConnection,
   PeerState,
   SessionDescription,
@@ -33,18 +34,21 @@ export const workerGone = () =>
 /** What a connection needs of the factory that made it (worker-peer.ts WorkerPeerConnectionFactory). */
 export interface ConnectionSupervisor {
   nextChannelId(): number;
-  /** One request to the connection's worker; resolves with the session description it answered, if any. */
-  request(
-    pc: WorkerPeerConnection,
-    body: Record<string, unknown> & { op: string },
-  ): Promise<string | undefined>;
+  /** One request to the connection's worker; resolves with what it answered. */
+  request(pc: WorkerPeerConnection, body: Record<string, unknown> & { op: string }): Promise<ReplyBody>;
   /** The connection closed (by us, by the worker, or with the worker). */
   connectionClosed(pc: WorkerPeerConnection): void;
 }
 
+/** What a successful request answered: a session description, or (`get-path`) the media path. */
+export interface ReplyBody {
+  sdp?: string | undefined;
+  path?: MediaPath | null | undefined;
+}
+
 export interface Pending {
   pc: WorkerPeerConnection;
-  resolve: (sdp: string | undefined) => void;
+  resolve: (reply: ReplyBody) => void;
   reject: (error: RoomdError) => void;
 }
 
@@ -83,7 +87,7 @@ export class Generation {
     pc: WorkerPeerConnection,
     body: Record<string, unknown> & { op: string },
     nextId: () => number,
-  ): Promise<string | undefined> {
+  ): Promise<ReplyBody> {
     if (this.dead) return Promise.reject(workerGone());
     if (this.requests.size >= MAX_PENDING_REQUESTS) {
       return Promise.reject(
@@ -165,7 +169,7 @@ export class Generation {
           return;
         }
         this.requests.delete(m.req);
-        if (m.ok) p.resolve(m.sdp);
+        if (m.ok) p.resolve({ sdp: m.sdp, path: m.path });
         else p.reject(new RoomdError('transport.open_failed', { message: m.message }));
         return;
       }
@@ -243,12 +247,12 @@ export class WorkerPeerConnection extends PeerEvents implements PeerConnection {
   }
 
   async createOffer(): Promise<SessionDescription> {
-    const sdp = await this.#request({ op: 'create-offer' });
+    const { sdp } = await this.#request({ op: 'create-offer' });
     return { type: 'offer', sdp: this.#needSdp(sdp) };
   }
 
   async acceptOffer(offer: SessionDescription): Promise<SessionDescription> {
-    const sdp = await this.#request({ op: 'accept-offer', sdp: offer.sdp });
+    const { sdp } = await this.#request({ op: 'accept-offer', sdp: offer.sdp });
     return { type: 'answer', sdp: this.#needSdp(sdp) };
   }
 
@@ -266,6 +270,11 @@ export class WorkerPeerConnection extends PeerEvents implements PeerConnection {
         sdpMLineIndex: candidate.sdpMLineIndex,
       },
     });
+  }
+
+  async path(): Promise<MediaPath | null> {
+    if (this.#state === 'closed') return null;
+    return (await this.#request({ op: 'get-path' })).path ?? null;
   }
 
   close(): void {
@@ -336,7 +345,7 @@ export class WorkerPeerConnection extends PeerEvents implements PeerConnection {
     });
   }
 
-  #request(body: Record<string, unknown> & { op: string }): Promise<string | undefined> {
+  #request(body: Record<string, unknown> & { op: string }): Promise<ReplyBody> {
     if (this.#state === 'closed') return Promise.reject(closedError());
     return this.#factory.request(this, body);
   }

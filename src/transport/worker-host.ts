@@ -327,6 +327,9 @@ export class WorkerHost {
         case 'add-ice':
           await peer.pc.addIceCandidate(m.candidate);
           break;
+        case 'get-path':
+          this.#emit({ type: 'reply', req: m.req, ok: true, path: await peer.pc.path() });
+          return;
       }
       this.#emit({ type: 'reply', req: m.req, ok: true });
     } catch (error) {

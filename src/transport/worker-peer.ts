@@ -23,6 +23,7 @@ import { closedError } from './worker-channel.ts';
 import {
   type ConnectionSupervisor,
   Generation,
+  type ReplyBody,
   WorkerPeerConnection,
   workerGone,
 } from './worker-connection.ts';
@@ -185,10 +186,7 @@ export class WorkerPeerConnectionFactory implements PeerConnectionFactory, Conne
   }
 
   /** @internal */
-  request(
-    pc: WorkerPeerConnection,
-    body: Record<string, unknown> & { op: string },
-  ): Promise<string | undefined> {
+  request(pc: WorkerPeerConnection, body: Record<string, unknown> & { op: string }): Promise<ReplyBody> {
     return pc.gen.request(pc, body, () => {
       const req = this.#nextReq;
       this.#nextReq = this.#nextReq >= MAX_ID ? 1 : this.#nextReq + 1;

@@ -15,6 +15,7 @@ import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { RoomdError } from '../core/errors.ts';
 import { jsonDeeperThan } from '../protocol/codec.ts';
 import { MAX_DATA_CHANNEL_MESSAGE, MAX_SDP_CHARS } from '../protocol/limits.ts';
+import { MEDIA_PATHS } from './peer.ts';
 
 export const WORKER_PROTOCOL_VERSION = 1;
 /** Largest frame body: one data-channel message (64 KiB) and its few header bytes. */
@@ -81,6 +82,7 @@ const ToWorkerJson = {
     obj({ req: Id, pc: Id, op: Type.Literal('accept-offer'), sdp: Sdp }),
     obj({ req: Id, pc: Id, op: Type.Literal('accept-answer'), sdp: Sdp }),
     obj({ req: Id, pc: Id, op: Type.Literal('add-ice'), candidate: Candidate }),
+    obj({ req: Id, pc: Id, op: Type.Literal('get-path') }),
   ]),
   'close-channel': obj({ ch: ChannelId }),
   ping: obj({ n: Id }),
@@ -91,7 +93,13 @@ const ToWorkerJson = {
 const FromWorkerJson = {
   ready: obj({ pid: Type.Integer({ minimum: 0, maximum: MAX_ID }) }),
   reply: Type.Union([
-    obj({ req: Id, ok: Type.Literal(true), sdp: Type.Optional(Sdp) }),
+    obj({
+      req: Id,
+      ok: Type.Literal(true),
+      sdp: Type.Optional(Sdp),
+      /** `get-path`: the connection's media path, null before one is selected. */
+      path: Type.Optional(Type.Union([...MEDIA_PATHS.map((p) => Type.Literal(p)), Type.Null()])),
+    }),
     obj({ req: Id, ok: Type.Literal(false), message: Type.String({ maxLength: 512 }) }),
   ]),
   'pc-state': obj({ pc: Id, state: Type.Union(PEER_STATES.map((s) => Type.Literal(s))) }),

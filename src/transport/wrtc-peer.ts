@@ -5,16 +5,18 @@
  */
 import { createRequire } from 'node:module';
 import { RoomdError } from '../core/errors.ts';
-import type {
-  ChannelState,
-  DataChannel,
-  DataChannelOptions,
-  IceCandidate,
-  PeerConnection,
-  PeerConnectionFactory,
-  PeerConnectionOptions,
-  PeerState,
-  SessionDescription,
+import {
+  type ChannelState,
+  type DataChannel,
+  type DataChannelOptions,
+  type IceCandidate,
+  type MediaPath,
+  mediaPathOf,
+  type PeerConnection,
+  type PeerConnectionFactory,
+  type PeerConnectionOptions,
+  type PeerState,
+  type SessionDescription,
 } from './peer.ts';
 import { ChannelEvents, PeerEvents } from './peer-events.ts';
 
@@ -42,6 +44,7 @@ interface WrtcPc {
   setLocalDescription(d: SessionDescription): Promise<void>;
   setRemoteDescription(d: SessionDescription): Promise<void>;
   addIceCandidate(c: IceCandidate): Promise<void>;
+  getStats(): Promise<Map<string, Record<string, unknown>>>;
   close(): void;
 }
 interface WrtcModule {
@@ -179,6 +182,24 @@ class WrtcPeerConnection extends PeerEvents implements PeerConnection {
       if (this.#closed) return;
       await this.#pc.addIceCandidate(c).catch(() => {});
     }
+  }
+
+  async path(): Promise<MediaPath | null> {
+    if (this.#closed) return null;
+    const stats = await this.#pc.getStats();
+    // The selected pair: the transport names it; else the nominated pair that succeeded.
+    let pair: Record<string, unknown> | undefined;
+    for (const s of stats.values()) {
+      if (s['type'] === 'transport' && typeof s['selectedCandidatePairId'] === 'string')
+        pair = stats.get(s['selectedCandidatePairId']);
+    }
+    if (pair === undefined) {
+      for (const s of stats.values())
+        if (s['type'] === 'candidate-pair' && s['nominated'] === true && s['state'] === 'succeeded') pair = s;
+    }
+    const local =
+      typeof pair?.['localCandidateId'] === 'string' ? stats.get(pair['localCandidateId']) : undefined;
+    return local === undefined ? null : mediaPathOf(local);
   }
 
   close(): void {

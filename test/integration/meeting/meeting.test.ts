@@ -42,6 +42,8 @@ describe.each(PLANES)('E2EE meetings (%s media plane)', (plane) => {
       await framesFlow(people);
       expect(people.reduce((s, p) => s + p.badTotal(), 0)).toBe(0);
       expectMediaOn(h, n);
+      // Nothing in the way here: every uplink goes straight to the relay or Janus, over UDP.
+      if (n === 2) for (const p of people) expect(await p.session.relay.mediaPath()).toBe('direct-udp');
       const roster = people[1]!.session.snapshot.participants;
       expect(roster.map((r) => r.name).sort()).toEqual(people.map((p) => p.name).sort());
       // Everyone holds the meeting key; nobody is certified (no organization in this meeting).

@@ -79,6 +79,8 @@ describe.each(['udp', 'tcp'] as const)('media through TURN over %s', (transport)
     const allocated = allocatedIds();
     expect(ids.filter((pid) => !allocated.has(pid))).toEqual([]);
     expect(h.relay.stats().media.chunksIn).toBeGreaterThan(0);
+    // Each says how its media goes: through TURN, over the transport it was given.
+    for (const p of people) expect(await p.session.relay.mediaPath()).toBe(`turn-${transport}`);
     if (transport === 'tcp') {
       // A TCP allocation ends when its client closes, and coturn then logs what it relayed to the
       // peer (a UDP one only times out, minutes later).
