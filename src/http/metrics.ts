@@ -15,6 +15,7 @@ import Fastify, { type FastifyPluginAsync } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Module } from '../core/lifecycle.ts';
 import { SHIELDS } from '../protocol/vocabulary.ts';
+import { MEDIA_PATHS, type MediaPath } from '../transport/peer.ts';
 import type { ReportedWorkerCounters } from '../transport/worker-counters.ts';
 import { DEVICE_STATUSES, MEETING_STATUSES } from './schemas/state.ts';
 
@@ -59,6 +60,8 @@ export interface MetricsInput {
     shield: string;
     epoch: number;
     participants: number;
+    /** How its media goes (transport/peer.ts MediaPath), null while there is no connection. */
+    mediaPath?: MediaPath | null;
   } | null;
   /** E2EE rekeys (new epochs) since the daemon started. */
   rekeys: number;
@@ -146,6 +149,7 @@ export class RoomMetrics {
   readonly registry = new Registry();
   readonly #meetingState: Gauge<string>;
   readonly #shieldState: Gauge<string>;
+  readonly #mediaPath: Gauge<string>;
   readonly #epoch: Gauge<string>;
   readonly #participants: Gauge<string>;
   readonly #rekeys: CounterFeed;
@@ -187,6 +191,11 @@ export class RoomMetrics {
       'roomd_shield_state',
       'Encryption shield shown in the room: 1 for the current state, 0 for the others.',
       ['state'],
+    );
+    this.#mediaPath = gauge(
+      'roomd_media_path',
+      'How the meeting media goes (direct or through TURN, by transport): 1 for the current path, 0 for the others (all 0 without a connection).',
+      ['path'],
     );
     this.#epoch = gauge('roomd_e2ee_epoch', 'Current E2EE key epoch of the meeting (0 when idle).');
     this.#participants = gauge('roomd_meeting_participants', 'Participants in the current meeting.');
@@ -300,6 +309,7 @@ export class RoomMetrics {
     for (const feed of Object.values(this.#refused)) feed.set({}, 0);
     setStateSet(this.#meetingState, MEETING_STATES, 'idle');
     setStateSet(this.#shieldState, SHIELDS, 'none');
+    for (const path of MEDIA_PATHS) this.#mediaPath.set({ path }, 0);
     this.#epoch.set(0);
     this.#participants.set(0);
     this.#rekeys.set({}, 0);
@@ -316,6 +326,8 @@ export class RoomMetrics {
     const meeting = input.meeting;
     this.#setMeetingState(meeting?.status ?? 'idle');
     this.#setShield(meeting?.shield ?? 'none');
+    const path = meeting?.mediaPath ?? null;
+    for (const p of MEDIA_PATHS) this.#mediaPath.set({ path: p }, p === path ? 1 : 0);
     this.#epoch.set(meeting?.epoch ?? 0);
     this.#participants.set(meeting?.participants ?? 0);
     this.#rekeys.set({}, input.rekeys);

@@ -3,6 +3,7 @@
  * session's snapshot with everyone's mute and camera state and the room's own controls, and the
  * reactions of the last minute. Pure functions over the snapshot and the control channel's state.
  */
+import type { MediaPath } from '../transport/peer.ts';
 import type { MeetingSnapshot } from './status.ts';
 
 export interface RoomMeetingState extends MeetingSnapshot {
@@ -11,6 +12,8 @@ export interface RoomMeetingState extends MeetingSnapshot {
   volume: number;
   /** Someone tapped Leave and the room is on its way out. */
   leaving: boolean;
+  /** How the room's media goes now (docs/admin.md §Firewalls); null while it has no connection. */
+  mediaPath: MediaPath | null;
 }
 
 /** A participant's mute and camera state as its control messages last said. */
@@ -23,6 +26,7 @@ export interface ParticipantControlState {
 export interface RoomControls extends ParticipantControlState {
   readonly volume: number;
   readonly leaving: boolean;
+  readonly mediaPath: MediaPath | null;
 }
 
 /**
@@ -46,6 +50,7 @@ export function roomMeetingState(
     cameraOn: own.cameraOn,
     volume: own.volume,
     leaving: own.leaving,
+    mediaPath: own.mediaPath,
   };
 }
 

@@ -34,6 +34,7 @@ import { type RoomMeetingState, recentReactions, roomMeetingState } from './room
 import type { BookedMeeting, ScheduleSource } from './schedule.ts';
 import { bareMeetingId, MeetingSession, type SessionIdentity } from './session.ts';
 import type { MinimumSetting } from './policy-gate.ts';
+import type { MediaPath } from '../transport/peer.ts';
 
 export { type ChatSender, sendChat, visibleChat } from './room-chat.ts';
 export type { RoomMediaConfig } from './room-media.ts';
@@ -103,6 +104,7 @@ export class Room implements RoomCommands {
   #leavingDone: Promise<void> | null = null;
   /** Chat messages that were there while chat was off: never shown, even once it is on again. */
   #chatHidden: ReadonlySet<string> = new Set();
+  #mediaPath: MediaPath | null = null;
 
   constructor(options: RoomOptions) {
     this.#o = options;
@@ -169,6 +171,7 @@ export class Room implements RoomCommands {
       cameraOn: this.#cameraOn,
       volume: this.#volume,
       leaving: this.#leaving,
+      mediaPath: this.#mediaPath,
     };
     return roomMeetingState(s, own, this.#link?.control.remote);
   }
@@ -245,7 +248,11 @@ export class Room implements RoomCommands {
       this.#changed();
     });
     // Our mute and camera state to everyone, end-to-end encrypted: now, on change, and every 3 s.
-    this.#controlTimer = this.#o.clock.setInterval(() => this.#sendControl(), 3000);
+    // …and, as often, how our media goes (the admin page and /metrics show it).
+    this.#controlTimer = this.#o.clock.setInterval(() => {
+      this.#sendControl();
+      this.#refreshMediaPath(session);
+    }, 3000);
     session.events.on('state', (st) => {
       if (st.status === 'secure' && !this.#controlSent) this.#controlSent = this.#sendControl();
     });
@@ -411,6 +418,21 @@ export class Room implements RoomCommands {
     this.#offVideoLayer = media.offVideoLayer;
   }
 
+  #refreshMediaPath(session: MeetingSession): void {
+    session.relay.mediaPath().then(
+      (path) => {
+        if (this.#session !== session || path === this.#mediaPath) return;
+        this.#mediaPath = path;
+        this.#changed();
+      },
+      (error: unknown) => {
+        // The connection or its worker went away meanwhile: no path until the next one.
+        if (!(error instanceof RoomdError)) throw error;
+        if (this.#session === session) this.#mediaPath = null;
+      },
+    );
+  }
+
   #sendControl(): boolean {
     return this.#link?.control.send({ muted: this.#o.mute.muted, cameraOn: this.#cameraOn }) ?? false;
   }
@@ -430,6 +452,7 @@ export class Room implements RoomCommands {
     this.#controlTimer = null;
     this.#controlSent = false;
     this.#session = null;
+    this.#mediaPath = null;
     const share = this.#share;
     this.#share = null;
     this.#offVideoLayer?.();

@@ -123,6 +123,11 @@ describe('Status page', () => {
     expect(await page.locator('[data-testid="security-code"] .code-group').allTextContents()).toEqual(
       code.split(' '),
     );
+    // How the room's media goes: on this machine, straight to the relay over UDP (read every 3 s).
+    await expect
+      .poll(() => page.getByTestId('media-path').getAttribute('data-path'), { timeout: 15_000 })
+      .toBe('direct-udp');
+    expect(await page.getByTestId('media-path').textContent()).toBe('Direct, UDP');
     await t.shot('status');
     expect(t.consoleErrors.filter((e) => /Content Security Policy|Refused to|Uncaught/i.test(e))).toEqual([]);
   }, 90_000);

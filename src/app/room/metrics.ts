@@ -158,7 +158,13 @@ export class RoomMetricsSource {
       meeting:
         ms === null
           ? null
-          : { status: ms.status, shield: ms.shield, epoch: ms.epoch, participants: ms.participants.length },
+          : {
+              status: ms.status,
+              shield: ms.shield,
+              epoch: ms.epoch,
+              participants: ms.participants.length,
+              mediaPath: ms.mediaPath ?? null,
+            },
       rekeys: this.#doneRekeys + this.#last.rekeys,
       streams,
       devices: this.#devices().map((d) => {

@@ -123,6 +123,7 @@ export function meetingState(m: RoomMeetingState, roomName = ''): MeetingState {
     muted: m.muted,
     cameraOn: m.cameraOn,
     volume: m.volume,
+    mediaPath: m.mediaPath,
   };
 }
 

@@ -12,6 +12,7 @@ import {
   ScheduledMeeting,
   Shield,
 } from '../schemas/state.ts';
+import { MEDIA_PATHS } from '../../transport/peer.ts';
 
 const strict = { additionalProperties: false } as const;
 const NullableText = () => Type.Union([Type.String(), Type.Null()]);
@@ -35,6 +36,9 @@ export const ConsoleMeeting = Type.Object({
   unverified: Type.Integer({
     minimum: 0,
     description: 'participants whose identity is unverified or changed',
+  }),
+  mediaPath: Type.Union([...MEDIA_PATHS.map((p) => Type.Literal(p)), Type.Null()], {
+    description: 'how the meeting media goes (docs/admin.md §Firewalls); null without a connection',
   }),
 });
 export type ConsoleMeeting = Static<typeof ConsoleMeeting>;

@@ -60,6 +60,7 @@ function meetingSummary(m: MeetingState): ConsoleMeeting {
     unverified: m.participants.filter(
       (p) => p.identity.status === 'unverified' || p.identity.status === 'key-changed',
     ).length,
+    mediaPath: m.mediaPath ?? null,
   };
 }
 

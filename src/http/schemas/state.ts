@@ -14,6 +14,7 @@ import {
   SHIELDS,
   type Shield as ShieldState,
 } from '../../protocol/vocabulary.ts';
+import { MEDIA_PATHS } from '../../transport/peer.ts';
 
 /** The shield states of src/protocol/vocabulary.ts; the annotation keeps its static type that same union. */
 export const Shield: TUnion<TLiteral<ShieldState>[]> = Type.Union(
@@ -205,6 +206,12 @@ export const MeetingState = Type.Object({
   muted: Type.Optional(Type.Boolean()),
   cameraOn: Type.Optional(Type.Boolean()),
   volume: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  mediaPath: Type.Optional(
+    Type.Union([...MEDIA_PATHS.map((p) => Type.Literal(p)), Type.Null()], {
+      description:
+        'how the meeting media goes: direct-udp, direct-tcp, or through the TURN server over udp, tcp or tls (docs/admin.md §Firewalls); null without a connection',
+    }),
+  ),
   reactions: Type.Optional(Type.Array(Reaction)),
   chat: Type.Optional(
     Type.Array(ChatMessage, {

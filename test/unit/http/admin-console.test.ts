@@ -64,6 +64,7 @@ describe('GET /api/v1/overview', () => {
       identityPolicy: 'warn',
       participants: 3,
       unverified: 1,
+      mediaPath: null,
     });
   });
 });

@@ -32,7 +32,7 @@ const idle: MetricsInput = { meeting: null, rekeys: 0, streams: {}, devices: [] 
 
 function inMeeting(over: Partial<MetricsInput> = {}): MetricsInput {
   return {
-    meeting: { status: 'in_meeting', shield: 'e2ee', epoch: 3, participants: 4 },
+    meeting: { status: 'in_meeting', shield: 'e2ee', epoch: 3, participants: 4, mediaPath: 'turn-tcp' },
     rekeys: 2,
     streams: {
       video: {
@@ -86,6 +86,7 @@ describe('RoomMetrics', () => {
     expect(s.get('roomd_meeting_state{state="idle"}')).toBe(1);
     expect(s.get('roomd_meeting_state{state="in_meeting"}')).toBe(0);
     expect(s.get('roomd_shield_state{state="none"}')).toBe(1);
+    expect(s.get('roomd_media_path{path="direct-udp"}')).toBe(0);
     expect(s.get('roomd_e2ee_epoch')).toBe(0);
     expect(s.get('roomd_e2ee_rekeys_total')).toBe(0);
     expect(s.get('roomd_safe_mode')).toBe(0);
@@ -100,6 +101,9 @@ describe('RoomMetrics', () => {
     expect(s.get('roomd_meeting_state{state="in_meeting"}')).toBe(1);
     expect(s.get('roomd_shield_state{state="e2ee"}')).toBe(1);
     expect(s.get('roomd_shield_state{state="none"}')).toBe(0);
+    // The path the room's media takes: one series at 1, the others at 0.
+    expect(s.get('roomd_media_path{path="turn-tcp"}')).toBe(1);
+    expect(s.get('roomd_media_path{path="direct-udp"}')).toBe(0);
     expect(s.get('roomd_e2ee_epoch')).toBe(3);
     expect(s.get('roomd_meeting_participants')).toBe(4);
     expect(s.get('roomd_e2ee_rekeys_total')).toBe(2);

@@ -18,6 +18,15 @@ import type { ConsoleMeeting, OverviewReply } from '../types.ts';
 import { Card, CertFingerprint, ErrorText, KeyFingerprint, Pill, Row, ShieldIcon } from '../ui.tsx';
 import type { ApiError } from '../api.ts';
 
+/** How the meeting media goes (docs/admin.md §Firewalls), in the words a network admin uses. */
+const PATH_WORDS: Record<NonNullable<ConsoleMeeting['mediaPath']>, string> = {
+  'direct-udp': 'Direct, UDP',
+  'direct-tcp': 'Direct, TCP',
+  'turn-udp': 'Through the TURN server, UDP',
+  'turn-tcp': 'Through the TURN server, TCP',
+  'turn-tls': 'Through the TURN server, TLS',
+};
+
 const POLICY_WORDS: Record<string, string> = {
   allow: 'Allow — unverified people are listed as such',
   warn: 'Warn — the shield is not green while anyone unverified holds the meeting key',
@@ -69,6 +78,11 @@ function MeetingCard({ o }: { o: OverviewReply }) {
         )}
       </Row>
       {m.identityPolicy !== null && <Row label="Unverified people">{POLICY_WORDS[m.identityPolicy]}</Row>}
+      <Row label="Media path">
+        <span data-testid="media-path" data-path={m.mediaPath ?? ''}>
+          {m.mediaPath === null ? 'Not connected yet' : PATH_WORDS[m.mediaPath]}
+        </span>
+      </Row>
     </Card>
   );
 }
