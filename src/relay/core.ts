@@ -11,13 +11,7 @@ import type { Logger } from '../core/logger.ts';
 import { encodeServerMessage, toBase64Url } from '../protocol/codec.ts';
 import { WIRE_VERSION } from '../protocol/limits.ts';
 import { FEATURE_NAMES, isE2eeCapable, MEETING_FEATURES } from '../protocol/vocabulary.ts';
-import {
-  type ClientMessageOf,
-  type IceServer,
-  type MeetingInfoMessage,
-  SPEAKING_LEVEL,
-  type WithoutV,
-} from '../protocol/schemas.ts';
+import type { ClientMessageOf, IceServer, MeetingInfoMessage, WithoutV } from '../protocol/schemas.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { ReportedWorkerCounters } from '../transport/worker-counters.ts';
 import { type LockoutPolicy, PasscodeLockout } from './admission.ts';
@@ -27,7 +21,7 @@ import { asList } from './hooks.ts';
 import { LiveMeeting, type Participant } from './live-meeting.ts';
 import { EmbeddedMediaPlane, type MediaPlane, type MediaPlaneStats } from './media-plane.ts';
 import type { MeetingRegistry } from './registry.ts';
-import type { SpeakerEvent, SpeakerParams } from './speakers.ts';
+import { BigMeetings, type BigMeetingSettings } from './big-meetings.ts';
 import { checkTurnSettings, type TurnSettings, turnIceServer } from './turn.ts';
 
 export interface ClientLink {
@@ -120,14 +114,6 @@ export interface RelayCoreOptions {
   bigMeeting?: BigMeetingSettings;
 }
 
-/** docs/protocol.md §Big meetings. */
-export interface BigMeetingSettings {
-  /** Participants whose video is wanted full; past this many people, the others send small (default 9). */
-  lastN?: number;
-  /** Embedded plane, big meetings: speakers whose audio is forwarded at once (default 3). */
-  loudest?: number;
-}
-
 /**
  * The relay's media worker as `stats().mediaWorker` reports it: what its supervisor counted since the
  * relay started (transport/worker-counters.ts MediaWorkerCounters) and the running worker's last report.
@@ -138,9 +124,6 @@ export interface MediaWorkerStats extends ReportedWorkerCounters {
   /** Its resident memory at its last health report, in bytes (0 before the first). */
   rssBytes: number;
 }
-
-/** Least time between two changes of a participant's `behind` (docs/protocol.md §Big meetings). */
-export const BEHIND_MIN_INTERVAL_MS = 1000;
 
 export class RelayCore {
   readonly registry: MeetingRegistry;
@@ -172,13 +155,8 @@ export class RelayCore {
   };
   /** Media connections whose relay end failed; each client was told with `media-lost`. */
   mediaConnectionsLost = 0;
-  /** Big meetings: `video-layer` messages sent (docs/protocol.md §Big meetings). */
-  videoLayerChanges = 0;
-  /** Janus plane: times a participant said its downlink fell behind (`media-behind`). */
-  downlinksBehind = 0;
-  /** `media-behind` changes held back to a second after the previous one. */
-  behindDeferred = 0;
-  readonly #speakerParams: Partial<SpeakerParams>;
+  /** Speakers, video layers and receivers that are behind (docs/protocol.md §Big meetings). */
+  readonly big: BigMeetings;
   readonly #mediaWorker: (() => MediaWorkerStats) | undefined;
   readonly #turn: TurnSettings | undefined;
   /** Open connections per remote address (for the per-address caps). */
@@ -200,17 +178,9 @@ export class RelayCore {
       clock: options.clock,
       ...(options.lockout === undefined ? {} : { policy: options.lockout }),
     });
-    this.#speakerParams = {
-      lastN: options.bigMeeting?.lastN ?? 9,
-      loudest: options.bigMeeting?.loudest ?? 3,
-      speakingAtOrBelow: SPEAKING_LEVEL,
-    };
-    this.router = new MediaRouter(this.hooks, this.log, (from, level) => {
-      const m = from.meeting;
-      this.speakerEvent(m, { type: 'level', participant: from.id, level });
-      return m.speakers.audioForwarded(from.id, this.clock.monotonic());
-    });
     this.plane = options.mediaPlane ?? new EmbeddedMediaPlane();
+    this.big = new BigMeetings(options.clock, this.plane, options.bigMeeting);
+    this.router = new MediaRouter(this.hooks, this.log, (from, level) => this.big.audioLevel(from, level));
     this.limits = { ...DEFAULT_SIGNALING_LIMITS, ...options.limits };
     this.#mediaWorker = options.mediaWorker;
     if (options.turn !== undefined) checkTurnSettings(options.turn);
@@ -300,61 +270,11 @@ export class RelayCore {
       return existing;
     }
     if (record === undefined) return undefined;
-    const m = new LiveMeeting(record, this.#speakerParams);
+    const m = new LiveMeeting(record, this.big.speakerParams);
     if (record.encryption === 'enhanced' || this.hooks.serverKeyInE2ee?.(record.id) === true) m.rotateKey();
     this.live.set(meetingId, m);
     this.log.info({ meeting: record.id, instance: m.instanceId }, 'meeting occurrence started');
     return m;
-  }
-
-  /**
-   * Feeds the meeting's speaker tracker and tells each participant whose wanted video layer changed
-   * (docs/protocol.md §Big meetings).
-   */
-  speakerEvent(m: LiveMeeting, event: SpeakerEvent): void {
-    const watched = this.#anyBehind(m) ? m.speakers.behindKey() : undefined;
-    for (const effect of m.speakers.handle(event, this.clock.monotonic())) {
-      const p = m.participants.get(effect.participant);
-      if (p === undefined) continue;
-      this.videoLayerChanges++;
-      p.send({ type: 'video-layer', layer: effect.layer });
-    }
-    if (watched !== undefined && m.speakers.behindKey() !== watched) this.plane.selectionChanged(m);
-  }
-
-  /** A participant's downlink fell behind or caught up (Janus plane; docs/protocol.md §Big meetings). */
-  setBehind(p: Participant, behind: boolean): void {
-    // Only the Janus plane queues without bound; the embedded one bounds each receiver itself.
-    if (this.plane.kind !== 'janus') return;
-    p.behindWanted = behind;
-    if (p.behindTimer !== undefined) return; // it applies the latest word when it fires
-    // At most one change a second, the latest word winning: nobody makes the plane resubscribe in
-    // a loop, and nobody is left in a state it no longer claims.
-    const wait =
-      (p.behindChangedAt ?? Number.NEGATIVE_INFINITY) + BEHIND_MIN_INTERVAL_MS - this.clock.monotonic();
-    if (wait <= 0) {
-      this.#applyBehind(p);
-      return;
-    }
-    this.behindDeferred++;
-    p.behindTimer = this.clock.setTimeout(() => {
-      p.behindTimer = undefined;
-      this.#applyBehind(p);
-    }, wait);
-  }
-
-  #applyBehind(p: Participant): void {
-    const behind = p.behindWanted ?? false;
-    if (p.behind === behind || !p.meeting.participants.has(p.id)) return;
-    p.behindChangedAt = this.clock.monotonic();
-    p.behind = behind;
-    if (behind) this.downlinksBehind++;
-    this.plane.selectionChanged(p.meeting);
-  }
-
-  #anyBehind(m: LiveMeeting): boolean {
-    for (const p of m.participants.values()) if (p.behind) return true;
-    return false;
   }
 
   /** Drops an empty occurrence (nobody in it and nobody waiting). */
@@ -493,9 +413,9 @@ export class RelayCore {
       mediaPlane: this.plane.stats(),
       signaling: { ...this.signaling },
       mediaConnectionsLost: this.mediaConnectionsLost,
-      videoLayerChanges: this.videoLayerChanges,
-      downlinksBehind: this.downlinksBehind,
-      behindDeferred: this.behindDeferred,
+      videoLayerChanges: this.big.videoLayerChanges,
+      downlinksBehind: this.big.downlinksBehind,
+      behindDeferred: this.big.behindDeferred,
       mediaWorker: this.#mediaWorker?.() ?? null,
     };
   }

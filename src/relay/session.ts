@@ -241,10 +241,10 @@ export class Connection {
         this.core.plane.candidate(p, msg, 'down');
         return;
       case 'media-behind':
-        this.core.setBehind(p, msg.behind);
+        this.core.big.setBehind(p, msg.behind);
         return;
       case 'audio-level':
-        this.core.speakerEvent(p.meeting, { type: 'level', participant: p.id, level: msg.level });
+        this.core.big.speakerEvent(p.meeting, { type: 'level', participant: p.id, level: msg.level });
         return;
       case 'keyframe-request': {
         const target = p.meeting.participants.get(msg.to);
@@ -400,7 +400,7 @@ export class Connection {
     this.send({ type: 'admission', status: 'admitted', participantId: p.id, instanceId: m.instanceId, host });
     this.send(core.meetingInfo(m, p));
     core.sendKey(m, p);
-    core.speakerEvent(m, { type: 'joined', participant: p.id });
+    core.big.speakerEvent(m, { type: 'joined', participant: p.id });
   }
 
   /** A proof by `join.identityKey` over `message(nonce, meeting id as the client sent it)`. */
@@ -422,9 +422,9 @@ export class Connection {
     const core = this.core;
     const m = p.meeting;
     core.plane.detach(p);
-    if (p.behindTimer !== undefined) core.clock.clear(p.behindTimer);
+    core.big.left(p);
     m.participants.delete(p.id);
-    core.speakerEvent(m, { type: 'left', participant: p.id });
+    core.big.speakerEvent(m, { type: 'left', participant: p.id });
     core.log.info({ meeting: m.record.id, participant: p.id }, 'participant left');
     if (m.participants.size === 0) {
       core.maybeEnd(m);
