@@ -305,6 +305,10 @@ async function setUp(
       };
       child.on('message', on);
     });
+  // Whatever ends this process (a failed warm-up, a crash), the relay child goes with it.
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
+  child.once('exit', () => process.off('exit', orphaned));
   const { url, meetingId } = await fromChild<ChildReady>('ready');
 
   // The big meeting's 50 participants hold up to 100 peer connections and thousands of data

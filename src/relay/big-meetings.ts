@@ -47,7 +47,9 @@ export class BigMeetings {
    * the plane hears when the speakers a receiver that is behind gets have changed.
    */
   speakerEvent(m: LiveMeeting, event: SpeakerEvent): void {
-    const watched = anyBehind(m) ? m.speakers.behindKey() : undefined;
+    // Only the Janus plane has receivers that are behind (setBehind); this runs per audio chunk on
+    // the embedded one, so it does not look for them there.
+    const watched = this.#plane.kind === 'janus' && anyBehind(m) ? m.speakers.behindKey() : undefined;
     for (const effect of m.speakers.handle(event, this.#clock.monotonic())) {
       const p = m.participants.get(effect.participant);
       if (p === undefined) continue;

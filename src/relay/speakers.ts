@@ -22,6 +22,7 @@
  * State is a few numbers per participant; nothing grows with time or traffic.
  */
 import { RoomdError } from '../core/errors.ts';
+import { AUDIO_LEVEL_SILENT } from '../protocol/media-header.ts';
 
 export interface SpeakerParams {
   /** Video senders kept at the full layer once the meeting is bigger than this. */
@@ -51,8 +52,6 @@ export type VideoLayer = 'full' | 'small';
 
 export type SpeakerEffect = { type: 'video-layer'; participant: string; layer: VideoLayer };
 
-/** RFC 6464: the quietest level, digital silence. */
-export const SILENCE_LEVEL = 127;
 /** Onset needs two loud levels at least this far apart… */
 export const ONSET_MIN_GAP_MS = 100;
 /** …and at most this far apart. */
@@ -162,7 +161,7 @@ export class SpeakerTracker {
           speakingUntil: undefined,
           lastLoudAt: undefined,
           anchorAt: undefined,
-          smoothed: SILENCE_LEVEL,
+          smoothed: AUDIO_LEVEL_SILENT,
           smoothedAt: undefined,
         });
         // A joiner's recorded layer is the default (full); the diff reports it only if it is small.
@@ -207,7 +206,7 @@ export class SpeakerTracker {
   }
 
   #level(participant: string, level: number, now: number): SpeakerEffect[] {
-    if (!Number.isInteger(level) || level < 0 || level > SILENCE_LEVEL) {
+    if (!Number.isInteger(level) || level < 0 || level > AUDIO_LEVEL_SILENT) {
       this.#ignored++;
       return [];
     }
@@ -263,10 +262,10 @@ export class SpeakerTracker {
 
   /** The smoothed level, decayed toward silence for the time beyond SILENT_GAP_MS without a level. */
   #effectiveLevel(m: Member, now: number): number {
-    if (m.smoothedAt === undefined) return SILENCE_LEVEL;
+    if (m.smoothedAt === undefined) return AUDIO_LEVEL_SILENT;
     const silentMs = now - m.smoothedAt - SILENT_GAP_MS;
     if (silentMs <= 0) return m.smoothed;
-    return SILENCE_LEVEL - (SILENCE_LEVEL - m.smoothed) * Math.exp(-silentMs / SMOOTHING_MS);
+    return AUDIO_LEVEL_SILENT - (AUDIO_LEVEL_SILENT - m.smoothed) * Math.exp(-silentMs / SMOOTHING_MS);
   }
 
   #loudWithinHeld(m: Member, now: number): boolean {
