@@ -20,7 +20,8 @@ const USAGE = `Usage: node --import tsx bench/run.ts [--only NAME[,NAME…]]… 
 
   --only NAME     run only these benchmarks (file names without .ts; repeat or separate with commas)
   --list          print the benchmark names and exit
-  --timeout SEC   time limit per benchmark (default 120; 240 for kiosk-latency and relay-fanout)
+  --timeout SEC   time limit per benchmark (default 120; 240 for kiosk-latency and relay-fanout,
+                  480 for network-adapt)
   --out FILE      also write the figures (JSON lines) to FILE
   --dir DIR       where the benchmarks are (default: this runner's folder)`;
 
@@ -66,7 +67,11 @@ export function listBenchmarks(dir: string, self = 'run.ts'): string[] {
 }
 
 /** Benchmarks that need more than the default limit unless --timeout is given. */
-const LONG = new Set(['kiosk-latency', 'relay-fanout']);
+const LONG = new Map([
+  ['kiosk-latency', 2],
+  ['relay-fanout', 2],
+  ['network-adapt', 4],
+]);
 
 function runOne(dir: string, bench: string, timeoutMs: number, out: WriteStream | null): Promise<Outcome> {
   const started = performance.now();
@@ -198,7 +203,7 @@ async function main(argv: string[]): Promise<number> {
   for (const bench of chosen) {
     process.stderr.write(`bench: ${bench} …\n`);
     // The two longest take 85–90 s on a quiet box: a loaded one gets them twice the default.
-    const limit = values.timeout === undefined && LONG.has(bench) ? 2 * timeoutSec : timeoutSec;
+    const limit = values.timeout === undefined ? (LONG.get(bench) ?? 1) * timeoutSec : timeoutSec;
     outcomes.push(await runOne(dir, bench, limit * 1000, out));
   }
   if (out !== null) await new Promise<void>((resolve) => out.end(resolve));

@@ -10,9 +10,13 @@
 #   systemd, udev  systemd-analyze verify and udevadm for the unit and rules tests
 #   janus       the relay's second media plane (Janus VideoRoom), and its tests
 #   coturn      the TURN server the relay hands credentials for (docs/admin.md §TURN), and its tests
+#   iproute2, nftables  the network tests' private networks: namespaces, veth, bridge, tc tbf
+#               (ip, tc, ss) and their firewalls and packet loss (nft)
+#   tinyproxy-bin  the HTTP proxy of the network tests (the binary alone: no service is started)
+#   openssl     the network tests' throwaway certificate authority
 set -euo pipefail
 
-PACKAGES=(ffmpeg socat chromium v4l-utils fonts-dejavu-core systemd udev janus coturn)
+PACKAGES=(ffmpeg socat chromium v4l-utils fonts-dejavu-core systemd udev janus coturn iproute2 nftables tinyproxy-bin openssl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

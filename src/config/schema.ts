@@ -129,7 +129,13 @@ export const SettingsSchema = Type.Object(
         }),
         proxy: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }), Type.Null()], {
           default: null,
-          description: 'HTTP proxy to reach the meeting service through, if any.',
+          description:
+            'HTTP proxy (http://[user:password@]host:port, or https://) the room reaches the meeting service and TURN through with CONNECT. null: HTTPS_PROXY and NO_PROXY from the environment apply. The password is never logged.',
+        }),
+        tlsPin: Type.Union([Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }), Type.Null()], {
+          default: null,
+          description:
+            "The meeting service's key pin: base64 SHA-256 of its certificate's public key (SPKI). When set, that key is trusted whatever signed the certificate; null: the certificate must chain to the system's CAs.",
         }),
         token: Type.Union([Type.String({ pattern: '^[A-Za-z0-9._~-]{16,512}$' }), Type.Null()], {
           default: null,
@@ -265,7 +271,8 @@ export const SettingsSchema = Type.Object(
           minimum: 100,
           maximum: 20000,
           default: 2500,
-          description: 'Video bitrate.',
+          description:
+            'Video bitrate: the most the camera sends; on a thinner uplink rate adaptation sends less (docs/admin.md §Thin uplinks).',
         }),
         audioBitrateKbps: Type.Integer({
           minimum: 6,

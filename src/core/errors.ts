@@ -114,6 +114,26 @@ export const ERROR_CODES = {
     http: 502,
     message: 'A message between roomd and its media worker was malformed and was dropped.',
   },
+  'transport.proxy_unreachable': { http: 502, message: 'The HTTP proxy cannot be reached.' },
+  'transport.proxy_auth': {
+    http: 502,
+    message:
+      'The HTTP proxy refused our credentials or needs some: give them in meetingService.proxy (http://user:password@host:port).',
+  },
+  'transport.proxy_refused': { http: 502, message: 'The HTTP proxy refused to open the connection.' },
+  'transport.proxy_malformed': {
+    http: 502,
+    message: 'The HTTP proxy answered with something that is not HTTP.',
+  },
+  'transport.tls_untrusted': {
+    http: 502,
+    message:
+      "The server's certificate is not trusted: add its CA to the system store, or set its key pin (meetingService.tlsPin).",
+  },
+  'transport.tls_pin_mismatch': {
+    http: 502,
+    message: "The server's key does not match the pinned one (meetingService.tlsPin).",
+  },
 
   // media
   'media.encoder_failed': { http: 500, message: 'The video or audio encoder stopped.' },

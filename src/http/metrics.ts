@@ -62,6 +62,8 @@ export interface MetricsInput {
     participants: number;
     /** How its media goes (transport/peer.ts MediaPath), null while there is no connection. */
     mediaPath?: MediaPath | null;
+    /** Rate adaptation of its uplink (docs/decisions/0021-rate-adaptation.md), when on. */
+    uplink?: UplinkGauges | null;
   } | null;
   /** E2EE rekeys (new epochs) since the daemon started. */
   rekeys: number;
@@ -74,6 +76,30 @@ export interface MetricsInput {
   refused?: RefusedCounters;
   /** The media worker's supervision (docs/decisions/0013-media-worker.md), when WebRTC runs in one. */
   mediaWorker?: MediaWorkerMetrics;
+  /** Connections to the meeting service and TURN since the daemon started (docs/admin.md §Firewalls). */
+  connections?: ConnectionCounters;
+}
+
+/** What rate adaptation knows of the room's uplink now. */
+export interface UplinkGauges {
+  /** The video bitrate it asks of the encoder, kbit/s. */
+  videoTargetKbps: number;
+  /** Queueing delay at the last report, ms. */
+  queueMs: number;
+  /** What the relay received per second lately, kbit/s (null: not known yet). */
+  deliveredKbps: number | null;
+}
+
+/** Cumulative counts of the room's connections to the meeting service and its TURN bridge. */
+export interface ConnectionCounters {
+  /** Signaling connections that could not be opened, by error code (`transport.tls_untrusted`, …). */
+  signalingFailures: Record<string, number>;
+  /** TURN bridge (transport/turn-bridge.ts): connections piped, refused over the bound, failed by code, bytes. */
+  bridgeConnections: number;
+  bridgeRefused: number;
+  bridgeFailures: Record<string, number>;
+  bridgeBytesUp: number;
+  bridgeBytesDown: number;
 }
 
 /**
@@ -150,6 +176,7 @@ export class RoomMetrics {
   readonly #meetingState: Gauge<string>;
   readonly #shieldState: Gauge<string>;
   readonly #mediaPath: Gauge<string>;
+  readonly #uplink: Record<'target' | 'queue' | 'delivered', Gauge<string>>;
   readonly #epoch: Gauge<string>;
   readonly #participants: Gauge<string>;
   readonly #rekeys: CounterFeed;
@@ -163,6 +190,13 @@ export class RoomMetrics {
   readonly #refused: Record<keyof RefusedCounters, CounterFeed>;
   readonly #worker: Record<WorkerCounterKey, CounterFeed>;
   readonly #workerRss: Gauge<string>;
+  readonly #connections: {
+    signalingFailures: CounterFeed;
+    bridgeConnections: CounterFeed;
+    bridgeRefused: CounterFeed;
+    bridgeFailures: CounterFeed;
+    bridgeBytes: CounterFeed;
+  };
   #devices = new Map<string, { id: string; kind: string; status: string }>();
   #meetingStateNow = 'idle';
   #shieldNow = 'none';
@@ -194,9 +228,23 @@ export class RoomMetrics {
     );
     this.#mediaPath = gauge(
       'roomd_media_path',
-      'How the meeting media goes (direct or through TURN, by transport): 1 for the current path, 0 for the others (all 0 without a connection).',
+      'How the meeting media goes (direct or through TURN, by transport; -proxy: through the HTTP proxy): 1 for the current path, 0 for the others (all 0 without a connection).',
       ['path'],
     );
+    this.#uplink = {
+      target: gauge(
+        'roomd_uplink_video_target_kbps',
+        "The video bitrate rate adaptation asks of the room's encoder, kbit/s (absent without a meeting).",
+      ),
+      queue: gauge(
+        'roomd_uplink_queue_ms',
+        "Queueing delay on the room's uplink at the relay's last report, ms.",
+      ),
+      delivered: gauge(
+        'roomd_uplink_delivered_kbps',
+        'What the relay received from the room per second lately, kbit/s (absent until known).',
+      ),
+    };
     this.#epoch = gauge('roomd_e2ee_epoch', 'Current E2EE key epoch of the meeting (0 when idle).');
     this.#participants = gauge('roomd_meeting_participants', 'Participants in the current meeting.');
     this.#rekeys = counter(
@@ -305,6 +353,32 @@ export class RoomMetrics {
       'Resident memory of the running media worker process at its last health report (0 while none runs).',
     );
 
+    this.#connections = {
+      signalingFailures: counter(
+        'roomd_meeting_service_connect_failures_total',
+        'Connections to the meeting service that could not be opened, by error code (docs/admin.md §Firewalls).',
+        ['code'],
+      ),
+      bridgeConnections: counter(
+        'roomd_turn_bridge_connections_total',
+        "Connections the room's TURN bridge carried to a TURN server (over TLS, or through the HTTP proxy).",
+      ),
+      bridgeRefused: counter(
+        'roomd_turn_bridge_refused_total',
+        "Connections the room's TURN bridge refused because a listener had its maximum open.",
+      ),
+      bridgeFailures: counter(
+        'roomd_turn_bridge_failures_total',
+        "Connections the room's TURN bridge could not open to the TURN server, by error code.",
+        ['code'],
+      ),
+      bridgeBytes: counter(
+        'roomd_turn_bridge_bytes_total',
+        "Bytes the room's TURN bridge carried, by direction (up: to the TURN server).",
+        ['direction'],
+      ),
+    };
+
     this.#safeMode.set(0);
     for (const feed of Object.values(this.#refused)) feed.set({}, 0);
     setStateSet(this.#meetingState, MEETING_STATES, 'idle');
@@ -328,12 +402,31 @@ export class RoomMetrics {
     this.#setShield(meeting?.shield ?? 'none');
     const path = meeting?.mediaPath ?? null;
     for (const p of MEDIA_PATHS) this.#mediaPath.set({ path: p }, p === path ? 1 : 0);
+    const up = meeting?.uplink ?? null;
+    if (up === null) for (const g of Object.values(this.#uplink)) g.reset();
+    else {
+      this.#uplink.target.set(up.videoTargetKbps);
+      this.#uplink.queue.set(up.queueMs);
+      if (up.deliveredKbps === null) this.#uplink.delivered.reset();
+      else this.#uplink.delivered.set(Math.round(up.deliveredKbps));
+    }
     this.#epoch.set(meeting?.epoch ?? 0);
     this.#participants.set(meeting?.participants ?? 0);
     this.#rekeys.set({}, input.rekeys);
     if (input.refused !== undefined) {
       for (const k of Object.keys(this.#refused) as (keyof RefusedCounters)[])
         this.#refused[k].set({}, input.refused[k]);
+    }
+    const c = input.connections;
+    if (c !== undefined) {
+      for (const [code, n] of Object.entries(c.signalingFailures))
+        this.#connections.signalingFailures.set({ code }, n);
+      for (const [code, n] of Object.entries(c.bridgeFailures))
+        this.#connections.bridgeFailures.set({ code }, n);
+      this.#connections.bridgeConnections.set({}, c.bridgeConnections);
+      this.#connections.bridgeRefused.set({}, c.bridgeRefused);
+      this.#connections.bridgeBytes.set({ direction: 'up' }, c.bridgeBytesUp);
+      this.#connections.bridgeBytes.set({ direction: 'down' }, c.bridgeBytesDown);
     }
     const worker = input.mediaWorker;
     if (worker !== undefined) {

@@ -18,7 +18,9 @@ import {
 import { toBase64Url as toB64u } from '../protocol/codec.ts';
 import type { EncryptionMode } from '../protocol/vocabulary.ts';
 import type { MeetingPolicyBook } from './policy-pins.ts';
-import { apiBaseFromSignalUrl, boundedText } from './schedule.ts';
+import type { NetworkSettings } from '../transport/http-proxy.ts';
+import { type ApiAnswer, apiRequest } from '../transport/http-request.ts';
+import { apiBaseFromSignalUrl } from './schedule.ts';
 
 export interface MeetingBooking {
   title: string;
@@ -43,6 +45,8 @@ export interface BookingOptions {
   policies?: MeetingPolicyBook;
   /** Meeting ids to try (tests); default: random ids like 123-4567-8901. */
   newId?: () => string;
+  /** Proxy and TLS trust for the meeting service (docs/admin.md §Firewalls). */
+  network?: NetworkSettings;
 }
 
 /** A meeting id people can type: three groups of digits, like 123-4567-8901. */
@@ -86,7 +90,7 @@ export async function bookMeeting(
       },
       o.identity,
     );
-    const res = await fetch(url, {
+    const res = await apiRequest(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}` },
       body: JSON.stringify({
@@ -99,11 +103,17 @@ export async function bookMeeting(
         hostIdentityKey: toB64u(o.identity.publicKey),
         policy,
       }),
-      signal: AbortSignal.timeout(5000),
+      timeoutMs: 5000,
+      maxBytes: 64 * 1024,
+      ...(o.network === undefined ? {} : { network: o.network }),
     }).catch((error: unknown) => {
+      // A proxy or certificate problem keeps its own sentence (it says what to fix), as does an
+      // answer over the bound.
+      if (error instanceof RoomdError && (keepsItsWords(error) || error.code === 'protocol.too_large'))
+        throw error;
       throw new RoomdError('meeting.relay_unreachable', { cause: error });
     });
-    const body = await answer(res);
+    const body = answer(res);
     if (res.status === 409 && body.code === 'relay.meeting_exists' && attempt < ATTEMPTS) continue;
     if (!res.ok) {
       throw new RoomdError('http.bad_request', {
@@ -120,11 +130,15 @@ export async function bookMeeting(
   }
 }
 
-/** The relay's JSON answer, bounded; only the fields this client reads. */
-async function answer(res: Response): Promise<{ id?: unknown; code?: unknown; message?: string }> {
+function keepsItsWords(e: RoomdError): boolean {
+  return e.code.startsWith('transport.proxy_') || e.code.startsWith('transport.tls_');
+}
+
+/** The relay's JSON answer (bounded by apiRequest); only the fields this client reads. */
+function answer(res: ApiAnswer): { id?: unknown; code?: unknown; message?: string } {
   let json: unknown;
   try {
-    json = JSON.parse(await boundedText(res, 64 * 1024));
+    json = JSON.parse(res.text);
   } catch (error) {
     if (error instanceof SyntaxError) return {};
     throw error;

@@ -77,7 +77,12 @@ export type MeetingEvent =
   | { type: 'e2ee'; from: string; payload: string }
   | { type: 'relay-error'; code: string; message: string }
   /** The socket dropped (the relay client already closed the media connection). */
-  | { type: 'disconnected'; willReconnect: boolean }
+  | {
+      type: 'disconnected';
+      willReconnect: boolean;
+      /** Why the connection could not be opened (a proxy or certificate problem), when known. */
+      error?: { code: ErrorCode; message: string };
+    }
   | { type: 'reconnecting' }
   /** The shell's interval timer (`start-tick`). */
   | { type: 'tick' }

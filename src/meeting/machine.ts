@@ -10,7 +10,7 @@
  * (each connection is a new participant with fresh ephemeral keys), and turns the E2EE status into the
  * snapshot the screens show (status.ts), with the code-change banner and its wording facts.
  */
-import { type ErrorContext, humanMessage } from '../core/errors.ts';
+import { type ErrorCode, type ErrorContext, humanMessage } from '../core/errors.ts';
 import {
   createE2eeSession,
   type E2eeEffect,
@@ -65,6 +65,8 @@ class Machine implements MeetingMachine {
   #joinRequested = false;
   /** The join's promise is still open. */
   #joinPending = false;
+  /** Why the last connection could not be opened (docs/admin.md §Firewalls), shown while joining. */
+  #connectProblem: { code: ErrorCode; message: string } | null = null;
   /** Our participant id on the current relay connection, while admitted. */
   #selfId: string | null = null;
   #e2ee: E2eeSession | null = null;
@@ -166,7 +168,7 @@ class Machine implements MeetingMachine {
         this.#warn({ code: event.code }, `relay error: ${event.message}`);
         return;
       case 'disconnected':
-        this.#disconnected(event.willReconnect);
+        this.#disconnected(event.willReconnect, event.error);
         return;
       case 'reconnecting':
         if (this.#snap.status !== 'reconnecting') this.#set({ status: 'reconnecting' });
@@ -215,6 +217,10 @@ class Machine implements MeetingMachine {
   #joinDeadline(): void {
     if (!this.#joinPending) return;
     const seconds = Math.max(1, Math.round(this.#answerMs() / 1000));
+    if (this.#connectProblem !== null) {
+      this.#end('failed', this.#connectProblem);
+      return;
+    }
     this.#end('failed', {
       code: 'meeting.relay_unreachable',
       message: `The meeting service did not answer within ${seconds} second${seconds === 1 ? '' : 's'}, so the room stopped joining.`,
@@ -276,18 +282,22 @@ class Machine implements MeetingMachine {
     this.#apply(this.#e2ee?.handle({ type: 'message', from, message }, this.#now));
   }
 
-  #disconnected(willReconnect: boolean): void {
+  #disconnected(willReconnect: boolean, cause?: { code: ErrorCode; message: string }): void {
     this.#selfId = null;
     this.#closeE2ee();
+    this.#connectProblem = cause ?? null;
     if (!willReconnect) return;
     this.counters.reconnects++;
     this.#set({
       status: 'reconnecting',
       shield: this.#snap.encryption === null ? 'none' : 'verifying',
-      error: {
-        code: 'meeting.relay_unreachable',
-        message: 'Lost the connection to the meeting service; reconnecting…',
-      },
+      error:
+        cause === undefined
+          ? {
+              code: 'meeting.relay_unreachable',
+              message: 'Lost the connection to the meeting service; reconnecting…',
+            }
+          : { code: cause.code, message: `${cause.message} Reconnecting…` },
     });
   }
 

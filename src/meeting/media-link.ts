@@ -12,6 +12,7 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { MediaCapture } from '../media/capture.ts';
 import type { MediaStats } from '../media/stats.ts';
 import { type ReceivedFrame, StreamReceiver, type StreamReceiverOptions } from '../media/stream/receiver.ts';
+import { RateController, type RateEstimate, type RateSettings } from '../media/stream/rate-control.ts';
 import { StreamSender } from '../media/stream/sender.ts';
 import type { MediaCodec, MediaFrame } from '../media/types.ts';
 import type { ServerMessageOf } from '../protocol/schemas.ts';
@@ -42,6 +43,11 @@ export interface MediaLinkOptions {
   chatEnabled?: () => boolean;
   /** Reassembly and ordering limits (defaults in media/stream/receiver.ts). */
   receiver?: Omit<StreamReceiverOptions, 'clock' | 'keys' | 'onFrame' | 'requestKeyframe'>;
+  /**
+   * Adapt our video to the uplink from the relay's reports (docs/protocol.md §Uplink reports):
+   * `onVideoRate` then hears each new target. Without it every frame goes out as today.
+   */
+  rate?: RateSettings;
 }
 
 export class MeetingMediaLink {
@@ -68,6 +74,8 @@ export class MeetingMediaLink {
   /** Whether our downlink keeps up (docs/protocol.md §Big meetings). */
   readonly #lag = new LagMonitor();
   readonly #layerListeners = new Set<(layer: VideoLayer) => void>();
+  readonly #rate: RateController | undefined;
+  readonly #rateListeners = new Set<(kbps: number) => void>();
 
   constructor(options: MediaLinkOptions) {
     const { session, clock } = options;
@@ -75,6 +83,8 @@ export class MeetingMediaLink {
     this.#relay = relay;
     if (options.onFrame !== undefined) this.#listeners.add(options.onFrame);
     const keys = () => session.frames;
+    const rate = options.rate === undefined ? undefined : new RateController(options.rate);
+    this.#rate = rate;
     const make = (kind: StreamKind) =>
       new StreamSender({
         kind,
@@ -82,6 +92,7 @@ export class MeetingMediaLink {
         out: relay,
         requestKeyframe: () => this.#captures.get(kind)?.capture.requestKeyframe(),
         clock,
+        ...(rate === undefined ? {} : { uplink: rate }),
       });
     this.#senders = {
       audio: make('audio'),
@@ -143,6 +154,13 @@ export class MeetingMediaLink {
         this.#setVideoLayer('full');
       }),
       relay.events.on('video-layer', (m) => this.#setVideoLayer(m.layer)),
+      relay.events.on('uplink', (m) => {
+        if (rate === undefined) return;
+        const now = clock.monotonic();
+        rate.report(m.streams, now);
+        const kbps = rate.tick(now);
+        if (kbps !== null) for (const l of this.#rateListeners) l(kbps);
+      }),
       relay.events.on('roster', (m) => {
         this.#hostIds = new Set(m.participants.filter((p) => p.host).map((p) => p.participantId));
       }),
@@ -177,6 +195,23 @@ export class MeetingMediaLink {
   onVideoLayer(listener: (layer: VideoLayer) => void): () => void {
     this.#layerListeners.add(listener);
     return () => this.#layerListeners.delete(listener);
+  }
+
+  /** The video bitrate the uplink carries now, kbit/s (the configured one without rate adaptation). */
+  get videoRateKbps(): number | undefined {
+    return this.#rate?.targetKbps;
+  }
+
+  /** What rate adaptation knows now, and its counters (undefined without it). */
+  get rate(): { estimate: RateEstimate; counters: RateController['counters'] } | undefined {
+    const r = this.#rate;
+    return r === undefined ? undefined : { estimate: r.estimate, counters: r.counters };
+  }
+
+  /** Called with each new video target of rate adaptation (kbit/s); returns the unsubscribe. */
+  onVideoRate(listener: (kbps: number) => void): () => void {
+    this.#rateListeners.add(listener);
+    return () => this.#rateListeners.delete(listener);
   }
 
   /** Send everything `capture` produces on our stream of `kind` (a screen capture: 'screen'). */
@@ -222,6 +257,7 @@ export class MeetingMediaLink {
     this.#clock.clear(this.#tick);
     for (const off of this.#offs.splice(0)) off();
     this.#layerListeners.clear();
+    this.#rateListeners.clear();
     for (const kind of [...this.#captures.keys()]) this.detach(kind);
     this.receiver.close();
   }

@@ -8,6 +8,10 @@
  * Big meetings (docs/protocol.md §Big meetings): while the relay asks the room for its `small` video
  * layer, the camera's encoder makes a thumbnail (`THUMBNAIL`) instead of its configured video; the
  * switch either way is a controlled restart of the encoder, whose first frame is a keyframe.
+ *
+ * Rate adaptation (docs/decisions/0021-rate-adaptation.md): the link's video target (kbit/s) sets
+ * the encoder's bitrate and, on thin links, a smaller size and frame rate (`rateOutput`), through
+ * the same controlled restart — each change costs one keyframe.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
@@ -63,6 +67,35 @@ export const THUMBNAIL = { width: 320, maxFramerate: 15, bitrateKbps: 150 } as c
 /** Least time between two video layer changes the room's encoder follows. */
 export const LAYER_MIN_INTERVAL_MS = 2000;
 
+/** Least time between two changes of the encoder for the uplink's rate alone. */
+export const RATE_MIN_INTERVAL_MS = 1000;
+
+/**
+ * The encoder's output at `kbps` (no more than `out`'s own bitrate): the size kept down to 900
+ * kbit/s, 640 pixels wide down to 400, 480 wide at most 15 frames a second down to 200, and a
+ * 320-wide thumbnail below. Sizes keep the aspect, heights even.
+ */
+export function rateOutput(out: VideoOutputSettings, kbps: number): VideoOutputSettings {
+  if (kbps >= out.bitrateKbps) return out;
+  const bitrateKbps = Math.max(1, Math.round(kbps));
+  const [maxWidth, maxFramerate] =
+    kbps >= 900
+      ? [out.width, out.framerate]
+      : kbps >= 400
+        ? [640, out.framerate]
+        : kbps >= 200
+          ? [480, 15]
+          : [320, 15];
+  const width = Math.min(out.width, maxWidth);
+  return {
+    width,
+    height:
+      width === out.width ? out.height : Math.max(2, 2 * Math.round((width * out.height) / out.width / 2)),
+    framerate: Math.min(out.framerate, maxFramerate),
+    bitrateKbps,
+  };
+}
+
 /** What the room's encoder makes for `layer`: the configured settings, or their thumbnail. */
 export function videoLayerOutput(layer: VideoLayer, full: VideoEncodeSettings): VideoOutputSettings {
   if (layer === 'full') return full;
@@ -91,7 +124,7 @@ export interface RoomMedia {
  */
 export function startRoomMedia(
   m: RoomMediaConfig,
-  link: Pick<MeetingMediaLink, 'attach' | 'videoLayer' | 'onVideoLayer'>,
+  link: Pick<MeetingMediaLink, 'attach' | 'videoLayer' | 'onVideoLayer' | 'videoRateKbps' | 'onVideoRate'>,
   state: { cameraOn: boolean; muted: boolean; volume: number },
   deps: RoomMediaDeps,
 ): RoomMedia {
@@ -104,32 +137,43 @@ export function startRoomMedia(
   const audio = createAudioCapture(m.audio, { bitrateKbps: m.audioBitrateKbps }, captureDeps);
   link.attach(video);
   link.attach(audio);
+  const wanted = () => {
+    const layered = videoLayerOutput(link.videoLayer, m.encode);
+    const kbps = link.videoRateKbps;
+    return kbps === undefined ? layered : rateOutput(layered, kbps);
+  };
   // Admitted into a big meeting already outside its speakers: the first start makes the thumbnail.
-  video.reconfigure(videoLayerOutput(link.videoLayer, m.encode));
-  // Each change restarts the encoder: at most one every LAYER_MIN_INTERVAL_MS, the latest layer
-  // winning, so a meeting whose speakers churn cannot keep the camera restarting.
+  video.reconfigure(wanted());
+  // Each change restarts the encoder: at most one every LAYER_MIN_INTERVAL_MS for a layer (one a
+  // second for the rate alone), the latest word winning, so a meeting whose speakers churn or a
+  // link that flaps cannot keep the camera restarting.
   let appliedAt = Number.NEGATIVE_INFINITY;
+  let appliedLayer = link.videoLayer;
   let pending: TimerHandle | null = null;
   const apply = () => {
     pending = null;
     appliedAt = deps.clock.monotonic();
-    const layer = link.videoLayer;
-    const out = videoLayerOutput(layer, m.encode);
-    // A camera that is off stays off: its next start encodes at this layer.
+    appliedLayer = link.videoLayer;
+    const out = wanted();
+    // A camera that is off stays off: its next start encodes at this layer and rate.
     const restarted = video.reconfigure(out);
     captureDeps.logger.info(
-      { layer, width: out.width, height: out.height, restarted },
-      'video layer changed',
+      { layer: appliedLayer, width: out.width, height: out.height, kbps: out.bitrateKbps, restarted },
+      'video output changed',
     );
   };
-  const offLayer = link.onVideoLayer(() => {
-    if (pending !== null) return; // it reads the latest layer when it runs
-    const wait = appliedAt + LAYER_MIN_INTERVAL_MS - deps.clock.monotonic();
+  const changed = () => {
+    if (pending !== null) return; // it reads the latest layer and rate when it runs
+    const interval = link.videoLayer !== appliedLayer ? LAYER_MIN_INTERVAL_MS : RATE_MIN_INTERVAL_MS;
+    const wait = appliedAt + interval - deps.clock.monotonic();
     if (wait <= 0) apply();
     else pending = deps.clock.setTimeout(apply, wait);
-  });
+  };
+  const offLayer = link.onVideoLayer(changed);
+  const offRate = link.onVideoRate(changed);
   const offVideoLayer = () => {
     offLayer();
+    offRate();
     if (pending !== null) deps.clock.clear(pending);
     pending = null;
   };

@@ -34,6 +34,7 @@ import { type RoomMeetingState, recentReactions, roomMeetingState } from './room
 import type { BookedMeeting, ScheduleSource } from './schedule.ts';
 import { bareMeetingId, MeetingSession, type SessionIdentity } from './session.ts';
 import type { MinimumSetting } from './policy-gate.ts';
+import type { NetworkSettings } from '../transport/http-proxy.ts';
 import type { MediaPath } from '../transport/peer.ts';
 
 export { type ChatSender, sendChat, visibleChat } from './room-chat.ts';
@@ -43,6 +44,8 @@ export type { RoomMeetingState } from './room-view.ts';
 export interface RoomOptions {
   roomName: () => string;
   relayUrl: () => string;
+  /** Proxy and TLS trust for the meeting service and TURN (docs/admin.md §Firewalls), read at every join. */
+  network?: () => NetworkSettings;
   minimumEncryption: () => MinimumSetting;
   identity: SessionIdentity;
   clientType?: ClientType;
@@ -208,9 +211,17 @@ export class Room implements RoomCommands {
       ...(booked === undefined ? {} : { bookedEncryption: booked.encryption }),
       ...(this.#o.trust === undefined ? {} : { trust: this.#o.trust() }),
       ...(this.#o.meetingPolicies === undefined ? {} : { policies: this.#o.meetingPolicies }),
+      ...(this.#o.network === undefined ? {} : { network: this.#o.network() }),
     });
     this.#session = session;
-    const link = new MeetingMediaLink({ session, clock: this.#o.clock, chatEnabled: () => this.chatEnabled });
+    const encode = this.#o.media?.encode;
+    const link = new MeetingMediaLink({
+      session,
+      clock: this.#o.clock,
+      chatEnabled: () => this.chatEnabled,
+      // The camera's bitrate follows what the uplink carries (docs/decisions/0021-rate-adaptation.md).
+      ...(encode === undefined ? {} : { rate: { maxKbps: encode.bitrateKbps } }),
+    });
     this.#link = link;
     this.#share = new RoomShare({
       link,

@@ -8,9 +8,10 @@
  * encryption listed for a meeting is never weaker than the one its host signed, whatever the relay
  * says now.
  */
-import { RoomdError } from '../core/errors.ts';
 import type { TrustAnchor } from '../e2ee/index.ts';
 import { strongerMode, verifyMeetingPolicy } from '../e2ee/index.ts';
+import type { NetworkSettings } from '../transport/http-proxy.ts';
+import { apiRequest } from '../transport/http-request.ts';
 import type { EncryptionMode } from '../protocol/vocabulary.ts';
 import type { MeetingPolicyBook } from './policy-pins.ts';
 
@@ -99,27 +100,6 @@ export function decodeSchedule(body: unknown): { meetings: RelayMeeting[]; dropp
   return { meetings, dropped };
 }
 
-/** The body of a response as text, refusing more than `max` bytes without reading them all. */
-export async function boundedText(res: Response, max: number): Promise<string> {
-  const reader = res.body?.getReader();
-  if (reader === undefined) return '';
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new RoomdError('protocol.too_large', {
-        message: `the meeting service sent an answer larger than ${max} bytes`,
-      });
-    }
-    parts.push(value);
-  }
-  return Buffer.concat(parts).toString('utf8');
-}
-
 export interface RelayScheduleOptions {
   signalUrl: string;
   /** The room's device id: the room the token is for. */
@@ -133,6 +113,8 @@ export interface RelayScheduleOptions {
   policies?: MeetingPolicyBook;
   /** Organizations whose certificates the room accepts for meeting hosts. Policies by the room's own key always verify. */
   anchors?: () => readonly TrustAnchor[];
+  /** Proxy and TLS trust for the meeting service (docs/admin.md §Firewalls), read at every request. */
+  network?: () => NetworkSettings;
 }
 
 /** What the schedule source refused from the relay (for logs and metrics). */
@@ -170,21 +152,25 @@ export class RelayScheduleSource implements ScheduleSource {
     const room = encodeURIComponent(this.#o.room);
     const headers = { authorization: `Bearer ${token}` };
     if (!this.#registered && this.#o.identityKey !== undefined) {
-      const res = await fetch(`${this.#base}/api/v1/rooms/${room}/identity`, {
+      const res = await apiRequest(`${this.#base}/api/v1/rooms/${room}/identity`, {
         method: 'PUT',
         headers: { ...headers, 'content-type': 'application/json' },
         body: JSON.stringify({ identityKey: this.#o.identityKey }),
-        signal: AbortSignal.timeout(5000),
+        timeoutMs: 5000,
+        maxBytes: 64 * 1024,
+        ...this.#network(),
       });
       if (!res.ok) throw new Error(`the meeting service answered ${res.status}`);
       this.#registered = true;
     }
-    const res = await fetch(`${this.#base}/api/v1/rooms/${room}/schedule`, {
+    const res = await apiRequest(`${this.#base}/api/v1/rooms/${room}/schedule`, {
       headers,
-      signal: AbortSignal.timeout(5000),
+      timeoutMs: 5000,
+      maxBytes: SCHEDULE_LIMITS.maxBytes,
+      ...this.#network(),
     });
     if (!res.ok) throw new Error(`the meeting service answered ${res.status}`);
-    const text = await boundedText(res, SCHEDULE_LIMITS.maxBytes);
+    const text = res.text;
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -201,6 +187,10 @@ export class RelayScheduleSource implements ScheduleSource {
       .map((m) => this.#booked(m, now))
       .filter((m) => Date.parse(m.end) >= dayStart.getTime())
       .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  }
+
+  #network(): { network?: NetworkSettings } {
+    return this.#o.network === undefined ? {} : { network: this.#o.network() };
   }
 
   /** One meeting as the room lists it: its policy verified and pinned, its encryption never below the pin. */

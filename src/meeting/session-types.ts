@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.ts';
 import type { ProtocolParams, TrustOptions } from '../e2ee/index.ts';
 import type { ClientType, EncryptionMode } from '../protocol/vocabulary.ts';
 import type { BackoffOptions } from '../transport/backoff.ts';
+import type { NetworkSettings } from '../transport/http-proxy.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { SignalingClientOptions } from '../transport/signaling-client.ts';
 import type { MeetingPolicyBook } from './policy-pins.ts';
@@ -48,6 +49,8 @@ export interface MeetingSessionOptions {
   e2eeParams?: Partial<ProtocolParams>;
   backoff?: BackoffOptions;
   tap?: SignalingClientOptions['tap'];
+  /** Proxy and TLS trust for the meeting service and TURN (docs/admin.md §Firewalls). */
+  network?: NetworkSettings;
   /** How long the code-change banner stays up (ms). */
   codeChangeBannerMs?: number;
   /** How long a join waits for the meeting service's answer before failing (ms; JOIN_ANSWER_TIMEOUT_MS). */

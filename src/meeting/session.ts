@@ -152,6 +152,7 @@ export class MeetingSession {
       reconnect: true,
       ...(o.backoff === undefined ? {} : { backoff: o.backoff }),
       ...(o.tap === undefined ? {} : { tap: o.tap }),
+      ...(o.network === undefined ? {} : { network: o.network }),
       join: (hello) => {
         const nonce = fromBase64Url(hello.nonce);
         const sign = (message: Uint8Array) => toBase64Url(ed25519.sign(message, o.identity.secretKey));
@@ -201,7 +202,12 @@ export class MeetingSession {
     );
     ev.on(
       'disconnected',
-      ({ willReconnect }) => void this.#dispatch({ type: 'disconnected', willReconnect }),
+      ({ willReconnect, error }) =>
+        void this.#dispatch({
+          type: 'disconnected',
+          willReconnect,
+          ...(error === undefined ? {} : { error: { code: error.code, message: error.message } }),
+        }),
     );
     ev.on('reconnecting', () => void this.#dispatch({ type: 'reconnecting' }));
   }

@@ -55,6 +55,9 @@ export const EncryptionSchema = lit(ENCRYPTION_MODES);
 export const FeatureSchema = lit(MEETING_FEATURES);
 export const StreamId = Type.Integer({ minimum: 0, maximum: 255 });
 const V = Type.Literal(WIRE_VERSION);
+
+/** The oldest arrival an uplink report names (ms); older ones are left out. */
+export const UPLINK_MAX_AGE_MS = 10_000;
 const E2eeTarget = Type.Union([Type.Literal('leader'), Type.Literal('all'), ParticipantId]);
 const Payload = Type.String({ maxLength: MAX_E2EE_PAYLOAD_CHARS });
 /**
@@ -402,7 +405,33 @@ export const ServerMessages = {
     { v: V, type: Type.Literal('video-layer'), layer: lit(['full', 'small'] as const) },
     closed,
   ),
+  /**
+   * Rate adaptation (docs/protocol.md §Uplink reports), embedded plane: per stream of this
+   * participant, the newest frame number whose chunks reached the relay and how long ago (ms) the
+   * last of them did. Added to wire version 1; a client that does not know it drops it.
+   */
+  uplink: Type.Object(
+    {
+      v: V,
+      type: Type.Literal('uplink'),
+      streams: Type.Array(
+        Type.Object(
+          {
+            streamId: Type.Integer({ minimum: 0, maximum: 255 }),
+            frameNumber: Type.Integer({ minimum: 0, maximum: 0xffff_ffff }),
+            ageMs: Type.Integer({ minimum: 0, maximum: UPLINK_MAX_AGE_MS }),
+          },
+          closed,
+        ),
+        { minItems: 1, maxItems: 8 },
+      ),
+    },
+    closed,
+  ),
 } satisfies Record<string, TSchema>;
+
+/** The relay reports a participant's uplink at most this often (docs/protocol.md §Uplink reports). */
+export const UPLINK_REPORT_MS = 200;
 
 /** A level at or below this (−dBov, RFC 6464) is speech (docs/protocol.md §Big meetings). */
 export const SPEAKING_LEVEL = 50;

@@ -180,7 +180,12 @@ export class RelayCore {
     });
     this.plane = options.mediaPlane ?? new EmbeddedMediaPlane();
     this.big = new BigMeetings(options.clock, this.plane, options.bigMeeting);
-    this.router = new MediaRouter(this.hooks, this.log, (from, level) => this.big.audioLevel(from, level));
+    this.router = new MediaRouter(
+      this.hooks,
+      this.log,
+      (from, level) => this.big.audioLevel(from, level),
+      () => this.clock.monotonic(),
+    );
     this.limits = { ...DEFAULT_SIGNALING_LIMITS, ...options.limits };
     this.#mediaWorker = options.mediaWorker;
     if (options.turn !== undefined) checkTurnSettings(options.turn);

@@ -15,6 +15,7 @@ import {
 } from '../protocol/media-header.ts';
 import { asList, type RelayHooks } from './hooks.ts';
 import type { Participant } from './live-meeting.ts';
+import { newUplinkState, observeUplink } from './uplink.ts';
 
 export interface FanoutTotals {
   /** Big meetings: audio chunks not forwarded because their sender is not among the loudest. */
@@ -24,7 +25,18 @@ export interface FanoutTotals {
   chunksDropped: number;
   framesDropped: number;
   malformed: number;
+  /** `uplink` reports sent to senders (docs/protocol.md §Uplink reports). */
+  uplinkReports: number;
+  /** Video and screen frames not started for a receiver whose queue would make them too late. */
+  framesLate: number;
 }
+
+/** A receiver's queue that would take longer than this to drain (ms) gets no new video frame. */
+export const RECEIVER_QUEUE_MS = 400;
+/** …once it holds at least this much (bytes): below, the drain rate is not worth judging. */
+const RECEIVER_QUEUE_MIN_BYTES = 64 * 1024;
+/** A receiver's drain rate is measured over at least this long (ms). */
+const DRAIN_WINDOW_MS = 500;
 
 /** Called with each audio chunk's sender and level; false: the chunk is not forwarded. */
 export type AudioGate = (from: Participant, level: number) => boolean;
@@ -37,16 +49,23 @@ export class MediaRouter {
     chunksDropped: 0,
     framesDropped: 0,
     malformed: 0,
+    uplinkReports: 0,
+    framesLate: 0,
   };
   readonly #hooks: RelayHooks;
   readonly #log: Logger;
   readonly #audio: AudioGate;
+  readonly #now: () => number;
 
-  /** `audio` sees every audio chunk's level and says whether the chunk is forwarded. */
-  constructor(hooks: RelayHooks, logger: Logger, audio: AudioGate = () => true) {
+  /**
+   * `audio` sees every audio chunk's level and says whether the chunk is forwarded; `now` (monotonic
+   * ms) times the uplink reports.
+   */
+  constructor(hooks: RelayHooks, logger: Logger, audio: AudioGate = () => true, now: () => number = () => 0) {
     this.#hooks = hooks;
     this.#log = logger;
     this.#audio = audio;
+    this.#now = now;
   }
 
   /** One chunk arrived from `from`'s media channel. */
@@ -64,6 +83,13 @@ export class MediaRouter {
       return;
     }
     const header = decoded.chunk.header;
+    // Every well-formed chunk that arrived counts for the sender's rate adaptation, forwarded or not.
+    from.uplink ??= newUplinkState();
+    const report = observeUplink(from.uplink, header, this.#now());
+    if (report !== null) {
+      this.totals.uplinkReports++;
+      from.send(report);
+    }
     // Big meetings (docs/protocol.md §Big meetings): the level in the cleartext header picks the
     // speakers; audio of the others is not forwarded.
     if (header.kind === 'audio' && !this.#audioGate(from, header)) {
@@ -77,6 +103,19 @@ export class MediaRouter {
       const outs = this.#hooks.media
         ? asList(this.#hooks.media(data, { meetingId: from.meeting.record.id, from: from.id, to: to.id }))
         : [data];
+      // A video or screen frame that would wait too long behind what this receiver has queued is
+      // not started for it: late pictures are worth less than fresh ones (audio is never judged).
+      if (
+        header.chunkIndex === 0 &&
+        (header.kind === 'video' || header.kind === 'screen') &&
+        to.dropping.get(streamKey) !== header.frameNumber &&
+        this.#tooLate(to)
+      ) {
+        to.dropping.set(streamKey, header.frameNumber);
+        to.stats.framesDropped++;
+        this.totals.framesDropped++;
+        this.totals.framesLate++;
+      }
       for (const out of outs) this.#sendTo(to, out, streamKey, header.frameNumber);
     }
   }
@@ -93,6 +132,29 @@ export class MediaRouter {
     const forward = this.#audio(from, header.audioLevel);
     from.audioGate = { frame: header.frameNumber, forward };
     return forward;
+  }
+
+  /**
+   * Whether `to`'s queue (its channel's `bufferedAmount`) would take over RECEIVER_QUEUE_MS to drain
+   * at the rate it drained lately (docs/protocol.md §Media chunks).
+   */
+  #tooLate(to: Participant): boolean {
+    const media = to.media!;
+    const buffered = media.bufferedAmount;
+    const now = this.#now();
+    const drained = media.stats.bytesSent - buffered;
+    const d = to.drain;
+    if (d === undefined) {
+      to.drain = { at: now, drained, bytesPerMs: null };
+      return false;
+    }
+    if (now - d.at >= DRAIN_WINDOW_MS) {
+      d.bytesPerMs = (drained - d.drained) / (now - d.at);
+      d.at = now;
+      d.drained = drained;
+    }
+    if (buffered < RECEIVER_QUEUE_MIN_BYTES || d.bytesPerMs === null) return false;
+    return buffered > d.bytesPerMs * RECEIVER_QUEUE_MS;
   }
 
   #sendTo(to: Participant, chunk: Uint8Array, streamKey: string, frameNumber: number): void {

@@ -13,6 +13,7 @@ import type { OutgoingBody } from './hooks.ts';
 import { chooseLeader, type LeaderChoice } from './leader.ts';
 import type { MeetingRecord } from './registry.ts';
 import { type SpeakerParams, SpeakerTracker } from './speakers.ts';
+import type { UplinkState } from './uplink.ts';
 
 export interface ParticipantStats {
   chunksIn: number;
@@ -42,6 +43,10 @@ export interface Participant {
   behindTimer?: TimerHandle | undefined;
   /** Embedded plane, big meetings: whether its current audio frame is forwarded (fanout.ts). */
   audioGate?: { frame: number; forward: boolean };
+  /** Embedded plane: how fast its media channel drained lately (fanout.ts). */
+  drain?: { at: number; drained: number; bytesPerMs: number | null };
+  /** Embedded plane: its newest frames that arrived, for its uplink reports (uplink.ts). */
+  uplink?: UplinkState;
   stats: ParticipantStats;
   /** Sends a signaling message to this participant's connection (through hooks and tap). */
   send: (body: OutgoingBody) => void;

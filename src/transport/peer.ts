@@ -60,24 +60,55 @@ export interface PeerConnection {
 
 /**
  * How a peer connection's packets go (docs/admin.md §Firewalls): straight to the far end over UDP or
- * TCP, or through a TURN server, reached over UDP, TCP or TLS.
+ * TCP, or through a TURN server, reached over UDP, TCP or TLS; the last three through the room's own
+ * TURN bridge (transport/turn-bridge.ts): TLS to the TURN server, TLS through the HTTP proxy, plain
+ * TCP through the HTTP proxy.
  */
-export const MEDIA_PATHS = ['direct-udp', 'direct-tcp', 'turn-udp', 'turn-tcp', 'turn-tls'] as const;
+export const MEDIA_PATHS = [
+  'direct-udp',
+  'direct-tcp',
+  'turn-udp',
+  'turn-tcp',
+  'turn-tls',
+  'turn-tls-proxy',
+  'turn-tcp-proxy',
+] as const;
 export type MediaPath = (typeof MEDIA_PATHS)[number];
+/** The paths of a TURN bridge (transport/turn-bridge.ts). */
+export type BridgedPath = 'turn-tls' | 'turn-tls-proxy' | 'turn-tcp-proxy';
+
+/** A TURN server URL handed to the peer connection in place of one the room bridges, and its path. */
+export interface BridgedServer {
+  url: string;
+  path: BridgedPath;
+}
 
 /**
  * The path of a selected candidate pair, from the local candidate's WebRTC stats (`candidateType`,
- * `protocol`, `relayProtocol`); null when they name none we know.
+ * `protocol`, `relayProtocol`, and `url`: the TURN server it came from); null when they name none
+ * we know. A relay candidate from one of `bridges` takes that bridge's path.
  */
-export function mediaPathOf(local: {
-  candidateType?: unknown;
-  protocol?: unknown;
-  relayProtocol?: unknown;
-}): MediaPath | null {
+export function mediaPathOf(
+  local: {
+    candidateType?: unknown;
+    protocol?: unknown;
+    relayProtocol?: unknown;
+    url?: unknown;
+  },
+  bridges: readonly BridgedServer[] = [],
+): MediaPath | null {
+  if (local.candidateType === 'relay' && typeof local.url === 'string') {
+    const bridged = bridges.find((b) => b.url === local.url);
+    if (bridged !== undefined) return bridged.path;
+  }
   const via = local.candidateType === 'relay' ? (local.relayProtocol ?? local.protocol) : local.protocol;
   if (typeof via !== 'string' || typeof local.candidateType !== 'string') return null;
   const path = `${local.candidateType === 'relay' ? 'turn' : 'direct'}-${via}`;
-  return (MEDIA_PATHS as readonly string[]).includes(path) ? (path as MediaPath) : null;
+  return (['direct-udp', 'direct-tcp', 'turn-udp', 'turn-tcp', 'turn-tls'] as readonly string[]).includes(
+    path,
+  )
+    ? (path as MediaPath)
+    : null;
 }
 
 export interface PeerConnectionOptions {
@@ -88,6 +119,8 @@ export interface PeerConnectionOptions {
    * nothing in roomd sets 'relay' — tests do, to prove media goes through TURN.
    */
   iceTransportPolicy?: 'all' | 'relay';
+  /** Servers of `iceServers` that are the room's TURN bridges, for `path()` (≤ 8). */
+  bridges?: readonly BridgedServer[];
 }
 
 export interface PeerConnectionFactory {

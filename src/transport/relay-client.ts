@@ -25,6 +25,15 @@ import {
 } from '../protocol/schemas.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { Downlink, type DownlinkCounters } from './downlink.ts';
+import {
+  loadTrust,
+  meetingServiceAgent,
+  type NetworkSettings,
+  type ProxySpec,
+  proxyFor,
+  type Target,
+  type TlsTrust,
+} from './http-proxy.ts';
 import { MediaChannel } from './media-channel.ts';
 import {
   MEDIA_CHANNEL_LABEL,
@@ -35,6 +44,7 @@ import {
   type PeerConnectionOptions,
 } from './peer.ts';
 import { SignalingClient, type SignalingClientOptions, type SignalingCounters } from './signaling-client.ts';
+import { type BridgeCounters, newBridgeCounters, TurnBridges } from './turn-bridge.ts';
 
 /** Receive counters of a relay connection (all reconnects), for the room's /metrics. */
 export type RelayClientCounters = SignalingCounters;
@@ -59,6 +69,8 @@ export interface RelayClientEvents {
   'feature-result': ServerMessageOf<'feature-result'>;
   /** Big meetings: the video layer the relay wants from us now (docs/protocol.md §Big meetings). */
   'video-layer': ServerMessageOf<'video-layer'>;
+  /** Embedded plane: what of our media reached the relay (docs/protocol.md §Uplink reports). */
+  uplink: ServerMessageOf<'uplink'>;
   /** A typed error the relay replied with. */
   'relay-error': ServerMessageOf<'error'>;
   pong: ServerMessageOf<'pong'>;
@@ -66,8 +78,11 @@ export interface RelayClientEvents {
   'media-open': undefined;
   /** One media chunk from the media channel, unparsed (the media layer checks and reassembles it). */
   chunk: Uint8Array;
-  /** The signaling socket dropped; the peer connection is closed; a reconnect may follow. */
-  disconnected: { willReconnect: boolean; code: number };
+  /**
+   * The signaling socket dropped (or could not be opened: `error` says why when it was the proxy or
+   * TLS, docs/admin.md §Firewalls); the peer connection is closed; a reconnect may follow.
+   */
+  disconnected: { willReconnect: boolean; code: number; error?: RoomdError };
   reconnecting: { attempt: number; delayMs: number };
   /** Something the relay sent failed validation and was ignored. */
   'protocol-error': RoomdError;
@@ -87,6 +102,12 @@ export interface RelayClientOptions {
   /** bufferedAmount above which outgoing frames are dropped (default 256 KiB). */
   highWaterMark?: number;
   maxRetransmits?: number;
+  /**
+   * How the meeting service and TURN are reached (docs/admin.md §Firewalls): the proxy and the
+   * service's key pin. Default: no setting, so `HTTPS_PROXY`/`NO_PROXY` apply. A `wsOptions.agent`
+   * replaces it for the signaling socket.
+   */
+  network?: NetworkSettings;
 }
 
 export class RelayClient {
@@ -119,6 +140,13 @@ export class RelayClient {
   #levelOnset = false;
   /** Whether a guard trip was logged on the current connection (log once per connection). */
   #guardLogged = false;
+  /** TURN bridges of the current admission (turn-bridge.ts), and their opening while under way. */
+  #bridges: TurnBridges | null = null;
+  #bridging: Promise<unknown> | null = null;
+  #turnTrust: TlsTrust | undefined;
+  #proxyWarned = false;
+  /** Every TURN bridge's counters, over all admissions. */
+  readonly bridgeCounters: BridgeCounters = newBridgeCounters();
 
   constructor(options: RelayClientOptions) {
     this.#opts = options;
@@ -128,7 +156,11 @@ export class RelayClient {
     if (options.clock !== undefined) sig.clock = options.clock;
     if (options.reconnect !== undefined) sig.reconnect = options.reconnect;
     if (options.backoff !== undefined) sig.backoff = options.backoff;
-    if (options.wsOptions !== undefined) sig.wsOptions = options.wsOptions;
+    // Every connection to the meeting service goes through the proxy and trust (http-proxy.ts).
+    sig.wsOptions = {
+      agent: meetingServiceAgent(new URL(options.url).protocol, this.#network()),
+      ...options.wsOptions,
+    };
     if (options.tap !== undefined) sig.tap = options.tap;
     this.signaling = new SignalingClient(sig);
     this.#downlink = new Downlink({
@@ -148,16 +180,17 @@ export class RelayClient {
     this.signaling.events.on('message', (m) => this.#onMessage(m));
     this.signaling.events.on('protocol-error', (e) => this.events.emit('protocol-error', e));
     this.signaling.events.on('reconnecting', (r) => this.events.emit('reconnecting', r));
-    this.signaling.events.on('close', ({ willReconnect, code }) => {
+    this.signaling.events.on('close', ({ willReconnect, code, error }) => {
       this.#guardLogged = false;
       this.#teardownPeer();
       this.#participantId = undefined;
       this.#iceServers = [];
+      this.#closeBridges();
       // Per connection: the next relay may be another plane, and speech starts anew.
       this.#janusPlane = false;
       this.#levelOnset = false;
       this.#levelReportedAt = Number.NEGATIVE_INFINITY;
-      this.events.emit('disconnected', { willReconnect, code });
+      this.events.emit('disconnected', { willReconnect, code, ...(error === undefined ? {} : { error }) });
     });
   }
 
@@ -280,6 +313,7 @@ export class RelayClient {
     if (this.#peerRetry !== undefined) this.#clock.clear(this.#peerRetry);
     this.#peerRetry = undefined;
     this.#teardownPeer();
+    this.#closeBridges();
     await this.signaling.close();
   }
 
@@ -302,6 +336,7 @@ export class RelayClient {
         // Used by the media connections made from now on; credentials the TURN server refuses
         // only fail ICE, which the media connection's own retry handles.
         this.#iceServers = m.iceServers;
+        this.#openBridges();
         return;
       case 'sdp':
         if (m.sdpType === 'answer' && this.#pc !== undefined) {
@@ -375,10 +410,87 @@ export class RelayClient {
   }
 
   #peerOptions(): PeerConnectionOptions {
-    return { iceServers: this.#iceServers.map((s) => ({ ...s, urls: [...s.urls] })) };
+    const bridged = this.#bridges?.peerOptions();
+    const iceServers = (bridged?.iceServers ?? this.#iceServers).map((s) => ({ ...s, urls: [...s.urls] }));
+    return bridged === undefined || bridged.bridges.length === 0
+      ? { iceServers }
+      : { iceServers, bridges: bridged.bridges };
   }
 
-  async #startPeer(): Promise<void> {
+  #network(): NetworkSettings {
+    return this.#opts.network ?? { proxy: null, tlsPin: null };
+  }
+
+  /** The proxy for a TURN target; a proxy address that is not valid counts as none (logged once). */
+  #turnProxy(t: Target): ProxySpec | null {
+    const n = this.#network();
+    try {
+      return proxyFor(t, n.proxy, n.env);
+    } catch (error) {
+      if (!(error instanceof RoomdError && error.code === 'config.invalid')) throw error;
+      if (!this.#proxyWarned) this.#log.warn({ code: error.code }, error.message);
+      this.#proxyWarned = true;
+      return null;
+    }
+  }
+
+  /**
+   * Bridges for this admission's `turns:` servers (and TCP ones when a proxy applies,
+   * turn-bridge.ts); the media connection waits for them (a few ms: loopback listeners).
+   */
+  #openBridges(): void {
+    this.#closeBridges();
+    const n = this.#network();
+    this.#turnTrust ??= loadTrust(n.caFile === undefined ? {} : { caFile: n.caFile });
+    const opening = TurnBridges.open(this.#iceServers, {
+      proxy: (t) => this.#turnProxy(t),
+      trust: this.#turnTrust,
+      counters: this.bridgeCounters,
+      logger: this.#log,
+      ...(n.clock === undefined ? {} : { clock: n.clock }),
+      ...(n.timeoutMs === undefined ? {} : { timeoutMs: n.timeoutMs }),
+    }).then(
+      (b) => {
+        if (this.#bridging !== opening || this.#closed) b.close();
+        else {
+          this.#bridges = b;
+          this.#bridging = null;
+        }
+      },
+      (error: unknown) => {
+        // Last-resort guard: the servers are then used as the relay sent them; logged, counted.
+        this.bridgeCounters.failures['core.internal'] =
+          (this.bridgeCounters.failures['core.internal'] ?? 0) + 1;
+        this.#log.warn(
+          { error: error instanceof Error ? error.name : typeof error },
+          'TURN bridges could not be opened',
+        );
+        if (this.#bridging === opening) this.#bridging = null;
+      },
+    );
+    this.#bridging = opening;
+  }
+
+  #closeBridges(): void {
+    this.#bridges?.close();
+    this.#bridges = null;
+    this.#bridging = null;
+  }
+
+  /** TURN bridges open now: loopback listeners and bridged sockets (tests check 0 after close). */
+  get bridgesOpen(): { listeners: number; sockets: number } {
+    return { listeners: this.#bridges?.listening ?? 0, sockets: this.#bridges?.openSockets ?? 0 };
+  }
+
+  #startPeer(): Promise<void> {
+    const bridging = this.#bridging;
+    if (bridging === null) return this.#startPeerNow();
+    // Still admitted on this socket once the bridges are up? (A drop closed them meanwhile.)
+    const admitted = this.#participantId;
+    return bridging.then(() => (this.#participantId === admitted ? this.#startPeerNow() : undefined));
+  }
+
+  async #startPeerNow(): Promise<void> {
     this.#teardownPeer();
     if (this.#closed) return;
     const pc = this.#opts.peers.create(this.#peerOptions());

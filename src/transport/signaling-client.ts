@@ -21,8 +21,11 @@ export interface SignalingEvents {
   /** A connection is up (attempt 0 is the first one). */
   open: { attempt: number };
   message: ServerMessage;
-  /** The connection is gone; `willReconnect` says whether another attempt is scheduled. */
-  close: { code: number; reason: string; willReconnect: boolean };
+  /**
+   * The connection is gone; `willReconnect` says whether another attempt is scheduled; `error` is
+   * why it could not be opened, when that was the proxy, TLS or the network (http-proxy.ts).
+   */
+  close: { code: number; reason: string; willReconnect: boolean; error?: RoomdError };
   reconnecting: { attempt: number; delayMs: number };
   /** The relay sent something that failed validation (dropped, never applied). */
   'protocol-error': RoomdError;
@@ -35,7 +38,10 @@ export interface SignalingClientOptions {
   /** false: no reconnect after a drop. */
   reconnect?: boolean;
   backoff?: BackoffOptions;
-  /** Passed to ws (TLS: `ca`, `rejectUnauthorized`; proxy `agent`). */
+  /**
+   * Passed to ws. RelayClient sets `agent` (proxy and trust, http-proxy.ts), which makes the
+   * connection itself: ws's own TLS options (`ca`, `rejectUnauthorized`) then have no effect.
+   */
   wsOptions?: ClientOptions;
   /** Observe every raw frame (tests of what crosses the wire). */
   tap?: (direction: 'in' | 'out', data: string) => void;
@@ -57,6 +63,8 @@ const GUARD_TRIP_CLOSE = 1011;
 export class SignalingClient {
   readonly events = new EventBus<SignalingEvents>((event, error) => this.#listenerFailed(event, error));
   readonly counters: SignalingCounters = { messagesRejected: 0, binaryFrames: 0, guardTrips: 0 };
+  /** Connections that could not be opened, by error code (`transport.tls_untrusted`, …; `other`). */
+  readonly openFailures: Record<string, number> = {};
   readonly #opts: SignalingClientOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -124,7 +132,10 @@ export class SignalingClient {
     const attempt = this.#attempt;
     const ws = new WebSocket(this.#opts.url, { maxPayload: MAX_SIGNAL_BYTES, ...this.#opts.wsOptions });
     this.#ws = ws;
+    let opened = false;
+    let failure: RoomdError | undefined;
     ws.on('open', () => {
+      opened = true;
       this.#attempt = 0;
       this.events.emit('open', { attempt });
     });
@@ -137,11 +148,26 @@ export class SignalingClient {
     });
     ws.on('error', (error) => {
       this.#log.debug({ err: error.message }, 'signaling socket error');
+      if (opened) return;
+      // Could not connect: the proxy's or TLS's own sentence says what to fix (http-proxy.ts).
+      failure =
+        error instanceof RoomdError
+          ? error
+          : new RoomdError('transport.open_failed', {
+              message: `The meeting service cannot be reached (${(error as NodeJS.ErrnoException).code ?? error.message.slice(0, 100)}).`,
+            });
+      const key = error instanceof RoomdError ? error.code : 'other';
+      this.openFailures[key] = (this.openFailures[key] ?? 0) + 1;
     });
     ws.on('close', (code, reason) => {
       if (this.#ws !== ws) return;
       const willReconnect = !this.#closed && this.#opts.reconnect !== false;
-      this.events.emit('close', { code, reason: reason.toString(), willReconnect });
+      this.events.emit('close', {
+        code,
+        reason: reason.toString(),
+        willReconnect,
+        ...(failure === undefined ? {} : { error: failure }),
+      });
       if (willReconnect) this.#scheduleReconnect();
     });
   }

@@ -199,6 +199,7 @@ export class WorkerHost {
         ...(s.credential === undefined ? {} : { credential: s.credential }),
       })),
       ...(m.iceTransportPolicy === undefined ? {} : { iceTransportPolicy: m.iceTransportPolicy }),
+      ...(m.bridges === undefined ? {} : { bridges: m.bridges }),
     });
     const peer: PeerEntry = { id, pc, channels: new Set() };
     this.#peers.set(id, peer);

@@ -151,6 +151,9 @@ export class WorkerPeerConnectionFactory implements PeerConnectionFactory, Conne
       pc: id,
       iceServers: options.iceServers ?? [],
       ...(options.iceTransportPolicy === undefined ? {} : { iceTransportPolicy: options.iceTransportPolicy }),
+      ...(options.bridges === undefined || options.bridges.length === 0
+        ? {}
+        : { bridges: options.bridges.map((b) => ({ ...b })) }),
     });
     this.#updateRef(gen);
     return pc;

@@ -68,6 +68,19 @@ const ToWorkerJson = {
     pc: Id,
     iceServers: Type.Array(IceServer, { maxItems: 8 }),
     iceTransportPolicy: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('relay')])),
+    bridges: Type.Optional(
+      Type.Array(
+        obj({
+          url: Type.String({ maxLength: 512 }),
+          path: Type.Union([
+            Type.Literal('turn-tls'),
+            Type.Literal('turn-tls-proxy'),
+            Type.Literal('turn-tcp-proxy'),
+          ]),
+        }),
+        { maxItems: 8 },
+      ),
+    ),
   }),
   'close-pc': obj({ pc: Id }),
   'create-channel': obj({

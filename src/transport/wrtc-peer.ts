@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { RoomdError } from '../core/errors.ts';
 import {
+  type BridgedServer,
   type ChannelState,
   type DataChannel,
   type DataChannelOptions,
@@ -112,11 +113,14 @@ class WrtcPeerConnection extends PeerEvents implements PeerConnection {
   #closed = false;
   #haveRemote = false;
   readonly #pendingCandidates: IceCandidate[] = [];
+  /** The room's TURN bridges among its ICE servers (path()). */
+  readonly #bridges: readonly BridgedServer[];
 
-  constructor(pc: WrtcPc, onClosed: () => void) {
+  constructor(pc: WrtcPc, onClosed: () => void, bridges: readonly BridgedServer[]) {
     super();
     this.#pc = pc;
     this.#onClosed = onClosed;
+    this.#bridges = bridges;
     pc.onicecandidate = (event) => {
       const c = event.candidate;
       if (c === null || c.candidate === '') return;
@@ -199,7 +203,7 @@ class WrtcPeerConnection extends PeerEvents implements PeerConnection {
     }
     const local =
       typeof pair?.['localCandidateId'] === 'string' ? stats.get(pair['localCandidateId']) : undefined;
-    return local === undefined ? null : mediaPathOf(local);
+    return local === undefined ? null : mediaPathOf(local, this.#bridges);
   }
 
   close(): void {
@@ -240,8 +244,12 @@ export class WrtcPeerConnectionFactory implements PeerConnectionFactory {
       ...(options.iceTransportPolicy === undefined ? {} : { iceTransportPolicy: options.iceTransportPolicy }),
     });
     this.#open++;
-    return new WrtcPeerConnection(pc, () => {
-      this.#open--;
-    });
+    return new WrtcPeerConnection(
+      pc,
+      () => {
+        this.#open--;
+      },
+      options.bridges ?? [],
+    );
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The parts of MeetingMediaLink the room's media uses (src/meeting/room-media.ts), with the relay's
- * `video-layer` in the test's hands and the room's video frames kept.
+ * `video-layer` and the rate controller's video target in the test's hands and the room's video frames kept.
  */
 import type { MediaCapture } from '../../src/media/capture.ts';
 import type { MediaFrame } from '../../src/media/types.ts';
@@ -18,6 +18,20 @@ export class LayerLink {
   onVideoLayer(listener: (layer: VideoLayer) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  videoRateKbps: number | undefined = undefined;
+  readonly rateListeners = new Set<(kbps: number) => void>();
+
+  onVideoRate(listener: (kbps: number) => void): () => void {
+    this.rateListeners.add(listener);
+    return () => this.rateListeners.delete(listener);
+  }
+
+  /** What MeetingMediaLink does when its rate controller picks a new video target. */
+  rateSays(kbps: number): void {
+    this.videoRateKbps = kbps;
+    for (const l of this.rateListeners) l(kbps);
   }
 
   /** What MeetingMediaLink does with a relay `video-layer` message. */

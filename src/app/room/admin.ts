@@ -12,6 +12,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { DeviceStatus } from '../../devices/status.ts';
 import type { AdminBackend, HealthReport, MeetingToSchedule } from '../../http/ports.ts';
 import { bookMeeting, ownCertificate } from '../../meeting/booking.ts';
+import { networkFrom } from './config.ts';
 import type { MeetingPolicyBook } from '../../meeting/policy-pins.ts';
 import type { Room } from '../../meeting/room.ts';
 import { deviceInfo } from './snapshot.ts';
@@ -193,6 +194,7 @@ export function createAdminBackend(d: AdminDeps): AdminBackend {
           ...(cert === undefined ? {} : { cert }),
           now: () => Date.now(),
           ...(d.policies === undefined ? {} : { policies: d.policies }),
+          network: networkFrom(s),
         },
       );
       await d.room.refreshSchedule();

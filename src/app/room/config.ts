@@ -7,6 +7,15 @@ import type { DevicesConfig } from '../../devices/config.ts';
 import type { VideoSource } from '../../media/ffmpeg-args.ts';
 import type { RoomMediaConfig } from '../../meeting/room.ts';
 import type { ContentConfig } from '../../meeting/room-share.ts';
+import type { NetworkSettings } from '../../transport/http-proxy.ts';
+
+/**
+ * How the room reaches the meeting service and TURN (docs/admin.md §Firewalls): the proxy
+ * (`meetingService.proxy`, else HTTPS_PROXY/NO_PROXY) and the service's key pin.
+ */
+export function networkFrom(s: Settings): NetworkSettings {
+  return { proxy: s.meetingService.proxy, tlsPin: s.meetingService.tlsPin };
+}
 
 export function devicesConfigFrom(s: Settings): DevicesConfig {
   const d = s.devices;

@@ -28,7 +28,13 @@ import { WorkerPeerConnectionFactory } from '../../transport/worker-peer.ts';
 import type { DaemonContext } from '../daemon.ts';
 import { createAdminBackend, LogRing } from './admin.ts';
 import { autoShare } from './auto-share.ts';
-import { DEFAULT_FONT, devicesConfigFrom, mediaConfigFrom, withContentPresence } from './config.ts';
+import {
+  DEFAULT_FONT,
+  devicesConfigFrom,
+  mediaConfigFrom,
+  networkFrom,
+  withContentPresence,
+} from './config.ts';
 import { createDeviceTests } from './device-tests.ts';
 import { assertIdentitySettings, RoomIdentity } from './identity.ts';
 import { RoomMetricsSource } from './metrics.ts';
@@ -148,6 +154,7 @@ export async function roomModules(
   const room: Room = new Room({
     roomName: () => settings.room.name,
     relayUrl: () => settings.meetingService.url,
+    network: () => networkFrom(settings),
     minimumEncryption: () => settings.encryption.minimum,
     identity,
     clock: ctx.clock,
@@ -165,6 +172,7 @@ export async function roomModules(
         identityKey: toBase64Url(identity.publicKey),
         policies,
         anchors: () => roomIdentity.trust().anchors ?? [],
+        network: () => networkFrom(settings),
       }),
     media: withContentPresence(
       o.media === undefined

@@ -1,16 +1,20 @@
 /**
  * What `/metrics` reports, read from the room: meeting and shield state, epoch and rekeys, frames
  * and keyframe requests per stream kind (totals survive meetings), device states, input refused from the meeting
- * service (docs/protocol.md §Validation), and the media worker's supervision counters
- * (docs/decisions/0013-media-worker.md). Counts only; no identities.
+ * service (docs/protocol.md §Validation), the media worker's supervision counters
+ * (docs/decisions/0013-media-worker.md), and the connections to the meeting service and the TURN
+ * bridge (docs/admin.md §Firewalls). Counts only; no identities.
  */
 import type { DeviceStatus } from '../../devices/status.ts';
 import type {
+  ConnectionCounters,
   MediaWorkerMetrics,
   MetricsInput,
   RefusedCounters,
   StreamCounters,
+  UplinkGauges,
 } from '../../http/metrics.ts';
+import type { MeetingMediaLink } from '../../meeting/media-link.ts';
 import type { Room } from '../../meeting/room.ts';
 import { reportedWorkerCounters } from '../../transport/worker-counters.ts';
 import type { WorkerPeerConnectionFactory } from '../../transport/worker-peer.ts';
@@ -28,6 +32,31 @@ const KEYFRAME_COUNTS = [
 ] as const;
 
 const noneRefused = (): RefusedCounters => ({ relayMessages: 0, mediaChunks: 0, guardTrips: 0 });
+const noConnections = (): ConnectionCounters => ({
+  signalingFailures: {},
+  bridgeConnections: 0,
+  bridgeRefused: 0,
+  bridgeFailures: {},
+  bridgeBytesUp: 0,
+  bridgeBytesDown: 0,
+});
+
+/** a + b, by field (the by-code records by code). */
+function addConnections(a: ConnectionCounters, b: ConnectionCounters): ConnectionCounters {
+  const byCode = (x: Record<string, number>, y: Record<string, number>) => {
+    const out = { ...x };
+    for (const [k, n] of Object.entries(y)) out[k] = (out[k] ?? 0) + n;
+    return out;
+  };
+  return {
+    signalingFailures: byCode(a.signalingFailures, b.signalingFailures),
+    bridgeConnections: a.bridgeConnections + b.bridgeConnections,
+    bridgeRefused: a.bridgeRefused + b.bridgeRefused,
+    bridgeFailures: byCode(a.bridgeFailures, b.bridgeFailures),
+    bridgeBytesUp: a.bridgeBytesUp + b.bridgeBytesUp,
+    bridgeBytesDown: a.bridgeBytesDown + b.bridgeBytesDown,
+  };
+}
 
 export class RoomMetricsSource {
   readonly #room: Room;
@@ -38,6 +67,10 @@ export class RoomMetricsSource {
   #doneRekeys = 0;
   readonly #doneRefused = noneRefused();
   #lastRefused = noneRefused();
+  /** Connections of meetings that ended, and of the current one (its relay client's counters). */
+  #doneConnections = noConnections();
+  #lastConnections = noConnections();
+  #lastSession: unknown = null;
   #lastLink: unknown = null;
   #last: { streams: Record<string, StreamCounters>; rekeys: number } = { streams: {}, rekeys: 0 };
 
@@ -125,6 +158,22 @@ export class RoomMetricsSource {
       current[k] = c;
     }
     this.#last = { streams: current, rekeys: session?.counters.rekeys ?? 0 };
+    if (session !== this.#lastSession) {
+      this.#doneConnections = addConnections(this.#doneConnections, this.#lastConnections);
+      this.#lastConnections = noConnections();
+      this.#lastSession = session;
+    }
+    if (session !== null) {
+      const b = session.relay.bridgeCounters;
+      this.#lastConnections = {
+        signalingFailures: { ...session.relay.signaling.openFailures },
+        bridgeConnections: b.connections,
+        bridgeRefused: b.refused,
+        bridgeFailures: { ...b.failures },
+        bridgeBytesUp: b.bytesUp,
+        bridgeBytesDown: b.bytesDown,
+      };
+    }
     const relay = session?.relayCounters;
     const rx = link?.receiver;
     this.#lastRefused = {
@@ -164,6 +213,7 @@ export class RoomMetricsSource {
               epoch: ms.epoch,
               participants: ms.participants.length,
               mediaPath: ms.mediaPath ?? null,
+              uplink: uplinkGauges(this.#room.link?.rate),
             },
       rekeys: this.#doneRekeys + this.#last.rekeys,
       streams,
@@ -173,9 +223,20 @@ export class RoomMetricsSource {
       }),
       safeMode: this.#safeMode,
       refused,
+      connections: addConnections(this.#doneConnections, this.#lastConnections),
       ...(this.#worker === null ? {} : { mediaWorker: mediaWorkerMetrics(this.#worker) }),
     };
   }
+}
+
+/** Rate adaptation's view of the uplink, for /metrics (null without it). */
+function uplinkGauges(rate: MeetingMediaLink['rate'] | undefined): UplinkGauges | null {
+  if (rate === undefined) return null;
+  return {
+    videoTargetKbps: rate.estimate.targetKbps,
+    queueMs: rate.estimate.queueMs,
+    deliveredKbps: rate.estimate.deliveredKbps,
+  };
 }
 
 /** The supervisor's counters (cumulative since the daemon started) and the running worker's memory. */

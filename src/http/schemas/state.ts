@@ -209,7 +209,7 @@ export const MeetingState = Type.Object({
   mediaPath: Type.Optional(
     Type.Union([...MEDIA_PATHS.map((p) => Type.Literal(p)), Type.Null()], {
       description:
-        'how the meeting media goes: direct-udp, direct-tcp, or through the TURN server over udp, tcp or tls (docs/admin.md §Firewalls); null without a connection',
+        'how the meeting media goes: direct-udp, direct-tcp, or through the TURN server over udp, tcp or tls, or over tls or tcp through the HTTP proxy (turn-tls-proxy, turn-tcp-proxy) (docs/admin.md §Firewalls); null without a connection',
     }),
   ),
   reactions: Type.Optional(Type.Array(Reaction)),

@@ -42,8 +42,19 @@ export interface StreamSenderOptions {
    * repeated requests): after a frame was not sent, and for every request from a receiver.
    */
   readonly requestKeyframe?: () => void;
-  /** Time for DTX (audio); without a clock every frame is sent. */
+  /** Time for DTX (audio) and the uplink pacer; without a clock every frame is sent. */
   readonly clock?: Clock;
+  /**
+   * The uplink's rate controller (rate-control.ts), shared by every stream of one connection: told
+   * of each frame sent, and asked before each video or screen frame whether the queue has room.
+   */
+  readonly uplink?: UplinkPacer;
+}
+
+/** What a sender needs of the rate controller. */
+export interface UplinkPacer {
+  admitVideo(bytes: number, now: number): boolean;
+  sent(streamId: number, frameNumber: number, bytes: number, now: number): void;
 }
 
 /** Audio levels from this one on (quieter than -65 dBov) count as silence for DTX. */
@@ -69,6 +80,8 @@ export class StreamSender {
   keyExhausted = 0;
   /** Silent audio frames left out by DTX (not dropped: nothing was lost). */
   silentSkipped = 0;
+  /** Video or screen frames held back because the uplink's queue was too long (also in framesDropped). */
+  queueHeld = 0;
   readonly #o: StreamSenderOptions;
   /** Video and screen only: whether the next delta frame still has all it depends on. */
   readonly #gate: DependencyGate | undefined;
@@ -156,11 +169,18 @@ export class StreamSender {
     this.#frameNumber = (n + 1) >>> 0;
     const meta = { kind: this.kind, streamId: this.streamId, keyframe, frameNumber: n, audioLevel };
     const chunks = chunkFrame(sealed, meta);
-    if (!this.#o.out.sendChunks(chunks)) {
+    let bytes = 0;
+    for (const c of chunks) bytes += c.byteLength;
+    const uplink = this.#o.uplink;
+    const held =
+      uplink !== undefined && now !== undefined && this.#gate !== undefined && !uplink.admitVideo(bytes, now);
+    if (held) this.queueHeld++;
+    if (held || !this.#o.out.sendChunks(chunks)) {
       this.framesDropped++;
       this.#notSent(keyframe);
       return 'congested';
     }
+    if (uplink !== undefined && now !== undefined) uplink.sent(this.streamId, n, bytes, now);
     this.#gate?.sent(keyframe);
     this.#lastSentAt = now;
     this.stats.recordSent(sealed.length, keyframe);

@@ -417,3 +417,45 @@ describe('audio DTX', () => {
     expect([tx.notReady, tx.silentSkipped, tx.nextFrameNumber]).toEqual([1, 1, 2]);
   });
 });
+
+describe('the uplink pacer', () => {
+  it('holds video (then skips to the next keyframe) while the queue is long; audio always goes; sent frames are recorded', () => {
+    const clock = new FakeClock();
+    let room = true;
+    const recorded: [number, number, number][] = [];
+    const uplink = {
+      admitVideo: () => room,
+      sent: (streamId: number, frameNumber: number, bytes: number) =>
+        recorded.push([streamId, frameNumber, bytes]),
+    };
+    let asked = 0;
+    const make = (kind: StreamKind) =>
+      new StreamSender({
+        kind,
+        keys: () => plainKeys(),
+        clock,
+        uplink,
+        out: chunkSink(3, setChunkSender),
+        requestKeyframe: () => asked++,
+      });
+    const video = make('video');
+    const audio = make('audio');
+    const vp8 = { codec: 'vp8', captureTs: 0, data: new Uint8Array(100) } as const;
+    const opus = { codec: 'opus', captureTs: 0, data: new Uint8Array(10) } as const;
+    expect(video.send(vp8, true)).toBe('sent');
+    room = false;
+    expect(video.send(vp8, false)).toBe('congested');
+    expect(audio.send(opus, true)).toBe('sent');
+    expect([video.queueHeld, video.framesDropped, asked]).toEqual([1, 1, 1]);
+    room = true;
+    // The frame after a held one depends on it: skipped until the keyframe.
+    expect(video.send(vp8, false)).toBe('skipped');
+    expect(video.send(vp8, true)).toBe('sent');
+    expect(recorded.map(([s, n]) => [s, n])).toEqual([
+      [1, 0],
+      [0, 0],
+      [1, 2],
+    ]);
+    expect(recorded.every(([, , bytes]) => bytes > 16)).toBe(true);
+  });
+});

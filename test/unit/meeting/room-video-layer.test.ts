@@ -17,7 +17,9 @@ import { VideoFeed } from '../../../src/media/video-feed.ts';
 import type { VideoLayer } from '../../../src/meeting/media-link.ts';
 import {
   LAYER_MIN_INTERVAL_MS,
+  RATE_MIN_INTERVAL_MS,
   type RoomMediaConfig,
+  rateOutput,
   startRoomMedia,
   THUMBNAIL,
   videoLayerOutput,
@@ -50,11 +52,13 @@ function recordingRunner() {
   const encoders = () => spawned.filter((s) => s.args.includes('libvpx'));
   /** The children sending a pre-encoded file. */
   const copies = () => spawned.filter((s) => arg(s.args, '-c:v') === 'copy');
-  return { runner, encoders, copies };
+  /** The raw picture sources feeding the encoders (src/media/spare-encoder.ts). */
+  const sources = () => spawned.filter((s) => s.args.includes('rawvideo') && arg(s.args, '-i') !== 'pipe:0');
+  return { runner, encoders, copies, sources };
 }
 
 function start(opts: { cameraOn?: boolean; layer?: VideoLayer; video?: VideoSource } = {}) {
-  const { runner, encoders, copies } = recordingRunner();
+  const { runner, encoders, copies, sources } = recordingRunner();
   const link = new LayerLink();
   if (opts.layer !== undefined) link.videoLayer = opts.layer;
   const config: RoomMediaConfig = {
@@ -72,7 +76,7 @@ function start(opts: { cameraOn?: boolean; layer?: VideoLayer; video?: VideoSour
     { cameraOn: opts.cameraOn ?? true, muted: true, volume: 50 },
     { runner, clock, log: silentLogger(), feed },
   );
-  return { media, link, encoders, copies, clock };
+  return { media, link, encoders, copies, sources, clock };
 }
 
 /** The value after `flag` in an argument vector. */
@@ -126,19 +130,19 @@ describe('thumbnail settings', () => {
 
 describe('the room follows its video layer', () => {
   it('small restarts the encoder at the thumbnail, full back at the configured settings', async () => {
-    const { media, link, encoders, clock } = start();
+    const { media, link, encoders, sources, clock } = start();
     expect(encoders()).toHaveLength(1);
     const full = encoders()[0]!;
-    expect(arg(full.args, '-i')).toContain('testsrc2=size=1280x720:rate=30');
+    expect(arg(sources()[0]!.args, '-i')).toContain('testsrc2=size=1280x720:rate=30');
     expect(full.args).not.toContain('-vf');
     expect(arg(full.args, '-b:v')).toBe('1200k');
 
     link.relaySays('small');
     expect(full.child.running).toBe(false);
-    // The new encoder starts once the old one exited (a camera is busy until then).
-    expect(encoders()).toHaveLength(1);
-    await flush();
+    // The new encoder takes over at once; the picture's source runs on untouched.
     expect(encoders()).toHaveLength(2);
+    expect(sources()).toHaveLength(1);
+    expect(sources()[0]!.child.running).toBe(true);
     const small = encoders()[1]!;
     expect(small.child.running).toBe(true);
     // The source is the same picture, scaled and thinned to the thumbnail.
@@ -203,8 +207,9 @@ describe('the room follows its video layer', () => {
   });
 
   it('flips leave one encoder running and one listener, none after unsubscribing', async () => {
-    const { media, link, encoders, clock } = start();
+    const { media, link, encoders, sources, clock } = start();
     for (let i = 0; i < 20; i++) {
+      sources()[0]!.child.stdout.write(Uint8Array.of(0)); // the picture flows: the source is not stalled
       link.relaySays(i % 2 === 0 ? 'small' : 'full');
       clock.advance(LAYER_MIN_INTERVAL_MS);
       await flush();
@@ -263,5 +268,52 @@ describe('a video capture waiting on its camera', () => {
     expect(arg(encoders()[0]!.args, '-vf')).toBe('scale=320:180,fps=15');
     expect(arg(encoders()[0]!.args, '-video_size')).toBe('1280x720');
     await cap.stop();
+  });
+});
+
+describe('the room follows its uplink rate', () => {
+  it('maps a target to size, frame rate and bitrate, never above the layer', () => {
+    const full = { width: 1280, height: 720, framerate: 30, bitrateKbps: 2500 };
+    expect(rateOutput(full, 2500)).toBe(full);
+    expect(rateOutput(full, 9000)).toBe(full);
+    expect(rateOutput(full, 1200)).toEqual({ ...full, bitrateKbps: 1200 });
+    expect(rateOutput(full, 500)).toEqual({ width: 640, height: 360, framerate: 30, bitrateKbps: 500 });
+    expect(rateOutput(full, 250)).toEqual({ width: 480, height: 270, framerate: 15, bitrateKbps: 250 });
+    expect(rateOutput(full, 150)).toEqual({ width: 320, height: 180, framerate: 15, bitrateKbps: 150 });
+    // The thumbnail layer is already below every rung: only its bitrate can go lower.
+    const thumb = videoLayerOutput('small', { ...FULL, bitrateKbps: 2500 });
+    expect(rateOutput(thumb, 100)).toEqual({ ...thumb, bitrateKbps: 100 });
+  });
+
+  it('a new target restarts the encoder at it, at most once a second, the latest winning', async () => {
+    const { media, link, encoders, clock } = start();
+    expect(arg(encoders()[0]!.args, '-b:v')).toBe('1200k');
+    link.rateSays(500);
+    await flush();
+    expect(encoders()).toHaveLength(2);
+    expect(arg(encoders()[1]!.args, '-b:v')).toBe('500k');
+    expect(arg(encoders()[1]!.args, '-vf')).toBe('scale=640:360,fps=30');
+    // Two more within the second: one restart when it is over, at the last one.
+    link.rateSays(300);
+    link.rateSays(700);
+    await flush();
+    expect(encoders()).toHaveLength(2);
+    clock.advance(RATE_MIN_INTERVAL_MS);
+    await flush();
+    expect(encoders()).toHaveLength(3);
+    expect(arg(encoders()[2]!.args, '-b:v')).toBe('700k');
+    // Past the configured bitrate: the configured settings, exactly.
+    clock.advance(RATE_MIN_INTERVAL_MS);
+    link.rateSays(5000);
+    await flush();
+    expect(encoders()[3]!.args).toEqual(encoders()[0]!.args);
+    // A rate and a layer together: the thumbnail, at the lower of the two bitrates.
+    clock.advance(LAYER_MIN_INTERVAL_MS);
+    link.rateSays(100);
+    link.relaySays('small');
+    await flush();
+    expect(arg(encoders().at(-1)!.args, '-b:v')).toBe('100k');
+    expect(arg(encoders().at(-1)!.args, '-vf')).toBe('scale=320:180,fps=15');
+    await media.video.stop();
   });
 });

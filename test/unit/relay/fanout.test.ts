@@ -230,3 +230,53 @@ describe('media fan-out', () => {
     h.core.closeAll();
   });
 });
+
+describe('a receiver whose queue is too long to drain in time', () => {
+  it('gets no new video frame while its queue would take over RECEIVER_QUEUE_MS; audio still goes', async () => {
+    const { h, clients, media } = await setup(2, 1024 * 1024);
+    const slow = h.core.live.values().next().value!.participants.get(clients[0]!.participantId!)!;
+    const channel = slow.media!.channel as FakeDataChannel;
+    channel.pause();
+    let frame = 0;
+    const video = () =>
+      media[1]!.media.trySendAll(
+        chunkFrame(new Uint8Array(30_000), {
+          kind: 'video',
+          streamId: 1,
+          keyframe: false,
+          frameNumber: frame++,
+        }),
+      );
+    // 150 KB queued for the receiver, which drains nothing for a second: well under the byte bound.
+    for (let i = 0; i < 5; i++) video();
+    await flush();
+    h.clock.advance(600);
+    video();
+    await flush();
+    h.clock.advance(600);
+    video();
+    await flush();
+    const late = h.core.stats().media.framesLate;
+    expect(late).toBeGreaterThan(0);
+    expect(channel.bufferedAmount).toBeLessThan(1024 * 1024);
+    // Audio is never judged late.
+    const before = channel.sent.length;
+    media[1]!.media.trySendAll(
+      chunkFrame(new Uint8Array(100), { kind: 'audio', streamId: 0, keyframe: false, frameNumber: 0 }),
+    );
+    await flush();
+    expect(channel.sent.length).toBe(before + 1);
+    // Once it drains again, video flows.
+    channel.resume();
+    await flush();
+    h.clock.advance(600);
+    video();
+    await flush();
+    h.clock.advance(600);
+    video();
+    await flush();
+    expect(h.core.stats().media.framesLate).toBe(late);
+    for (const m of media) m.pc.close();
+    h.core.closeAll();
+  });
+});

@@ -1,5 +1,6 @@
 // Meeting registry persistence, account E2EE setting, HTTP API and CLI: docs/protocol.md §Management API.
 import { execFileSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -197,7 +198,13 @@ describe('relay over TLS', () => {
       url: relay.address.signalUrl,
       peers,
       reconnect: false,
-      wsOptions: { ca: certPem },
+      // The relay's self-signed certificate is trusted by its key's pin (docs/admin.md §Firewalls).
+      network: {
+        proxy: null,
+        tlsPin: createHash('sha256')
+          .update(new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' }))
+          .digest('base64'),
+      },
       join: () => ({
         meetingId: '000-0000-0000',
         displayName: 'x',

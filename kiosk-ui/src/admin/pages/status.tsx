@@ -25,6 +25,8 @@ const PATH_WORDS: Record<NonNullable<ConsoleMeeting['mediaPath']>, string> = {
   'turn-udp': 'Through the TURN server, UDP',
   'turn-tcp': 'Through the TURN server, TCP',
   'turn-tls': 'Through the TURN server, TLS',
+  'turn-tls-proxy': 'Through the TURN server, TLS via the HTTP proxy',
+  'turn-tcp-proxy': 'Through the TURN server, TCP via the HTTP proxy',
 };
 
 const POLICY_WORDS: Record<string, string> = {
