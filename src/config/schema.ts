@@ -127,11 +127,23 @@ export const SettingsSchema = Type.Object(
           default: 'ws://127.0.0.1:7443/v1/signal',
           description: 'WebSocket address of the meeting service (wss:// on port 443 in production).',
         }),
-        proxy: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }), Type.Null()], {
-          default: null,
-          description:
-            'HTTP proxy (http://[user:password@]host:port, or https://) the room reaches the meeting service and TURN through with CONNECT. null: HTTPS_PROXY and NO_PROXY from the environment apply. The password is never logged.',
-        }),
+        proxy: Type.Union(
+          [Type.String({ pattern: '^https?://([^\\s:@/]+@)?[^\\s@/]+/?$', maxLength: 2048 }), Type.Null()],
+          {
+            default: null,
+            description:
+              'HTTP proxy (http://[user@]host:port, or https://) the room reaches the meeting service and TURN through with CONNECT; its password goes in proxyPassword. null: HTTPS_PROXY and NO_PROXY from the environment apply.',
+          },
+        ),
+        proxyPassword: Type.Union(
+          [Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\x00-\\x1f]+$' }), Type.Null()],
+          {
+            default: null,
+            writeOnly: true,
+            description:
+              "The proxy user's password (Basic authentication), with meetingService.proxy naming the user. Secret: never logged, shown or read back.",
+          },
+        ),
         tlsPin: Type.Union([Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }), Type.Null()], {
           default: null,
           description:

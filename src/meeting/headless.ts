@@ -6,6 +6,7 @@
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { MediaCapture } from '../media/capture.ts';
+import type { RateSettings } from '../media/stream/rate-control.ts';
 import { MeetingMediaLink, type ReceivedMedia } from './media-link.ts';
 import { MeetingSession, type MeetingSessionOptions } from './session.ts';
 import type { MeetingSnapshot } from './status.ts';
@@ -26,6 +27,8 @@ export interface HeadlessOptions extends MeetingSessionOptions {
   keyframeInterval?: number;
   /** Real encoded media instead of synthetic frames (demo far-end people); started on join. */
   captures?: MediaCapture[];
+  /** Rate adaptation of our video (media-link.ts `rate`): measured and counted; nothing here follows it. */
+  rate?: RateSettings;
 }
 
 export interface ReceiveCounts {
@@ -62,7 +65,11 @@ export class HeadlessParticipant {
     this.#o = options;
     this.#clock = options.clock;
     this.session = new MeetingSession(options);
-    this.media = new MeetingMediaLink({ session: this.session, clock: options.clock });
+    this.media = new MeetingMediaLink({
+      session: this.session,
+      clock: options.clock,
+      ...(options.rate === undefined ? {} : { rate: options.rate }),
+    });
     this.media.onFrame((f: ReceivedMedia) => {
       const key = `${f.participantId}/${f.kind}`;
       let c = this.received.get(key);

@@ -84,6 +84,8 @@ export type MeetingEvent =
       error?: { code: ErrorCode; message: string };
     }
   | { type: 'reconnecting' }
+  /** The relay answered a connection (its `hello`): whatever kept the last one from opening is past. */
+  | { type: 'connected' }
   /** The shell's interval timer (`start-tick`). */
   | { type: 'tick' }
   /** A media frame raised the integrity alarm (`onFrameAlarm`). */

@@ -173,6 +173,10 @@ class Machine implements MeetingMachine {
       case 'reconnecting':
         if (this.#snap.status !== 'reconnecting') this.#set({ status: 'reconnecting' });
         return;
+      case 'connected':
+        // A proxy or certificate problem of an earlier attempt is no reason to give up on this one.
+        this.#connectProblem = null;
+        return;
       case 'tick':
         if (this.#e2ee !== null) this.#apply(this.#e2ee.handle({ type: 'tick' }, this.#now));
         this.#refresh();

@@ -12,7 +12,12 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { MediaCapture } from '../media/capture.ts';
 import type { MediaStats } from '../media/stats.ts';
 import { type ReceivedFrame, StreamReceiver, type StreamReceiverOptions } from '../media/stream/receiver.ts';
-import { RateController, type RateEstimate, type RateSettings } from '../media/stream/rate-control.ts';
+import {
+  RateController,
+  type RateEstimate,
+  type RateSettings,
+  type UplinkStreamReport,
+} from '../media/stream/rate-control.ts';
 import { StreamSender } from '../media/stream/sender.ts';
 import type { MediaCodec, MediaFrame } from '../media/types.ts';
 import type { ServerMessageOf } from '../protocol/schemas.ts';
@@ -20,9 +25,14 @@ import { STREAM_ID, STREAM_KINDS, type StreamKind, streamKindOf } from '../proto
 import { ChatChannel } from './chat.ts';
 import { LagMonitor } from './lag-monitor.ts';
 import { ControlChannel } from './control.ts';
-import { parseDataMessage } from './data-message.ts';
+import { type DataMessage, encodeDataMessage, parseDataMessage } from './data-message.ts';
 import { ShareChannel } from './share.ts';
 import type { MeetingSession } from './session.ts';
+
+/** Janus plane: a receiver reports what it received at most this often (docs/protocol.md "# Receive reports"). */
+export const RX_REPORT_MS = 250;
+/** Entries in one receive report, at most. */
+export const RX_MAX_ENTRIES = 32;
 
 /** docs/protocol.md §Big meetings. */
 export type VideoLayer = ServerMessageOf<'video-layer'>['layer'];
@@ -76,6 +86,11 @@ export class MeetingMediaLink {
   readonly #layerListeners = new Set<(layer: VideoLayer) => void>();
   readonly #rate: RateController | undefined;
   readonly #rateListeners = new Set<(kbps: number) => void>();
+  /** Janus plane: per sender and stream id, the newest frame received and when (for `rx`). */
+  readonly #rxSeen = new Map<string, Map<number, { frameNumber: number; at: number }>>();
+  #rxSentAt = Number.NEGATIVE_INFINITY;
+  /** `rx` messages that were malformed (dropped). */
+  malformedRx = 0;
 
   constructor(options: MediaLinkOptions) {
     const { session, clock } = options;
@@ -151,16 +166,11 @@ export class MeetingMediaLink {
       // as every joiner is, until it says otherwise.
       relay.events.on('admission', () => {
         this.#lag.reset();
+        rate?.newPath();
         this.#setVideoLayer('full');
       }),
       relay.events.on('video-layer', (m) => this.#setVideoLayer(m.layer)),
-      relay.events.on('uplink', (m) => {
-        if (rate === undefined) return;
-        const now = clock.monotonic();
-        rate.report(m.streams, now);
-        const kbps = rate.tick(now);
-        if (kbps !== null) for (const l of this.#rateListeners) l(kbps);
-      }),
+      relay.events.on('uplink', (m) => this.#uplinkReport(m.streams, 'relay')),
       relay.events.on('roster', (m) => {
         this.#hostIds = new Set(m.participants.filter((p) => p.host).map((p) => p.participantId));
       }),
@@ -268,12 +278,61 @@ export class MeetingMediaLink {
     for (const l of this.#layerListeners) l(layer);
   }
 
+  #uplinkReport(streams: readonly UplinkStreamReport[], reporter: string): void {
+    const rate = this.#rate;
+    if (rate === undefined) return;
+    const now = this.#clock.monotonic();
+    rate.report(streams, now, reporter);
+    const kbps = rate.tick(now);
+    if (kbps !== null) for (const l of this.#rateListeners) l(kbps);
+  }
+
+  /**
+   * Janus plane: note the frame, and every RX_REPORT_MS tell everyone which frames of whom arrived
+   * lately (`rx`, docs/protocol.md "# Receive reports") — the relay cannot, as it never sees them.
+   */
+  #noteReceived(f: ReceivedFrame, now: number): void {
+    if (!this.#relay.janusPlane) return;
+    let streams = this.#rxSeen.get(f.participantId);
+    if (streams === undefined) {
+      streams = new Map();
+      this.#rxSeen.set(f.participantId, streams);
+    }
+    streams.set(STREAM_ID[f.kind], { frameNumber: f.frameNumber, at: now });
+    if (now - this.#rxSentAt < RX_REPORT_MS) return;
+    const entries: [string, number, number, number][] = [];
+    for (const [sender, ss] of this.#rxSeen)
+      for (const [streamId, s] of ss)
+        if (s.at > this.#rxSentAt && entries.length < RX_MAX_ENTRIES)
+          entries.push([sender, streamId, s.frameNumber, Math.round(now - s.at)]);
+    this.#rxSentAt = now;
+    this.#senders.data.send(
+      { codec: 'control', captureTs: this.#clock.now(), data: encodeDataMessage({ type: 'rx', s: entries }) },
+      true,
+    );
+  }
+
+  /** A receive report from `from`: its entries about our streams go to rate adaptation. */
+  #receiveRx(from: string, msg: DataMessage): void {
+    const mine = this.#relay.participantId;
+    const entries = parseRx(msg);
+    if (entries === null) {
+      this.malformedRx++;
+      return;
+    }
+    if (mine === undefined) return;
+    const streams = entries.filter((e) => e.sender === mine);
+    if (streams.length > 0) this.#uplinkReport(streams, from);
+  }
+
   #onFrame(f: ReceivedFrame): void {
-    const behind = this.#lag.observe(f.participantId, f.latencyMs, this.#clock.monotonic());
+    const now = this.#clock.monotonic();
+    const behind = this.#lag.observe(f.participantId, f.latencyMs, now);
     if (behind !== null) this.#relay.downlinkBehind(behind);
     if (f.kind === 'data') {
       const msg = parseDataMessage(f.data);
-      if (msg === null) this.malformedData++;
+      if (msg?.type === 'rx') this.#receiveRx(f.participantId, msg);
+      else if (msg === null) this.malformedData++;
       else if (msg.type === 'chat-ack' || (msg.type === 'chat' && (this.#chatEnabled?.() ?? true)))
         this.chat.receive(f.participantId, msg, this.#clock.monotonic());
       else if (msg.type === 'share') this.share.receive(f.participantId, msg, this.#clock.monotonic());
@@ -281,7 +340,39 @@ export class MeetingMediaLink {
       return;
     }
     if (f.codec === 'control') return; // a control payload on a media stream: refused by the receiver
+    this.#noteReceived(f, now);
     const frame: ReceivedMedia = { ...f, codec: f.codec };
     for (const l of this.#listeners) l(frame);
   }
+}
+
+/**
+ * The entries of an `rx` message (`s`: [sender, streamId, frameNumber, ageMs] each), or null when
+ * it is not one: at most RX_MAX_ENTRIES, every field in range.
+ */
+export function parseRx(
+  msg: DataMessage,
+): { sender: string; streamId: number; frameNumber: number; ageMs: number }[] | null {
+  const s = msg['s'];
+  if (!Array.isArray(s) || s.length > RX_MAX_ENTRIES) return null;
+  const out: { sender: string; streamId: number; frameNumber: number; ageMs: number }[] = [];
+  for (const e of s as unknown[]) {
+    if (!Array.isArray(e) || e.length !== 4) return null;
+    const [sender, streamId, frameNumber, ageMs] = e as unknown[];
+    if (
+      typeof sender !== 'string' ||
+      sender.length === 0 ||
+      sender.length > 64 ||
+      !isIntIn(streamId, 0, 255) ||
+      !isIntIn(frameNumber, 0, 0xffff_ffff) ||
+      !isIntIn(ageMs, 0, 10_000)
+    )
+      return null;
+    out.push({ sender, streamId, frameNumber, ageMs });
+  }
+  return out;
+}
+
+function isIntIn(v: unknown, lo: number, hi: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 }

@@ -210,6 +210,7 @@ export class MeetingSession {
         }),
     );
     ev.on('reconnecting', () => void this.#dispatch({ type: 'reconnecting' }));
+    ev.on('hello', () => void this.#dispatch({ type: 'connected' }));
   }
 
   /** Hand one event to the machine and carry out its effects; resolves when an `end` is done. */

@@ -144,17 +144,18 @@ export class MediaRouter {
     const now = this.#now();
     const drained = media.stats.bytesSent - buffered;
     const d = to.drain;
-    if (d === undefined) {
-      to.drain = { at: now, drained, bytesPerMs: null };
+    // The rate is measured only while the queue holds enough to judge, on this channel: an idle
+    // stretch, or a channel replaced (its counts start at 0), starts the measurement over.
+    if (d === undefined || d.media !== media || buffered < RECEIVER_QUEUE_MIN_BYTES) {
+      to.drain = { media, at: now, drained, bytesPerMs: null };
       return false;
     }
     if (now - d.at >= DRAIN_WINDOW_MS) {
-      d.bytesPerMs = (drained - d.drained) / (now - d.at);
+      d.bytesPerMs = Math.max(0, drained - d.drained) / (now - d.at);
       d.at = now;
       d.drained = drained;
     }
-    if (buffered < RECEIVER_QUEUE_MIN_BYTES || d.bytesPerMs === null) return false;
-    return buffered > d.bytesPerMs * RECEIVER_QUEUE_MS;
+    return d.bytesPerMs !== null && buffered > d.bytesPerMs * RECEIVER_QUEUE_MS;
   }
 
   #sendTo(to: Participant, chunk: Uint8Array, streamKey: string, frameNumber: number): void {

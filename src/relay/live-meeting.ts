@@ -44,7 +44,7 @@ export interface Participant {
   /** Embedded plane, big meetings: whether its current audio frame is forwarded (fanout.ts). */
   audioGate?: { frame: number; forward: boolean };
   /** Embedded plane: how fast its media channel drained lately (fanout.ts). */
-  drain?: { at: number; drained: number; bytesPerMs: number | null };
+  drain?: { media: MediaChannel; at: number; drained: number; bytesPerMs: number | null };
   /** Embedded plane: its newest frames that arrived, for its uplink reports (uplink.ts). */
   uplink?: UplinkState;
   stats: ParticipantStats;

@@ -46,12 +46,14 @@ export function observeUplink(
     seen.at = now;
   }
   if (now - state.lastReportAt < UPLINK_REPORT_MS) return null;
-  state.lastReportAt = now;
   const streams: { streamId: number; frameNumber: number; ageMs: number }[] = [];
   for (const [streamId, s] of state.streams) {
     const ageMs = Math.max(0, Math.round(now - s.at));
     if (ageMs > UPLINK_MAX_AGE_MS) continue;
     streams.push({ streamId, frameNumber: s.frameNumber, ageMs });
   }
+  // Only a ninth stream id arriving while the eight tracked are all silent: nothing to say.
+  if (streams.length === 0) return null;
+  state.lastReportAt = now;
   return { type: 'uplink', streams };
 }

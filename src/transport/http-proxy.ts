@@ -72,10 +72,18 @@ export interface ConnectOptions {
 
 // ---- which proxy -----------------------------------------------------------------------------
 
-/** A proxy URL as it may be shown: userinfo replaced by `***`. */
+/**
+ * A proxy URL as it may be shown: userinfo replaced by `***`. Everything up to the authority's last
+ * `@` goes before the URL is even parsed, so a password with a `/` or `?` in it (which would end the
+ * authority early) cannot show through.
+ */
 export function redactProxyUrl(raw: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? '';
+  const rest = raw.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  const hidden = at < 0 ? raw : `${scheme}u@${rest.slice(at + 1)}`;
   try {
-    const u = new URL(raw);
+    const u = new URL(hidden);
     const auth = u.username !== '' || u.password !== '' ? '***@' : '';
     return `${u.protocol}//${auth}${u.host}`;
   } catch (error) {
@@ -101,6 +109,17 @@ export function parseProxyUrl(raw: string): ProxySpec {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid('must start with http:// or https://');
   if (u.hostname === '') throw invalid('names no host');
+  // A path, query or fragment is no part of a proxy's address; in practice it is a password with a
+  // `/`, `?` or `#` in it that was not escaped, and the host and port read from it would be wrong.
+  if (
+    (u.pathname !== '/' && u.pathname !== '') ||
+    u.search !== '' ||
+    u.hash !== '' ||
+    raw.split('@').length > 2
+  )
+    throw invalid(
+      'has a path, query or fragment, or an unescaped @ (escape such characters in the password)',
+    );
   let user: string;
   let password: string;
   try {
@@ -203,9 +222,19 @@ function contextOf(trust: TlsTrust): SecureContext {
 export function peerPin(socket: TLSSocket): string | null {
   const cert = socket.getPeerX509Certificate();
   if (cert === undefined) return null;
-  return createHash('sha256')
-    .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
+  let spki: Buffer;
+  try {
+    spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+  } catch (error) {
+    // A key node:crypto cannot export (an exotic algorithm): no pin can name it.
+    if (
+      typeof (error as NodeJS.ErrnoException).code === 'string' &&
+      /^ERR_/.test((error as NodeJS.ErrnoException).code!)
+    )
+      return null;
+    throw error;
+  }
+  return createHash('sha256').update(spki).digest('base64');
 }
 
 // ---- the proxy's answer ----------------------------------------------------------------------
@@ -284,7 +313,16 @@ function attempt<T>(
       clock.clear(timer);
       resolve(v);
     }
-    run({ done, fail, own: (s) => owned.push(s) });
+    try {
+      run({ done, fail, own: (s) => owned.push(s) });
+    } catch (error) {
+      // A synchronous throw (a bad option reaching net or tls): settled here, timer and all.
+      fail(
+        error instanceof RoomdError
+          ? error
+          : new RoomdError('transport.open_failed', { message: `${what} could not start.`, cause: error }),
+      );
+    }
   });
 }
 

@@ -195,6 +195,11 @@ export class RelayClient {
   }
 
   /** Our participant id while admitted. */
+  /** Whether the relay put us on the Janus plane (it offered a downlink): nobody reads our headers. */
+  get janusPlane(): boolean {
+    return this.#janusPlane;
+  }
+
   get participantId(): string | undefined {
     return this.#participantId;
   }

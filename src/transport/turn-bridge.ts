@@ -192,15 +192,26 @@ export class TurnBridges {
     const open = new Set<Socket>();
     const server = createServer({ pauseOnConnect: true }, (client) => this.#accept(listener, client));
     const listener: Listener = { plan, server, port: 0, open };
+    let listening = false;
     await new Promise<void>((resolve) => {
-      server.once('error', (error) => {
-        this.#log.warn(
-          { err: error.message, path: plan.path },
-          'TURN bridge could not listen; its server is left as it was',
+      // For the server's whole life: a listening server also reports failed accepts (EMFILE) here,
+      // and an 'error' without a listener would take the process down.
+      server.on('error', (error: NodeJS.ErrnoException) => {
+        if (!listening) {
+          this.#log.warn(
+            { err: error.message, path: plan.path },
+            'TURN bridge could not listen; its server is left as it was',
+          );
+          resolve();
+          return;
+        }
+        this.#failed(
+          new RoomdError('transport.open_failed', { message: `TURN bridge: ${error.code ?? error.message}` }),
+          plan,
         );
-        resolve();
       });
       server.listen(0, '127.0.0.1', () => {
+        listening = true;
         const address = server.address();
         if (address !== null && typeof address === 'object') listener.port = address.port;
         resolve();
@@ -223,12 +234,21 @@ export class TurnBridges {
     l.open.add(client);
     this.#sockets.add(client);
     let upstream: Duplex | undefined;
-    const end = () => {
-      client.destroy();
-      upstream?.destroy();
+    // A connection holds its place under the limit until the client is gone AND the upstream attempt
+    // has settled: a client that connects and closes at once cannot start attempts without bound.
+    let gone = false;
+    let settled = false;
+    const release = () => {
+      if (!gone || !settled) return;
       l.open.delete(client);
       this.#sockets.delete(client);
       if (upstream !== undefined) this.#sockets.delete(upstream);
+    };
+    const end = () => {
+      client.destroy();
+      upstream?.destroy();
+      gone = true;
+      release();
     };
     client.on('error', end);
     client.on('close', end);
@@ -239,8 +259,10 @@ export class TurnBridges {
         : openTls(target, this.#o.trust, proxy, this.#connectOptions());
     opened.then(
       (up) => {
+        settled = true;
         if (client.destroyed || this.#closed) {
           up.destroy();
+          release();
           return;
         }
         upstream = up;
@@ -257,6 +279,7 @@ export class TurnBridges {
         up.pipe(client);
       },
       (error: unknown) => {
+        settled = true;
         this.#failed(error, l.plan);
         end();
       },

@@ -11,10 +11,19 @@ import type { NetworkSettings } from '../../transport/http-proxy.ts';
 
 /**
  * How the room reaches the meeting service and TURN (docs/admin.md §Firewalls): the proxy
- * (`meetingService.proxy`, else HTTPS_PROXY/NO_PROXY) and the service's key pin.
+ * (`meetingService.proxy` with `proxyPassword`, else HTTPS_PROXY/NO_PROXY) and the service's key pin.
  */
 export function networkFrom(s: Settings): NetworkSettings {
-  return { proxy: s.meetingService.proxy, tlsPin: s.meetingService.tlsPin };
+  const m = s.meetingService;
+  return { proxy: m.proxy === null ? null : withPassword(m.proxy, m.proxyPassword), tlsPin: m.tlsPin };
+}
+
+/** The proxy URL with the password put in (the setting itself holds none: it is shown to admins). */
+function withPassword(proxy: string, password: string | null): string {
+  if (password === null) return proxy;
+  const u = new URL(proxy);
+  u.password = password;
+  return u.toString();
 }
 
 export function devicesConfigFrom(s: Settings): DevicesConfig {

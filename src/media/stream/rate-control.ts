@@ -74,6 +74,10 @@ const RATE_WINDOW_MS = 1000;
 const SENT_LOG = 512;
 /** Reports older than this say nothing about now (ms): the controller holds. */
 const STALE_REPORT_MS = 2000;
+/** Reporters whose last queue counts (ms). */
+const REPORTER_FRESH_MS = 1000;
+/** Reporters remembered at once. */
+const MAX_REPORTERS = 64;
 /** Stream ids tracked (a sender uses four). */
 const MAX_STREAMS = 8;
 
@@ -124,9 +128,14 @@ export class RateController {
   /** Bytes sent when the last report came. */
   #cumAtReport = 0;
   #queueMs = 0;
+  /** The queue left at the last report (ms at the link's rate), for admitVideo. */
+  #queuedAtReportMs = 0;
   #overuses = 0;
-  /** Per-second minimum delays (the base), oldest first. */
-  readonly #base: { second: number; delay: number }[] = [];
+  /** Per reporter: per-second minimum delays (the base, oldest first), its last queue and when. */
+  readonly #reporters = new Map<
+    string,
+    { base: { second: number; delay: number }[]; queueMs: number; at: number }
+  >();
   /** (time, acked bytes) at each report within the rate window, oldest first. */
   readonly #deliveries: { at: number; acked: number }[] = [];
   #capacity: number | null = null;
@@ -168,11 +177,14 @@ export class RateController {
   }
 
   /**
-   * The relay's report arrived at `now`. Entries naming frames we never sent (or long forgotten) are
-   * ignored and counted: a relay cannot acknowledge the future. Nothing in a report can make the
-   * rate rise above `maxKbps` or the controller throw.
+   * A report from `reporter` arrived at `now`: the relay's (docs/protocol.md §Uplink reports), or on
+   * the Janus plane a receiver's (its `rx` message). Entries naming frames we never sent (or long
+   * forgotten) are ignored and counted: nobody can acknowledge the future. Each reporter's delays
+   * have their own base; the queue is the least any reporter heard from in the last second sees, as
+   * the uplink's queue is in every reporter's path and a receiver's own downlink is only in its own.
+   * Nothing in a report can make the rate rise above `maxKbps` or the controller throw.
    */
-  report(streams: readonly UplinkStreamReport[], now: number): void {
+  report(streams: readonly UplinkStreamReport[], now: number, reporter = 'relay'): void {
     this.counters.reports++;
     let newest: SentRecord | undefined;
     let newestAge = 0;
@@ -196,15 +208,23 @@ export class RateController {
     // How long the newest frame took to reach the relay and the report to come back; an age longer
     // than the frame has existed is a relay's error, read as no time at all.
     const delay = Math.max(0, now - newest.at - newestAge);
+    const r = this.#reporter(reporter, now);
     const second = Math.floor(now / 1000);
-    const last = this.#base.at(-1);
+    const last = r.base.at(-1);
     if (last !== undefined && last.second === second) last.delay = Math.min(last.delay, delay);
-    else this.#base.push({ second, delay });
-    while (this.#base.length > 0 && this.#base[0]!.second <= second - BASE_WINDOW_MS / 1000)
-      this.#base.shift();
+    else r.base.push({ second, delay });
+    while (r.base.length > 0 && r.base[0]!.second <= second - BASE_WINDOW_MS / 1000) r.base.shift();
     let base = delay;
-    for (const b of this.#base) base = Math.min(base, b.delay);
-    this.#queueMs = delay - base;
+    for (const b of r.base) base = Math.min(base, b.delay);
+    r.queueMs = delay - base;
+    r.at = now;
+    let queue = r.queueMs;
+    for (const other of this.#reporters.values())
+      if (now - other.at <= REPORTER_FRESH_MS) queue = Math.min(queue, other.queueMs);
+    this.#queueMs = queue;
+    // What is still queued now: the bytes sent since the newest frame that arrived, less what the
+    // path itself holds (its quietest delay) and what went out while the report waited (its age).
+    this.#queuedAtReportMs = Math.max(0, ((this.#cum - acked) * 8) / this.#linkKbps() - base - newestAge);
     // A queue is bytes waiting: a late report with nothing on the way (our own process stalled, a
     // scheduler hiccup) is no sign of a full link.
     const inFlightMs = ((this.#cum - acked) * 8) / this.#linkKbps();
@@ -215,17 +235,34 @@ export class RateController {
   }
 
   /**
-   * May a video frame of `bytes` go now? No while the queue predicted from the last report — its
-   * queueing delay, plus what was sent since, less what the link drained since — is over
-   * `maxQueueMs`. Yes without a recent report or a delivery rate.
+   * May a video frame go now? No while the queue predicted from the last report — what was still
+   * on the way then beyond what the path itself holds, plus what was sent since, at the rate the
+   * link drains, less the time since — is over
+   * `maxQueueMs`. The frame's own size does not count: a frame, a keyframe however large, goes
+   * whenever the queue before it is short, so no frame size can hold a stream back for good. Yes
+   * without a recent report or a delivery rate.
    */
-  admitVideo(bytes: number, now: number): boolean {
+  admitVideo(now: number): boolean {
     if (now - this.#lastReportAt > STALE_REPORT_MS || this.#delivered() === null) return true;
-    const addedMs = ((this.#cum - this.#cumAtReport + bytes) * 8) / this.#linkKbps();
-    const predicted = this.#queueMs + Math.max(0, addedMs - (now - this.#lastReportAt));
+    const addedMs = ((this.#cum - this.#cumAtReport) * 8) / this.#linkKbps();
+    const predicted = Math.max(0, this.#queuedAtReportMs + addedMs - (now - this.#lastReportAt));
     if (predicted <= this.#maxQueueMs) return true;
     this.counters.videoHeld++;
     return false;
+  }
+
+  /**
+   * The media connection was replaced (a reconnect, another relay, a path through TURN): its delays
+   * and rates say nothing of the new one. The bitrate stays; what was learnt of the link goes.
+   */
+  newPath(): void {
+    this.#reporters.clear();
+    this.#deliveries.length = 0;
+    this.#queueMs = 0;
+    this.#queuedAtReportMs = 0;
+    this.#overuses = 0;
+    this.#capacity = null;
+    this.#lastReportAt = Number.NEGATIVE_INFINITY;
   }
 
   /** Decide at `now`; returns the new video target (kbit/s) when it changed, else null. */
@@ -237,7 +274,11 @@ export class RateController {
       // What was delivered is what the link carries while frames queue; but never less than half at
       // once, in case part of the time we had less to send (a still picture, video held back).
       const next = Math.round(
-        Math.max(this.#min, 0.5 * this.#target, Math.min(0.85 * delivered - this.#audio, 0.85 * this.#target)),
+        Math.max(
+          this.#min,
+          0.5 * this.#target,
+          Math.min(0.85 * delivered - this.#audio, 0.85 * this.#target),
+        ),
       );
       this.#overuses = 0;
       this.#lastDecreaseAt = now;
@@ -269,6 +310,28 @@ export class RateController {
     this.#target = kbps;
     this.#lastChangeAt = now;
     return kbps;
+  }
+
+  /** The reporter's state, made on its first report; past MAX_REPORTERS the stalest is forgotten. */
+  #reporter(
+    id: string,
+    now: number,
+  ): { base: { second: number; delay: number }[]; queueMs: number; at: number } {
+    let r = this.#reporters.get(id);
+    if (r !== undefined) return r;
+    if (this.#reporters.size >= MAX_REPORTERS) {
+      let stalest: string | undefined;
+      let at = Number.POSITIVE_INFINITY;
+      for (const [k, v] of this.#reporters)
+        if (v.at < at) {
+          at = v.at;
+          stalest = k;
+        }
+      if (stalest !== undefined) this.#reporters.delete(stalest);
+    }
+    r = { base: [], queueMs: 0, at: now };
+    this.#reporters.set(id, r);
+    return r;
   }
 
   /**

@@ -53,7 +53,7 @@ export interface StreamSenderOptions {
 
 /** What a sender needs of the rate controller. */
 export interface UplinkPacer {
-  admitVideo(bytes: number, now: number): boolean;
+  admitVideo(now: number): boolean;
   sent(streamId: number, frameNumber: number, bytes: number, now: number): void;
 }
 
@@ -173,7 +173,7 @@ export class StreamSender {
     for (const c of chunks) bytes += c.byteLength;
     const uplink = this.#o.uplink;
     const held =
-      uplink !== undefined && now !== undefined && this.#gate !== undefined && !uplink.admitVideo(bytes, now);
+      uplink !== undefined && now !== undefined && this.#gate !== undefined && !uplink.admitVideo(now);
     if (held) this.queueHeld++;
     if (held || !this.#o.out.sendChunks(chunks)) {
       this.framesDropped++;

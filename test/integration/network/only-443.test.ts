@@ -191,7 +191,9 @@ beforeAll(async () => {
       admin: { host: '0.0.0.0', port: 8443 },
       meetingService: {
         url: `wss://${svc.address}:443/v1/signal`,
-        proxy: proxy.url,
+        // The user in the address, the password in its own write-only setting.
+        proxy: `http://roomd@${proxy.address}:${proxy.port}`,
+        proxyPassword: 'proxy-pass',
         tlsPin: spkiSha256(cert.certPem),
       },
       media: { width: 320, height: 180, framerate: 15, videoBitrateKbps: 300 },

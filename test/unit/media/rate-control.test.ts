@@ -48,7 +48,7 @@ class Sim {
     if (now % 20 === 0) this.#send(AUDIO, 100);
     if (now % 33 === 0) {
       const bytes = Math.round((this.#encoderKbps * 33) / 8);
-      if (this.rc.admitVideo(bytes, now)) this.#send(VIDEO, bytes);
+      if (this.rc.admitVideo(now)) this.#send(VIDEO, bytes);
       else this.videoHeld++;
     }
     // Drain the bottleneck: linkKbps bits per ms.
@@ -157,7 +157,7 @@ describe('reports the relay may get wrong', () => {
   it('entries for frames never sent are ignored and counted; no report, no decision', () => {
     const rc = new RateController({ maxKbps: 2000 });
     expect(rc.tick(10_000)).toBeNull();
-    expect(rc.admitVideo(1e6, 10_000)).toBe(true);
+    expect(rc.admitVideo(10_000)).toBe(true);
     rc.sent(VIDEO, 0, 1000, 0);
     rc.report([{ streamId: VIDEO, frameNumber: 7, ageMs: 0 }], 100);
     rc.report([{ streamId: 9, frameNumber: 0, ageMs: 0 }], 100);
@@ -236,7 +236,31 @@ describe('what is not a full link', () => {
       rc.report([{ streamId: AUDIO, frameNumber: a++, ageMs: 0 }], t + 2);
     }
     expect(rc.estimate.deliveredKbps).toBeLessThan(60);
-    // A 40 KB keyframe: at 40 kbit/s it would take 8 s; at the 2 Mbit/s we send, 160 ms.
-    expect(rc.admitVideo(40_000, 2010)).toBe(true);
+    // However large the keyframe (200 KB is 0.8 s at 2 Mbit/s), the queue before it is what counts.
+    expect(rc.admitVideo(2010)).toBe(true);
+    rc.sent(VIDEO, 0, 200_000, 2010);
+    // Right behind it the queue is long: the next frame waits, until the keyframe is reported in.
+    expect(rc.admitVideo(2020)).toBe(false);
+    rc.report([{ streamId: VIDEO, frameNumber: 0, ageMs: 0 }], 2900);
+    expect(rc.admitVideo(2901)).toBe(true);
+  });
+
+  it("a new media path forgets the old one's delays: a longer path is not a queue", () => {
+    const rc = new RateController({ maxKbps: 2000 });
+    let n = 0;
+    let t = 0;
+    const run = (until: number, delay: number) => {
+      for (; t < until; t += 33) {
+        rc.sent(VIDEO, n, 8000, t);
+        rc.report([{ streamId: VIDEO, frameNumber: n++, ageMs: 0 }], t + delay);
+        rc.tick(t + delay);
+      }
+    };
+    run(5000, 5);
+    rc.newPath();
+    // Through TURN, far away: every frame now takes 450 ms, steadily.
+    run(15_000, 450);
+    expect(rc.counters.decreases).toBe(0);
+    expect(rc.targetKbps).toBe(2000);
   });
 });

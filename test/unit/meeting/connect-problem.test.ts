@@ -34,4 +34,13 @@ describe('connection problems while joining', () => {
     m.advance(5000);
     expect(m.of('reject-join')[0]?.message).toMatch(/did not answer within 5 seconds/);
   });
+
+  it('a later attempt that reached the service clears the cause: a slow admission is not blamed on TLS', () => {
+    const m = new SimMeeting({ joinAnswerTimeoutMs: 5000 });
+    m.join();
+    m.feed({ type: 'disconnected', willReconnect: true, error: untrusted });
+    m.feed({ type: 'connected' });
+    m.advance(5000);
+    expect(m.of('reject-join')[0]?.code).toBe('meeting.relay_unreachable');
+  });
 });

@@ -53,6 +53,8 @@ describe('observeUplink', () => {
     for (let id = 0; id < 20; id++) observeUplink(s, header(id, 0), 1);
     expect(s.streams.size).toBe(8);
     expect(s.streams.get(1)!.frameNumber).toBe(0);
+    // A ninth stream id while the eight are all silent: no empty report.
+    expect(observeUplink(s, header(30, 1), 20_000)).toBeNull();
     const report = observeUplink(s, header(2, 1), 20_000);
     expect(report).toEqual({ type: 'uplink', streams: [{ streamId: 2, frameNumber: 1, ageMs: 0 }] });
   });

@@ -260,6 +260,38 @@ describe('the bridge', () => {
     for (const c of clients) c.destroy();
   });
 
+  it('clients that connect and close at once cannot start more upstream attempts than the limit', async () => {
+    const counters = newBridgeCounters();
+    proxy.mode = 'silent'; // it never answers a CONNECT: every attempt stays pending
+    const before = proxy.connects.length;
+    const b = await TurnBridges.open(
+      [{ urls: [`turns:turn.test:${tlsEcho.port}?transport=tcp`], ...creds }],
+      {
+        proxy: () => viaProxy(),
+        trust: loadTrust({ caFile: ca.caFile }),
+        counters,
+        timeoutMs: 5000,
+      },
+    );
+    const port = localPort((b.peerOptions().iceServers[0]!.urls as string[])[0]!);
+    for (let i = 0; i < 3 * BRIDGE_LIMITS.connectionsPerListener; i++) {
+      const c = await connectTo(port);
+      c.on('error', () => {});
+      c.destroy();
+    }
+    await waitFor(
+      () => counters.connections + counters.refused === 3 * BRIDGE_LIMITS.connectionsPerListener,
+      'every client accepted or refused',
+    );
+    await waitFor(
+      () => proxy.connects.length - before === BRIDGE_LIMITS.connectionsPerListener,
+      'the attempts under way',
+    );
+    expect(counters.connections).toBe(BRIDGE_LIMITS.connectionsPerListener);
+    b.close();
+    proxy.mode = 'ok';
+  });
+
   it('closed before it finished listening: nothing is left listening', async () => {
     const b = await TurnBridges.open([{ urls: ['turns:turn.test:443?transport=tcp'], ...creds }], {
       proxy: () => null,
