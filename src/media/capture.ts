@@ -1,9 +1,12 @@
 /**
  * Capture + encode: a supervised ffmpeg child whose stdout runs
  * through the matching bitstream parser, handing out MediaFrames by callback or async iteration.
- * A new parser is made for every child, so a restarted encoder starts a clean stream (it begins with
- * a keyframe). Keyframe requests follow docs/decisions/0005-media-keyframes-on-demand.md. A video
- * capture switches its encoded size the same way: a controlled restart at the new output.
+ * A new parser is made for every encoder, so a restarted or switched encoder starts a clean stream
+ * (it begins with a keyframe). Keyframe requests follow docs/decisions/0005-media-keyframes-on-demand.md:
+ * a camera or test picture runs split — the supervised child is the raw source, and encoder
+ * children with a spare among them are switched for a keyframe or a new output (§Spare encoder);
+ * a file, slides or single-child capture waits for the scheduled keyframe and restarts for a new
+ * output.
  *
  * Audio capture also reads the microphone's level: the same ffmpeg writes an 8 kHz meter stream on
  * its fd 3, and each audio frame handed out carries the latest 20 ms level as `audioLevel` (RFC 6464
@@ -23,13 +26,17 @@ import {
   audioCaptureArgs,
   type VideoEncodeSettings,
   type VideoOutputSettings,
+  rawFrameBytes,
   type VideoSource,
   videoCaptureArgs,
+  videoEncoderArgs,
+  videoSourceArgs,
 } from './ffmpeg-args.ts';
 import { FrameQueue } from './frame-queue.ts';
 import { IvfParser } from './ivf.ts';
 import { CaptureLevel } from './level-meter.ts';
 import { OggOpusParser } from './opus.ts';
+import { EncoderSwitch, type EncoderSwitchStats } from './spare-encoder.ts';
 import { type Precheck, type RunnerStatus, SupervisedProcess } from './supervisor.ts';
 import type { FrameParser, MediaFrame, MediaKind } from './types.ts';
 
@@ -128,17 +135,55 @@ export class MediaCapture {
       ...(options.command === undefined ? {} : { command: options.command }),
       ...(options.precheck === undefined ? {} : { precheck: options.precheck }),
       ...options.deps.supervisor,
-      onSpawn: (child) => {
-        this.#parser = this.#makeParser();
-        // A new child starts with a keyframe: a request made to the one before is not overdue here.
-        this.#pendingRequestAt = undefined;
-        if (this.#level !== undefined) this.#attachLevel(child);
-      },
-      onStdout: (chunk) => this.#onData(chunk),
+      onSpawn: (child) => this.onChildSpawn(child),
+      onStdout: (chunk) => this.onChildData(chunk),
       onStatus: (s) => {
+        this.onChildStatus(s);
         for (const l of this.#statusListeners) l(s);
       },
     });
+  }
+
+  /** The supervised child was spawned (a subclass that splits the work adds its own children). */
+  protected onChildSpawn(child: ChildHandle): void {
+    this.beginStream();
+    if (this.#level !== undefined) this.#attachLevel(child);
+  }
+
+  /** The supervised child's stdout: by default the encoded stream itself. */
+  protected onChildData(chunk: Uint8Array): void {
+    this.pushEncoded(chunk);
+  }
+
+  /** The supervised child's state changed (before the status listeners hear of it). */
+  protected onChildStatus(_status: RunnerStatus): void {}
+
+  /** A frame is about to be handed out. */
+  protected onFrameOut(_frame: MediaFrame): void {}
+
+  /**
+   * A keyframe was asked for and nothing is overdue: the expected wait (ms), or null for the
+   * scheduled keyframe's.
+   */
+  protected keyframeSoon(): number | null {
+    return null;
+  }
+
+  /** A new encoded stream begins (it starts with a keyframe): a new parser. */
+  protected beginStream(): void {
+    this.#parser = this.#makeParser();
+    // A new encoder starts with a keyframe: a request made to the one before is not overdue here.
+    this.#pendingRequestAt = undefined;
+  }
+
+  /** Encoded bytes of the current stream. */
+  protected pushEncoded(chunk: Uint8Array): void {
+    this.#onData(chunk);
+  }
+
+  /** The supervisor of the capture's (source) child. */
+  protected get supervisor(): SupervisedProcess {
+    return this.#supervisor;
   }
 
   /** Frames handed out since start (all children). */
@@ -217,6 +262,8 @@ export class MediaCapture {
       this.#supervisor.restart('keyframe_overdue');
       return { accepted: true, expectedWithinMs: this.#keyframeIntervalMs };
     }
+    const soon = this.keyframeSoon();
+    if (soon !== null) return { accepted: true, expectedWithinMs: soon };
     const since = now - this.#lastKeyframeAt;
     const wait = Number.isFinite(since)
       ? Math.max(0, this.#keyframeIntervalMs - since)
@@ -279,6 +326,7 @@ export class MediaCapture {
         this.#pendingRequestAt = undefined;
       }
       this.#frames += 1;
+      this.onFrameOut(f);
       for (const l of this.#listeners) l(f);
       for (const q of this.#queues) q.push(f);
     }
@@ -296,37 +344,61 @@ async function defaultExists(path: string): Promise<boolean> {
   }
 }
 
+/** How a video capture is split into children (docs/decisions/0005-media-keyframes-on-demand.md). */
+export interface VideoCaptureOptions {
+  /**
+   * 'spare' (the default): a camera or test picture is one source child writing raw frames and
+   * encoder children fed by us, a spare among them, so a keyframe or a new output costs one switch
+   * (§Spare encoder). 'single': one child captures and encodes, and a keyframe waits for the
+   * schedule (a file or slides source always runs this way).
+   */
+  readonly encoders?: 'spare' | 'single';
+}
+
+type RawSource = Exclude<VideoSource, { type: 'file' } | { type: 'slides' }>;
+
 /**
  * Camera (V4L2) or test-pattern video, VP8 in IVF or H.264 Annex-B, encoded at the settings or at a
- * smaller output (`reconfigure`, a big meeting's thumbnail layer: docs/protocol.md §Big meetings).
+ * smaller output (`reconfigure`, a big meeting's thumbnail layer: docs/protocol.md §Big meetings;
+ * rate adaptation). A camera or test picture runs split, with a spare encoder (§Spare encoder in
+ * docs/decisions/0005-media-keyframes-on-demand.md): the supervised child is the source, and a
+ * keyframe request or a new output switches encoders at a frame boundary without touching it.
  */
 export class VideoCapture extends MediaCapture {
   readonly #source: VideoSource;
   readonly #output: { current: VideoOutputSettings };
+  readonly #encoders: EncoderSwitch | undefined;
 
-  constructor(source: VideoSource, settings: VideoEncodeSettings, deps: CaptureDeps) {
+  constructor(
+    source: VideoSource,
+    settings: VideoEncodeSettings,
+    deps: CaptureDeps,
+    options: VideoCaptureOptions = {},
+  ) {
     const exists = deps.deviceExists ?? defaultExists;
     const precheck: Precheck | undefined =
       source.type === 'v4l2'
         ? async () => ((await exists(source.device)) ? { ok: true } : { ok: false, reason: 'device_missing' })
         : undefined;
+    const raw: RawSource | null =
+      source.type === 'file' || source.type === 'slides' || options.encoders === 'single' ? null : source;
     const niceness = settings.niceness ?? 0;
+    // nice(1) runs ffmpeg in its own place (same pid) at the priority asked for.
+    const command = niceness !== 0 ? 'nice' : 'ffmpeg';
+    const niced = (args: string[]): string[] =>
+      niceness !== 0
+        ? ['-n', String(Math.max(-20, Math.min(19, Math.round(niceness)))), 'ffmpeg', ...args]
+        : args;
     // Read at every (re)start of the encoder: what `reconfigure` set last.
     const output = { current: outputOf(settings) };
     super({
       name: 'video-capture',
       kind: 'video',
-      // nice(1) runs ffmpeg in its own place (same pid) at the priority asked for.
-      ...(niceness !== 0 ? { command: 'nice' } : {}),
+      ...(niceness !== 0 ? { command } : {}),
       args: () =>
-        niceness !== 0
-          ? [
-              '-n',
-              String(Math.max(-20, Math.min(19, Math.round(niceness)))),
-              'ffmpeg',
-              ...videoCaptureArgs(source, settings, output.current),
-            ]
-          : videoCaptureArgs(source, settings, output.current),
+        niced(
+          raw === null ? videoCaptureArgs(source, settings, output.current) : videoSourceArgs(raw, settings),
+        ),
       makeParser: () =>
         settings.codec === 'vp8'
           ? new IvfParser({ clock: deps.clock })
@@ -337,6 +409,22 @@ export class VideoCapture extends MediaCapture {
     });
     this.#source = source;
     this.#output = output;
+    this.#encoders =
+      raw === null
+        ? undefined
+        : new EncoderSwitch({
+            runner: deps.runner,
+            clock: deps.clock,
+            logger: deps.logger,
+            command,
+            args: (out) => niced(videoEncoderArgs(settings, out)),
+            frameBytes: rawFrameBytes(settings.width, settings.height),
+            frameIntervalMs: Math.ceil(1000 / settings.framerate),
+            stallTimeoutMs: deps.supervisor?.stallTimeoutMs ?? 10_000,
+            onStream: () => this.beginStream(),
+            onData: (chunk) => this.pushEncoded(chunk),
+            onFailed: (reason) => this.supervisor.fail(reason),
+          });
   }
 
   /** The size, frame rate and bitrate the encoder makes now (or will at its next start). */
@@ -344,17 +432,52 @@ export class VideoCapture extends MediaCapture {
     return this.#output.current;
   }
 
+  /** The encoder switch's counters; null for a capture in one child (file, slides, 'single'). */
+  encoderStats(): EncoderSwitchStats | null {
+    return this.#encoders?.stats() ?? null;
+  }
+
   /**
-   * Encode at `output` from now on. A running encoder is replaced at once by one at the new output
-   * (a controlled restart: its first frame is a keyframe); a capture that is not running — a camera
-   * turned off stays off — only starts at it next time. Codec, keyframe interval, threads and
-   * priority stay the settings'. A file source is sent as it is and ignores this. Returns whether
-   * the encoder was restarted.
+   * Encode at `output` from now on. Split: the next frame goes to a new encoder at the new output
+   * (its first frame is a keyframe; the picture does not stop). In one child: a controlled restart
+   * at the new output. A capture that is not running — a camera turned off stays off — only starts
+   * at it next time. Codec, keyframe interval, threads and priority stay the settings'. A file
+   * source is sent as it is and ignores this. Returns whether the running encoder was replaced.
    */
   reconfigure(output: VideoOutputSettings): boolean {
     if (this.#source.type === 'file' || sameOutput(output, this.#output.current)) return false;
     this.#output.current = outputOf(output);
-    return this.restart('reconfigured');
+    if (this.#encoders === undefined) return this.restart('reconfigured');
+    return this.#encoders.reconfigure(this.#output.current);
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    await this.#encoders?.stop();
+  }
+
+  protected override onChildSpawn(child: ChildHandle): void {
+    super.onChildSpawn(child);
+    this.#encoders?.start(this.#output.current);
+  }
+
+  protected override onChildData(chunk: Uint8Array): void {
+    if (this.#encoders === undefined) super.onChildData(chunk);
+    else this.#encoders.push(chunk);
+  }
+
+  protected override onChildStatus(status: RunnerStatus): void {
+    // The source is gone (or going): so are its encoders; the next source starts new ones.
+    if (status.state === 'restarting' || status.state === 'failed' || status.state === 'stopped')
+      this.#encoders?.halt();
+  }
+
+  protected override onFrameOut(frame: MediaFrame): void {
+    this.#encoders?.frameOut(frame.keyframe);
+  }
+
+  protected override keyframeSoon(): number | null {
+    return this.#encoders?.requestKeyframe() ?? null;
   }
 }
 
@@ -375,8 +498,9 @@ export function createVideoCapture(
   source: VideoSource,
   settings: VideoEncodeSettings,
   deps: CaptureDeps,
+  options: VideoCaptureOptions = {},
 ): VideoCapture {
-  return new VideoCapture(source, settings, deps);
+  return new VideoCapture(source, settings, deps, options);
 }
 
 /** ALSA microphone or sine-tone audio, Opus in Ogg, each frame with the microphone's level. */

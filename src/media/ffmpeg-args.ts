@@ -167,10 +167,76 @@ export function videoCaptureArgs(
       '1',
       'pipe:1',
     ];
+  return [
+    ...COMMON,
+    '-nostdin',
+    ...videoInput(src, s),
+    ...encodeArgs(s, out, src.type === 'v4l2' || resizedFrom(s, out)),
+  ];
+}
+
+function resizedFrom(s: VideoOutputSettings, out: VideoOutputSettings): boolean {
+  return out.width !== s.width || out.height !== s.height || out.framerate !== s.framerate;
+}
+
+/** Bytes of one raw yuv420p frame of `w`×`h` (the chroma planes round up for odd sizes). */
+export function rawFrameBytes(w: number, h: number): number {
+  return w * h + 2 * Math.ceil(w / 2) * Math.ceil(h / 2);
+}
+
+/**
+ * The source half of a split capture (docs/decisions/0005-media-keyframes-on-demand.md §Spare
+ * encoder): the camera or test picture as raw yuv420p frames on stdout, exactly the settings' size
+ * and frame rate (a camera that opened in another mode is scaled and thinned to it), so every
+ * `rawFrameBytes(width, height)` bytes are one frame. Not for a file or slides source.
+ */
+export function videoSourceArgs(
+  src: Exclude<VideoSource, { type: 'file' }>,
+  s: VideoEncodeSettings,
+): string[] {
+  return [
+    ...COMMON,
+    '-nostdin',
+    ...videoInput(src, s),
+    '-an',
+    ...(src.type === 'v4l2' ? ['-vf', `scale=${s.width}:${s.height},fps=${s.framerate}`] : []),
+    '-pix_fmt',
+    'yuv420p',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
+}
+
+/**
+ * The encoder half of a split capture: raw yuv420p frames of the source's size and rate on stdin,
+ * encoded at `out` with the same encoder flags as `videoCaptureArgs` (its first frame is a
+ * keyframe; its keyframe schedule counts from its own start).
+ */
+export function videoEncoderArgs(s: VideoEncodeSettings, out: VideoOutputSettings = s): string[] {
+  return [
+    ...COMMON,
+    '-nostdin',
+    '-f',
+    'rawvideo',
+    '-pixel_format',
+    'yuv420p',
+    '-video_size',
+    `${s.width}x${s.height}`,
+    '-framerate',
+    String(s.framerate),
+    '-i',
+    'pipe:0',
+    ...encodeArgs(s, out, resizedFrom(s, out)),
+  ];
+}
+
+/** Everything after the input: scaling to `out`, the encoder and its muxer to stdout. */
+function encodeArgs(s: VideoEncodeSettings, out: VideoOutputSettings, scale: boolean): string[] {
+  const format = s.codec === 'vp8' ? 'ivf' : 'h264';
   const gop = Math.max(1, Math.round(((s.keyframeIntervalMs ?? 2000) * out.framerate) / 1000));
   const gopSeconds = gop / out.framerate;
   const kbps = Math.round(out.bitrateKbps);
-  const resized = out.width !== s.width || out.height !== s.height || out.framerate !== s.framerate;
   const rate = [
     '-b:v',
     `${kbps}k`,
@@ -183,9 +249,7 @@ export function videoCaptureArgs(
     '-fflags',
     'nobuffer',
     '-an',
-    ...(src.type === 'v4l2' || resized
-      ? ['-vf', `scale=${out.width}:${out.height},fps=${out.framerate}`]
-      : []),
+    ...(scale ? ['-vf', `scale=${out.width}:${out.height},fps=${out.framerate}`] : []),
     '-pix_fmt',
     'yuv420p',
     '-g',
@@ -216,7 +280,7 @@ export function videoCaptureArgs(
           '56',
           ...rate,
           '-f',
-          'ivf',
+          format,
         ]
       : [
           '-c:v',
@@ -231,18 +295,9 @@ export function videoCaptureArgs(
           `aud=1:repeat-headers=1:keyint=${gop}:min-keyint=${gop}:scenecut=0`,
           ...rate,
           '-f',
-          'h264',
+          format,
         ];
-  return [
-    ...COMMON,
-    '-nostdin',
-    ...videoInput(src, s),
-    ...common,
-    ...encoder,
-    '-flush_packets',
-    '1',
-    'pipe:1',
-  ];
+  return [...common, ...encoder, '-flush_packets', '1', 'pipe:1'];
 }
 
 /**

@@ -7,11 +7,12 @@
  *
  * Big meetings (docs/protocol.md §Big meetings): while the relay asks the room for its `small` video
  * layer, the camera's encoder makes a thumbnail (`THUMBNAIL`) instead of its configured video; the
- * switch either way is a controlled restart of the encoder, whose first frame is a keyframe.
+ * switch either way moves to a fresh encoder at the new output, whose first frame is a keyframe; the
+ * camera is not reopened (docs/decisions/0005-media-keyframes-on-demand.md §Spare encoder).
  *
  * Rate adaptation (docs/decisions/0021-rate-adaptation.md): the link's video target (kbit/s) sets
  * the encoder's bitrate and, on thin links, a smaller size and frame rate (`rateOutput`), through
- * the same controlled restart — each change costs one keyframe.
+ * the same switch of encoder — each change costs one keyframe.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
@@ -144,9 +145,9 @@ export function startRoomMedia(
   };
   // Admitted into a big meeting already outside its speakers: the first start makes the thumbnail.
   video.reconfigure(wanted());
-  // Each change restarts the encoder: at most one every LAYER_MIN_INTERVAL_MS for a layer (one a
+  // Each change switches encoders (one keyframe): at most one every LAYER_MIN_INTERVAL_MS for a layer (one a
   // second for the rate alone), the latest word winning, so a meeting whose speakers churn or a
-  // link that flaps cannot keep the camera restarting.
+  // link that flaps cannot keep the encoder switching.
   let appliedAt = Number.NEGATIVE_INFINITY;
   let appliedLayer = link.videoLayer;
   let pending: TimerHandle | null = null;

@@ -143,11 +143,14 @@ export class RoomShare {
     const claimed = this.#o.link.share.start(clock.monotonic(), clock.now());
     if (!claimed.ok) throw new RoomdError(claimed.code);
     this.#notice = null;
-    const capture = createVideoCapture(content.source, content.encode, {
-      runner: this.#o.runner,
-      clock,
-      logger: this.#o.log.child({ component: 'content' }),
-    });
+    // One child for content (docs/decisions/0005-media-keyframes-on-demand.md §Spare encoder): it is
+    // never resized, and its keyframes wait for the schedule.
+    const capture = createVideoCapture(
+      content.source,
+      content.encode,
+      { runner: this.#o.runner, clock, logger: this.#o.log.child({ component: 'content' }) },
+      { encoders: 'single' },
+    );
     this.#capture = capture;
     this.#o.link.attach(capture, 'screen');
     // The room screen shows what the room shares (it never leaves the box unencrypted).

@@ -1,7 +1,9 @@
 /**
  * The room's camera encoder switching video layer with real ffmpeg (the synthetic camera, VP8): on
- * `small` the next frame sent comes from a new encoder, is a keyframe and is a 320×180 picture; on
- * `full` likewise at the configured size. The gap from the layer change to that first frame is
+ * `small` the next frame sent (or the one after, when the old encoder still had one in hand) comes
+ * from a new encoder, is a keyframe and is a 320×180 picture, while the camera's source runs on
+ * (docs/decisions/0005-media-keyframes-on-demand.md §Spare encoder); on `full` likewise at the
+ * configured size. The gap from the layer change to that first frame is
  * printed (docs/decisions/0019-big-meetings.md), not asserted: it depends on the machine.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,14 +71,15 @@ describe('the room switches its video layer', () => {
       const from = link.sent.length;
       const t0 = performance.now();
       link.relaySays(layer);
-      await until(() => link.sent.length > from, 20_000, `the first ${layer} frame`);
+      const keyAt = () => link.sent.findIndex((f, i) => i >= from && f.keyframe);
+      await until(() => keyAt() >= 0, 20_000, `the first ${layer} frame`);
       const ms = Math.round(performance.now() - t0);
       const what = layer === 'small' ? 'first thumbnail frame' : 'first full frame';
       console.log(`[room video-layer] ${layer} → ${what} after ${ms} ms`);
-      const first = link.sent[from]!;
-      expect(first.keyframe).toBe(true);
+      expect(keyAt() - from).toBeLessThanOrEqual(1);
+      const first = link.sent[keyAt()]!;
       expect(vp8Size(first.data)).toEqual(size);
-      expect(video.status().pid).not.toBe(pid);
+      expect(video.status().pid).toBe(pid); // the camera's source is not restarted
       // And it keeps flowing at that size.
       await until(() => link.sent.length > from + 10, 20_000, `${layer} frames flowing`);
       const keys = link.sent.slice(from).filter((f) => f.keyframe);

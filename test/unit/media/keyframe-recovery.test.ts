@@ -243,6 +243,8 @@ describe('keyframe requests with back-off', () => {
       { type: 'test' },
       { codec: 'vp8', width: 64, height: 36, framerate: 30, bitrateKbps: 300, keyframeIntervalMs: 1000 },
       { runner, clock, logger: silentLogger() },
+      // One child, no spare: the scheduled keyframe answers (the spare's switch: spare-encoder.test.ts).
+      { encoders: 'single' },
     );
     const keys = plainKeys();
     const out = chunkSink(7, setChunkSender);

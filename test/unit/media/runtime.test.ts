@@ -186,7 +186,7 @@ describe('MediaCapture', () => {
     present = true;
     clock.advance(1000);
     await flush();
-    expect(runner.children).toHaveLength(1);
+    expect(runner.children).toHaveLength(2); // the camera's raw source and its encoder
     expect(runner.calls[0]!.args).toContain('/dev/v4l/by-id/usb-cam-video-index0');
     await cap.stop();
   });
@@ -218,6 +218,7 @@ describe('MediaCapture', () => {
       { type: 'test' },
       { codec: 'vp8', width: 64, height: 36, framerate: 30, bitrateKbps: 300, keyframeIntervalMs: 1000 },
       { runner, clock, logger: silentLogger(), supervisor: { backoff: { initialMs: 10, random: () => 1 } } },
+      { encoders: 'single' },
     );
     const seen: boolean[] = [];
     cap.onFrame((f) => seen.push(f.keyframe));
@@ -257,6 +258,7 @@ describe('MediaCapture', () => {
       { type: 'test' },
       { codec: 'vp8', width: 64, height: 36, framerate: 30, bitrateKbps: 300 },
       { runner, clock, logger: silentLogger() },
+      { encoders: 'single' },
     );
     const seen: number[] = [];
     cap.onFrame((f) => seen.push(f.ptsMs ?? -1));
@@ -287,6 +289,7 @@ describe('MediaCapture', () => {
       { type: 'test' },
       { codec: 'vp8', width: 64, height: 36, framerate: 30, bitrateKbps: 300, keyframeIntervalMs: 1000 },
       { runner, clock, logger: silentLogger() },
+      { encoders: 'single' },
     );
     cap.start();
     await flush();
@@ -308,6 +311,7 @@ describe('MediaCapture', () => {
       { type: 'test' },
       { codec: 'vp8', width: 64, height: 36, framerate: 30, bitrateKbps: 300, keyframeIntervalMs: 1000 },
       { runner, clock, logger: silentLogger() },
+      { encoders: 'single' },
     );
     cap.start();
     await flush();
