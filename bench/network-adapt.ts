@@ -135,6 +135,8 @@ try {
   for (const b of bounds) {
     const s = summaries.find((x) => x['phase'] === b.name)!;
     const mine = ticks.filter((t) => t.at >= b.from && t.at < b.to);
+    if (process.env['BENCH_DEBUG'] === '1')
+      for (const t of mine) process.stderr.write(`tick +${t.at - b.from} ${JSON.stringify(t)}\n`);
     // One encoder figure a second: every other tick (ticks are 500 ms apart, each the last second).
     const series = mine.filter((_, i) => i % 2 === 1).map((t) => Math.round(t.encoderKbps));
     const params = {
@@ -149,7 +151,8 @@ try {
     };
     fig('network-adapt-far-video-fps', s['videoFps'], 'fps');
     fig('network-adapt-far-video-freezes', s['freezes'], 'count', { freezeSeconds: s['freezeSeconds'] });
-    fig('network-adapt-far-video-longest-freeze-after-5s', s['settledLongestFreezeMs'], 'ms');
+    fig('network-adapt-far-video-longest-freeze-ending-after-5s', s['settledLongestFreezeMs'], 'ms');
+    fig('network-adapt-far-video-longest-freeze-starting-after-5s', s['lateLongestFreezeMs'], 'ms');
     fig('network-adapt-far-audio-lost', s['audioLostPercent'], '%', { audioFrames: s['audioFrames'] });
     fig('network-adapt-far-audio-lost-after-5s', s['settledAudioLostPercent'], '%');
     fig('network-adapt-far-video-latency-p50', s['videoLatencyP50'], 'ms');

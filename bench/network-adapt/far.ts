@@ -83,6 +83,9 @@ function summary(p: NonNullable<typeof phase>, end: number) {
   }
   gaps.push({ at: end, ms: end - prev });
   const freezes = gaps.filter((g) => g.ms > FREEZE_MS);
+  if (process.env['BENCH_DEBUG'] === '1')
+    for (const f of freezes)
+      process.stderr.write(`freeze ${Math.round(f.ms)} ms ending at +${Math.round(f.at - p.start)} ms\n`);
   // A freeze "after the first 5 s" is one that ends past the settling time.
   const settledFreezes = freezes.filter((g) => g.at - p.start >= SETTLE_MS);
   const audioLoss = lost(p.audio);
@@ -97,6 +100,10 @@ function summary(p: NonNullable<typeof phase>, end: number) {
     freezeSeconds: freezes.reduce((n, g) => n + g.ms, 0) / 1000,
     settledFreezes: settledFreezes.length,
     settledLongestFreezeMs: settledFreezes.reduce((n, g) => Math.max(n, g.ms), 0),
+    // Freezes that began after the settling time (one that began before is the adapting itself).
+    lateLongestFreezeMs: freezes
+      .filter((g) => g.at - g.ms - p.start >= SETTLE_MS)
+      .reduce((n, g) => Math.max(n, g.ms), 0),
     audioFrames: p.audio.length,
     audioLostPercent: audioLoss.expected === 0 ? 100 : (100 * audioLoss.lost) / audioLoss.expected,
     settledAudioLostPercent:

@@ -81,8 +81,9 @@ const tick = setInterval(() => {
         targetKbps: rate?.estimate.targetKbps ?? null,
         queueMs: rate?.estimate.queueMs ?? null,
         deliveredKbps: rate?.estimate.deliveredKbps ?? null,
-        videoHeld: rate?.counters.videoHeld ?? 0,
         output: out === undefined ? null : `${out.width}x${out.height}@${out.framerate}`,
+        keyframeRequests: room.link?.sendStats('video').keyframeRequests ?? 0,
+        keyframesAskedAfterDrop: room.link?.sendStats('video').keyframesAskedAfterDrop ?? 0,
       },
     }),
   );

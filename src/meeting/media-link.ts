@@ -283,6 +283,9 @@ export class MeetingMediaLink {
     if (rate === undefined) return;
     const now = this.#clock.monotonic();
     rate.report(streams, now, reporter);
+    // A report may show room for the frames waiting for it.
+    this.#senders.video.flush(now);
+    this.#senders.screen.flush(now);
     const kbps = rate.tick(now);
     if (kbps !== null) for (const l of this.#rateListeners) l(kbps);
   }

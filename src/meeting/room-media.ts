@@ -68,25 +68,40 @@ export const THUMBNAIL = { width: 320, maxFramerate: 15, bitrateKbps: 150 } as c
 /** Least time between two video layer changes the room's encoder follows. */
 export const LAYER_MIN_INTERVAL_MS = 2000;
 
-/** Least time between two changes of the encoder for the uplink's rate alone. */
-export const RATE_MIN_INTERVAL_MS = 1000;
+/** A higher bitrate at the same size is applied once it is this many times the current one. */
+export const RATE_STEP = 1.25;
+/** Least time between two changes of the encoder for the uplink's rate alone (each costs a keyframe). */
+export const RATE_MIN_INTERVAL_MS = 500;
+
+/** The rungs of the rate ladder: from this many kbit/s, at most this wide and this many frames a second. */
+const RUNGS: readonly { fromKbps: number; maxWidth: number; maxFramerate: number }[] = [
+  { fromKbps: 900, maxWidth: Number.POSITIVE_INFINITY, maxFramerate: Number.POSITIVE_INFINITY },
+  { fromKbps: 400, maxWidth: 640, maxFramerate: Number.POSITIVE_INFINITY },
+  { fromKbps: 200, maxWidth: 480, maxFramerate: 15 },
+  { fromKbps: 0, maxWidth: 320, maxFramerate: 15 },
+];
+/** Going up a rung takes this many times its threshold: a bigger picture's keyframes cost more. */
+export const RUNG_UP_MARGIN = 1.25;
 
 /**
  * The encoder's output at `kbps` (no more than `out`'s own bitrate): the size kept down to 900
  * kbit/s, 640 pixels wide down to 400, 480 wide at most 15 frames a second down to 200, and a
- * 320-wide thumbnail below. Sizes keep the aspect, heights even.
+ * 320-wide thumbnail below. Sizes keep the aspect, heights even. Given the output now (`current`),
+ * a rung up is taken only at RUNG_UP_MARGIN times its threshold; down, at once.
  */
-export function rateOutput(out: VideoOutputSettings, kbps: number): VideoOutputSettings {
+export function rateOutput(
+  out: VideoOutputSettings,
+  kbps: number,
+  current?: VideoOutputSettings,
+): VideoOutputSettings {
   if (kbps >= out.bitrateKbps) return out;
   const bitrateKbps = Math.max(1, Math.round(kbps));
-  const [maxWidth, maxFramerate] =
-    kbps >= 900
-      ? [out.width, out.framerate]
-      : kbps >= 400
-        ? [640, out.framerate]
-        : kbps >= 200
-          ? [480, 15]
-          : [320, 15];
+  let rung = RUNGS.findIndex((r) => kbps >= r.fromKbps);
+  if (current !== undefined) {
+    const now = RUNGS.findIndex((r) => current.width >= Math.min(out.width, r.maxWidth));
+    if (now >= 0 && rung < now && kbps < RUNG_UP_MARGIN * RUNGS[rung]!.fromKbps) rung = now;
+  }
+  const { maxWidth, maxFramerate } = RUNGS[rung]!;
   const width = Math.min(out.width, maxWidth);
   return {
     width,
@@ -141,21 +156,33 @@ export function startRoomMedia(
   const wanted = () => {
     const layered = videoLayerOutput(link.videoLayer, m.encode);
     const kbps = link.videoRateKbps;
-    return kbps === undefined ? layered : rateOutput(layered, kbps);
+    return kbps === undefined ? layered : rateOutput(layered, kbps, video.output);
   };
   // Admitted into a big meeting already outside its speakers: the first start makes the thumbnail.
   video.reconfigure(wanted());
   // Each change switches encoders (one keyframe): at most one every LAYER_MIN_INTERVAL_MS for a layer (one a
-  // second for the rate alone), the latest word winning, so a meeting whose speakers churn or a
+  // every RATE_MIN_INTERVAL_MS for the rate alone), the latest word winning, so a meeting whose speakers churn or a
   // link that flaps cannot keep the encoder switching.
   let appliedAt = Number.NEGATIVE_INFINITY;
   let appliedLayer = link.videoLayer;
   let pending: TimerHandle | null = null;
   const apply = () => {
     pending = null;
+    const out = wanted();
+    const cur = video.output;
+    // A small rise at the same size and frame rate is not worth a keyframe: it waits to add up.
+    if (
+      link.videoLayer === appliedLayer &&
+      out.width === cur.width &&
+      out.height === cur.height &&
+      out.framerate === cur.framerate &&
+      out.bitrateKbps > cur.bitrateKbps &&
+      out.bitrateKbps < RATE_STEP * cur.bitrateKbps &&
+      out.bitrateKbps < m.encode.bitrateKbps
+    )
+      return;
     appliedAt = deps.clock.monotonic();
     appliedLayer = link.videoLayer;
-    const out = wanted();
     // A camera that is off stays off: its next start encodes at this layer and rate.
     const restarted = video.reconfigure(out);
     captureDeps.logger.info(

@@ -9,7 +9,7 @@
  *
  * and steers the video encoder's bitrate (`tick`): down to 85 % of what was delivered, less the
  * audio's share (never below half at once), when frames queue; up by steps when they do not. Until the queue it predicts has
- * drained below `maxQueueMs`, video frames wait their turn (`admitVideo`: not sent), audio never does.
+ * drained below `maxQueueMs`, video frames wait their turn (`roomForVideo`: not sent), audio never does.
  * Without reports (the Janus plane, an old relay) it decides nothing and holds nothing back.
  */
 
@@ -49,8 +49,6 @@ export interface RateCounters {
   entriesIgnored: number;
   decreases: number;
   increases: number;
-  /** Video frames not sent because the predicted queue was too long. */
-  videoHeld: number;
 }
 
 /** Two reports in a row at least this far above the quietest recent delay mean the link is full. */
@@ -66,6 +64,8 @@ export const INCREASE_EVERY_MS = 2000;
  * probe past it (ms).
  */
 export const PROBE_AFTER_MS = 4000;
+/** A target past the capacity learnt that brings no queue for this long shows the link widened (ms). */
+export const PROBE_HOLDS_MS = 4000;
 /** The quietest delay is the least of this long (ms). */
 const BASE_WINDOW_MS = 20_000;
 /** Delivery rate measured over this window (ms). */
@@ -114,7 +114,6 @@ export class RateController {
     entriesIgnored: 0,
     decreases: 0,
     increases: 0,
-    videoHeld: 0,
   };
   readonly #max: number;
   readonly #min: number;
@@ -128,7 +127,7 @@ export class RateController {
   /** Bytes sent when the last report came. */
   #cumAtReport = 0;
   #queueMs = 0;
-  /** The queue left at the last report (ms at the link's rate), for admitVideo. */
+  /** The queue left at the last report (ms at the link's rate), for roomForVideo. */
   #queuedAtReportMs = 0;
   #overuses = 0;
   /** Per reporter: per-second minimum delays (the base, oldest first), its last queue and when. */
@@ -139,6 +138,8 @@ export class RateController {
   /** (time, acked bytes) at each report within the rate window, oldest first. */
   readonly #deliveries: { at: number; acked: number }[] = [];
   #capacity: number | null = null;
+  /** Since when the target has been past the capacity learnt, without a queue (ms), or null. */
+  #probeSince: number | null = null;
   #lastChangeAt = Number.NEGATIVE_INFINITY;
   #lastDecreaseAt = Number.NEGATIVE_INFINITY;
 
@@ -242,13 +243,11 @@ export class RateController {
    * whenever the queue before it is short, so no frame size can hold a stream back for good. Yes
    * without a recent report or a delivery rate.
    */
-  admitVideo(now: number): boolean {
+  roomForVideo(now: number): boolean {
     if (now - this.#lastReportAt > STALE_REPORT_MS || this.#delivered() === null) return true;
+    const since = now - this.#lastReportAt;
     const addedMs = ((this.#cum - this.#cumAtReport) * 8) / this.#linkKbps();
-    const predicted = Math.max(0, this.#queuedAtReportMs + addedMs - (now - this.#lastReportAt));
-    if (predicted <= this.#maxQueueMs) return true;
-    this.counters.videoHeld++;
-    return false;
+    return this.#queuedAtReportMs + addedMs - since <= this.#maxQueueMs;
   }
 
   /**
@@ -269,16 +268,18 @@ export class RateController {
   tick(now: number): number | null {
     if (now - this.#lastReportAt > STALE_REPORT_MS) return null;
     const delivered = this.#delivered();
-    if (this.#overuses >= 2 && delivered !== null && now - this.#lastDecreaseAt >= DECREASE_EVERY_MS) {
-      this.#capacity = delivered;
-      // What was delivered is what the link carries while frames queue; but never less than half at
-      // once, in case part of the time we had less to send (a still picture, video held back).
+    // A long queue is certain and growing: the next decrease may follow sooner.
+    const decreaseEvery = this.#queueMs >= 2 * OVERUSE_MS ? DECREASE_EVERY_MS / 2 : DECREASE_EVERY_MS;
+    if (this.#overuses >= 2 && delivered !== null && now - this.#lastDecreaseAt >= decreaseEvery) {
+      // What was delivered is what the link carries while frames queue. A far lower figure than
+      // the capacity known is a thinner link; a little lower, noise: the capacity stays.
+      const known = this.#capacity;
+      this.#capacity = known === null || delivered < 0.7 * known ? delivered : Math.max(delivered, known);
+      // A long queue is certain: follow the link at once. A short one may come from a moment with
+      // less to send (a still picture, video waiting): never below half at once.
+      const floor = this.#queueMs >= 2 * OVERUSE_MS ? 0 : 0.5 * this.#target;
       const next = Math.round(
-        Math.max(
-          this.#min,
-          0.5 * this.#target,
-          Math.min(0.85 * delivered - this.#audio, 0.85 * this.#target),
-        ),
+        Math.max(this.#min, floor, Math.min(0.85 * delivered - this.#audio, 0.85 * this.#target)),
       );
       this.#overuses = 0;
       this.#lastDecreaseAt = now;
@@ -290,15 +291,16 @@ export class RateController {
     if (now - this.#lastChangeAt < INCREASE_EVERY_MS) return null;
     // A probe past what the link carried when it last filled went by without a queue: the link
     // widened, forget it.
-    if (
+    const probing =
       this.#capacity !== null &&
       this.#lastChangeAt > this.#lastDecreaseAt &&
-      this.#target + this.#audio > 1.05 * this.#capacity
-    )
-      this.#capacity = null;
+      this.#target + this.#audio > 1.05 * this.#capacity;
+    if (!probing) this.#probeSince = null;
+    else if (this.#probeSince === null) this.#probeSince = this.#lastChangeAt;
+    else if (now - this.#probeSince >= PROBE_HOLDS_MS) this.#capacity = null;
     // Near that capacity, creep; without one, leap.
     const capacity = this.#capacity;
-    let next = Math.round(Math.min(this.#max, this.#target * (capacity !== null ? 1.15 : 2)));
+    let next = Math.round(Math.min(this.#max, this.#target * (capacity !== null ? 1.15 : 1.6)));
     if (capacity !== null && now - this.#lastDecreaseAt < PROBE_AFTER_MS)
       next = Math.min(next, Math.round(0.95 * capacity - this.#audio));
     if (next <= this.#target) return null;
@@ -340,7 +342,10 @@ export class RateController {
    * link, and would hold video back for ever.
    */
   #linkKbps(): number {
-    return Math.max(this.#delivered() ?? 0, this.#target + this.#audio);
+    const delivered = this.#delivered() ?? 0;
+    // While frames queue, what arrives is all the link carries.
+    if (this.#queueMs > OVERUSE_MS && delivered > 0) return delivered;
+    return Math.max(delivered, this.#target + this.#audio);
   }
 
   #delivered(): number | null {

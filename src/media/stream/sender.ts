@@ -53,7 +53,8 @@ export interface StreamSenderOptions {
 
 /** What a sender needs of the rate controller. */
 export interface UplinkPacer {
-  admitVideo(now: number): boolean;
+  /** Whether the uplink's queue has room for a video frame now (no side effects). */
+  roomForVideo(now: number): boolean;
   sent(streamId: number, frameNumber: number, bytes: number, now: number): void;
 }
 
@@ -66,7 +67,32 @@ export const DTX_KEEPALIVE_MS = 400;
  * Why a frame was not sent: no key or channel yet, congestion, the send key is used up, it is a
  * delta frame that depends on a frame that was not sent, or it is a silent audio frame left out by DTX.
  */
-export type SendOutcome = 'sent' | 'not-ready' | 'congested' | 'key-exhausted' | 'skipped' | 'silent';
+export type SendOutcome =
+  | 'sent'
+  | 'queued'
+  | 'not-ready'
+  | 'congested'
+  | 'key-exhausted'
+  | 'skipped'
+  | 'silent';
+
+/**
+ * With a pacer, a video or screen frame waits for room on the uplink at most this long (ms); then
+ * every frame waiting goes, and the next keyframe is asked for once there is room.
+ */
+export const PACING_MAX_WAIT_MS = 500;
+/** …and at most this many frames wait at once. */
+export const PACING_MAX_FRAMES = 30;
+
+interface Waiting {
+  readonly chunks: readonly Uint8Array[];
+  readonly bytes: number;
+  readonly n: number;
+  readonly keyframe: boolean;
+  readonly sealedLength: number;
+  readonly at: number;
+  state: 'waiting' | 'sent' | 'dropped';
+}
 
 export class StreamSender {
   readonly kind: StreamKind;
@@ -80,8 +106,12 @@ export class StreamSender {
   keyExhausted = 0;
   /** Silent audio frames left out by DTX (not dropped: nothing was lost). */
   silentSkipped = 0;
-  /** Video or screen frames held back because the uplink's queue was too long (also in framesDropped). */
+  /** Video or screen frames that waited for room on the uplink and were dropped (also in framesDropped). */
   queueHeld = 0;
+  /** Frames waiting were dropped: the encoder is asked for a keyframe once the queue has room. */
+  #keyframeOwed = false;
+  /** Video and screen frames sealed and waiting for room on the uplink, oldest first. */
+  #waiting: Waiting[] = [];
   readonly #o: StreamSenderOptions;
   /** Video and screen only: whether the next delta frame still has all it depends on. */
   readonly #gate: DependencyGate | undefined;
@@ -145,6 +175,11 @@ export class StreamSender {
       this.#notSent(keyframe);
       return 'not-ready';
     }
+    if (this.#keyframeOwed && (now === undefined || this.#o.uplink?.roomForVideo(now) !== false)) {
+      this.#keyframeOwed = false;
+      this.stats.keyframesAskedAfterDrop += 1;
+      this.#o.requestKeyframe?.();
+    }
     if (this.#gate !== undefined && !this.#gate.admit(keyframe)) {
       this.stats.dependentFramesSkipped += 1;
       return 'skipped';
@@ -172,10 +207,25 @@ export class StreamSender {
     let bytes = 0;
     for (const c of chunks) bytes += c.byteLength;
     const uplink = this.#o.uplink;
-    const held =
-      uplink !== undefined && now !== undefined && this.#gate !== undefined && !uplink.admitVideo(now);
-    if (held) this.queueHeld++;
-    if (held || !this.#o.out.sendChunks(chunks)) {
+    if (uplink !== undefined && now !== undefined && this.#gate !== undefined) {
+      // Paced: the frame goes when the uplink's queue has room, after those waiting before it.
+      const w: Waiting = {
+        chunks,
+        bytes,
+        n,
+        keyframe,
+        sealedLength: sealed.length,
+        at: now,
+        state: 'waiting',
+      };
+      // A keyframe makes every frame waiting before it unneeded.
+      if (keyframe) this.#dropWaiting(false);
+      this.#waiting.push(w);
+      if (this.#waiting.length > PACING_MAX_FRAMES) this.#dropWaiting(true);
+      else this.flush(now);
+      return w.state === 'sent' ? 'sent' : w.state === 'waiting' ? 'queued' : 'congested';
+    }
+    if (!this.#o.out.sendChunks(chunks)) {
       this.framesDropped++;
       this.#notSent(keyframe);
       return 'congested';
@@ -185,6 +235,53 @@ export class StreamSender {
     this.#lastSentAt = now;
     this.stats.recordSent(sealed.length, keyframe);
     return 'sent';
+  }
+
+  /**
+   * Send the frames waiting for room on the uplink, oldest first, while there is room. A frame that
+   * waited over PACING_MAX_WAIT_MS takes every waiting frame with it: late pictures are worth less
+   * than a fresh keyframe, which is asked for once the queue has room (a keyframe asked for now would
+   * only queue behind what is waiting).
+   */
+  flush(now: number): void {
+    const uplink = this.#o.uplink;
+    if (uplink === undefined) return;
+    while (this.#waiting.length > 0) {
+      const head = this.#waiting[0]!;
+      if (now - head.at > PACING_MAX_WAIT_MS) {
+        this.#dropWaiting(true);
+        return;
+      }
+      if (!uplink.roomForVideo(now)) return;
+      this.#waiting.shift();
+      if (!this.#o.out.sendChunks(head.chunks)) {
+        head.state = 'dropped';
+        this.framesDropped++;
+        this.#notSent(head.keyframe);
+        // What waits behind it depends on it.
+        this.#dropWaiting(false);
+        return;
+      }
+      head.state = 'sent';
+      uplink.sent(this.streamId, head.n, head.bytes, now);
+      this.#gate?.sent(head.keyframe);
+      this.#lastSentAt = now;
+      this.stats.recordSent(head.sealedLength, head.keyframe);
+    }
+  }
+
+  /** Drop every waiting frame (counted in framesDropped and queueHeld); `breakChain`: as unsent. */
+  #dropWaiting(breakChain: boolean): void {
+    const first = this.#waiting[0];
+    if (first === undefined) return;
+    for (const w of this.#waiting) w.state = 'dropped';
+    this.framesDropped += this.#waiting.length;
+    this.queueHeld += this.#waiting.length;
+    this.#waiting = [];
+    if (breakChain && this.#gate !== undefined) {
+      this.#gate.notSent(first.keyframe);
+      this.#keyframeOwed = true;
+    }
   }
 
   #notSent(keyframe: boolean): void {

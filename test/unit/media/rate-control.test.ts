@@ -48,7 +48,7 @@ class Sim {
     if (now % 20 === 0) this.#send(AUDIO, 100);
     if (now % 33 === 0) {
       const bytes = Math.round((this.#encoderKbps * 33) / 8);
-      if (this.rc.admitVideo(now)) this.#send(VIDEO, bytes);
+      if (this.rc.roomForVideo(now)) this.#send(VIDEO, bytes);
       else this.videoHeld++;
     }
     // Drain the bottleneck: linkKbps bits per ms.
@@ -149,7 +149,6 @@ describe('rate adaptation against a bottleneck', () => {
     const sim = new Sim(300);
     sim.run(3000);
     expect(sim.videoHeld).toBeGreaterThan(0);
-    expect(sim.rc.counters.videoHeld).toBe(sim.videoHeld);
   });
 });
 
@@ -157,7 +156,7 @@ describe('reports the relay may get wrong', () => {
   it('entries for frames never sent are ignored and counted; no report, no decision', () => {
     const rc = new RateController({ maxKbps: 2000 });
     expect(rc.tick(10_000)).toBeNull();
-    expect(rc.admitVideo(10_000)).toBe(true);
+    expect(rc.roomForVideo(10_000)).toBe(true);
     rc.sent(VIDEO, 0, 1000, 0);
     rc.report([{ streamId: VIDEO, frameNumber: 7, ageMs: 0 }], 100);
     rc.report([{ streamId: 9, frameNumber: 0, ageMs: 0 }], 100);
@@ -237,12 +236,12 @@ describe('what is not a full link', () => {
     }
     expect(rc.estimate.deliveredKbps).toBeLessThan(60);
     // However large the keyframe (200 KB is 0.8 s at 2 Mbit/s), the queue before it is what counts.
-    expect(rc.admitVideo(2010)).toBe(true);
+    expect(rc.roomForVideo(2010)).toBe(true);
     rc.sent(VIDEO, 0, 200_000, 2010);
     // Right behind it the queue is long: the next frame waits, until the keyframe is reported in.
-    expect(rc.admitVideo(2020)).toBe(false);
+    expect(rc.roomForVideo(2020)).toBe(false);
     rc.report([{ streamId: VIDEO, frameNumber: 0, ageMs: 0 }], 2900);
-    expect(rc.admitVideo(2901)).toBe(true);
+    expect(rc.roomForVideo(2901)).toBe(true);
   });
 
   it("a new media path forgets the old one's delays: a longer path is not a queue", () => {

@@ -19,6 +19,7 @@ import {
   type ChunkOut,
   DTX_FROM_LEVEL,
   DTX_KEEPALIVE_MS,
+  PACING_MAX_WAIT_MS,
   type SendOutcome,
   StreamSender,
 } from '../../../src/media/stream/sender.ts';
@@ -419,14 +420,13 @@ describe('audio DTX', () => {
 });
 
 describe('the uplink pacer', () => {
-  it('holds video (then skips to the next keyframe) while the queue is long; audio always goes; sent frames are recorded', () => {
+  it('makes video wait for room, in order, and drops a backlog that waited too long; audio never waits', () => {
     const clock = new FakeClock();
     let room = true;
-    const recorded: [number, number, number][] = [];
+    const recorded: [number, number][] = [];
     const uplink = {
-      admitVideo: () => room,
-      sent: (streamId: number, frameNumber: number, bytes: number) =>
-        recorded.push([streamId, frameNumber, bytes]),
+      roomForVideo: () => room,
+      sent: (streamId: number, frameNumber: number) => recorded.push([streamId, frameNumber]),
     };
     let asked = 0;
     const make = (kind: StreamKind) =>
@@ -444,18 +444,55 @@ describe('the uplink pacer', () => {
     const opus = { codec: 'opus', captureTs: 0, data: new Uint8Array(10) } as const;
     expect(video.send(vp8, true)).toBe('sent');
     room = false;
-    expect(video.send(vp8, false)).toBe('congested');
+    expect(video.send(vp8, false)).toBe('queued');
     expect(audio.send(opus, true)).toBe('sent');
-    expect([video.queueHeld, video.framesDropped, asked]).toEqual([1, 1, 1]);
+    clock.advance(33);
     room = true;
-    // The frame after a held one depends on it: skipped until the keyframe.
-    expect(video.send(vp8, false)).toBe('skipped');
-    expect(video.send(vp8, true)).toBe('sent');
-    expect(recorded.map(([s, n]) => [s, n])).toEqual([
+    // The waiting frame goes first, then this one.
+    expect(video.send(vp8, false)).toBe('sent');
+    expect(recorded).toEqual([
       [1, 0],
       [0, 0],
+      [1, 1],
       [1, 2],
     ]);
-    expect(recorded.every(([, , bytes]) => bytes > 16)).toBe(true);
+    // A report showing room sends what waits without a new frame.
+    room = false;
+    expect(video.send(vp8, false)).toBe('queued');
+    room = true;
+    video.flush(clock.monotonic());
+    expect(recorded.at(-1)).toEqual([1, 3]);
+    // No room for longer than PACING_MAX_WAIT_MS: the backlog goes, and no keyframe is asked for
+    // while the queue is still long.
+    room = false;
+    expect(video.send(vp8, false)).toBe('queued');
+    clock.advance(PACING_MAX_WAIT_MS + 1);
+    expect(video.send(vp8, false)).toBe('congested');
+    expect([video.queueHeld, asked]).toEqual([2, 0]);
+    // Room again: the keyframe is asked for; delta frames wait for it.
+    room = true;
+    expect(video.send(vp8, false)).toBe('skipped');
+    expect(asked).toBe(1);
+    expect(video.send(vp8, true)).toBe('sent');
+    expect(video.dependentFramesSkipped).toBe(1);
+  });
+
+  it('a keyframe makes the frames waiting before it unneeded', () => {
+    const clock = new FakeClock();
+    let room = false;
+    const sentFrames: number[] = [];
+    const video = new StreamSender({
+      kind: 'video',
+      keys: () => plainKeys(),
+      clock,
+      uplink: { roomForVideo: () => room, sent: (_s: number, n: number) => sentFrames.push(n) },
+      out: chunkSink(3, setChunkSender),
+    });
+    const vp8 = { codec: 'vp8', captureTs: 0, data: new Uint8Array(100) } as const;
+    for (let i = 0; i < 3; i++) expect(video.send(vp8, i === 0)).toBe('queued');
+    room = true;
+    expect(video.send(vp8, true)).toBe('sent');
+    expect(sentFrames).toEqual([3]);
+    expect(video.queueHeld).toBe(3);
   });
 });

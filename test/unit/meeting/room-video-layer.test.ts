@@ -280,12 +280,24 @@ describe('the room follows its uplink rate', () => {
     expect(rateOutput(full, 500)).toEqual({ width: 640, height: 360, framerate: 30, bitrateKbps: 500 });
     expect(rateOutput(full, 250)).toEqual({ width: 480, height: 270, framerate: 15, bitrateKbps: 250 });
     expect(rateOutput(full, 150)).toEqual({ width: 320, height: 180, framerate: 15, bitrateKbps: 150 });
+    // Up a rung only with a margin (a bigger picture's keyframes cost more); down at once.
+    const at480 = rateOutput(full, 250);
+    expect(rateOutput(full, 444, at480)).toEqual({ ...at480, bitrateKbps: 444 });
+    expect(rateOutput(full, 500, at480)).toEqual({
+      width: 640,
+      height: 360,
+      framerate: 30,
+      bitrateKbps: 500,
+    });
+    expect(rateOutput(full, 199, at480).width).toBe(320);
+    expect(rateOutput(full, 1000, rateOutput(full, 500)).width).toBe(640);
+    expect(rateOutput(full, 1125, rateOutput(full, 500)).width).toBe(1280);
     // The thumbnail layer is already below every rung: only its bitrate can go lower.
     const thumb = videoLayerOutput('small', { ...FULL, bitrateKbps: 2500 });
     expect(rateOutput(thumb, 100)).toEqual({ ...thumb, bitrateKbps: 100 });
   });
 
-  it('a new target restarts the encoder at it, at most once a second, the latest winning', async () => {
+  it('a new target switches the encoder to it, at most every RATE_MIN_INTERVAL_MS, the latest winning', async () => {
     const { media, link, encoders, clock } = start();
     expect(arg(encoders()[0]!.args, '-b:v')).toBe('1200k');
     link.rateSays(500);
@@ -302,11 +314,25 @@ describe('the room follows its uplink rate', () => {
     await flush();
     expect(encoders()).toHaveLength(3);
     expect(arg(encoders()[2]!.args, '-b:v')).toBe('700k');
+    // A small rise at the same size waits to add up (each switch costs a keyframe); a fall never waits.
+    clock.advance(RATE_MIN_INTERVAL_MS);
+    link.rateSays(800);
+    await flush();
+    expect(encoders()).toHaveLength(3);
+    clock.advance(RATE_MIN_INTERVAL_MS);
+    link.rateSays(880);
+    await flush();
+    expect(encoders()).toHaveLength(4);
+    expect(arg(encoders()[3]!.args, '-b:v')).toBe('880k');
+    clock.advance(RATE_MIN_INTERVAL_MS);
+    link.rateSays(860);
+    await flush();
+    expect(encoders()).toHaveLength(5);
     // Past the configured bitrate: the configured settings, exactly.
     clock.advance(RATE_MIN_INTERVAL_MS);
     link.rateSays(5000);
     await flush();
-    expect(encoders()[3]!.args).toEqual(encoders()[0]!.args);
+    expect(encoders()[5]!.args).toEqual(encoders()[0]!.args);
     // A rate and a layer together: the thumbnail, at the lower of the two bitrates.
     clock.advance(LAYER_MIN_INTERVAL_MS);
     link.rateSays(100);
