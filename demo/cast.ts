@@ -413,9 +413,11 @@ export class DemoCast {
     const font = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
     const video = createVideoCapture(
       { type: 'test', fontFile: existsSync(font) ? font : null, label: person.name },
-      // Far-end people are other machines in real life: here they yield to the room under test.
+      // Far-end people are other machines in real life: here they yield to the room under test, and
+      // make do with one encoder (no spare: their keyframes come on schedule).
       { codec: 'vp8', width: 320, height: 180, framerate: 12, bitrateKbps: 250, niceness: 15 },
       deps,
+      { encoders: 'single' },
     );
     const audio = createAudioCapture({ type: 'test', frequencyHz: 440 + 110 * i }, { bitrateKbps: 24 }, deps);
     this.#captures.push(video, audio);

@@ -86,6 +86,8 @@ function ffmpegCaptures(i: number, deps: Parameters<typeof createVideoCapture>[2
       { type: 'test', fontFile: null, label: `bot ${i + 1}` },
       { codec: 'vp8', width: 320, height: 180, framerate: 12, bitrateKbps: 250 },
       deps,
+      // One encoder, no spare: many bots share one box, and their keyframes come on schedule.
+      { encoders: 'single' },
     ),
     createAudioCapture({ type: 'test', frequencyHz: 440 + 55 * i }, { bitrateKbps: 24 }, deps),
   ];
