@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Site } from './netns.ts';
 import { freePort } from './ports.ts';
+import { stopChild } from './stop-child.ts';
 
 export interface CoturnFixture {
   /** The address it listens on and relays from. */
@@ -110,15 +111,7 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<CoturnFi
     }
   };
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      process.kill(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => {
-        if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-      }, 3000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(child);
     rmSync(folder, { recursive: true, force: true });
   };
   try {

@@ -1,12 +1,10 @@
 /**
  * In-process fixtures for the proxy and TURN bridge tests (src/transport/http-proxy.ts,
- * turn-bridge.ts): a test CA made with the `openssl` CLI, a CONNECT proxy with basic auth and
+ * turn-bridge.ts): certificates from the test CA (test-ca.ts), a CONNECT proxy with basic auth and
  * misbehaviours on request, and TCP/TLS echo servers. The proxy connects to the address a CONNECT
  * names, and to 127.0.0.1 for a name (relay.test, turn.test), recording what was asked.
  */
-import { execFileSync } from 'node:child_process';
-import { X509Certificate, createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   type AddressInfo,
   createServer,
@@ -15,104 +13,43 @@ import {
   type Server,
   type Socket,
 } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { type IssuedCert, makeCa, spkiSha256 } from './test-ca.ts';
 
 export interface TestCa {
-  dir: string;
   /** The CA certificate file (the "system store" of a test). */
   caFile: string;
   /** The server certificate and key as files (for coturn). */
   serverFiles: { cert: string; key: string };
   /** A server certificate for relay.test, turn.test, 127.0.0.1 (and `ips`), signed by the CA. */
   server: { key: string; cert: string };
-  /** The same names, self-signed: a certificate nothing trusts. */
+  /** The same names, from a CA nothing trusts. */
   selfSigned: { key: string; cert: string };
-  /** SPKI SHA-256 (base64) of the server key and of the self-signed one. */
+  /** SPKI SHA-256 (base64) of the server key and of the untrusted one. */
   serverPin: string;
   selfSignedPin: string;
   remove(): void;
 }
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: 'ignore' });
-}
-
+/** The test CA of test-ca.ts, with one server certificate it trusts and one it does not. */
 export function makeTestCa(ips: readonly string[] = []): TestCa {
-  const SAN = `subjectAltName=DNS:relay.test,DNS:turn.test,IP:127.0.0.1${ips.map((ip) => `,IP:${ip}`).join('')}`;
-  const dir = mkdtempSync(join(tmpdir(), 'roomd-proxy-ca-'));
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=roomd test CA',
-    ],
-    dir,
-  );
-  openssl(['req', ...ec, '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=relay.test'], dir);
-  writeFileSync(join(dir, 'san.ext'), `${SAN}\n`);
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      'srv.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      'srv.pem',
-      '-days',
-      '2',
-      '-extfile',
-      'san.ext',
-    ],
-    dir,
-  );
-  openssl(
-    [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      'self.key',
-      '-out',
-      'self.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=relay.test',
-      '-addext',
-      SAN,
-    ],
-    dir,
-  );
-  const read = (f: string) => readFileSync(join(dir, f), 'utf8');
-  const pin = (pem: string) =>
-    createHash('sha256')
-      .update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }))
-      .digest('base64');
+  const names = { dns: ['relay.test', 'turn.test'], ip: ['127.0.0.1', ...ips] };
+  const ca = makeCa();
+  const stranger = makeCa();
+  const server = ca.issue(names);
+  const untrusted = stranger.issue(names);
+  const key = (c: IssuedCert) => readFileSync(c.keyPath, 'utf8');
   return {
-    dir,
-    caFile: join(dir, 'ca.pem'),
-    serverFiles: { cert: join(dir, 'srv.pem'), key: join(dir, 'srv.key') },
-    server: { key: read('srv.key'), cert: read('srv.pem') },
-    selfSigned: { key: read('self.key'), cert: read('self.pem') },
-    serverPin: pin(read('srv.pem')),
-    selfSignedPin: pin(read('self.pem')),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    caFile: ca.certPath,
+    serverFiles: { cert: server.certPath, key: server.keyPath },
+    server: { key: key(server), cert: server.certPem },
+    selfSigned: { key: key(untrusted), cert: untrusted.certPem },
+    serverPin: spkiSha256(server.certPem),
+    selfSignedPin: spkiSha256(untrusted.certPem),
+    remove: () => {
+      ca.close();
+      stranger.close();
+    },
   };
 }
 

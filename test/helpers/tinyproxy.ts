@@ -12,6 +12,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireNetnsTools, type Site } from './netns.ts';
+import { stopChild } from './stop-child.ts';
 
 export interface TinyproxyFixture {
   address: string;
@@ -74,15 +75,7 @@ export async function startTinyproxy(
     }
   };
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      process.kill(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => {
-        if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-      }, 3000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(child);
     rmSync(folder, { recursive: true, force: true });
   };
   try {
