@@ -1,7 +1,7 @@
 /**
  * The split capture with real ffmpeg (docs/decisions/0005-media-keyframes-on-demand.md §Spare
  * encoder): the test picture numbers every frame (frame stamp, 'frame-index'); a keyframe request is
- * answered by a keyframe within three frames, and a new output (640x360) takes over with at most one
+ * answered by a keyframe at the next frame (after those already handed to the encoder), and a new output (640x360) takes over with at most one
  * picture missing at each switch — counted in frames read back from the decoded pictures, not time.
  */
 import { spawn } from 'node:child_process';
@@ -76,7 +76,9 @@ describe('a split capture with a spare encoder (real ffmpeg)', () => {
       await until(() => askAt !== null && frames.length >= askAt + 6, 10_000, 'frames after the request');
       const at = askAt!;
       const key = frames.findIndex((f, i) => i >= at && f.keyframe);
-      expect(key - at).toBeLessThan(3);
+      // The next frame, unless the old encoder still held frames handed to it before the request
+      // (at most MAX_QUEUED_FRAMES, when the box is busy): those come out first.
+      expect(key - at).toBeLessThanOrEqual(1 + MAX_QUEUED_FRAMES);
       expect(cap.encoderStats()!.keyframeSwitches).toBe(1);
 
       await until(() => cap.encoderStats()?.spareReady === true, 10_000, 'the next spare');
@@ -84,7 +86,7 @@ describe('a split capture with a spare encoder (real ffmpeg)', () => {
       expect(cap.reconfigure({ width: 640, height: 360, framerate: 15, bitrateKbps: 500 })).toBe(true);
       await until(() => frames.length >= before + 15, 10_000, 'frames at the new output');
       const small = frames.findIndex((f, i) => i >= before && f.keyframe);
-      expect(small - before).toBeLessThan(3);
+      expect(small - before).toBeLessThanOrEqual(1 + MAX_QUEUED_FRAMES);
       expect(vp8Width(frames[small]!.data)).toBe(640);
       expect(cap.status()).toMatchObject({ state: 'running', restarts: 0 });
       expect(cap.encoderStats()).toMatchObject({ reconfigureSwitches: 1, encoderDeaths: 0 });
@@ -133,12 +135,16 @@ describe('a split capture with a spare encoder (real ffmpeg)', () => {
       const at = frames.length;
       expect(cap.requestKeyframe()).toMatchObject({ accepted: true });
       await until(() => frames.length >= at + 4, 10_000, 'frames after the request');
-      expect(frames.findIndex((f, i) => i >= at && f.keyframe) - at).toBeLessThan(3);
+      expect(frames.findIndex((f, i) => i >= at && f.keyframe) - at).toBeLessThanOrEqual(
+        1 + MAX_QUEUED_FRAMES,
+      );
       await until(() => cap.encoderStats()?.spareReady === true, 10_000, 'the next spare');
       const before = frames.length;
       expect(cap.reconfigure({ width: 320, height: 180, framerate: 15, bitrateKbps: 200 })).toBe(true);
       await until(() => frames.length >= before + 4, 10_000, 'frames at the new output');
-      expect(frames.findIndex((f, i) => i >= before && f.keyframe) - before).toBeLessThan(3);
+      expect(frames.findIndex((f, i) => i >= before && f.keyframe) - before).toBeLessThanOrEqual(
+        1 + MAX_QUEUED_FRAMES,
+      );
       expect(cap.encoderStats()).toMatchObject({
         keyframeSwitches: 1,
         reconfigureSwitches: 1,
