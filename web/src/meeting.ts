@@ -1,0 +1,243 @@
+/**
+ * The web client's meeting session: the browser's shell around the same pure meeting machine the
+ * room runs (src/meeting/machine.ts), the way src/meeting/session.ts is the room's. It speaks the
+ * signaling protocol over the browser's WebSocket (docs/protocol.md "# Wire protocol" §Session flow),
+ * validating every message with the shared codec, feeds what it observes to the machine and carries
+ * out the effects it returns. This slice has no media connection: the relay admits a participant
+ * without one, and the E2EE session (key exchange, heartbeats, roster, security code) runs on
+ * signaling alone. No reconnect: a lost socket ends the session, and the page offers to join again.
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import type { Clock, TimerHandle } from '../../src/core/clock.ts';
+import { EventBus } from '../../src/core/events.ts';
+import { E2EE_PROTOCOL_VERSION } from '../../src/e2ee/index.ts';
+import { createMeetingMachine, type MeetingMachine } from '../../src/meeting/machine.ts';
+import type { MeetingEffect, MeetingEvent } from '../../src/meeting/machine-types.ts';
+import type { MeetingSessionEvents } from '../../src/meeting/session-types.ts';
+import type { MeetingSnapshot } from '../../src/meeting/status.ts';
+import {
+  decodeServerMessage,
+  encodeClientMessage,
+  fromBase64Url,
+  toBase64Url,
+} from '../../src/protocol/codec.ts';
+import { hostProofMessage, identityProofMessage } from '../../src/protocol/host-proof.ts';
+import type { ClientMessage, ServerMessage, WithoutV } from '../../src/protocol/schemas.ts';
+import type { WebIdentity } from './identity.ts';
+
+/** The browser's WebSocket as this shell uses it (a fake in tests). */
+export interface SignalSocket {
+  readonly readyState: number;
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: Event) => void) | null;
+  onmessage: ((ev: MessageEvent) => void) | null;
+  onclose: ((ev: CloseEvent) => void) | null;
+  onerror: ((ev: Event) => void) | null;
+}
+
+export interface WebMeetingOptions {
+  /** ws[s]://host/v1/signal */
+  signalUrl: string;
+  meetingId: string;
+  passcode?: string;
+  displayName: string;
+  identity: WebIdentity;
+  clock: Clock;
+  openSocket?: (url: string) => SignalSocket;
+}
+
+const OPEN = 1;
+
+export class WebMeeting {
+  readonly events = new EventBus<MeetingSessionEvents>();
+  readonly #o: WebMeetingOptions;
+  readonly #machine: MeetingMachine;
+  #socket: SignalSocket | null = null;
+  #tick: TimerHandle | null = null;
+  #joinDeadline: TimerHandle | null = null;
+  /** Messages the relay sent that failed validation (dropped, as the room does). */
+  rejected = 0;
+
+  constructor(options: WebMeetingOptions) {
+    this.#o = options;
+    this.#machine = createMeetingMachine({
+      meetingId: options.meetingId,
+      displayName: options.displayName,
+      clientType: 'web',
+      identity: options.identity,
+      onFrameAlarm: () => this.#dispatch({ type: 'frame-alarm' }),
+    });
+  }
+
+  get snapshot(): MeetingSnapshot {
+    return this.#machine.snapshot;
+  }
+
+  join(): void {
+    this.#dispatch({ type: 'join' });
+  }
+
+  leave(): void {
+    this.#dispatch({ type: 'leave' });
+  }
+
+  acknowledgeCodeChange(): void {
+    this.#dispatch({ type: 'acknowledge-code-change' });
+  }
+
+  #dispatch(event: MeetingEvent): void {
+    this.#apply(this.#machine.handle(event, this.#o.clock.monotonic()));
+  }
+
+  #send(message: WithoutV<ClientMessage>): void {
+    const s = this.#socket;
+    if (s !== null && s.readyState === OPEN) s.send(encodeClientMessage(message));
+  }
+
+  #connect(): void {
+    const open = this.#o.openSocket ?? ((url: string) => new WebSocket(url) as SignalSocket);
+    const socket = open(this.#o.signalUrl);
+    this.#socket = socket;
+    socket.onmessage = (ev) => {
+      if (this.#socket !== socket || typeof ev.data !== 'string') return;
+      const decoded = decodeServerMessage(ev.data);
+      if (!decoded.ok) {
+        this.rejected++;
+        return;
+      }
+      this.#receive(decoded.message);
+    };
+    socket.onclose = (ev) => {
+      if (this.#socket !== socket) return;
+      this.#socket = null;
+      this.#dispatch({
+        type: 'disconnected',
+        willReconnect: false,
+        ...(ev.code === 1000 || ev.code === 1001
+          ? {}
+          : {
+              error: {
+                code: 'transport.disconnected' as const,
+                message: `The connection to the meeting service closed (${ev.code}).`,
+              },
+            }),
+      });
+    };
+  }
+
+  #receive(m: ServerMessage): void {
+    const wallNow = this.#o.clock.now();
+    switch (m.type) {
+      case 'hello':
+        this.#dispatch({ type: 'connected' });
+        this.#send(this.#joinMessage(m.nonce));
+        return;
+      case 'admission':
+        this.#dispatch({ type: 'admission', message: m, wallNow });
+        return;
+      case 'meeting-info':
+        this.#dispatch({ type: 'meeting-info', message: m, wallNow, pinned: undefined });
+        return;
+      case 'roster':
+        this.#dispatch({ type: 'roster', message: m });
+        return;
+      case 'leader':
+        this.#dispatch({ type: 'leader', message: m });
+        return;
+      case 'meeting-key':
+        this.#dispatch({ type: 'meeting-key', keyId: m.keyId, key: fromBase64Url(m.key) });
+        return;
+      case 'e2ee':
+        this.#dispatch({ type: 'e2ee', from: m.from, payload: m.payload });
+        return;
+      case 'error':
+        this.#dispatch({ type: 'relay-error', code: m.code, message: m.message });
+        return;
+      default:
+        // Media signaling (ice-servers, sdp, media-ready…) and media control: no media in this client yet.
+        return;
+    }
+  }
+
+  /** The join, with both proofs over the relay's nonce (docs/protocol.md §Host proof). */
+  #joinMessage(nonceText: string): WithoutV<ClientMessage> {
+    const o = this.#o;
+    const nonce = fromBase64Url(nonceText);
+    const sign = (message: Uint8Array) => toBase64Url(ed25519.sign(message, o.identity.secretKey));
+    return {
+      type: 'join',
+      meetingId: o.meetingId,
+      ...(o.passcode === undefined || o.passcode === '' ? {} : { passcode: o.passcode }),
+      displayName: o.displayName,
+      client: 'web',
+      protocol: E2EE_PROTOCOL_VERSION,
+      deviceId: o.identity.deviceId,
+      identityKey: toBase64Url(o.identity.publicKey),
+      hostProof: sign(hostProofMessage(nonce, o.meetingId)),
+      identityProof: sign(identityProofMessage(nonce, o.meetingId)),
+    };
+  }
+
+  #apply(effects: readonly MeetingEffect[]): void {
+    const clock = this.#o.clock;
+    for (const e of effects) {
+      switch (e.type) {
+        case 'connect':
+          this.#connect();
+          break;
+        case 'start-tick':
+          if (this.#tick === null) this.#tick = clock.setInterval(() => this.#dispatch({ type: 'tick' }), e.everyMs);
+          break;
+        case 'stop-tick':
+          if (this.#tick !== null) clock.clear(this.#tick);
+          this.#tick = null;
+          break;
+        case 'arm-join-deadline':
+          this.#disarm();
+          this.#joinDeadline = clock.setTimeout(() => {
+            this.#joinDeadline = null;
+            this.#dispatch({ type: 'join-deadline' });
+          }, e.afterMs);
+          break;
+        case 'disarm-join-deadline':
+          this.#disarm();
+          break;
+        case 'send-e2ee':
+          this.#send({ type: 'e2ee', to: e.to, payload: e.payload });
+          break;
+        case 'state':
+          this.events.emit('state', e.snapshot);
+          break;
+        case 'end':
+          this.#end(e);
+          break;
+        case 'key-switch':
+        case 'resolve-join':
+        case 'reject-join':
+        case 'pin-policy':
+        case 'warn':
+          // No media to key, no caller awaiting the join (the page follows `state`), no policy book.
+          break;
+      }
+    }
+  }
+
+  #disarm(): void {
+    if (this.#joinDeadline !== null) this.#o.clock.clear(this.#joinDeadline);
+    this.#joinDeadline = null;
+  }
+
+  #end({ status, error }: Extract<MeetingEffect, { type: 'end' }>): void {
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket !== null) {
+      if (status === 'left' && socket.readyState === OPEN) socket.send(encodeClientMessage({ type: 'leave' }));
+      socket.close(1000, status);
+    }
+    if (this.#tick !== null) this.#o.clock.clear(this.#tick);
+    this.#tick = null;
+    this.#disarm();
+    this.events.emit('ended', { status, error });
+  }
+}
