@@ -7,8 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { OutputAsset, OutputChunk } from 'rollup';
-import type { Plugin } from 'vite';
+import type { Plugin, Rollup } from 'vite';
 
 export const BROWSER_SUFFIX = '.browser.ts';
 
@@ -40,7 +39,7 @@ export function subresourceIntegrity(): Plugin {
       handler(html, ctx) {
         const bundle = ctx.bundle;
         if (bundle === undefined) return html;
-        const byUrl = (url: string): OutputChunk | OutputAsset | undefined => {
+        const byUrl = (url: string): Rollup.OutputChunk | Rollup.OutputAsset | undefined => {
           const name = url.replace(/^\.?\//, '');
           return bundle[name];
         };

@@ -13,7 +13,11 @@ export default defineConfig({
   root: import.meta.dirname,
   base: './',
   // The same bundle whatever NODE_ENV says (tests build it too): never Preact's devtools hook.
-  plugins: [browserTwins(), preact({ devToolsEnabled: false, prefreshEnabled: false }), subresourceIntegrity()],
+  plugins: [
+    browserTwins(),
+    preact({ devToolsEnabled: false, prefreshEnabled: false }),
+    subresourceIntegrity(),
+  ],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -67,7 +67,12 @@ function Roster({ snapshot }: { snapshot: MeetingSnapshot }) {
   return (
     <ul class="roster" data-testid="roster">
       {snapshot.participants.map((p) => (
-        <li key={p.id} data-testid="participant" data-self={p.self ? 'yes' : 'no'} data-identity={p.identity.status}>
+        <li
+          key={p.id}
+          data-testid="participant"
+          data-self={p.self ? 'yes' : 'no'}
+          data-identity={p.identity.status}
+        >
           <span class="name">
             {p.name}
             {p.self ? ' (you)' : ''}
@@ -158,7 +163,8 @@ export function App() {
     m.join();
   };
 
-  if (phase.kind === 'joined') return <InMeeting snapshot={phase.snapshot} onLeave={() => meeting.current?.leave()} />;
+  if (phase.kind === 'joined')
+    return <InMeeting snapshot={phase.snapshot} onLeave={() => meeting.current?.leave()} />;
   if (phase.kind === 'ended') {
     return (
       <main class="ended" data-testid="ended">

@@ -64,12 +64,20 @@ function isStored(v: unknown): v is StoredIdentity {
 function fresh(): { deviceId: string; publicKey: Uint8Array; secretKey: Uint8Array } {
   const secretKey = ed25519.utils.randomSecretKey();
   const publicKey = ed25519.getPublicKey(secretKey);
-  return { deviceId: `web-${encodeBase64Url(crypto.getRandomValues(new Uint8Array(9)))}`, publicKey, secretKey };
+  return {
+    deviceId: `web-${encodeBase64Url(crypto.getRandomValues(new Uint8Array(9)))}`,
+    publicKey,
+    secretKey,
+  };
 }
 
 async function unseal(s: StoredIdentity): Promise<WebIdentity | null> {
   const seed = new Uint8Array(
-    await crypto.subtle.decrypt({ name: 'AES-GCM', iv: s.iv as Uint8Array<ArrayBuffer> }, s.wrapKey, s.sealedSeed),
+    await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: s.iv as Uint8Array<ArrayBuffer> },
+      s.wrapKey,
+      s.sealedSeed,
+    ),
   );
   // A record whose key does not match its seed is not ours to use: make a new identity.
   const derived = ed25519.getPublicKey(seed);
@@ -77,8 +85,15 @@ async function unseal(s: StoredIdentity): Promise<WebIdentity | null> {
   return { deviceId: s.deviceId, publicKey: s.publicKey, secretKey: seed, persistent: true };
 }
 
-async function seal(id: { deviceId: string; publicKey: Uint8Array; secretKey: Uint8Array }): Promise<StoredIdentity> {
-  const wrapKey = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+async function seal(id: {
+  deviceId: string;
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}): Promise<StoredIdentity> {
+  const wrapKey = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+    'encrypt',
+    'decrypt',
+  ]);
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const sealedSeed = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv },

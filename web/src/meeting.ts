@@ -12,8 +12,7 @@ import type { Clock, TimerHandle } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/events.ts';
 import { E2EE_PROTOCOL_VERSION } from '../../src/e2ee/index.ts';
 import { createMeetingMachine, type MeetingMachine } from '../../src/meeting/machine.ts';
-import type { MeetingEffect, MeetingEvent } from '../../src/meeting/machine-types.ts';
-import type { MeetingSessionEvents } from '../../src/meeting/session-types.ts';
+import type { MeetingEffect, MeetingError, MeetingEvent } from '../../src/meeting/machine-types.ts';
 import type { MeetingSnapshot } from '../../src/meeting/status.ts';
 import {
   decodeServerMessage,
@@ -49,8 +48,14 @@ export interface WebMeetingOptions {
 
 const OPEN = 1;
 
+export interface WebMeetingEvents {
+  state: MeetingSnapshot;
+  /** The session is over: left on purpose, or failed (refused, the socket lost, a downgrade…). */
+  ended: { status: 'left' | 'failed'; error: MeetingError | null };
+}
+
 export class WebMeeting {
-  readonly events = new EventBus<MeetingSessionEvents>();
+  readonly events = new EventBus<WebMeetingEvents>();
   readonly #o: WebMeetingOptions;
   readonly #machine: MeetingMachine;
   #socket: SignalSocket | null = null;
@@ -187,7 +192,8 @@ export class WebMeeting {
           this.#connect();
           break;
         case 'start-tick':
-          if (this.#tick === null) this.#tick = clock.setInterval(() => this.#dispatch({ type: 'tick' }), e.everyMs);
+          if (this.#tick === null)
+            this.#tick = clock.setInterval(() => this.#dispatch({ type: 'tick' }), e.everyMs);
           break;
         case 'stop-tick':
           if (this.#tick !== null) clock.clear(this.#tick);
@@ -232,7 +238,8 @@ export class WebMeeting {
     const socket = this.#socket;
     this.#socket = null;
     if (socket !== null) {
-      if (status === 'left' && socket.readyState === OPEN) socket.send(encodeClientMessage({ type: 'leave' }));
+      if (status === 'left' && socket.readyState === OPEN)
+        socket.send(encodeClientMessage({ type: 'leave' }));
       socket.close(1000, status);
     }
     if (this.#tick !== null) this.#o.clock.clear(this.#tick);

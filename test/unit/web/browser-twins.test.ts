@@ -57,7 +57,8 @@ describe('encodings on web primitives', () => {
         expect(utf8Length(s)).toBe(Buffer.byteLength(s, 'utf8'));
       }),
     );
-    for (const s of ['\ud800', 'a\udc00b', '\ud83d\ude00', '\ud83d']) expect(utf8Length(s)).toBe(Buffer.byteLength(s));
+    for (const s of ['\ud800', 'a\udc00b', '\ud83d\ude00', '\ud83d'])
+      expect(utf8Length(s)).toBe(Buffer.byteLength(s));
   });
 });
 
@@ -90,7 +91,9 @@ describe('SFrame with the browser default interoperates with Node', () => {
     const base = new Uint8Array(32).fill(3);
     const pt = new TextEncoder().encode('a video frame');
     const a = new SFrameSendKey(5, 7n, base, { aead: aeadWeb.defaultAead }).seal(pt);
-    expect(new Uint8Array(new SFrameReceiveKey(5, 7n, base, { aead: aeadNode.defaultAead }).open(a))).toEqual(pt);
+    expect(new Uint8Array(new SFrameReceiveKey(5, 7n, base, { aead: aeadNode.defaultAead }).open(a))).toEqual(
+      pt,
+    );
     const b = new SFrameSendKey(5, 7n, base, { aead: aeadNode.defaultAead }).seal(pt);
     expect(new SFrameReceiveKey(5, 7n, base, { aead: aeadWeb.defaultAead }).open(b)).toEqual(pt);
   });

@@ -8,38 +8,46 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import type { RollupOutput } from 'rollup';
-import { build, type InlineConfig } from 'vite';
+import { build, type InlineConfig, type Rollup } from 'vite';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const WEB = path.join(ROOT, 'web');
 
-const NODE_ONLY_PACKAGES = /node_modules\/(ws|pino[^/]*|fastify|@fastify\/[^/]+|@roamhq\/wrtc|serialport|@serialport\/[^/]+|usb|prom-client|tsx)\//;
-const NODE_GLOBALS = /\b(Buffer|__dirname|__filename|setImmediate)\b|\bprocess\.(env|argv|platform|versions|nextTick|exit|cwd)\b|\brequire\(/;
+const NODE_ONLY_PACKAGES =
+  /node_modules\/(ws|pino[^/]*|fastify|@fastify\/[^/]+|@roamhq\/wrtc|serialport|@serialport\/[^/]+|usb|prom-client|tsx)\//;
+const NODE_GLOBALS =
+  /\b(Buffer|__dirname|__filename|setImmediate)\b|\bprocess\.(env|argv|platform|versions|nextTick|exit|cwd)\b|\brequire\(/;
 const RUNTIME_CODE = /\bnew Function\b|\beval\(/;
 
-async function bundle(config: InlineConfig): Promise<RollupOutput> {
+async function bundle(config: InlineConfig): Promise<Rollup.RollupOutput> {
   const out = await build({ logLevel: 'silent', ...config, build: { ...config.build, write: false } });
-  return (Array.isArray(out) ? out[0] : out) as RollupOutput;
+  return (Array.isArray(out) ? out[0] : out) as Rollup.RollupOutput;
 }
 
 /** What in a browser bundle could only run in Node, in words. */
-function nodeOnlyParts(out: RollupOutput): string[] {
+function nodeOnlyParts(out: Rollup.RollupOutput): string[] {
   const problems: string[] = [];
   for (const item of out.output) {
     if (item.type !== 'chunk') continue;
     for (const id of item.moduleIds) {
       const file = id.replace(/\\/g, '/');
-      if (file.includes('__vite-browser-external') || file.startsWith('node:')) problems.push(`Node built-in: ${id}`);
+      if (file.includes('__vite-browser-external') || file.startsWith('node:'))
+        problems.push(`Node built-in: ${id}`);
       if (NODE_ONLY_PACKAGES.test(file)) problems.push(`Node-only package: ${path.relative(ROOT, id)}`);
-      if (file.endsWith('.ts') && !file.endsWith('.browser.ts') && existsSync(`${file.slice(0, -3)}.browser.ts`))
+      if (
+        file.endsWith('.ts') &&
+        !file.endsWith('.browser.ts') &&
+        existsSync(`${file.slice(0, -3)}.browser.ts`)
+      )
         problems.push(`module with a browser twin: ${path.relative(ROOT, id)}`);
     }
     for (const re of [NODE_GLOBALS, RUNTIME_CODE]) {
       const hit = re.exec(item.code);
       if (hit !== null)
-        problems.push(`${item.fileName} uses ${hit[0]}: …${item.code.slice(Math.max(0, hit.index - 60), hit.index + 40)}…`);
+        problems.push(
+          `${item.fileName} uses ${hit[0]}: …${item.code.slice(Math.max(0, hit.index - 60), hit.index + 40)}…`,
+        );
     }
   }
   return problems;
