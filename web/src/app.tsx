@@ -97,6 +97,11 @@ function InMeeting({ snapshot, onLeave }: { snapshot: MeetingSnapshot; onLeave: 
       </header>
       <Shield kind={snapshot.shield} />
       {snapshot.status === 'waiting-for-host' && <p data-testid="waiting">Waiting for the host to join…</p>}
+      {snapshot.error !== null && (
+        <p class="warning" data-testid="warning">
+          {snapshot.error.message}
+        </p>
+      )}
       {snapshot.shield === 'e2ee' && snapshot.securityCode !== null && (
         <section class={`code ${snapshot.securityCodeChanged ? 'code-changed' : ''}`}>
           <h2>{snapshot.securityCodeChanged ? 'The security code changed' : 'Security code'}</h2>
@@ -147,6 +152,12 @@ export function App() {
       displayName: name.trim(),
       identity,
       clock: new SystemClock(),
+      openSocket: (url, on) => {
+        const ws = new WebSocket(url);
+        ws.onmessage = (ev) => on.message(ev.data);
+        ws.onclose = (ev) => on.close(ev.code);
+        return ws;
+      },
     });
     meeting.current = m;
     m.events.on('state', (snapshot) => {

@@ -5,14 +5,20 @@
  * validating every message with the shared codec, feeds what it observes to the machine and carries
  * out the effects it returns. This slice has no media connection: the relay admits a participant
  * without one, and the E2EE session (key exchange, heartbeats, roster, security code) runs on
- * signaling alone. No reconnect: a lost socket ends the session, and the page offers to join again.
+ * signaling alone. A lost socket is reconnected with backoff, each connection a new participant with
+ * fresh keys, as the room does (docs/protocol.md §Session flow).
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { Clock, TimerHandle } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/events.ts';
 import { E2EE_PROTOCOL_VERSION } from '../../src/e2ee/index.ts';
 import { createMeetingMachine, type MeetingMachine } from '../../src/meeting/machine.ts';
-import type { MeetingEffect, MeetingError, MeetingEvent } from '../../src/meeting/machine-types.ts';
+import type {
+  MeetingEffect,
+  MeetingError,
+  MeetingEvent,
+  SessionIdentity,
+} from '../../src/meeting/machine-types.ts';
 import type { MeetingSnapshot } from '../../src/meeting/status.ts';
 import {
   decodeServerMessage,
@@ -21,18 +27,20 @@ import {
   toBase64Url,
 } from '../../src/protocol/codec.ts';
 import { hostProofMessage, identityProofMessage } from '../../src/protocol/host-proof.ts';
+import { type BackoffOptions, backoffDelay } from '../../src/transport/backoff.ts';
 import type { ClientMessage, ServerMessage, WithoutV } from '../../src/protocol/schemas.ts';
-import type { WebIdentity } from './identity.ts';
 
 /** The browser's WebSocket as this shell uses it (a fake in tests). */
 export interface SignalSocket {
   readonly readyState: number;
   send(text: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((ev: Event) => void) | null;
-  onmessage: ((ev: MessageEvent) => void) | null;
-  onclose: ((ev: CloseEvent) => void) | null;
-  onerror: ((ev: Event) => void) | null;
+}
+
+/** What the socket reports: each message's data, and its close code. */
+export interface SignalHandlers {
+  message(data: unknown): void;
+  close(code: number): void;
 }
 
 export interface WebMeetingOptions {
@@ -41,9 +49,11 @@ export interface WebMeetingOptions {
   meetingId: string;
   passcode?: string;
   displayName: string;
-  identity: WebIdentity;
+  identity: SessionIdentity;
   clock: Clock;
-  openSocket?: (url: string) => SignalSocket;
+  /** Opens the signaling socket: the browser's WebSocket on the page, a fake in tests. */
+  openSocket: (url: string, on: SignalHandlers) => SignalSocket;
+  backoff?: BackoffOptions;
 }
 
 const OPEN = 1;
@@ -61,6 +71,10 @@ export class WebMeeting {
   #socket: SignalSocket | null = null;
   #tick: TimerHandle | null = null;
   #joinDeadline: TimerHandle | null = null;
+  #retry: TimerHandle | null = null;
+  /** Connection attempts since the relay last answered (its hello). */
+  #attempt = 0;
+  #ended = false;
   /** Messages the relay sent that failed validation (dropped, as the room does). */
   rejected = 0;
 
@@ -101,40 +115,56 @@ export class WebMeeting {
   }
 
   #connect(): void {
-    const open = this.#o.openSocket ?? ((url: string) => new WebSocket(url) as SignalSocket);
-    const socket = open(this.#o.signalUrl);
+    const socket: SignalSocket = this.#o.openSocket(this.#o.signalUrl, {
+      message: (data) => {
+        if (this.#socket !== socket) return;
+        // Signaling is text only (docs/protocol.md §Transport): anything else is refused like garbage.
+        const decoded = typeof data === 'string' ? decodeServerMessage(data) : null;
+        if (decoded === null || !decoded.ok) {
+          this.rejected++;
+          return;
+        }
+        this.#receive(decoded.message);
+      },
+      close: (code) => {
+        if (this.#socket !== socket) return;
+        this.#socket = null;
+        if (!this.#ended) this.#closed(code);
+      },
+    });
     this.#socket = socket;
-    socket.onmessage = (ev) => {
-      if (this.#socket !== socket || typeof ev.data !== 'string') return;
-      const decoded = decodeServerMessage(ev.data);
-      if (!decoded.ok) {
-        this.rejected++;
-        return;
-      }
-      this.#receive(decoded.message);
-    };
-    socket.onclose = (ev) => {
-      if (this.#socket !== socket) return;
-      this.#socket = null;
-      this.#dispatch({
-        type: 'disconnected',
-        willReconnect: false,
-        ...(ev.code === 1000 || ev.code === 1001
-          ? {}
-          : {
-              error: {
-                code: 'transport.disconnected' as const,
-                message: `The connection to the meeting service closed (${ev.code}).`,
-              },
-            }),
-      });
-    };
+  }
+
+  #closed(code: number): void {
+    this.#dispatch({
+      type: 'disconnected',
+      willReconnect: true,
+      ...(code === 1000 || code === 1001
+        ? {}
+        : {
+            error: {
+              code: 'transport.disconnected' as const,
+              message: `The connection to the meeting service closed (${code}).`,
+            },
+          }),
+    });
+    if (this.#ended) return;
+    this.#attempt++;
+    this.#dispatch({ type: 'reconnecting' });
+    this.#retry = this.#o.clock.setTimeout(
+      () => {
+        this.#retry = null;
+        if (!this.#ended) this.#connect();
+      },
+      backoffDelay(this.#attempt, this.#o.backoff),
+    );
   }
 
   #receive(m: ServerMessage): void {
     const wallNow = this.#o.clock.now();
     switch (m.type) {
       case 'hello':
+        this.#attempt = 0;
         this.#dispatch({ type: 'connected' });
         this.#send(this.#joinMessage(m.nonce));
         return;
@@ -235,6 +265,9 @@ export class WebMeeting {
   }
 
   #end({ status, error }: Extract<MeetingEffect, { type: 'end' }>): void {
+    this.#ended = true;
+    if (this.#retry !== null) this.#o.clock.clear(this.#retry);
+    this.#retry = null;
     const socket = this.#socket;
     this.#socket = null;
     if (socket !== null) {
