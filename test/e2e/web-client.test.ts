@@ -4,7 +4,8 @@
  * /join/<meeting id> under its CSP; the browser makes its own identity key, joins with the passcode,
  * runs the E2EE session of the shared core, and shows the padlock shield and the same 40-digit
  * security code as the bot, with both participants in its verified roster; when the browser leaves,
- * the bot's meeting rekeys to a new epoch without it. No media in this slice.
+ * the bot's meeting rekeys to a new epoch without it; a new visit joins with the same key, kept
+ * encrypted in IndexedDB. No media in this slice.
  */
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
@@ -26,6 +27,7 @@ let page: Page;
 let userDataDir: string;
 let bundleDir: string;
 const consoleErrors: string[] = [];
+let firstFingerprint: string | undefined;
 
 beforeAll(async () => {
   bundleDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-web-dist-'));
@@ -77,6 +79,7 @@ describe('the web client meets a bot in an E2EE meeting', () => {
     const web = bot.session.snapshot.participants.find((p) => p.name === 'Ada in a browser');
     expect(web).toMatchObject({ clientType: 'web', keyed: true });
     expect(web?.identity.status).toBe('unverified');
+    if (web?.identity.status === 'unverified') firstFingerprint = web.identity.fingerprint;
     // And the browser's roster shows both, each with its mark.
     const rows = await page.$$eval('[data-testid=participant]', (els) =>
       els.map((e) => ({
@@ -104,4 +107,25 @@ describe('the web client meets a bot in an E2EE meeting', () => {
     await waitFor(() => bot.session.snapshot.shield === 'e2ee', 'the bot secure again');
     expect(consoleErrors).toEqual([]);
   }, 30_000);
+
+  test('the key is kept in this browser: a new visit joins with the same identity', async () => {
+    const fingerprint = (): string | undefined => {
+      const id = bot.session.snapshot.participants.find((p) => p.name === 'Ada again')?.identity;
+      return id?.status === 'unverified' ? id.fingerprint : undefined;
+    };
+    const first = firstFingerprint;
+    expect(first).toBeDefined();
+    await page.reload();
+    await page.waitForSelector('[data-testid=device]');
+    expect(await page.textContent('[data-testid=device]')).toContain('kept in this browser, encrypted');
+    await page.fill('input[name=passcode]', PASSCODE);
+    await page.fill('input[name=name]', 'Ada again');
+    await page.click('[data-testid=join]');
+    await page.waitForSelector('[data-testid=shield][data-shield=e2ee]', { timeout: 20_000 });
+    const again = await waitFor(fingerprint, 'the browser in the bot roster again');
+    expect(again).toBe(first);
+    await page.click('[data-testid=leave]');
+    await page.waitForSelector('[data-testid=ended]');
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });

@@ -20,6 +20,10 @@ const NODE_GLOBALS =
   /\b(Buffer|__dirname|__filename|setImmediate)\b|\bprocess\.(env|argv|platform|versions|nextTick|exit|cwd)\b|\brequire\(/;
 const RUNTIME_CODE = /\bnew Function\b|\beval\(/;
 
+function sri(content: string | Uint8Array): string {
+  return `sha384-${createHash('sha384').update(content).digest('base64')}`;
+}
+
 async function bundle(config: InlineConfig): Promise<Rollup.RollupOutput> {
   const out = await build({ logLevel: 'silent', ...config, build: { ...config.build, write: false } });
   return (Array.isArray(out) ? out[0] : out) as Rollup.RollupOutput;
@@ -82,10 +86,22 @@ describe('the web bundle', () => {
       const item = out.output.find((o) => o.fileName === file);
       if (item === undefined) throw new Error(`${file} missing`);
       const content = item.type === 'chunk' ? item.code : item.source;
-      expect(integrity).toBe(`sha384-${createHash('sha384').update(content).digest('base64')}`);
+      expect(integrity).toBe(sri(content));
     }
     expect(text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(text).not.toMatch(/<style|\sstyle=/);
+  }, 60_000);
+
+  it('is reproducible: two builds give the same bytes', async () => {
+    const files = async () => {
+      const out = await bundle({ configFile: path.join(WEB, 'vite.config.ts') });
+      return Object.fromEntries(
+        out.output.map((o) => [o.fileName, sri(o.type === 'chunk' ? o.code : o.source)]),
+      );
+    };
+    const [a, b] = [await files(), await files()];
+    expect(Object.keys(a).length).toBeGreaterThanOrEqual(3);
+    expect(b).toEqual(a);
   }, 60_000);
 
   it('the check finds node:crypto when a shared module is bundled without its twin', async () => {
