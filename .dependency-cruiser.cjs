@@ -79,6 +79,40 @@ const forbidden = [
     from: { pathNot: '^src/transport/(worker-main|wrtc-peer)\\.ts$' },
     to: { path: '(node_modules/@roamhq/wrtc/|^src/transport/wrtc-peer\\.ts$)' },
   },
+  {
+    name: 'web-uses-shared-layers',
+    comment:
+      'The web client (web/) shares the pure layers with the daemon: core, protocol, e2ee, the ' +
+      "meeting machine and the reconnect backoff; never the daemon's shells, transport, media or " +
+      'anything Node-only ' +
+      '(docs/decisions/0022-one-core-in-node-and-browser.md).',
+    severity: 'error',
+    from: { path: '^web/src/' },
+    to: {
+      path: '^src/',
+      pathNot:
+        '^src/(core|protocol|e2ee)/|^src/meeting/(machine|machine-types|machine-info|status|snapshot-view|policy-gate)\\.ts$|^src/transport/backoff\\.ts$',
+    },
+  },
+  {
+    name: 'web-not-node',
+    comment: 'Browser code imports no Node built-in; the browser twins (*.browser.ts) neither.',
+    severity: 'error',
+    from: { path: '(^web/src/|\\.browser\\.ts$)' },
+    to: { dependencyTypes: ['core'] },
+  },
+  {
+    name: 'web-not-node-packages',
+    comment:
+      'Nothing the web client runs reaches a Node-only package (type-only imports erase at build; ' +
+      'the bundle test checks the built graph, test/unit/web/bundle.test.ts).',
+    severity: 'error',
+    from: { path: '(^web/src/|\\.browser\\.ts$)' },
+    to: {
+      path: 'node_modules/(ws|pino|pino-pretty|fastify|@fastify/[^/]+|@roamhq/wrtc|serialport|@serialport/[^/]+|usb|prom-client)/',
+      reachable: true,
+    },
+  },
 ];
 
 for (const [name, rank] of layers) {

@@ -17,7 +17,7 @@ const REFUSED_CLIENTS: Record<
   { client: ClientType; protocol?: number; name: string }
 > = {
   phone: { client: 'phone', name: 'Dial-in +41 44 000 00 01' },
-  web: { client: 'web', name: 'Browser guest' },
+  web: { client: 'web', protocol: 0, name: 'Browser guest' },
   'old-app': { client: 'desktop', protocol: 0, name: 'Old desktop app' },
 };
 

@@ -15,9 +15,17 @@ export interface Clock {
   clear(handle: TimerHandle): void;
 }
 
+/** A platform timer: Node's Timeout object, a browser's number (the same code runs in both). */
+type PlatformTimer = ReturnType<typeof setTimeout> | ReturnType<typeof setInterval>;
+
+/** Node: the timer does not keep the process alive. Browsers have no such thing. */
+function unref(t: PlatformTimer): void {
+  (t as { unref?: () => void }).unref?.();
+}
+
 export class SystemClock implements Clock {
   #next = 1;
-  readonly #timers = new Map<number, NodeJS.Timeout>();
+  readonly #timers = new Map<number, PlatformTimer>();
 
   now(): number {
     return Date.now();
@@ -33,7 +41,7 @@ export class SystemClock implements Clock {
       this.#timers.delete(id);
       fn();
     }, ms);
-    t.unref?.();
+    unref(t);
     this.#timers.set(id, t);
     return { id };
   }
@@ -41,7 +49,7 @@ export class SystemClock implements Clock {
   setInterval(fn: () => void, ms: number): TimerHandle {
     const id = this.#next++;
     const t = setInterval(fn, ms);
-    t.unref?.();
+    unref(t);
     this.#timers.set(id, t);
     return { id };
   }

@@ -7,21 +7,9 @@
  */
 import { Writable } from 'node:stream';
 import { pino, type DestinationStream, type Level } from 'pino';
+import type { LogFn, Logger } from './logger-types.ts';
 
-export type LogFn = {
-  (message: string): void;
-  (fields: Record<string, unknown>, message?: string): void;
-};
-
-export interface Logger {
-  trace: LogFn;
-  debug: LogFn;
-  info: LogFn;
-  warn: LogFn;
-  error: LogFn;
-  fatal: LogFn;
-  child(bindings: Record<string, unknown>): Logger;
-}
+export type { LogFn, Logger };
 
 export type LogLevel = Level | 'silent';
 

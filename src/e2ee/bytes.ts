@@ -2,12 +2,13 @@
  * Byte helpers for the E2EE core: base64url, canonical field encoding used under every signature,
  * MAC and AAD (docs/protocol.md "Encodings"), constant-time compare and best-effort zeroing.
  */
+import { decodeBase64Url, encodeBase64Url, utf8Length } from '../core/encoding.ts';
 import { RoomdError } from '../core/errors.ts';
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
 export function toB64u(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+  return encodeBase64Url(bytes);
 }
 
 /** Strict base64url decode (no padding, canonical); throws e2ee.malformed. */
@@ -15,14 +16,14 @@ export function fromB64u(text: string, what = 'field'): Uint8Array {
   if (typeof text !== 'string' || !B64URL.test(text) || text.length % 4 === 1) {
     throw new RoomdError('e2ee.malformed', { message: `Field ${what} is not base64url.`, context: { what } });
   }
-  const buf = Buffer.from(text, 'base64url');
-  if (buf.toString('base64url') !== text) {
+  const bytes = decodeBase64Url(text);
+  if (bytes === null) {
     throw new RoomdError('e2ee.malformed', {
       message: `Field ${what} is not canonical base64url.`,
       context: { what },
     });
   }
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  return bytes;
 }
 
 export function concat(...parts: readonly Uint8Array[]): Uint8Array {
@@ -67,38 +68,39 @@ export function encodeFields(fields: readonly Field[]): Uint8Array {
   for (const f of fields) {
     size += 4;
     if (f instanceof Uint8Array) size += f.length;
-    else if (typeof f === 'string') size += Buffer.byteLength(f, 'utf8');
+    else if (typeof f === 'string') size += utf8Length(f);
     else if (typeof f === 'boolean') size += 1;
     else size += 8;
   }
-  const out = Buffer.allocUnsafe(size);
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
   let o = 0;
   for (const f of fields) {
     if (f instanceof Uint8Array) {
-      out.writeUInt32BE(f.length, o);
+      dv.setUint32(o, f.length);
       out.set(f, o + 4);
       o += 4 + f.length;
     } else if (typeof f === 'string') {
-      const n = out.write(f, o + 4, 'utf8');
-      out.writeUInt32BE(n, o);
+      const n = utf8.encodeInto(f, out.subarray(o + 4)).written;
+      dv.setUint32(o, n);
       o += 4 + n;
     } else if (typeof f === 'boolean') {
-      out.writeUInt32BE(1, o);
+      dv.setUint32(o, 1);
       out[o + 4] = f ? 1 : 0;
       o += 5;
     } else {
-      out.writeUInt32BE(8, o);
+      dv.setUint32(o, 8);
       if (typeof f === 'number' && Number.isSafeInteger(f) && f >= 0) {
-        out.writeUInt32BE(Math.floor(f / 0x1_0000_0000), o + 4);
-        out.writeUInt32BE(f >>> 0, o + 8);
+        dv.setUint32(o + 4, Math.floor(f / 0x1_0000_0000));
+        dv.setUint32(o + 8, f >>> 0);
       } else {
         const v = BigInt(f);
         if (v < 0n || v > 0xffff_ffff_ffff_ffffn)
           throw new RangeError('encodeFields: integer out of u64 range');
-        out.writeBigUInt64BE(v, o + 4);
+        dv.setBigUint64(o + 4, v);
       }
       o += 12;
     }
   }
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return out;
 }

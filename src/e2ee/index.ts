@@ -78,7 +78,7 @@ export { decodeKid, encodeKid, type KidParts } from './kid.ts';
 export { CipherSuite, type SuiteId, SUITES } from './sframe/suites.ts';
 export { decodeHeader, encodeHeader, type SFrameHeader } from './sframe/header.ts';
 export { SFrameReceiveKey, SFrameSendKey } from './sframe/keys.ts';
-export { nativeAead, nobleAead, type SFrameAead } from './sframe/aead.ts';
+export { defaultAead, nobleAead, type SFrameAead } from './sframe/aead.ts';
 // Identity certificates and what the roster shows about people (docs/protocol.md "Identity certificates").
 export {
   CERT_LIMITS,

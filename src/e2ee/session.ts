@@ -6,7 +6,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { type ErrorCode, RoomdError } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../core/logger-types.ts';
 import type { EncryptionMode, Shield } from '../protocol/vocabulary.ts';
 import {
   defaultRandom,

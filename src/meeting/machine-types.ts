@@ -8,7 +8,6 @@ import type { ErrorCode, ErrorContext } from '../core/errors.ts';
 import type { MeetingPolicy, ProtocolParams, TrustOptions } from '../e2ee/index.ts';
 import type { ServerMessageOf } from '../protocol/schemas.ts';
 import type { ClientType, EncryptionMode } from '../protocol/vocabulary.ts';
-import type { SessionIdentity } from './session-types.ts';
 import type { MeetingSnapshot } from './status.ts';
 import type { MinimumSetting } from './policy-gate.ts';
 
@@ -23,6 +22,20 @@ export const JOIN_ANSWER_TIMEOUT_MS = 15_000;
 export interface MeetingError {
   code: ErrorCode;
   message: string;
+}
+
+export interface MeetingCounters {
+  /** E2EE messages (or relay claims) the protocol refused: forged, replayed, misaddressed. */
+  e2eeRejected: number;
+  rekeys: number;
+  reconnects: number;
+}
+
+/** The device identity a session joins with: Ed25519, `secretKey` the 32-byte seed. */
+export interface SessionIdentity {
+  deviceId: string;
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
 }
 
 export interface MeetingMachineOptions {

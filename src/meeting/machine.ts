@@ -28,12 +28,12 @@ import { checkMeetingInfo } from './machine-info.ts';
 import { settingFloor } from './policy-gate.ts';
 import {
   JOIN_ANSWER_TIMEOUT_MS,
+  type MeetingCounters,
   type MeetingEffect,
   type MeetingError,
   type MeetingEvent,
   type MeetingMachineOptions,
 } from './machine-types.ts';
-import type { MeetingCounters } from './session-types.ts';
 import { CodeChangeFacts, connectedStatus, e2eeFields, type RelayRoster } from './snapshot-view.ts';
 import { emptySnapshot, type MeetingSnapshot } from './status.ts';
 

@@ -12,14 +12,11 @@ import type { NetworkSettings } from '../transport/http-proxy.ts';
 import type { PeerConnectionFactory } from '../transport/peer.ts';
 import type { SignalingClientOptions } from '../transport/signaling-client.ts';
 import type { MeetingPolicyBook } from './policy-pins.ts';
+import type { SessionIdentity } from './machine-types.ts';
 import type { MeetingSnapshot } from './status.ts';
 import type { MinimumSetting } from './policy-gate.ts';
 
-export interface SessionIdentity {
-  deviceId: string;
-  publicKey: Uint8Array;
-  secretKey: Uint8Array;
-}
+export type { MeetingCounters, SessionIdentity } from './machine-types.ts';
 
 export interface MeetingSessionOptions {
   meetingId: string;
@@ -71,11 +68,4 @@ export interface MeetingSessionEvents {
   'key-switch': undefined;
   /** The session ended (left on purpose, or failed). */
   ended: { status: 'left' | 'failed'; error: { code: ErrorCode; message: string } | null };
-}
-
-export interface MeetingCounters {
-  /** E2EE messages (or relay claims) the protocol refused: forged, replayed, misaddressed. */
-  e2eeRejected: number;
-  rekeys: number;
-  reconnects: number;
 }

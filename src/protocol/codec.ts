@@ -6,8 +6,8 @@
  * and nesting depth are bounded before parsing and every failure is a typed result, never a throw
  * (docs/protocol.md §Limits).
  */
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
+import { decodeBase64Url, encodeBase64Url, utf8Decode, utf8Length } from '../core/encoding.ts';
 import { RoomdError } from '../core/errors.ts';
 import { MAX_JSON_DEPTH, MAX_SIGNAL_BYTES, WIRE_VERSION } from './limits.ts';
 import {
@@ -17,12 +17,13 @@ import {
   ServerMessages,
   type WithoutV,
 } from './schemas.ts';
+import { compileCheck, type SchemaCheck } from './schema-check.ts';
 
 export type DecodeResult<T> = { ok: true; message: T } | { ok: false; error: RoomdError; ref?: string };
 
-function compileAll<S extends Record<string, TSchema>>(schemas: S): Map<string, TypeCheck<TSchema>> {
-  const out = new Map<string, TypeCheck<TSchema>>();
-  for (const [type, schema] of Object.entries(schemas)) out.set(type, TypeCompiler.Compile(schema));
+function compileAll<S extends Record<string, TSchema>>(schemas: S): Map<string, SchemaCheck> {
+  const out = new Map<string, SchemaCheck>();
+  for (const [type, schema] of Object.entries(schemas)) out.set(type, compileCheck(schema));
   return out;
 }
 
@@ -30,7 +31,7 @@ const clientChecks = compileAll(ClientMessages);
 const serverChecks = compileAll(ServerMessages);
 
 function byteLength(data: string | Uint8Array): number {
-  return typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
+  return typeof data === 'string' ? utf8Length(data) : data.byteLength;
 }
 
 const QUOTE = 0x22;
@@ -90,7 +91,7 @@ function clip(text: string, max: number): string {
 
 function decode<T>(
   data: string | Uint8Array,
-  checks: Map<string, TypeCheck<TSchema>>,
+  checks: Map<string, SchemaCheck>,
   side: string,
 ): DecodeResult<T> {
   const size = byteLength(data);
@@ -103,7 +104,7 @@ function decode<T>(
       }),
     };
   }
-  const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+  const text = typeof data === 'string' ? data : utf8Decode(data);
   if (jsonDeeperThan(text, MAX_JSON_DEPTH)) {
     return {
       ok: false,
@@ -169,7 +170,7 @@ export function decodeServerMessage(data: string | Uint8Array): DecodeResult<Ser
   return decode<ServerMessage>(data, serverChecks, 'relay');
 }
 
-function encode(message: { type: string }, checks: Map<string, TypeCheck<TSchema>>): string {
+function encode(message: { type: string }, checks: Map<string, SchemaCheck>): string {
   const full = { v: WIRE_VERSION, ...message };
   const check = checks.get(message.type);
   if (check === undefined || !check.Check(full)) {
@@ -179,7 +180,7 @@ function encode(message: { type: string }, checks: Map<string, TypeCheck<TSchema
     });
   }
   const text = JSON.stringify(full);
-  if (Buffer.byteLength(text, 'utf8') > MAX_SIGNAL_BYTES) {
+  if (utf8Length(text) > MAX_SIGNAL_BYTES) {
     throw new RoomdError('protocol.too_large', {
       message: `A "${message.type}" message is over the signaling size limit.`,
     });
@@ -204,9 +205,13 @@ export function errorMessage(error: RoomdError, ref?: string): WithoutV<ServerMe
 }
 
 export function toBase64Url(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64url');
+  return encodeBase64Url(bytes);
 }
 
+/**
+ * The bytes of a base64url field whose pattern the message's schema already checked; a text that is
+ * still not base64url gives no bytes (empty), which no key or signature check passes.
+ */
 export function fromBase64Url(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'base64url'));
+  return decodeBase64Url(text, { canonical: false }) ?? new Uint8Array(0);
 }

@@ -5,13 +5,14 @@
  * be replayed on another connection or meeting; their context strings differ, so one is never the
  * other.
  */
+import { utf8Encode } from '../core/encoding.ts';
 
 export const HOST_PROOF_CONTEXT = 'roomd wire v1 host proof';
 export const IDENTITY_PROOF_CONTEXT = 'roomd wire v1 identity proof';
 
 function proofMessage(context: string, nonce: Uint8Array, meetingId: string): Uint8Array {
-  const ctx = Buffer.from(context, 'utf8');
-  const id = Buffer.from(meetingId, 'utf8');
+  const ctx = utf8Encode(context);
+  const id = utf8Encode(meetingId);
   const out = new Uint8Array(ctx.length + 1 + nonce.length + id.length);
   out.set(ctx, 0);
   out[ctx.length] = 0;

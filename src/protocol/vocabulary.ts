@@ -38,8 +38,11 @@ export type EncryptionMode = (typeof ENCRYPTION_MODES)[number];
 export const CLIENT_TYPES = ['room', 'desktop', 'mobile', 'web', 'phone', 'sip', 'h323'] as const;
 export type ClientType = (typeof CLIENT_TYPES)[number];
 
-/** Client kinds that may join an E2EE meeting (docs/protocol.md §Admission rules: only native clients). */
-export const E2EE_CAPABLE_CLIENTS: readonly ClientType[] = ['room', 'desktop', 'mobile'];
+/**
+ * Client kinds that may join an E2EE meeting (docs/protocol.md §Admission rules): native clients and
+ * the web client that runs the E2EE protocol in the browser (`web/`), each with protocol ≥ 1.
+ */
+export const E2EE_CAPABLE_CLIENTS: readonly ClientType[] = ['room', 'desktop', 'mobile', 'web'];
 
 /** A client of this kind announcing this E2EE protocol version may join an E2EE meeting. */
 export function isE2eeCapable(client: ClientType, protocol: number): boolean {

@@ -45,7 +45,7 @@ export interface AdmissionContext {
 }
 
 const CLIENT_NAMES: Record<string, string> = {
-  web: 'Web browsers',
+  web: 'Web browsers without end-to-end encryption',
   phone: 'Telephone dial-in',
   sip: 'SIP room systems',
   h323: 'H.323 room systems',
@@ -100,7 +100,8 @@ export function decideAdmission(join: ClientMessageOf<'join'>, ctx: AdmissionCon
       };
     }
     const name = CLIENT_NAMES[join.client];
-    if (name !== undefined) {
+    // A web client is refused only without the E2EE protocol; phone, SIP and H.323 always are.
+    if (name !== undefined && !isE2eeCapable(join.client, join.protocol)) {
       return {
         kind: 'refused',
         reason: 'client_not_allowed',

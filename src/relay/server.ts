@@ -19,6 +19,7 @@ import { type MediaWorkerStats, RelayCore, type SignalingLimits } from './core.t
 import type { OutgoingBody, RelayHooks } from './hooks.ts';
 import type { LockoutPolicy } from './admission.ts';
 import { checkAdminToken, generateAdminToken, registerHttpApi } from './http-api.ts';
+import { DEFAULT_WEB_CLIENT_DIR, loadWebClient, registerWebClient } from './web-client.ts';
 import { JanusMediaPlane } from './janus/pool.ts';
 import { janusInstances, type MediaPlaneChoice } from './media-plane.ts';
 import { Connection, describeError } from './session.ts';
@@ -70,6 +71,11 @@ export interface RelayOptions {
   turn?: TurnSettings;
   /** Big meetings (docs/protocol.md §Big meetings): last N, and speakers heard at once. */
   bigMeeting?: BigMeetingSettings;
+  /**
+   * The built web client served at /join/<meeting id> (docs/protocol.md §Web client): default
+   * web/dist of this installation; null serves none.
+   */
+  webClientDir?: string | null;
 }
 
 /** Close code for a connection refused because its address is over a cap ("try again later"). */
@@ -197,6 +203,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     if (app !== undefined) return;
     checkAdminToken(options.host, options.adminToken);
     await registry.load();
+    const webDir = options.webClientDir === undefined ? DEFAULT_WEB_CLIENT_DIR : options.webClientDir;
+    const webClient = webDir === null ? null : await loadWebClient(webDir);
     const tls = options.tls;
     const server: FastifyInstance = (
       tls === undefined
@@ -240,6 +248,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         socket.on('error', () => guarded(socket, () => c.closed()));
       });
       registerHttpApi(scope, core, adminToken);
+      registerWebClient(scope, webClient);
     });
     await server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
     const info = server.server.address() as AddressInfo;

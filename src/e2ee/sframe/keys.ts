@@ -5,7 +5,7 @@
  * state (KeyObjects), wiping the derived bytes.
  */
 import { RoomdError } from '../../core/errors.ts';
-import { type PreparedAead, type SFrameAead, nativeAead } from './aead.ts';
+import { defaultAead, type PreparedAead, type SFrameAead } from './aead.ts';
 import { decodeHeader, headerLength, MAX_U64, type SFrameHeader, writeHeader } from './header.ts';
 import { deriveKeySalt, formNonce, type SuiteParams, suiteParams } from './suites.ts';
 
@@ -34,7 +34,7 @@ export class SFrameSendKey {
       throw new RoomdError('e2ee.malformed', { message: 'SFrame KID and CTR must be in 0..2^64-1.' });
     }
     const { key, salt } = deriveKeySalt(this.suite, kid, baseKey);
-    this.#aead = (options.aead ?? nativeAead).prepare(this.suite, key);
+    this.#aead = (options.aead ?? defaultAead).prepare(this.suite, key);
     key.fill(0);
     this.#salt = salt;
     this.#nonce = new Uint8Array(this.suite.nn);
@@ -107,7 +107,7 @@ export class SFrameReceiveKey {
     this.suite = suiteParams(suite);
     this.kid = kid;
     const { key, salt } = deriveKeySalt(this.suite, kid, baseKey);
-    this.#aead = (options.aead ?? nativeAead).prepare(this.suite, key);
+    this.#aead = (options.aead ?? defaultAead).prepare(this.suite, key);
     key.fill(0);
     this.#salt = salt;
     this.#nonce = new Uint8Array(this.suite.nn);

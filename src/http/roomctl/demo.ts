@@ -19,7 +19,7 @@ Makes the far end of the demo's meetings act (roomd demo only), so you can watch
                             rekeyed (a name the room knows, on a new identity key)
   leave [--name NAME]       someone leaves (default: the last person 'join' added)
   phone-join                a dial-in phone tries to join the end-to-end encrypted meeting: refused
-  web-join                  a web browser tries to join it: refused
+  web-join                  a browser without end-to-end encryption tries to join it: refused
   old-app-join              an app too old for end-to-end encryption tries to join it: refused
   relay-restart             the meeting relay restarts; everyone reconnects
   unplug DEVICE             pull a device's cable; DEVICE: panel, camera, speakerphone or laptop

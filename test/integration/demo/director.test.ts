@@ -163,7 +163,11 @@ describe('roomctl demo on the demo room', () => {
     const before = await state();
     for (const [cmd, code, words] of [
       ['phone-join', 'client_not_allowed', 'Telephone dial-in cannot join end-to-end encrypted meetings'],
-      ['web-join', 'client_not_allowed', 'Web browsers cannot join end-to-end encrypted meetings'],
+      [
+        'web-join',
+        'client_not_allowed',
+        'Web browsers without end-to-end encryption cannot join end-to-end encrypted meetings',
+      ],
       ['old-app-join', 'protocol_too_old', 'too old for end-to-end encrypted meetings'],
     ] as const) {
       const r = await roomctl('demo', cmd, '--json');

@@ -121,7 +121,7 @@ describe('the relay is the adversary: downgrades and non-E2EE clients', () => {
     const cases = [
       { client: 'phone', protocol: 0 },
       { client: 'sip', protocol: 0 },
-      { client: 'web', protocol: 1 },
+      { client: 'web', protocol: 0 },
       { client: 'desktop', protocol: 0 },
     ] as const;
     for (const [i, c] of cases.entries()) {

@@ -55,16 +55,21 @@ function ctx(over: Partial<AdmissionContext> = {}): AdmissionContext {
 }
 
 describe('decideAdmission', () => {
-  it('admits native clients of protocol >= 1 to an E2EE meeting once the host has joined', () => {
-    for (const client of ['room', 'desktop', 'mobile'] as const) {
+  it('admits native and web clients of protocol >= 1 to an E2EE meeting once the host has joined', () => {
+    for (const client of ['room', 'desktop', 'mobile', 'web'] as const) {
       expect(decideAdmission(join({ client }), ctx())).toEqual({ kind: 'admitted', host: false });
     }
   });
 
-  it.each(['phone', 'sip', 'h323', 'web'] as const)(
-    'refuses a %s client from an E2EE meeting with a sentence',
-    (client) => {
-      const d = decideAdmission(join({ client }), ctx());
+  it.each([
+    ['phone', 1],
+    ['sip', 1],
+    ['h323', 1],
+    ['web', 0],
+  ] as const)(
+    'refuses a %s client (protocol %i) from an E2EE meeting with a sentence',
+    (client, protocol) => {
+      const d = decideAdmission(join({ client, protocol }), ctx());
       expect(d.kind).toBe('refused');
       if (d.kind === 'refused') {
         expect(d.reason).toBe('client_not_allowed');

@@ -1,0 +1,233 @@
+/**
+ * The web client's page: a join form (meeting id from the address, passcode, display name), then the
+ * meeting: the shield, the 40-digit security code to compare with the room's, and the roster from
+ * the leader-signed heartbeat with each participant's verification mark. The same words and
+ * fail-closed rules as the room screen (docs/kiosk-and-admin-api.md §Room screen).
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { SystemClock } from '../../src/core/clock.ts';
+import type { MeetingParticipant, MeetingSnapshot } from '../../src/meeting/status.ts';
+import { loadIdentity, type WebIdentity } from './identity.ts';
+import { WebMeeting } from './meeting.ts';
+
+/** The meeting id in `/join/<id>` (or `#<id>` where the bundle is hosted elsewhere). */
+export function meetingIdFromLocation(loc: Pick<Location, 'pathname' | 'hash'>): string {
+  const fromPath = /\/join\/([0-9][0-9-]{0,31})\/?$/.exec(loc.pathname)?.[1];
+  if (fromPath !== undefined) return fromPath;
+  const fromHash = /^#([0-9][0-9-]{0,31})$/.exec(loc.hash)?.[1];
+  return fromHash ?? '';
+}
+
+function signalUrl(loc: Location): string {
+  return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/v1/signal`;
+}
+
+const SHIELD_TEXT: Record<MeetingSnapshot['shield'], string> = {
+  e2ee: 'End-to-end encrypted',
+  enhanced: 'Encrypted — keys held by the meeting service',
+  partial: 'Not everyone is end-to-end encrypted',
+  verifying: 'Verifying encryption…',
+  none: 'Not encrypted',
+};
+
+function Shield({ kind }: { kind: MeetingSnapshot['shield'] }) {
+  const tone = kind === 'e2ee' || kind === 'enhanced' ? 'green' : kind === 'none' ? 'grey' : 'orange';
+  return (
+    <div class={`shield shield-${tone}`} data-testid="shield" data-shield={kind}>
+      <svg viewBox="0 0 48 56" role="img" aria-label={SHIELD_TEXT[kind]} class="shield-icon">
+        <path class="shield-body" d="M24 2 L44 9 V26 C44 40 35 50 24 54 C13 50 4 40 4 26 V9 Z" />
+        {kind === 'e2ee' && (
+          <g class="shield-mark">
+            <rect x="15" y="25" width="18" height="15" rx="2.5" />
+            <path class="shield-stroke" d="M18.5 25 V20.5 a5.5 5.5 0 0 1 11 0 V25" />
+          </g>
+        )}
+        {kind === 'enhanced' && <path class="shield-stroke" d="M14 28 L21 35 L34 21" />}
+      </svg>
+      <span data-testid="shield-text">{SHIELD_TEXT[kind]}</span>
+    </div>
+  );
+}
+
+function mark(p: MeetingParticipant): string {
+  const id = p.identity;
+  switch (id.status) {
+    case 'verified':
+      return `Verified · ${id.org}`;
+    case 'key-changed':
+      return `Key changed · ${id.org}`;
+    case 'unverified':
+      return `Not verified · ${id.fingerprint}`;
+    default:
+      return p.clientType;
+  }
+}
+
+function Roster({ snapshot }: { snapshot: MeetingSnapshot }) {
+  return (
+    <ul class="roster" data-testid="roster">
+      {snapshot.participants.map((p) => (
+        <li
+          key={p.id}
+          data-testid="participant"
+          data-self={p.self ? 'yes' : 'no'}
+          data-identity={p.identity.status}
+        >
+          <span class="name">
+            {p.name}
+            {p.self ? ' (you)' : ''}
+          </span>
+          <span class={`mark mark-${p.identity.status}`}>{mark(p)}</span>
+          {!p.keyed && snapshot.encryption === 'e2ee' && <span class="mark mark-unkeyed">no key yet</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function InMeeting({ snapshot, onLeave }: { snapshot: MeetingSnapshot; onLeave: () => void }) {
+  const groups = snapshot.securityCode?.split(' ') ?? [];
+  return (
+    <main class="meeting" data-testid="meeting" data-status={snapshot.status}>
+      <header>
+        <h1>{snapshot.title === '' ? `Meeting ${snapshot.id}` : snapshot.title}</h1>
+        <button type="button" class="leave" data-testid="leave" onClick={onLeave}>
+          Leave
+        </button>
+      </header>
+      <Shield kind={snapshot.shield} />
+      {snapshot.status === 'waiting-for-host' && <p data-testid="waiting">Waiting for the host to join…</p>}
+      {snapshot.error !== null && (
+        <p class="warning" data-testid="warning">
+          {snapshot.error.message}
+        </p>
+      )}
+      {snapshot.shield === 'e2ee' && snapshot.securityCode !== null && (
+        <section class={`code ${snapshot.securityCodeChanged ? 'code-changed' : ''}`}>
+          <h2>{snapshot.securityCodeChanged ? 'The security code changed' : 'Security code'}</h2>
+          <p class="hint">Check that everyone sees the same code.</p>
+          <div class="security-code" data-testid="security-code" data-code={snapshot.securityCode}>
+            {groups.map((g, i) => (
+              <span key={`${i}-${g}`}>{g}</span>
+            ))}
+          </div>
+        </section>
+      )}
+      {snapshot.alarms.map((a) => (
+        <p class="alarm" key={a}>
+          {a}
+        </p>
+      ))}
+      <Roster snapshot={snapshot} />
+    </main>
+  );
+}
+
+type Phase =
+  | { kind: 'form'; error: string | null }
+  | { kind: 'joined'; snapshot: MeetingSnapshot }
+  | { kind: 'ended'; message: string };
+
+export function App() {
+  const [phase, setPhase] = useState<Phase>({ kind: 'form', error: null });
+  const [identity, setIdentity] = useState<WebIdentity | null>(null);
+  const meeting = useRef<WebMeeting | null>(null);
+  const [meetingId, setMeetingId] = useState(() => meetingIdFromLocation(location));
+  const [passcode, setPasscode] = useState('');
+  const [name, setName] = useState('');
+
+  useEffect(() => {
+    loadIdentity().then(setIdentity, (e: unknown) =>
+      setPhase({ kind: 'form', error: `This browser could not make a key: ${String(e)}` }),
+    );
+  }, []);
+
+  const join = (ev: Event) => {
+    ev.preventDefault();
+    if (identity === null || meetingId === '' || name.trim() === '') return;
+    const m = new WebMeeting({
+      signalUrl: signalUrl(location),
+      meetingId,
+      passcode,
+      displayName: name.trim(),
+      identity,
+      clock: new SystemClock(),
+      openSocket: (url, on) => {
+        const ws = new WebSocket(url);
+        ws.onmessage = (ev) => on.message(ev.data);
+        ws.onclose = (ev) => on.close(ev.code);
+        return ws;
+      },
+    });
+    meeting.current = m;
+    m.events.on('state', (snapshot) => {
+      if (snapshot.status !== 'left' && snapshot.status !== 'failed') setPhase({ kind: 'joined', snapshot });
+    });
+    m.events.on('ended', ({ status, error }) => {
+      meeting.current = null;
+      setPhase(
+        status === 'left'
+          ? { kind: 'ended', message: 'You left the meeting.' }
+          : { kind: 'form', error: error?.message ?? 'The meeting ended.' },
+      );
+    });
+    m.join();
+  };
+
+  if (phase.kind === 'joined')
+    return <InMeeting snapshot={phase.snapshot} onLeave={() => meeting.current?.leave()} />;
+  if (phase.kind === 'ended') {
+    return (
+      <main class="ended" data-testid="ended">
+        <p>{phase.message}</p>
+        <button type="button" onClick={() => setPhase({ kind: 'form', error: null })}>
+          Join again
+        </button>
+      </main>
+    );
+  }
+  return (
+    <main class="join">
+      <h1>Join a meeting</h1>
+      <form onSubmit={join} data-testid="join-form">
+        <label>
+          Meeting ID
+          <input
+            name="meeting"
+            inputMode="numeric"
+            autoComplete="off"
+            value={meetingId}
+            onInput={(e) => setMeetingId(e.currentTarget.value.trim())}
+          />
+        </label>
+        <label>
+          Passcode
+          <input
+            name="passcode"
+            type="password"
+            autoComplete="off"
+            value={passcode}
+            onInput={(e) => setPasscode(e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Your name
+          <input name="name" maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </label>
+        <button type="submit" data-testid="join" disabled={identity === null}>
+          Join
+        </button>
+      </form>
+      {phase.error !== null && (
+        <p class="error" data-testid="error">
+          {phase.error}
+        </p>
+      )}
+      {identity !== null && (
+        <p class="device" data-testid="device">
+          This browser's key: {identity.persistent ? 'kept in this browser, encrypted' : 'for this page only'}
+        </p>
+      )}
+    </main>
+  );
+}

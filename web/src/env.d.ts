@@ -1,0 +1,2 @@
+/** Vite handles CSS imports (web/vite.config.ts). */
+declare module '*.css';

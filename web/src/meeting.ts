@@ -1,0 +1,283 @@
+/**
+ * The web client's meeting session: the browser's shell around the same pure meeting machine the
+ * room runs (src/meeting/machine.ts), the way src/meeting/session.ts is the room's. It speaks the
+ * signaling protocol over the browser's WebSocket (docs/protocol.md "# Wire protocol" §Session flow),
+ * validating every message with the shared codec, feeds what it observes to the machine and carries
+ * out the effects it returns. This slice has no media connection: the relay admits a participant
+ * without one, and the E2EE session (key exchange, heartbeats, roster, security code) runs on
+ * signaling alone. A lost socket is reconnected with backoff, each connection a new participant with
+ * fresh keys, as the room does (docs/protocol.md §Session flow).
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import type { Clock, TimerHandle } from '../../src/core/clock.ts';
+import { EventBus } from '../../src/core/events.ts';
+import { E2EE_PROTOCOL_VERSION } from '../../src/e2ee/index.ts';
+import { createMeetingMachine, type MeetingMachine } from '../../src/meeting/machine.ts';
+import type {
+  MeetingEffect,
+  MeetingError,
+  MeetingEvent,
+  SessionIdentity,
+} from '../../src/meeting/machine-types.ts';
+import type { MeetingSnapshot } from '../../src/meeting/status.ts';
+import {
+  decodeServerMessage,
+  encodeClientMessage,
+  fromBase64Url,
+  toBase64Url,
+} from '../../src/protocol/codec.ts';
+import { hostProofMessage, identityProofMessage } from '../../src/protocol/host-proof.ts';
+import { type BackoffOptions, backoffDelay } from '../../src/transport/backoff.ts';
+import type { ClientMessage, ServerMessage, WithoutV } from '../../src/protocol/schemas.ts';
+
+/** The browser's WebSocket as this shell uses it (a fake in tests). */
+export interface SignalSocket {
+  readonly readyState: number;
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** What the socket reports: each message's data, and its close code. */
+export interface SignalHandlers {
+  message(data: unknown): void;
+  close(code: number): void;
+}
+
+export interface WebMeetingOptions {
+  /** ws[s]://host/v1/signal */
+  signalUrl: string;
+  meetingId: string;
+  passcode?: string;
+  displayName: string;
+  identity: SessionIdentity;
+  clock: Clock;
+  /** Opens the signaling socket: the browser's WebSocket on the page, a fake in tests. */
+  openSocket: (url: string, on: SignalHandlers) => SignalSocket;
+  backoff?: BackoffOptions;
+}
+
+const OPEN = 1;
+
+export interface WebMeetingEvents {
+  state: MeetingSnapshot;
+  /** The session is over: left on purpose, or failed (refused, the socket lost, a downgrade…). */
+  ended: { status: 'left' | 'failed'; error: MeetingError | null };
+}
+
+export class WebMeeting {
+  readonly events = new EventBus<WebMeetingEvents>();
+  readonly #o: WebMeetingOptions;
+  readonly #machine: MeetingMachine;
+  #socket: SignalSocket | null = null;
+  #tick: TimerHandle | null = null;
+  #joinDeadline: TimerHandle | null = null;
+  #retry: TimerHandle | null = null;
+  /** Connection attempts since the relay last answered (its hello). */
+  #attempt = 0;
+  #ended = false;
+  /** Messages the relay sent that failed validation (dropped, as the room does). */
+  rejected = 0;
+
+  constructor(options: WebMeetingOptions) {
+    this.#o = options;
+    this.#machine = createMeetingMachine({
+      meetingId: options.meetingId,
+      displayName: options.displayName,
+      clientType: 'web',
+      identity: options.identity,
+      onFrameAlarm: () => this.#dispatch({ type: 'frame-alarm' }),
+    });
+  }
+
+  get snapshot(): MeetingSnapshot {
+    return this.#machine.snapshot;
+  }
+
+  join(): void {
+    this.#dispatch({ type: 'join' });
+  }
+
+  leave(): void {
+    this.#dispatch({ type: 'leave' });
+  }
+
+  acknowledgeCodeChange(): void {
+    this.#dispatch({ type: 'acknowledge-code-change' });
+  }
+
+  #dispatch(event: MeetingEvent): void {
+    this.#apply(this.#machine.handle(event, this.#o.clock.monotonic()));
+  }
+
+  #send(message: WithoutV<ClientMessage>): void {
+    const s = this.#socket;
+    if (s !== null && s.readyState === OPEN) s.send(encodeClientMessage(message));
+  }
+
+  #connect(): void {
+    const socket: SignalSocket = this.#o.openSocket(this.#o.signalUrl, {
+      message: (data) => {
+        if (this.#socket !== socket) return;
+        // Signaling is text only (docs/protocol.md §Transport): anything else is refused like garbage.
+        const decoded = typeof data === 'string' ? decodeServerMessage(data) : null;
+        if (decoded === null || !decoded.ok) {
+          this.rejected++;
+          return;
+        }
+        this.#receive(decoded.message);
+      },
+      close: (code) => {
+        if (this.#socket !== socket) return;
+        this.#socket = null;
+        if (!this.#ended) this.#closed(code);
+      },
+    });
+    this.#socket = socket;
+  }
+
+  #closed(code: number): void {
+    this.#dispatch({
+      type: 'disconnected',
+      willReconnect: true,
+      ...(code === 1000 || code === 1001
+        ? {}
+        : {
+            error: {
+              code: 'transport.disconnected' as const,
+              message: `The connection to the meeting service closed (${code}).`,
+            },
+          }),
+    });
+    if (this.#ended) return;
+    this.#attempt++;
+    this.#dispatch({ type: 'reconnecting' });
+    this.#retry = this.#o.clock.setTimeout(
+      () => {
+        this.#retry = null;
+        if (!this.#ended) this.#connect();
+      },
+      backoffDelay(this.#attempt, this.#o.backoff),
+    );
+  }
+
+  #receive(m: ServerMessage): void {
+    const wallNow = this.#o.clock.now();
+    switch (m.type) {
+      case 'hello':
+        this.#attempt = 0;
+        this.#dispatch({ type: 'connected' });
+        this.#send(this.#joinMessage(m.nonce));
+        return;
+      case 'admission':
+        this.#dispatch({ type: 'admission', message: m, wallNow });
+        return;
+      case 'meeting-info':
+        this.#dispatch({ type: 'meeting-info', message: m, wallNow, pinned: undefined });
+        return;
+      case 'roster':
+        this.#dispatch({ type: 'roster', message: m });
+        return;
+      case 'leader':
+        this.#dispatch({ type: 'leader', message: m });
+        return;
+      case 'meeting-key':
+        this.#dispatch({ type: 'meeting-key', keyId: m.keyId, key: fromBase64Url(m.key) });
+        return;
+      case 'e2ee':
+        this.#dispatch({ type: 'e2ee', from: m.from, payload: m.payload });
+        return;
+      case 'error':
+        this.#dispatch({ type: 'relay-error', code: m.code, message: m.message });
+        return;
+      default:
+        // Media signaling (ice-servers, sdp, media-ready…) and media control: no media in this client yet.
+        return;
+    }
+  }
+
+  /** The join, with both proofs over the relay's nonce (docs/protocol.md §Host proof). */
+  #joinMessage(nonceText: string): WithoutV<ClientMessage> {
+    const o = this.#o;
+    const nonce = fromBase64Url(nonceText);
+    const sign = (message: Uint8Array) => toBase64Url(ed25519.sign(message, o.identity.secretKey));
+    return {
+      type: 'join',
+      meetingId: o.meetingId,
+      ...(o.passcode === undefined || o.passcode === '' ? {} : { passcode: o.passcode }),
+      displayName: o.displayName,
+      client: 'web',
+      protocol: E2EE_PROTOCOL_VERSION,
+      deviceId: o.identity.deviceId,
+      identityKey: toBase64Url(o.identity.publicKey),
+      hostProof: sign(hostProofMessage(nonce, o.meetingId)),
+      identityProof: sign(identityProofMessage(nonce, o.meetingId)),
+    };
+  }
+
+  #apply(effects: readonly MeetingEffect[]): void {
+    const clock = this.#o.clock;
+    for (const e of effects) {
+      switch (e.type) {
+        case 'connect':
+          this.#connect();
+          break;
+        case 'start-tick':
+          if (this.#tick === null)
+            this.#tick = clock.setInterval(() => this.#dispatch({ type: 'tick' }), e.everyMs);
+          break;
+        case 'stop-tick':
+          if (this.#tick !== null) clock.clear(this.#tick);
+          this.#tick = null;
+          break;
+        case 'arm-join-deadline':
+          this.#disarm();
+          this.#joinDeadline = clock.setTimeout(() => {
+            this.#joinDeadline = null;
+            this.#dispatch({ type: 'join-deadline' });
+          }, e.afterMs);
+          break;
+        case 'disarm-join-deadline':
+          this.#disarm();
+          break;
+        case 'send-e2ee':
+          this.#send({ type: 'e2ee', to: e.to, payload: e.payload });
+          break;
+        case 'state':
+          this.events.emit('state', e.snapshot);
+          break;
+        case 'end':
+          this.#end(e);
+          break;
+        case 'key-switch':
+        case 'resolve-join':
+        case 'reject-join':
+        case 'pin-policy':
+        case 'warn':
+          // No media to key, no caller awaiting the join (the page follows `state`), no policy book.
+          break;
+      }
+    }
+  }
+
+  #disarm(): void {
+    if (this.#joinDeadline !== null) this.#o.clock.clear(this.#joinDeadline);
+    this.#joinDeadline = null;
+  }
+
+  #end({ status, error }: Extract<MeetingEffect, { type: 'end' }>): void {
+    this.#ended = true;
+    if (this.#retry !== null) this.#o.clock.clear(this.#retry);
+    this.#retry = null;
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket !== null) {
+      if (status === 'left' && socket.readyState === OPEN)
+        socket.send(encodeClientMessage({ type: 'leave' }));
+      socket.close(1000, status);
+    }
+    if (this.#tick !== null) this.#o.clock.clear(this.#tick);
+    this.#tick = null;
+    this.#disarm();
+    this.events.emit('ended', { status, error });
+  }
+}
