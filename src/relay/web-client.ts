@@ -97,4 +97,8 @@ export function registerWebClient(app: FastifyInstance, bundle: WebClientBundle 
       .type(asset.type)
       .send(asset.body);
   });
+  // Browsers ask for it on every page: an empty answer, not a 404 in the visitor's console.
+  app.get('/favicon.ico', (_request, reply) =>
+    secure(reply).header('cache-control', 'public, max-age=86400').code(204).send(),
+  );
 }

@@ -65,6 +65,9 @@ describe('web client on the relay', () => {
       expect(res.status, p).toBe(404);
       await res.body?.cancel();
     }
+    // What every browser asks for: an empty answer, so a visitor's console shows no error.
+    const icon = await fetch(`${relay.address.httpUrl}/favicon.ico`);
+    expect(icon.status).toBe(204);
   });
 
   it('says the web client is not installed where it was not built', async () => {
