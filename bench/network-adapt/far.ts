@@ -152,6 +152,10 @@ for await (const line of lines) {
     );
   if (cmd === 'end') break;
 }
-await far.leave().catch(() => {});
+await far
+  .leave()
+  .catch((error: unknown) =>
+    process.stderr.write(`far: leaving failed: ${error instanceof Error ? error.message : String(error)}\n`),
+  );
 await h.close();
 process.exit(0);

@@ -316,11 +316,20 @@ function attempt<T>(
     try {
       run({ done, fail, own: (s) => owned.push(s) });
     } catch (error) {
-      // A synchronous throw (a bad option reaching net or tls): settled here, timer and all.
+      // A synchronous throw: ours (a RoomdError) or Node's refusal of an option (an ERR_* code from
+      // net or tls) is settled here, timer and all; anything else is a bug and surfaces.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!(error instanceof RoomdError) && !(typeof code === 'string' && code.startsWith('ERR_'))) {
+        clock.clear(timer);
+        throw error;
+      }
       fail(
         error instanceof RoomdError
           ? error
-          : new RoomdError('transport.open_failed', { message: `${what} could not start.`, cause: error }),
+          : new RoomdError('transport.open_failed', {
+              message: `${what} could not start (${code}).`,
+              cause: error,
+            }),
       );
     }
   });
