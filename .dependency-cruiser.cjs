@@ -83,7 +83,8 @@ const forbidden = [
     name: 'web-uses-shared-layers',
     comment:
       'The web client (web/) shares the pure layers with the daemon: core, protocol, e2ee, the ' +
-      "meeting machine and the reconnect backoff; never the daemon's shells, transport, media or " +
+      'meeting machine, the media link and its stream path, and the reconnect backoff; never the ' +
+      "daemon's shells, transport, capture and playout processes, or " +
       'anything Node-only ' +
       '(docs/decisions/0022-one-core-in-node-and-browser.md).',
     severity: 'error',
@@ -91,7 +92,7 @@ const forbidden = [
     to: {
       path: '^src/',
       pathNot:
-        '^src/(core|protocol|e2ee)/|^src/meeting/(machine|machine-types|machine-info|status|snapshot-view|policy-gate)\\.ts$|^src/transport/backoff\\.ts$',
+        '^src/(core|protocol|e2ee)/|^src/meeting/(machine|machine-types|machine-info|status|snapshot-view|policy-gate|media-link|control|chat|share|data-message|lag-monitor)\\.ts$|^src/media/(types|envelope|stats|codec-string)\\.ts$|^src/media/stream/|^src/transport/backoff\\.ts$',
     },
   },
   {

@@ -4,6 +4,8 @@
 //  2. npm packages (npm ci) when node_modules is missing or older than package-lock.json.
 //  3. Debian packages through scripts/setup-system.sh (installs as root, else prints the command).
 //  4. The kiosk UI build when it is missing or older than its sources.
+//  5. The web client build (web/dist, served by the relay at /join/<id>) when it is missing or older
+//     than its sources: web/ and the shared modules under src/ it bundles.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,33 +47,46 @@ const sys = spawnSync('bash', [join(root, 'scripts/setup-system.sh'), '--quiet']
 });
 if (sys.status !== 0) process.exit(sys.status ?? 1);
 
+// Newest modification time of the files under `dir`, build output and packages left out.
+const newest = (dir) => {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'dist' || e.name === 'node_modules') continue;
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+};
+
+/** Builds with `config` when `built` is missing or older than anything under `sources`. */
+function buildIfStale(what, config, built, sources) {
+  if (existsSync(built) && Math.max(...sources.map(newest)) <= statSync(built).mtimeMs) return;
+  say(`building ${what}…`);
+  run(process.execPath, [
+    join(root, 'node_modules/vite/bin/vite.js'),
+    'build',
+    '--config',
+    config,
+    '--logLevel',
+    'warn',
+  ]);
+}
+
 // 4. Kiosk UI
 const kiosk = join(root, 'kiosk-ui');
 const config = ['vite.config.ts', 'vite.config.js', 'vite.config.mjs']
   .map((f) => join(kiosk, f))
   .find(existsSync);
 if (config !== undefined) {
-  const newest = (dir) => {
-    let t = 0;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (e.name === 'dist' || e.name === 'node_modules') continue;
-      const p = join(dir, e.name);
-      t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }
-    return t;
-  };
-  const built = join(kiosk, 'dist', 'index.html');
-  if (!existsSync(built) || newest(kiosk) > statSync(built).mtimeMs) {
-    say('building the kiosk UI…');
-    run(process.execPath, [
-      join(root, 'node_modules/vite/bin/vite.js'),
-      'build',
-      '--config',
-      config,
-      '--logLevel',
-      'warn',
-    ]);
-  }
+  buildIfStale('the kiosk UI', config, join(kiosk, 'dist', 'index.html'), [kiosk]);
+}
+
+// 5. Web client: web/ and src/ (it bundles src/core, src/protocol, src/e2ee, src/meeting, src/media;
+// all of src/ is simpler and at worst builds once too often).
+const web = join(root, 'web');
+const webConfig = join(web, 'vite.config.ts');
+if (existsSync(webConfig)) {
+  buildIfStale('the web client', webConfig, join(web, 'dist', 'index.html'), [web, join(root, 'src')]);
 }
 
 if (purpose === 'start') say('ready.');

@@ -4,6 +4,8 @@
 #
 # Layout of the package:
 #   /opt/roomd/{bin,dist,node_modules,kiosk-ui/dist,docs,package.json}   the daemon, built
+#   /opt/roomd/web/dist                                                    the web client the relay serves
+#   /opt/roomd/scripts/web-bundle-hash.mjs                                 its bundle hash, recomputed
 #   /usr/bin/roomd -> /opt/roomd/bin/roomd.js                              the CLI
 #   /lib/systemd/system/{roomd,roomd-kiosk}.service                        units
 #   /lib/udev/rules.d/99-roomd.rules                                       device access, names
@@ -12,9 +14,10 @@
 #   /etc/udev/rules.d/98-roomd-local.rules                                 conffiles
 #   DEBIAN/{control,conffiles,md5sums,postinst,prerm,postrm}
 #
-# The TypeScript build and the kiosk build are written straight into the staging tree, so the
-# working copy's dist/ is never touched; node_modules holds only the production dependencies
-# (as `npm ls --omit=dev` resolves them from the installed tree, native binaries included).
+# The TypeScript build, the kiosk build and the web client build are written straight into the
+# staging tree, so the working copy's dist/ is never touched; node_modules holds only the production
+# dependencies (as `npm ls --omit=dev` resolves them from the installed tree, native binaries
+# included).
 #
 # Usage: scripts/package-deb.sh [--out DIR] [--no-typecheck] [--keep-stage]
 #   --no-typecheck  emit JavaScript without type checking (tsc --noCheck): for tests and CI runs
@@ -88,6 +91,18 @@ if [ -f "$REPO/kiosk-ui/index.html" ]; then
   [ -f "$APP/kiosk-ui/dist/index.html" ] || die "the kiosk build did not produce kiosk-ui/dist/index.html"
 else
   die "kiosk-ui/index.html is missing: there is no kiosk UI to bundle"
+fi
+
+# --- the web client: Vite build (the relay serves it at /join/<id>, docs/protocol.md §Web client) ---
+if [ -f "$REPO/web/index.html" ]; then
+  say "building the web client into the package"
+  (cd "$REPO" && npx --no-install vite build --config web/vite.config.ts --outDir "$APP/web/dist" --emptyOutDir --logLevel warn) ||
+    die "the web client build failed (npm run build:web)"
+  [ -f "$APP/web/dist/index.html" ] || die "the web client build did not produce web/dist/index.html"
+  install -D -m 0755 "$REPO/scripts/web-bundle-hash.mjs" "$APP/scripts/web-bundle-hash.mjs"
+  say "web client bundle $(node "$APP/scripts/web-bundle-hash.mjs" "$APP/web/dist")"
+else
+  die "web/index.html is missing: there is no web client to bundle"
 fi
 
 # --- launcher, manifest, docs ----------------------------------------------------------------------

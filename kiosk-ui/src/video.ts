@@ -10,6 +10,7 @@
  * own tile; content (the screen stream, whoever shares, the room too) paints the one share view
  * (docs/kiosk-and-admin-api.md §Content sharing).
  */
+import { webCodecsVideoCodec } from '../../src/media/codec-string.ts';
 import { decodeFeedMessage, type FeedFrame } from '../../src/media/kiosk-feed.ts';
 import type { VideoCodec } from '../../src/media/types.ts';
 import { feedTarget, SELF_VIEW } from './feed-target.ts';
@@ -18,19 +19,7 @@ export { SELF_VIEW, SHARE_VIEW } from './feed-target.ts';
 
 /** WebCodecs codec string; H.264 takes profile/constraints/level from the keyframe's SPS. */
 export function codecString(frame: FeedFrame): string | null {
-  if (frame.codec === 'vp8') return 'vp8';
-  if (frame.codec === 'vp9') return 'vp09.00.10.08';
-  const d = frame.data;
-  for (let i = 0; i + 7 < d.length; i++) {
-    const startCode = d[i] === 0 && d[i + 1] === 0 && (d[i + 2] === 1 || (d[i + 2] === 0 && d[i + 3] === 1));
-    if (!startCode) continue;
-    const at = d[i + 2] === 1 ? i + 3 : i + 4;
-    if (((d[at] ?? 0) & 0x1f) === 7) {
-      const hex = (b: number | undefined) => (b ?? 0).toString(16).padStart(2, '0').toUpperCase();
-      return `avc1.${hex(d[at + 1])}${hex(d[at + 2])}${hex(d[at + 3])}`;
-    }
-  }
-  return null;
+  return webCodecsVideoCodec(frame.codec, frame.data);
 }
 
 interface Stream {

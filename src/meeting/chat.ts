@@ -13,6 +13,7 @@
  * whoever it was for and is still present, after a reconnect too, and give up when they leave.
  * Pure: time comes in as arguments; sending goes through the injected port.
  */
+import { encodeBase64Url } from '../core/encoding.ts';
 import { RoomdError } from '../core/errors.ts';
 import type { DirectCrypto } from '../e2ee/index.ts';
 import { encodeDataMessage, isSeq, type DataMessage } from './data-message.ts';
@@ -150,7 +151,7 @@ export class ChatChannel {
       return { ok: false, code: 'meeting.chat_no_private' };
     const seq = this.#seq.get(to) ?? 0;
     this.#seq.set(to, seq + 1);
-    const id = Buffer.from(this.#port.random(9)).toString('base64url');
+    const id = encodeBase64Url(this.#port.random(9));
     const out: Outgoing = {
       id,
       seq,

@@ -7,9 +7,9 @@
  * through the relay after a gap; a request, a key switch or a frame of ours that could not be sent
  * asks our encoder for a keyframe.
  */
-import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../core/clock.ts';
-import type { MediaCapture } from '../media/capture.ts';
+import type { Unsubscribe } from '../core/events.ts';
+import type { DirectCrypto, FrameCrypto } from '../e2ee/index.ts';
 import type { MediaStats } from '../media/stats.ts';
 import { type ReceivedFrame, StreamReceiver, type StreamReceiverOptions } from '../media/stream/receiver.ts';
 import {
@@ -18,8 +18,8 @@ import {
   type RateSettings,
   type UplinkStreamReport,
 } from '../media/stream/rate-control.ts';
-import { StreamSender } from '../media/stream/sender.ts';
-import type { MediaCodec, MediaFrame } from '../media/types.ts';
+import { type ChunkOut, StreamSender } from '../media/stream/sender.ts';
+import type { MediaCodec, MediaFrame, MediaKind } from '../media/types.ts';
 import type { ServerMessageOf } from '../protocol/schemas.ts';
 import { STREAM_ID, STREAM_KINDS, type StreamKind, streamKindOf } from '../protocol/vocabulary.ts';
 import { ChatChannel } from './chat.ts';
@@ -27,7 +27,7 @@ import { LagMonitor } from './lag-monitor.ts';
 import { ControlChannel } from './control.ts';
 import { type DataMessage, encodeDataMessage, parseDataMessage } from './data-message.ts';
 import { ShareChannel } from './share.ts';
-import type { MeetingSession } from './session.ts';
+import type { MeetingSnapshot } from './status.ts';
 
 /** Janus plane: a receiver reports what it received at most this often (docs/protocol.md "# Receive reports"). */
 export const RX_REPORT_MS = 250;
@@ -37,13 +37,65 @@ export const RX_MAX_ENTRIES = 32;
 /** docs/protocol.md §Big meetings. */
 export type VideoLayer = ServerMessageOf<'video-layer'>['layer'];
 
+/**
+ * What the media link needs of the relay connection: its media channel (chunks out and in), the
+ * signaling messages about media, and who we are on it. The room's RelayClient
+ * (src/transport/relay-client.ts) and the web client's connection (web/src/media/) both are one.
+ */
+export interface MediaRelayEvents {
+  chunk: Uint8Array;
+  'keyframe-request': ServerMessageOf<'keyframe-request'>;
+  admission: ServerMessageOf<'admission'>;
+  'video-layer': ServerMessageOf<'video-layer'>;
+  uplink: ServerMessageOf<'uplink'>;
+  roster: ServerMessageOf<'roster'>;
+}
+export interface MediaRelay extends ChunkOut {
+  readonly events: {
+    on<K extends keyof MediaRelayEvents>(
+      event: K,
+      listener: (payload: MediaRelayEvents[K]) => void,
+    ): Unsubscribe;
+  };
+  /** Ours on the current admission, undefined before it. */
+  readonly participantId: string | undefined;
+  /** Janus plane: nobody reads chunk headers on the way, so receivers report (`rx`). */
+  readonly janusPlane: boolean;
+  /** Ask a participant for a keyframe on a stream; false when not connected. */
+  requestKeyframe(participantId: string, streamId: number): boolean;
+  /** The level of an audio frame we sent (the relay hears it as `audio-level`, §Big meetings). */
+  audioLevelSent(level: number): void;
+  /** Whether our downlink keeps up (§Big meetings). */
+  downlinkBehind(behind: boolean): void;
+}
+
+/** What the media link needs of the meeting session: its keys, roster and relay connection. */
+export interface MediaSession {
+  readonly relay: MediaRelay;
+  /** The frame keys of the E2EE session (null until it has some). */
+  readonly frames: FrameCrypto | null;
+  readonly direct: DirectCrypto | null;
+  requestDirect(peer: string): void;
+  readonly snapshot: MeetingSnapshot;
+  readonly events: { on(event: 'key-switch', listener: () => void): Unsubscribe };
+}
+
+/** Where a stream's frames come from: the room's capture pipelines, the browser's encoders. */
+export interface FrameSource {
+  /** What it captures; a screen capture's video goes out as 'screen' (`attach`'s kind). */
+  readonly kind: MediaKind;
+  onFrame(listener: (frame: MediaFrame) => void): Unsubscribe;
+  /** Ask the encoder for a keyframe (repeated requests coalesce). */
+  requestKeyframe(): void;
+}
+
 /** A decrypted audio or video frame from another participant. */
 export interface ReceivedMedia extends Omit<ReceivedFrame, 'codec'> {
   readonly codec: MediaCodec;
 }
 
 export interface MediaLinkOptions {
-  session: MeetingSession;
+  session: MediaSession;
   clock: Clock;
   onFrame?: (frame: ReceivedMedia) => void;
   /**
@@ -76,9 +128,9 @@ export class MeetingMediaLink {
   /** Participants the meeting service lists as host (its word decides who may take over a share). */
   #hostIds = new Set<string>();
   readonly #senders: Record<StreamKind, StreamSender>;
-  readonly #relay: MeetingSession['relay'];
+  readonly #relay: MediaRelay;
   readonly #listeners = new Set<(frame: ReceivedMedia) => void>();
-  readonly #captures = new Map<StreamKind, { capture: MediaCapture; detach: () => void }>();
+  readonly #captures = new Map<StreamKind, { capture: FrameSource; detach: () => void }>();
   readonly #offs: (() => void)[] = [];
   #videoLayer: VideoLayer = 'full';
   /** Whether our downlink keeps up (docs/protocol.md §Big meetings). */
@@ -136,7 +188,7 @@ export class MeetingMediaLink {
           self: p.self,
         }));
       },
-      random: (n) => new Uint8Array(randomBytes(n)),
+      random: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
       privateMessages: () => session.snapshot.encryption === 'e2ee',
     });
     this.share = new ShareChannel({
@@ -225,7 +277,7 @@ export class MeetingMediaLink {
   }
 
   /** Send everything `capture` produces on our stream of `kind` (a screen capture: 'screen'). */
-  attach(capture: MediaCapture, kind: StreamKind = capture.kind): void {
+  attach(capture: FrameSource, kind: StreamKind = capture.kind): void {
     this.detach(kind);
     const detach = capture.onFrame((f) => {
       this.sendFrame(f, kind);

@@ -7,7 +7,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { SystemClock } from '../../src/core/clock.ts';
 import type { MeetingParticipant, MeetingSnapshot } from '../../src/meeting/status.ts';
+import { BundleInfo } from './bundle-info.tsx';
 import { loadIdentity, type WebIdentity } from './identity.ts';
+import type { PeerLike } from './media/connection.ts';
+import { LocalMedia, MediaPanel } from './media-view.tsx';
 import { WebMeeting } from './meeting.ts';
 
 /** The meeting id in `/join/<id>` (or `#<id>` where the bundle is hosted elsewhere). */
@@ -85,7 +88,25 @@ function Roster({ snapshot }: { snapshot: MeetingSnapshot }) {
   );
 }
 
-function InMeeting({ snapshot, onLeave }: { snapshot: MeetingSnapshot; onLeave: () => void }) {
+/** Media starts once the service let us in, never before it answered (as the room's camera). */
+const ADMITTED: ReadonlySet<MeetingSnapshot['status']> = new Set([
+  'keying',
+  'secure',
+  'rekeying',
+  'reconnecting',
+]);
+
+function InMeeting({
+  snapshot,
+  onLeave,
+  meeting,
+  media,
+}: {
+  snapshot: MeetingSnapshot;
+  onLeave: () => void;
+  meeting: WebMeeting | null;
+  media: LocalMedia | null;
+}) {
   const groups = snapshot.securityCode?.split(' ') ?? [];
   return (
     <main class="meeting" data-testid="meeting" data-status={snapshot.status}>
@@ -118,9 +139,21 @@ function InMeeting({ snapshot, onLeave }: { snapshot: MeetingSnapshot; onLeave: 
           {a}
         </p>
       ))}
+      {meeting !== null && media !== null && ADMITTED.has(snapshot.status) && (
+        <MediaPanel meeting={meeting} media={media} participants={snapshot.participants} />
+      )}
       <Roster snapshot={snapshot} />
+      <BundleInfo />
     </main>
   );
+}
+
+/**
+ * The meeting's media counters on `window.roomdWebStats()` for tests and benchmarks (frames, bytes,
+ * drops, decoder errors: no keys, no media, nothing a page script could not count itself).
+ */
+function exposeStats(local: LocalMedia): void {
+  (globalThis as { roomdWebStats?: () => unknown }).roomdWebStats = () => local.stats();
 }
 
 type Phase =
@@ -132,6 +165,7 @@ export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: 'form', error: null });
   const [identity, setIdentity] = useState<WebIdentity | null>(null);
   const meeting = useRef<WebMeeting | null>(null);
+  const media = useRef<LocalMedia | null>(null);
   const [meetingId, setMeetingId] = useState(() => meetingIdFromLocation(location));
   const [passcode, setPasscode] = useState('');
   const [name, setName] = useState('');
@@ -145,26 +179,37 @@ export function App() {
   const join = (ev: Event) => {
     ev.preventDefault();
     if (identity === null || meetingId === '' || name.trim() === '') return;
+    // Made in the click: browsers let a page play sound only after a gesture.
+    const audio =
+      typeof AudioContext === 'undefined' ? null : new AudioContext({ latencyHint: 'interactive' });
+    const clock = new SystemClock();
     const m = new WebMeeting({
       signalUrl: signalUrl(location),
       meetingId,
       passcode,
       displayName: name.trim(),
       identity,
-      clock: new SystemClock(),
+      clock,
       openSocket: (url, on) => {
         const ws = new WebSocket(url);
         ws.onmessage = (ev) => on.message(ev.data);
         ws.onclose = (ev) => on.close(ev.code);
         return ws;
       },
+      // The browser's own WebRTC stack (the shared code sees only the parts it uses).
+      createPeer: (config) => new RTCPeerConnection(config) as unknown as PeerLike,
     });
     meeting.current = m;
+    const local = new LocalMedia(m, audio, clock);
+    media.current = local;
+    exposeStats(local);
     m.events.on('state', (snapshot) => {
       if (snapshot.status !== 'left' && snapshot.status !== 'failed') setPhase({ kind: 'joined', snapshot });
     });
     m.events.on('ended', ({ status, error }) => {
       meeting.current = null;
+      local.stop();
+      media.current = null;
       setPhase(
         status === 'left'
           ? { kind: 'ended', message: 'You left the meeting.' }
@@ -175,7 +220,14 @@ export function App() {
   };
 
   if (phase.kind === 'joined')
-    return <InMeeting snapshot={phase.snapshot} onLeave={() => meeting.current?.leave()} />;
+    return (
+      <InMeeting
+        snapshot={phase.snapshot}
+        onLeave={() => meeting.current?.leave()}
+        meeting={meeting.current}
+        media={media.current}
+      />
+    );
   if (phase.kind === 'ended') {
     return (
       <main class="ended" data-testid="ended">

@@ -3,10 +3,12 @@
  * room runs (src/meeting/machine.ts), the way src/meeting/session.ts is the room's. It speaks the
  * signaling protocol over the browser's WebSocket (docs/protocol.md "# Wire protocol" §Session flow),
  * validating every message with the shared codec, feeds what it observes to the machine and carries
- * out the effects it returns. This slice has no media connection: the relay admits a participant
- * without one, and the E2EE session (key exchange, heartbeats, roster, security code) runs on
- * signaling alone. A lost socket is reconnected with backoff, each connection a new participant with
- * fresh keys, as the room does (docs/protocol.md §Session flow).
+ * out the effects it returns. Once admitted it opens the media connection (media/connection.ts) and
+ * runs the room's media link on it (src/meeting/media-link.ts): every stream kind through the same
+ * envelope, SFrame and chunk path, with the frame keys of this session's E2EE machine, and the
+ * control channel that carries mute and camera state and reactions. A lost socket is reconnected
+ * with backoff, each connection a new participant with fresh keys, as the room does
+ * (docs/protocol.md §Session flow).
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { Clock, TimerHandle } from '../../src/core/clock.ts';
@@ -26,8 +28,11 @@ import {
   fromBase64Url,
   toBase64Url,
 } from '../../src/protocol/codec.ts';
+import { type MediaSession, MeetingMediaLink } from '../../src/meeting/media-link.ts';
 import { hostProofMessage, identityProofMessage } from '../../src/protocol/host-proof.ts';
+import type { Reaction } from '../../src/protocol/vocabulary.ts';
 import { type BackoffOptions, backoffDelay } from '../../src/transport/backoff.ts';
+import { type PeerConfig, type PeerLike, WebMediaConnection } from './media/connection.ts';
 import type { ClientMessage, ServerMessage, WithoutV } from '../../src/protocol/schemas.ts';
 
 /** The browser's WebSocket as this shell uses it (a fake in tests). */
@@ -54,14 +59,22 @@ export interface WebMeetingOptions {
   /** Opens the signaling socket: the browser's WebSocket on the page, a fake in tests. */
   openSocket: (url: string, on: SignalHandlers) => SignalSocket;
   backoff?: BackoffOptions;
+  /** Makes the media connection (the browser's RTCPeerConnection); without it, no media. */
+  createPeer?: (config: PeerConfig) => PeerLike;
 }
 
 const OPEN = 1;
+/** Our mute and camera state goes to everyone now, on change, and this often (as the room's). */
+export const CONTROL_RESEND_MS = 3000;
 
 export interface WebMeetingEvents {
   state: MeetingSnapshot;
   /** The session is over: left on purpose, or failed (refused, the socket lost, a downgrade…). */
   ended: { status: 'left' | 'failed'; error: MeetingError | null };
+  /** Our senders switched key: our encoders owe a keyframe. */
+  'key-switch': undefined;
+  /** Someone's mute or camera state, or a reaction, arrived (read `link.control`). */
+  control: undefined;
 }
 
 export class WebMeeting {
@@ -77,6 +90,13 @@ export class WebMeeting {
   #ended = false;
   /** Messages the relay sent that failed validation (dropped, as the room does). */
   rejected = 0;
+  /** The media connection and the stream path on it (null without `createPeer`). */
+  readonly media: WebMediaConnection | null;
+  readonly link: MeetingMediaLink | null;
+  #muted = false;
+  #cameraOn = true;
+  #controlTimer: TimerHandle | null = null;
+  #controlSent = false;
 
   constructor(options: WebMeetingOptions) {
     this.#o = options;
@@ -87,6 +107,64 @@ export class WebMeeting {
       identity: options.identity,
       onFrameAlarm: () => this.#dispatch({ type: 'frame-alarm' }),
     });
+    const createPeer = options.createPeer;
+    if (createPeer === undefined) {
+      this.media = null;
+      this.link = null;
+      return;
+    }
+    const media = new WebMediaConnection({
+      clock: options.clock,
+      send: (m) => this.#send(m),
+      createPeer,
+      ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    });
+    this.media = media;
+    const machine = this.#machine;
+    const session: MediaSession = {
+      relay: media,
+      get frames() {
+        return machine.frames;
+      },
+      get direct() {
+        return machine.direct;
+      },
+      requestDirect: (peer) => this.#dispatch({ type: 'direct-request', peer }),
+      get snapshot() {
+        return machine.snapshot;
+      },
+      events: { on: (_event, listener) => this.events.on('key-switch', listener) },
+    };
+    this.link = new MeetingMediaLink({ session, clock: options.clock });
+    this.link.control.onChange(() => this.events.emit('control', undefined));
+  }
+
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  get cameraOn(): boolean {
+    return this.#cameraOn;
+  }
+
+  /** Mute or unmute: the others see it at once (the capture is paused by the page). */
+  setMuted(muted: boolean): void {
+    this.#muted = muted;
+    this.#sendControl();
+  }
+
+  setCamera(on: boolean): void {
+    this.#cameraOn = on;
+    this.#sendControl();
+  }
+
+  /** A reaction to everyone; false when it could not go (not secure yet, no channel). */
+  react(reaction: Reaction): boolean {
+    return this.link?.control.react(reaction) ?? false;
+  }
+
+  #sendControl(): boolean {
+    return this.link?.control.send({ muted: this.#muted, cameraOn: this.#cameraOn }) ?? false;
   }
 
   get snapshot(): MeetingSnapshot {
@@ -109,9 +187,12 @@ export class WebMeeting {
     this.#apply(this.#machine.handle(event, this.#o.clock.monotonic()));
   }
 
-  #send(message: WithoutV<ClientMessage>): void {
+  /** Sends on the signaling socket; false when it is not open. */
+  #send(message: WithoutV<ClientMessage>): boolean {
     const s = this.#socket;
-    if (s !== null && s.readyState === OPEN) s.send(encodeClientMessage(message));
+    if (s === null || s.readyState !== OPEN) return false;
+    s.send(encodeClientMessage(message));
+    return true;
   }
 
   #connect(): void {
@@ -129,6 +210,7 @@ export class WebMeeting {
       close: (code) => {
         if (this.#socket !== socket) return;
         this.#socket = null;
+        this.media?.reset();
         if (!this.#ended) this.#closed(code);
       },
     });
@@ -170,12 +252,14 @@ export class WebMeeting {
         return;
       case 'admission':
         this.#dispatch({ type: 'admission', message: m, wallNow });
+        this.media?.handle(m);
         return;
       case 'meeting-info':
         this.#dispatch({ type: 'meeting-info', message: m, wallNow, pinned: undefined });
         return;
       case 'roster':
         this.#dispatch({ type: 'roster', message: m });
+        this.media?.handle(m);
         return;
       case 'leader':
         this.#dispatch({ type: 'leader', message: m });
@@ -190,7 +274,8 @@ export class WebMeeting {
         this.#dispatch({ type: 'relay-error', code: m.code, message: m.message });
         return;
       default:
-        // Media signaling (ice-servers, sdp, media-ready…) and media control: no media in this client yet.
+        // Media signaling (ice-servers, sdp, ice, media-ready, media-lost) and media control.
+        this.media?.handle(m);
         return;
     }
   }
@@ -243,20 +328,31 @@ export class WebMeeting {
           this.#send({ type: 'e2ee', to: e.to, payload: e.payload });
           break;
         case 'state':
+          this.#stateChanged(e.snapshot);
           this.events.emit('state', e.snapshot);
+          break;
+        case 'key-switch':
+          this.events.emit('key-switch', undefined);
           break;
         case 'end':
           this.#end(e);
           break;
-        case 'key-switch':
         case 'resolve-join':
         case 'reject-join':
         case 'pin-policy':
         case 'warn':
-          // No media to key, no caller awaiting the join (the page follows `state`), no policy book.
+          // No caller awaiting the join (the page follows `state`), no policy book, no log.
           break;
       }
     }
+  }
+
+  /** Our state goes out once the meeting is secure, then every CONTROL_RESEND_MS (late joiners learn it). */
+  #stateChanged(snapshot: MeetingSnapshot): void {
+    if (this.link === null) return;
+    if (snapshot.status === 'secure' && !this.#controlSent) this.#controlSent = this.#sendControl();
+    if (this.#controlTimer === null && (snapshot.status === 'keying' || snapshot.status === 'secure'))
+      this.#controlTimer = this.#o.clock.setInterval(() => this.#sendControl(), CONTROL_RESEND_MS);
   }
 
   #disarm(): void {
@@ -277,7 +373,11 @@ export class WebMeeting {
     }
     if (this.#tick !== null) this.#o.clock.clear(this.#tick);
     this.#tick = null;
+    if (this.#controlTimer !== null) this.#o.clock.clear(this.#controlTimer);
+    this.#controlTimer = null;
     this.#disarm();
+    this.link?.close();
+    this.media?.close();
     this.events.emit('ended', { status, error });
   }
 }

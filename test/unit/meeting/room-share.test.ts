@@ -10,7 +10,7 @@ import { contentConfigFrom } from '../../../src/app/room/config.ts';
 import { defaultSettings } from '../../../src/config/settings.ts';
 import { FakeClock } from '../../../src/core/clock.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
-import type { MediaCapture } from '../../../src/media/capture.ts';
+import type { FrameSource } from '../../../src/meeting/media-link.ts';
 import type { FeedFrame } from '../../../src/media/kiosk-feed.ts';
 import { type DataMessage, encodeDataMessage, parseDataMessage } from '../../../src/meeting/data-message.ts';
 import type { ReceivedMedia } from '../../../src/meeting/media-link.ts';
@@ -69,7 +69,7 @@ function setup(content: ContentConfig | null = CONTENT) {
     members: () => members,
   });
   const listeners = new Set<(f: ReceivedMedia) => void>();
-  const attached = new Map<StreamKind, MediaCapture>();
+  const attached = new Map<StreamKind, FrameSource>();
   const link: ShareLink = {
     share: channel,
     attach: (capture, kind = capture.kind) => void attached.set(kind, capture),

@@ -1,0 +1,331 @@
+/**
+ * The browser's camera and microphone as frame sources for the shared media link
+ * (src/meeting/media-link.ts `FrameSource`): each track's raw frames are read with
+ * MediaStreamTrackProcessor and encoded with WebCodecs — VP8 for video, Opus (mono, 20 ms) for audio,
+ * the codecs and frame shapes the room sends (docs/protocol.md "Frame envelope (inside SFrame)").
+ * The capture time of each frame is the wall clock when its raw frame was read, carried to the
+ * encoded chunk by its timestamp, so receivers measure glass-to-glass from the camera's frame.
+ *
+ * Keyframes are made on request only (and every KEYFRAME_SAFETY_MS), as the room's encoders do
+ * (docs/decisions/0005-media-keyframes-on-demand.md). A frame arriving while the encoder is still
+ * busy with two is dropped: a live camera never queues. Muted audio and a camera that is off are
+ * not encoded at all; the control channel says so to the others.
+ */
+import type { Clock } from '../../../src/core/clock.ts';
+import type { MediaFrame, MediaKind } from '../../../src/media/types.ts';
+import type { FrameSource } from '../../../src/meeting/media-link.ts';
+
+/** Chromium's reader of a track's raw frames (not in TypeScript's DOM library). */
+interface TrackProcessor<T> {
+  readonly readable: ReadableStream<T>;
+}
+type TrackProcessorConstructor = new (init: {
+  track: MediaStreamTrack;
+}) => TrackProcessor<VideoFrame | AudioData>;
+
+function trackProcessor(): TrackProcessorConstructor | undefined {
+  return (globalThis as { MediaStreamTrackProcessor?: TrackProcessorConstructor }).MediaStreamTrackProcessor;
+}
+
+/** What this browser lacks to send media, in words for the page (empty when it has everything). */
+export function missingSendSupport(): string[] {
+  const missing: string[] = [];
+  if (trackProcessor() === undefined) missing.push('MediaStreamTrackProcessor');
+  if (typeof VideoEncoder === 'undefined') missing.push('VideoEncoder');
+  if (typeof AudioEncoder === 'undefined') missing.push('AudioEncoder');
+  return missing;
+}
+
+export const VIDEO_BITRATE = 1_200_000;
+export const AUDIO_BITRATE = 32_000;
+export const KEYFRAME_SAFETY_MS = 10_000;
+/** Raw frames waiting in an encoder above which a new one is dropped. */
+const MAX_ENCODE_QUEUE = 2;
+
+export interface CaptureCounters {
+  framesIn: number;
+  framesEncoded: number;
+  /** Raw frames dropped: the encoder was busy, or the source is paused (muted, camera off). */
+  framesDropped: number;
+  encoderErrors: number;
+}
+
+abstract class TrackSource implements FrameSource {
+  abstract readonly kind: MediaKind;
+  readonly counters: CaptureCounters = { framesIn: 0, framesEncoded: 0, framesDropped: 0, encoderErrors: 0 };
+  protected readonly clock: Clock;
+  protected readonly listeners = new Set<(frame: MediaFrame) => void>();
+  /** Wall-clock capture time of each raw frame by its timestamp (µs), until its chunk comes out. */
+  protected readonly captured = new Map<number, number>();
+  protected paused = false;
+  #reader: ReadableStreamDefaultReader<VideoFrame | AudioData> | null = null;
+  #stopped = false;
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
+
+  onFrame(listener: (frame: MediaFrame) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  abstract requestKeyframe(): void;
+
+  /** Paused: raw frames are read and dropped (muted, camera off). */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+  }
+
+  protected abstract take(raw: VideoFrame | AudioData): void;
+  protected abstract closeEncoder(): void;
+
+  protected startReading(track: MediaStreamTrack): void {
+    const Processor = trackProcessor();
+    if (Processor === undefined) return;
+    const reader = new Processor({ track }).readable.getReader();
+    this.#reader = reader;
+    const pump = (): void => {
+      reader.read().then(
+        ({ value, done }) => {
+          if (done || this.#stopped) {
+            value?.close();
+            return;
+          }
+          this.counters.framesIn++;
+          this.take(value);
+          pump();
+        },
+        // The track ended or the reader was cancelled: nothing more to read.
+        () => {},
+      );
+    };
+    pump();
+  }
+
+  protected emit(frame: MediaFrame): void {
+    this.counters.framesEncoded++;
+    for (const l of this.listeners) l(frame);
+  }
+
+  protected captureTime(timestampUs: number): number {
+    const at = this.captured.get(timestampUs);
+    this.captured.delete(timestampUs);
+    // Bounded: an encoder that swallowed frames leaves their entries; the oldest go.
+    if (this.captured.size > 64) this.captured.delete(this.captured.keys().next().value as number);
+    return at ?? this.clock.now();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#reader?.cancel().catch(() => {});
+    this.#reader = null;
+    this.closeEncoder();
+    this.listeners.clear();
+  }
+}
+
+/** Camera → VP8. */
+export class VideoTrackSource extends TrackSource {
+  readonly kind = 'video' as const;
+  #encoder: VideoEncoder | null = null;
+  #configured = '';
+  #keyframeOwed = true;
+  #lastKeyframeAt = Number.NEGATIVE_INFINITY;
+
+  constructor(track: MediaStreamTrack, clock: Clock) {
+    super(clock);
+    this.startReading(track);
+  }
+
+  requestKeyframe(): void {
+    this.#keyframeOwed = true;
+  }
+
+  override setPaused(paused: boolean): void {
+    if (this.paused && !paused) this.#keyframeOwed = true;
+    super.setPaused(paused);
+  }
+
+  protected take(raw: VideoFrame | AudioData): void {
+    const frame = raw as VideoFrame;
+    const encoder = this.paused ? null : this.#encoderFor(frame.displayWidth, frame.displayHeight);
+    if (encoder === null || encoder.encodeQueueSize >= MAX_ENCODE_QUEUE) {
+      this.counters.framesDropped++;
+      frame.close();
+      return;
+    }
+    const now = this.clock.monotonic();
+    const keyFrame = this.#keyframeOwed || now - this.#lastKeyframeAt >= KEYFRAME_SAFETY_MS;
+    if (keyFrame) {
+      this.#keyframeOwed = false;
+      this.#lastKeyframeAt = now;
+    }
+    this.captured.set(frame.timestamp, this.clock.now());
+    encoder.encode(frame, { keyFrame });
+    frame.close();
+  }
+
+  #encoderFor(width: number, height: number): VideoEncoder | null {
+    const shape = `${width}x${height}`;
+    if (this.#encoder !== null && this.#encoder.state === 'configured' && this.#configured === shape)
+      return this.#encoder;
+    this.closeEncoder();
+    const encoder = new VideoEncoder({
+      output: (chunk) => {
+        const data = new Uint8Array(chunk.byteLength);
+        chunk.copyTo(data);
+        this.emit({
+          kind: 'video',
+          codec: 'vp8',
+          keyframe: chunk.type === 'key',
+          captureTs: this.captureTime(chunk.timestamp),
+          data,
+        });
+      },
+      error: () => {
+        // The encoder closed itself; the next frame makes a new one, starting with a keyframe.
+        this.counters.encoderErrors++;
+        this.#encoder = null;
+      },
+    });
+    encoder.configure({
+      codec: 'vp8',
+      width,
+      height,
+      bitrate: VIDEO_BITRATE,
+      framerate: 30,
+      latencyMode: 'realtime',
+    });
+    this.#encoder = encoder;
+    this.#configured = shape;
+    this.#keyframeOwed = true;
+    return encoder;
+  }
+
+  protected closeEncoder(): void {
+    const e = this.#encoder;
+    this.#encoder = null;
+    if (e !== null && e.state !== 'closed') e.close();
+  }
+}
+
+/** The level of mono samples as −dBov (0 loudest … 127 silence), as RFC 6464 counts it. */
+export function audioLevel(samples: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i] as number;
+    sum += s * s;
+  }
+  const rms = Math.sqrt(sum / Math.max(1, samples.length));
+  if (rms <= 0) return 127;
+  return Math.min(127, Math.max(0, Math.round(-20 * Math.log10(rms))));
+}
+
+/** Microphone → Opus, mono, 20 ms packets, with each packet's level for the chunk header. */
+export class AudioTrackSource extends TrackSource {
+  readonly kind = 'audio' as const;
+  #encoder: AudioEncoder | null = null;
+  #rate = 0;
+  /** The loudest level of the raw audio since the last packet came out. */
+  #level = 127;
+
+  constructor(track: MediaStreamTrack, clock: Clock) {
+    super(clock);
+    this.startReading(track);
+  }
+
+  /** Every Opus packet stands alone. */
+  requestKeyframe(): void {}
+
+  protected take(raw: VideoFrame | AudioData): void {
+    const audio = raw as AudioData;
+    const encoder = this.paused ? null : this.#encoderFor(audio.sampleRate);
+    if (encoder === null || encoder.encodeQueueSize > 8) {
+      this.counters.framesDropped++;
+      audio.close();
+      return;
+    }
+    const mono = monoSamples(audio);
+    this.#level = Math.min(this.#level, audioLevel(mono));
+    const data = new AudioData({
+      format: 'f32',
+      sampleRate: audio.sampleRate,
+      numberOfFrames: audio.numberOfFrames,
+      numberOfChannels: 1,
+      timestamp: audio.timestamp,
+      data: mono,
+    });
+    this.captured.set(audio.timestamp, this.clock.now());
+    audio.close();
+    encoder.encode(data);
+    data.close();
+  }
+
+  #encoderFor(sampleRate: number): AudioEncoder | null {
+    if (this.#encoder !== null && this.#encoder.state === 'configured' && this.#rate === sampleRate)
+      return this.#encoder;
+    this.closeEncoder();
+    const encoder = new AudioEncoder({
+      output: (chunk) => {
+        const data = new Uint8Array(chunk.byteLength);
+        chunk.copyTo(data);
+        const level = this.#level;
+        this.#level = 127;
+        this.emit({
+          kind: 'audio',
+          codec: 'opus',
+          keyframe: true,
+          captureTs: this.captureTime(chunk.timestamp),
+          durationMs: 20,
+          audioLevel: level,
+          data,
+        });
+      },
+      error: () => {
+        this.counters.encoderErrors++;
+        this.#encoder = null;
+      },
+    });
+    encoder.configure({
+      codec: 'opus',
+      sampleRate,
+      numberOfChannels: 1,
+      bitrate: AUDIO_BITRATE,
+      opus: { frameDuration: 20_000, complexity: 5 },
+    } as AudioEncoderConfig);
+    this.#encoder = encoder;
+    this.#rate = sampleRate;
+    return encoder;
+  }
+
+  protected closeEncoder(): void {
+    const e = this.#encoder;
+    this.#encoder = null;
+    if (e !== null && e.state !== 'closed') e.close();
+  }
+}
+
+/** The average of an AudioData's channels as 32-bit float samples. */
+function monoSamples(audio: AudioData): Float32Array<ArrayBuffer> {
+  const n = audio.numberOfFrames;
+  const channels = audio.numberOfChannels;
+  const out = new Float32Array(n);
+  const plane = new Float32Array(n);
+  const interleaved = !audio.format?.endsWith('-planar');
+  if (interleaved) {
+    const all = new Float32Array(n * channels);
+    audio.copyTo(all, { planeIndex: 0, format: 'f32' });
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let c = 0; c < channels; c++) s += all[i * channels + c] as number;
+      out[i] = s / channels;
+    }
+    return out;
+  }
+  for (let c = 0; c < channels; c++) {
+    audio.copyTo(plane, { planeIndex: c, format: 'f32-planar' });
+    for (let i = 0; i < n; i++) out[i] = (out[i] as number) + (plane[i] as number) / channels;
+  }
+  return out;
+}

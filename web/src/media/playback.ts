@@ -1,0 +1,251 @@
+/**
+ * Decrypted media from the others, played in the page: each participant's video is decoded with
+ * WebCodecs and painted on its tile's canvas; its audio is decoded with WebCodecs and scheduled on
+ * one Web Audio context through a small jitter buffer (a playout point TARGET_DELAY_MS behind the
+ * first packet, re-anchored when the stream runs dry or drifts past MAX_DELAY_MS). A decoder that
+ * fails is replaced and waits for the next keyframe, which the media link is asked for; the
+ * receiver already drops frames after a gap until a keyframe (docs/protocol.md §Media chunks).
+ */
+import { webCodecsVideoCodec } from '../../../src/media/codec-string.ts';
+import type { ReceivedMedia } from '../../../src/meeting/media-link.ts';
+
+export const TARGET_DELAY_MS = 60;
+export const MAX_DELAY_MS = 300;
+
+export interface PlaybackCounters {
+  videoFramesDecoded: number;
+  videoDecoderErrors: number;
+  audioPacketsPlayed: number;
+  audioDecoderErrors: number;
+  /** Keyframes whose codec WebCodecs cannot be configured for (not video, H.264 without an SPS). */
+  unsupported: number;
+}
+
+/** One participant's video: decoder → canvas. */
+class VideoTile {
+  #decoder: VideoDecoder | null = null;
+  #needKeyframe = true;
+  #codec = '';
+  canvas: HTMLCanvasElement | null = null;
+  /** The newest frame, when it arrived before the canvas did. */
+  #pending: VideoFrame | null = null;
+  /** Wall time the last frame was painted and its capture time, for the page's figures. */
+  lastPaint: { at: number; captureTs: number } | null = null;
+
+  constructor(
+    readonly counters: PlaybackCounters,
+    readonly askKeyframe: () => void,
+    readonly now: () => number,
+  ) {}
+
+  push(f: ReceivedMedia): void {
+    let decoder = this.#decoder;
+    if (f.keyframe) {
+      const codec = webCodecsVideoCodec(f.codec, f.data);
+      if (codec === null) {
+        this.counters.unsupported++;
+        return;
+      }
+      decoder = this.#decoderFor(codec);
+      this.#needKeyframe = false;
+    }
+    if (decoder === null || this.#needKeyframe) return;
+    decoder.decode(
+      new EncodedVideoChunk({
+        type: f.keyframe ? 'key' : 'delta',
+        timestamp: f.captureTs * 1000,
+        data: f.data,
+      }),
+    );
+  }
+
+  attach(canvas: HTMLCanvasElement | null): void {
+    this.canvas = canvas;
+    const p = this.#pending;
+    this.#pending = null;
+    if (p !== null) this.#paint(p);
+  }
+
+  #decoderFor(codec: string): VideoDecoder {
+    // A keyframe in another codec or H.264 profile (the sender changed its encoder): a new decoder.
+    if (this.#decoder !== null && this.#decoder.state === 'configured' && this.#codec === codec)
+      return this.#decoder;
+    if (this.#decoder !== null && this.#decoder.state !== 'closed') this.#decoder.close();
+    this.#codec = codec;
+    const decoder = new VideoDecoder({
+      output: (frame) => {
+        this.counters.videoFramesDecoded++;
+        if (this.canvas === null) {
+          this.#pending?.close();
+          this.#pending = frame;
+          return;
+        }
+        this.#paint(frame);
+      },
+      error: () => {
+        this.counters.videoDecoderErrors++;
+        this.#decoder = null;
+        this.#needKeyframe = true;
+        this.askKeyframe();
+      },
+    });
+    decoder.configure({ codec, optimizeForLatency: true });
+    this.#decoder = decoder;
+    return decoder;
+  }
+
+  #paint(frame: VideoFrame): void {
+    const c = this.canvas;
+    if (c !== null) {
+      if (c.width !== frame.displayWidth || c.height !== frame.displayHeight) {
+        c.width = frame.displayWidth;
+        c.height = frame.displayHeight;
+      }
+      c.getContext('2d')?.drawImage(frame, 0, 0);
+      this.lastPaint = { at: this.now(), captureTs: frame.timestamp / 1000 };
+    }
+    frame.close();
+  }
+
+  close(): void {
+    this.#pending?.close();
+    this.#pending = null;
+    if (this.#decoder !== null && this.#decoder.state !== 'closed') this.#decoder.close();
+    this.#decoder = null;
+  }
+}
+
+/** One participant's audio: decoder → scheduled buffers on the shared context. */
+class AudioStream {
+  #decoder: AudioDecoder | null = null;
+  /** Context time the next packet plays at; null until the first, or after running dry. */
+  #next: number | null = null;
+
+  constructor(
+    readonly counters: PlaybackCounters,
+    readonly context: () => AudioContext | null,
+  ) {}
+
+  push(f: ReceivedMedia): void {
+    if (f.codec !== 'opus') {
+      this.counters.unsupported++;
+      return;
+    }
+    this.#decoderFor().decode(
+      new EncodedAudioChunk({ type: 'key', timestamp: f.captureTs * 1000, data: f.data }),
+    );
+  }
+
+  #decoderFor(): AudioDecoder {
+    if (this.#decoder !== null && this.#decoder.state === 'configured') return this.#decoder;
+    const decoder = new AudioDecoder({
+      output: (data) => this.#play(data),
+      error: () => {
+        this.counters.audioDecoderErrors++;
+        this.#decoder = null;
+      },
+    });
+    decoder.configure({ codec: 'opus', sampleRate: 48_000, numberOfChannels: 1 });
+    this.#decoder = decoder;
+    return decoder;
+  }
+
+  #play(data: AudioData): void {
+    const ctx = this.context();
+    if (ctx === null || ctx.state !== 'running') {
+      data.close();
+      return;
+    }
+    const n = data.numberOfFrames;
+    const buffer = ctx.createBuffer(1, n, data.sampleRate);
+    const samples = new Float32Array(n);
+    data.copyTo(samples, { planeIndex: 0, format: 'f32-planar' });
+    buffer.copyToChannel(samples, 0);
+    data.close();
+    const now = ctx.currentTime;
+    let at = this.#next;
+    // Dry (the stream paused, DTX) or too far behind or ahead: re-anchor at the target delay.
+    if (at === null || at < now || at > now + MAX_DELAY_MS / 1000) at = now + TARGET_DELAY_MS / 1000;
+    const src = ctx.createBufferSource();
+    src.buffer = buffer;
+    src.connect(ctx.destination);
+    src.start(at);
+    this.#next = at + buffer.duration;
+    this.counters.audioPacketsPlayed++;
+  }
+
+  close(): void {
+    if (this.#decoder !== null && this.#decoder.state !== 'closed') this.#decoder.close();
+    this.#decoder = null;
+  }
+}
+
+export class Playback {
+  readonly counters: PlaybackCounters = {
+    videoFramesDecoded: 0,
+    videoDecoderErrors: 0,
+    audioPacketsPlayed: 0,
+    audioDecoderErrors: 0,
+    unsupported: 0,
+  };
+  readonly #video = new Map<string, VideoTile>();
+  readonly #audio = new Map<string, AudioStream>();
+  #context: AudioContext | null = null;
+  readonly #askKeyframe: (participantId: string) => void;
+  readonly #now: () => number;
+
+  constructor(askKeyframe: (participantId: string) => void, now: () => number) {
+    this.#askKeyframe = askKeyframe;
+    this.#now = now;
+  }
+
+  /** Web Audio needs a user gesture in most browsers: the join click makes the context. */
+  useAudio(context: AudioContext): void {
+    this.#context = context;
+  }
+
+  push(f: ReceivedMedia): void {
+    if (f.kind === 'video') this.#tile(f.participantId).push(f);
+    else if (f.kind === 'audio') {
+      let a = this.#audio.get(f.participantId);
+      if (a === undefined) {
+        a = new AudioStream(this.counters, () => this.#context);
+        this.#audio.set(f.participantId, a);
+      }
+      a.push(f);
+    }
+  }
+
+  /** The canvas a participant's tile paints on (null when the tile goes). */
+  attachCanvas(participantId: string, canvas: HTMLCanvasElement | null): void {
+    this.#tile(participantId).attach(canvas);
+  }
+
+  /** When a participant's video was last painted (wall ms) and the capture time of that frame. */
+  lastPaint(participantId: string): { at: number; captureTs: number } | null {
+    return this.#video.get(participantId)?.lastPaint ?? null;
+  }
+
+  /** Someone left: their decoders go. */
+  forget(participantId: string): void {
+    this.#video.get(participantId)?.close();
+    this.#video.delete(participantId);
+    this.#audio.get(participantId)?.close();
+    this.#audio.delete(participantId);
+  }
+
+  close(): void {
+    for (const id of [...this.#video.keys(), ...this.#audio.keys()]) this.forget(id);
+    void this.#context?.close().catch(() => {});
+    this.#context = null;
+  }
+
+  #tile(participantId: string): VideoTile {
+    let t = this.#video.get(participantId);
+    if (t === undefined) {
+      t = new VideoTile(this.counters, () => this.#askKeyframe(participantId), this.#now);
+      this.#video.set(participantId, t);
+    }
+    return t;
+  }
+}
