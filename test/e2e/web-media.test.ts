@@ -1,0 +1,296 @@
+/**
+ * A browser participant meets the room (docs/decisions/0022-one-core-in-node-and-browser.md): the
+ * real demo (daemon, relay serving the web client, far-end bots) with the room screen in one
+ * Chromium, and the web client in another whose camera and microphone are Chromium's fake devices
+ * playing a y4m clip (every frame stamped with its number, src/media/frame-stamp.ts) and a wav.
+ * The room joins the E2EE meeting from its screen, the browser from /join/<id>. Then:
+ *
+ * - the browser, the room and a bot show the same 40-digit security code, every shield green;
+ * - the browser paints the room's camera (its stamps are the room's wall clock, so they read as a
+ *   time within seconds of now, and they move);
+ * - the room screen paints the browser's camera (its stamps are frame numbers of the clip, and
+ *   they move), and hears its audio;
+ * - muting in the browser shows muted on the browser's tile on the room screen, and unmuting
+ *   clears it; a reaction shows on the room screen;
+ * - the browser's leave rekeys the others: a new epoch and a new code on the room and the bot,
+ *   without the browser in the roster.
+ */
+import { execFile } from 'node:child_process';
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { DemoRun } from '../../demo/run.ts';
+import type { RoomState } from '../../src/http/schemas/state.ts';
+import { frameStampFilters } from '../../src/media/ffmpeg-filters.ts';
+import { readFrameStamp, unwrapStamp } from '../../src/media/frame-stamp.ts';
+import type { HeadlessParticipant } from '../../src/meeting/headless.ts';
+import { kioskState } from '../support/kiosk-state.ts';
+import { CHROMIUM_FLAGS } from './chromium.ts';
+import {
+  claimAndJoinE2ee,
+  type DemoInChromium,
+  roomctlIn,
+  SMALL_ROOM_MEDIA,
+  SHOTS,
+  shotOnFailure,
+  startDemoInChromium,
+} from './demo-fixture.ts';
+
+const run_ = promisify(execFile);
+const CLIP_FRAMES = 60;
+const CLIP_W = 640;
+const CLIP_H = 360;
+
+let run: DemoInChromium;
+let demo: DemoRun;
+let room: Page;
+let web: Page;
+let webContext: BrowserContext | undefined;
+let tmp: string;
+let bot: HeadlessParticipant;
+let meetingId: string;
+let passcode: string;
+
+const state = (): Promise<RoomState> => kioskState(demo.kioskUrl);
+
+/** The frame stamp on a canvas (null while unreadable: blank, too small, between pictures). */
+async function stampOn(page: Page, selector: string): Promise<number | null> {
+  const band = await page.locator(selector).evaluate((el) => {
+    const c = el as unknown as {
+      width: number;
+      height: number;
+      getContext(
+        k: string,
+      ): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+    };
+    if (c.width < 80 || c.height < 10) return null;
+    const h = Math.max(2, Math.round((c.height * 2) / 45));
+    const data = c.getContext('2d')?.getImageData(0, 0, c.width, h).data;
+    return data === undefined
+      ? null
+      : { width: c.width, height: h, frameHeight: c.height, data: Array.from(data) };
+  });
+  if (band === null) return null;
+  return readFrameStamp({ data: band.data, width: band.width, height: band.height }, band.frameHeight);
+}
+
+/** Stamps read from a canvas until `count` distinct ones were seen (the picture moves). */
+async function distinctStamps(page: Page, selector: string, count: number): Promise<number[]> {
+  const seen = new Set<number>();
+  await expect
+    .poll(
+      async () => {
+        const s = await stampOn(page, selector);
+        if (s !== null) seen.add(s);
+        return seen.size;
+      },
+      { timeout: 30_000, interval: 150 },
+    )
+    .toBeGreaterThanOrEqual(count);
+  return [...seen];
+}
+
+beforeAll(async () => {
+  tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-web-media-'));
+  // The relay of the demo serves web/dist: build it from these sources.
+  await build({
+    configFile: path.resolve(import.meta.dirname, '../../web/vite.config.ts'),
+    logLevel: 'silent',
+  });
+  // The browser's camera: a clip whose every frame carries its number; its microphone: a tone.
+  const y4m = path.join(tmp, 'camera.y4m');
+  const wav = path.join(tmp, 'microphone.wav');
+  await run_('ffmpeg', [
+    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
+    ...['-i', `testsrc2=size=${CLIP_W}x${CLIP_H}:rate=30`],
+    ...['-vf', `${frameStampFilters(CLIP_W, CLIP_H, 30, 'frame-index')},format=yuv420p`],
+    ...['-frames:v', String(CLIP_FRAMES), y4m],
+  ]);
+  await run_('ffmpeg', [
+    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
+    ...['-i', 'sine=frequency=440:sample_rate=48000:duration=4', '-ac', '1', wav],
+  ]);
+  run = await startDemoInChromium({ name: 'web-media', botMedia: 'synthetic', roomMedia: SMALL_ROOM_MEDIA });
+  ({ demo, page: room } = run);
+  webContext = await chromium.launchPersistentContext(path.join(tmp, 'web-profile'), {
+    executablePath: '/usr/bin/chromium',
+    args: [
+      ...CHROMIUM_FLAGS,
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-video-capture=${y4m}`,
+      `--use-file-for-fake-audio-capture=${wav}`,
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+    viewport: { width: 1280, height: 900 },
+  });
+  web = webContext.pages()[0] ?? (await webContext.newPage());
+  const e2ee = demo.env.meetings.find((m) => m.encryption === 'e2ee');
+  if (e2ee === undefined || e2ee.passcode === null)
+    throw new Error('the demo has no E2EE meeting with a passcode');
+  meetingId = e2ee.id;
+  passcode = e2ee.passcode;
+  bot = e2ee.bots[0] as HeadlessParticipant;
+}, 240_000);
+
+afterEach(async (ctx) => {
+  const failed = ctx.task.result?.state === 'fail';
+  await shotOnFailure(room, 'web-media-room', failed);
+  await shotOnFailure(web, 'web-media-web', failed);
+});
+
+afterAll(async () => {
+  await webContext?.close();
+  await run?.stop();
+  if (tmp !== undefined) await fsp.rm(tmp, { recursive: true, force: true });
+}, 60_000);
+
+describe('a browser participant, the room and a bot in one E2EE meeting', () => {
+  let webId: string;
+  let roomId: string;
+
+  test('the room joins from its screen; the browser from /join/<id> with the passcode', async () => {
+    await room.goto(demo.kioskUrl);
+    await claimAndJoinE2ee(room, demo, (...args) => roomctlIn(run.stateDir, ...args));
+    const relayHttp = demo.env.signalUrl.replace(/^ws/, 'http').replace(/\/v1\/signal$/, '');
+    await web.goto(`${relayHttp}/join/${meetingId}`);
+    await web.locator('input[name="passcode"]').fill(passcode);
+    await web.locator('input[name="name"]').fill('Dana in a browser');
+    await web.getByTestId('join').click();
+    await expect
+      .poll(() => web.getByTestId('shield').getAttribute('data-shield'), { timeout: 30_000 })
+      .toBe('e2ee');
+    await expect
+      .poll(() => bot.session.snapshot.participants.some((p) => p.clientType === 'web' && p.keyed), {
+        timeout: 30_000,
+      })
+      .toBe(true);
+    webId = bot.session.snapshot.participants.find((p) => p.clientType === 'web')!.id;
+    roomId = bot.session.snapshot.participants.find((p) => p.clientType === 'room')!.id;
+  }, 120_000);
+
+  test('all three show the same security code, with green shields', async () => {
+    await expect
+      .poll(
+        async () => {
+          const s = await state();
+          const webCode = await web.getByTestId('security-code').getAttribute('data-code');
+          const botCode = bot.session.snapshot.securityCode;
+          const roomCode = s.meeting?.securityCode ?? null;
+          return {
+            same: webCode !== null && webCode === botCode && webCode === roomCode,
+            roster: s.meeting?.participants.some((p) => p.id === webId && p.keyed),
+            // The browser trusts no organization and allows unverified members (its default), so it
+            // is green; the room and the bot warn about unverified members, and the browser's key is
+            // vouched for by no organization they trust: their shields stay orange while it holds
+            // the meeting key (docs/admin.md §Identity), and they mark it unverified.
+            shields: [
+              await web.getByTestId('shield').getAttribute('data-shield'),
+              bot.session.snapshot.shield,
+              s.meeting?.shield,
+            ],
+            marks: [
+              bot.session.snapshot.participants.find((p) => p.id === webId)?.identity.status,
+              s.meeting?.participants.find((p) => p.id === webId)?.identity.status,
+            ],
+          };
+        },
+        { timeout: 30_000 },
+      )
+      .toEqual({
+        same: true,
+        roster: true,
+        shields: ['e2ee', 'partial', 'partial'],
+        marks: ['unverified', 'unverified'],
+      });
+    await web.screenshot({ path: path.join(SHOTS, 'web-media-01-browser.png') });
+  }, 60_000);
+
+  test("the browser paints the room's camera: stamps of the room's clock, moving", async () => {
+    const tile = `[data-testid="tile"][data-participant="${roomId}"] canvas`;
+    const stamps = await distinctStamps(web, tile, 3);
+    const now = Date.now();
+    for (const s of stamps) {
+      const at = unwrapStamp(s, now);
+      // Made by the room's camera in the last half minute, not in the future.
+      expect(now - at).toBeGreaterThanOrEqual(-1000);
+      expect(now - at).toBeLessThan(30_000);
+    }
+    // Frames that came before the browser held their senders' keys failed to open; once secure,
+    // none does.
+    type Stats = { playback: { videoFramesDecoded: number }; decryptFailures: Record<string, number> };
+    const webStats = async () => (await web.evaluate('window.roomdWebStats()')) as Stats;
+    const before = await webStats();
+    await expect
+      .poll(async () => (await webStats()).playback.videoFramesDecoded, { timeout: 20_000 })
+      .toBeGreaterThan(before.playback.videoFramesDecoded + 10);
+    expect((await webStats()).decryptFailures).toEqual(before.decryptFailures);
+  }, 60_000);
+
+  test("the room screen paints the browser's camera: frame numbers of its clip, moving; it hears it", async () => {
+    const tile = `[data-testid="tile"][data-participant="${webId}"] canvas`;
+    await room.locator(tile).waitFor({ timeout: 30_000 });
+    const stamps = await distinctStamps(room, tile, 3);
+    for (const s of stamps) {
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThan(CLIP_FRAMES);
+    }
+    // The room opened the browser's audio and video (its receive figures for that sender).
+    const rx = () => demo.app.room?.link?.receiveStats(webId, 'audio').snapshot();
+    const before = rx();
+    await expect
+      .poll(() => rx()?.framesReceived ?? 0, { timeout: 20_000 })
+      .toBeGreaterThan((before?.framesReceived ?? 0) + 20);
+    expect(rx()?.decryptFailures).toBe(before?.decryptFailures);
+    await room.screenshot({ path: path.join(SHOTS, 'web-media-02-room.png') });
+  }, 60_000);
+
+  test('muting in the browser shows muted on the room screen; unmuting clears it; a reaction shows', async () => {
+    const mark = `[data-testid="tile"][data-participant="${webId}"] .muted-mark`;
+    await web.getByTestId('mute').click();
+    await room.locator(mark).waitFor({ timeout: 15_000 });
+    await expect
+      .poll(async () => (await state()).meeting?.participants.find((p) => p.id === webId)?.muted, {
+        timeout: 15_000,
+      })
+      .toBe(true);
+    await web.getByTestId('mute').click();
+    await room.locator(mark).waitFor({ state: 'detached', timeout: 15_000 });
+    await web.getByTestId('react-clap').click();
+    await expect
+      .poll(
+        () => bot.media.control.reactions.some((r) => r.participantId === webId && r.reaction === 'clap'),
+        { timeout: 15_000 },
+      )
+      .toBe(true);
+  }, 60_000);
+
+  test("the browser's leave rekeys the others: a new epoch without the browser", async () => {
+    const before = await state();
+    const epochBefore = before.meeting?.epoch ?? -1;
+    const codeBefore = before.meeting?.securityCode;
+    await web.getByTestId('leave').click();
+    await web.getByTestId('ended').waitFor({ timeout: 15_000 });
+    await expect
+      .poll(
+        async () => {
+          const s = await state();
+          return {
+            gone: !(s.meeting?.participants.some((p) => p.id === webId) ?? true),
+            newEpoch: (s.meeting?.epoch ?? -1) > epochBefore,
+            botAgrees: bot.session.snapshot.securityCode === s.meeting?.securityCode,
+          };
+        },
+        { timeout: 30_000 },
+      )
+      .toEqual({ gone: true, newEpoch: true, botAgrees: true });
+    // The code names the leader's key (docs/protocol.md §Security code): the room and the bot, who
+    // stayed, still show the same one.
+    expect((await state()).meeting?.securityCode).toBe(codeBefore);
+    expect(bot.session.snapshot.participants.some((p) => p.id === webId)).toBe(false);
+  }, 60_000);
+});
