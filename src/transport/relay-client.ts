@@ -13,15 +13,13 @@ import { RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { fromBase64Url } from '../protocol/codec.ts';
-import {
-  AUDIO_LEVEL_ONSET_MS,
-  AUDIO_LEVEL_REPORT_MS,
-  type ClientMessageOf,
-  type IceServer,
-  type ServerMessage,
-  type ServerMessageOf,
-  SPEAKING_LEVEL,
-  type WithoutV,
+import { LevelReportGate } from '../protocol/level-report.ts';
+import type {
+  ClientMessageOf,
+  IceServer,
+  ServerMessage,
+  ServerMessageOf,
+  WithoutV,
 } from '../protocol/schemas.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { Downlink, type DownlinkCounters } from './downlink.ts';
@@ -133,11 +131,8 @@ export class RelayClient {
   #mediaLost = 0;
   /** Janus plane: this relay offered a downlink, so nobody reads our chunk headers on the way. */
   #janusPlane = false;
-  /** When our level was last reported (`audio-level`), by the clock's monotonic time. */
-  #levelReportedAt = Number.NEGATIVE_INFINITY;
-  #levelReports = 0;
-  /** The last report started speech (docs/protocol.md §Big meetings). */
-  #levelOnset = false;
+  /** When our level goes to the relay (`audio-level`, docs/protocol.md §Big meetings). */
+  readonly #level = new LevelReportGate();
   /** Whether a guard trip was logged on the current connection (log once per connection). */
   #guardLogged = false;
   /** TURN bridges of the current admission (turn-bridge.ts), and their opening while under way. */
@@ -188,8 +183,7 @@ export class RelayClient {
       this.#closeBridges();
       // Per connection: the next relay may be another plane, and speech starts anew.
       this.#janusPlane = false;
-      this.#levelOnset = false;
-      this.#levelReportedAt = Number.NEGATIVE_INFINITY;
+      this.#level.reset();
       this.events.emit('disconnected', { willReconnect, code, ...(error === undefined ? {} : { error }) });
     });
   }
@@ -251,7 +245,7 @@ export class RelayClient {
 
   /** `audio-level` messages sent (Janus plane only). */
   get levelReports(): number {
-    return this.#levelReports;
+    return this.#level.reports;
   }
 
   /**
@@ -260,16 +254,9 @@ export class RelayClient {
    * (docs/protocol.md §Big meetings); on the embedded plane the relay reads it from the header.
    */
   audioLevelSent(level: number): void {
-    if (!this.#janusPlane || level > SPEAKING_LEVEL) return;
     const now = this.#clock.monotonic();
-    const since = now - this.#levelReportedAt;
-    if (since < (this.#levelOnset ? AUDIO_LEVEL_ONSET_MS : AUDIO_LEVEL_REPORT_MS)) return;
-    if (this.#trySend({ type: 'audio-level', level })) {
-      // The first report after a second without one starts speech: its second comes sooner.
-      this.#levelOnset = since >= 1000;
-      this.#levelReportedAt = now;
-      this.#levelReports++;
-    }
+    if (this.#janusPlane && this.#level.due(level, now) && this.#trySend({ type: 'audio-level', level }))
+      this.#level.sent(now);
   }
 
   start(): void {

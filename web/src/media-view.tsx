@@ -128,6 +128,21 @@ export class LocalMedia {
           ? null
           : { video: link.sendStats('video').snapshot(), audio: link.sendStats('audio').snapshot() },
       decryptFailures: link === null ? null : { ...link.decryptFailures },
+      /** Per participant: frames received and opened, of their audio and video. */
+      received:
+        link === null
+          ? null
+          : Object.fromEntries(
+              this.#meeting.snapshot.participants
+                .filter((p) => !p.self)
+                .map((p) => [
+                  p.id,
+                  {
+                    audio: link.receiveStats(p.id, 'audio').snapshot(),
+                    video: link.receiveStats(p.id, 'video').snapshot(),
+                  },
+                ]),
+            ),
     };
   }
 }

@@ -8,13 +8,19 @@
  * A connection that fails (ICE failed, or `disconnected` for 5 s, or the relay's `media-lost`) is
  * replaced by a new offer on the same admission with the reconnect backoff; the participant and its
  * keys stay. Sending is all-or-none per frame under a `bufferedAmount` bound, as the room's
- * MediaChannel does (docs/protocol.md §Media chunks). On a relay with the Janus media plane this
- * client has an uplink only (it does not answer `media-down-offer`; docs/protocol.md §Web client).
+ * MediaChannel does (docs/protocol.md §Media chunks). On a relay with the Janus media plane
+ * (docs/protocol.md §Media planes) a second connection, which Janus offers, is the downlink: this end
+ * creates the `JanusDataChannel` Janus needs, answers, and writes each chunk's sender from the
+ * relay's feed map (a chunk of a feed the map does not name is dropped and counted), as the room's
+ * src/transport/downlink.ts does; the level of speech and a lagging downlink are told to the relay,
+ * which reads no chunk header there.
  */
 import type { Clock, TimerHandle } from '../../../src/core/clock.ts';
 import { EventBus } from '../../../src/core/events.ts';
 import type { MediaRelay, MediaRelayEvents } from '../../../src/meeting/media-link.ts';
+import { LevelReportGate } from '../../../src/protocol/level-report.ts';
 import { MAX_DATA_CHANNEL_MESSAGE } from '../../../src/protocol/limits.ts';
+import { MEDIA_HEADER_BYTES, setChunkSender } from '../../../src/protocol/media-header.ts';
 import type { ClientMessage, IceServer, ServerMessage, WithoutV } from '../../../src/protocol/schemas.ts';
 import { type BackoffOptions, backoffDelay } from '../../../src/transport/backoff.ts';
 
@@ -25,6 +31,8 @@ const MEDIA_CHANNEL_OPTIONS = { ordered: false, maxRetransmits: 3 };
 export const HIGH_WATER_MARK = 256 * 1024;
 /** A connection `disconnected` this long is replaced (as the room's, src/transport/relay-client.ts). */
 export const DISCONNECTED_GRACE_MS = 5000;
+/** The label of the channel a Janus subscriber must create itself (src/transport/downlink.ts). */
+export const JANUS_SUBSCRIBER_CHANNEL = 'JanusDataChannel';
 
 /**
  * The parts of the browser's RTCPeerConnection and RTCDataChannel this module uses (the page passes
@@ -39,6 +47,7 @@ export interface IceCandidateLike {
   readonly sdpMLineIndex: number | null;
 }
 export interface ChannelLike {
+  readonly label: string;
   binaryType: string;
   readonly readyState: string;
   readonly bufferedAmount: number;
@@ -50,14 +59,16 @@ export interface ChannelLike {
 }
 export interface PeerLike {
   readonly connectionState: string;
-  createDataChannel(label: string, options: { ordered: boolean; maxRetransmits: number }): ChannelLike;
+  createDataChannel(label: string, options: { ordered: boolean; maxRetransmits?: number }): ChannelLike;
   createOffer(): Promise<{ type: string; sdp?: string }>;
-  setLocalDescription(description: { type: 'offer'; sdp: string }): Promise<void>;
-  setRemoteDescription(description: { type: 'answer'; sdp: string }): Promise<void>;
+  createAnswer(): Promise<{ type: string; sdp?: string }>;
+  setLocalDescription(description: { type: 'offer' | 'answer'; sdp: string }): Promise<void>;
+  setRemoteDescription(description: { type: 'offer' | 'answer'; sdp: string }): Promise<void>;
   addIceCandidate(candidate: IceCandidateLike): Promise<void>;
   close(): void;
   onicecandidate: ((event: { candidate: IceCandidateLike | null }) => void) | null;
   onconnectionstatechange: (() => void) | null;
+  ondatachannel: ((event: { channel: ChannelLike }) => void) | null;
 }
 
 export interface WebMediaEvents extends MediaRelayEvents {
@@ -79,8 +90,12 @@ export interface WebMediaCounters {
   textDropped: number;
   /** `media-lost` from the relay. */
   mediaLost: number;
-  /** The relay offered a Janus-plane downlink, which this client does not take. */
-  downOffersIgnored: number;
+  /** Janus plane: downlink offers taken (each a new connection). */
+  downOffers: number;
+  /** Janus plane: chunks on a channel whose label is no feed in the relay's map (dropped). */
+  unmappedChunks: number;
+  /** Janus plane: `audio-level` reports sent. */
+  levelReports: number;
 }
 
 export interface WebMediaConnectionOptions {
@@ -101,7 +116,9 @@ export class WebMediaConnection implements MediaRelay {
     chunksDropped: 0,
     textDropped: 0,
     mediaLost: 0,
-    downOffersIgnored: 0,
+    downOffers: 0,
+    unmappedChunks: 0,
+    levelReports: 0,
   };
   readonly #o: WebMediaConnectionOptions;
   #pc: PeerLike | null = null;
@@ -114,6 +131,11 @@ export class WebMediaConnection implements MediaRelay {
   #retry: TimerHandle | null = null;
   #grace: TimerHandle | null = null;
   #closed = false;
+  /** Janus plane: the downlink connection, and the relay's map of feed ids to participant ids. */
+  #down: PeerLike | null = null;
+  #feeds = new Map<string, number>();
+  #janus = false;
+  readonly #level = new LevelReportGate();
 
   constructor(options: WebMediaConnectionOptions) {
     this.#o = options;
@@ -124,7 +146,7 @@ export class WebMediaConnection implements MediaRelay {
   }
 
   get janusPlane(): boolean {
-    return false;
+    return this.#janus;
   }
 
   get mediaOpen(): boolean {
@@ -175,7 +197,11 @@ export class WebMediaConnection implements MediaRelay {
         this.#failed(this.#pc);
         return;
       case 'media-down-offer':
-        this.counters.downOffersIgnored++;
+        this.#janus = true;
+        this.#downOffer(m.sdp);
+        return;
+      case 'media-feeds':
+        this.#feeds = new Map(m.feeds.map((f) => [String(f.feed), Number(f.participantId)]));
         return;
       case 'keyframe-request':
       case 'video-layer':
@@ -192,6 +218,10 @@ export class WebMediaConnection implements MediaRelay {
   reset(): void {
     this.#participantId = undefined;
     this.#iceServers = [];
+    // The next relay may be another plane, and speech starts anew.
+    this.#janus = false;
+    this.#feeds = new Map();
+    this.#level.reset();
     this.#clearRetry();
     this.#teardown();
   }
@@ -205,11 +235,19 @@ export class WebMediaConnection implements MediaRelay {
     return this.#o.send({ type: 'keyframe-request', to: participantId, streamId });
   }
 
-  /** The embedded relay reads levels from chunk headers; nothing to tell it here. */
-  audioLevelSent(_level: number): void {}
+  /** Janus plane: a speaking level goes to the relay too (the embedded relay reads chunk headers). */
+  audioLevelSent(level: number): void {
+    const now = this.#o.clock.monotonic();
+    if (this.#janus && this.#level.due(level, now) && this.#o.send({ type: 'audio-level', level })) {
+      this.#level.sent(now);
+      this.counters.levelReports++;
+    }
+  }
 
-  /** The embedded relay bounds each receiver's queue itself (docs/protocol.md §Big meetings). */
-  downlinkBehind(_behind: boolean): void {}
+  /** Janus plane: the relay then sends us the most recent speakers only (docs/protocol.md §Big meetings). */
+  downlinkBehind(behind: boolean): void {
+    if (this.#janus) this.#o.send({ type: 'media-behind', behind });
+  }
 
   sendChunks(chunks: readonly Uint8Array[]): boolean {
     const ch = this.#channel;
@@ -281,6 +319,75 @@ export class WebMediaConnection implements MediaRelay {
       .catch(() => this.#failed(pc));
   }
 
+  /** Janus offers the downlink: answer on a connection of its own (replacing any previous one). */
+  #downOffer(sdp: string): void {
+    this.#closeDown();
+    if (this.#closed || this.#participantId === undefined) return;
+    this.counters.downOffers++;
+    const pc = this.#o.createPeer({ iceServers: this.#iceServers.map((s) => ({ ...s, urls: [...s.urls] })) });
+    this.#down = pc;
+    pc.ondatachannel = ({ channel }) => {
+      const label = channel.label;
+      channel.binaryType = 'arraybuffer';
+      channel.onmessage = (e) => {
+        if (this.#down === pc) this.#downChunk(label, e.data);
+      };
+    };
+    pc.onicecandidate = (e) => {
+      const c = e.candidate;
+      if (this.#down !== pc || c === null || c.candidate === '') return;
+      this.#o.send({
+        type: 'media-down-ice',
+        candidate: c.candidate,
+        sdpMid: c.sdpMid,
+        sdpMLineIndex: c.sdpMLineIndex,
+      });
+    };
+    // A failed downlink replaces all of our media, as `media-lost` does.
+    pc.onconnectionstatechange = () => {
+      if (this.#down === pc && pc.connectionState === 'failed') this.#failed(this.#pc);
+    };
+    pc.createDataChannel(JANUS_SUBSCRIBER_CHANNEL, { ordered: true });
+    pc.setRemoteDescription({ type: 'offer', sdp })
+      .then(() => pc.createAnswer())
+      .then(async (answer) => {
+        const local = answer.sdp;
+        if (this.#down !== pc || local === undefined) return;
+        await pc.setLocalDescription({ type: 'answer', sdp: local });
+        if (this.#down === pc) this.#o.send({ type: 'media-down-answer', sdp: local });
+      })
+      .catch(() => {
+        if (this.#down === pc) this.#failed(this.#pc);
+      });
+  }
+
+  /** A downlink chunk: its sender is written from the feed map, never taken from the bytes. */
+  #downChunk(label: string, data: unknown): void {
+    if (!(data instanceof ArrayBuffer)) {
+      this.counters.textDropped++;
+      return;
+    }
+    const sender = this.#feeds.get(label);
+    if (sender === undefined) {
+      this.counters.unmappedChunks++;
+      return;
+    }
+    const chunk = new Uint8Array(data);
+    // Too short for a header: left as it is, and the receiver refuses and counts it.
+    if (chunk.byteLength >= MEDIA_HEADER_BYTES) setChunkSender(chunk, sender);
+    this.counters.chunksIn++;
+    this.events.emit('chunk', chunk);
+  }
+
+  #closeDown(): void {
+    const pc = this.#down;
+    this.#down = null;
+    if (pc !== null) {
+      pc.ondatachannel = pc.onicecandidate = pc.onconnectionstatechange = null;
+      pc.close();
+    }
+  }
+
   #maybeOpen(): void {
     const ch = this.#channel;
     if (this.#open || ch === null || ch.readyState !== 'open' || !this.#relayReady) return;
@@ -327,5 +434,6 @@ export class WebMediaConnection implements MediaRelay {
       pc.onicecandidate = pc.onconnectionstatechange = null;
       pc.close();
     }
+    this.#closeDown();
   }
 }
