@@ -15,6 +15,8 @@ export interface BannerFacts {
   /** The one-time setup code, or null once the room is claimed. */
   setupCode: string | null;
   meetings: { id: string; title: string; encryption: string }[];
+  /** Where a browser joins the E2EE meeting (the relay's web client), null when it serves none. */
+  webJoin: { url: string; passcode: string | null } | null;
   logFile: string | null;
 }
 
@@ -26,8 +28,15 @@ export function bannerFacts(run: DemoRun, logFile: string | null): BannerFacts {
     fingerprint: run.app.http.certificate.fingerprint,
     setupCode: run.app.http.auth.setupCode,
     meetings: run.env.meetings.map((m) => ({ id: m.id, title: m.title, encryption: m.encryption })),
+    webJoin: webJoin(run),
     logFile: logFile === null ? null : shortPath(logFile),
   };
+}
+
+function webJoin(run: DemoRun): BannerFacts['webJoin'] {
+  const e2ee = run.env.meetings.find((m) => m.encryption === 'e2ee');
+  if (e2ee === undefined || !run.env.relay.servesWebClient) return null;
+  return { url: `${run.env.relay.address.httpUrl}/join/${e2ee.id}`, passcode: e2ee.passcode };
 }
 
 /** A path as short as it is clear: relative to the current directory when it lies below it. */
@@ -71,6 +80,11 @@ export function startBanner(f: BannerFacts): string[] {
     '    npx roomctl demo --help',
     '    npx roomctl demo share          (someone shares slides; unshare stops it)',
     '    npx roomctl demo say "Hello"    (someone writes in the chat; whisper: privately)',
+    ...(f.webJoin === null
+      ? []
+      : [
+          `  Join it from a browser too: ${f.webJoin.url}${f.webJoin.passcode === null ? '' : `  (passcode ${f.webJoin.passcode})`}`,
+        ]),
     '',
     ...f.meetings.map((m) => `  Meeting ${m.id}  ${m.encryption.padEnd(8)}  ${m.title}`),
     ...(f.logFile === null ? [] : [`  Logs: ${f.logFile}`]),

@@ -96,6 +96,8 @@ export interface CastOptions {
   runner: NodeProcessRunner;
   /** 'ffmpeg' sends real VP8/Opus from test sources; 'synthetic' is cheap for tests. */
   botMedia: 'ffmpeg' | 'synthetic';
+  /** Test injection point: their E2EE sessions' randomness (MeetingSessionOptions.e2eeRandom). */
+  e2eeRandom?: (n: number) => Uint8Array;
 }
 
 /** In the meeting now (joining counts: it is on its way in). */
@@ -393,6 +395,7 @@ export class DemoCast {
       videoFps: 10,
       audioFps: 25,
       ...(captures === undefined ? {} : { captures }),
+      ...(this.#o.e2eeRandom === undefined ? {} : { e2eeRandom: this.#o.e2eeRandom }),
     });
   }
 

@@ -15,7 +15,7 @@ import { SystemClock } from '../src/core/clock.ts';
 import type { Logger } from '../src/core/logger.ts';
 import type { TrustAnchor } from '../src/e2ee/index.ts';
 import type { HeadlessParticipant } from '../src/meeting/headless.ts';
-import { createRelay, type Relay } from '../src/relay/index.ts';
+import { createRelay, type Relay, type RelayHooks } from '../src/relay/index.ts';
 import { NodeProcessRunner } from '../src/system/process.ts';
 import { WorkerPeerConnectionFactory } from '../src/transport/worker-peer.ts';
 import { DEMO_ROOM, DemoCast, type DemoMeetingInfo, type ExtraPersonKind } from './cast.ts';
@@ -33,6 +33,10 @@ export interface DemoOptions {
   /** Kiosk and admin ports written into the demo's settings on first start. */
   kioskPort?: number;
   adminPort?: number;
+  /** Test injection point: the relay's hooks (src/relay/hooks.ts; the blind-relay test taps it). */
+  relayHooks?: RelayHooks;
+  /** Test injection point: the far-end people's E2EE randomness (MeetingSessionOptions.e2eeRandom). */
+  e2eeRandom?: (n: number) => Uint8Array;
 }
 
 export class DemoEnvironment {
@@ -116,6 +120,7 @@ export class DemoEnvironment {
       peers: this.#peers,
       runner: this.#runner,
       botMedia: this.#o.botMedia ?? 'ffmpeg',
+      ...(this.#o.e2eeRandom === undefined ? {} : { e2eeRandom: this.#o.e2eeRandom }),
     });
     await this.#cast.book(this.roomDeviceId);
   }
@@ -156,6 +161,7 @@ export class DemoEnvironment {
         port,
         stateDir: path.join(this.#o.stateDir, 'relay'),
         logger: this.#o.log.child({ component: 'relay' }),
+        ...(this.#o.relayHooks === undefined ? {} : { hooks: this.#o.relayHooks }),
       });
     if (port !== undefined) {
       const relay = make(port);

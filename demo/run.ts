@@ -10,6 +10,7 @@ import type { RoomApp } from '../src/app/room/index.ts';
 import type { Logger } from '../src/core/logger.ts';
 import { demoDirectorRoutes } from '../src/http/admin/demo-director.ts';
 import type { RoomMediaConfig } from '../src/meeting/room.ts';
+import type { RelayHooks } from '../src/relay/index.ts';
 import { DemoEnvironment } from './env.ts';
 
 export interface DemoRun {
@@ -32,6 +33,9 @@ export async function startDemo(o: {
   botMedia?: 'ffmpeg' | 'synthetic';
   /** The room's own camera and microphone; null runs without them (cheap tests). Default: settings. */
   roomMedia?: RoomMediaConfig | null;
+  /** Test injection points (DemoOptions): the relay's hooks, the far-end people's E2EE randomness. */
+  relayHooks?: RelayHooks;
+  e2eeRandom?: (n: number) => Uint8Array;
 }): Promise<DemoRun> {
   const env = new DemoEnvironment({
     stateDir: o.stateDir,
@@ -40,6 +44,8 @@ export async function startDemo(o: {
     ...(o.relayPort === undefined ? {} : { relayPort: o.relayPort }),
     ...(o.kioskPort === undefined ? {} : { kioskPort: o.kioskPort }),
     ...(o.adminPort === undefined ? {} : { adminPort: o.adminPort }),
+    ...(o.relayHooks === undefined ? {} : { relayHooks: o.relayHooks }),
+    ...(o.e2eeRandom === undefined ? {} : { e2eeRandom: o.e2eeRandom }),
   });
   await env.start();
   let app: RoomApp | null = null;

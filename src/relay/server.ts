@@ -96,6 +96,8 @@ export interface Relay {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly address: RelayAddress;
+  /** Whether it serves the web client at /join/<id> (its bundle was found at start). */
+  readonly servesWebClient: boolean;
   readonly registry: MeetingRegistry;
   readonly core: RelayCore;
   /** The management API's admin token (the given one, or the one made in memory). */
@@ -152,6 +154,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
   });
   let app: FastifyInstance | undefined;
   let address: RelayAddress | undefined;
+  let servesWebClient = false;
   let pingTimer: TimerHandle | undefined;
   /** Open signaling sockets and whether each still owes us a pong. */
   const sockets = new Map<WebSocket, { awaitingPong: boolean }>();
@@ -205,6 +208,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     await registry.load();
     const webDir = options.webClientDir === undefined ? DEFAULT_WEB_CLIENT_DIR : options.webClientDir;
     const webClient = webDir === null ? null : await loadWebClient(webDir);
+    servesWebClient = webClient !== null;
     const tls = options.tls;
     const server: FastifyInstance = (
       tls === undefined
@@ -287,6 +291,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
     get address(): RelayAddress {
       if (address === undefined) throw new Error('The relay has not been started.');
       return address;
+    },
+    get servesWebClient(): boolean {
+      return servesWebClient;
     },
     registry,
     core,

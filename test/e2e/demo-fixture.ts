@@ -11,6 +11,7 @@ import { type DemoRun, startDemo } from '../../demo/run.ts';
 import { runRoomctl } from '../../src/http/roomctl/cli.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { RoomMediaConfig } from '../../src/meeting/room.ts';
+import type { RelayHooks } from '../../src/relay/index.ts';
 import { freePort } from '../helpers/ports.ts';
 import { launchChromium } from './chromium.ts';
 import { ensureKioskBuilt } from './kiosk-fixture.ts';
@@ -41,6 +42,9 @@ export async function startDemoInChromium(o: {
   botMedia: 'ffmpeg' | 'synthetic';
   roomMedia: RoomMediaConfig | null;
   ignoreHTTPSErrors?: boolean;
+  /** Test injection points of the demo (DemoOptions): relay hooks, the bots' E2EE randomness. */
+  relayHooks?: RelayHooks;
+  e2eeRandom?: (n: number) => Uint8Array;
 }): Promise<DemoInChromium> {
   await ensureKioskBuilt();
   await fsp.mkdir(SHOTS, { recursive: true });
@@ -55,6 +59,8 @@ export async function startDemoInChromium(o: {
     adminPort: await freePort(),
     botMedia: o.botMedia,
     roomMedia: o.roomMedia,
+    ...(o.relayHooks === undefined ? {} : { relayHooks: o.relayHooks }),
+    ...(o.e2eeRandom === undefined ? {} : { e2eeRandom: o.e2eeRandom }),
   });
   const context = await launchChromium(
     userDataDir,

@@ -30,6 +30,7 @@ import { readFrameStamp, unwrapStamp } from '../../src/media/frame-stamp.ts';
 import type { HeadlessParticipant } from '../../src/meeting/headless.ts';
 import { kioskState } from '../support/kiosk-state.ts';
 import { CHROMIUM_FLAGS } from './chromium.ts';
+import { publishDocShots } from './doc-shots.ts';
 import {
   claimAndJoinE2ee,
   type DemoInChromium,
@@ -207,7 +208,6 @@ describe('a browser participant, the room and a bot in one E2EE meeting', () => 
         shields: ['e2ee', 'partial', 'partial'],
         marks: ['unverified', 'unverified'],
       });
-    await web.screenshot({ path: path.join(SHOTS, 'web-media-01-browser.png') });
   }, 60_000);
 
   test("the browser paints the room's camera: stamps of the room's clock, moving", async () => {
@@ -229,6 +229,9 @@ describe('a browser participant, the room and a bot in one E2EE meeting', () => 
       .poll(async () => (await webStats()).playback.videoFramesDecoded, { timeout: 20_000 })
       .toBeGreaterThan(before.playback.videoFramesDecoded + 10);
     expect((await webStats()).decryptFailures).toEqual(before.decryptFailures);
+    await web.locator(`[data-testid="tile"][data-participant="${roomId}"][data-live="yes"]`).waitFor();
+    await web.screenshot({ path: path.join(SHOTS, 'web-in-meeting.png') });
+    await publishDocShots(['web-in-meeting.png']);
   }, 60_000);
 
   test("the room screen paints the browser's camera: frame numbers of its clip, moving; it hears it", async () => {

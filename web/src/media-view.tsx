@@ -13,13 +13,14 @@ import { AudioTrackSource, missingSendSupport, VideoTrackSource } from './media/
 import { Playback } from './media/playback.ts';
 import type { WebMeeting } from './meeting.ts';
 
+/** Words, not emoji: a browser without an emoji font shows them all the same. */
 const REACTION_TEXT: Record<Reaction, string> = {
-  thumbs_up: '👍',
-  clap: '👏',
-  heart: '❤️',
-  laugh: '😂',
-  surprised: '😮',
-  raise_hand: '✋',
+  thumbs_up: 'Thumbs up',
+  clap: 'Clap',
+  heart: 'Heart',
+  laugh: 'Laugh',
+  surprised: 'Wow',
+  raise_hand: 'Raise hand',
 };
 
 /** The camera and microphone of one meeting, and what plays the others. */
@@ -159,10 +160,17 @@ function Tile({
   cameraOn: boolean | undefined;
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
+  const [painted, setPainted] = useState(false);
   useEffect(() => {
-    media.playback.attachCanvas(participant.id, canvas.current);
+    media.playback.attachCanvas(participant.id, canvas.current, () => setPainted(true));
     return () => media.playback.attachCanvas(participant.id, null);
   }, [media, participant.id]);
+  const initials = participant.name
+    .split(/\s+/)
+    .filter((w) => w !== '')
+    .slice(0, 2)
+    .map((w) => w[0]?.toUpperCase() ?? '')
+    .join('');
   return (
     <figure
       class="tile"
@@ -170,8 +178,14 @@ function Tile({
       data-participant={participant.id}
       data-muted={muted === undefined ? 'unknown' : muted ? 'yes' : 'no'}
       data-camera={cameraOn === undefined ? 'unknown' : cameraOn ? 'on' : 'off'}
+      data-live={painted && cameraOn !== false ? 'yes' : 'no'}
     >
       <canvas ref={canvas} width={320} height={180} />
+      {(!painted || cameraOn === false) && (
+        <div class="tile-placeholder" aria-hidden="true">
+          {initials}
+        </div>
+      )}
       <figcaption>
         {participant.name}
         {muted === true && <span class="tile-muted"> · muted</span>}
@@ -186,7 +200,12 @@ function SelfView({ stream }: { stream: MediaStream | null }) {
   useEffect(() => {
     if (video.current !== null) video.current.srcObject = stream;
   }, [stream]);
-  return <video class="self-view" data-testid="self-view" ref={video} autoPlay muted playsInline />;
+  return (
+    <figure class="tile">
+      <video class="self-view" data-testid="self-view" ref={video} autoPlay muted playsInline />
+      <figcaption>You</figcaption>
+    </figure>
+  );
 }
 
 export function MediaPanel({
@@ -255,7 +274,6 @@ export function MediaPanel({
             key={r}
             class="reaction"
             data-testid={`react-${r}`}
-            aria-label={r.replace('_', ' ')}
             onClick={() => meeting.react(r)}
           >
             {REACTION_TEXT[r]}
@@ -270,7 +288,7 @@ export function MediaPanel({
       {reactions.length > 0 && (
         <p class="reactions" data-testid="reactions">
           {reactions
-            .map((r) => `${names.get(r.participantId) ?? 'Someone'} ${REACTION_TEXT[r.reaction]}`)
+            .map((r) => `${names.get(r.participantId) ?? 'Someone'}: ${REACTION_TEXT[r.reaction]}`)
             .join(' · ')}
         </p>
       )}

@@ -26,120 +26,29 @@
  * Chat. During the recording the participants chat to everyone and privately (docs/protocol.md
  * "# Chat"), each message carrying a marker; once every message is shown to whom it was for, the
  * markers (raw, and in every view above) may occur nowhere in the recording.
+ *
+ * The scanners are test/helpers/blind-scan.ts; test/e2e/web-blind-relay.test.ts runs them on a
+ * meeting with a browser participant.
  */
-import { createDecipheriv, randomBytes } from 'node:crypto';
-import { expand, extract } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFields } from '../../../src/e2ee/bytes.ts';
-import { CONTEXT } from '../../../src/e2ee/context.ts';
-import { decodeHeader } from '../../../src/e2ee/sframe/header.ts';
-import { CipherSuite, deriveKeySalt, formNonce, suiteParams } from '../../../src/e2ee/sframe/suites.ts';
 import type { HeadlessParticipant } from '../../../src/meeting/headless.ts';
-import { decodeMediaHeader, MEDIA_HEADER_BYTES } from '../../../src/protocol/media-header.ts';
+import {
+  findMagic,
+  hasMagic,
+  keystreamOpen,
+  mediaBaseKey,
+  NeedleIndex,
+  recorder,
+  renderings,
+  SYNTHETIC_MAGIC,
+  sframeKeys,
+  selfCheck,
+  type TapRecord,
+  views,
+  wireFrames,
+} from '../../helpers/blind-scan.ts';
 import { allSecure, FAST_E2EE, type Harness, startHarness, waitFor } from '../../helpers/meeting-harness.ts';
-
-const MAGIC = [0x52, 0x44, 0x53, 0x59];
-const SUITE = suiteParams(CipherSuite.AES_256_GCM_SHA512_128);
-
-interface Record_ {
-  dir: 'in' | 'out';
-  channel: 'signaling' | 'media';
-  data: Uint8Array;
-}
-
-/** 32-byte needles indexed by their first four bytes, for one linear pass over each haystack. */
-class NeedleIndex {
-  readonly #by = new Map<number, Uint8Array[]>();
-  readonly #seen = new Set<string>();
-  size = 0;
-
-  add(n: Uint8Array): void {
-    if (n.length !== 32) throw new RangeError('needles are 32 bytes');
-    const key = Buffer.from(n).toString('hex');
-    if (this.#seen.has(key)) return;
-    this.#seen.add(key);
-    const head = Buffer.from(n).readUInt32BE(0);
-    const list = this.#by.get(head) ?? [];
-    list.push(n.slice());
-    this.#by.set(head, list);
-    this.size++;
-  }
-
-  /** Every 32-byte window of `bytes` (or of each part of a long plaintext). */
-  addWindows(bytes: Uint8Array): void {
-    for (let i = 0; i + 32 <= bytes.length; i++) this.add(bytes.subarray(i, i + 32));
-  }
-
-  /** Offsets in `hay` where a needle starts. */
-  find(hay: Uint8Array): number[] {
-    const hits: number[] = [];
-    const b = Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength);
-    for (let i = 0; i + 32 <= b.length; i++) {
-      const list = this.#by.get(b.readUInt32BE(i));
-      if (list === undefined) continue;
-      for (const n of list) if (b.compare(n, 0, 32, i, i + 32) === 0) hits.push(i);
-    }
-    return hits;
-  }
-}
-
-/** The byte views of one recorded buffer we search: raw, plus decoded base64(url) / hex tokens of text. */
-function views(r: Record_): Uint8Array[] {
-  const out = [r.data];
-  if (r.channel !== 'signaling') return out;
-  const text = Buffer.from(r.data).toString('utf8');
-  for (const tok of text.match(/[A-Za-z0-9_\-+/]{22,}={0,2}/g) ?? []) {
-    out.push(new Uint8Array(Buffer.from(tok.replace(/-/g, '+').replace(/_/g, '/'), 'base64')));
-  }
-  for (const tok of text.match(/[0-9a-fA-F]{64,}/g) ?? []) {
-    out.push(new Uint8Array(Buffer.from(tok.length % 2 === 0 ? tok : tok.slice(1), 'hex')));
-  }
-  return out;
-}
-
-/** Offsets of MAGIC followed by one of `seqs` (u32 big-endian). */
-function findMagic(hay: Uint8Array, seqs: Set<number>): number[] {
-  const hits: number[] = [];
-  const b = Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength);
-  for (
-    let i = b.indexOf(Buffer.from(MAGIC));
-    i >= 0 && i + 8 <= b.length;
-    i = b.indexOf(Buffer.from(MAGIC), i + 1)
-  ) {
-    if (seqs.has(b.readUInt32BE(i + 4))) hits.push(i);
-  }
-  return hits;
-}
-
-function renderings(k: Uint8Array): string[] {
-  const b = Buffer.from(k);
-  const b64 = b.toString('base64');
-  return [
-    b.toString('hex'),
-    b.toString('hex').toUpperCase(),
-    b64,
-    b64.replace(/=+$/, ''),
-    b.toString('base64url'),
-  ];
-}
-
-function mediaBaseKey(mk: Uint8Array, meetingId: string, instanceId: string, sender: string, stream: string) {
-  const prk = extract(sha256, mk, new Uint8Array(0));
-  return expand(sha256, prk, encodeFields([CONTEXT.media, meetingId, instanceId, sender, stream]), 32);
-}
-
-/** Decrypt an SFrame body with AES-256-GCM's keystream only (the tag needs the AAD we do not rebuild). */
-function keystreamOpen(frame: Uint8Array, baseKey: Uint8Array): Uint8Array {
-  const header = decodeHeader(frame);
-  const { key, salt } = deriveKeySalt(SUITE, header.kid, baseKey);
-  const nonce = new Uint8Array(SUITE.nn);
-  formNonce(salt, header.ctr, nonce);
-  const d = createDecipheriv('aes-256-gcm', key, nonce);
-  return new Uint8Array(d.update(frame.subarray(header.length, frame.length - SUITE.nt)));
-}
-
-const hasMagic = (p: Uint8Array) => Buffer.from(p).indexOf(Buffer.from(MAGIC)) >= 0;
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -149,15 +58,9 @@ afterEach(async () => {
 
 describe('blind relay', () => {
   it('everything the relay handled carries no frame plaintext and no meeting or media key', async () => {
-    const recording: Record_[] = [];
+    const recording: TapRecord[] = [];
     let recordingOn = true;
-    h = await startHarness({
-      hooks: {
-        tap: (dir, channel, data) => {
-          if (recordingOn) recording.push({ dir, channel, data: data.slice() });
-        },
-      },
-    });
+    h = await startHarness({ hooks: { tap: recorder(recording, () => recordingOn) } });
     const id = await h.meeting();
     const draws: Uint8Array[] = [];
     const e2eeRandom = (n: number): Uint8Array => {
@@ -228,7 +131,7 @@ describe('blind relay', () => {
     const seqs = new Set<number>();
     for (const p of plaintexts) {
       windows.addWindows(p);
-      const at = Buffer.from(p).indexOf(Buffer.from(MAGIC));
+      const at = Buffer.from(p).indexOf(Buffer.from(SYNTHETIC_MAGIC));
       if (at >= 0 && at + 8 <= p.length) seqs.add(Buffer.from(p).readUInt32BE(at + 4));
     }
     expect(seqs.size).toBeGreaterThan(30);
@@ -260,16 +163,12 @@ describe('blind relay', () => {
     const kids = new Set<bigint>();
     let audioFrames = 0;
     const usedKeys = new Set<number>();
-    for (const r of recording) {
-      if (r.channel !== 'media' || r.dir !== 'out') continue;
-      const mh = decodeMediaHeader(r.data);
-      if (mh.chunkIndex !== 0) continue;
-      const frame = r.data.subarray(MEDIA_HEADER_BYTES);
-      kids.add(decodeHeader(frame).kid);
-      if (mh.kind !== 'audio' || mh.chunkCount !== 1) continue;
+    for (const w of wireFrames(recording, 'out')) {
+      kids.add(w.kid);
+      if (w.kind !== 'audio' || w.chunkCount !== 1) continue;
       audioFrames++;
       const opened = candidates.findIndex((mk) =>
-        hasMagic(keystreamOpen(frame, mediaBaseKey(mk, id, instanceId, String(mh.sender), 'audio'))),
+        hasMagic(keystreamOpen(w.frame, mediaBaseKey(mk, id, instanceId, w.sender, 'audio'))),
       );
       expect(opened, 'a forwarded audio frame opens under a captured meeting key').toBeGreaterThanOrEqual(0);
       usedKeys.add(opened);
@@ -291,13 +190,14 @@ describe('blind relay', () => {
         for (const stream of ['audio', 'video'] as const) {
           const base = mediaBaseKey(mk, id, instanceId, sender, stream);
           keys.add(base);
-          for (const kid of kids) keys.add(deriveKeySalt(SUITE, kid, base).key);
+          for (const kid of kids) keys.add(sframeKeys(base, kid).key);
         }
       }
     }
     expect(keys.size).toBeGreaterThan(candidates.length * ids.length * 2);
     const sample = [...usedKeys].map((i) => candidates[i]!)[0]!;
     expect(keys.find(new Uint8Array([1, 2, 3, ...sample, 4]))).toEqual([3]);
+    expect(selfCheck(keys, sample)).toBe(true);
     for (const r of recording) {
       for (const v of views(r)) expect(keys.find(v), `key bytes in ${r.dir} ${r.channel}`).toEqual([]);
     }

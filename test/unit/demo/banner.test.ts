@@ -14,6 +14,7 @@ const facts = (f: Partial<BannerFacts> = {}): BannerFacts => ({
     { id: '590-1355-2695', title: 'Design review', encryption: 'e2ee' },
     { id: '459-2536-4353', title: 'Supplier call', encryption: 'enhanced' },
   ],
+  webJoin: { url: 'http://127.0.0.1:7070/join/590-1355-2695', passcode: '123456' },
   logFile: '.roomd-state/demo/roomd.log',
   ...f,
 });
@@ -30,7 +31,14 @@ describe('the start banner', () => {
     expect(text).toContain('tap Join on "Design review"');
     expect(text).toContain('npx roomctl demo --help');
     expect(text).toContain('Logs: .roomd-state/demo/roomd.log');
+    expect(text).toContain(
+      'Join it from a browser too: http://127.0.0.1:7070/join/590-1355-2695  (passcode 123456)',
+    );
     expect(text.split('\n').length).toBeLessThan(25);
+  });
+
+  it('names no browser link when the relay serves no web client', () => {
+    expect(startBanner(facts({ webJoin: null })).join('\n')).not.toContain('/join/');
   });
 
   it('once claimed, it names the admin page and no setup code', () => {

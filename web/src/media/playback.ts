@@ -31,6 +31,8 @@ class VideoTile {
   #pending: VideoFrame | null = null;
   /** Wall time the last frame was painted and its capture time, for the page's figures. */
   lastPaint: { at: number; captureTs: number } | null = null;
+  /** Told of the first picture painted on the current canvas (the tile then drops its placeholder). */
+  #onFirstPaint: (() => void) | null = null;
 
   constructor(
     readonly counters: PlaybackCounters,
@@ -59,8 +61,9 @@ class VideoTile {
     );
   }
 
-  attach(canvas: HTMLCanvasElement | null): void {
+  attach(canvas: HTMLCanvasElement | null, onFirstPaint: (() => void) | null = null): void {
     this.canvas = canvas;
+    this.#onFirstPaint = onFirstPaint;
     const p = this.#pending;
     this.#pending = null;
     if (p !== null) this.#paint(p);
@@ -103,6 +106,9 @@ class VideoTile {
       }
       c.getContext('2d')?.drawImage(frame, 0, 0);
       this.lastPaint = { at: this.now(), captureTs: frame.timestamp / 1000 };
+      const first = this.#onFirstPaint;
+      this.#onFirstPaint = null;
+      first?.();
     }
     frame.close();
   }
@@ -216,9 +222,9 @@ export class Playback {
     }
   }
 
-  /** The canvas a participant's tile paints on (null when the tile goes). */
-  attachCanvas(participantId: string, canvas: HTMLCanvasElement | null): void {
-    this.#tile(participantId).attach(canvas);
+  /** The canvas a participant's tile paints on (null when the tile goes), and who hears of its first picture. */
+  attachCanvas(participantId: string, canvas: HTMLCanvasElement | null, onFirstPaint?: () => void): void {
+    this.#tile(participantId).attach(canvas, onFirstPaint ?? null);
   }
 
   /** When a participant's video was last painted (wall ms) and the capture time of that frame. */
