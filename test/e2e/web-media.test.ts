@@ -115,7 +115,26 @@ beforeAll(async () => {
     ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
     ...['-i', 'sine=frequency=440:sample_rate=48000:duration=4', '-ac', '1', wav],
   ]);
-  run = await startDemoInChromium({ name: 'web-media', botMedia: 'synthetic', roomMedia: SMALL_ROOM_MEDIA });
+  // The room shares the demo's slides when its laptop is plugged in (real VP8, small and slow).
+  run = await startDemoInChromium({
+    name: 'web-media',
+    botMedia: 'synthetic',
+    roomMedia: {
+      ...SMALL_ROOM_MEDIA,
+      content: {
+        source: { type: 'slides', fontFile: null, label: 'Slides' },
+        encode: {
+          codec: 'vp8',
+          width: 640,
+          height: 360,
+          framerate: 5,
+          bitrateKbps: 300,
+          keyframeIntervalMs: 5000,
+          niceness: 10,
+        },
+      },
+    },
+  });
   ({ demo, page: room } = run);
   webContext = await chromium.launchPersistentContext(path.join(tmp, 'web-profile'), {
     executablePath: '/usr/bin/chromium',
@@ -271,6 +290,24 @@ describe('a browser participant, the room and a bot in one E2EE meeting', () => 
       )
       .toBe(true);
   }, 60_000);
+
+  test('the room shares its slides: the browser shows them large, named; when it stops, they go', async () => {
+    const director = async (...args: string[]) => {
+      const r = await roomctlIn(run.stateDir, 'demo', ...args);
+      expect(r.rc, r.out).toBe(0);
+    };
+    await director('plug', 'laptop');
+    await web
+      .locator(`[data-testid="share"][data-participant="${roomId}"][data-live="yes"]`)
+      .waitFor({ timeout: 30_000 });
+    expect(await web.getByTestId('share').locator('figcaption').textContent()).toBe(
+      'Huddle Room 3 is sharing',
+    );
+    // The slides carry their frame numbers: readable, so really painted from the room's content.
+    await distinctStamps(web, '[data-testid="share"] canvas', 1);
+    await director('unplug', 'laptop');
+    await web.getByTestId('share').waitFor({ state: 'detached', timeout: 20_000 });
+  }, 90_000);
 
   test("the browser's leave rekeys the others: a new epoch without the browser", async () => {
     const before = await state();

@@ -94,6 +94,11 @@ export class LocalMedia {
     this.#offs.push(this.#meeting.events.on('key-switch', () => this.video?.requestKeyframe()));
   }
 
+  /** Who shares content now, as every client decides it (docs/protocol.md "# Content sharing"). */
+  sharer(): { id: string } | null {
+    return this.#meeting.link?.share.sharer(this.#clock.monotonic()) ?? null;
+  }
+
   setMuted(muted: boolean): void {
     this.audio?.setPaused(muted);
     this.#meeting.setMuted(muted);
@@ -195,6 +200,23 @@ function Tile({
   );
 }
 
+/** Someone's shared content, large, above the people (docs/protocol.md "# Content sharing"). */
+function ShareView({ media, sharerId, name }: { media: LocalMedia; sharerId: string; name: string }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [painted, setPainted] = useState(false);
+  useEffect(() => {
+    setPainted(false);
+    media.playback.attachShareCanvas(sharerId, canvas.current, () => setPainted(true));
+    return () => media.playback.attachShareCanvas(sharerId, null);
+  }, [media, sharerId]);
+  return (
+    <figure class="share" data-testid="share" data-participant={sharerId} data-live={painted ? 'yes' : 'no'}>
+      <canvas ref={canvas} width={640} height={360} />
+      <figcaption>{name} is sharing</figcaption>
+    </figure>
+  );
+}
+
 function SelfView({ stream }: { stream: MediaStream | null }) {
   const video = useRef<HTMLVideoElement>(null);
   useEffect(() => {
@@ -241,6 +263,8 @@ export function MediaPanel({
     };
   }, [media]);
   const remote = meeting.link?.control.remote;
+  const sharer = media.sharer();
+  const sharerName = participants.find((p) => p.id === sharer?.id && !p.self)?.name;
   const reactions = meeting.link?.control.reactions.slice(-3) ?? [];
   const names = new Map(participants.map((p) => [p.id, p.name]));
   return (
@@ -291,6 +315,9 @@ export function MediaPanel({
             .map((r) => `${names.get(r.participantId) ?? 'Someone'}: ${REACTION_TEXT[r.reaction]}`)
             .join(' · ')}
         </p>
+      )}
+      {sharer !== null && sharerName !== undefined && (
+        <ShareView media={media} sharerId={sharer.id} name={sharerName} />
       )}
       <div class="tiles">
         <SelfView stream={media.stream} />

@@ -73,7 +73,7 @@ export interface WebMeetingEvents {
   ended: { status: 'left' | 'failed'; error: MeetingError | null };
   /** Our senders switched key: our encoders owe a keyframe. */
   'key-switch': undefined;
-  /** Someone's mute or camera state, or a reaction, arrived (read `link.control`). */
+  /** Someone's mute or camera state, a reaction, or who shares changed (read `link.control`, `link.share`). */
   control: undefined;
 }
 
@@ -137,6 +137,7 @@ export class WebMeeting {
     };
     this.link = new MeetingMediaLink({ session, clock: options.clock });
     this.link.control.onChange(() => this.events.emit('control', undefined));
+    this.link.share.onChange(() => this.events.emit('control', undefined));
   }
 
   get muted(): boolean {

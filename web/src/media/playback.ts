@@ -186,6 +186,11 @@ class AudioStream {
   }
 }
 
+/** Shared content has a decoder and canvas of its own beside the sender's camera. */
+function shareKey(participantId: string): string {
+  return `${participantId}/screen`;
+}
+
 export class Playback {
   readonly counters: PlaybackCounters = {
     videoFramesDecoded: 0,
@@ -212,6 +217,7 @@ export class Playback {
 
   push(f: ReceivedMedia): void {
     if (f.kind === 'video') this.#tile(f.participantId).push(f);
+    else if (f.kind === 'screen') this.#tile(shareKey(f.participantId)).push(f);
     else if (f.kind === 'audio') {
       let a = this.#audio.get(f.participantId);
       if (a === undefined) {
@@ -227,6 +233,15 @@ export class Playback {
     this.#tile(participantId).attach(canvas, onFirstPaint ?? null);
   }
 
+  /** The canvas a participant's shared content paints on (docs/protocol.md "# Content sharing"). */
+  attachShareCanvas(
+    participantId: string,
+    canvas: HTMLCanvasElement | null,
+    onFirstPaint?: () => void,
+  ): void {
+    this.#tile(shareKey(participantId)).attach(canvas, onFirstPaint ?? null);
+  }
+
   /** When a participant's video was last painted (wall ms) and the capture time of that frame. */
   lastPaint(participantId: string): { at: number; captureTs: number } | null {
     return this.#video.get(participantId)?.lastPaint ?? null;
@@ -234,14 +249,18 @@ export class Playback {
 
   /** Someone left: their decoders go. */
   forget(participantId: string): void {
-    this.#video.get(participantId)?.close();
-    this.#video.delete(participantId);
+    for (const key of [participantId, shareKey(participantId)]) {
+      this.#video.get(key)?.close();
+      this.#video.delete(key);
+    }
     this.#audio.get(participantId)?.close();
     this.#audio.delete(participantId);
   }
 
   close(): void {
-    for (const id of [...this.#video.keys(), ...this.#audio.keys()]) this.forget(id);
+    for (const t of this.#video.values()) t.close();
+    this.#video.clear();
+    for (const id of [...this.#audio.keys()]) this.forget(id);
     void this.#context?.close().catch(() => {});
     this.#context = null;
   }
