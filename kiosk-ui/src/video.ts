@@ -11,6 +11,7 @@
  * (docs/kiosk-and-admin-api.md §Content sharing).
  */
 import { webCodecsVideoCodec } from '../../src/media/codec-string.ts';
+import { paintSize } from '../../src/media/paint-size.ts';
 import { decodeFeedMessage, type FeedFrame } from '../../src/media/kiosk-feed.ts';
 import type { VideoCodec } from '../../src/media/types.ts';
 import { feedTarget, SELF_VIEW } from './feed-target.ts';
@@ -105,11 +106,12 @@ export class VideoRouter {
         output: (video) => {
           const canvas = this.#canvases.get(target);
           if (canvas !== undefined) {
-            if (canvas.width !== video.displayWidth || canvas.height !== video.displayHeight) {
-              canvas.width = video.displayWidth;
-              canvas.height = video.displayHeight;
+            const size = paintSize(video.displayWidth, video.displayHeight);
+            if (canvas.width !== size.width || canvas.height !== size.height) {
+              canvas.width = size.width;
+              canvas.height = size.height;
             }
-            canvas.getContext('2d')?.drawImage(video, 0, 0);
+            canvas.getContext('2d')?.drawImage(video, 0, 0, size.width, size.height);
             if (!this.#painted.has(target)) {
               this.#painted.add(target);
               for (const l of this.#listeners) l(target);

@@ -7,6 +7,7 @@
  * receiver already drops frames after a gap until a keyframe (docs/protocol.md §Media chunks).
  */
 import { webCodecsVideoCodec } from '../../../src/media/codec-string.ts';
+import { paintSize } from '../../../src/media/paint-size.ts';
 import type { ReceivedMedia } from '../../../src/meeting/media-link.ts';
 
 export const TARGET_DELAY_MS = 60;
@@ -100,11 +101,12 @@ class VideoTile {
   #paint(frame: VideoFrame): void {
     const c = this.canvas;
     if (c !== null) {
-      if (c.width !== frame.displayWidth || c.height !== frame.displayHeight) {
-        c.width = frame.displayWidth;
-        c.height = frame.displayHeight;
+      const size = paintSize(frame.displayWidth, frame.displayHeight);
+      if (c.width !== size.width || c.height !== size.height) {
+        c.width = size.width;
+        c.height = size.height;
       }
-      c.getContext('2d')?.drawImage(frame, 0, 0);
+      c.getContext('2d')?.drawImage(frame, 0, 0, size.width, size.height);
       this.lastPaint = { at: this.now(), captureTs: frame.timestamp / 1000 };
       const first = this.#onFirstPaint;
       this.#onFirstPaint = null;
