@@ -21,7 +21,7 @@ const USAGE = `Usage: node --import tsx bench/run.ts [--only NAME[,NAME…]]… 
   --only NAME     run only these benchmarks (file names without .ts; repeat or separate with commas)
   --list          print the benchmark names and exit
   --timeout SEC   time limit per benchmark (default 120; 240 for kiosk-latency and relay-fanout,
-                  480 for network-adapt)
+                  360 for browser-media, 480 for network-adapt)
   --out FILE      also write the figures (JSON lines) to FILE
   --dir DIR       where the benchmarks are (default: this runner's folder)`;
 
@@ -71,6 +71,7 @@ const LONG = new Map([
   ['kiosk-latency', 2],
   ['relay-fanout', 2],
   ['network-adapt', 4],
+  ['browser-media', 3],
 ]);
 
 function runOne(dir: string, bench: string, timeoutMs: number, out: WriteStream | null): Promise<Outcome> {

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { MIN_PASSWORD_LENGTH } from '../src/http/admin/auth.ts';
+import { anchorFragment } from '../web/src/link.ts';
 import type { DemoRun } from './run.ts';
 
 /** What the start banner names (all of it known once the demo runs). */
@@ -36,7 +37,12 @@ export function bannerFacts(run: DemoRun, logFile: string | null): BannerFacts {
 function webJoin(run: DemoRun): BannerFacts['webJoin'] {
   const e2ee = run.env.meetings.find((m) => m.encryption === 'e2ee');
   if (e2ee === undefined || !run.env.relay.servesWebClient) return null;
-  return { url: `${run.env.relay.address.httpUrl}/join/${e2ee.id}`, passcode: e2ee.passcode };
+  // The link vouches for the demo organization, as an invitation from it would: the browser then
+  // verifies the room and the far-end people (web/src/link.ts).
+  return {
+    url: `${run.env.relay.address.httpUrl}/join/${e2ee.id}#${anchorFragment(run.env.anchor)}`,
+    passcode: e2ee.passcode,
+  };
 }
 
 /** A path as short as it is clear: relative to the current directory when it lies below it. */

@@ -9,7 +9,7 @@
  * someone else than the sender written here (`e2ee.frame_relabelled`).
  */
 import type { Logger } from '../core/logger.ts';
-import { MEDIA_HEADER_BYTES, setChunkSender } from '../protocol/media-header.ts';
+import { FeedMap } from '../protocol/feed-map.ts';
 import type { ClientMessageOf, WithoutV } from '../protocol/schemas.ts';
 import type { PeerConnection, PeerConnectionFactory, PeerConnectionOptions } from './peer.ts';
 
@@ -40,8 +40,7 @@ export class Downlink {
   readonly counters: DownlinkCounters = { offers: 0, unmappedChunks: 0 };
   readonly #o: DownlinkOptions;
   #pc: PeerConnection | undefined;
-  /** Janus feed id (a channel's label) → participant id as a number. */
-  #senders = new Map<string, number>();
+  readonly #feeds = new FeedMap();
 
   constructor(options: DownlinkOptions) {
     this.#o = options;
@@ -53,7 +52,7 @@ export class Downlink {
 
   /** The relay's current feed map (replaces the previous one). */
   setFeeds(feeds: readonly { feed: number; participantId: string }[]): void {
-    this.#senders = new Map(feeds.map((f) => [String(f.feed), Number(f.participantId)]));
+    this.#feeds.set(feeds);
   }
 
   /** A downlink offer: replaces any previous downlink connection. */
@@ -84,15 +83,13 @@ export class Downlink {
   }
 
   #receive(label: string, data: Uint8Array): void {
-    const sender = this.#senders.get(label);
-    if (sender === undefined) {
+    const chunk = this.#feeds.relabel(label, data);
+    if (chunk === null) {
       if (this.counters.unmappedChunks++ === 0)
         this.#o.log.warn({ label: label.slice(0, 16) }, 'dropped media from a feed the relay did not name');
       return;
     }
-    // A chunk too short for a header is left as it is: the media layer refuses and counts it.
-    if (data.byteLength >= MEDIA_HEADER_BYTES) setChunkSender(data, sender);
-    this.#o.onChunk(data);
+    this.#o.onChunk(chunk);
   }
 
   close(): void {

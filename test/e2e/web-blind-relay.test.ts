@@ -58,6 +58,7 @@ import {
   TextNeedles,
   wireFrames,
 } from '../helpers/blind-scan.ts';
+import { anchorFragment } from '../../web/src/link.ts';
 import { CHROMIUM_FLAGS } from './chromium.ts';
 import {
   claimAndJoinE2ee,
@@ -170,7 +171,8 @@ describe('blind relay with a browser participant', () => {
     await room.goto(demo.kioskUrl);
     await claimAndJoinE2ee(room, demo, (...args) => roomctlIn(run.stateDir, ...args));
     const relayHttp = demo.env.signalUrl.replace(/^ws/, 'http').replace(/\/v1\/signal$/, '');
-    await web.goto(`${relayHttp}/join/${meeting.id}`);
+    // The link vouches for the demo organization, as the demo's banner's does (web/src/link.ts).
+    await web.goto(`${relayHttp}/join/${meeting.id}#${anchorFragment(demo.env.anchor)}`);
     await web.locator('input[name="passcode"]').fill(meeting.passcode);
     await web.locator('input[name="name"]').fill('Erin in a browser');
     await web.getByTestId('join').click();

@@ -77,7 +77,9 @@ describe('the web client on the Janus media plane', () => {
     await page.fill('input[name=passcode]', PASSCODE);
     await page.fill('input[name=name]', 'Ada via Janus');
     await page.click('[data-testid=join]');
-    await page.waitForSelector('[data-testid=shield][data-shield=e2ee]', { timeout: 30_000 });
+    // Nobody vouches for the bot (the link names no organization): orange, with the roster code.
+    await page.waitForSelector('[data-testid=shield][data-shield=partial]', { timeout: 30_000 });
+    await page.waitForSelector('[data-testid=roster-code]');
     const webId = String(
       await waitFor(
         () => bot.session.snapshot.participants.find((p) => p.clientType === 'web' && p.keyed)?.id,

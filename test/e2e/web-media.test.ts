@@ -28,6 +28,7 @@ import type { RoomState } from '../../src/http/schemas/state.ts';
 import { frameStampFilters } from '../../src/media/ffmpeg-filters.ts';
 import { readFrameStamp, unwrapStamp } from '../../src/media/frame-stamp.ts';
 import type { HeadlessParticipant } from '../../src/meeting/headless.ts';
+import { anchorFragment } from '../../web/src/link.ts';
 import { kioskState } from '../support/kiosk-state.ts';
 import { CHROMIUM_FLAGS } from './chromium.ts';
 import { publishDocShots } from './doc-shots.ts';
@@ -177,7 +178,11 @@ describe('a browser participant, the room and a bot in one E2EE meeting', () => 
     await room.goto(demo.kioskUrl);
     await claimAndJoinE2ee(room, demo, (...args) => roomctlIn(run.stateDir, ...args));
     const relayHttp = demo.env.signalUrl.replace(/^ws/, 'http').replace(/\/v1\/signal$/, '');
-    await web.goto(`${relayHttp}/join/${meetingId}`);
+    // The link vouches for the demo organization, as the demo's banner's does (web/src/link.ts).
+    await web.goto(`${relayHttp}/join/${meetingId}#${anchorFragment(demo.env.anchor)}`);
+    expect(await web.getByTestId('trust').textContent()).toBe(
+      'Your link vouches for Demo Org: its people are verified.',
+    );
     await web.locator('input[name="passcode"]').fill(passcode);
     await web.locator('input[name="name"]').fill('Dana in a browser');
     await web.getByTestId('join').click();
@@ -204,10 +209,10 @@ describe('a browser participant, the room and a bot in one E2EE meeting', () => 
           return {
             same: webCode !== null && webCode === botCode && webCode === roomCode,
             roster: s.meeting?.participants.some((p) => p.id === webId && p.keyed),
-            // The browser trusts no organization and allows unverified members (its default), so it
-            // is green; the room and the bot warn about unverified members, and the browser's key is
-            // vouched for by no organization they trust: their shields stay orange while it holds
-            // the meeting key (docs/admin.md §Identity), and they mark it unverified.
+            // The browser verifies the room and the bots against the organization its link names, so
+            // it is green; the browser's own key is vouched for by no organization, so the room and
+            // the bot, who warn about unverified members, stay orange while it holds the meeting key
+            // (docs/admin.md §Policy for unverified people) and mark it unverified.
             shields: [
               await web.getByTestId('shield').getAttribute('data-shield'),
               bot.session.snapshot.shield,

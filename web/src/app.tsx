@@ -9,17 +9,10 @@ import { SystemClock } from '../../src/core/clock.ts';
 import type { MeetingParticipant, MeetingSnapshot } from '../../src/meeting/status.ts';
 import { BundleInfo } from './bundle-info.tsx';
 import { loadIdentity, type WebIdentity } from './identity.ts';
+import { parseMeetingLink } from './link.ts';
 import type { PeerLike } from './media/connection.ts';
 import { LocalMedia, MediaPanel } from './media-view.tsx';
 import { WebMeeting } from './meeting.ts';
-
-/** The meeting id in `/join/<id>` (or `#<id>` where the bundle is hosted elsewhere). */
-export function meetingIdFromLocation(loc: Pick<Location, 'pathname' | 'hash'>): string {
-  const fromPath = /\/join\/([0-9][0-9-]{0,31})\/?$/.exec(loc.pathname)?.[1];
-  if (fromPath !== undefined) return fromPath;
-  const fromHash = /^#([0-9][0-9-]{0,31})$/.exec(loc.hash)?.[1];
-  return fromHash ?? '';
-}
 
 function signalUrl(loc: Location): string {
   return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/v1/signal`;
@@ -33,11 +26,18 @@ const SHIELD_TEXT: Record<MeetingSnapshot['shield'], string> = {
   none: 'Not encrypted',
 };
 
-function Shield({ kind }: { kind: MeetingSnapshot['shield'] }) {
+/** Members holding the key whom no organization this visitor trusts vouches for. */
+function unverifiedKeyed(s: MeetingSnapshot): number {
+  return s.participants.filter((p) => !p.self && p.keyed && p.identity.status !== 'verified').length;
+}
+
+function Shield({ kind, unverified }: { kind: MeetingSnapshot['shield']; unverified: number }) {
+  // Orange because of people nobody vouches for, not because of unencrypted ones: say so (as the room).
+  const text = kind === 'partial' && unverified > 0 ? 'Not fully protected' : SHIELD_TEXT[kind];
   const tone = kind === 'e2ee' || kind === 'enhanced' ? 'green' : kind === 'none' ? 'grey' : 'orange';
   return (
     <div class={`shield shield-${tone}`} data-testid="shield" data-shield={kind}>
-      <svg viewBox="0 0 48 56" role="img" aria-label={SHIELD_TEXT[kind]} class="shield-icon">
+      <svg viewBox="0 0 48 56" role="img" aria-label={text} class="shield-icon">
         <path class="shield-body" d="M24 2 L44 9 V26 C44 40 35 50 24 54 C13 50 4 40 4 26 V9 Z" />
         {kind === 'e2ee' && (
           <g class="shield-mark">
@@ -47,7 +47,7 @@ function Shield({ kind }: { kind: MeetingSnapshot['shield'] }) {
         )}
         {kind === 'enhanced' && <path class="shield-stroke" d="M14 28 L21 35 L34 21" />}
       </svg>
-      <span data-testid="shield-text">{SHIELD_TEXT[kind]}</span>
+      <span data-testid="shield-text">{text}</span>
     </div>
   );
 }
@@ -116,7 +116,20 @@ function InMeeting({
           Leave
         </button>
       </header>
-      <Shield kind={snapshot.shield} />
+      <Shield kind={snapshot.shield} unverified={unverifiedKeyed(snapshot)} />
+      {snapshot.shield === 'partial' && unverifiedKeyed(snapshot) > 0 && snapshot.rosterCode !== null && (
+        <section class="roster-check" data-testid="roster-check">
+          <p>
+            {unverifiedKeyed(snapshot) === 1
+              ? 'One participant is not verified by an organization you trust.'
+              : `${unverifiedKeyed(snapshot)} participants are not verified by an organization you trust.`}{' '}
+            Compare the roster code aloud with everyone; share nothing sensitive until it matches.
+          </p>
+          <div class="roster-code" data-testid="roster-code" data-code={snapshot.rosterCode}>
+            {snapshot.rosterCode}
+          </div>
+        </section>
+      )}
       {snapshot.status === 'waiting-for-host' && <p data-testid="waiting">Waiting for the host to join…</p>}
       {snapshot.error !== null && (
         <p class="warning" data-testid="warning">
@@ -166,7 +179,8 @@ export function App() {
   const [identity, setIdentity] = useState<WebIdentity | null>(null);
   const meeting = useRef<WebMeeting | null>(null);
   const media = useRef<LocalMedia | null>(null);
-  const [meetingId, setMeetingId] = useState(() => meetingIdFromLocation(location));
+  const [link] = useState(() => parseMeetingLink(location));
+  const [meetingId, setMeetingId] = useState(link.meetingId);
   const [passcode, setPasscode] = useState('');
   const [name, setName] = useState('');
 
@@ -190,6 +204,9 @@ export function App() {
       displayName: name.trim(),
       identity,
       clock,
+      // Fail closed as the room does by default: someone no trusted organization vouches for keeps
+      // the shield from green (docs/threat-model.md §What remains, first contact).
+      trust: { anchors: link.anchor === null ? [] : [link.anchor], unverified: 'warn' },
       openSocket: (url, on) => {
         const ws = new WebSocket(url);
         ws.onmessage = (ev) => on.message(ev.data);
@@ -280,6 +297,11 @@ export function App() {
           This browser's key: {identity.persistent ? 'kept in this browser, encrypted' : 'for this page only'}
         </p>
       )}
+      <p class="device" data-testid="trust">
+        {link.anchor === null
+          ? 'Your link names no organization: nobody can be verified, so compare the codes aloud.'
+          : `Your link vouches for ${link.anchor.org}: its people are verified.`}
+      </p>
     </main>
   );
 }

@@ -23,6 +23,16 @@ const REACTION_TEXT: Record<Reaction, string> = {
   raise_hand: 'Raise hand',
 };
 
+/**
+ * The name under someone's picture: the one the meeting service gives, and, when an organization
+ * this visitor trusts certified another, that one too — the service cannot caption a verified
+ * person's video with a name of its choosing unnoticed.
+ */
+export function pictureName(p: MeetingParticipant): string {
+  const certified = p.identity.status === 'verified' ? p.identity.certifiedName : null;
+  return certified === null || certified === p.name ? p.name : `${p.name} (certified as ${certified})`;
+}
+
 /** The camera and microphone of one meeting, and what plays the others. */
 export class LocalMedia {
   readonly playback: Playback;
@@ -34,6 +44,7 @@ export class LocalMedia {
   readonly #offs: (() => void)[] = [];
   readonly #meeting: WebMeeting;
   #stopped = false;
+  #starting: Promise<void> | null = null;
 
   readonly #clock: Clock;
 
@@ -42,15 +53,23 @@ export class LocalMedia {
     this.#clock = clock;
     const link = meeting.link;
     this.playback = new Playback(
-      (id) => link?.requestKeyframe(id, 'video'),
+      (id, kind) => link?.requestKeyframe(id, kind),
       () => clock.now(),
     );
     if (audio !== null) this.playback.useAudio(audio);
     if (link !== null) this.#offs.push(link.onFrame((f) => this.playback.push(f)));
   }
 
-  /** Ask for the camera and microphone and start sending; a refusal leaves the meeting receive-only. */
-  async start(): Promise<void> {
+  /**
+   * Ask for the camera and microphone and start sending, once per meeting: the panel that calls it
+   * may mount again (after a reconnect through the lobby), and a second call returns the first.
+   */
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const link = this.#meeting.link;
     if (link === null) return;
     const missing = missingSendSupport();
@@ -81,17 +100,17 @@ export class LocalMedia {
     const videoTrack = stream.getVideoTracks()[0];
     const audioTrack = stream.getAudioTracks()[0];
     if (videoTrack !== undefined) {
+      videoTrack.enabled = this.#meeting.cameraOn;
       this.video = new VideoTrackSource(videoTrack, clock);
       this.video.setPaused(!this.#meeting.cameraOn);
       link.attach(this.video);
     }
     if (audioTrack !== undefined) {
+      audioTrack.enabled = !this.#meeting.muted;
       this.audio = new AudioTrackSource(audioTrack, clock);
       this.audio.setPaused(this.#meeting.muted);
       link.attach(this.audio);
     }
-    // A new key (someone joined or left): receivers need a keyframe under it.
-    this.#offs.push(this.#meeting.events.on('key-switch', () => this.video?.requestKeyframe()));
   }
 
   /** Who shares content now, as every client decides it (docs/protocol.md "# Content sharing"). */
@@ -99,13 +118,17 @@ export class LocalMedia {
     return this.#meeting.link?.share.sharer(this.#clock.monotonic()) ?? null;
   }
 
+  /** Muted: nothing is encoded, and the microphone track is disabled (the browser shows it off). */
   setMuted(muted: boolean): void {
     this.audio?.setPaused(muted);
+    for (const t of this.stream?.getAudioTracks() ?? []) t.enabled = !muted;
     this.#meeting.setMuted(muted);
   }
 
+  /** Camera off: nothing is encoded, and the track is disabled (its light goes out). */
   setCamera(on: boolean): void {
     this.video?.setPaused(!on);
+    for (const t of this.stream?.getVideoTracks() ?? []) t.enabled = on;
     this.#meeting.setCamera(on);
   }
 
@@ -192,7 +215,7 @@ function Tile({
         </div>
       )}
       <figcaption>
-        {participant.name}
+        {pictureName(participant)}
         {muted === true && <span class="tile-muted"> · muted</span>}
         {cameraOn === false && <span class="tile-camera-off"> · camera off</span>}
       </figcaption>
@@ -256,7 +279,11 @@ export function MediaPanel({
     let live = true;
     media.start().then(
       () => live && setStarted(true),
-      () => live && setStarted(true),
+      (error: unknown) => {
+        media.problem = `The camera and microphone could not start (${error instanceof Error ? error.name : 'error'}).`;
+        if (live) setStarted(true);
+        throw error;
+      },
     );
     return () => {
       live = false;
@@ -264,7 +291,8 @@ export function MediaPanel({
   }, [media]);
   const remote = meeting.link?.control.remote;
   const sharer = media.sharer();
-  const sharerName = participants.find((p) => p.id === sharer?.id && !p.self)?.name;
+  const sharerParticipant = participants.find((p) => p.id === sharer?.id && !p.self);
+  const sharerName = sharerParticipant === undefined ? undefined : pictureName(sharerParticipant);
   const reactions = meeting.link?.control.reactions.slice(-3) ?? [];
   const names = new Map(participants.map((p) => [p.id, p.name]));
   return (

@@ -13,7 +13,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { Clock, TimerHandle } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/events.ts';
-import { E2EE_PROTOCOL_VERSION } from '../../src/e2ee/index.ts';
+import { E2EE_PROTOCOL_VERSION, type TrustOptions } from '../../src/e2ee/index.ts';
 import { createMeetingMachine, type MeetingMachine } from '../../src/meeting/machine.ts';
 import type {
   MeetingEffect,
@@ -59,6 +59,8 @@ export interface WebMeetingOptions {
   /** Opens the signaling socket: the browser's WebSocket on the page, a fake in tests. */
   openSocket: (url: string, on: SignalHandlers) => SignalSocket;
   backoff?: BackoffOptions;
+  /** Whom to trust for identities, and what to do about people nobody vouches for. */
+  trust?: TrustOptions;
   /** Makes the media connection (the browser's RTCPeerConnection); without it, no media. */
   createPeer?: (config: PeerConfig) => PeerLike;
 }
@@ -105,6 +107,7 @@ export class WebMeeting {
       displayName: options.displayName,
       clientType: 'web',
       identity: options.identity,
+      ...(options.trust === undefined ? {} : { trust: options.trust }),
       onFrameAlarm: () => this.#dispatch({ type: 'frame-alarm' }),
     });
     const createPeer = options.createPeer;
@@ -212,6 +215,8 @@ export class WebMeeting {
         if (this.#socket !== socket) return;
         this.#socket = null;
         this.media?.reset();
+        // A new connection is a new participant: it tells its state as soon as it is secure again.
+        this.#controlSent = false;
         if (!this.#ended) this.#closed(code);
       },
     });

@@ -39,6 +39,8 @@ export function missingSendSupport(): string[] {
 export const VIDEO_BITRATE = 1_200_000;
 export const AUDIO_BITRATE = 32_000;
 export const KEYFRAME_SAFETY_MS = 10_000;
+/** After an encoder failed, the next one is made no sooner than this. */
+export const ENCODER_RETRY_MS = 1000;
 /** Raw frames waiting in an encoder above which a new one is dropped. */
 const MAX_ENCODE_QUEUE = 2;
 
@@ -58,6 +60,7 @@ abstract class TrackSource implements FrameSource {
   /** Wall-clock capture time of each raw frame by its timestamp (µs), until its chunk comes out. */
   protected readonly captured = new Map<number, number>();
   protected paused = false;
+  protected failedAt = Number.NEGATIVE_INFINITY;
   #reader: ReadableStreamDefaultReader<VideoFrame | AudioData> | null = null;
   #stopped = false;
 
@@ -96,7 +99,7 @@ abstract class TrackSource implements FrameSource {
           this.take(value);
           pump();
         },
-        // The track ended or the reader was cancelled: nothing more to read.
+        // The track ended or the reader was cancelled (stop): nothing more to read.
         () => {},
       );
     };
@@ -111,13 +114,31 @@ abstract class TrackSource implements FrameSource {
   protected captureTime(timestampUs: number): number {
     const at = this.captured.get(timestampUs);
     this.captured.delete(timestampUs);
-    // Bounded: an encoder that swallowed frames leaves their entries; the oldest go.
-    if (this.captured.size > 64) this.captured.delete(this.captured.keys().next().value as number);
     return at ?? this.clock.now();
+  }
+
+  /** Note when the raw frame at `timestampUs` was read; bounded, as an encoder may swallow frames. */
+  protected noteCaptured(timestampUs: number): void {
+    this.captured.set(timestampUs, this.clock.now());
+    if (this.captured.size > 64) this.captured.delete(this.captured.keys().next().value as number);
+  }
+
+  /**
+   * Whether a new encoder may be made now: after one failed, not again for ENCODER_RETRY_MS (an
+   * encoder that cannot be configured would otherwise be remade for every frame).
+   */
+  protected mayMakeEncoder(): boolean {
+    return this.clock.monotonic() - this.failedAt >= ENCODER_RETRY_MS;
+  }
+
+  protected encoderFailed(): void {
+    this.counters.encoderErrors++;
+    this.failedAt = this.clock.monotonic();
   }
 
   stop(): void {
     this.#stopped = true;
+    // Cancelling a reader whose track already ended rejects; it is done either way.
     this.#reader?.cancel().catch(() => {});
     this.#reader = null;
     this.closeEncoder();
@@ -161,7 +182,7 @@ export class VideoTrackSource extends TrackSource {
       this.#keyframeOwed = false;
       this.#lastKeyframeAt = now;
     }
-    this.captured.set(frame.timestamp, this.clock.now());
+    this.noteCaptured(frame.timestamp);
     encoder.encode(frame, { keyFrame });
     frame.close();
   }
@@ -171,7 +192,8 @@ export class VideoTrackSource extends TrackSource {
     if (this.#encoder !== null && this.#encoder.state === 'configured' && this.#configured === shape)
       return this.#encoder;
     this.closeEncoder();
-    const encoder = new VideoEncoder({
+    if (!this.mayMakeEncoder()) return null;
+    const encoder: VideoEncoder = new VideoEncoder({
       output: (chunk) => {
         const data = new Uint8Array(chunk.byteLength);
         chunk.copyTo(data);
@@ -184,8 +206,9 @@ export class VideoTrackSource extends TrackSource {
         });
       },
       error: () => {
-        // The encoder closed itself; the next frame makes a new one, starting with a keyframe.
-        this.counters.encoderErrors++;
+        // The encoder closed itself; a later frame makes a new one, starting with a keyframe.
+        if (this.#encoder !== encoder) return;
+        this.encoderFailed();
         this.#encoder = null;
       },
     });
@@ -256,7 +279,7 @@ export class AudioTrackSource extends TrackSource {
       timestamp: audio.timestamp,
       data: mono,
     });
-    this.captured.set(audio.timestamp, this.clock.now());
+    this.noteCaptured(audio.timestamp);
     audio.close();
     encoder.encode(data);
     data.close();
@@ -266,7 +289,8 @@ export class AudioTrackSource extends TrackSource {
     if (this.#encoder !== null && this.#encoder.state === 'configured' && this.#rate === sampleRate)
       return this.#encoder;
     this.closeEncoder();
-    const encoder = new AudioEncoder({
+    if (!this.mayMakeEncoder()) return null;
+    const encoder: AudioEncoder = new AudioEncoder({
       output: (chunk) => {
         const data = new Uint8Array(chunk.byteLength);
         chunk.copyTo(data);
@@ -283,7 +307,8 @@ export class AudioTrackSource extends TrackSource {
         });
       },
       error: () => {
-        this.counters.encoderErrors++;
+        if (this.#encoder !== encoder) return;
+        this.encoderFailed();
         this.#encoder = null;
       },
     });

@@ -20,7 +20,7 @@ import { EventBus } from '../../../src/core/events.ts';
 import type { MediaRelay, MediaRelayEvents } from '../../../src/meeting/media-link.ts';
 import { LevelReportGate } from '../../../src/protocol/level-report.ts';
 import { MAX_DATA_CHANNEL_MESSAGE } from '../../../src/protocol/limits.ts';
-import { MEDIA_HEADER_BYTES, setChunkSender } from '../../../src/protocol/media-header.ts';
+import { FeedMap } from '../../../src/protocol/feed-map.ts';
 import type { ClientMessage, IceServer, ServerMessage, WithoutV } from '../../../src/protocol/schemas.ts';
 import { type BackoffOptions, backoffDelay } from '../../../src/transport/backoff.ts';
 
@@ -78,6 +78,9 @@ export interface WebMediaEvents extends MediaRelayEvents {
   'media-closed': undefined;
 }
 
+/** What RTCPeerConnection throws for ICE servers it cannot use (DOMException names). */
+const ICE_SERVER_REFUSALS = new Set(['InvalidAccessError', 'SyntaxError', 'NotSupportedError']);
+
 export interface WebMediaCounters {
   /** Connections offered (the first and every replacement). */
   offers: number;
@@ -96,6 +99,8 @@ export interface WebMediaCounters {
   unmappedChunks: number;
   /** Janus plane: `audio-level` reports sent. */
   levelReports: number;
+  /** `ice-servers` the browser refused (the connection then went without them). */
+  iceServersRefused: number;
 }
 
 export interface WebMediaConnectionOptions {
@@ -119,6 +124,7 @@ export class WebMediaConnection implements MediaRelay {
     downOffers: 0,
     unmappedChunks: 0,
     levelReports: 0,
+    iceServersRefused: 0,
   };
   readonly #o: WebMediaConnectionOptions;
   #pc: PeerLike | null = null;
@@ -133,7 +139,7 @@ export class WebMediaConnection implements MediaRelay {
   #closed = false;
   /** Janus plane: the downlink connection, and the relay's map of feed ids to participant ids. */
   #down: PeerLike | null = null;
-  #feeds = new Map<string, number>();
+  #feeds = new FeedMap();
   #janus = false;
   readonly #level = new LevelReportGate();
 
@@ -201,7 +207,7 @@ export class WebMediaConnection implements MediaRelay {
         this.#downOffer(m.sdp);
         return;
       case 'media-feeds':
-        this.#feeds = new Map(m.feeds.map((f) => [String(f.feed), Number(f.participantId)]));
+        this.#feeds.set(m.feeds);
         return;
       case 'keyframe-request':
       case 'video-layer':
@@ -220,8 +226,9 @@ export class WebMediaConnection implements MediaRelay {
     this.#iceServers = [];
     // The next relay may be another plane, and speech starts anew.
     this.#janus = false;
-    this.#feeds = new Map();
+    this.#feeds = new FeedMap();
     this.#level.reset();
+    this.#retries = 0;
     this.#clearRetry();
     this.#teardown();
   }
@@ -274,7 +281,7 @@ export class WebMediaConnection implements MediaRelay {
   #start(): void {
     this.#teardown();
     if (this.#closed || this.#participantId === undefined) return;
-    const pc = this.#o.createPeer({ iceServers: this.#iceServers.map((s) => ({ ...s, urls: [...s.urls] })) });
+    const pc = this.#createPeer();
     const channel = pc.createDataChannel(MEDIA_CHANNEL_LABEL, MEDIA_CHANNEL_OPTIONS);
     channel.binaryType = 'arraybuffer';
     this.#pc = pc;
@@ -306,6 +313,11 @@ export class WebMediaConnection implements MediaRelay {
           this.#grace = null;
           if (this.#pc === pc && pc.connectionState === 'disconnected') this.#failed(pc);
         }, DISCONNECTED_GRACE_MS);
+      else if (state !== 'disconnected' && this.#grace !== null) {
+        // Back before the grace ran out: a later disconnect gets the whole grace again.
+        this.#o.clock.clear(this.#grace);
+        this.#grace = null;
+      }
     };
     pc.createOffer()
       .then(async (offer) => {
@@ -324,7 +336,7 @@ export class WebMediaConnection implements MediaRelay {
     this.#closeDown();
     if (this.#closed || this.#participantId === undefined) return;
     this.counters.downOffers++;
-    const pc = this.#o.createPeer({ iceServers: this.#iceServers.map((s) => ({ ...s, urls: [...s.urls] })) });
+    const pc = this.#createPeer();
     this.#down = pc;
     pc.ondatachannel = ({ channel }) => {
       const label = channel.label;
@@ -367,14 +379,11 @@ export class WebMediaConnection implements MediaRelay {
       this.counters.textDropped++;
       return;
     }
-    const sender = this.#feeds.get(label);
-    if (sender === undefined) {
+    const chunk = this.#feeds.relabel(label, new Uint8Array(data));
+    if (chunk === null) {
       this.counters.unmappedChunks++;
       return;
     }
-    const chunk = new Uint8Array(data);
-    // Too short for a header: left as it is, and the receiver refuses and counts it.
-    if (chunk.byteLength >= MEDIA_HEADER_BYTES) setChunkSender(chunk, sender);
     this.counters.chunksIn++;
     this.events.emit('chunk', chunk);
   }
@@ -385,6 +394,23 @@ export class WebMediaConnection implements MediaRelay {
     if (pc !== null) {
       pc.ondatachannel = pc.onicecandidate = pc.onconnectionstatechange = null;
       pc.close();
+    }
+  }
+
+  /**
+   * A peer connection with this admission's ICE servers. The browser refuses servers it cannot use
+   * (a `turn:` URL without credentials, one it cannot parse) by throwing: those servers are then
+   * dropped and counted, and the connection goes direct (docs/protocol.md §ICE servers).
+   */
+  #createPeer(): PeerLike {
+    try {
+      return this.#o.createPeer({ iceServers: this.#iceServers.map((s) => ({ ...s, urls: [...s.urls] })) });
+    } catch (error) {
+      if (!(error instanceof Error && ICE_SERVER_REFUSALS.has(error.name)) || this.#iceServers.length === 0)
+        throw error;
+      this.counters.iceServersRefused++;
+      this.#iceServers = [];
+      return this.#o.createPeer({ iceServers: [] });
     }
   }
 

@@ -16,13 +16,27 @@ export const MAX_DELAY_MS = 300;
 export interface PlaybackCounters {
   videoFramesDecoded: number;
   videoDecoderErrors: number;
+  /** Deltas dropped because decoding fell behind (each then waits for a keyframe). */
+  videoFramesSkipped: number;
   audioPacketsPlayed: number;
   audioDecoderErrors: number;
   /** Keyframes whose codec WebCodecs cannot be configured for (not video, H.264 without an SPS). */
   unsupported: number;
 }
 
-/** One participant's video: decoder → canvas. */
+/** Frames waiting in a decoder above which deltas are dropped until the next keyframe. */
+export const MAX_DECODE_QUEUE = 30;
+/** A tile asks its sender for a keyframe at most this often. */
+export const KEYFRAME_ASK_MS = 1000;
+
+/** WebCodecs' errors for a chunk or configuration it refuses (DOMException names). */
+const DECODE_REFUSALS = new Set(['DataError', 'InvalidStateError', 'EncodingError', 'NotSupportedError']);
+
+function refusal(error: unknown): string | null {
+  return error instanceof Error && DECODE_REFUSALS.has(error.name) ? error.name : null;
+}
+
+/** One participant's camera or shared content: decoder → canvas. */
 class VideoTile {
   #decoder: VideoDecoder | null = null;
   #needKeyframe = true;
@@ -34,6 +48,9 @@ class VideoTile {
   lastPaint: { at: number; captureTs: number } | null = null;
   /** Told of the first picture painted on the current canvas (the tile then drops its placeholder). */
   #onFirstPaint: (() => void) | null = null;
+  #askedAt = Number.NEGATIVE_INFINITY;
+  /** Codec strings this browser cannot decode: their keyframes are not asked for again. */
+  readonly #unsupported = new Set<string>();
 
   constructor(
     readonly counters: PlaybackCounters,
@@ -45,21 +62,34 @@ class VideoTile {
     let decoder = this.#decoder;
     if (f.keyframe) {
       const codec = webCodecsVideoCodec(f.codec, f.data);
-      if (codec === null) {
+      if (codec === null || this.#unsupported.has(codec)) {
         this.counters.unsupported++;
         return;
       }
       decoder = this.#decoderFor(codec);
-      this.#needKeyframe = false;
+    } else if (decoder !== null && decoder.decodeQueueSize > MAX_DECODE_QUEUE) {
+      // Decoding falls behind the sender: skip to its next keyframe rather than queue without end.
+      this.counters.videoFramesSkipped++;
+      this.#lost();
+      return;
     }
-    if (decoder === null || this.#needKeyframe) return;
-    decoder.decode(
-      new EncodedVideoChunk({
-        type: f.keyframe ? 'key' : 'delta',
-        timestamp: f.captureTs * 1000,
-        data: f.data,
-      }),
-    );
+    if (decoder === null || (this.#needKeyframe && !f.keyframe)) return;
+    try {
+      decoder.decode(
+        new EncodedVideoChunk({
+          type: f.keyframe ? 'key' : 'delta',
+          timestamp: f.captureTs * 1000,
+          data: f.data,
+        }),
+      );
+    } catch (error) {
+      // A chunk the decoder refuses (a "keyframe" that is none, a closed decoder): count, start over.
+      if (refusal(error) === null) throw error;
+      this.counters.videoDecoderErrors++;
+      this.#lost();
+      return;
+    }
+    this.#needKeyframe = false;
   }
 
   attach(canvas: HTMLCanvasElement | null, onFirstPaint: (() => void) | null = null): void {
@@ -70,13 +100,23 @@ class VideoTile {
     if (p !== null) this.#paint(p);
   }
 
+  /** The picture is broken until the next keyframe: wait for one and ask for it, not too often. */
+  #lost(): void {
+    this.#needKeyframe = true;
+    const now = this.now();
+    if (now - this.#askedAt < KEYFRAME_ASK_MS) return;
+    this.#askedAt = now;
+    this.askKeyframe();
+  }
+
   #decoderFor(codec: string): VideoDecoder {
     // A keyframe in another codec or H.264 profile (the sender changed its encoder): a new decoder.
     if (this.#decoder !== null && this.#decoder.state === 'configured' && this.#codec === codec)
       return this.#decoder;
     if (this.#decoder !== null && this.#decoder.state !== 'closed') this.#decoder.close();
     this.#codec = codec;
-    const decoder = new VideoDecoder({
+    this.#needKeyframe = true;
+    const decoder: VideoDecoder = new VideoDecoder({
       output: (frame) => {
         this.counters.videoFramesDecoded++;
         if (this.canvas === null) {
@@ -86,11 +126,17 @@ class VideoTile {
         }
         this.#paint(frame);
       },
-      error: () => {
+      error: (error) => {
+        // A decoder already replaced reports nothing about the current one.
+        if (this.#decoder !== decoder) return;
         this.counters.videoDecoderErrors++;
         this.#decoder = null;
-        this.#needKeyframe = true;
-        this.askKeyframe();
+        if (error.name === 'NotSupportedError') {
+          this.#unsupported.add(codec);
+          this.#needKeyframe = true;
+          return;
+        }
+        this.#lost();
       },
     });
     decoder.configure({ codec, optimizeForLatency: true });
@@ -139,16 +185,23 @@ class AudioStream {
       this.counters.unsupported++;
       return;
     }
-    this.#decoderFor().decode(
-      new EncodedAudioChunk({ type: 'key', timestamp: f.captureTs * 1000, data: f.data }),
-    );
+    try {
+      this.#decoderFor().decode(
+        new EncodedAudioChunk({ type: 'key', timestamp: f.captureTs * 1000, data: f.data }),
+      );
+    } catch (error) {
+      // A packet the decoder refuses: that packet is lost, the next one tries again.
+      if (refusal(error) === null) throw error;
+      this.counters.audioDecoderErrors++;
+    }
   }
 
   #decoderFor(): AudioDecoder {
     if (this.#decoder !== null && this.#decoder.state === 'configured') return this.#decoder;
-    const decoder = new AudioDecoder({
+    const decoder: AudioDecoder = new AudioDecoder({
       output: (data) => this.#play(data),
       error: () => {
+        if (this.#decoder !== decoder) return;
         this.counters.audioDecoderErrors++;
         this.#decoder = null;
       },
@@ -188,15 +241,18 @@ class AudioStream {
   }
 }
 
-/** Shared content has a decoder and canvas of its own beside the sender's camera. */
-function shareKey(participantId: string): string {
-  return `${participantId}/screen`;
+type VideoKind = 'video' | 'screen';
+
+/** A participant's camera and its shared content have a decoder and canvas each. */
+function tileKey(participantId: string, kind: VideoKind): string {
+  return `${participantId}/${kind}`;
 }
 
 export class Playback {
   readonly counters: PlaybackCounters = {
     videoFramesDecoded: 0,
     videoDecoderErrors: 0,
+    videoFramesSkipped: 0,
     audioPacketsPlayed: 0,
     audioDecoderErrors: 0,
     unsupported: 0,
@@ -204,10 +260,11 @@ export class Playback {
   readonly #video = new Map<string, VideoTile>();
   readonly #audio = new Map<string, AudioStream>();
   #context: AudioContext | null = null;
-  readonly #askKeyframe: (participantId: string) => void;
+  readonly #askKeyframe: (participantId: string, kind: VideoKind) => void;
   readonly #now: () => number;
 
-  constructor(askKeyframe: (participantId: string) => void, now: () => number) {
+  /** `askKeyframe` asks a sender for a keyframe of its camera or shared content (through the relay). */
+  constructor(askKeyframe: (participantId: string, kind: VideoKind) => void, now: () => number) {
     this.#askKeyframe = askKeyframe;
     this.#now = now;
   }
@@ -218,8 +275,7 @@ export class Playback {
   }
 
   push(f: ReceivedMedia): void {
-    if (f.kind === 'video') this.#tile(f.participantId).push(f);
-    else if (f.kind === 'screen') this.#tile(shareKey(f.participantId)).push(f);
+    if (f.kind === 'video' || f.kind === 'screen') this.#tile(f.participantId, f.kind).push(f);
     else if (f.kind === 'audio') {
       let a = this.#audio.get(f.participantId);
       if (a === undefined) {
@@ -232,7 +288,7 @@ export class Playback {
 
   /** The canvas a participant's tile paints on (null when the tile goes), and who hears of its first picture. */
   attachCanvas(participantId: string, canvas: HTMLCanvasElement | null, onFirstPaint?: () => void): void {
-    this.#tile(participantId).attach(canvas, onFirstPaint ?? null);
+    this.#attach(participantId, 'video', canvas, onFirstPaint);
   }
 
   /** The canvas a participant's shared content paints on (docs/protocol.md "# Content sharing"). */
@@ -241,17 +297,23 @@ export class Playback {
     canvas: HTMLCanvasElement | null,
     onFirstPaint?: () => void,
   ): void {
-    this.#tile(shareKey(participantId)).attach(canvas, onFirstPaint ?? null);
+    this.#attach(participantId, 'screen', canvas, onFirstPaint);
+  }
+
+  #attach(id: string, kind: VideoKind, canvas: HTMLCanvasElement | null, onFirstPaint?: () => void): void {
+    // A tile that goes (null) does not make a decoder for someone who may have left.
+    if (canvas === null) this.#video.get(tileKey(id, kind))?.attach(null);
+    else this.#tile(id, kind).attach(canvas, onFirstPaint ?? null);
   }
 
   /** When a participant's video was last painted (wall ms) and the capture time of that frame. */
   lastPaint(participantId: string): { at: number; captureTs: number } | null {
-    return this.#video.get(participantId)?.lastPaint ?? null;
+    return this.#video.get(tileKey(participantId, 'video'))?.lastPaint ?? null;
   }
 
   /** Someone left: their decoders go. */
   forget(participantId: string): void {
-    for (const key of [participantId, shareKey(participantId)]) {
+    for (const key of [tileKey(participantId, 'video'), tileKey(participantId, 'screen')]) {
       this.#video.get(key)?.close();
       this.#video.delete(key);
     }
@@ -263,15 +325,17 @@ export class Playback {
     for (const t of this.#video.values()) t.close();
     this.#video.clear();
     for (const id of [...this.#audio.keys()]) this.forget(id);
+    // Closing a context that is already closed rejects; there is nothing left to do then.
     void this.#context?.close().catch(() => {});
     this.#context = null;
   }
 
-  #tile(participantId: string): VideoTile {
-    let t = this.#video.get(participantId);
+  #tile(participantId: string, kind: VideoKind): VideoTile {
+    const key = tileKey(participantId, kind);
+    let t = this.#video.get(key);
     if (t === undefined) {
-      t = new VideoTile(this.counters, () => this.#askKeyframe(participantId), this.#now);
-      this.#video.set(participantId, t);
+      t = new VideoTile(this.counters, () => this.#askKeyframe(participantId, kind), this.#now);
+      this.#video.set(key, t);
     }
     return t;
   }
