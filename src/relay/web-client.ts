@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { RoomdError } from '../core/errors.ts';
@@ -105,10 +105,10 @@ async function readTree(dir: string): Promise<Map<string, Buffer>> {
       if (entry.isDirectory()) await walk(name, depth + 1);
       if (!entry.isFile()) continue;
       if (files.size >= WEB_BUNDLE_LIMITS.files) throw tooBig(`more than ${WEB_BUNDLE_LIMITS.files} files`);
-      const body = await readFile(path.join(dir, name));
-      bytes += body.length;
+      // The size first: a stray huge file is refused by the limit, never read into memory.
+      bytes += (await stat(path.join(dir, name))).size;
       if (bytes > WEB_BUNDLE_LIMITS.bytes) throw tooBig(`more than ${WEB_BUNDLE_LIMITS.bytes} bytes`);
-      files.set(name, body);
+      files.set(name, await readFile(path.join(dir, name)));
     }
   };
   await walk('', 0);

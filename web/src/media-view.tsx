@@ -266,7 +266,18 @@ export function MediaPanel({
   const [muted, setMuted] = useState(meeting.muted);
   const [cameraOn, setCameraOn] = useState(meeting.cameraOn);
   const [started, setStarted] = useState(media.stream !== null || media.problem !== null);
-  useEffect(() => meeting.events.on('control', () => redraw((n) => n + 1)), [meeting]);
+  // At most one redraw a frame, however many control messages arrive (a flood of reactions).
+  useEffect(() => {
+    let queued = false;
+    return meeting.events.on('control', () => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => {
+        queued = false;
+        redraw((n) => n + 1);
+      });
+    });
+  }, [meeting]);
   // Someone left: their decoders and tile go.
   const ids = participants.map((p) => p.id).join(' ');
   const seen = useRef(new Set<string>());
