@@ -35,8 +35,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { DemoRun } from '../../demo/run.ts';
 import { RoomdError } from '../../src/core/errors.ts';
@@ -59,7 +58,7 @@ import {
   wireFrames,
 } from '../helpers/blind-scan.ts';
 import { anchorFragment } from '../../web/src/link.ts';
-import { CHROMIUM_FLAGS } from './chromium.ts';
+import { buildWebClient, joinFromBrowser, launchWithDevices, makeFakeDevices } from './web-fixture.ts';
 import {
   claimAndJoinE2ee,
   type DemoInChromium,
@@ -69,7 +68,7 @@ import {
   startDemoInChromium,
 } from './demo-fixture.ts';
 
-const run_ = promisify(execFile);
+const _run_ = promisify(execFile);
 /** Frames of the browser's that must have gone through the relay before the scan. */
 const WEB_AUDIO_FRAMES = 100;
 const WEB_VIDEO_FRAMES = 30;
@@ -101,20 +100,8 @@ function e2eeRandom(n: number): Uint8Array {
 
 beforeAll(async () => {
   tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-web-blind-'));
-  await build({
-    configFile: path.resolve(import.meta.dirname, '../../web/vite.config.ts'),
-    logLevel: 'silent',
-  });
-  const y4m = path.join(tmp, 'camera.y4m');
-  const wav = path.join(tmp, 'microphone.wav');
-  await run_('ffmpeg', [
-    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
-    ...['-i', 'testsrc2=size=320x180:rate=30', '-vf', 'format=yuv420p', '-frames:v', '30', y4m],
-  ]);
-  await run_('ffmpeg', [
-    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
-    ...['-i', 'sine=frequency=523:sample_rate=48000:duration=3', '-ac', '1', wav],
-  ]);
+  await buildWebClient();
+  const devices = await makeFakeDevices(tmp, { width: 320, height: 180, frames: 30 });
   run = await startDemoInChromium({
     name: 'web-blind-relay',
     botMedia: 'synthetic',
@@ -123,19 +110,10 @@ beforeAll(async () => {
     e2eeRandom,
   });
   ({ demo, page: room } = run);
-  webContext = await chromium.launchPersistentContext(path.join(tmp, 'web-profile'), {
-    executablePath: '/usr/bin/chromium',
-    args: [
-      ...CHROMIUM_FLAGS,
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${y4m}`,
-      `--use-file-for-fake-audio-capture=${wav}`,
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-    viewport: { width: 1024, height: 700 },
-  });
-  web = webContext.pages()[0] ?? (await webContext.newPage());
+  ({ context: webContext, page: web } = await launchWithDevices(path.join(tmp, 'web-profile'), devices, {
+    width: 1024,
+    height: 700,
+  }));
 }, 240_000);
 
 afterEach(async (ctx) => {
@@ -172,10 +150,12 @@ describe('blind relay with a browser participant', () => {
     await claimAndJoinE2ee(room, demo, (...args) => roomctlIn(run.stateDir, ...args));
     const relayHttp = demo.env.signalUrl.replace(/^ws/, 'http').replace(/\/v1\/signal$/, '');
     // The link vouches for the demo organization, as the demo's banner's does (web/src/link.ts).
-    await web.goto(`${relayHttp}/join/${meeting.id}#${anchorFragment(demo.env.anchor)}`);
-    await web.locator('input[name="passcode"]').fill(meeting.passcode);
-    await web.locator('input[name="name"]').fill('Erin in a browser');
-    await web.getByTestId('join').click();
+    await joinFromBrowser(
+      web,
+      `${relayHttp}/join/${meeting.id}#${anchorFragment(demo.env.anchor)}`,
+      meeting.passcode,
+      'Erin in a browser',
+    );
     await expect
       .poll(() => web.getByTestId('shield').getAttribute('data-shield'), { timeout: 30_000 })
       .toBe('e2ee');

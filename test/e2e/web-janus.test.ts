@@ -11,15 +11,14 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { MediaStatsSnapshot } from '../../src/media/stats.ts';
 import type { HeadlessParticipant } from '../../src/meeting/headless.ts';
 import { type Harness, startHarness, stopSharedJanus, waitFor } from '../helpers/meeting-harness.ts';
-import { CHROMIUM_FLAGS } from './chromium.ts';
+import { buildWebClient, joinFromBrowser, launchWithDevices, makeFakeDevices } from './web-fixture.ts';
 
-const run_ = promisify(execFile);
+const _run_ = promisify(execFile);
 const PASSCODE = '271828';
 let h: Harness;
 let bot: HeadlessParticipant;
@@ -38,30 +37,13 @@ const webStats = async () => (await page.evaluate('window.roomdWebStats()')) as 
 beforeAll(async () => {
   tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-web-janus-'));
   const bundleDir = path.join(tmp, 'dist');
-  await build({
-    configFile: path.resolve(import.meta.dirname, '../../web/vite.config.ts'),
-    logLevel: 'silent',
-    build: { outDir: bundleDir, emptyOutDir: true },
-  });
-  const y4m = path.join(tmp, 'camera.y4m');
-  await run_('ffmpeg', [
-    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=15'],
-    ...['-frames:v', '30', '-pix_fmt', 'yuv420p', y4m],
-  ]);
+  await buildWebClient(bundleDir);
+  const devices = await makeFakeDevices(tmp, { width: 320, height: 180, frames: 30 });
   h = await startHarness({ plane: 'janus', relay: { webClientDir: bundleDir } });
   meetingId = await h.meeting({ passcode: PASSCODE });
   bot = h.participant(meetingId, 'Bot on Janus', { identity: h.host, passcode: PASSCODE });
   await bot.join();
-  context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-    executablePath: '/usr/bin/chromium',
-    args: [
-      ...CHROMIUM_FLAGS,
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${y4m}`,
-    ],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  ({ context, page } = await launchWithDevices(path.join(tmp, 'profile'), devices));
 }, 120_000);
 
 afterAll(async () => {
@@ -73,10 +55,7 @@ afterAll(async () => {
 
 describe('the web client on the Janus media plane', () => {
   test('uplink through Janus, downlink answered by the browser: each side opens the other’s frames', async () => {
-    await page.goto(`${h.relay.address.httpUrl}/join/${meetingId}`);
-    await page.fill('input[name=passcode]', PASSCODE);
-    await page.fill('input[name=name]', 'Ada via Janus');
-    await page.click('[data-testid=join]');
+    await joinFromBrowser(page, `${h.relay.address.httpUrl}/join/${meetingId}`, PASSCODE, 'Ada via Janus');
     // Nobody vouches for the bot (the link names no organization): orange, with the roster code.
     await page.waitForSelector('[data-testid=shield][data-shield=partial]', { timeout: 30_000 });
     await page.waitForSelector('[data-testid=roster-code]');

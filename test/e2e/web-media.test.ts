@@ -20,17 +20,15 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { DemoRun } from '../../demo/run.ts';
 import type { RoomState } from '../../src/http/schemas/state.ts';
-import { frameStampFilters } from '../../src/media/ffmpeg-filters.ts';
 import { readFrameStamp, unwrapStamp } from '../../src/media/frame-stamp.ts';
 import type { HeadlessParticipant } from '../../src/meeting/headless.ts';
 import { anchorFragment } from '../../web/src/link.ts';
 import { kioskState } from '../support/kiosk-state.ts';
-import { CHROMIUM_FLAGS } from './chromium.ts';
+import { buildWebClient, launchWithDevices, makeFakeDevices } from './web-fixture.ts';
 import { publishDocShots } from './doc-shots.ts';
 import {
   claimAndJoinE2ee,
@@ -42,7 +40,7 @@ import {
   startDemoInChromium,
 } from './demo-fixture.ts';
 
-const run_ = promisify(execFile);
+const _run_ = promisify(execFile);
 const CLIP_FRAMES = 60;
 const CLIP_W = 640;
 const CLIP_H = 360;
@@ -99,23 +97,14 @@ async function distinctStamps(page: Page, selector: string, count: number): Prom
 beforeAll(async () => {
   tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'roomd-web-media-'));
   // The relay of the demo serves web/dist: build it from these sources.
-  await build({
-    configFile: path.resolve(import.meta.dirname, '../../web/vite.config.ts'),
-    logLevel: 'silent',
-  });
+  await buildWebClient();
   // The browser's camera: a clip whose every frame carries its number; its microphone: a tone.
-  const y4m = path.join(tmp, 'camera.y4m');
-  const wav = path.join(tmp, 'microphone.wav');
-  await run_('ffmpeg', [
-    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
-    ...['-i', `testsrc2=size=${CLIP_W}x${CLIP_H}:rate=30`],
-    ...['-vf', `${frameStampFilters(CLIP_W, CLIP_H, 30, 'frame-index')},format=yuv420p`],
-    ...['-frames:v', String(CLIP_FRAMES), y4m],
-  ]);
-  await run_('ffmpeg', [
-    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
-    ...['-i', 'sine=frequency=440:sample_rate=48000:duration=4', '-ac', '1', wav],
-  ]);
+  const devices = await makeFakeDevices(tmp, {
+    width: CLIP_W,
+    height: CLIP_H,
+    frames: CLIP_FRAMES,
+    stamped: true,
+  });
   // The room shares the demo's slides when its laptop is plugged in (real VP8, small and slow).
   run = await startDemoInChromium({
     name: 'web-media',
@@ -137,19 +126,7 @@ beforeAll(async () => {
     },
   });
   ({ demo, page: room } = run);
-  webContext = await chromium.launchPersistentContext(path.join(tmp, 'web-profile'), {
-    executablePath: '/usr/bin/chromium',
-    args: [
-      ...CHROMIUM_FLAGS,
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${y4m}`,
-      `--use-file-for-fake-audio-capture=${wav}`,
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
-  web = webContext.pages()[0] ?? (await webContext.newPage());
+  ({ context: webContext, page: web } = await launchWithDevices(path.join(tmp, 'web-profile'), devices));
   const e2ee = demo.env.meetings.find((m) => m.encryption === 'e2ee');
   if (e2ee === undefined || e2ee.passcode === null)
     throw new Error('the demo has no E2EE meeting with a passcode');

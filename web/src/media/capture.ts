@@ -52,7 +52,7 @@ export interface CaptureCounters {
   encoderErrors: number;
 }
 
-abstract class TrackSource implements FrameSource {
+abstract class TrackSource<E extends { readonly state: string; close(): void }> implements FrameSource {
   abstract readonly kind: MediaKind;
   readonly counters: CaptureCounters = { framesIn: 0, framesEncoded: 0, framesDropped: 0, encoderErrors: 0 };
   protected readonly clock: Clock;
@@ -60,6 +60,8 @@ abstract class TrackSource implements FrameSource {
   /** Wall-clock capture time of each raw frame by its timestamp (µs), until its chunk comes out. */
   protected readonly captured = new Map<number, number>();
   protected paused = false;
+  /** The current encoder (made on the first frame, and again after one failed). */
+  protected encoder: E | null = null;
   protected failedAt = Number.NEGATIVE_INFINITY;
   #reader: ReadableStreamDefaultReader<VideoFrame | AudioData> | null = null;
   #stopped = false;
@@ -81,7 +83,19 @@ abstract class TrackSource implements FrameSource {
   }
 
   protected abstract take(raw: VideoFrame | AudioData): void;
-  protected abstract closeEncoder(): void;
+
+  protected closeEncoder(): void {
+    const e = this.encoder;
+    this.encoder = null;
+    if (e !== null && e.state !== 'closed') e.close();
+  }
+
+  /** `encoder` closed itself: a later frame makes a new one (a late report of a replaced one is ignored). */
+  protected encoderLost(encoder: E): void {
+    if (this.encoder !== encoder) return;
+    this.encoderFailed();
+    this.encoder = null;
+  }
 
   protected startReading(track: MediaStreamTrack): void {
     const Processor = trackProcessor();
@@ -147,9 +161,8 @@ abstract class TrackSource implements FrameSource {
 }
 
 /** Camera → VP8. */
-export class VideoTrackSource extends TrackSource {
+export class VideoTrackSource extends TrackSource<VideoEncoder> {
   readonly kind = 'video' as const;
-  #encoder: VideoEncoder | null = null;
   #configured = '';
   #keyframeOwed = true;
   #lastKeyframeAt = Number.NEGATIVE_INFINITY;
@@ -189,8 +202,8 @@ export class VideoTrackSource extends TrackSource {
 
   #encoderFor(width: number, height: number): VideoEncoder | null {
     const shape = `${width}x${height}`;
-    if (this.#encoder !== null && this.#encoder.state === 'configured' && this.#configured === shape)
-      return this.#encoder;
+    if (this.encoder !== null && this.encoder.state === 'configured' && this.#configured === shape)
+      return this.encoder;
     this.closeEncoder();
     if (!this.mayMakeEncoder()) return null;
     const encoder: VideoEncoder = new VideoEncoder({
@@ -205,12 +218,8 @@ export class VideoTrackSource extends TrackSource {
           data,
         });
       },
-      error: () => {
-        // The encoder closed itself; a later frame makes a new one, starting with a keyframe.
-        if (this.#encoder !== encoder) return;
-        this.encoderFailed();
-        this.#encoder = null;
-      },
+      // A new encoder starts with a keyframe.
+      error: () => this.encoderLost(encoder),
     });
     encoder.configure({
       codec: 'vp8',
@@ -220,16 +229,10 @@ export class VideoTrackSource extends TrackSource {
       framerate: 30,
       latencyMode: 'realtime',
     });
-    this.#encoder = encoder;
+    this.encoder = encoder;
     this.#configured = shape;
     this.#keyframeOwed = true;
     return encoder;
-  }
-
-  protected closeEncoder(): void {
-    const e = this.#encoder;
-    this.#encoder = null;
-    if (e !== null && e.state !== 'closed') e.close();
   }
 }
 
@@ -246,9 +249,8 @@ export function audioLevel(samples: Float32Array): number {
 }
 
 /** Microphone → Opus, mono, 20 ms packets, with each packet's level for the chunk header. */
-export class AudioTrackSource extends TrackSource {
+export class AudioTrackSource extends TrackSource<AudioEncoder> {
   readonly kind = 'audio' as const;
-  #encoder: AudioEncoder | null = null;
   #rate = 0;
   /** The loudest level of the raw audio since the last packet came out. */
   #level = 127;
@@ -286,8 +288,8 @@ export class AudioTrackSource extends TrackSource {
   }
 
   #encoderFor(sampleRate: number): AudioEncoder | null {
-    if (this.#encoder !== null && this.#encoder.state === 'configured' && this.#rate === sampleRate)
-      return this.#encoder;
+    if (this.encoder !== null && this.encoder.state === 'configured' && this.#rate === sampleRate)
+      return this.encoder;
     this.closeEncoder();
     if (!this.mayMakeEncoder()) return null;
     const encoder: AudioEncoder = new AudioEncoder({
@@ -306,11 +308,7 @@ export class AudioTrackSource extends TrackSource {
           data,
         });
       },
-      error: () => {
-        if (this.#encoder !== encoder) return;
-        this.encoderFailed();
-        this.#encoder = null;
-      },
+      error: () => this.encoderLost(encoder),
     });
     encoder.configure({
       codec: 'opus',
@@ -319,15 +317,9 @@ export class AudioTrackSource extends TrackSource {
       bitrate: AUDIO_BITRATE,
       opus: { frameDuration: 20_000, complexity: 5 },
     } as AudioEncoderConfig);
-    this.#encoder = encoder;
+    this.encoder = encoder;
     this.#rate = sampleRate;
     return encoder;
-  }
-
-  protected closeEncoder(): void {
-    const e = this.#encoder;
-    this.#encoder = null;
-    if (e !== null && e.state !== 'closed') e.close();
   }
 }
 
