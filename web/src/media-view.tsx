@@ -84,7 +84,9 @@ export class LocalMedia {
         audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true },
       });
     } catch (error) {
-      const name = error instanceof DOMException ? error.name : 'Error';
+      // Refusals, missing devices, devices in use: DOMExceptions. Anything else is ours to see.
+      if (!(error instanceof DOMException)) throw error;
+      const name = error.name;
       this.problem =
         name === 'NotAllowedError'
           ? 'Camera and microphone are blocked for this page; the others cannot see or hear you.'

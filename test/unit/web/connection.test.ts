@@ -287,6 +287,49 @@ describe('the web media connection', () => {
     expect(t.sent.some((m) => m.type === 'audio-level' || m.type === 'media-behind')).toBe(false);
   });
 
+  it('ICE servers the browser refuses are dropped and counted; the connection goes without them', async () => {
+    const clock = new FakeClock();
+    const made: PeerConfig[] = [];
+    const media = new WebMediaConnection({
+      clock,
+      send: () => true,
+      createPeer: (config) => {
+        if (config.iceServers.length > 0) {
+          const e = new Error('turn: without credentials');
+          e.name = 'InvalidAccessError';
+          throw e;
+        }
+        made.push(config);
+        return new FakePeer(config);
+      },
+    });
+    media.handle({ v: 1, type: 'ice-servers', iceServers: [{ urls: ['turn:turn.test:3478'] }] });
+    media.handle({
+      v: 1,
+      type: 'admission',
+      status: 'admitted',
+      participantId: '7',
+      instanceId: 'i',
+      host: false,
+    });
+    await settle();
+    expect(made).toEqual([{ iceServers: [] }]);
+    expect(media.counters.iceServersRefused).toBe(1);
+  });
+
+  it('a candidate the browser refuses is counted; the connection goes on', async () => {
+    const t = setup();
+    t.admit();
+    await settle();
+    t.peers[0]!.addIceCandidate = async () => {
+      throw new Error('bad candidate');
+    };
+    t.relay({ type: 'ice', candidate: 'candidate:bad', sdpMid: '0', sdpMLineIndex: 0 });
+    await settle();
+    expect(t.media.counters.candidatesRefused).toBe(1);
+    expect(t.peers[0]!.closed).toBe(false);
+  });
+
   it('an offer that cannot be sent (socket closed) fails the connection and is retried', async () => {
     const t = setup(false);
     t.admit();

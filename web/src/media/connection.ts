@@ -101,6 +101,8 @@ export interface WebMediaCounters {
   levelReports: number;
   /** `ice-servers` the browser refused (the connection then went without them). */
   iceServersRefused: number;
+  /** Candidates from the relay the browser refused (that path only is lost). */
+  candidatesRefused: number;
 }
 
 export interface WebMediaConnectionOptions {
@@ -125,6 +127,7 @@ export class WebMediaConnection implements MediaRelay {
     unmappedChunks: 0,
     levelReports: 0,
     iceServersRefused: 0,
+    candidatesRefused: 0,
   };
   readonly #o: WebMediaConnectionOptions;
   #pc: PeerLike | null = null;
@@ -191,7 +194,9 @@ export class WebMediaConnection implements MediaRelay {
           candidate: m.candidate,
           sdpMid: m.sdpMid,
           sdpMLineIndex: m.sdpMLineIndex,
-        }).catch(() => {});
+        }).catch(() => {
+          this.counters.candidatesRefused++;
+        });
         return;
       }
       case 'media-ready':
