@@ -145,6 +145,8 @@ describe('the .deb', () => {
       `/opt/roomd/${entry}`,
       '/opt/roomd/package.json',
       '/opt/roomd/kiosk-ui/dist/index.html',
+      '/opt/roomd/web/dist/index.html',
+      '/opt/roomd/scripts/web-bundle-hash.mjs',
       '/opt/roomd/docs/admin.md',
       '/opt/roomd/node_modules/fastify/package.json',
       '/opt/roomd/node_modules/@roamhq/wrtc/package.json',
