@@ -3,9 +3,13 @@
  * real demo (daemon, relay serving the web client, far-end bots) with the room screen in one
  * Chromium, and the web client in another whose camera and microphone are Chromium's fake devices
  * playing a y4m clip (every frame stamped with its number, src/media/frame-stamp.ts) and a wav.
- * The room joins the E2EE meeting from its screen, the browser from /join/<id>. Then:
+ * The room joins the E2EE meeting from its screen, the browser from /join/<id> with a link that
+ * vouches for the demo organization, after that organization certified the browser's key
+ * (`roomctl identity issue`, the certificate pasted into the page; a malformed one is refused in
+ * words). Then:
  *
- * - the browser, the room and a bot show the same 40-digit security code, every shield green;
+ * - the browser, the room and a bot show the same 40-digit security code, every shield green, each
+ *   verifying the others;
  * - the browser paints the room's camera (its stamps are the room's wall clock, so they read as a
  *   time within seconds of now, and they move);
  * - the room screen paints the browser's camera (its stamps are frame numbers of the clip, and
@@ -27,6 +31,7 @@ import type { RoomState } from '../../src/http/schemas/state.ts';
 import { readFrameStamp, unwrapStamp } from '../../src/media/frame-stamp.ts';
 import type { HeadlessParticipant } from '../../src/meeting/headless.ts';
 import { anchorFragment } from '../../web/src/link.ts';
+import { runRoomctl } from '../../src/http/roomctl/cli.ts';
 import { kioskState } from '../support/kiosk-state.ts';
 import { buildWebClient, launchWithDevices, makeFakeDevices } from './web-fixture.ts';
 import { publishDocShots } from './doc-shots.ts';
@@ -160,6 +165,31 @@ describe('a browser participant, the room and a bot in one E2EE meeting', () => 
     expect(await web.getByTestId('trust').textContent()).toBe(
       'Your link vouches for Demo Org: its people are verified.',
     );
+    // The organization certifies this browser's key, as its issuer would: the key from the page,
+    // `roomctl identity issue` with the demo organization's key, the certificate pasted back.
+    await web.getByTestId('certificate').click();
+    const key = (await web.getByTestId('identity-key').textContent()) ?? '';
+    const issued: string[] = [];
+    const rc = await runRoomctl(
+      ['identity', 'issue', '--org-key', path.join(run.stateDir, 'demo-org-key.json')].concat([
+        '--name',
+        'Dana in a browser',
+        '--kind',
+        'person',
+        '--key',
+        key,
+      ]),
+      { stdout: (t) => issued.push(t), stderr: (t) => issued.push(t), env: {} },
+    );
+    expect(rc, issued.join('\n')).toBe(0);
+    await web.getByTestId('certificate-input').fill('{"v":1}');
+    await web.getByTestId('certificate-save').click();
+    expect(await web.getByTestId('certificate-error').textContent()).toContain('not a certificate');
+    await web.getByTestId('certificate-input').fill(issued.join(''));
+    await web.getByTestId('certificate-save').click();
+    await expect
+      .poll(() => web.getByTestId('certificate').textContent())
+      .toBe('Certified by Demo Org as Dana in a browser');
     await web.locator('input[name="passcode"]').fill(passcode);
     await web.locator('input[name="name"]').fill('Dana in a browser');
     await web.getByTestId('join').click();
@@ -186,10 +216,9 @@ describe('a browser participant, the room and a bot in one E2EE meeting', () => 
           return {
             same: webCode !== null && webCode === botCode && webCode === roomCode,
             roster: s.meeting?.participants.some((p) => p.id === webId && p.keyed),
-            // The browser verifies the room and the bots against the organization its link names, so
-            // it is green; the browser's own key is vouched for by no organization, so the room and
-            // the bot, who warn about unverified members, stay orange while it holds the meeting key
-            // (docs/admin.md §Policy for unverified people) and mark it unverified.
+            // The browser verifies the room and the bots against the organization its link names;
+            // they verify the browser by its certificate: every shield green, every mark verified
+            // (under `warn` an uncertified browser would keep theirs orange: web-client.test.ts).
             shields: [
               await web.getByTestId('shield').getAttribute('data-shield'),
               bot.session.snapshot.shield,
@@ -206,8 +235,8 @@ describe('a browser participant, the room and a bot in one E2EE meeting', () => 
       .toEqual({
         same: true,
         roster: true,
-        shields: ['e2ee', 'partial', 'partial'],
-        marks: ['unverified', 'unverified'],
+        shields: ['e2ee', 'e2ee', 'e2ee'],
+        marks: ['verified', 'verified'],
       });
   }, 60_000);
 

@@ -8,6 +8,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { SystemClock } from '../../src/core/clock.ts';
 import type { MeetingParticipant, MeetingSnapshot } from '../../src/meeting/status.ts';
 import { BundleInfo } from './bundle-info.tsx';
+import { encodeBase64Url } from '../../src/core/encoding.ts';
+import type { IdentityCertificate } from '../../src/e2ee/certificate.ts';
+import { certificateFor, loadCertificate, saveCertificate } from './certificate.ts';
 import { loadIdentity, type WebIdentity } from './identity.ts';
 import { parseMeetingLink } from './link.ts';
 import type { PeerLike } from './media/connection.ts';
@@ -169,6 +172,84 @@ function exposeStats(local: LocalMedia): void {
   (globalThis as { roomdWebStats?: () => unknown }).roomdWebStats = () => local.stats();
 }
 
+/**
+ * This browser's key and its certificate: the key to give the organization's issuer, the
+ * certificate it prints pasted back (checked, then kept), or removed (web/src/certificate.ts).
+ */
+function CertificatePanel({
+  identity,
+  certificate,
+  onChange,
+}: {
+  identity: WebIdentity;
+  certificate: IdentityCertificate | null;
+  onChange: (c: IdentityCertificate | null) => void;
+}) {
+  const [text, setText] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const key = encodeBase64Url(identity.publicKey);
+  const save = () => {
+    const r = certificateFor(text.trim(), identity.publicKey, Date.now());
+    if (!r.ok) {
+      setProblem(r.message);
+      return;
+    }
+    setProblem(null);
+    setText('');
+    onChange(r.cert);
+    void saveCertificate(r.cert).then((kept) => {
+      if (!kept) setProblem('Certificate used for this page only: this browser keeps nothing.');
+    });
+  };
+  return (
+    <details class="certificate" data-testid="certificate-panel">
+      <summary data-testid="certificate">
+        {certificate === null
+          ? 'Not certified by an organization'
+          : `Certified by ${certificate.org} as ${certificate.name}`}
+      </summary>
+      <p>
+        This browser's identity key: <code data-testid="identity-key">{key}</code>
+      </p>
+      <p class="hint">
+        Your organization certifies it with{' '}
+        <code>
+          roomctl identity issue --org-key ORG-KEY-FILE --name "Your name" --kind person --key {key}
+        </code>
+        ; paste what that prints here:
+      </p>
+      <textarea
+        data-testid="certificate-input"
+        rows={4}
+        value={text}
+        onInput={(e) => setText(e.currentTarget.value)}
+      />
+      <div class="certificate-actions">
+        <button type="button" data-testid="certificate-save" onClick={save} disabled={text.trim() === ''}>
+          Use this certificate
+        </button>
+        {certificate !== null && (
+          <button
+            type="button"
+            data-testid="certificate-remove"
+            onClick={() => {
+              onChange(null);
+              void saveCertificate(null);
+            }}
+          >
+            Remove the certificate
+          </button>
+        )}
+      </div>
+      {problem !== null && (
+        <p class="error" data-testid="certificate-error">
+          {problem}
+        </p>
+      )}
+    </details>
+  );
+}
+
 type Phase =
   | { kind: 'form'; error: string | null }
   | { kind: 'joined'; snapshot: MeetingSnapshot }
@@ -183,10 +264,15 @@ export function App() {
   const [meetingId, setMeetingId] = useState(link.meetingId);
   const [passcode, setPasscode] = useState('');
   const [name, setName] = useState('');
+  const [certificate, setCertificate] = useState<IdentityCertificate | null>(null);
 
   useEffect(() => {
-    loadIdentity().then(setIdentity, (e: unknown) =>
-      setPhase({ kind: 'form', error: `This browser could not make a key: ${String(e)}` }),
+    loadIdentity().then(
+      async (id) => {
+        setIdentity(id);
+        setCertificate(await loadCertificate(id.publicKey, Date.now()));
+      },
+      (e: unknown) => setPhase({ kind: 'form', error: `This browser could not make a key: ${String(e)}` }),
     );
   }, []);
 
@@ -206,7 +292,11 @@ export function App() {
       clock,
       // Fail closed as the room does by default: someone no trusted organization vouches for keeps
       // the shield from green (docs/threat-model.md §What remains, first contact).
-      trust: { anchors: link.anchor === null ? [] : [link.anchor], unverified: 'warn' },
+      trust: {
+        anchors: link.anchor === null ? [] : [link.anchor],
+        unverified: 'warn',
+        ...(certificate === null ? {} : { certificate }),
+      },
       openSocket: (url, on) => {
         const ws = new WebSocket(url);
         ws.onmessage = (ev) => on.message(ev.data);
@@ -291,6 +381,9 @@ export function App() {
         <p class="error" data-testid="error">
           {phase.error}
         </p>
+      )}
+      {identity !== null && (
+        <CertificatePanel identity={identity} certificate={certificate} onChange={setCertificate} />
       )}
       {identity !== null && (
         <p class="device" data-testid="device">

@@ -21,7 +21,8 @@ export interface WebIdentity {
 }
 
 const DB_NAME = 'roomd-web';
-const STORE = 'identity';
+/** The one object store: the sealed key (`device`) and the certificate (certificate.ts). */
+export const STORE = 'identity';
 const RECORD = 'device';
 
 interface StoredIdentity {
@@ -35,14 +36,14 @@ interface StoredIdentity {
   wrapKey: CryptoKey;
 }
 
-function request<T>(r: IDBRequest<T>): Promise<T> {
+export function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
   });
 }
 
-function openDb(): Promise<IDBDatabase> {
+export function openDb(): Promise<IDBDatabase> {
   const r = indexedDB.open(DB_NAME, 1);
   r.onupgradeneeded = () => r.result.createObjectStore(STORE);
   return request(r);
