@@ -17,7 +17,7 @@ export interface BannerFacts {
   setupCode: string | null;
   meetings: { id: string; title: string; encryption: string }[];
   /** Where a browser joins the E2EE meeting (the relay's web client), null when it serves none. */
-  webJoin: { url: string; passcode: string | null } | null;
+  webJoin: { url: string; passcode: string | null; orgKeyFile: string } | null;
   logFile: string | null;
 }
 
@@ -42,6 +42,7 @@ function webJoin(run: DemoRun): BannerFacts['webJoin'] {
   return {
     url: `${run.env.relay.address.httpUrl}/join/${e2ee.id}#${anchorFragment(run.env.anchor)}`,
     passcode: e2ee.passcode,
+    orgKeyFile: shortPath(path.join(run.stateDir, 'demo-org-key.json')),
   };
 }
 
@@ -90,11 +91,11 @@ export function startBanner(f: BannerFacts): string[] {
       ? []
       : [
           `  Join it from a browser too: ${f.webJoin.url}${f.webJoin.passcode === null ? '' : `  (passcode ${f.webJoin.passcode})`}`,
+          `    its key verified: npx roomctl identity issue --org-key ${f.webJoin.orgKeyFile} --kind person --name "You" --key <the key it shows>`,
         ]),
     '',
     ...f.meetings.map((m) => `  Meeting ${m.id}  ${m.encryption.padEnd(8)}  ${m.title}`),
-    ...(f.logFile === null ? [] : [`  Logs: ${f.logFile}`]),
-    '  Stop with Ctrl-C.',
+    f.logFile === null ? '  Stop with Ctrl-C.' : `  Logs: ${f.logFile}    Stop with Ctrl-C.`,
     '',
   );
   return lines;

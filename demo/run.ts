@@ -18,6 +18,8 @@ export interface DemoRun {
   daemon: Daemon;
   app: RoomApp;
   kioskUrl: string;
+  /** Where the demo keeps its state (the demo organization's key among it). */
+  stateDir: string;
   stop(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export async function startDemo(o: {
     daemon,
     app: built,
     kioskUrl: `${built.http.urls().kiosk}/`,
+    stateDir: o.stateDir,
     async stop() {
       await daemon.stop();
       await env.stop();

@@ -14,7 +14,11 @@ const facts = (f: Partial<BannerFacts> = {}): BannerFacts => ({
     { id: '590-1355-2695', title: 'Design review', encryption: 'e2ee' },
     { id: '459-2536-4353', title: 'Supplier call', encryption: 'enhanced' },
   ],
-  webJoin: { url: 'http://127.0.0.1:7070/join/590-1355-2695', passcode: '123456' },
+  webJoin: {
+    url: 'http://127.0.0.1:7070/join/590-1355-2695',
+    passcode: '123456',
+    orgKeyFile: '.roomd-state/demo/demo-org-key.json',
+  },
   logFile: '.roomd-state/demo/roomd.log',
   ...f,
 });
@@ -33,6 +37,9 @@ describe('the start banner', () => {
     expect(text).toContain('Logs: .roomd-state/demo/roomd.log');
     expect(text).toContain(
       'Join it from a browser too: http://127.0.0.1:7070/join/590-1355-2695  (passcode 123456)',
+    );
+    expect(text).toContain(
+      'npx roomctl identity issue --org-key .roomd-state/demo/demo-org-key.json --kind person --name "You" --key <the key it shows>',
     );
     expect(text.split('\n').length).toBeLessThan(25);
   });
