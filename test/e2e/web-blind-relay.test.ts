@@ -58,6 +58,8 @@ import {
   wireFrames,
 } from '../helpers/blind-scan.ts';
 import { anchorFragment } from '../../web/src/link.ts';
+import { keyFingerprint } from '../../src/e2ee/certificate.ts';
+import { fromBase64Url } from '../../src/protocol/codec.ts';
 import { buildWebClient, joinFromBrowser, launchWithDevices, makeFakeDevices } from './web-fixture.ts';
 import {
   claimAndJoinE2ee,
@@ -155,6 +157,7 @@ describe('blind relay with a browser participant', () => {
       `${relayHttp}/join/${meeting.id}#${anchorFragment(demo.env.anchor)}`,
       meeting.passcode,
       'Erin in a browser',
+      { org: demo.env.anchor.org, fingerprint: keyFingerprint(fromBase64Url(demo.env.anchor.publicKey)) },
     );
     await expect
       .poll(() => web.getByTestId('shield').getAttribute('data-shield'), { timeout: 30_000 })

@@ -65,7 +65,7 @@ describe('the web client meets a bot in an E2EE meeting', () => {
     expect(response?.headers()['content-security-policy']).toBe(WEB_CLIENT_CSP);
     await expect.poll(() => page.inputValue('input[name=meeting]')).toBe(meetingId);
     await page.waitForSelector('[data-testid=device]');
-    expect(await page.textContent('[data-testid=trust]')).toContain('names no organization');
+    expect(await page.textContent('[data-testid=trust]')).toContain('trusts no organization');
     await page.fill('input[name=passcode]', PASSCODE);
     await page.fill('input[name=name]', 'Ada in a browser');
     await page.click('[data-testid=join]');

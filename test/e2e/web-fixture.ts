@@ -66,14 +66,33 @@ export async function launchWithDevices(
   return { context, page: context.pages()[0] ?? (await context.newPage()) };
 }
 
-/** Fill the join form of the page at `url` and join. */
+/**
+ * The page's link proposes an organization: check it names `org`, trust it as the person would
+ * (after comparing its key's fingerprint, which `fingerprint` is), and see it trusted.
+ */
+export async function trustLinkOrganization(page: Page, org: string, fingerprint: string): Promise<void> {
+  const line = page.locator('[data-testid=trust][data-trust=new]');
+  await line.waitFor();
+  const text = (await line.textContent()) ?? '';
+  if (!text.includes(org) || !text.includes(fingerprint))
+    throw new Error(`the page proposes another organization: ${text}`);
+  await page.getByTestId('trust-accept').click();
+  await page.locator('[data-testid=trust][data-trust=known]').waitFor();
+}
+
+/**
+ * Fill the join form of the page at `url` and join; with `trust`, first trust the organization the
+ * link proposes (`trustLinkOrganization`).
+ */
 export async function joinFromBrowser(
   page: Page,
   url: string,
   passcode: string,
   name: string,
+  trust?: { org: string; fingerprint: string },
 ): Promise<void> {
   await page.goto(url);
+  if (trust !== undefined) await trustLinkOrganization(page, trust.org, trust.fingerprint);
   await page.locator('input[name="passcode"]').fill(passcode);
   await page.locator('input[name="name"]').fill(name);
   await page.getByTestId('join').click();

@@ -13,6 +13,15 @@ import type { IdentityCertificate } from '../../src/e2ee/certificate.ts';
 import { certificateFor, loadCertificate, saveCertificate } from './certificate.ts';
 import { loadIdentity, type WebIdentity } from './identity.ts';
 import { parseMeetingLink } from './link.ts';
+import {
+  anchorFingerprint,
+  type KeptTrust,
+  type LinkTrust,
+  linkTrust,
+  loadTrust,
+  saveAnchors,
+  withAnchor,
+} from './trust-store.ts';
 import type { PeerLike } from './media/connection.ts';
 import { LocalMedia, MediaPanel } from './media-view.tsx';
 import { WebMeeting } from './meeting.ts';
@@ -250,6 +259,62 @@ function CertificatePanel({
   );
 }
 
+/**
+ * Whom this browser trusts, and what the link asks (web/src/trust-store.ts): a link never adds an
+ * organization by itself — its fragment may come from the relay — so a new one is shown with its
+ * key's fingerprint and trusted only when the person says so; another key for a known organization
+ * is refused.
+ */
+function TrustLine({
+  proposed,
+  kept,
+  onAccept,
+}: {
+  proposed: LinkTrust;
+  kept: KeptTrust;
+  onAccept: () => void;
+}) {
+  const trusted = kept.anchors.map((a) => `${a.org} (key ${anchorFingerprint(a)})`).join(', ');
+  switch (proposed.kind) {
+    case 'none':
+      return (
+        <p class="device" data-testid="trust" data-trust="none">
+          {kept.anchors.length === 0
+            ? 'This browser trusts no organization: nobody can be verified, so compare the codes aloud.'
+            : `This browser trusts ${trusted}.`}
+        </p>
+      );
+    case 'known':
+      return (
+        <p class="device" data-testid="trust" data-trust="known">
+          Your link names {proposed.anchor.org}, which this browser trusts (key{' '}
+          {anchorFingerprint(proposed.anchor)}).
+        </p>
+      );
+    case 'new':
+      return (
+        <div class="trust-new" data-testid="trust" data-trust="new">
+          <p>
+            Your link asks this browser to trust <strong>{proposed.anchor.org}</strong>, key{' '}
+            <code>{anchorFingerprint(proposed.anchor)}</code>. Trust it only if you know this is their key:
+            the link could have been changed on its way, by the meeting service too.
+          </p>
+          <button type="button" data-testid="trust-accept" onClick={onAccept}>
+            Trust {proposed.anchor.org}
+          </button>
+        </div>
+      );
+    case 'conflict':
+      return (
+        <p class="error" data-testid="trust" data-trust="conflict">
+          Your link names {proposed.anchor.org} with a key ({anchorFingerprint(proposed.anchor)}) other than
+          the one this browser trusts for it ({anchorFingerprint(proposed.known)}): it is not trusted. Ask{' '}
+          {proposed.anchor.org} which is theirs.
+        </p>
+      );
+  }
+}
+
 type Phase =
   | { kind: 'form'; error: string | null }
   | { kind: 'joined'; snapshot: MeetingSnapshot }
@@ -266,19 +331,31 @@ export function App() {
   const [name, setName] = useState('');
   const [certificate, setCertificate] = useState<IdentityCertificate | null>(null);
 
+  const [kept, setKept] = useState<KeptTrust | null>(null);
+
+  // The key, its certificate and what this browser trusts, all before Join is possible.
   useEffect(() => {
-    loadIdentity().then(
-      async (id) => {
-        setIdentity(id);
-        setCertificate(await loadCertificate(id.publicKey, Date.now()));
-      },
-      (e: unknown) => setPhase({ kind: 'form', error: `This browser could not make a key: ${String(e)}` }),
+    (async () => {
+      const id = await loadIdentity();
+      const [cert, trust] = await Promise.all([loadCertificate(id.publicKey, Date.now()), loadTrust()]);
+      setCertificate(cert);
+      setKept(trust);
+      setIdentity(id);
+    })().catch((e: unknown) =>
+      setPhase({ kind: 'form', error: `This browser could not make or read its key: ${String(e)}` }),
     );
   }, []);
+  const proposed = kept === null ? ({ kind: 'none' } as const) : linkTrust(link.anchor, kept.anchors);
+  const acceptOrganization = () => {
+    if (kept === null || proposed.kind !== 'new') return;
+    const anchors = withAnchor(kept.anchors, proposed.anchor);
+    setKept({ ...kept, anchors });
+    void saveAnchors(anchors);
+  };
 
   const join = (ev: Event) => {
     ev.preventDefault();
-    if (identity === null || meetingId === '' || name.trim() === '') return;
+    if (identity === null || kept === null || meetingId === '' || name.trim() === '') return;
     // Made in the click: browsers let a page play sound only after a gesture.
     const audio =
       typeof AudioContext === 'undefined' ? null : new AudioContext({ latencyHint: 'interactive' });
@@ -293,7 +370,8 @@ export function App() {
       // Fail closed as the room does by default: someone no trusted organization vouches for keeps
       // the shield from green (docs/threat-model.md §What remains, first contact).
       trust: {
-        anchors: link.anchor === null ? [] : [link.anchor],
+        anchors: kept.anchors,
+        pins: kept.pins,
         unverified: 'warn',
         ...(certificate === null ? {} : { certificate }),
       },
@@ -390,11 +468,7 @@ export function App() {
           This browser's key: {identity.persistent ? 'kept in this browser, encrypted' : 'for this page only'}
         </p>
       )}
-      <p class="device" data-testid="trust">
-        {link.anchor === null
-          ? 'Your link names no organization: nobody can be verified, so compare the codes aloud.'
-          : `Your link vouches for ${link.anchor.org}: its people are verified.`}
-      </p>
+      {kept !== null && <TrustLine proposed={proposed} kept={kept} onAccept={acceptOrganization} />}
     </main>
   );
 }

@@ -3,14 +3,15 @@
  * signature over this browser's identity key and a name, which rooms and people who trust that
  * organization verify. The browser shows its key; the organization's issuer runs
  * `roomctl identity issue … --key <that key>`; the person pastes the certificate here. It is checked
- * for shape and for naming this browser's key (its signature is checked by everyone who receives
- * it, against the organizations they trust), then kept beside the key in IndexedDB: a certificate
- * is public, so it is stored as it is.
+ * for shape, for naming this browser's key, for its validity period and for its signature by the
+ * issuer key it names (whether that issuer is an organization anyone trusts is for each receiver to
+ * decide, and for this page to say), then kept beside the key in IndexedDB: a certificate is
+ * public, so it is stored as it is.
  */
 import { encodeBase64Url } from '../../src/core/encoding.ts';
-import { type IdentityCertificate, parseCertificate } from '../../src/e2ee/certificate.ts';
+import { checkCertificate, type IdentityCertificate, parseCertificate } from '../../src/e2ee/certificate.ts';
 import { RoomdError } from '../../src/core/errors.ts';
-import { openDb, request, STORE } from './identity.ts';
+import { committed, openDb, request, STORE } from './identity.ts';
 
 /** Certificates are a few hundred bytes; anything much longer is not one. */
 const MAX_CERTIFICATE_CHARS = 4096;
@@ -39,6 +40,11 @@ export function certificateFor(text: string, publicKey: Uint8Array, wallNow: num
   if (cert.key !== encodeBase64Url(publicKey))
     return { ok: false, message: "That certificate is for another key, not this browser's." };
   if (wallNow >= cert.notAfter) return { ok: false, message: 'That certificate has expired.' };
+  if (wallNow < cert.notBefore) return { ok: false, message: 'That certificate is not valid yet.' };
+  // Signed by the issuer key it names: a mistyped or made-up certificate is refused here, not only
+  // by everyone it is shown to.
+  const check = checkCertificate(publicKey, cert, [{ org: cert.org, publicKey: cert.issuer }]);
+  if (!check.ok) return { ok: false, message: 'That certificate is not signed by the key it names.' };
   return { ok: true, cert };
 }
 
@@ -74,8 +80,16 @@ export async function loadCertificate(
 /** Keep `cert` (null forgets it); false when this browser refuses storage. */
 export async function saveCertificate(cert: IdentityCertificate | null): Promise<boolean> {
   try {
-    if (cert === null) await withStore('readwrite', (s) => s.delete(RECORD));
-    else await withStore('readwrite', (s) => s.put(JSON.stringify(cert), RECORD));
+    const db = await openDb();
+    try {
+      const tx = db.transaction(STORE, 'readwrite');
+      if (cert === null) tx.objectStore(STORE).delete(RECORD);
+      else tx.objectStore(STORE).put(JSON.stringify(cert), RECORD);
+      // Kept only once the transaction commits (it may still abort, e.g. over quota).
+      await committed(tx);
+    } finally {
+      db.close();
+    }
     return true;
   } catch (error) {
     if (error instanceof DOMException) return false;

@@ -43,6 +43,15 @@ export function request<T>(r: IDBRequest<T>): Promise<T> {
   });
 }
 
+/** Resolves when `tx` commits; rejects when it aborts (quota, a closing database). */
+export function committed(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = tx.onerror = () =>
+      reject(tx.error ?? new DOMException('The transaction aborted.', 'AbortError'));
+  });
+}
+
 export function openDb(): Promise<IDBDatabase> {
   const r = indexedDB.open(DB_NAME, 1);
   r.onupgradeneeded = () => r.result.createObjectStore(STORE);

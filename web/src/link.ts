@@ -1,19 +1,21 @@
 /**
  * What a meeting link tells the page (docs/protocol.md §Web client): the meeting id, from the path
  * `/join/<id>` (or the fragment where the bundle is hosted elsewhere), and, in the fragment only,
- * the organization whose certificates this visitor trusts: `#org=<name>&key=<base64url anchor key>`
- * (with `id=<meeting id>` too where the path has none). The fragment never reaches a server, so the
- * relay that serves the page cannot change it; whoever sends the invitation vouches for the anchor.
+ * the organization the link asks this visitor to trust: `#org=<name>&key=<base64url anchor key>`
+ * (with `id=<meeting id>` too where the path has none). The fragment is never sent to a server, but
+ * a server can still put one there (a redirect may carry its own), so it is only a proposal:
+ * web/src/trust-store.ts decides what it means.
  */
 import { decodeBase64Url } from '../../src/core/encoding.ts';
 import { CERT_LIMITS, type TrustAnchor } from '../../src/e2ee/certificate.ts';
 
 const MEETING_ID = /^[0-9][0-9-]{0,31}$/;
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Control characters, and the invisible ones that could make a name read as another (bidi, zero-width). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
 export interface MeetingLink {
   meetingId: string;
-  /** The organization the link vouches for; null without one (or with a malformed one). */
+  /** The organization the link proposes; null without one (or with a malformed one). */
   anchor: TrustAnchor | null;
 }
 

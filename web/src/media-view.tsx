@@ -286,6 +286,7 @@ export function MediaPanel({
   useEffect(() => {
     const now = new Set(ids.split(' '));
     for (const id of seen.current) if (!now.has(id)) media.playback.forget(id);
+    for (const id of now) media.playback.present(id);
     seen.current = now;
   }, [ids, media]);
   useEffect(() => {

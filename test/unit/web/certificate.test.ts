@@ -32,5 +32,19 @@ describe('certificateFor', () => {
     expect(refused(' '.repeat(5000))).toContain('too long');
     expect(refused(JSON.stringify({ ...issue(browserKey), extra: 1 }))).toContain('not a certificate');
     expect(refused('[]')).toContain('not a certificate');
+    // A name changed after signing, or a certificate not yet valid.
+    expect(refused(JSON.stringify({ ...issue(browserKey), name: 'CEO' }))).toContain('not signed');
+    const early = issueCertificate(
+      {
+        org: 'Acme',
+        name: 'Dana',
+        kind: 'person',
+        key: browserKey,
+        notBefore: NOW + 60_000,
+        notAfter: NOW + 120_000,
+      },
+      orgSecret,
+    );
+    expect(refused(JSON.stringify(early))).toContain('not valid yet');
   });
 });

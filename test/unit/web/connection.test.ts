@@ -322,7 +322,7 @@ describe('the web media connection', () => {
     t.admit();
     await settle();
     t.peers[0]!.addIceCandidate = async () => {
-      throw new Error('bad candidate');
+      throw new TypeError('bad candidate');
     };
     t.relay({ type: 'ice', candidate: 'candidate:bad', sdpMid: '0', sdpMLineIndex: 0 });
     await settle();

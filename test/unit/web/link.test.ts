@@ -27,6 +27,8 @@ describe('parseMeetingLink', () => {
       '#org=Acme',
       `#org=&key=${KEY}`,
       `#org=Ac%0Ame&key=${KEY}`,
+      `#org=Ac%E2%80%AEme&key=${KEY}`,
+      `#org=Ac%E2%80%8Bme&key=${KEY}`,
       `#org=${'x'.repeat(129)}&key=${KEY}`,
       '#org=Acme&key=AAAA',
       `#org=Acme&key=${KEY}A`,

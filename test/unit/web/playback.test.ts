@@ -137,6 +137,15 @@ describe('Playback', () => {
     expect(asks).toEqual([['7', 'screen']]);
   });
 
+  it('a keyframe behind a backlog starts a fresh decoder rather than queue behind it', () => {
+    const { p } = setup();
+    p.push(frame('video', true));
+    FakeDecoder.made[0]!.decodeQueueSize = MAX_DECODE_QUEUE + 5;
+    p.push(frame('video', true));
+    expect(FakeDecoder.made.map((d) => d.state)).toEqual(['closed', 'configured']);
+    expect(FakeDecoder.made[1]!.decoded.map((c) => c.type)).toEqual(['key']);
+  });
+
   it('a decoder that falls behind skips to the next keyframe and asks for it', () => {
     const { p, asks } = setup();
     p.push(frame('video', true));
@@ -159,5 +168,13 @@ describe('Playback', () => {
     p.push(frame('video', true, '10'));
     p.forget('10');
     expect(FakeDecoder.made.map((d) => d.state)).toEqual(['closed']);
+    // What was still on its way from them makes no new decoder…
+    p.push(frame('video', true, '10'));
+    expect(FakeDecoder.made).toHaveLength(1);
+    expect(p.counters.framesFromGone).toBe(1);
+    // …until the roster lists the id again (a restarted relay may reuse it).
+    p.present('10');
+    p.push(frame('video', true, '10'));
+    expect(FakeDecoder.made).toHaveLength(2);
   });
 });

@@ -110,7 +110,16 @@ abstract class TrackSource<E extends { readonly state: string; close(): void }> 
             return;
           }
           this.counters.framesIn++;
-          this.take(value);
+          try {
+            this.take(value);
+          } catch (error) {
+            // An encoder that refuses the frame or its configuration (WebCodecs throws these
+            // synchronously): the frame is lost, the encoder is made again later; reading goes on.
+            value.close();
+            if (!(error instanceof DOMException || error instanceof TypeError)) throw error;
+            this.closeEncoder();
+            this.encoderFailed();
+          }
           pump();
         },
         // The track ended or the reader was cancelled (stop): nothing more to read.

@@ -194,7 +194,8 @@ export class WebMediaConnection implements MediaRelay {
           candidate: m.candidate,
           sdpMid: m.sdpMid,
           sdpMLineIndex: m.sdpMLineIndex,
-        }).catch(() => {
+        }).catch((error: unknown) => {
+          if (!(error instanceof DOMException || error instanceof TypeError)) throw error;
           this.counters.candidatesRefused++;
         });
         return;

@@ -20,6 +20,10 @@ export interface PlaybackCounters {
   videoFramesSkipped: number;
   audioPacketsPlayed: number;
   audioDecoderErrors: number;
+  /** Opus packets dropped because decoding fell behind. */
+  audioPacketsDropped: number;
+  /** Frames from someone who left (after the page forgot them). */
+  framesFromGone: number;
   /** Keyframes whose codec WebCodecs cannot be configured for (not video, H.264 without an SPS). */
   unsupported: number;
 }
@@ -28,6 +32,8 @@ export interface PlaybackCounters {
 export const MAX_DECODE_QUEUE = 30;
 /** A tile asks its sender for a keyframe at most this often. */
 export const KEYFRAME_ASK_MS = 1000;
+/** Opus packets waiting in a decoder above which new ones are dropped (a second of audio). */
+export const MAX_AUDIO_DECODE_QUEUE = 50;
 
 /** WebCodecs' errors for a chunk or configuration it refuses (DOMException names). */
 const DECODE_REFUSALS = new Set(['DataError', 'InvalidStateError', 'EncodingError', 'NotSupportedError']);
@@ -66,6 +72,11 @@ class VideoTile {
         this.counters.unsupported++;
         return;
       }
+      // A keyframe behind a backlog would only queue behind it: start a fresh decoder instead.
+      if (decoder !== null && decoder.decodeQueueSize > MAX_DECODE_QUEUE) {
+        this.counters.videoFramesSkipped += decoder.decodeQueueSize;
+        this.#reset();
+      }
       decoder = this.#decoderFor(codec);
     } else if (decoder !== null && decoder.decodeQueueSize > MAX_DECODE_QUEUE) {
       // Decoding falls behind the sender: skip to its next keyframe rather than queue without end.
@@ -98,6 +109,12 @@ class VideoTile {
     const p = this.#pending;
     this.#pending = null;
     if (p !== null) this.#paint(p);
+  }
+
+  #reset(): void {
+    const d = this.#decoder;
+    this.#decoder = null;
+    if (d !== null && d.state !== 'closed') d.close();
   }
 
   /** The picture is broken until the next keyframe: wait for one and ask for it, not too often. */
@@ -185,10 +202,14 @@ class AudioStream {
       this.counters.unsupported++;
       return;
     }
+    const decoder = this.#decoderFor();
+    // Decoding fell behind: drop the packet (the jitter buffer re-anchors on the next one).
+    if (decoder.decodeQueueSize > MAX_AUDIO_DECODE_QUEUE) {
+      this.counters.audioPacketsDropped++;
+      return;
+    }
     try {
-      this.#decoderFor().decode(
-        new EncodedAudioChunk({ type: 'key', timestamp: f.captureTs * 1000, data: f.data }),
-      );
+      decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: f.captureTs * 1000, data: f.data }));
     } catch (error) {
       // A packet the decoder refuses: that packet is lost, the next one tries again.
       if (refusal(error) === null) throw error;
@@ -248,6 +269,8 @@ function tileKey(participantId: string, kind: VideoKind): string {
   return `${participantId}/${kind}`;
 }
 
+const MAX_GONE = 1024;
+
 export class Playback {
   readonly counters: PlaybackCounters = {
     videoFramesDecoded: 0,
@@ -255,10 +278,14 @@ export class Playback {
     videoFramesSkipped: 0,
     audioPacketsPlayed: 0,
     audioDecoderErrors: 0,
+    audioPacketsDropped: 0,
+    framesFromGone: 0,
     unsupported: 0,
   };
   readonly #video = new Map<string, VideoTile>();
   readonly #audio = new Map<string, AudioStream>();
+  /** Participants who left, until the roster lists their id again (a new meeting instance may reuse it). */
+  readonly #gone = new Set<string>();
   #context: AudioContext | null = null;
   readonly #askKeyframe: (participantId: string, kind: VideoKind) => void;
   readonly #now: () => number;
@@ -275,6 +302,11 @@ export class Playback {
   }
 
   push(f: ReceivedMedia): void {
+    // Frames still on their way when someone left make no decoder for them again.
+    if (this.#gone.has(f.participantId)) {
+      this.counters.framesFromGone++;
+      return;
+    }
     if (f.kind === 'video' || f.kind === 'screen') this.#tile(f.participantId, f.kind).push(f);
     else if (f.kind === 'audio') {
       let a = this.#audio.get(f.participantId);
@@ -311,8 +343,15 @@ export class Playback {
     return this.#video.get(tileKey(participantId, 'video'))?.lastPaint ?? null;
   }
 
-  /** Someone left: their decoders go. */
+  /** The roster lists `participantId`: its media plays again (a relay's restart may reuse an id). */
+  present(participantId: string): void {
+    this.#gone.delete(participantId);
+  }
+
+  /** Someone left: their decoders go, and what still comes from them is dropped. */
   forget(participantId: string): void {
+    if (this.#gone.size >= MAX_GONE) this.#gone.delete(this.#gone.values().next().value as string);
+    this.#gone.add(participantId);
     for (const key of [tileKey(participantId, 'video'), tileKey(participantId, 'screen')]) {
       this.#video.get(key)?.close();
       this.#video.delete(key);
@@ -324,7 +363,8 @@ export class Playback {
   close(): void {
     for (const t of this.#video.values()) t.close();
     this.#video.clear();
-    for (const id of [...this.#audio.keys()]) this.forget(id);
+    for (const a of this.#audio.values()) a.close();
+    this.#audio.clear();
     // Closing a context that is already closed rejects; there is nothing left to do then.
     void this.#context?.close().catch(() => {});
     this.#context = null;
