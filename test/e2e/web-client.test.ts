@@ -138,4 +138,29 @@ describe('the web client meets a bot in an E2EE meeting', () => {
     await page.waitForSelector('[data-testid=ended]');
     expect(consoleErrors).toEqual([]);
   }, 60_000);
+
+  test('a link only proposes an organization: confirmed once, kept, and another key for it refused', async () => {
+    const key = (b: number) => Buffer.alloc(32, b).toString('base64url');
+    const at = (k: string) => `${h.relay.address.httpUrl}/join/${meetingId}#org=Acme%20Corp&key=${k}`;
+    // A new visit of the link (a fragment alone changes no page: load it anew).
+    const visit = async (k: string) => {
+      await page.goto(at(k));
+      await page.reload();
+    };
+    await visit(key(1));
+    await page.waitForSelector('[data-testid=trust][data-trust=new]');
+    expect(await page.textContent('[data-testid=trust]')).toContain(
+      'Trust it only if you know this is their key',
+    );
+    await page.click('[data-testid=trust-accept]');
+    await page.waitForSelector('[data-testid=trust][data-trust=known]');
+    // Kept across visits; the same organization with another key is refused, not trusted.
+    await visit(key(1));
+    await page.waitForSelector('[data-testid=trust][data-trust=known]');
+    await visit(key(2));
+    await page.waitForSelector('[data-testid=trust][data-trust=conflict]');
+    expect(await page.textContent('[data-testid=trust]')).toContain('it is not trusted');
+    expect(await page.locator('[data-testid=trust-accept]').count()).toBe(0);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });
