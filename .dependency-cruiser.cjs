@@ -92,7 +92,7 @@ const forbidden = [
     to: {
       path: '^src/',
       pathNot:
-        '^src/(core|protocol|e2ee)/|^src/meeting/(machine|machine-types|machine-info|status|snapshot-view|policy-gate|media-link|control|chat|share|data-message|lag-monitor)\\.ts$|^src/media/(types|envelope|stats|codec-string|paint-size)\\.ts$|^src/media/stream/|^src/transport/backoff\\.ts$',
+        '^src/(core|protocol|e2ee)/|^src/meeting/(machine|machine-types|machine-info|machine-timers|status|snapshot-view|policy-gate|media-link|control|chat|share|data-message|lag-monitor)\\.ts$|^src/media/(types|envelope|stats|codec-string|paint-size)\\.ts$|^src/media/stream/|^src/transport/backoff\\.ts$',
     },
   },
   {

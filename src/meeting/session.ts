@@ -12,7 +12,6 @@
  * the room leaves, saying why.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
-import type { TimerHandle } from '../core/clock.ts';
 import { RoomdError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
@@ -21,6 +20,7 @@ import { fromBase64Url, toBase64Url } from '../protocol/codec.ts';
 import { hostProofMessage, identityProofMessage } from '../protocol/host-proof.ts';
 import { RelayClient } from '../transport/relay-client.ts';
 import { createMeetingMachine, type MeetingMachine } from './machine.ts';
+import { MachineTimers } from './machine-timers.ts';
 import type { MeetingEffect, MeetingEvent } from './machine-types.ts';
 import type { MeetingCounters, MeetingSessionEvents, MeetingSessionOptions } from './session-types.ts';
 import type { MeetingSnapshot } from './status.ts';
@@ -43,8 +43,7 @@ export class MeetingSession {
   readonly #o: MeetingSessionOptions;
   readonly #log: Logger;
   readonly #machine: MeetingMachine;
-  #tick: TimerHandle | null = null;
-  #joinDeadline: TimerHandle | null = null;
+  readonly #timers: MachineTimers;
   #joinResolve: ((s: MeetingSnapshot) => void) | null = null;
   #joinReject: ((e: RoomdError) => void) | null = null;
 
@@ -56,6 +55,7 @@ export class MeetingSession {
       this.#log.error({ event: String(event), err }, 'meeting listener failed'),
     );
     const pinned = o.policies?.get(o.meetingId);
+    this.#timers = new MachineTimers(o.clock, (e) => void this.#dispatch(e));
     this.#machine = createMeetingMachine({
       meetingId: o.meetingId,
       displayName: o.displayName,
@@ -219,7 +219,6 @@ export class MeetingSession {
   }
 
   #apply(effects: readonly MeetingEffect[]): Promise<void> {
-    const clock = this.#o.clock;
     let ended: Promise<void> | undefined;
     for (const e of effects) {
       switch (e.type) {
@@ -227,22 +226,10 @@ export class MeetingSession {
           this.relay.start();
           break;
         case 'start-tick':
-          if (this.#tick === null)
-            this.#tick = clock.setInterval(() => void this.#dispatch({ type: 'tick' }), e.everyMs);
-          break;
         case 'stop-tick':
-          if (this.#tick !== null) clock.clear(this.#tick);
-          this.#tick = null;
-          break;
         case 'arm-join-deadline':
-          this.#disarmJoinDeadline();
-          this.#joinDeadline = clock.setTimeout(() => {
-            this.#joinDeadline = null;
-            void this.#dispatch({ type: 'join-deadline' });
-          }, e.afterMs);
-          break;
         case 'disarm-join-deadline':
-          this.#disarmJoinDeadline();
+          this.#timers.apply(e);
           break;
         case 'send-e2ee':
           // Not connected right now: the protocol resends what matters after the reconnect.
@@ -280,11 +267,6 @@ export class MeetingSession {
       }
     }
     return ended ?? Promise.resolve();
-  }
-
-  #disarmJoinDeadline(): void {
-    if (this.#joinDeadline !== null) this.#o.clock.clear(this.#joinDeadline);
-    this.#joinDeadline = null;
   }
 
   async #close({ status, error }: Extract<MeetingEffect, { type: 'end' }>): Promise<void> {

@@ -15,6 +15,7 @@ import type { Clock, TimerHandle } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/events.ts';
 import { E2EE_PROTOCOL_VERSION, type TrustOptions } from '../../src/e2ee/index.ts';
 import { createMeetingMachine, type MeetingMachine } from '../../src/meeting/machine.ts';
+import { MachineTimers } from '../../src/meeting/machine-timers.ts';
 import type {
   MeetingEffect,
   MeetingError,
@@ -84,8 +85,7 @@ export class WebMeeting {
   readonly #o: WebMeetingOptions;
   readonly #machine: MeetingMachine;
   #socket: SignalSocket | null = null;
-  #tick: TimerHandle | null = null;
-  #joinDeadline: TimerHandle | null = null;
+  readonly #timers: MachineTimers;
   #retry: TimerHandle | null = null;
   /** Connection attempts since the relay last answered (its hello). */
   #attempt = 0;
@@ -102,6 +102,7 @@ export class WebMeeting {
 
   constructor(options: WebMeetingOptions) {
     this.#o = options;
+    this.#timers = new MachineTimers(options.clock, (e) => this.#dispatch(e));
     this.#machine = createMeetingMachine({
       meetingId: options.meetingId,
       displayName: options.displayName,
@@ -306,29 +307,16 @@ export class WebMeeting {
   }
 
   #apply(effects: readonly MeetingEffect[]): void {
-    const clock = this.#o.clock;
     for (const e of effects) {
       switch (e.type) {
         case 'connect':
           this.#connect();
           break;
         case 'start-tick':
-          if (this.#tick === null)
-            this.#tick = clock.setInterval(() => this.#dispatch({ type: 'tick' }), e.everyMs);
-          break;
         case 'stop-tick':
-          if (this.#tick !== null) clock.clear(this.#tick);
-          this.#tick = null;
-          break;
         case 'arm-join-deadline':
-          this.#disarm();
-          this.#joinDeadline = clock.setTimeout(() => {
-            this.#joinDeadline = null;
-            this.#dispatch({ type: 'join-deadline' });
-          }, e.afterMs);
-          break;
         case 'disarm-join-deadline':
-          this.#disarm();
+          this.#timers.apply(e);
           break;
         case 'send-e2ee':
           this.#send({ type: 'e2ee', to: e.to, payload: e.payload });
@@ -361,11 +349,6 @@ export class WebMeeting {
       this.#controlTimer = this.#o.clock.setInterval(() => this.#sendControl(), CONTROL_RESEND_MS);
   }
 
-  #disarm(): void {
-    if (this.#joinDeadline !== null) this.#o.clock.clear(this.#joinDeadline);
-    this.#joinDeadline = null;
-  }
-
   #end({ status, error }: Extract<MeetingEffect, { type: 'end' }>): void {
     this.#ended = true;
     if (this.#retry !== null) this.#o.clock.clear(this.#retry);
@@ -377,11 +360,9 @@ export class WebMeeting {
         socket.send(encodeClientMessage({ type: 'leave' }));
       socket.close(1000, status);
     }
-    if (this.#tick !== null) this.#o.clock.clear(this.#tick);
-    this.#tick = null;
+    this.#timers.clear();
     if (this.#controlTimer !== null) this.#o.clock.clear(this.#controlTimer);
     this.#controlTimer = null;
-    this.#disarm();
     this.link?.close();
     this.media?.close();
     this.events.emit('ended', { status, error });

@@ -14,6 +14,7 @@
 import type { Clock } from '../../../src/core/clock.ts';
 import type { MediaFrame, MediaKind } from '../../../src/media/types.ts';
 import type { FrameSource } from '../../../src/meeting/media-link.ts';
+import { ignoreRefusal, isWebRefusal } from './web-errors.ts';
 
 /** Chromium's reader of a track's raw frames (not in TypeScript's DOM library). */
 interface TrackProcessor<T> {
@@ -116,14 +117,14 @@ abstract class TrackSource<E extends { readonly state: string; close(): void }> 
             // An encoder that refuses the frame or its configuration (WebCodecs throws these
             // synchronously): the frame is lost, the encoder is made again later; reading goes on.
             value.close();
-            if (!(error instanceof DOMException || error instanceof TypeError)) throw error;
+            if (!isWebRefusal(error)) throw error;
             this.closeEncoder();
             this.encoderFailed();
           }
           pump();
         },
         // The track ended or the reader was cancelled (stop): nothing more to read.
-        () => {},
+        ignoreRefusal,
       );
     };
     pump();
@@ -162,7 +163,7 @@ abstract class TrackSource<E extends { readonly state: string; close(): void }> 
   stop(): void {
     this.#stopped = true;
     // Cancelling a reader whose track already ended rejects; it is done either way.
-    this.#reader?.cancel().catch(() => {});
+    this.#reader?.cancel().catch(ignoreRefusal);
     this.#reader = null;
     this.closeEncoder();
     this.listeners.clear();
@@ -260,6 +261,7 @@ export function audioLevel(samples: Float32Array): number {
 /** Microphone → Opus, mono, 20 ms packets, with each packet's level for the chunk header. */
 export class AudioTrackSource extends TrackSource<AudioEncoder> {
   readonly kind = 'audio' as const;
+  readonly #mixer = new MonoMixer();
   #rate = 0;
   /** The loudest level of the raw audio since the last packet came out. */
   #level = 127;
@@ -280,7 +282,7 @@ export class AudioTrackSource extends TrackSource<AudioEncoder> {
       audio.close();
       return;
     }
-    const mono = monoSamples(audio);
+    const mono = this.#mixer.mix(audio);
     this.#level = Math.min(this.#level, audioLevel(mono));
     const data = new AudioData({
       format: 'f32',
@@ -332,26 +334,37 @@ export class AudioTrackSource extends TrackSource<AudioEncoder> {
   }
 }
 
-/** The average of an AudioData's channels as 32-bit float samples. */
-function monoSamples(audio: AudioData): Float32Array<ArrayBuffer> {
-  const n = audio.numberOfFrames;
-  const channels = audio.numberOfChannels;
-  const out = new Float32Array(n);
-  const plane = new Float32Array(n);
-  const interleaved = !audio.format?.endsWith('-planar');
-  if (interleaved) {
-    const all = new Float32Array(n * channels);
-    audio.copyTo(all, { planeIndex: 0, format: 'f32' });
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let c = 0; c < channels; c++) s += all[i * channels + c] as number;
-      out[i] = s / channels;
+/**
+ * The average of an AudioData's channels as 32-bit float samples, in buffers reused from one
+ * AudioData to the next (a hundred a second; the AudioData made from the result copies it).
+ */
+class MonoMixer {
+  #out = new Float32Array(0);
+  #scratch = new Float32Array(0);
+
+  mix(audio: AudioData): Float32Array<ArrayBuffer> {
+    const n = audio.numberOfFrames;
+    const channels = audio.numberOfChannels;
+    const interleaved = !audio.format?.endsWith('-planar');
+    const scratchSize = interleaved ? n * channels : n;
+    if (this.#out.length < n) this.#out = new Float32Array(n);
+    if (this.#scratch.length < scratchSize) this.#scratch = new Float32Array(scratchSize);
+    const out = this.#out.subarray(0, n);
+    const scratch = this.#scratch.subarray(0, scratchSize);
+    if (interleaved) {
+      audio.copyTo(scratch, { planeIndex: 0, format: 'f32' });
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let c = 0; c < channels; c++) s += scratch[i * channels + c] as number;
+        out[i] = s / channels;
+      }
+      return out;
+    }
+    out.fill(0);
+    for (let c = 0; c < channels; c++) {
+      audio.copyTo(scratch, { planeIndex: c, format: 'f32-planar' });
+      for (let i = 0; i < n; i++) out[i] = (out[i] as number) + (scratch[i] as number) / channels;
     }
     return out;
   }
-  for (let c = 0; c < channels; c++) {
-    audio.copyTo(plane, { planeIndex: c, format: 'f32-planar' });
-    for (let i = 0; i < n; i++) out[i] = (out[i] as number) + (plane[i] as number) / channels;
-  }
-  return out;
 }

@@ -23,6 +23,7 @@ import { MAX_DATA_CHANNEL_MESSAGE } from '../../../src/protocol/limits.ts';
 import { FeedMap } from '../../../src/protocol/feed-map.ts';
 import type { ClientMessage, IceServer, ServerMessage, WithoutV } from '../../../src/protocol/schemas.ts';
 import { type BackoffOptions, backoffDelay } from '../../../src/transport/backoff.ts';
+import { isWebRefusal } from './web-errors.ts';
 
 /** The label and options the relay expects (src/transport/peer.ts: unordered, 3 retransmits). */
 export const MEDIA_CHANNEL_LABEL = 'media';
@@ -184,7 +185,11 @@ export class WebMediaConnection implements MediaRelay {
       case 'sdp': {
         const pc = this.#pc;
         if (m.sdpType !== 'answer' || pc === null) return;
-        pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch(() => this.#failed(pc));
+        // An answer the browser refuses fails this connection; another offer follows.
+        pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch((error: unknown) => {
+          if (!isWebRefusal(error)) throw error;
+          this.#failed(pc);
+        });
         return;
       }
       case 'ice': {
@@ -195,7 +200,7 @@ export class WebMediaConnection implements MediaRelay {
           sdpMid: m.sdpMid,
           sdpMLineIndex: m.sdpMLineIndex,
         }).catch((error: unknown) => {
-          if (!(error instanceof DOMException || error instanceof TypeError)) throw error;
+          if (!isWebRefusal(error)) throw error;
           this.counters.candidatesRefused++;
         });
         return;
@@ -334,7 +339,10 @@ export class WebMediaConnection implements MediaRelay {
         if (this.#pc !== pc) return;
         if (!this.#o.send({ type: 'sdp', sdpType: 'offer', sdp })) this.#failed(pc);
       })
-      .catch(() => this.#failed(pc));
+      .catch((error: unknown) => {
+        if (!isWebRefusal(error)) throw error;
+        this.#failed(pc);
+      });
   }
 
   /** Janus offers the downlink: answer on a connection of its own (replacing any previous one). */
@@ -374,7 +382,9 @@ export class WebMediaConnection implements MediaRelay {
         await pc.setLocalDescription({ type: 'answer', sdp: local });
         if (this.#down === pc) this.#o.send({ type: 'media-down-answer', sdp: local });
       })
-      .catch(() => {
+      .catch((error: unknown) => {
+        // An offer the browser refuses fails all of our media, as `media-lost` does.
+        if (!isWebRefusal(error)) throw error;
         if (this.#down === pc) this.#failed(this.#pc);
       });
   }

@@ -9,6 +9,7 @@
 import { webCodecsVideoCodec } from '../../../src/media/codec-string.ts';
 import { paintSize } from '../../../src/media/paint-size.ts';
 import type { ReceivedMedia } from '../../../src/meeting/media-link.ts';
+import { ignoreRefusal } from './web-errors.ts';
 
 export const TARGET_DELAY_MS = 60;
 export const MAX_DELAY_MS = 300;
@@ -366,7 +367,7 @@ export class Playback {
     for (const a of this.#audio.values()) a.close();
     this.#audio.clear();
     // Closing a context that is already closed rejects; there is nothing left to do then.
-    void this.#context?.close().catch(() => {});
+    void this.#context?.close().catch(ignoreRefusal);
     this.#context = null;
   }
 
